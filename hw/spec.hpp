@@ -1,0 +1,166 @@
+// Plain descriptions of hardware parts, in SI units (FLOP/s, bytes, bytes/s, seconds, watts, joules).
+// These are the catalog's shape: configs/hw/<kind>/<name>.yaml files use the same field names
+// (docs/hardware.md lists them with units). Loading and validation live in app/; models in hw/ read these.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dcsim::hw {
+
+enum class Precision { fp64, tf32, bf16, fp8, fp4 };
+inline constexpr Precision kAllPrecisions[] = {Precision::fp64, Precision::tf32, Precision::bf16,
+                                               Precision::fp8, Precision::fp4};
+const char* to_string(Precision p);
+
+// Physical medium of a link: decides energy per bit and static power per port.
+enum class Medium { copper, pluggable_optics, co_packaged_optics };
+const char* to_string(Medium m);
+
+// One point of an efficiency curve: at `size` (FLOPs of one GEMM, or bytes of one copy) the part reaches
+// `fraction` of its peak. Curves are interpolated log-linearly in size and clamped at both ends.
+struct EfficiencyPoint {
+  double size = 0;
+  double fraction = 0;
+};
+
+struct PeakFlops {  // dense (no sparsity) peak, FLOP/s; 0 means the precision is not supported
+  double fp64 = 0, tf32 = 0, bf16 = 0, fp8 = 0, fp4 = 0;
+  double at(Precision p) const;
+};
+
+struct PowerRange {  // watts
+  double idle = 0;
+  double max = 0;    // TDP / maximum board power
+};
+
+struct GpuSpec {
+  std::string name;
+  PeakFlops flops;
+  double hbm_capacity = 0;      // usable bytes
+  double hbm_bandwidth = 0;     // bytes/s, peak
+  double l2_capacity = 0;       // bytes
+  double nvlink_bandwidth = 0;  // bytes/s per direction, per GPU (all links together)
+  PowerRange power;
+  // Achievable fraction of dense peak for large GEMMs, per precision (measured "maximum achievable matmul FLOPS").
+  PeakFlops gemm_peak_fraction;
+  // Size dependence, multiplied onto gemm_peak_fraction: size = FLOPs of one GEMM (2*M*N*K).
+  std::vector<EfficiencyPoint> gemm_size_curve;
+  // Achievable fraction of peak HBM bandwidth by bytes moved in one kernel.
+  std::vector<EfficiencyPoint> memory_curve;
+  bool assumed = false;  // figures extrapolated, not published (e.g. Feynman)
+};
+
+enum class GpuLinkKind { pcie, nvlink_c2c };
+
+struct CpuSpec {
+  std::string name;
+  int cores = 0;
+  double single_thread_speed = 1.0;  // relative to the reference core (Sapphire Rapids class x86 = 1.0)
+  double memory_capacity = 0;        // bytes
+  double memory_bandwidth = 0;       // bytes/s
+  GpuLinkKind gpu_link = GpuLinkKind::pcie;
+  double gpu_link_bandwidth = 0;     // bytes/s per direction, CPU to its GPUs
+  double gpu_link_latency = 0;       // seconds
+  double gpu_link_energy_per_bit = 0;  // joules per bit
+  PowerRange power;
+  bool assumed = false;
+};
+
+struct NicSpec {
+  std::string name;
+  double bandwidth = 0;  // bytes/s per direction
+  double latency = 0;    // seconds, NIC-to-NIC one way through the adapter
+  double power = 0;      // watts
+};
+
+enum class SwitchKind { nvswitch, infiniband, ethernet };
+
+struct SwitchSpec {
+  std::string name;
+  SwitchKind kind = SwitchKind::ethernet;
+  int radix = 0;                  // ports
+  double port_bandwidth = 0;      // bytes/s per direction per port
+  double latency = 0;             // seconds, port to port
+  double power = 0;               // watts for the switch ASIC and board, without optics
+  bool in_network_reduction = false;  // NVLS / SHARP
+  Medium medium = Medium::copper;     // how its ports are usually cabled
+  bool assumed = false;
+};
+
+struct OpticsSpec {
+  std::string name;
+  Medium medium = Medium::pluggable_optics;
+  double bandwidth = 0;        // bytes/s per direction per port
+  double power_per_port = 0;   // watts
+  double energy_per_bit = 0;   // joules per bit (derived figure where the source gives watts)
+};
+
+enum class StorageTier { cpu_memory, local_nvme, network_flash };
+
+struct StorageSpec {
+  std::string name;
+  StorageTier tier = StorageTier::local_nvme;
+  double capacity = 0;   // bytes
+  double bandwidth = 0;  // bytes/s read
+  double latency = 0;    // seconds per access
+  double power = 0;      // watts
+};
+
+// The scale-up domain of a system: GPUs joined by NVLink switches (or a photonic fabric).
+struct ScaleUpSpec {
+  std::string switch_name;        // key into configs/hw/switches
+  int switches = 0;               // switch chips in the domain
+  int domain_gpus = 0;            // GPUs that share one NVLink domain
+  double bandwidth_per_gpu = 0;   // bytes/s per direction
+  double latency = 0;             // seconds, GPU to GPU one way
+  Medium medium = Medium::copper;
+  double energy_per_bit = 0;      // joules per bit on the links
+};
+
+struct SystemSpec {
+  std::string name;
+  std::string description;
+  std::string gpu;           // key into configs/hw/gpus
+  int gpus = 0;              // GPU packages in the system
+  std::string cpu;           // key into configs/hw/cpus
+  int cpus = 0;
+  std::string nic;           // key into configs/hw/nics (scale-out)
+  int nics = 0;
+  ScaleUpSpec scale_up;
+  std::vector<std::string> storage;  // keys into configs/hw/storage
+  double other_power = 0;    // watts: fans, DRAM, board, management, not counted elsewhere
+  double power_budget = 0;   // watts, provisioned maximum of the whole system
+  bool assumed = false;
+};
+
+enum class ScaleOutTopology { rail_optimized_fat_tree, fat_tree };
+
+struct ScaleOutSpec {
+  ScaleOutTopology topology = ScaleOutTopology::rail_optimized_fat_tree;
+  double nic_bandwidth = 0;     // bytes/s per GPU per direction; 0 = the system NIC's bandwidth
+  double oversubscription = 1;  // downlink:uplink ratio at the leaf (1 = non-blocking)
+  std::string switch_name;      // key into configs/hw/switches
+  std::string optics;           // key into configs/hw/optics; empty = copper / DAC
+};
+
+// Everything a cluster is built from, with every catalog name already resolved (app/ does the resolving).
+struct ClusterSpec {
+  SystemSpec system;
+  GpuSpec gpu;
+  CpuSpec cpu;
+  NicSpec nic;
+  SwitchSpec scale_up_switch;
+  ScaleOutSpec scale_out;
+  SwitchSpec scale_out_switch;
+  std::optional<OpticsSpec> scale_out_optics;
+  std::vector<StorageSpec> storage;
+  int systems = 1;          // hardware.count
+  int gpus_per_system = 0;  // hardware.gpus when set (a partial node), else system.gpus
+  double pue = 1.0;
+  int total_gpus() const { return systems * gpus_per_system; }
+};
+
+}  // namespace dcsim::hw
