@@ -1,0 +1,345 @@
+#include "app/catalog.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <system_error>
+#include <unistd.h>
+
+#include "app/errors.hpp"
+
+namespace dcsim::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Folder of each kind under configs/hw/ (plural where the word has one).
+std::string folder_of(std::string_view kind) {
+  if (kind == "switch") return "switches";
+  if (kind == "optics" || kind == "storage") return std::string(kind);
+  return std::string(kind) + "s";
+}
+
+fs::path executable_dir() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+bool is_configs_root(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p / "hw" / "systems", ec);
+}
+
+// Every catalog file names its kind and its own name, so a file copied into the wrong folder is caught.
+void check_header(const ConfigNode& n, std::string_view kind) {
+  const std::string k = n.get_enum("kind", {std::string(kind)});
+  (void)k;
+  const fs::path file = n.location().file;
+  const std::string stem = file.stem().string();
+  const ConfigNode name = n.child("name");
+  if (name.as_string() != stem) name.fail_value("'" + stem + "' (catalog names are file stems)");
+}
+
+hw::Medium parse_medium(const ConfigNode& n, std::string_view key) {
+  const std::string m = n.get_enum(key, {"copper", "pluggable-optics", "co-packaged-optics"});
+  if (m == "pluggable-optics") return hw::Medium::pluggable_optics;
+  if (m == "co-packaged-optics") return hw::Medium::co_packaged_optics;
+  return hw::Medium::copper;
+}
+
+hw::PowerRange parse_power_range(const ConfigNode& n) {
+  hw::PowerRange p;
+  p.idle = n.get_quantity("idle", Dimension::power);
+  p.max = n.get_quantity("max", Dimension::power, 1e-3);
+  if (p.idle > p.max) n.child("idle").fail_value("an idle power no larger than max (" + format_quantity(p.max, Dimension::power) + ")");
+  n.finish();
+  return p;
+}
+
+hw::PeakFlops parse_flops(const ConfigNode& n, Dimension dim, double max) {
+  hw::PeakFlops f;
+  f.fp64 = n.get_quantity_or("fp64", dim, 0, 0, max);
+  f.tf32 = n.get_quantity_or("tf32", dim, 0, 0, max);
+  f.bf16 = n.get_quantity_or("bf16", dim, 0, 0, max);
+  f.fp8 = n.get_quantity_or("fp8", dim, 0, 0, max);
+  f.fp4 = n.get_quantity_or("fp4", dim, 0, 0, max);
+  n.finish();
+  return f;
+}
+
+hw::PeakFlops parse_fractions(const ConfigNode& n) {
+  hw::PeakFlops f;
+  f.fp64 = n.get_number_or("fp64", 0, 0, 1);
+  f.tf32 = n.get_number_or("tf32", 0, 0, 1);
+  f.bf16 = n.get_number_or("bf16", 0, 0, 1);
+  f.fp8 = n.get_number_or("fp8", 0, 0, 1);
+  f.fp4 = n.get_number_or("fp4", 0, 0, 1);
+  n.finish();
+  return f;
+}
+
+std::vector<hw::EfficiencyPoint> parse_curve(const ConfigNode& parent, std::string_view key, Dimension dim) {
+  std::vector<hw::EfficiencyPoint> curve;
+  for (const ConfigNode& item : parent.get_list(key)) {
+    hw::EfficiencyPoint p;
+    p.size = item.get_quantity("size", dim, 1e-30);
+    p.fraction = item.get_number("fraction", 0, 1);
+    item.finish();
+    if (!curve.empty() && p.size <= curve.back().size) {
+      item.child("size").fail_value("sizes in increasing order (the previous point is at " +
+                                    format_quantity(curve.back().size, dim) + ")");
+    }
+    curve.push_back(p);
+  }
+  if (curve.empty()) parent.child(key).fail_value("a list of at least one {size, fraction} point");
+  return curve;
+}
+
+hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n, hw::CollectiveTuning t) {
+  t.base_latency = n.get_quantity_or("base_latency", Dimension::time, t.base_latency);
+  t.ll_step_overhead = n.get_quantity_or("ll_step_overhead", Dimension::time, t.ll_step_overhead);
+  t.ll128_step_overhead = n.get_quantity_or("ll128_step_overhead", Dimension::time, t.ll128_step_overhead);
+  t.simple_step_overhead = n.get_quantity_or("simple_step_overhead", Dimension::time, t.simple_step_overhead);
+  t.ll_bandwidth_fraction = n.get_number_or("ll_bandwidth_fraction", t.ll_bandwidth_fraction, 0, 1);
+  t.ll128_bandwidth_fraction = n.get_number_or("ll128_bandwidth_fraction", t.ll128_bandwidth_fraction, 0, 1);
+  t.ring_efficiency = n.get_number_or("ring_efficiency", t.ring_efficiency, 0, 1);
+  t.nvls_efficiency = n.get_number_or("nvls_efficiency", t.nvls_efficiency, 0, 1);
+  t.nvls_latency = n.get_quantity_or("nvls_latency", Dimension::time, t.nvls_latency);
+  t.chunk_bytes = n.get_quantity_or("chunk_bytes", Dimension::data, t.chunk_bytes, 1);
+  t.chunk_overhead = n.get_quantity_or("chunk_overhead", Dimension::time, t.chunk_overhead);
+  n.finish();
+  return t;
+}
+
+template <class Spec, class Parse>
+Spec load_entry(const Catalog& c, std::string_view kind, std::string_view name, Parse parse) {
+  const ConfigDocument doc = c.document(kind, name);
+  Spec spec = parse(doc.root());
+  doc.finish();
+  return spec;
+}
+
+}  // namespace
+
+Catalog Catalog::open_default() {
+  if (const char* env = std::getenv("DCSIM_CONFIGS"); env && *env) {
+    if (!is_configs_root(env)) {
+      throw BadInput(std::string("DCSIM_CONFIGS=") + env + " is not a dcsim configs folder (no hw/systems/ in it)");
+    }
+    return Catalog(env);
+  }
+  const fs::path exe = executable_dir();
+  for (const fs::path& candidate : {exe / "configs", exe.parent_path() / "configs",
+                                    exe.parent_path().parent_path() / "configs", fs::path(DCSIM_SOURCE_DIR) / "configs"}) {
+    if (is_configs_root(candidate)) return Catalog(candidate);
+  }
+  throw BadInput("cannot find the configs/ catalog: set DCSIM_CONFIGS to the repository's configs folder");
+}
+
+Catalog::Catalog(std::filesystem::path configs_root) : root_(std::move(configs_root)) {}
+
+std::vector<std::string> Catalog::listable_kinds() {
+  return {"systems", "gpus", "cpus", "nics", "switches", "optics", "storage", "scenarios"};
+}
+
+std::vector<std::string> Catalog::showable_kinds() {
+  return {"system", "gpu", "cpu", "nic", "switch", "optics", "storage"};
+}
+
+std::vector<std::string> Catalog::names(std::string_view kind) const {
+  std::vector<std::string> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_ / "hw" / folder_of(kind), ec)) {
+    if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+bool Catalog::contains(std::string_view kind, std::string_view name) const {
+  std::error_code ec;
+  return fs::is_regular_file(path_of(kind, name), ec);
+}
+
+std::filesystem::path Catalog::path_of(std::string_view kind, std::string_view name) const {
+  return root_ / "hw" / folder_of(kind) / (std::string(name) + ".yaml");
+}
+
+std::vector<std::filesystem::path> Catalog::scenario_files() const {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(root_ / "scenarios", ec)) {
+    if (entry.path().extension() == ".yaml") out.push_back(entry.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+ConfigDocument Catalog::document(std::string_view kind, std::string_view name) const {
+  if (name.empty() || name.find('/') != std::string_view::npos || !contains(kind, name)) {
+    throw BadInput("no " + std::string(kind) + " named '" + std::string(name) + "' in " +
+                   (root_ / "hw" / folder_of(kind)).string());
+  }
+  return ConfigDocument::load_file(path_of(kind, name));
+}
+
+hw::GpuSpec parse_gpu(const ConfigNode& n) {
+  check_header(n, "gpu");
+  hw::GpuSpec g;
+  g.name = n.get_string("name");
+  g.flops = parse_flops(n.child("flops"), Dimension::compute_rate, 1e18);
+  if (g.flops.bf16 <= 0) n.child("flops").fail("a GPU needs a bf16 peak: every workload's MFU is defined against it");
+  g.hbm_capacity = n.get_quantity("hbm_capacity", Dimension::data, 1);
+  g.hbm_bandwidth = n.get_quantity("hbm_bandwidth", Dimension::data_rate, 1);
+  g.l2_capacity = n.get_quantity("l2_capacity", Dimension::data);
+  g.nvlink_bandwidth = n.get_quantity("nvlink_bandwidth", Dimension::data_rate);
+  g.power = parse_power_range(n.child("power"));
+  g.gemm_peak_fraction = parse_fractions(n.child("gemm_peak_fraction"));
+  for (hw::Precision p : hw::kAllPrecisions) {
+    if (g.flops.at(p) > 0 && g.gemm_peak_fraction.at(p) <= 0) {
+      n.child("gemm_peak_fraction").fail(std::string("no achievable fraction for ") + hw::to_string(p) +
+                                         ", which this GPU has a peak for");
+    }
+  }
+  g.gemm_size_curve = parse_curve(n, "gemm_size_curve", Dimension::compute);
+  g.memory_curve = parse_curve(n, "memory_curve", Dimension::data);
+  g.memory_power_share = n.get_number("memory_power_share", 0, 1);
+  g.assumed = n.get_bool_or("assumed", false);
+  n.finish();
+  return g;
+}
+
+hw::CpuSpec parse_cpu(const ConfigNode& n) {
+  check_header(n, "cpu");
+  hw::CpuSpec c;
+  c.name = n.get_string("name");
+  c.cores = static_cast<int>(n.get_int("cores", 1, 100000));
+  c.single_thread_speed = n.get_number("single_thread_speed", 0.01, 100);
+  c.memory_capacity = n.get_quantity("memory_capacity", Dimension::data, 1);
+  c.memory_bandwidth = n.get_quantity("memory_bandwidth", Dimension::data_rate, 1);
+  c.gpu_link = n.get_enum("gpu_link", {"pcie", "nvlink-c2c"}) == "pcie" ? hw::GpuLinkKind::pcie
+                                                                       : hw::GpuLinkKind::nvlink_c2c;
+  c.gpu_link_bandwidth = n.get_quantity("gpu_link_bandwidth", Dimension::data_rate, 1);
+  c.gpu_link_latency = n.get_quantity("gpu_link_latency", Dimension::time);
+  c.gpu_link_energy_per_bit = n.get_quantity("gpu_link_energy_per_bit", Dimension::energy_per_bit);
+  c.power = parse_power_range(n.child("power"));
+  c.assumed = n.get_bool_or("assumed", false);
+  n.finish();
+  return c;
+}
+
+hw::NicSpec parse_nic(const ConfigNode& n) {
+  check_header(n, "nic");
+  hw::NicSpec s;
+  s.name = n.get_string("name");
+  s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
+  s.latency = n.get_quantity("latency", Dimension::time);
+  s.power = n.get_quantity("power", Dimension::power);
+  if (auto t = n.optional_child("collectives")) s.collectives = parse_collective_tuning(*t, s.collectives);
+  n.finish();
+  return s;
+}
+
+hw::SwitchSpec parse_switch(const ConfigNode& n) {
+  check_header(n, "switch");
+  hw::SwitchSpec s;
+  s.name = n.get_string("name");
+  const std::string kind = n.get_enum("switch_kind", {"nvswitch", "infiniband", "ethernet"});
+  s.kind = kind == "nvswitch" ? hw::SwitchKind::nvswitch
+           : kind == "infiniband" ? hw::SwitchKind::infiniband
+                                  : hw::SwitchKind::ethernet;
+  s.radix = static_cast<int>(n.get_int("radix", 2, 100000));
+  s.port_bandwidth = n.get_quantity("port_bandwidth", Dimension::data_rate, 1);
+  s.latency = n.get_quantity("latency", Dimension::time);
+  s.power = n.get_quantity("power", Dimension::power);
+  s.in_network_reduction = n.get_bool("in_network_reduction");
+  s.medium = parse_medium(n, "medium");
+  s.assumed = n.get_bool_or("assumed", false);
+  n.finish();
+  return s;
+}
+
+hw::OpticsSpec parse_optics(const ConfigNode& n) {
+  check_header(n, "optics");
+  hw::OpticsSpec o;
+  o.name = n.get_string("name");
+  o.medium = parse_medium(n, "medium");
+  o.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
+  o.power_per_port = n.get_quantity("power_per_port", Dimension::power);
+  o.energy_per_bit = n.get_quantity("energy_per_bit", Dimension::energy_per_bit);
+  n.get_bool_or("assumed", false);
+  n.finish();
+  return o;
+}
+
+hw::StorageSpec parse_storage(const ConfigNode& n) {
+  check_header(n, "storage");
+  hw::StorageSpec s;
+  s.name = n.get_string("name");
+  const std::string tier = n.get_enum("tier", {"cpu-memory", "local-nvme", "network-flash"});
+  s.tier = tier == "cpu-memory" ? hw::StorageTier::cpu_memory
+           : tier == "local-nvme" ? hw::StorageTier::local_nvme
+                                  : hw::StorageTier::network_flash;
+  s.capacity = n.get_quantity("capacity", Dimension::data, 1);
+  s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
+  s.latency = n.get_quantity("latency", Dimension::time);
+  s.power = n.get_quantity("power", Dimension::power);
+  n.get_bool_or("assumed", false);
+  n.finish();
+  return s;
+}
+
+hw::SystemSpec parse_system(const ConfigNode& n) {
+  check_header(n, "system");
+  hw::SystemSpec s;
+  s.name = n.get_string("name");
+  s.description = n.get_string_or("description", "");
+  s.gpu = n.get_string("gpu");
+  s.gpus = static_cast<int>(n.get_int("gpus", 1, 1 << 20));
+  s.cpu = n.get_string("cpu");
+  s.cpus = static_cast<int>(n.get_int("cpus", 0, 1 << 20));
+  s.nic = n.get_string("nic");
+  s.nics = static_cast<int>(n.get_int("nics", 0, 1 << 20));
+  const ConfigNode up = n.child("scale_up");
+  s.scale_up.switch_name = up.get_string("switch_name");
+  s.scale_up.switches = static_cast<int>(up.get_int("switches", 0, 1 << 20));
+  s.scale_up.domain_gpus = static_cast<int>(up.get_int("domain_gpus", 1, 1 << 20));
+  s.scale_up.bandwidth_per_gpu = up.get_quantity("bandwidth_per_gpu", Dimension::data_rate, 1);
+  s.scale_up.latency = up.get_quantity("latency", Dimension::time);
+  s.scale_up.medium = parse_medium(up, "medium");
+  s.scale_up.energy_per_bit = up.get_quantity("energy_per_bit", Dimension::energy_per_bit);
+  if (auto t = up.optional_child("collectives")) {
+    s.scale_up.collectives = parse_collective_tuning(*t, s.scale_up.collectives);
+  }
+  up.finish();
+  if (s.gpus % s.scale_up.domain_gpus != 0) {
+    up.child("domain_gpus").fail_value("a divisor of the system's " + std::to_string(s.gpus) + " GPUs");
+  }
+  for (const ConfigNode& item : n.get_list("storage")) s.storage.push_back(item.as_string());
+  s.scale_out_switch = n.get_string("scale_out_switch");
+  s.scale_out_optics = n.get_string_or("scale_out_optics", "");
+  s.other_power = n.get_quantity("other_power", Dimension::power);
+  s.power_budget = n.get_quantity("power_budget", Dimension::power, 1);
+  s.assumed = n.get_bool_or("assumed", false);
+  n.finish();
+  return s;
+}
+
+hw::GpuSpec load_gpu(const Catalog& c, std::string_view name) { return load_entry<hw::GpuSpec>(c, "gpu", name, parse_gpu); }
+hw::CpuSpec load_cpu(const Catalog& c, std::string_view name) { return load_entry<hw::CpuSpec>(c, "cpu", name, parse_cpu); }
+hw::NicSpec load_nic(const Catalog& c, std::string_view name) { return load_entry<hw::NicSpec>(c, "nic", name, parse_nic); }
+hw::SwitchSpec load_switch(const Catalog& c, std::string_view name) {
+  return load_entry<hw::SwitchSpec>(c, "switch", name, parse_switch);
+}
+hw::OpticsSpec load_optics(const Catalog& c, std::string_view name) {
+  return load_entry<hw::OpticsSpec>(c, "optics", name, parse_optics);
+}
+hw::StorageSpec load_storage(const Catalog& c, std::string_view name) {
+  return load_entry<hw::StorageSpec>(c, "storage", name, parse_storage);
+}
+hw::SystemSpec load_system(const Catalog& c, std::string_view name) {
+  return load_entry<hw::SystemSpec>(c, "system", name, parse_system);
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,58 @@
+// The hardware catalog: configs/hw/<kind>s/<name>.yaml, one part a file, loaded by name and validated like a
+// scenario (units, ranges, unknown keys). Catalog names are file stems; a file's `name:` must equal its stem.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "app/config/node.hpp"
+#include "hw/spec.hpp"
+
+namespace dcsim::app {
+
+class Catalog {
+ public:
+  // configs/ found from $DCSIM_CONFIGS, else next to the executable's tree (../configs, ../../configs), else the
+  // source tree the binary was built from.
+  static Catalog open_default();
+  explicit Catalog(std::filesystem::path configs_root);
+
+  const std::filesystem::path& root() const { return root_; }
+
+  // Kinds as the command line names them: `dcsim list systems`, `dcsim show system NAME`.
+  static std::vector<std::string> listable_kinds();  // systems, gpus, cpus, nics, switches, optics, storage, scenarios
+  static std::vector<std::string> showable_kinds();  // system, gpu, cpu, nic, switch, optics, storage
+
+  // Names of one kind (singular: "gpu", "system", ...), sorted.
+  std::vector<std::string> names(std::string_view kind) const;
+  bool contains(std::string_view kind, std::string_view name) const;
+  std::filesystem::path path_of(std::string_view kind, std::string_view name) const;
+  std::vector<std::filesystem::path> scenario_files() const;
+
+  // Loads and validates one entry; a missing entry is a BadInput naming the folder searched.
+  ConfigDocument document(std::string_view kind, std::string_view name) const;
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Parsers of one catalog entry (the document's root mapping); each calls finish() so unknown keys are errors.
+hw::GpuSpec parse_gpu(const ConfigNode& n);
+hw::CpuSpec parse_cpu(const ConfigNode& n);
+hw::NicSpec parse_nic(const ConfigNode& n);
+hw::SwitchSpec parse_switch(const ConfigNode& n);
+hw::OpticsSpec parse_optics(const ConfigNode& n);
+hw::StorageSpec parse_storage(const ConfigNode& n);
+hw::SystemSpec parse_system(const ConfigNode& n);
+
+hw::GpuSpec load_gpu(const Catalog& c, std::string_view name);
+hw::CpuSpec load_cpu(const Catalog& c, std::string_view name);
+hw::NicSpec load_nic(const Catalog& c, std::string_view name);
+hw::SwitchSpec load_switch(const Catalog& c, std::string_view name);
+hw::OpticsSpec load_optics(const Catalog& c, std::string_view name);
+hw::StorageSpec load_storage(const Catalog& c, std::string_view name);
+hw::SystemSpec load_system(const Catalog& c, std::string_view name);
+
+}  // namespace dcsim::app

@@ -1,0 +1,203 @@
+#include "app/cli.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "app/catalog.hpp"
+#include "app/compare.hpp"
+#include "app/config/error.hpp"
+#include "app/errors.hpp"
+#include "app/result_io.hpp"
+#include "app/runner.hpp"
+#include "app/scenario.hpp"
+#include "app/show.hpp"
+#include "app/sweep.hpp"
+
+namespace dcsim::app {
+namespace {
+
+// Writes `text` to PATH, or to stdout when PATH is "-".
+void write_output(const std::string& path, const std::string& text) {
+  if (path == "-") {
+    std::cout << text;
+    return;
+  }
+  std::ofstream out(path, std::ios::binary);
+  if (!out) throw std::runtime_error("cannot write '" + path + "'");
+  out << text;
+  if (!out) throw std::runtime_error("error while writing '" + path + "'");
+}
+
+nlohmann::ordered_json read_json(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw BadInput(path + ": cannot open file");
+  try {
+    return nlohmann::ordered_json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw BadInput(path + ": not valid JSON: " + e.what());
+  }
+}
+
+struct RunOptions {
+  std::string scenario;
+  std::vector<std::string> sets;
+  std::int64_t seed = -1;
+  std::string json_path, csv_path, trace_path;
+};
+
+void add_scenario_options(CLI::App& cmd, RunOptions& o) {
+  cmd.add_option("scenario", o.scenario, "Scenario YAML file")->required();
+  cmd.add_option("--set", o.sets, "Override a scenario key: --set workload.bytes='1 GiB' (repeatable)");
+  cmd.add_option("--seed", o.seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+}
+
+ScenarioRequest request_of(const RunOptions& o) {
+  ScenarioRequest r;
+  r.file = o.scenario;
+  r.sets = o.sets;
+  if (o.seed >= 0) r.seed = static_cast<std::uint64_t>(o.seed);
+  return r;
+}
+
+int cmd_run(const RunOptions& o) {
+  const Catalog catalog = Catalog::open_default();
+  const Scenario scenario = load_scenario(request_of(o), catalog);
+  RunArtifacts artifacts;
+  artifacts.trace = !o.trace_path.empty();
+  const wl::RunResult result = run_scenario(scenario, catalog, artifacts);
+  const RunIdentity id = identity_of(scenario);
+  const bool json_to_stdout = o.json_path == "-";
+  if (!json_to_stdout) std::cout << format_table(id, result);
+  if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n");
+  if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result));
+  if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json);
+  if (scenario.has_sweep && !json_to_stdout) {
+    std::cerr << "note: this scenario has a sweep block; `dcsim run` ran its base point, `dcsim sweep` runs them all\n";
+  }
+  return kExitOk;
+}
+
+int cmd_validate(const RunOptions& o) {
+  const Catalog catalog = Catalog::open_default();
+  const auto points = expand_sweep(request_of(o), catalog);
+  std::cout << o.scenario << ": ok";
+  if (points.size() > 1) std::cout << " (" << points.size() << " sweep points, each valid)";
+  std::cout << '\n';
+  return kExitOk;
+}
+
+int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
+  const Catalog catalog = Catalog::open_default();
+  const auto points = expand_sweep(request_of(o), catalog);
+  const std::string csv = run_sweep_csv(points, catalog, jobs, std::cerr);
+  write_output(out_path.empty() ? "-" : out_path, csv);
+  return kExitOk;
+}
+
+int cmd_compare(const std::string& base_path, const std::string& new_path, double tolerance) {
+  const auto base = read_json(base_path);
+  const auto next = read_json(new_path);
+  Comparison c;
+  try {
+    c = compare_results(base, next, tolerance);
+  } catch (const std::invalid_argument& e) {
+    throw BadInput(e.what());
+  }
+  std::cout << format_comparison(c, tolerance);
+  return c.regressions() > 0 ? kExitRegression : kExitOk;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  CLI::App app{"dcsim: a discrete-event simulator of AI datacenters (training, serving, agents; tokens per watt)"};
+  app.set_version_flag("--version", std::string("dcsim ") + DCSIM_VERSION);
+  app.require_subcommand(1);
+
+  RunOptions run_opts;
+  auto* run = app.add_subcommand("run", "Simulate one scenario and print its result");
+  add_scenario_options(*run, run_opts);
+  run->add_option("--json", run_opts.json_path, "Write the result JSON (dcsim.result/1) to PATH, or - for stdout");
+  run->add_option("--csv", run_opts.csv_path, "Write the metrics as one CSV row to PATH");
+  run->add_option("--trace", run_opts.trace_path, "Write a Chrome/Perfetto trace JSON of the run to PATH");
+
+  RunOptions val_opts;
+  auto* validate = app.add_subcommand("validate", "Check a scenario (and every sweep point) without running it");
+  add_scenario_options(*validate, val_opts);
+
+  std::string list_what;
+  auto* list = app.add_subcommand("list", "List catalog entries: systems, gpus, cpus, nics, switches, optics, "
+                                          "storage, scenarios");
+  list->add_option("what", list_what, "What to list")
+      ->required()
+      ->check(CLI::IsMember(Catalog::listable_kinds()));
+
+  std::string show_kind, show_name;
+  bool show_json = false;
+  auto* show = app.add_subcommand("show", "Show one catalog entry with its figures");
+  show->add_option("kind", show_kind, "system, gpu, cpu, nic, switch, optics or storage")
+      ->required()
+      ->check(CLI::IsMember(Catalog::showable_kinds()));
+  show->add_option("name", show_name, "Catalog name, e.g. h100-hgx")->required();
+  show->add_flag("--json", show_json, "Print JSON instead of a table");
+
+  RunOptions sweep_opts;
+  int jobs = 1;
+  std::string sweep_out;
+  auto* sweep = app.add_subcommand("sweep", "Run the Cartesian product of the scenario's sweep: block, one CSV row "
+                                            "per point (identical whatever --jobs)");
+  add_scenario_options(*sweep, sweep_opts);
+  sweep->add_option("--jobs,-j", jobs, "Points simulated in parallel")->check(CLI::Range(1, 1024));
+  sweep->add_option("--out", sweep_out, "CSV output path (default: stdout)");
+
+  std::string base_path, new_path;
+  double tolerance = 1.0;
+  auto* compare = app.add_subcommand("compare", "Compare two result JSON files; exit 1 when a metric regressed "
+                                                "beyond the tolerance (direction-aware)");
+  compare->add_option("base", base_path, "Baseline result JSON")->required();
+  compare->add_option("new", new_path, "New result JSON")->required();
+  compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
+      ->check(CLI::Range(0.0, 1e6));
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitBadInput;
+  }
+
+  try {
+    if (*run) return cmd_run(run_opts);
+    if (*validate) return cmd_validate(val_opts);
+    if (*list) {
+      std::cout << format_list(Catalog::open_default(), list_what);
+      return kExitOk;
+    }
+    if (*show) {
+      std::cout << format_show(Catalog::open_default(), show_kind, show_name, show_json);
+      return kExitOk;
+    }
+    if (*sweep) return cmd_sweep(sweep_opts, jobs, sweep_out);
+    if (*compare) return cmd_compare(base_path, new_path, tolerance);
+  } catch (const ConfigError& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitBadInput;
+  } catch (const BadInput& e) {
+    std::cerr << "error: " << e.what() << '\n';
+    return kExitBadInput;
+  } catch (const std::exception& e) {
+    std::cerr << "internal error: " << e.what() << '\n';
+    return kExitInternal;
+  }
+  return kExitInternal;
+}
+
+}  // namespace dcsim::app

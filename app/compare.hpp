@@ -1,0 +1,39 @@
+// `dcsim compare BASE.json NEW.json --tolerance PCT`: regression detection that knows which way is better.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace dcsim::app {
+
+enum class Direction { higher_is_better, lower_is_better, neutral };
+
+// Which way a metric should move, from its dotted name (rules in docs/cli.md): rates, efficiencies and
+// attainment up; times, latencies, energy, stalls down; counts and raw power neutral.
+Direction metric_direction(const std::string& dotted_key);
+
+struct MetricChange {
+  std::string key;
+  double base = 0;
+  double next = 0;
+  double change_pct = 0;  // (next - base) / |base| * 100; +/-inf when base is 0 and next is not
+  Direction direction = Direction::neutral;
+  bool missing = false;   // present in base, absent in new: a broken contract counts as a regression
+  bool regressed = false;
+};
+
+struct Comparison {
+  std::vector<MetricChange> changes;  // every metric of base, in base's order
+  std::vector<std::string> added;     // metrics only in new (informative)
+  int regressions() const;
+};
+
+// Both documents must be dcsim results (schema dcsim.result/1); throws std::invalid_argument otherwise.
+Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
+                           double tolerance_pct);
+
+std::string format_comparison(const Comparison& c, double tolerance_pct);
+
+}  // namespace dcsim::app

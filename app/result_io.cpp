@@ -1,0 +1,126 @@
+#include "app/result_io.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace dcsim::app {
+namespace {
+
+void insert_dotted(nlohmann::ordered_json& root, const std::string& key, double value) {
+  nlohmann::ordered_json* node = &root;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = key.find('.', start);
+    if (dot == std::string::npos) {
+      (*node)[key.substr(start)] = value;
+      return;
+    }
+    node = &(*node)[key.substr(start, dot - start)];
+    start = dot + 1;
+  }
+}
+
+void flatten(const nlohmann::ordered_json& node, const std::string& prefix,
+             std::vector<std::pair<std::string, double>>& out) {
+  for (const auto& [k, v] : node.items()) {
+    const std::string key = prefix.empty() ? k : prefix + "." + k;
+    if (v.is_object()) {
+      flatten(v, key, out);
+    } else if (v.is_number()) {
+      out.emplace_back(key, v.get<double>());
+    }
+  }
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+std::string first_segment(const std::string& key) { return key.substr(0, key.find('.')); }
+
+std::string with_prefix(double value, const char* unit, double base = 1000.0) {
+  static const char* const up[] = {"", "k", "M", "G", "T", "P", "E"};
+  static const char* const down[] = {"", "m", "u", "n", "p"};
+  char buf[64];
+  if (value == 0 || !std::isfinite(value)) {
+    std::snprintf(buf, sizeof buf, "%g %s", value, unit);
+    return buf;
+  }
+  double v = value;
+  int i = 0;
+  if (std::fabs(v) >= base) {
+    while (std::fabs(v) >= base && i < 6) { v /= base; ++i; }
+    std::snprintf(buf, sizeof buf, "%.4g %s%s", v, up[i], unit);
+  } else {
+    while (std::fabs(v) < 1.0 && i < 4) { v *= base; ++i; }
+    std::snprintf(buf, sizeof buf, "%.4g %s%s", v, down[i], unit);
+  }
+  return buf;
+}
+
+}  // namespace
+
+nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult& result) {
+  nlohmann::ordered_json doc;
+  doc["schema"] = kResultSchema;
+  doc["scenario"] = id.scenario;
+  doc["seed"] = id.seed;
+  doc["workload"] = id.workload;
+  doc["system"] = id.system;
+  nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
+  for (const auto& m : result.metrics.entries()) insert_dotted(metrics, m.key, m.value);
+  doc["metrics"] = std::move(metrics);
+  doc["engine"] = {{"events", result.engine.events},
+                   {"wall_s", result.engine.wall_s},
+                   {"fingerprint", result.engine.fingerprint}};
+  return doc;
+}
+
+std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::ordered_json& result) {
+  std::vector<std::pair<std::string, double>> out;
+  if (result.contains("metrics") && result["metrics"].is_object()) flatten(result["metrics"], "", out);
+  return out;
+}
+
+std::string format_metric(const std::string& key, double value) {
+  const std::string head = first_segment(key);
+  char buf[64];
+  if (head.find("_per_") != std::string::npos || head == "mfu" || head == "hfu" || ends_with(head, "_fraction") ||
+      head == "slo_attainment") {
+    if (head == "mfu" || head == "hfu" || ends_with(head, "_fraction") || head == "slo_attainment") {
+      std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
+      return buf;
+    }
+    std::snprintf(buf, sizeof buf, "%.6g", value);
+    return buf;
+  }
+  if (ends_with(head, "_s")) return with_prefix(value, "s");
+  if (ends_with(head, "_gbs")) {
+    std::snprintf(buf, sizeof buf, "%.1f GB/s", value);
+    return buf;
+  }
+  if (ends_with(head, "_j")) return with_prefix(value, "J");
+  if (ends_with(head, "_w")) return with_prefix(value, "W");
+  if (ends_with(head, "_bytes")) return with_prefix(value, "B");
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  return buf;
+}
+
+std::string format_table(const RunIdentity& id, const wl::RunResult& result) {
+  std::ostringstream out;
+  out << "scenario  " << id.scenario << "  (" << id.workload << " on " << id.system << ", seed " << id.seed << ")\n";
+  std::size_t width = 0;
+  for (const auto& m : result.metrics.entries()) width = std::max(width, m.key.size());
+  for (const auto& m : result.metrics.entries()) {
+    out << "  " << m.key << std::string(width - m.key.size() + 2, ' ') << format_metric(m.key, m.value) << '\n';
+  }
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "engine    %llu events in %.3f s\n",
+                static_cast<unsigned long long>(result.engine.events), result.engine.wall_s);
+  out << buf;
+  return out.str();
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,35 @@
+// The result contract (DESIGN.md §7): JSON with schema "dcsim.result/1", a flat CSV row, and a terminal table.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "workloads/metrics.hpp"
+
+namespace dcsim::app {
+
+inline constexpr const char* kResultSchema = "dcsim.result/1";
+
+struct RunIdentity {
+  std::string scenario;
+  std::uint64_t seed = 1;
+  std::string workload;  // workload kind, e.g. "collective"
+  std::string system;    // hardware.system
+};
+
+nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult& result);
+
+// Dotted-key view of a result document's metrics ("ttft_s.p99" -> value), in document order.
+std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::ordered_json& result);
+
+// A terminal table: one metric a line, values with readable units chosen from the key's suffix.
+std::string format_table(const RunIdentity& id, const wl::RunResult& result);
+
+// A value with the unit its key implies ("time_s" -> "1.25 ms", "busbw_gbs" -> "367 GB/s").
+std::string format_metric(const std::string& key, double value);
+
+}  // namespace dcsim::app

@@ -1,0 +1,38 @@
+#include "app/runner.hpp"
+
+#include <chrono>
+#include <sstream>
+
+#include "app/csv.hpp"
+#include "sim/trace.hpp"
+#include "workloads/collective_workload.hpp"
+
+namespace dcsim::app {
+
+wl::RunResult run_scenario(const Scenario& scenario, const Catalog& /*catalog*/, RunArtifacts& artifacts) {
+  sim::TraceRecorder trace(artifacts.trace);
+  const auto start = std::chrono::steady_clock::now();
+  wl::RunResult result;
+  const auto fidelity =
+      scenario.network == NetworkModelKind::flow ? wl::NetworkFidelity::flow : wl::NetworkFidelity::analytical;
+  if (scenario.workload_kind == "collective") {
+    result = wl::run_collective(scenario.collective, scenario.cluster, fidelity, artifacts.trace ? &trace : nullptr);
+  }
+  result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (artifacts.trace) artifacts.trace_json = trace.to_json();
+  return result;
+}
+
+std::string single_run_csv(const RunIdentity& id, const wl::RunResult& result) {
+  std::ostringstream out;
+  std::vector<std::string> header = {"scenario", "seed"};
+  std::vector<std::string> row = {id.scenario, std::to_string(id.seed)};
+  for (const auto& m : result.metrics.entries()) {
+    header.push_back(m.key);
+    row.push_back(csv_number(m.value));
+  }
+  out << csv_line(header) << csv_line(row);
+  return out.str();
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,238 @@
+#include "app/scenario.hpp"
+
+#include <algorithm>
+
+#include "app/config/override.hpp"
+#include "app/errors.hpp"
+
+namespace dcsim::app {
+namespace {
+
+const Choices kWorkloadKinds = {"collective"};
+const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
+
+// A catalog reference in the scenario: the value must name an entry of that kind (with a did-you-mean).
+std::string catalog_ref(const ConfigNode& parent, std::string_view key, const Catalog& catalog, std::string_view kind) {
+  return parent.get_enum(key, catalog.names(kind));
+}
+
+// hardware.overrides: {gpu.hbm_bandwidth: 6 TB/s}: each value lands in the catalog entry's own YAML tree, which
+// is then validated as usual; errors point back at the override.
+std::vector<std::pair<std::string, ConfigNode>> overrides_for(const std::vector<std::pair<std::string, ConfigNode>>& all,
+                                                              std::string_view part) {
+  std::vector<std::pair<std::string, ConfigNode>> out;
+  for (const auto& [key, node] : all) {
+    const auto dot = key.find('.');
+    if (key.substr(0, dot) == part) out.emplace_back(key.substr(dot + 1), node);
+  }
+  return out;
+}
+
+template <class Spec, class Parse>
+Spec load_with_overrides(const Catalog& catalog, std::string_view kind, const std::string& name,
+                         const std::vector<std::pair<std::string, ConfigNode>>& all, std::string_view part,
+                         Parse parse) {
+  ConfigDocument doc = catalog.document(kind, name);
+  for (const auto& [key, node] : overrides_for(all, part)) {
+    const SourceLocation where = node.location();
+    apply_override(doc, key, node.yaml(),
+                   "hardware.overrides." + std::string(part) + "." + key + " (" + where.to_string() + ")");
+  }
+  Spec spec = parse(doc.root());
+  doc.finish();
+  return spec;
+}
+
+hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std::string& system_name) {
+  system_name = catalog_ref(h, "system", catalog, "system");
+
+  std::vector<std::pair<std::string, ConfigNode>> overrides;
+  if (auto o = h.optional_child("overrides")) {
+    if (!o->is_map()) o->fail_value("a mapping of catalog field paths to values, e.g. {gpu.hbm_bandwidth: 6 TB/s}");
+    for (const std::string& key : o->keys()) {
+      const ConfigNode value = o->child(key);
+      const auto dot = key.find('.');
+      if (dot == std::string::npos || dot + 1 == key.size()) {
+        value.fail("override keys are PART.FIELD, e.g. gpu.hbm_bandwidth");
+      }
+      const std::string part = key.substr(0, dot);
+      if (std::find(kOverrideParts.begin(), kOverrideParts.end(), part) == kOverrideParts.end()) {
+        std::string list;
+        for (const auto& p : kOverrideParts) list += (list.empty() ? "" : ", ") + p;
+        value.fail("override part '" + part + "' is not one of " + list);
+      }
+      overrides.emplace_back(key, value);
+    }
+  }
+
+  hw::ClusterSpec c;
+  c.system = load_with_overrides<hw::SystemSpec>(catalog, "system", system_name, overrides, "system", parse_system);
+  c.systems = static_cast<int>(h.get_int_or("count", 1, 1, 10'000'000));
+  c.gpus_per_system = static_cast<int>(h.get_int_or("gpus", c.system.gpus, 1, c.system.gpus));
+  if (c.gpus_per_system < c.system.gpus && c.systems > 1) {
+    h.child("gpus").fail("a partial system (gpus < " + std::to_string(c.system.gpus) +
+                         ") is only possible with count: 1; use whole systems for a cluster");
+  }
+  std::string cpu_name = c.system.cpu;
+  if (h.has("cpu")) cpu_name = catalog_ref(h, "cpu", catalog, "cpu");
+  c.gpu = load_with_overrides<hw::GpuSpec>(catalog, "gpu", c.system.gpu, overrides, "gpu", parse_gpu);
+  c.cpu = load_with_overrides<hw::CpuSpec>(catalog, "cpu", cpu_name, overrides, "cpu", parse_cpu);
+  c.nic = load_with_overrides<hw::NicSpec>(catalog, "nic", c.system.nic, overrides, "nic", parse_nic);
+  c.scale_up_switch = load_with_overrides<hw::SwitchSpec>(catalog, "switch", c.system.scale_up.switch_name, overrides,
+                                                          "scale_up_switch", parse_switch);
+  for (const std::string& s : c.system.storage) c.storage.push_back(load_storage(catalog, s));
+
+  c.scale_out.switch_name = c.system.scale_out_switch;
+  c.scale_out.optics = c.system.scale_out_optics;
+  c.scale_out.nic_bandwidth = c.nic.bandwidth;
+  if (auto so = h.optional_child("scale_out")) {
+    const std::string topo = so->get_enum_or("topology", {"rail-optimized-fat-tree", "fat-tree"}, "rail-optimized-fat-tree");
+    c.scale_out.topology = topo == "fat-tree" ? hw::ScaleOutTopology::fat_tree
+                                              : hw::ScaleOutTopology::rail_optimized_fat_tree;
+    c.scale_out.nic_bandwidth = so->get_quantity_or("nic_bandwidth", Dimension::data_rate, c.nic.bandwidth, 1);
+    c.scale_out.oversubscription = so->get_number_or("oversubscription", 1.0, 1.0, 1024.0);
+    if (so->has("switch")) c.scale_out.switch_name = catalog_ref(*so, "switch", catalog, "switch");
+    if (so->has("optics")) {
+      const ConfigNode optics = so->child("optics");
+      c.scale_out.optics = optics.is_null() ? "" : catalog_ref(*so, "optics", catalog, "optics");
+    }
+    so->finish();
+  }
+  c.scale_out_switch = load_with_overrides<hw::SwitchSpec>(catalog, "switch", c.scale_out.switch_name, overrides,
+                                                           "scale_out_switch", parse_switch);
+  if (!c.scale_out.optics.empty()) {
+    c.scale_out_optics = load_with_overrides<hw::OpticsSpec>(catalog, "optics", c.scale_out.optics, overrides,
+                                                             "optics", parse_optics);
+  }
+  c.pue = h.get_number_or("pue", 1.2, 1.0, 3.0);
+  h.finish();
+  return c;
+}
+
+wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSpec& cluster) {
+  wl::CollectiveWorkload c;
+  c.op = w.get_enum("op", {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"});
+  const ConfigNode bytes = w.child("bytes");
+  if (bytes.is_sequence()) {
+    for (const ConfigNode& item : bytes.items()) c.bytes.push_back(item.as_quantity(Dimension::data, 1, 1e15));
+    if (c.bytes.empty()) bytes.fail_value("at least one message size");
+  } else {
+    c.bytes.push_back(bytes.as_quantity(Dimension::data, 1, 1e15));
+  }
+  std::sort(c.bytes.begin(), c.bytes.end());
+  c.bytes.erase(std::unique(c.bytes.begin(), c.bytes.end()), c.bytes.end());
+  c.algorithm = w.get_enum_or("algorithm", {"auto", "ring", "tree", "nvls", "hierarchical"}, "auto");
+  c.iterations = static_cast<int>(w.get_int_or("iterations", 20, 1, 1'000'000));
+  c.gpus = static_cast<int>(w.get_int_or("gpus", cluster.total_gpus(), 2, cluster.total_gpus()));
+  if (c.op == "send_recv" && c.gpus != 2) {
+    // A send/recv is between two ranks; nccl-tests' sendrecv_perf pairs every rank, which all_to_all covers.
+    if (w.has("gpus")) w.child("gpus").fail_value("2 for send_recv (one sender, one receiver)");
+    c.gpus = 2;
+  }
+  w.finish();
+  return c;
+}
+
+Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& request, const Catalog& catalog) {
+  const ConfigNode root = doc.root();
+  Scenario s;
+  s.file = doc.file();
+  s.name = root.get_string("name");
+  s.seed = static_cast<std::uint64_t>(root.get_int_or("seed", 1, 0));
+  if (request.seed) s.seed = *request.seed;
+  s.cluster = parse_hardware(root.child("hardware"), catalog, s.system_name);
+  if (auto net = root.optional_child("network")) {
+    s.network = net->get_enum_or("model", {"analytical", "flow"}, "analytical") == "flow" ? NetworkModelKind::flow
+                                                                                        : NetworkModelKind::analytical;
+    net->finish();
+  }
+  const ConfigNode w = root.child("workload");
+  s.workload_kind = w.get_enum("kind", kWorkloadKinds);
+  s.collective = parse_collective(w, s.cluster);
+  if (auto sweep = root.optional_child("sweep")) {
+    s.has_sweep = true;
+    for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);
+  }
+  root.finish();
+  doc.finish();
+  return s;
+}
+
+ConfigDocument load_with_sets(const ScenarioRequest& request) {
+  ConfigDocument doc = ConfigDocument::load_file(request.file);
+  for (const std::string& assignment : request.sets) apply_override(doc, assignment);
+  return doc;
+}
+
+struct Axis {
+  std::string key;
+  std::vector<ConfigNode> values;
+};
+
+std::vector<Axis> sweep_axes(const ConfigDocument& doc) {
+  std::vector<Axis> axes;
+  const ConfigNode root = doc.root();
+  const auto sweep = root.optional_child("sweep");
+  if (!sweep) return axes;
+  if (!sweep->is_map()) sweep->fail_value("a mapping of dotted keys to lists of values, e.g. {workload.bytes: [1 MiB, 1 GiB]}");
+  for (const std::string& key : sweep->keys()) {
+    if (key == "sweep" || key.rfind("sweep.", 0) == 0) sweep->child(key).fail("a sweep cannot sweep itself");
+    Axis axis{key, sweep->get_list(key)};
+    if (axis.values.empty()) sweep->child(key).fail_value("a non-empty list of values");
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
+std::string value_text(const ConfigNode& n) {
+  if (n.is_scalar()) return n.as_string();
+  YAML::Emitter e;
+  e.SetMapFormat(YAML::Flow);
+  e.SetSeqFormat(YAML::Flow);
+  e << n.yaml();
+  return e.c_str();
+}
+
+}  // namespace
+
+Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog) {
+  const ConfigDocument doc = load_with_sets(request);
+  return parse_scenario(doc, request, catalog);
+}
+
+std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog) {
+  const ConfigDocument base = load_with_sets(request);
+  const std::vector<Axis> axes = sweep_axes(base);
+  std::size_t total = 1;
+  for (const Axis& a : axes) {
+    total *= a.values.size();
+    if (total > 1'000'000) a.values.front().fail("the sweep has more than 1,000,000 points; narrow it");
+  }
+  std::vector<SweepPoint> points;
+  points.reserve(total);
+  std::vector<std::size_t> index(axes.size(), 0);
+  for (std::size_t p = 0; p < total; ++p) {
+    // Mixed-radix counter, last axis fastest.
+    std::size_t rest = p;
+    for (std::size_t a = axes.size(); a-- > 0;) {
+      index[a] = rest % axes[a].values.size();
+      rest /= axes[a].values.size();
+    }
+    ConfigDocument doc = load_with_sets(request);
+    SweepPoint point;
+    for (std::size_t a = 0; a < axes.size(); ++a) {
+      const ConfigNode& v = axes[a].values[index[a]];
+      apply_override(doc, axes[a].key, v.yaml(), "sweep." + axes[a].key + " (" + v.location().to_string() + ")");
+      point.coordinates.emplace_back(axes[a].key, value_text(v));
+    }
+    point.scenario = parse_scenario(doc, request, catalog);
+    points.push_back(std::move(point));
+  }
+  return points;
+}
+
+RunIdentity identity_of(const Scenario& s) {
+  return RunIdentity{s.name, s.seed, s.workload_kind, s.system_name};
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,54 @@
+// A scenario file (DESIGN.md §7) read into plain structs, with every catalog name resolved into hardware specs.
+// This is where `--set`, `hardware.overrides` and sweep points are applied: all of them edit the YAML tree before
+// it is read, so they get exactly the validation that the file gets.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "app/catalog.hpp"
+#include "app/result_io.hpp"
+#include "hw/spec.hpp"
+#include "workloads/collective_workload.hpp"
+
+namespace dcsim::app {
+
+struct ScenarioRequest {
+  std::filesystem::path file;
+  std::vector<std::string> sets;       // "--set dotted.key=value", applied in order
+  std::optional<std::uint64_t> seed;   // --seed, overrides the file's seed
+};
+
+enum class NetworkModelKind { analytical, flow };
+
+struct Scenario {
+  std::string name;
+  std::string file;
+  std::uint64_t seed = 1;
+  std::string system_name;
+  hw::ClusterSpec cluster;
+  NetworkModelKind network = NetworkModelKind::analytical;
+  std::string workload_kind;       // "collective"
+  wl::CollectiveWorkload collective;
+  bool has_sweep = false;
+};
+
+// One run: the file with the --set overrides applied; the sweep block, if any, is checked and left out.
+Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog);
+
+struct SweepPoint {
+  std::vector<std::pair<std::string, std::string>> coordinates;  // (dotted key, value as written), in axis order
+  Scenario scenario;
+};
+
+// Every point of the Cartesian product of the sweep block (first axis slowest), each fully validated before any
+// runs; a scenario without a sweep block gives one point with no coordinates.
+std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog);
+
+RunIdentity identity_of(const Scenario& s);
+
+}  // namespace dcsim::app

@@ -1,0 +1,105 @@
+// Every catalog entry loads and validates, names match files, and key figures match their sources.
+#include <gtest/gtest.h>
+
+#include "app/catalog.hpp"
+#include "app/config/error.hpp"
+#include "app/errors.hpp"
+
+namespace dcsim::app {
+namespace {
+
+Catalog repo_catalog() { return Catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs"); }
+
+TEST(Catalog, EveryEntryOfEveryKindLoads) {
+  const Catalog c = repo_catalog();
+  int loaded = 0;
+  for (const auto& name : c.names("gpu")) { EXPECT_NO_THROW(load_gpu(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("cpu")) { EXPECT_NO_THROW(load_cpu(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("nic")) { EXPECT_NO_THROW(load_nic(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("switch")) { EXPECT_NO_THROW(load_switch(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("optics")) { EXPECT_NO_THROW(load_optics(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("storage")) { EXPECT_NO_THROW(load_storage(c, name)) << name; ++loaded; }
+  for (const auto& name : c.names("system")) {
+    hw::SystemSpec s;
+    ASSERT_NO_THROW(s = load_system(c, name)) << name;
+    // Every part a system names exists in the catalog.
+    EXPECT_TRUE(c.contains("gpu", s.gpu)) << name << " gpu " << s.gpu;
+    EXPECT_TRUE(c.contains("cpu", s.cpu)) << name << " cpu " << s.cpu;
+    EXPECT_TRUE(c.contains("nic", s.nic)) << name << " nic " << s.nic;
+    EXPECT_TRUE(c.contains("switch", s.scale_up.switch_name)) << name;
+    EXPECT_TRUE(c.contains("switch", s.scale_out_switch)) << name;
+    if (!s.scale_out_optics.empty()) EXPECT_TRUE(c.contains("optics", s.scale_out_optics)) << name;
+    for (const auto& st : s.storage) EXPECT_TRUE(c.contains("storage", st)) << name << " storage " << st;
+    ++loaded;
+  }
+  EXPECT_GE(loaded, 40);
+}
+
+TEST(Catalog, TheMissionSystemsArePresent) {
+  const Catalog c = repo_catalog();
+  for (const char* s : {"a100-hgx", "h800-hgx", "h100-hgx", "h200-hgx", "b200-hgx", "gb200-nvl72", "gb300-nvl72",
+                        "vr-nvl72", "rubin-ultra-kyber", "feynman-photonic"}) {
+    EXPECT_TRUE(c.contains("system", s)) << s;
+  }
+  for (const char* g : {"a100-sxm-80gb", "h800", "h100-sxm", "h200-sxm", "b200", "gb200", "gb300", "rubin",
+                        "rubin-ultra", "feynman"}) {
+    EXPECT_TRUE(c.contains("gpu", g)) << g;
+  }
+  for (const char* p : {"x86-host", "grace", "vera"}) EXPECT_TRUE(c.contains("cpu", p)) << p;
+}
+
+TEST(Catalog, H100FiguresMatchTheDatasheet) {
+  const hw::GpuSpec g = load_gpu(repo_catalog(), "h100-sxm");
+  EXPECT_NEAR(g.flops.bf16, 989.4e12, 1e12);
+  EXPECT_NEAR(g.flops.fp8, 1978.9e12, 1e12);
+  EXPECT_DOUBLE_EQ(g.hbm_capacity, 80e9);
+  EXPECT_DOUBLE_EQ(g.hbm_bandwidth, 3.35e12);
+  EXPECT_DOUBLE_EQ(g.nvlink_bandwidth, 450e9);
+  EXPECT_DOUBLE_EQ(g.power.max, 700);
+  EXPECT_NEAR(g.gemm_peak_fraction.bf16, 794.0 / 989.0, 0.005);  // calibration/microbench.yaml (MLE-A)
+}
+
+TEST(Catalog, Nvl72SystemsShareOneDomainOf72) {
+  const Catalog c = repo_catalog();
+  for (const char* name : {"gb200-nvl72", "gb300-nvl72", "vr-nvl72"}) {
+    const hw::SystemSpec s = load_system(c, name);
+    EXPECT_EQ(s.gpus, 72) << name;
+    EXPECT_EQ(s.scale_up.domain_gpus, 72) << name;
+  }
+  const hw::SystemSpec k = load_system(c, "rubin-ultra-kyber");
+  EXPECT_EQ(k.gpus, 144);
+}
+
+TEST(Catalog, UnknownEntryIsBadInputNamingTheFolder) {
+  const Catalog c = repo_catalog();
+  try {
+    load_gpu(c, "h1000");
+    FAIL() << "no error";
+  } catch (const BadInput& e) {
+    EXPECT_NE(std::string(e.what()).find("gpus"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("h1000"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Catalog, BadEntryNamesItsFileLineAndKey) {
+  const auto doc = ConfigDocument::load_string(
+      "kind: nic\nname: mynic\nbandwidth: 400 GHz\nlatency: 1 us\npower: 20 W\n", "configs/hw/nics/mynic.yaml");
+  try {
+    parse_nic(doc.root());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("mynic.yaml:3"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("bandwidth"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("400 GHz"), std::string::npos) << msg;
+  }
+}
+
+TEST(Catalog, NameMustMatchTheFileStem) {
+  const auto doc = ConfigDocument::load_string(
+      "kind: nic\nname: other\nbandwidth: 400 Gb/s\nlatency: 1 us\npower: 20 W\n", "configs/hw/nics/mynic.yaml");
+  EXPECT_THROW(parse_nic(doc.root()), ConfigError);
+}
+
+}  // namespace
+}  // namespace dcsim::app
