@@ -1,4 +1,5 @@
 // Reading values out of a loaded tree, with the key bookkeeping behind finish().
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -155,7 +156,19 @@ std::optional<ConfigNode> ConfigNode::lookup(std::string_view key) const {
 
 ConfigNode ConfigNode::require(std::string_view key, std::string_view what) const {
   if (auto c = lookup(key)) return *c;
-  throw ConfigError(location(), path_, std::nullopt, "missing required key '" + std::string(key) + "'",
+  const std::string message = "missing required key '" + std::string(key) + "'";
+  // A required key is usually missing because it is misspelt: point at the misspelling rather than at the map.
+  std::vector<std::string> present;
+  for (const auto& kv : node_) present.push_back(kv.first.Scalar());
+  if (const auto near = closest_matches(key, present); !near.empty()) {
+    for (const auto& kv : node_) {
+      if (kv.first.Scalar() != near.front()) continue;
+      const std::string origin = make_child(near.front(), kv.second, kv.first.Mark()).origin_;
+      throw ConfigError(detail::location_of(doc_->file, kv.first.Mark(), origin), path_, std::nullopt, message,
+                        "is '" + near.front() + "' a misspelling of it?");
+    }
+  }
+  throw ConfigError(location(), path_, std::nullopt, message,
                     what.empty() ? std::string() : "expected " + std::string(what));
 }
 

@@ -47,7 +47,8 @@ std::vector<std::string> closest_matches(std::string_view word, const std::vecto
   for (const auto& c : candidates) {
     if (c == word) continue;
     const std::size_t d = edit_distance(word, c);
-    if (d > limit || d > best) continue;
+    // Never suggest a word that shares nothing with the input ('c' for 'b').
+    if (d > limit || d > best || d >= std::min(word.size(), c.size())) continue;
     if (d < best) out.clear();
     best = d;
     out.push_back(c);
