@@ -69,7 +69,7 @@ std::string join_key(const std::string& path, std::string_view key) {
 }
 
 // The first key of `rec` nobody asked for, as an error; nullopt when all were asked for.
-std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const std::string& file) {
+std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const detail::DocState& doc) {
   if (rec.opaque || !rec.node.IsMap()) return std::nullopt;
   for (const auto& kv : rec.node) {
     const std::string key = kv.first.Scalar();
@@ -77,7 +77,10 @@ std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const std::
     const std::vector<std::string> known(rec.asked.begin(), rec.asked.end());
     std::string note = did_you_mean(key, known);
     if (note.empty() && !known.empty() && known.size() <= 12) note = "known keys here: " + quoted_list(known);
-    return ConfigError(detail::location_of(file, kv.first.Mark(), rec.origin), rec.path, std::nullopt,
+    // A key an override added inside a mapping from the file is the override's mistake, not the file's.
+    const std::string* added_by = doc.origin_of(kv.second);
+    return ConfigError(detail::location_of(doc.file, kv.first.Mark(), added_by ? *added_by : rec.origin), rec.path,
+                       std::nullopt,
                        "unknown key '" + key + "'" + (rec.path.empty() ? " at the top level" : ""), note);
   }
   return std::nullopt;
@@ -88,7 +91,7 @@ std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const std::
 void ConfigDocument::finish() const {
   std::optional<ConfigError> first;
   for (const auto& [id, rec] : state_->maps) {
-    auto err = unknown_key(rec, state_->file);
+    auto err = unknown_key(rec, *state_);
     if (!err) continue;
     const auto& a = err->location();
     if (!first || std::pair(a.line, a.column) < std::pair(first->location().line, first->location().column))
@@ -187,7 +190,7 @@ void ConfigNode::finish() const {
   require_map({});
   auto it = doc_->maps.find(id_);
   if (it == doc_->maps.end()) return;
-  if (auto err = unknown_key(it->second, doc_->file)) throw *err;
+  if (auto err = unknown_key(it->second, *doc_)) throw *err;
 }
 
 std::string ConfigNode::get_string(std::string_view key) const { return require(key, "a string").as_string(); }
