@@ -50,6 +50,9 @@ struct GpuSpec {
   std::vector<EfficiencyPoint> gemm_size_curve;
   // Achievable fraction of peak HBM bandwidth by bytes moved in one kernel.
   std::vector<EfficiencyPoint> memory_curve;
+  // Share of the dynamic power range (max - idle) drawn when HBM streams at its achievable peak with the tensor
+  // cores idle: memory-bound decode sits well below TDP (docs/power.md gives the source).
+  double memory_power_share = 0;
   bool assumed = false;  // figures extrapolated, not published (e.g. Feynman)
 };
 
@@ -69,11 +72,39 @@ struct CpuSpec {
   bool assumed = false;
 };
 
+// How fast collectives run on one fabric (NVLink domain or scale-out network): NCCL-style alpha-beta constants.
+// Derivation and calibration in docs/network.md; defaults are the derived NVLink values.
+struct CollectiveTuning {
+  double base_latency = 9.3e-6;          // seconds per collective: kernel launch, setup and final sync
+  double ll_step_overhead = 0.35e-6;     // seconds per algorithm step on top of the path latency, LL protocol
+  double ll128_step_overhead = 1.0e-6;   // same, LL128 protocol
+  double simple_step_overhead = 3.0e-6;  // same, Simple protocol
+  double ll_bandwidth_fraction = 0.5;        // LL carries 4 data bytes per 8-byte line
+  double ll128_bandwidth_fraction = 0.9375;  // LL128 carries 120 data bytes per 128-byte line
+  double ring_efficiency = 0.873;  // payload share of link bandwidth, Simple protocol (ring, tree, p2p)
+  double nvls_efficiency = 0.693;  // same for in-switch reduction (NVLS / SHARP) traffic
+  double nvls_latency = 10e-6;     // seconds added to an NVLS collective (multicast setup and barrier)
+  double chunk_bytes = 524288;     // bytes per pipelined chunk (NCCL Simple: 4 MiB buffer / 8 steps)
+  double chunk_overhead = 94e-9;   // seconds of synchronisation per chunk, not overlapped with transfer
+};
+
 struct NicSpec {
   std::string name;
   double bandwidth = 0;  // bytes/s per direction
   double latency = 0;    // seconds, NIC-to-NIC one way through the adapter
   double power = 0;      // watts
+  // Collectives over the scale-out network (assumed values, not yet calibrated: docs/network.md).
+  CollectiveTuning collectives{.base_latency = 9.3e-6,
+                               .ll_step_overhead = 1.5e-6,
+                               .ll128_step_overhead = 2.5e-6,
+                               .simple_step_overhead = 6.0e-6,
+                               .ll_bandwidth_fraction = 0.5,
+                               .ll128_bandwidth_fraction = 0.9375,
+                               .ring_efficiency = 0.92,
+                               .nvls_efficiency = 0.85,
+                               .nvls_latency = 10e-6,
+                               .chunk_bytes = 524288,
+                               .chunk_overhead = 0};
 };
 
 enum class SwitchKind { nvswitch, infiniband, ethernet };
@@ -118,6 +149,7 @@ struct ScaleUpSpec {
   double latency = 0;             // seconds, GPU to GPU one way
   Medium medium = Medium::copper;
   double energy_per_bit = 0;      // joules per bit on the links
+  CollectiveTuning collectives;   // NVLink defaults (docs/network.md)
 };
 
 struct SystemSpec {
@@ -131,6 +163,8 @@ struct SystemSpec {
   int nics = 0;
   ScaleUpSpec scale_up;
   std::vector<std::string> storage;  // keys into configs/hw/storage
+  std::string scale_out_switch;  // key into configs/hw/switches: the scale-out switch it is usually deployed with
+  std::string scale_out_optics;  // key into configs/hw/optics; empty = copper / DAC
   double other_power = 0;    // watts: fans, DRAM, board, management, not counted elsewhere
   double power_budget = 0;   // watts, provisioned maximum of the whole system
   bool assumed = false;
