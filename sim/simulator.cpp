@@ -10,19 +10,26 @@ namespace detail {
 void destroy_unfinished_processes(Simulator& sim);  // process.cpp
 }
 
-Simulator::Simulator() = default;
+Simulator::Simulator() { heap_.set_load_hook(&Simulator::prefetch_slots, this); }
+
+void Simulator::prefetch_slots(void* self, const detail::QueueKey* keys, std::size_t n) {
+  auto* sim = static_cast<Simulator*>(self);
+  for (std::size_t i = 0; i < n; ++i) {
+    __builtin_prefetch(&sim->slot_ref(static_cast<std::uint32_t>(keys[i].order & kSlotMask)));
+  }
+}
 
 Simulator::~Simulator() {
   // Frames first: their locals may still talk to the simulator while they are destroyed.
   detail::destroy_unfinished_processes(*this);
-  for (detail::QueueKey& k : heap_) {
+  heap_.for_each([this](detail::QueueKey& k) {
     detail::Slot& slot = slot_ref(static_cast<std::uint32_t>(k.order & kSlotMask));
     if (slot.ops != nullptr) {
       const detail::CallbackOps* ops = slot.ops;
       slot.ops = nullptr;
       ops->destroy(slot.storage);
     }
-  }
+  });
   heap_.clear();
 }
 
@@ -79,11 +86,16 @@ void Simulator::compact() {
 }
 
 void Simulator::renumber() {
-  std::vector<detail::QueueKey> keys(heap_.begin(), heap_.end());
+  std::vector<detail::QueueKey> keys;
+  keys.reserve(heap_.size());
+  heap_.for_each([&keys](detail::QueueKey& k) { keys.push_back(k); });
   std::sort(keys.begin(), keys.end(), detail::key_less);
   std::uint64_t seq = 0;
-  for (detail::QueueKey& k : keys) k.order = (seq++ << kSlotBits) | (k.order & kSlotMask);
-  heap_.assign_sorted(keys.data(), keys.size());
+  heap_.clear();
+  for (detail::QueueKey& k : keys) {
+    k.order = (seq++ << kSlotBits) | (k.order & kSlotMask);
+    heap_.push(k);
+  }
   seq_ = seq;
 }
 

@@ -5,7 +5,8 @@
 // program gives the same event order on every machine (DESIGN.md §3).
 //
 // Design (measured in docs/performance.md):
-//  * The queue is a 4-ary heap of 16-byte keys (time, seq << 26 | slot): see event_queue.hpp.
+//  * The queue is a two-tier calendar queue of 16-byte keys (time, seq << 26 | slot) whose near tier is a small
+//    4-ary heap: see event_queue.hpp (CalendarQueue) and docs/performance.md for why.
 //  * Callbacks live in a slab of 64-byte slots (chunks of 4096 that never move), each with 48 bytes of inline storage
 //    for the callable (larger callables go to the heap, once per event). Freed slots go on a LIFO free list, so a
 //    hold-like workload keeps reusing a handful of hot slots. No std::function, no allocation per event in the
@@ -16,7 +17,8 @@
 //  * Sequence numbers use 38 bits (2.7e11 schedules); on wrap the pending keys are renumbered in order, O(n log n)
 //    once per 2.7e11 events, which keeps the order above intact. At most 2^26 (67 million) events may be pending.
 //
-// Complexity: schedule O(log n) (amortised O(1) slot), cancel O(1) amortised, one event O(log n).
+// Complexity: schedule and one event amortised O(1) (plus O(log k) in a heap of about 16 keys; O(log n) when all
+// pending events share a time), cancel O(1) amortised.
 // Not thread-safe: one simulator per thread.
 #pragma once
 
@@ -210,10 +212,11 @@ class Simulator {
   }
   void renumber();
   void compact();
+  static void prefetch_slots(void* self, const detail::QueueKey* keys, std::size_t n);
   bool drop_dead_top();  // pops cancelled keys at the top; false when the queue is empty
   void run_top();        // runs the (live) event at the top
 
-  detail::QuaternaryHeap heap_;
+  detail::CalendarQueue heap_;
   std::vector<std::unique_ptr<detail::Slot[]>> chunks_;
   std::uint32_t free_head_ = kNoSlot;
   std::uint32_t slot_count_ = 0;

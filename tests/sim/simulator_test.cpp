@@ -258,34 +258,55 @@ TEST(Simulator, FingerprintIsDeterministicAndSensitive) {
   EXPECT_NE(run(4), run(5));
 }
 
-// The same ordering checks on the bare queue against a sorted reference (random pushes and pops).
-TEST(QuaternaryHeap, MatchesSortedReference) {
-  detail::QuaternaryHeap h;
+// The same ordering checks on every queue implementation, against a sorted reference (random pushes and pops,
+// times clustered, tied and with far outliers so that the calendar re-lays its epochs).
+template <class Q>
+class QueueTest : public ::testing::Test {};
+using QueueTypes = ::testing::Types<detail::QuaternaryHeap, detail::CalendarQueue>;
+TYPED_TEST_SUITE(QueueTest, QueueTypes);
+
+TYPED_TEST(QueueTest, MatchesSortedReference) {
+  TypeParam q;
   std::vector<detail::QueueKey> ref;
-  RandomStream r(3, "heap");
+  RandomStream r(3, "queue");
   std::uint64_t seq = 0;
-  for (int round = 0; round < 20'000; ++round) {
-    if (r.below(3) != 0 || ref.empty()) {
-      const detail::QueueKey k{static_cast<Time>(r.below(1000)), seq++};
-      h.push(k);
+  Time now = 0;
+  for (int round = 0; round < 60'000; ++round) {
+    if (r.below(5) < 3 || ref.empty()) {
+      const auto kind = r.below(10);
+      const Time dt = kind == 0 ? 0 : kind == 1 ? static_cast<Time>(r.below(1'000'000'000)) : static_cast<Time>(r.below(1000));
+      const detail::QueueKey k{now + dt, seq++};
+      q.push(k);
       ref.push_back(k);
     } else {
       auto it = std::min_element(ref.begin(), ref.end(), detail::key_less);
-      ASSERT_EQ(h.top().time, it->time);
-      ASSERT_EQ(h.top().order, it->order);
+      ASSERT_EQ(q.top().time, it->time) << round;
+      ASSERT_EQ(q.top().order, it->order) << round;
+      now = it->time;
       ref.erase(it);
-      h.pop();
+      q.pop();
     }
-    ASSERT_EQ(h.size(), ref.size());
+    ASSERT_EQ(q.size(), ref.size());
   }
-  h.remove_if([](const detail::QueueKey& k) { return k.order % 2 == 0; });
+  q.remove_if([](const detail::QueueKey& k) { return k.order % 2 == 0; });
   std::erase_if(ref, [](const detail::QueueKey& k) { return k.order % 2 == 0; });
+  ASSERT_EQ(q.size(), ref.size());
   std::sort(ref.begin(), ref.end(), detail::key_less);
   for (const auto& k : ref) {
-    ASSERT_EQ(h.top().order, k.order);
-    h.pop();
+    ASSERT_EQ(q.top().order, k.order);
+    q.pop();
   }
-  EXPECT_TRUE(h.empty());
+  EXPECT_TRUE(q.empty());
+}
+
+TYPED_TEST(QueueTest, AllKeysAtOneTime) {
+  TypeParam q;
+  for (std::uint64_t i = 0; i < 10'000; ++i) q.push(detail::QueueKey{77, 10'000 - i});
+  for (std::uint64_t i = 1; i <= 10'000; ++i) {
+    ASSERT_EQ(q.top().order, i);
+    q.pop();
+  }
+  EXPECT_TRUE(q.empty());
 }
 
 }  // namespace
