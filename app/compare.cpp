@@ -27,7 +27,7 @@ void check_schema(const nlohmann::ordered_json& doc, const char* which) {
 }  // namespace
 
 Direction metric_direction(const std::string& dotted_key) {
-  const std::string head = dotted_key.substr(0, dotted_key.find('.'));
+  const std::string head = unit_segment(dotted_key);
   static const std::set<std::string> higher = {"mfu", "hfu", "throughput_rps", "goodput_rps", "slo_attainment",
                                                "algbw_gbs", "busbw_gbs", "tflops_per_gpu", "requests"};
   static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction"};

@@ -38,7 +38,6 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::string first_segment(const std::string& key) { return key.substr(0, key.find('.')); }
 
 std::string with_prefix(double value, const char* unit, double base = 1000.0) {
   static const char* const up[] = {"", "k", "M", "G", "T", "P", "E"};
@@ -62,6 +61,25 @@ std::string with_prefix(double value, const char* unit, double base = 1000.0) {
 
 }  // namespace
 
+std::string unit_segment(const std::string& key) {
+  // The segment that carries the unit: "by_size.1024.busbw_gbs" -> "busbw_gbs", "ttft_s.p99" -> "ttft_s".
+  static const char* const suffixes[] = {"_s", "_gbs", "_j", "_w", "_bytes", "_fraction", "mfu", "hfu", "_rps"};
+  std::vector<std::string> segments;
+  std::size_t start = 0;
+  for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
+    segments.push_back(key.substr(start, dot - start));
+    start = dot + 1;
+  }
+  segments.push_back(key.substr(start));
+  for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
+    if (it->find("_per_") != std::string::npos) return *it;
+    for (const char* suffix : suffixes) {
+      if (ends_with(*it, suffix)) return *it;
+    }
+  }
+  return segments.front();
+}
+
 nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult& result) {
   nlohmann::ordered_json doc;
   doc["schema"] = kResultSchema;
@@ -72,6 +90,9 @@ nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : result.metrics.entries()) insert_dotted(metrics, m.key, m.value);
   doc["metrics"] = std::move(metrics);
+  nlohmann::ordered_json info = nlohmann::ordered_json::object();
+  for (const auto& [k, v] : result.info) info[k] = v;
+  doc["info"] = std::move(info);
   doc["engine"] = {{"events", result.engine.events},
                    {"wall_s", result.engine.wall_s},
                    {"fingerprint", result.engine.fingerprint}};
@@ -85,7 +106,7 @@ std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::orde
 }
 
 std::string format_metric(const std::string& key, double value) {
-  const std::string head = first_segment(key);
+  const std::string head = unit_segment(key);
   char buf[64];
   if (head.find("_per_") != std::string::npos || head == "mfu" || head == "hfu" || ends_with(head, "_fraction") ||
       head == "slo_attainment") {
@@ -115,6 +136,9 @@ std::string format_table(const RunIdentity& id, const wl::RunResult& result) {
   for (const auto& m : result.metrics.entries()) width = std::max(width, m.key.size());
   for (const auto& m : result.metrics.entries()) {
     out << "  " << m.key << std::string(width - m.key.size() + 2, ' ') << format_metric(m.key, m.value) << '\n';
+  }
+  for (const auto& [k, v] : result.info) {
+    out << "  " << k << std::string(width > k.size() ? width - k.size() + 2 : 2, ' ') << v << '\n';
   }
   char buf[96];
   std::snprintf(buf, sizeof buf, "engine    %llu events in %.3f s\n",

@@ -29,6 +29,10 @@ std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::orde
 // A terminal table: one metric a line, values with readable units chosen from the key's suffix.
 std::string format_table(const RunIdentity& id, const wl::RunResult& result);
 
+// The key segment whose name carries the unit and direction: the last one with a known suffix
+// ("by_size.1024.busbw_gbs" -> "busbw_gbs", "ttft_s.p99" -> "ttft_s"), else the first.
+std::string unit_segment(const std::string& dotted_key);
+
 // A value with the unit its key implies ("time_s" -> "1.25 ms", "busbw_gbs" -> "367 GB/s").
 std::string format_metric(const std::string& key, double value);
 

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dcsim::wl {
@@ -35,6 +36,8 @@ struct EngineStats {
 
 struct RunResult {
   Metrics metrics;
+  // Descriptive facts that are not numbers (the algorithm a collective used, a plan's layout), in order.
+  std::vector<std::pair<std::string, std::string>> info;
   EngineStats engine;
 };
 

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# End-to-end checks of the dcsim command: exit codes, error messages, determinism, sweeps and compare.
+# Usage: cli.sh PATH/TO/dcsim REPO_ROOT
+set -u
+dcsim=$1
+root=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export DCSIM_CONFIGS="$root/configs"
+quick="$root/configs/scenarios/quickstart-allreduce-h100.yaml"
+passed=0
+failed=0
+
+check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err" | head -5; failed=$((failed + 1)); return
+  fi
+  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out" "$tmp/err"; then
+    echo "FAIL $name: output lacks /$pattern/"; head -5 "$tmp/out" "$tmp/err"; failed=$((failed + 1)); return
+  fi
+  passed=$((passed + 1))
+}
+
+check version 0 '^dcsim [0-9]+\.[0-9]+' -- "$dcsim" --version
+check help 0 'run' -- "$dcsim" --help
+check no-subcommand 2 '' -- "$dcsim"
+check run-quickstart 0 'busbw_gbs' -- "$dcsim" run "$quick"
+check validate 0 ': ok' -- "$dcsim" validate "$quick"
+check missing-file 2 'nope.yaml' -- "$dcsim" run "$tmp/nope.yaml"
+check directory 2 'directory' -- "$dcsim" run "$tmp"
+: >"$tmp/empty.yaml"
+check empty-file 2 'empty' -- "$dcsim" run "$tmp/empty.yaml"
+head -c 4096 /dev/urandom >"$tmp/garbage.yaml"
+check binary-garbage 2 'garbage.yaml' -- "$dcsim" run "$tmp/garbage.yaml"
+
+sed 's/^  algorithm: ring/  algoritm: ring/' "$quick" >"$tmp/typo.yaml"
+check unknown-key-with-suggestion 2 "typo.yaml:[0-9]+:[0-9]+: .*algoritm.*did you mean 'algorithm'" -- "$dcsim" run "$tmp/typo.yaml"
+sed 's/^  system: h100-hgx/  system: h100-hgz/' "$quick" >"$tmp/badsys.yaml"
+check unknown-system 2 "badsys.yaml:[0-9]+:[0-9]+: hardware.system.*h100-hgx" -- "$dcsim" run "$tmp/badsys.yaml"
+check bad-unit-in-set 2 "--set workload.bytes=3 GHz" -- "$dcsim" run "$quick" --set "workload.bytes=3 GHz"
+check bad-set-syntax 2 "workload.bytes" -- "$dcsim" run "$quick" --set "workload.bytes"
+check set-ok 0 'busbw_gbs' -- "$dcsim" run "$quick" --set "workload.bytes=[1 GiB]" --set workload.algorithm=nvls
+check override-typo 2 "hbm_bandwith" -- "$dcsim" run "$quick" --set "hardware.overrides={gpu.hbm_bandwith: 6 TB/s}"
+check gpus-out-of-range 2 "hardware.gpus" -- "$dcsim" run "$quick" --set hardware.gpus=9
+
+# Determinism: the same scenario and seed give identical metrics (engine.wall_s aside).
+"$dcsim" run "$quick" --json "$tmp/a.json" >/dev/null && "$dcsim" run "$quick" --json "$tmp/b.json" >/dev/null
+if diff <(grep -v wall_s "$tmp/a.json") <(grep -v wall_s "$tmp/b.json") >/dev/null; then
+  passed=$((passed + 1))
+else
+  echo "FAIL determinism: two runs differ"; failed=$((failed + 1))
+fi
+check json-schema 0 '"schema": "dcsim.result/1"' -- cat "$tmp/a.json"
+
+# compare: identical results pass; a slower collective (lower busbw, longer time) is a regression naming both.
+check compare-same 0 '0 regression' -- "$dcsim" compare "$tmp/a.json" "$tmp/b.json" --tolerance 1
+"$dcsim" run "$quick" --set hardware.overrides="{system.scale_up.bandwidth_per_gpu: 300 GB/s}" --json "$tmp/slow.json" >/dev/null
+check compare-regression 1 'REGRESSED +busbw_gbs' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5
+check compare-improvement 0 '0 regression' -- "$dcsim" compare "$tmp/slow.json" "$tmp/a.json" --tolerance 5
+check compare-not-json 2 'not valid JSON' -- "$dcsim" compare "$quick" "$tmp/a.json"
+
+# Sweeps: identical CSV whatever --jobs.
+sweep="$root/configs/scenarios/sweep-allreduce-algorithms-h100.yaml"
+"$dcsim" sweep "$sweep" --jobs 1 --out "$tmp/s1.csv" 2>/dev/null && "$dcsim" sweep "$sweep" --jobs 2 --out "$tmp/s2.csv" 2>/dev/null
+if [ -s "$tmp/s1.csv" ] && cmp -s "$tmp/s1.csv" "$tmp/s2.csv"; then
+  passed=$((passed + 1))
+else
+  echo "FAIL sweep: --jobs 1 and --jobs 2 differ or are empty"; failed=$((failed + 1))
+fi
+check sweep-rows 0 '' -- test "$(wc -l <"$tmp/s1.csv")" -eq 9
+
+check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
+check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
+check show-json 0 '"kind": "system"' -- "$dcsim" show system gb200-nvl72 --json
+check show-unknown 2 'h100-hgz' -- "$dcsim" show system h100-hgz
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
