@@ -1,0 +1,544 @@
+#include "hw/collectives.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+
+#include "hw/routing.hpp"
+
+namespace dcsim::hw {
+
+const char* to_string(CollectiveOp op) {
+  switch (op) {
+    case CollectiveOp::all_reduce: return "all_reduce";
+    case CollectiveOp::all_gather: return "all_gather";
+    case CollectiveOp::reduce_scatter: return "reduce_scatter";
+    case CollectiveOp::all_to_all: return "all_to_all";
+    case CollectiveOp::broadcast: return "broadcast";
+    case CollectiveOp::send_recv: return "send_recv";
+  }
+  return "?";
+}
+
+const char* to_string(CollectiveAlgo a) {
+  switch (a) {
+    case CollectiveAlgo::automatic: return "auto";
+    case CollectiveAlgo::ring: return "ring";
+    case CollectiveAlgo::tree: return "tree";
+    case CollectiveAlgo::nvls: return "nvls";
+    case CollectiveAlgo::hierarchical: return "hierarchical";
+  }
+  return "?";
+}
+
+const char* to_string(Protocol p) {
+  switch (p) {
+    case Protocol::ll: return "LL";
+    case Protocol::ll128: return "LL128";
+    case Protocol::simple: return "Simple";
+  }
+  return "?";
+}
+
+double bus_factor(CollectiveOp op, int n) {
+  if (n <= 1) return 1;
+  switch (op) {
+    case CollectiveOp::all_reduce: return 2.0 * (n - 1) / n;
+    case CollectiveOp::all_gather:
+    case CollectiveOp::reduce_scatter:
+    case CollectiveOp::all_to_all: return static_cast<double>(n - 1) / n;
+    case CollectiveOp::broadcast:
+    case CollectiveOp::send_recv: return 1;
+  }
+  return 1;
+}
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr Protocol kProtocols[] = {Protocol::ll, Protocol::ll128, Protocol::simple};
+
+// Achievable payload bandwidth of a link of raw bandwidth B under protocol p (docs/network.md, "Bandwidth"):
+// LL and LL128 lose a fixed share of each line to flags; every protocol moves chunks of `chunk_bytes` at
+// B x efficiency x fraction, each followed by `chunk_overhead` of synchronisation:
+//   1 / Beff = 1 / (B eta fraction) + overhead / chunk.
+double effective_bw(double B, const CollectiveTuning& t, Protocol p, bool nvls) {
+  const double eta = nvls ? t.nvls_efficiency : t.ring_efficiency;
+  double fraction = 1;
+  if (p == Protocol::ll) fraction = t.ll_bandwidth_fraction;
+  if (p == Protocol::ll128) fraction = t.ll128_bandwidth_fraction;
+  const double raw = B * eta * fraction;
+  if (t.chunk_bytes <= 0 || t.chunk_overhead <= 0) return raw;
+  return 1.0 / (1.0 / raw + t.chunk_overhead / t.chunk_bytes);
+}
+
+double step_overhead(const CollectiveTuning& t, Protocol p) {
+  switch (p) {
+    case Protocol::ll: return t.ll_step_overhead;
+    case Protocol::ll128: return t.ll128_step_overhead;
+    case Protocol::simple: return t.simple_step_overhead;
+  }
+  return t.simple_step_overhead;
+}
+
+int ceil_log2(int m) {
+  int r = 0;
+  while ((1 << r) < m) ++r;
+  return r;
+}
+
+}  // namespace
+
+struct Collectives::Choice {
+  bool ok = false;
+  double latency = 0;
+  double bw_time = 0;
+  CollectiveAlgo algo = CollectiveAlgo::ring;
+  Protocol proto = Protocol::simple;
+  double up_eff = 1;     // achievable / raw bandwidth inside a domain
+  double net_eff = 1;    // same between domains
+  double intra_sent = 0; // payload bytes sent over NVLink, all GPUs together
+  double net_sent = 0;   // payload bytes sent between domains, all GPUs together
+  double time() const { return latency + bw_time; }
+};
+
+Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
+    : topo_(topo), up_(spec.system.scale_up.collectives), net_(spec.nic.collectives),
+      in_network_reduction_(spec.scale_up_switch.in_network_reduction) {}
+
+GroupLayout Collectives::layout(std::span<const int> group) const {
+  GroupLayout g;
+  g.n = static_cast<int>(group.size());
+  if (g.n == 0) return g;
+  const bool su = topo_.has_scale_up();
+  std::map<int, std::vector<int>> by_domain;  // ordered: deterministic
+  std::vector<int> first_of_domain;
+  for (int gpu : group) {
+    const int d = su ? topo_.domain_of(gpu) : gpu;  // without NVLink every GPU is its own domain
+    auto [it, fresh] = by_domain.try_emplace(d);
+    if (fresh) first_of_domain.push_back(gpu);
+    it->second.push_back(gpu);
+  }
+  g.domains = static_cast<int>(by_domain.size());
+  const std::vector<int>* fullest = nullptr;
+  for (const auto& [d, v] : by_domain) {
+    if (!fullest || v.size() > fullest->size()) fullest = &v;
+  }
+  g.per_domain = static_cast<int>(fullest->size());
+  std::set<int> nics;
+  if (topo_.has_scale_out()) {
+    for (int gpu : *fullest) nics.insert(topo_.nic_of(gpu));
+  }
+  g.nics_per_domain = std::max<int>(1, static_cast<int>(nics.size()));
+  g.nvls_capable = su && g.domains == 1 && in_network_reduction_;
+  if (su) {
+    const int a = group[0];
+    g.up_latency = topo_.link(topo_.gpu_to_domain(a)).latency + topo_.link(topo_.domain_to_gpu(a)).latency;
+    g.up_bandwidth = topo_.link(topo_.gpu_to_domain(a)).bandwidth;
+  }
+  if (g.domains > 1) {
+    // Routes between consecutive domains (as a ring visits them), the worst latency and bottleneck.
+    g.net_bandwidth = kInf;
+    std::vector<LinkId> path;
+    for (std::size_t i = 0; i < first_of_domain.size(); ++i) {
+      const int a = first_of_domain[i];
+      const int b = first_of_domain[(i + 1) % first_of_domain.size()];
+      route_into(topo_, a, b, ecmp_hash(a, b, 0), path);
+      const double lat = path_latency(topo_, path);
+      g.net_bandwidth = std::min(g.net_bandwidth, path_bandwidth(topo_, path));
+      if (lat >= g.net_latency) {
+        g.net_latency = lat;
+        g.net_path_links = {};
+        for (LinkId l : path) ++g.net_path_links[static_cast<int>(topo_.link(l).kind)];
+      }
+    }
+  }
+  return g;
+}
+
+Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, double S, CollectiveAlgo algo,
+                                      Protocol p) const {
+  Choice c;
+  c.algo = algo;
+  c.proto = p;
+  const int n = g.n, m = g.domains, k = g.per_domain, C = g.nics_per_domain;
+  if (n <= 1) {
+    c.ok = algo == CollectiveAlgo::ring;
+    return c;
+  }
+  const bool multi = m > 1;
+  const double Bu = g.up_bandwidth > 0 ? effective_bw(g.up_bandwidth, up_, p, false) : 0;
+  const double Bn = multi ? effective_bw(g.net_bandwidth, net_, p, false) : 0;
+  c.up_eff = g.up_bandwidth > 0 ? Bu / g.up_bandwidth : 1;
+  c.net_eff = multi ? Bn / g.net_bandwidth : 1;
+  const double base = multi ? std::max(up_.base_latency, net_.base_latency) : up_.base_latency;
+  const double su = g.up_latency + step_overhead(up_, p);
+  const double sn = g.net_latency + step_overhead(net_, p);
+  const double s_ring = multi ? sn : su;
+  const double intra_share = (k > 1 && Bu > 0) ? (k - 1.0) / k : 0.0;
+  // Time for a ring pattern moving D payload bytes per GPU: NVLink carries the intra-domain share of each GPU's
+  // traffic, the domain's C NICs carry one crossing per ring channel (docs/network.md, "Ring across domains").
+  auto ring_time = [&](double D) {
+    if (!multi) return D / Bu;
+    return D * std::max(intra_share > 0 ? intra_share / Bu : 0.0, 1.0 / (C * Bn));
+  };
+  auto ring_bytes = [&](double D) {
+    if (!multi) {
+      c.intra_sent = n * D;
+      return;
+    }
+    c.intra_sent = n * D * intra_share;
+    c.net_sent = m * D;
+  };
+
+  switch (op) {
+    case CollectiveOp::all_reduce: {
+      const double D = 2.0 * (n - 1) / n * S;
+      if (algo == CollectiveAlgo::ring) {
+        c.latency = base + 2 * (n - 1) * s_ring;
+        c.bw_time = ring_time(D);
+        ring_bytes(D);
+        c.ok = true;
+      } else if (algo == CollectiveAlgo::nvls) {
+        // Each GPU pushes its buffer through the switch once (ld_reduce) and receives the reduced buffer once
+        // (multicast store): (n+1)/n x S per direction instead of the ring's 2(n-1)/n x S.
+        if (!g.nvls_capable || p != Protocol::simple) return c;
+        const double Bv = effective_bw(g.up_bandwidth, up_, p, true);
+        c.up_eff = Bv / g.up_bandwidth;
+        c.latency = base + up_.nvls_latency + 2 * su;
+        c.bw_time = (n + 1.0) / n * S / Bv;
+        c.intra_sent = (n + 1.0) * S;
+        c.ok = true;
+      } else if (algo == CollectiveAlgo::tree) {
+        c.latency = base + 2 * (ceil_log2(m) * sn + (k - 1) * su);
+        c.bw_time = 2 * S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, multi ? 1.0 / (C * Bn) : 0.0);
+        c.intra_sent = 2 * S * n * intra_share;
+        c.net_sent = multi ? 2 * S * (m - 1) : 0;
+        c.ok = true;
+      } else if (algo == CollectiveAlgo::hierarchical) {
+        if (!multi || k < 2 || Bu <= 0) return c;
+        c.latency = base + 2 * (k - 1) * su + 2 * (m - 1) * sn;
+        c.bw_time = 2.0 * (k - 1) / k * S / Bu + 2.0 * (m - 1) / m * S / (C * Bn);
+        c.intra_sent = n * 2.0 * (k - 1) / k * S;
+        c.net_sent = n * 2.0 * (m - 1) / m * S / k;
+        c.ok = true;
+      }
+      return c;
+    }
+    case CollectiveOp::all_gather:
+    case CollectiveOp::reduce_scatter: {
+      if (algo != CollectiveAlgo::ring) return c;
+      const double D = (n - 1.0) / n * S;
+      c.latency = base + (n - 1) * s_ring;
+      c.bw_time = ring_time(D);
+      ring_bytes(D);
+      c.ok = true;
+      return c;
+    }
+    case CollectiveOp::broadcast: {
+      if (algo != CollectiveAlgo::ring) return c;
+      c.latency = base + (n - 1) * s_ring;
+      c.bw_time = multi ? S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, 1.0 / (C * Bn)) : S / Bu;
+      ring_bytes(S);
+      c.ok = true;
+      return c;
+    }
+    case CollectiveOp::all_to_all: {
+      if (algo != CollectiveAlgo::ring) return c;
+      // All pairs at once; each GPU sends S/n to every peer. Between domains a domain's k GPUs share C NICs.
+      c.latency = base + s_ring;
+      if (!multi) {
+        c.bw_time = (n - 1.0) / n * S / Bu;
+        c.intra_sent = (n - 1.0) * S;
+      } else {
+        const double intra = k > 1 && Bu > 0 ? (k - 1.0) / n * S / Bu : 0.0;
+        c.bw_time = std::max(intra, (n - k) / static_cast<double>(n) * S * k / (C * Bn));
+        c.intra_sent = n * (k - 1.0) / n * S;
+        c.net_sent = n * (n - k) / static_cast<double>(n) * S;
+      }
+      c.ok = true;
+      return c;
+    }
+    case CollectiveOp::send_recv: {
+      if (algo != CollectiveAlgo::ring) return c;
+      c.latency = base + s_ring;
+      c.bw_time = S / (multi ? Bn : Bu);
+      (multi ? c.net_sent : c.intra_sent) = S;
+      c.ok = true;
+      return c;
+    }
+  }
+  return c;
+}
+
+CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group, double bytes,
+                                     CollectiveAlgo algo) const {
+  if (!(bytes >= 0)) throw std::invalid_argument("collective: negative or NaN byte count");
+  if (op == CollectiveOp::send_recv && group.size() != 2) {
+    throw std::invalid_argument("send_recv needs a group of exactly two GPUs (sender, receiver)");
+  }
+  const GroupLayout g = layout(group);
+  std::vector<CollectiveAlgo> algos;
+  if (algo != CollectiveAlgo::automatic) {
+    algos.push_back(algo);
+  } else {
+    // NCCL's candidates: ring always; tree only across domains (NCCL never builds intra-node trees); NVLS inside
+    // an NVLS-capable domain; the hierarchical variant across domains with several GPUs per domain.
+    algos = {CollectiveAlgo::ring};
+    if (op == CollectiveOp::all_reduce) {
+      if (g.domains > 1) algos.push_back(CollectiveAlgo::tree);
+      if (g.nvls_capable) algos.push_back(CollectiveAlgo::nvls);
+      if (g.domains > 1 && g.per_domain > 1) algos.push_back(CollectiveAlgo::hierarchical);
+    }
+  }
+  Choice best;
+  double best_t = kInf;
+  for (CollectiveAlgo a : algos) {
+    for (Protocol p : kProtocols) {
+      const Choice c = cost(op, g, bytes, a, p);
+      if (c.ok && c.time() < best_t) {
+        best = c;
+        best_t = c.time();
+      }
+    }
+  }
+  if (!best.ok) {
+    throw std::invalid_argument(std::string("collective: algorithm ") + to_string(algo) + " cannot run " +
+                                to_string(op) + " on this group");
+  }
+  CollectiveCost r;
+  r.time = best.time();
+  r.latency = best.latency;
+  r.algorithm = best.algo;
+  r.scale_up_efficiency = best.up_eff;
+  r.scale_out_efficiency = best.net_eff;
+  r.protocol = best.proto;
+  r.algbw = r.time > 0 ? bytes / r.time : 0;
+  r.busbw = r.algbw * bus_factor(op, g.n);
+  r.bytes_by_kind[static_cast<int>(LinkKind::scale_up)] = 2 * best.intra_sent;  // GPU->switch and switch->GPU
+  for (int kind = 0; kind < kLinkKinds; ++kind) {
+    if (kind == static_cast<int>(LinkKind::scale_up)) continue;
+    r.bytes_by_kind[kind] = best.net_sent * g.net_path_links[kind];
+  }
+  return r;
+}
+
+// ---- event-driven execution -------------------------------------------------------------------------------
+
+namespace {
+
+struct Transfer {
+  int src = 0, dst = 0;      // GPUs (ignored when `path` is set)
+  std::vector<LinkId> path;  // explicit path (NVLS: GPU <-> switch plane)
+  double bytes = 0;          // wire bytes: payload / efficiency
+  std::uint64_t hash = 0;
+};
+
+struct Phase {
+  double latency = 0;  // seconds before the phase's last byte may arrive, beyond bandwidth time
+  std::vector<Transfer> transfers;
+};
+
+// Runs phases one after another; a phase waits (latency - longest path latency), then starts its flows and ends
+// when all have arrived. On an idle network a phase therefore lasts latency + bandwidth time.
+struct Execution : std::enable_shared_from_this<Execution> {
+  FlowNetwork* net = nullptr;
+  std::vector<Phase> phases;
+  std::size_t next = 0;
+  std::size_t outstanding = 0;
+  std::function<void()> on_done;
+
+  void run_next() {
+    if (next == phases.size()) {
+      auto cb = std::move(on_done);
+      if (cb) cb();
+      return;
+    }
+    Phase& ph = phases[next++];
+    const Topology& t = net->topology();
+    double max_path = 0;
+    std::vector<LinkId> tmp;
+    for (Transfer& x : ph.transfers) {
+      if (x.path.empty() && x.src != x.dst) x.path = route(t, x.src, x.dst, ecmp_hash(x.src, x.dst, x.hash));
+      max_path = std::max(max_path, path_latency(t, x.path));
+    }
+    const sim::Time wait = sim::from_seconds(std::max(0.0, ph.latency - max_path));
+    auto self = shared_from_this();
+    net->simulator().schedule_in(wait, [self, &ph] { self->start_flows(ph); });
+  }
+
+  void start_flows(Phase& ph) {
+    outstanding = ph.transfers.size();
+    if (outstanding == 0) {
+      run_next();
+      return;
+    }
+    auto self = shared_from_this();
+    for (Transfer& x : ph.transfers) {
+      net->start_flow_on(std::move(x.path), x.bytes, [self] {
+        if (--self->outstanding == 0) self->run_next();
+      });
+    }
+  }
+};
+
+// Ring orders for `channels` rings over a group split into domains (docs/network.md, "Ring across domains"): in
+// channel c, domain d is entered at its local GPU (c + d) mod k and left at (c + d + 1) mod k, so every crossing
+// between consecutive domains stays on one rail and each channel leaves a domain through a different NIC.
+std::vector<std::vector<int>> ring_orders(const std::vector<std::vector<int>>& domains, int channels) {
+  std::vector<std::vector<int>> rings;
+  for (int c = 0; c < channels; ++c) {
+    std::vector<int> ring;
+    for (std::size_t d = 0; d < domains.size(); ++d) {
+      const auto& L = domains[d];
+      const int k = static_cast<int>(L.size());
+      if (k == 1) {
+        ring.push_back(L[0]);
+        continue;
+      }
+      const int in = static_cast<int>((c + d) % k);
+      const int out = static_cast<int>((c + d + 1) % k);
+      ring.push_back(L[in]);
+      for (int i = 0; i < k; ++i) {
+        if (i != in && i != out) ring.push_back(L[i]);
+      }
+      ring.push_back(L[out]);
+    }
+    rings.push_back(std::move(ring));
+  }
+  return rings;
+}
+
+}  // namespace
+
+void Collectives::start(FlowNetwork& net, CollectiveOp op, std::vector<int> group, double bytes,
+                        std::function<void()> on_done, CollectiveAlgo algo) const {
+  const CollectiveCost cost = estimate(op, group, bytes, algo);
+  const GroupLayout g = layout(group);
+  auto ex = std::make_shared<Execution>();
+  ex->net = &net;
+  ex->on_done = std::move(on_done);
+  const int n = g.n;
+  if (n <= 1) {
+    net.simulator().schedule_in(0, std::move(ex->on_done));
+    return;
+  }
+  const bool su = topo_.has_scale_up();
+  auto same_domain = [&](int a, int b) { return su && topo_.domain_of(a) == topo_.domain_of(b); };
+  auto wire = [&](int a, int b, double payload) {
+    return payload / (same_domain(a, b) ? cost.scale_up_efficiency : cost.scale_out_efficiency);
+  };
+  std::vector<std::vector<int>> domains;
+  {
+    std::map<int, std::size_t> index;
+    for (int gpu : group) {
+      const int d = su ? topo_.domain_of(gpu) : gpu;
+      auto [it, fresh] = index.try_emplace(d, domains.size());
+      if (fresh) domains.emplace_back();
+      domains[it->second].push_back(gpu);
+    }
+  }
+  const Protocol p = cost.protocol;
+  const double s_up = g.up_latency + step_overhead(up_, p);
+  const double s_net = g.net_latency + step_overhead(net_, p);
+
+  auto ring_phase = [&](const std::vector<std::vector<int>>& doms, int channels, double per_gpu_payload,
+                        bool skip_into_first, double latency) {
+    Phase ph;
+    ph.latency = latency;
+    const auto rings = ring_orders(doms, channels);
+    for (std::size_t c = 0; c < rings.size(); ++c) {
+      const auto& r = rings[c];
+      for (std::size_t i = 0; i < r.size(); ++i) {
+        const int a = r[i], b = r[(i + 1) % r.size()];
+        if (skip_into_first && i + 1 == r.size()) continue;
+        ph.transfers.push_back(Transfer{a, b, {}, wire(a, b, per_gpu_payload / channels), c});
+      }
+    }
+    return ph;
+  };
+
+  switch (cost.algorithm) {
+    case CollectiveAlgo::ring: {
+      const int channels = g.domains > 1 ? g.nics_per_domain : 1;
+      if (op == CollectiveOp::all_to_all) {
+        Phase ph;
+        ph.latency = cost.latency;
+        for (int a : group) {
+          for (int b : group) {
+            if (a != b) ph.transfers.push_back(Transfer{a, b, {}, wire(a, b, bytes / n), 0});
+          }
+        }
+        ex->phases.push_back(std::move(ph));
+      } else if (op == CollectiveOp::send_recv) {
+        Phase ph;
+        ph.latency = cost.latency;
+        ph.transfers.push_back(Transfer{group[0], group[1], {}, wire(group[0], group[1], bytes), 0});
+        ex->phases.push_back(std::move(ph));
+      } else {
+        const double D = op == CollectiveOp::broadcast ? bytes : bus_factor(op, n) * bytes;
+        ex->phases.push_back(ring_phase(domains, channels, D, op == CollectiveOp::broadcast, cost.latency));
+      }
+      break;
+    }
+    case CollectiveAlgo::nvls: {
+      Phase ph;
+      ph.latency = cost.latency;
+      const double b = (n + 1.0) / n * bytes / cost.scale_up_efficiency;
+      for (int gpu : group) {
+        ph.transfers.push_back(Transfer{gpu, gpu, {topo_.gpu_to_domain(gpu)}, b, 0});
+        ph.transfers.push_back(Transfer{gpu, gpu, {topo_.domain_to_gpu(gpu)}, b, 0});
+      }
+      ex->phases.push_back(std::move(ph));
+      break;
+    }
+    case CollectiveAlgo::hierarchical: {
+      const int k = g.per_domain, m = g.domains;
+      const double base = cost.latency - 2 * (k - 1) * s_up - 2 * (m - 1) * s_net;
+      const double rs = (k - 1.0) / k * bytes;
+      Phase p1, p3;
+      for (const auto& d : domains) {
+        Phase one = ring_phase({d}, 1, rs, false, 0);
+        for (auto& x : one.transfers) p1.transfers.push_back(x);
+      }
+      p3.transfers = p1.transfers;
+      p1.latency = base + (k - 1) * s_up;
+      p3.latency = (k - 1) * s_up;
+      // Across domains: one ring per local index j over the j-th GPU of every domain, on S/k bytes.
+      Phase p2;
+      p2.latency = 2 * (m - 1) * s_net;
+      for (int j = 0; j < k; ++j) {
+        std::vector<std::vector<int>> column;
+        for (const auto& d : domains) {
+          if (j < static_cast<int>(d.size())) column.push_back({d[j]});
+        }
+        Phase one = ring_phase(column, 1, 2.0 * (m - 1) / m * bytes / k, false, 0);
+        for (auto& x : one.transfers) p2.transfers.push_back(x);
+      }
+      ex->phases.push_back(std::move(p1));
+      ex->phases.push_back(std::move(p2));
+      ex->phases.push_back(std::move(p3));
+      break;
+    }
+    case CollectiveAlgo::tree:
+    case CollectiveAlgo::automatic: {
+      // Not yet decomposed into flows: runs as its analytical time (no contention). docs/network.md lists it.
+      Phase ph;
+      ph.latency = cost.time;
+      ex->phases.push_back(std::move(ph));
+      break;
+    }
+  }
+  ex->run_next();
+}
+
+void Collectives::RunAwaiter::await_suspend(std::coroutine_handle<> h) {
+  sim::Simulator* s = &net->simulator();
+  self->start(*net, op, std::move(group), bytes, [s, h] { s->resume_at(s->now(), h); }, algo);
+}
+
+}  // namespace dcsim::hw

@@ -1,0 +1,106 @@
+// Collective communication over a group of GPUs: NCCL-style algorithms costed by alpha-beta formulas (estimate)
+// or executed as flows on a FlowNetwork (start / run), so that they contend with other traffic.
+//
+// Conventions follow nccl-tests: `bytes` is the buffer size nccl-tests reports (all_reduce and broadcast: the
+// buffer; all_gather and reduce_scatter: the full gathered buffer; all_to_all: one rank's send buffer; send_recv:
+// the message). algbw = bytes / time; busbw = algbw x factor, factor = 2(n-1)/n for all_reduce, (n-1)/n for
+// all_gather, reduce_scatter and all_to_all, 1 otherwise. Equations and the `auto` rule: docs/network.md.
+#pragma once
+
+#include <array>
+#include <coroutine>
+#include <functional>
+#include <span>
+#include <vector>
+
+#include "hw/flow_network.hpp"
+#include "hw/link.hpp"
+#include "hw/spec.hpp"
+#include "hw/topology.hpp"
+
+namespace dcsim::hw {
+
+enum class CollectiveOp { all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, send_recv };
+enum class CollectiveAlgo { automatic, ring, tree, nvls, hierarchical };
+enum class Protocol { ll, ll128, simple };
+const char* to_string(CollectiveOp op);
+const char* to_string(CollectiveAlgo a);
+const char* to_string(Protocol p);
+
+double bus_factor(CollectiveOp op, int n);
+
+struct CollectiveCost {
+  double time = 0;   // seconds
+  double algbw = 0;  // bytes/s
+  double busbw = 0;  // bytes/s
+  CollectiveAlgo algorithm = CollectiveAlgo::ring;
+  Protocol protocol = Protocol::simple;
+  double latency = 0;  // seconds of `time` that do not scale with bytes
+  double scale_up_efficiency = 1;   // achievable / raw link bandwidth under the chosen algorithm and protocol
+  double scale_out_efficiency = 1;
+  // Payload bytes carried per link kind, summed over links (a GPU-to-GPU NVLink transfer crosses two links).
+  std::array<double, kLinkKinds> bytes_by_kind{};
+};
+
+// Where a group sits in the topology: the inputs of the cost formulas.
+struct GroupLayout {
+  int n = 0;                 // GPUs
+  int domains = 0;           // NVLink domains touched
+  int per_domain = 0;        // largest number of group GPUs in one domain
+  int nics_per_domain = 0;   // distinct NICs used by the group in its fullest domain
+  bool nvls_capable = false; // one domain whose switch reduces in-network
+  double up_latency = 0;     // seconds, GPU to GPU inside a domain
+  double net_latency = 0;    // seconds, worst route between domains of the group
+  double up_bandwidth = 0;   // bytes/s per GPU per direction in the domain
+  double net_bandwidth = 0;  // bytes/s per NIC per direction (bottleneck of the routes)
+  std::array<int, kLinkKinds> net_path_links{};  // links of each kind on a route between domains
+};
+
+class Collectives {
+ public:
+  // Keeps a reference to `topo` (it must outlive this object) and copies what it needs from `spec`.
+  Collectives(const Topology& topo, const ClusterSpec& spec);
+
+  GroupLayout layout(std::span<const int> group) const;
+
+  // Analytical (alpha-beta) cost. `automatic` picks the cheapest algorithm NCCL would consider (docs/network.md).
+  // Throws std::invalid_argument for an algorithm that cannot run on this group (nvls across domains).
+  CollectiveCost estimate(CollectiveOp op, std::span<const int> group, double bytes,
+                          CollectiveAlgo algo = CollectiveAlgo::automatic) const;
+
+  // Event-driven execution: the collective's traffic becomes flows on `net`; on_done runs at completion.
+  // On an idle network the completion time equals estimate().time (tree: executed as its estimated delay).
+  void start(FlowNetwork& net, CollectiveOp op, std::vector<int> group, double bytes, std::function<void()> on_done,
+             CollectiveAlgo algo = CollectiveAlgo::automatic) const;
+
+  struct RunAwaiter {
+    const Collectives* self;
+    FlowNetwork* net;
+    CollectiveOp op;
+    std::vector<int> group;
+    double bytes;
+    CollectiveAlgo algo;
+    bool await_ready() const noexcept { return false; }
+    void await_suspend(std::coroutine_handle<> h);
+    void await_resume() const noexcept {}
+  };
+  // co_await coll.run(net, op, group, bytes) inside a sim::Process.
+  RunAwaiter run(FlowNetwork& net, CollectiveOp op, std::vector<int> group, double bytes,
+                 CollectiveAlgo algo = CollectiveAlgo::automatic) const {
+    return RunAwaiter{this, &net, op, std::move(group), bytes, algo};
+  }
+
+  const CollectiveTuning& scale_up_tuning() const { return up_; }
+  const CollectiveTuning& scale_out_tuning() const { return net_; }
+
+ private:
+  struct Choice;
+  Choice cost(CollectiveOp op, const GroupLayout& g, double bytes, CollectiveAlgo algo, Protocol p) const;
+
+  const Topology& topo_;
+  CollectiveTuning up_;
+  CollectiveTuning net_;
+  bool in_network_reduction_ = false;
+};
+
+}  // namespace dcsim::hw

@@ -1,0 +1,171 @@
+#include "hw/collectives.hpp"
+
+#include <numeric>
+
+#include <gtest/gtest.h>
+
+#include "sim/process.hpp"
+#include "sim/simulator.hpp"
+#include "tests/hw/cluster_fixtures.hpp"
+
+namespace dcsim::hw {
+namespace {
+
+using testing::hgx_h100;
+
+std::vector<int> iota(int n, int first = 0) {
+  std::vector<int> v(n);
+  std::iota(v.begin(), v.end(), first);
+  return v;
+}
+
+// Simple-protocol achievable bandwidth: 1 / (1 / (B eta) + overhead / chunk).
+double simple_bw(double B, double eta) { return 1.0 / (1.0 / (B * eta) + 94e-9 / 524288); }
+
+TEST(Collectives, RingAllReduceHandComputed) {
+  const ClusterSpec spec = hgx_h100(1);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const double S = 1 << 30;
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(8), S, CollectiveAlgo::ring);
+  EXPECT_EQ(c.protocol, Protocol::simple);
+  // 14 steps of (0.25 us NVLink + 3 us Simple overhead) + 9.3 us base; 2*7/8 S at the Simple bandwidth.
+  const double expect = 9.3e-6 + 14 * 3.25e-6 + 1.75 * S / simple_bw(450e9, 0.873);
+  EXPECT_NEAR(c.time, expect, expect * 1e-12);
+  EXPECT_NEAR(c.busbw, c.algbw * 1.75, 1);
+  // Each GPU sends 1.75 S; every byte crosses GPU->switch and switch->GPU.
+  EXPECT_NEAR(c.bytes_by_kind[static_cast<int>(LinkKind::scale_up)], 2 * 8 * 1.75 * S, 1);
+}
+
+TEST(Collectives, SmallAllReduceUsesLowLatencyProtocol) {
+  const ClusterSpec spec = hgx_h100(1);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const double S = 32 * 1024;
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(8), S);
+  EXPECT_EQ(c.algorithm, CollectiveAlgo::ring);
+  EXPECT_EQ(c.protocol, Protocol::ll);
+  const double expect = 9.3e-6 + 14 * 0.6e-6 + 1.75 * S / simple_bw(450e9 * 0.5, 0.873);
+  EXPECT_NEAR(c.time, expect, 1e-12);
+}
+
+TEST(Collectives, AutoPicksNvlsForLargeIntraNodeAllReduce) {
+  const ClusterSpec spec = hgx_h100(1);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  EXPECT_EQ(coll.estimate(CollectiveOp::all_reduce, iota(8), 1 << 30).algorithm, CollectiveAlgo::nvls);
+  ClusterSpec no_sharp = spec;
+  no_sharp.scale_up_switch.in_network_reduction = false;
+  const Collectives plain(t, no_sharp);
+  EXPECT_EQ(plain.estimate(CollectiveOp::all_reduce, iota(8), 1 << 30).algorithm, CollectiveAlgo::ring);
+  EXPECT_THROW(plain.estimate(CollectiveOp::all_reduce, iota(8), 1 << 30, CollectiveAlgo::nvls),
+               std::invalid_argument);
+}
+
+TEST(Collectives, AcrossNodesSmallUsesTreeLargeIsNetworkBound) {
+  const ClusterSpec spec = hgx_h100(16);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const auto group = iota(128);
+  EXPECT_EQ(coll.estimate(CollectiveOp::all_reduce, group, 64 * 1024).algorithm, CollectiveAlgo::tree);
+  const auto big = coll.estimate(CollectiveOp::all_reduce, group, 32.0 * (1 << 30), CollectiveAlgo::ring);
+  // Ring across nodes: each node's 8 NICs carry the crossings: busbw -> 8 x 50 GB/s x 0.92.
+  EXPECT_NEAR(big.busbw, 8 * 50e9 * 0.92, 8 * 50e9 * 0.92 * 0.02);
+}
+
+TEST(Collectives, AllGatherAndAllToAllHandComputed) {
+  const ClusterSpec spec = hgx_h100(1);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const double S = 1 << 30;
+  const double Bs = simple_bw(450e9, 0.873);
+  const auto ag = coll.estimate(CollectiveOp::all_gather, iota(8), S);
+  EXPECT_NEAR(ag.time, 9.3e-6 + 7 * 3.25e-6 + 7.0 / 8 * S / Bs, 1e-9);
+  EXPECT_NEAR(ag.busbw, ag.algbw * 7 / 8, 1);
+  const auto a2a = coll.estimate(CollectiveOp::all_to_all, iota(8), S);
+  EXPECT_NEAR(a2a.time, 9.3e-6 + 3.25e-6 + 7.0 / 8 * S / Bs, 1e-9);
+  const auto p2p = coll.estimate(CollectiveOp::send_recv, std::vector<int>{0, 5}, S);
+  EXPECT_NEAR(p2p.time, 9.3e-6 + 3.25e-6 + S / Bs, 1e-9);
+}
+
+double run_flow(const Topology& t, const Collectives& coll, CollectiveOp op, std::vector<int> group, double bytes,
+                CollectiveAlgo algo = CollectiveAlgo::automatic) {
+  sim::Simulator s;
+  FlowNetwork net(s, t);
+  double done = -1;
+  coll.start(net, op, std::move(group), bytes, [&] { done = sim::to_seconds(s.now()); }, algo);
+  s.run();
+  return done;
+}
+
+TEST(Collectives, FlowAgreesWithAnalyticalOnIdleNetwork) {
+  const ClusterSpec spec = hgx_h100(4);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const double S = 256.0 * (1 << 20);
+  struct Case {
+    CollectiveOp op;
+    std::vector<int> group;
+    CollectiveAlgo algo;
+  };
+  const std::vector<Case> cases = {
+      {CollectiveOp::all_reduce, iota(8), CollectiveAlgo::ring},
+      {CollectiveOp::all_reduce, iota(8), CollectiveAlgo::nvls},
+      {CollectiveOp::all_reduce, iota(32), CollectiveAlgo::ring},
+      {CollectiveOp::all_reduce, iota(32), CollectiveAlgo::hierarchical},
+      {CollectiveOp::all_gather, iota(32), CollectiveAlgo::ring},
+      {CollectiveOp::all_to_all, iota(16), CollectiveAlgo::ring},
+      {CollectiveOp::send_recv, {0, 9}, CollectiveAlgo::ring},
+  };
+  for (const Case& c : cases) {
+    const double a = coll.estimate(c.op, c.group, S, c.algo).time;
+    const double f = run_flow(t, coll, c.op, c.group, S, c.algo);
+    EXPECT_NEAR(f, a, a * 0.01) << to_string(c.op) << " " << to_string(c.algo) << " n=" << c.group.size();
+  }
+}
+
+TEST(Collectives, TwoAllReducesSharingSpineUplinksContend) {
+  // Plain fat-tree, radix 16: each HGX node fills one leaf (8 down, 8 up). Ports of 12.5 GB/s make the 8 uplinks
+  // 100 GB/s in all, less than the 4 x 50 GB/s NICs one group sends across: the flow model sees it, the
+  // analytical model (bottleneck link of one route) does not; a second group on the same leaves halves it again.
+  ClusterSpec spec = hgx_h100(2);
+  spec.scale_out.topology = ScaleOutTopology::fat_tree;
+  spec.scale_out_switch = testing::ib_switch(16, 12.5e9);
+  const Topology t = build_topology(spec);
+  ASSERT_EQ(t.shape().leaves, 2);
+  const Collectives coll(t, spec);
+  const std::vector<int> A = {0, 1, 2, 3, 8, 9, 10, 11};
+  const std::vector<int> B = {4, 5, 6, 7, 12, 13, 14, 15};
+  const double S = 1 << 30;
+  const double analytical = coll.estimate(CollectiveOp::all_reduce, A, S, CollectiveAlgo::ring).time;
+  const double alone = run_flow(t, coll, CollectiveOp::all_reduce, A, S, CollectiveAlgo::ring);
+  sim::Simulator s;
+  FlowNetwork net(s, t);
+  double done_a = -1, done_b = -1;
+  coll.start(net, CollectiveOp::all_reduce, A, S, [&] { done_a = sim::to_seconds(s.now()); }, CollectiveAlgo::ring);
+  coll.start(net, CollectiveOp::all_reduce, B, S, [&] { done_b = sim::to_seconds(s.now()); }, CollectiveAlgo::ring);
+  s.run();
+  EXPECT_GT(alone, analytical * 1.2);
+  EXPECT_GT(done_a, alone * 1.5);
+  EXPECT_GT(done_b, alone * 1.5);
+}
+
+TEST(Collectives, CoroutineRun) {
+  const ClusterSpec spec = hgx_h100(1);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  sim::Simulator s;
+  FlowNetwork net(s, t);
+  double done = -1;
+  auto proc = [&]() -> sim::Process {
+    co_await coll.run(net, CollectiveOp::all_reduce, iota(8), 1 << 26);
+    done = sim::to_seconds(s.now());
+  };
+  s.spawn(proc());
+  s.run();
+  const double a = coll.estimate(CollectiveOp::all_reduce, iota(8), 1 << 26).time;
+  EXPECT_NEAR(done, a, a * 0.01);
+}
+
+}  // namespace
+}  // namespace dcsim::hw
