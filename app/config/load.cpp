@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 #include <unordered_map>
+
+#include <yaml-cpp/eventhandler.h>
 
 #include "app/config/doc_state.hpp"
 #include "app/config/node.hpp"
@@ -120,6 +123,52 @@ struct TreeChecker {
   }
 };
 
+// Counts the documents of a stream by parsing it into events only. YAML::LoadAll cannot be used for this: on a
+// stray ',' (e.g. ", a" or "- a\n,") yaml-cpp 0.7 returns the same empty document forever and LoadAll eats all
+// memory (yaml-cpp issues #1040, fixed upstream by PR #1319). Here a document that starts where the previous one
+// started is recognised as that loop and reported as a syntax error.
+struct DocumentScan : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;  // mark of each document's first node
+  bool in_doc_first = false;
+
+  void first(const YAML::Mark& m) {
+    if (in_doc_first) starts.push_back(m);
+    in_doc_first = false;
+  }
+  void OnDocumentStart(const YAML::Mark&) override { in_doc_first = true; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& m, YAML::anchor_t) override { first(m); }
+  void OnAlias(const YAML::Mark& m, YAML::anchor_t) override { first(m); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t, const std::string&) override { first(m); }
+  void OnSequenceStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    first(m);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& m, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    first(m);
+  }
+  void OnMapEnd() override {}
+};
+
+// Where the second document of `text` starts, if there is one; throws YAML::ParserException on a syntax error.
+std::optional<YAML::Mark> second_document(const std::string& text) {
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentScan scan;
+  std::size_t docs = 0;
+  while (docs < 3 && parser.HandleNextDocument(scan)) {
+    ++docs;
+    const auto& st = scan.starts;
+    if (st.size() >= 2 && st[st.size() - 1].pos == st[st.size() - 2].pos) {
+      const std::size_t pos = static_cast<std::size_t>(std::max(0, st.back().pos));
+      const std::string what = pos < text.size() ? std::string(1, text[pos]) : std::string("end of file");
+      throw YAML::ParserException(st.back(), "unexpected '" + what + "'");
+    }
+  }
+  if (docs < 2 || scan.starts.size() < 2) return std::nullopt;
+  return scan.starts[1];
+}
+
 }  // namespace
 
 namespace detail {
@@ -137,22 +186,22 @@ ConfigDocument ConfigDocument::load_string(std::string_view text, std::string fi
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM: harmless, drop it
   check_text(text, file_name);
 
-  std::vector<YAML::Node> docs;
+  const std::string owned(text);
+  YAML::Node root;
   try {
-    docs = YAML::LoadAll(std::string(text));
+    if (const auto second = second_document(owned)) {
+      const auto loc = detail::location_of(file_name, *second);
+      file_error(file_name, "contains more than one YAML document ('---')", "expected a single mapping", loc.line,
+                 loc.column);
+    }
+    root = YAML::Load(owned);
   } catch (const YAML::Exception& e) {
     // e.msg is yaml-cpp's bare message; e.what() would repeat the position in yaml-cpp's own words.
     const auto loc = detail::location_of(file_name, e.mark);
     file_error(file_name, "YAML syntax error: " + e.msg, {}, loc.line, loc.column);
   }
-  if (docs.size() > 1) {
-    const auto loc = detail::location_of(file_name, docs[1].Mark());
-    file_error(file_name, "contains more than one YAML document ('---')", "expected a single mapping", loc.line,
-               loc.column);
-  }
-  if (docs.empty() || docs[0].IsNull())
+  if (root.IsNull())
     file_error(file_name, "is empty (or only comments)", "expected a mapping of keys such as 'name: ...'");
-  const YAML::Node& root = docs[0];
   if (!root.IsMap()) {
     const auto loc = detail::location_of(file_name, root.Mark());
     file_error(file_name, std::string("the top level is ") + kind_of(root) + ", expected a mapping of keys", {},

@@ -1,0 +1,117 @@
+// compare: direction-aware regression detection; result JSON and CSV shapes.
+#include <gtest/gtest.h>
+
+#include "app/compare.hpp"
+#include "app/csv.hpp"
+#include "app/result_io.hpp"
+
+namespace dcsim::app {
+namespace {
+
+nlohmann::ordered_json result_with(std::initializer_list<std::pair<const char*, double>> metrics) {
+  wl::RunResult r;
+  for (const auto& [k, v] : metrics) r.metrics.set(k, v);
+  return result_to_json(RunIdentity{"s", 1, "collective", "h100-hgx"}, r);
+}
+
+TEST(MetricDirection, FollowsTheNameOfTheUnitSegment) {
+  EXPECT_EQ(metric_direction("tokens_per_joule"), Direction::higher_is_better);
+  EXPECT_EQ(metric_direction("tokens_per_s"), Direction::higher_is_better);  // a rate, despite ending in _s
+  EXPECT_EQ(metric_direction("mfu"), Direction::higher_is_better);
+  EXPECT_EQ(metric_direction("busbw_gbs"), Direction::higher_is_better);
+  EXPECT_EQ(metric_direction("by_size.1024.busbw_gbs"), Direction::higher_is_better);
+  EXPECT_EQ(metric_direction("slo_attainment"), Direction::higher_is_better);
+  EXPECT_EQ(metric_direction("step_time_s"), Direction::lower_is_better);
+  EXPECT_EQ(metric_direction("ttft_s.p99"), Direction::lower_is_better);
+  EXPECT_EQ(metric_direction("by_size.1024.time_s"), Direction::lower_is_better);
+  EXPECT_EQ(metric_direction("gpu_stall_fraction"), Direction::lower_is_better);
+  EXPECT_EQ(metric_direction("energy_j"), Direction::lower_is_better);
+  EXPECT_EQ(metric_direction("power_w.gpu"), Direction::neutral);
+  EXPECT_EQ(metric_direction("tokens"), Direction::neutral);
+}
+
+TEST(Compare, LatencyUpBeyondToleranceRegresses) {
+  const auto base = result_with({{"ttft_s.p99", 2.0}, {"tokens_per_joule", 10.0}});
+  const auto next = result_with({{"ttft_s.p99", 2.1}, {"tokens_per_joule", 10.0}});
+  const Comparison c = compare_results(base, next, 4.0);  // +5 % > 4 %
+  ASSERT_EQ(c.changes.size(), 2u);
+  EXPECT_TRUE(c.changes[0].regressed);
+  EXPECT_NEAR(c.changes[0].change_pct, 5.0, 1e-9);
+  EXPECT_FALSE(c.changes[1].regressed);
+  EXPECT_EQ(c.regressions(), 1);
+  EXPECT_EQ(compare_results(base, next, 6.0).regressions(), 0);  // within 6 %
+}
+
+TEST(Compare, ImprovementsNeverRegress) {
+  const auto base = result_with({{"step_time_s", 10.0}, {"tokens_per_joule", 5.0}, {"mfu", 0.4}});
+  const auto next = result_with({{"step_time_s", 5.0}, {"tokens_per_joule", 50.0}, {"mfu", 0.6}});
+  EXPECT_EQ(compare_results(base, next, 0.0).regressions(), 0);
+}
+
+TEST(Compare, ThroughputDownRegresses) {
+  const auto base = result_with({{"tokens_per_joule", 10.0}, {"power_w.gpu", 100}});
+  const auto next = result_with({{"tokens_per_joule", 8.0}, {"power_w.gpu", 1000}});
+  const Comparison c = compare_results(base, next, 10.0);
+  EXPECT_TRUE(c.changes[0].regressed);   // -20 %
+  EXPECT_FALSE(c.changes[1].regressed);  // neutral, however much it moves
+}
+
+TEST(Compare, MissingMetricIsARegressionAndNewOnesAreListed) {
+  const auto base = result_with({{"mfu", 0.4}, {"step_time_s", 1.0}});
+  const auto next = result_with({{"mfu", 0.4}, {"hfu", 0.5}});
+  const Comparison c = compare_results(base, next, 1.0);
+  EXPECT_TRUE(c.changes[1].missing);
+  EXPECT_EQ(c.regressions(), 1);
+  ASSERT_EQ(c.added.size(), 1u);
+  EXPECT_EQ(c.added[0], "hfu");
+}
+
+TEST(Compare, FromZeroIsAnInfiniteChange) {
+  const auto base = result_with({{"gpu_stall_fraction", 0.0}});
+  const auto next = result_with({{"gpu_stall_fraction", 0.1}});
+  const Comparison c = compare_results(base, next, 1000.0);
+  EXPECT_TRUE(std::isinf(c.changes[0].change_pct));
+  EXPECT_TRUE(c.changes[0].regressed);
+}
+
+TEST(Compare, RejectsDocumentsThatAreNotResults) {
+  const auto good = result_with({{"mfu", 0.4}});
+  EXPECT_THROW(compare_results(nlohmann::ordered_json::parse(R"({"a": 1})"), good, 1), std::invalid_argument);
+  EXPECT_THROW(compare_results(good, nlohmann::ordered_json::parse("[1,2]"), 1), std::invalid_argument);
+}
+
+TEST(ResultJson, NestsDottedKeysAndKeepsTheContractFields) {
+  wl::RunResult r;
+  r.metrics.set("ttft_s.p50", 0.25);
+  r.metrics.set("ttft_s.p99", 1.5);
+  r.metrics.set("mfu", 0.1);
+  r.info.emplace_back("algorithm", "ring");
+  r.engine.events = 42;
+  const auto j = result_to_json(RunIdentity{"name", 7, "serving", "gb200-nvl72"}, r);
+  EXPECT_EQ(j["schema"], "dcsim.result/1");
+  EXPECT_EQ(j["scenario"], "name");
+  EXPECT_EQ(j["seed"], 7);
+  EXPECT_DOUBLE_EQ(j["metrics"]["ttft_s"]["p99"].get<double>(), 1.5);
+  EXPECT_EQ(j["info"]["algorithm"], "ring");
+  EXPECT_EQ(j["engine"]["events"], 42);
+  const auto flat = flatten_metrics(j);
+  ASSERT_EQ(flat.size(), 3u);
+  EXPECT_EQ(flat[1].first, "ttft_s.p99");
+}
+
+TEST(ResultTable, ShowsUnitsFromTheKey) {
+  EXPECT_EQ(format_metric("time_s", 0.00125), "1.25 ms");
+  EXPECT_EQ(format_metric("busbw_gbs", 367.04), "367.0 GB/s");
+  EXPECT_EQ(format_metric("by_size.1024.time_s", 2e-5), "20 us");
+  EXPECT_EQ(format_metric("mfu", 0.4321), "43.21 %");
+  EXPECT_EQ(format_metric("power_w.gpu", 5600), "5.6 kW");
+}
+
+TEST(Csv, QuotesOnlyWhenNeededAndNumbersRoundTrip) {
+  EXPECT_EQ(csv_line({"a", "b,c", "say \"hi\""}), "a,\"b,c\",\"say \"\"hi\"\"\"\n");
+  EXPECT_EQ(csv_number(0.1), "0.1");
+  EXPECT_EQ(std::stod(csv_number(1.0 / 3.0)), 1.0 / 3.0);
+}
+
+}  // namespace
+}  // namespace dcsim::app
