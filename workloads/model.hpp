@@ -96,6 +96,9 @@ struct ModelSpec {
   bool ffn_bias = false;        // biases on FFN / expert matrices and on the router
   std::int64_t mtp_modules = 0;
   bool assumed = false;         // architecture not published (gpt-moe-1.8t): figures are assumptions
+  // Published parameter counts, for reference and tests (0: none given). Not used by any computation.
+  double published_total_params = 0;
+  double published_active_params = 0;
 
   bool gated_ffn() const { return ffn == FfnKind::swiglu || ffn == FfnKind::geglu; }
   bool is_moe() const { return moe.experts > 0; }
