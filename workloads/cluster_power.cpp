@@ -40,10 +40,11 @@ ClusterPower::ClusterPower(sim::EnergyLedger& ledger, const hw::ClusterSpec& clu
   links_scale_up_ = ledger_.add("scale-up link traffic", "network");
   ledger_.set_power(links_scale_up_, 0, start);
 
+  // Storage entries are one GPU's share of the system's devices (docs/hardware.md), so they count per GPU.
   double storage_w = 0;
   for (const auto& s : cluster.storage) storage_w += s.power;
-  const auto storage = ledger_.add("storage", "storage", systems);
-  ledger_.set_power(storage, storage_w * share, start);
+  const auto storage = ledger_.add("storage", "storage", static_cast<std::uint64_t>(gpus_));
+  ledger_.set_power(storage, storage_w, start);
 
   const auto other = ledger_.add("system other (fans, DRAM, board)", "other", systems);
   ledger_.set_power(other, cluster.system.other_power * share, start);
