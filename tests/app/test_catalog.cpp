@@ -28,7 +28,9 @@ TEST(Catalog, EveryEntryOfEveryKindLoads) {
     EXPECT_TRUE(c.contains("nic", s.nic)) << name << " nic " << s.nic;
     EXPECT_TRUE(c.contains("switch", s.scale_up.switch_name)) << name;
     EXPECT_TRUE(c.contains("switch", s.scale_out_switch)) << name;
-    if (!s.scale_out_optics.empty()) EXPECT_TRUE(c.contains("optics", s.scale_out_optics)) << name;
+    if (!s.scale_out_optics.empty()) {
+      EXPECT_TRUE(c.contains("optics", s.scale_out_optics)) << name;
+    }
     for (const auto& st : s.storage) EXPECT_TRUE(c.contains("storage", st)) << name << " storage " << st;
     ++loaded;
   }

@@ -96,6 +96,15 @@ TEST(ConfigLoad, SyntaxErrorHasLineAndColumn) {
   EXPECT_HAS(msg, "YAML syntax error");
 }
 
+TEST(ConfigLoad, StrayCommaIsASyntaxErrorNotAnEndlessLoop) {
+  // yaml-cpp 0.7's LoadAll loops forever on these, allocating as it goes.
+  EXPECT_HAS(error_of([] { ConfigDocument::load_string(", a\n", "comma.yaml"); }),
+             "comma.yaml:1:1: YAML syntax error: unexpected ','");
+  EXPECT_HAS(error_of([] { ConfigDocument::load_string("name: x\n- a\n,\n", "comma2.yaml"); }), "comma2.yaml:");
+  EXPECT_HAS(error_of([] { ConfigDocument::load_string("- a\n,\n", "comma3.yaml"); }),
+             "comma3.yaml:2:1: YAML syntax error: unexpected ','");
+}
+
 TEST(ConfigLoad, TopLevelMustBeOneMapping) {
   EXPECT_HAS(error_of([] { ConfigDocument::load_file(fixture("top_level_list.yaml")); }),
              "top_level_list.yaml:1:1: the top level is a list, expected a mapping");
