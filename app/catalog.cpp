@@ -140,11 +140,11 @@ Catalog Catalog::open_default() {
 Catalog::Catalog(std::filesystem::path configs_root) : root_(std::move(configs_root)) {}
 
 std::vector<std::string> Catalog::listable_kinds() {
-  return {"systems", "gpus", "cpus", "nics", "switches", "optics", "storage", "scenarios"};
+  return {"systems", "gpus", "cpus", "nics", "switches", "optics", "storage", "models", "scenarios"};
 }
 
 std::vector<std::string> Catalog::showable_kinds() {
-  return {"system", "gpu", "cpu", "nic", "switch", "optics", "storage"};
+  return {"system", "gpu", "cpu", "nic", "switch", "optics", "storage", "model"};
 }
 
 std::vector<std::string> Catalog::names(std::string_view kind) const {

@@ -22,8 +22,8 @@ class Catalog {
   const std::filesystem::path& root() const { return root_; }
 
   // Kinds as the command line names them: `dcsim list systems`, `dcsim show system NAME`.
-  static std::vector<std::string> listable_kinds();  // systems, gpus, cpus, nics, switches, optics, storage, scenarios
-  static std::vector<std::string> showable_kinds();  // system, gpu, cpu, nic, switch, optics, storage
+  static std::vector<std::string> listable_kinds();  // systems, gpus, ..., storage, models, scenarios
+  static std::vector<std::string> showable_kinds();  // system, gpu, cpu, nic, switch, optics, storage, model
 
   // Names of one kind (singular: "gpu", "system", ...), sorted.
   std::vector<std::string> names(std::string_view kind) const;

@@ -135,7 +135,7 @@ int run_cli(int argc, char** argv) {
 
   std::string list_what;
   auto* list = app.add_subcommand("list", "List catalog entries: systems, gpus, cpus, nics, switches, optics, "
-                                          "storage, scenarios");
+                                          "storage, models, scenarios");
   list->add_option("what", list_what, "What to list")
       ->required()
       ->check(CLI::IsMember(Catalog::listable_kinds()));
@@ -143,7 +143,7 @@ int run_cli(int argc, char** argv) {
   std::string show_kind, show_name;
   bool show_json = false;
   auto* show = app.add_subcommand("show", "Show one catalog entry with its figures");
-  show->add_option("kind", show_kind, "system, gpu, cpu, nic, switch, optics or storage")
+  show->add_option("kind", show_kind, "system, gpu, cpu, nic, switch, optics, storage or model")
       ->required()
       ->check(CLI::IsMember(Catalog::showable_kinds()));
   show->add_option("name", show_name, "Catalog name, e.g. h100-hgx")->required();

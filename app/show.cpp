@@ -8,6 +8,7 @@
 
 #include "app/config/node.hpp"
 #include "app/errors.hpp"
+#include "app/model_catalog.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -217,6 +218,10 @@ std::string render_json(const std::string& kind, const Fields& f) {
 
 std::string format_list(const Catalog& catalog, const std::string& what) {
   std::ostringstream out;
+  if (what == "models") {
+    for (const auto& name : model_names(catalog)) out << name << '\n';
+    return out.str();
+  }
   if (what == "scenarios") {
     for (const auto& p : catalog.scenario_files()) out << p.stem().string() << "  " << p.string() << '\n';
     return out.str();
@@ -236,6 +241,7 @@ std::string format_list(const Catalog& catalog, const std::string& what) {
 }
 
 std::string format_show(const Catalog& catalog, const std::string& kind, const std::string& name, bool json) {
+  if (kind == "model") return format_model(load_model(catalog, name), json);
   Fields f;
   if (kind == "system") f = system_fields(catalog, load_system(catalog, name));
   if (kind == "gpu") f = gpu_fields(load_gpu(catalog, name));
