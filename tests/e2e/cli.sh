@@ -76,6 +76,7 @@ check sweep-rows 0 '' -- test "$(wc -l <"$tmp/s1.csv")" -eq 9
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
 check show-json 0 '"kind": "system"' -- "$dcsim" show system gb200-nvl72 --json
+check show-model 0 "params.active" -- "$dcsim" show model llama3-70b
 check show-unknown 2 'h100-hgz' -- "$dcsim" show system h100-hgz
 
 echo "$passed passed, $failed failed"
