@@ -4,6 +4,7 @@
 
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
+#include "app/model_catalog.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -145,6 +146,10 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
     s.network = net->get_enum_or("model", {"analytical", "flow"}, "analytical") == "flow" ? NetworkModelKind::flow
                                                                                         : NetworkModelKind::analytical;
     net->finish();
+  }
+  if (auto model = root.optional_child("model")) {
+    // A catalog name (with a did-you-mean over the catalog) or a whole model written inline.
+    s.model = model->is_map() ? parse_model(*model) : load_model(catalog, root.get_enum("model", model_names(catalog)));
   }
   const ConfigNode w = root.child("workload");
   s.workload_kind = w.get_enum("kind", kWorkloadKinds);

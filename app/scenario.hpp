@@ -14,6 +14,7 @@
 #include "app/result_io.hpp"
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
+#include "workloads/model.hpp"
 
 namespace dcsim::app {
 
@@ -32,6 +33,7 @@ struct Scenario {
   std::string system_name;
   hw::ClusterSpec cluster;
   NetworkModelKind network = NetworkModelKind::analytical;
+  std::optional<wl::ModelSpec> model;  // `model:` a catalog name or an inline mapping; required by model workloads
   std::string workload_kind;       // "collective"
   wl::CollectiveWorkload collective;
   bool has_sweep = false;
