@@ -258,6 +258,11 @@ double parse_quantity(std::string_view text, Dimension dim) {
     throw fail("a bare number has no unit: write e.g. '" + std::string(s) + " " + std::string(example_unit(dim)) +
                "'");
   }
+  const auto lead = static_cast<unsigned char>(unit.front());
+  const bool letter = (lead >= 'a' && lead <= 'z') || (lead >= 'A' && lead <= 'Z') || lead == '%' || lead >= 0x80;
+  if (!letter)
+    throw fail("unexpected '" + std::string(1, unit.front()) + "' after '" + std::string(s.substr(0, number_end)) +
+               "'");
   const auto it = units().find(std::string(unit));
   if (it == units().end() || it->second.dim != dim) throw fail(explain_unit(unit, dim));
   const double si = value * it->second.factor;

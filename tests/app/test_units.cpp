@@ -101,6 +101,7 @@ INSTANTIATE_TEST_SUITE_P(
         Bad{"3 TB / s", D::data_rate, "without spaces, 'TB/s'"}, Bad{"1.2 KW", D::power, "'kW'"},
         Bad{"1 Mib", D::data, "'MiB'"}, Bad{"2 GiBs", D::data, "unknown unit 'GiBs'"},
         Bad{"0x10 GB", D::data, "unknown unit"}, Bad{"1 W", D::dimensionless, "unit 'W' is a power"},
+        Bad{"4|00 Gb/s", D::data_rate, "unexpected '|' after '4'"}, Bad{"5 /s", D::data_rate, "unexpected '/'"},
         Bad{"5 furlongs", D::time, "units of a duration: ps, ns"}));
 
 TEST(UnitsFormat, ChoosesPrefixAndThreeDigits) {
