@@ -97,7 +97,7 @@ wl::MoeSpec parse_moe(const ConfigNode& n, const wl::ModelSpec& m) {
   } else if (m.ffn_hidden > 0) {
     e.ffn_hidden = m.ffn_hidden;
   } else {
-    n.child("ffn_hidden");  // raises "missing required key"
+    n.fail("missing required key 'ffn_hidden' (the width of one routed expert; or give a top-level ffn_hidden)");
   }
   e.shared_ffn_hidden = n.get_int_or("shared_ffn_hidden", e.ffn_hidden, 1, kMaxDim);
   n.finish();

@@ -191,6 +191,29 @@ TEST(ModelCatalog, BadFilesNameTheirLineAndKey) {
   EXPECT_NE(e.find("head_dim"), std::string::npos) << e;  // 256 / 6 is not whole
 }
 
+TEST(ModelCatalog, InlineModelNeedsNoKindAndAllMoeNeedsNoDenseWidth) {
+  // An inline `model:` block of a scenario: no kind; every layer MoE, so only the expert width is given.
+  const ConfigDocument doc = ConfigDocument::load_string(
+      "name: inline\nlayers: 2\nhidden: 64\nheads: 4\nattention: mha\nffn: gelu\nvocab: 100\n"
+      "max_context: 128\nmoe: {experts: 4, top_k: 1, ffn_hidden: 96}\n",
+      "scenario.yaml");
+  const wl::ModelSpec m = parse_model(doc.root());
+  EXPECT_EQ(m.kv_heads, 4);
+  EXPECT_EQ(m.head_dim, 16);
+  EXPECT_EQ(m.ffn_hidden, 0);
+  EXPECT_EQ(m.moe.ffn_hidden, 96);
+  EXPECT_EQ(m.param_counts().routed_experts, 2LL * 4 * 2 * 64 * 96);
+  // Without any width the error names the key under moe.
+  const std::string e = error_of([] {
+    const ConfigDocument bad = ConfigDocument::load_string(
+        "name: inline\nlayers: 2\nhidden: 64\nheads: 4\nattention: mha\nffn: gelu\nvocab: 100\n"
+        "max_context: 128\nmoe: {experts: 4, top_k: 1}\n",
+        "scenario.yaml");
+    parse_model(bad.root());
+  });
+  EXPECT_NE(e.find("moe: missing required key 'ffn_hidden' (the width of one routed expert"), std::string::npos) << e;
+}
+
 TEST(ModelCatalog, UnknownModelIsBadInputNamingTheFolder) {
   try {
     load_model(repo_catalog(), "llama9-1t");
