@@ -51,6 +51,7 @@ void apply_override(ConfigDocument& doc, std::string_view dotted_key, const YAML
   detail::DocState& st = *doc.state_;
   if (origin.empty()) origin = "override " + std::string(dotted_key);
   if (dotted_key.empty()) bad(origin, dotted_key, "the key is empty", "write KEY=VALUE, e.g. seed=7");
+  if (!value.IsDefined()) bad(origin, dotted_key, "no value given");  // a zombie node from a failed lookup
   const std::vector<std::string> parts = split(dotted_key, origin);
   detail::check_tree(value, st.file, origin, std::string(dotted_key));
 
