@@ -1,0 +1,59 @@
+#include "workloads/roofline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace dcsim::wl {
+
+double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size) {
+  if (curve.empty()) return 1.0;
+  if (size <= curve.front().size) return curve.front().fraction;
+  if (size >= curve.back().size) return curve.back().fraction;
+  const auto hi = std::upper_bound(curve.begin(), curve.end(), size,
+                                   [](double s, const hw::EfficiencyPoint& p) { return s < p.size; });
+  const auto lo = hi - 1;
+  const double t = std::log(size / lo->size) / std::log(hi->size / lo->size);
+  return lo->fraction + t * (hi->fraction - lo->fraction);
+}
+
+double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops) {
+  const double peak = gpu.flops.at(p);
+  if (peak <= 0) {
+    throw std::invalid_argument("GPU '" + gpu.name + "' has no " + hw::to_string(p) +
+                                " tensor-core peak; choose a precision it supports");
+  }
+  const double frac = gpu.gemm_peak_fraction.at(p) > 0 ? gpu.gemm_peak_fraction.at(p) : 1.0;
+  return peak * frac * curve_fraction(gpu.gemm_size_curve, kernel_flops);
+}
+
+double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {
+  return gpu.hbm_bandwidth * curve_fraction(gpu.memory_curve, kernel_bytes);
+}
+
+hw::GpuActivity OpTime::activity() const { return hw::GpuActivity{compute_activity, memory_activity}; }
+
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
+  OpTime t;
+  t.flops = flops;
+  t.bytes = bytes;
+  if (flops > 0) t.compute_time = flops / achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops);
+  if (bytes > 0) t.memory_time = bytes / achievable_bandwidth(gpu, bytes);
+  t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
+  t.time = std::max(t.compute_time, t.memory_time);
+  if (t.time > 0) {
+    const double frac = gpu.gemm_peak_fraction.at(p) > 0 ? gpu.gemm_peak_fraction.at(p) : 1.0;
+    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / (gpu.flops.at(p) * frac)) : 0.0;
+    t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, bytes / t.time / gpu.hbm_bandwidth) : 0.0;
+  }
+  return t;
+}
+
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op) {
+  const double bytes =
+      op.weight_bytes + op.act_read_bytes + op.act_write_bytes + op.kv_read_bytes + op.kv_write_bytes;
+  return op_time(gpu, p, op.flops, bytes, op.flops);
+}
+
+}  // namespace dcsim::wl

@@ -1,0 +1,49 @@
+// The roofline of one GPU kernel: time = max(FLOPs / achievable FLOP/s, bytes / achievable HBM bandwidth), where
+// "achievable" comes from the GPU's measured curves (hw::GpuSpec), never from a per-case factor:
+//   compute rate  = dense peak(precision) x gemm_peak_fraction(precision) x gemm_size_curve(kernel FLOPs)
+//   bandwidth     = hbm_bandwidth x memory_curve(kernel bytes)
+// Curves are interpolated linearly in log(size) between their points and clamped at both ends (hw/spec.hpp).
+// No separate launch floor is added: both curves already hold the fixed per-kernel cost (the GEMM curve's
+// launch-bound first point, ~5 us per call; the memory curve's t0 = 2 us; docs/hardware.md), so adding one would
+// count it twice. Used by pretraining and serving (docs/pretraining.md, "Roofline").
+#pragma once
+
+#include <vector>
+
+#include "hw/power.hpp"
+#include "hw/spec.hpp"
+#include "workloads/model_ops.hpp"
+
+namespace dcsim::wl {
+
+// Fraction of a curve at `size`: log-linear between points, clamped to the first/last point outside them.
+// An empty curve is 1 (no size dependence); size <= 0 takes the first point.
+double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size);
+
+// FLOP/s a kernel of `kernel_flops` FLOPs reaches at `p`. Throws std::invalid_argument when the GPU has no peak
+// for `p` (fp8 on A100, fp4 on Hopper), naming the GPU and the precision.
+double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops);
+// Bytes/s a kernel moving `kernel_bytes` bytes through HBM reaches.
+double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes);
+
+struct OpTime {
+  double time = 0;          // seconds: max(compute_time, memory_time)
+  double compute_time = 0;  // flops / achievable_flops
+  double memory_time = 0;   // bytes / achievable_bandwidth
+  bool compute_bound = false;  // compute_time >= memory_time (and there are FLOPs)
+  double flops = 0;
+  double bytes = 0;
+  // Activity over `time` for the power model (hw::GpuActivity): achieved FLOP/s over peak x gemm_peak_fraction,
+  // achieved bytes/s over peak HBM bandwidth. Both in [0, 1].
+  hw::GpuActivity activity() const;
+  double compute_activity = 0;
+  double memory_activity = 0;
+};
+
+// One kernel: `flops` at precision `p` (0 for a memory-only kernel), `bytes` through HBM, `kernel_flops` the size
+// the GEMM curve is read at (FLOPs of the whole launch; 0 takes `flops`).
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops = 0);
+// An op of model_ops: a batched or grouped GEMM (gemm.count > 1) is one launch, so its size is all of its FLOPs.
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op);
+
+}  // namespace dcsim::wl
