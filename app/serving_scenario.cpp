@@ -1,0 +1,209 @@
+#include "app/serving_scenario.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace dcsim::app {
+namespace {
+
+const Choices kPrecisions = {"bf16", "fp8", "fp4"};
+
+hw::Precision precision_of(const std::string& s) {
+  if (s == "fp8") return hw::Precision::fp8;
+  if (s == "fp4") return hw::Precision::fp4;
+  return hw::Precision::bf16;
+}
+
+double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? 0.5 : 2.0; }
+
+wl::LengthDist parse_length(const ConfigNode& n) {
+  wl::LengthDist d;
+  if (n.is_scalar()) {  // `input: 128`
+    d.value = static_cast<double>(n.as_int(1, 10'000'000));
+    return d;
+  }
+  const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "empirical"});
+  if (kind == "fixed") {
+    d.kind = wl::LengthDist::Kind::fixed;
+    d.value = static_cast<double>(n.get_int("tokens", 1, 10'000'000));
+  } else if (kind == "uniform") {
+    d.kind = wl::LengthDist::Kind::uniform;
+    d.lo = static_cast<double>(n.get_int("low", 1, 10'000'000));
+    d.hi = static_cast<double>(n.get_int("high", 1, 10'000'000));
+    if (d.hi < d.lo) n.child("high").fail_value("at least low (" + std::to_string(static_cast<long long>(d.lo)) + ")");
+  } else if (kind == "lognormal") {
+    d.kind = wl::LengthDist::Kind::lognormal;
+    d.median = n.get_number("median", 1, 1e7);
+    d.sigma = n.get_number("sigma", 0, 5);
+  } else {
+    d.kind = wl::LengthDist::Kind::empirical;
+    double last_v = 0, last_p = 0;
+    for (const ConfigNode& pt : n.get_list("cdf")) {
+      const auto xy = pt.items();
+      if (xy.size() != 2) pt.fail_value("a [tokens, cumulative probability] pair");
+      const double v = xy[0].as_number(0, 1e7), p = xy[1].as_number(0, 1);
+      if (v < last_v || p < last_p) pt.fail_value("points with non-decreasing tokens and probabilities");
+      d.cdf.emplace_back(v, p);
+      last_v = v;
+      last_p = p;
+    }
+    if (d.cdf.empty() || d.cdf.back().second != 1.0) n.child("cdf").fail_value("points ending at probability 1");
+  }
+  d.min = n.get_int_or("min", 1, 1, 10'000'000);
+  d.max = n.get_int_or("max", 10'000'000, d.min, 10'000'000);
+  n.finish();
+  return d;
+}
+
+wl::ArrivalSpec parse_arrivals(const ConfigNode& n) {
+  wl::ArrivalSpec a;
+  const std::string p = n.get_enum("process", {"poisson", "gamma", "closed-loop", "offline", "trace"});
+  if (p == "poisson" || p == "gamma") {
+    a.kind = p == "poisson" ? wl::ArrivalSpec::Kind::poisson : wl::ArrivalSpec::Kind::gamma;
+    a.rate = n.get_number("rate", 1e-6, 1e9);
+    if (p == "gamma") a.cv = n.get_number("cv", 0.01, 100);
+  } else if (p == "closed-loop") {
+    a.kind = wl::ArrivalSpec::Kind::closed_loop;
+    a.users = static_cast<int>(n.get_int("users", 1, 10'000'000));
+    a.think_time_s = n.get_quantity_or("think_time", Dimension::time, 0);
+  } else if (p == "offline") {
+    a.kind = wl::ArrivalSpec::Kind::offline;
+  } else {
+    a.kind = wl::ArrivalSpec::Kind::trace;
+    const std::string file = n.get_string("file");
+    std::filesystem::path path(file);
+    if (path.is_relative()) {
+      // Relative to the scenario file's folder.
+      path = std::filesystem::path(n.location().file).parent_path() / path;
+    }
+    if (!std::filesystem::is_regular_file(path)) n.child("file").fail_value("an existing CSV or JSONL trace file");
+    a.trace_file = path.string();
+    a.trace_time_scale = n.get_number_or("time_scale", 1.0, 1e-6, 1e6);
+  }
+  a.requests = n.get_int_or("requests", 0, 0, 1'000'000'000);
+  if (a.kind == wl::ArrivalSpec::Kind::offline && a.requests == 0) {
+    n.child("requests").fail_value("the number of requests an offline run sends");
+  }
+  n.finish();
+  return a;
+}
+
+// A system named by a pool (heterogeneous disaggregation), resolved like hardware.system without overrides.
+hw::ClusterSpec resolve_system(const ConfigNode& pool, const Catalog& catalog, const hw::ClusterSpec& base) {
+  hw::ClusterSpec c;
+  const std::string name = pool.get_enum("system", catalog.names("system"));
+  c.system = load_system(catalog, name);
+  c.systems = static_cast<int>(pool.get_int_or("systems", 1, 1, 100'000));
+  c.gpus_per_system = c.system.gpus;
+  c.gpu = load_gpu(catalog, c.system.gpu);
+  c.cpu = load_cpu(catalog, c.system.cpu);
+  c.nic = load_nic(catalog, c.system.nic);
+  c.scale_up_switch = load_switch(catalog, c.system.scale_up.switch_name);
+  for (const std::string& s : c.system.storage) c.storage.push_back(load_storage(catalog, s));
+  c.scale_out.switch_name = c.system.scale_out_switch;
+  c.scale_out.optics = c.system.scale_out_optics;
+  c.scale_out.nic_bandwidth = c.nic.bandwidth;
+  c.scale_out_switch = load_switch(catalog, c.scale_out.switch_name);
+  if (!c.scale_out.optics.empty()) c.scale_out_optics = load_optics(catalog, c.scale_out.optics);
+  c.pue = base.pue;
+  return c;
+}
+
+wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::ClusterSpec& base, bool allow_system) {
+  wl::PoolSpec p;
+  p.instances = static_cast<int>(n.get_int_or("count", 1, 1, 1'000'000));
+  p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
+  p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
+  p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
+  const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
+  p.precision = precision_of(prec);
+  p.kv_bytes_per_element = element_bytes(n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec));
+  p.max_batch = static_cast<int>(n.get_int_or("max_batch", 256, 1, 1'000'000));
+  p.token_budget = n.get_int_or("token_budget", 8192, 1, 10'000'000);
+  p.block_size = static_cast<int>(n.get_int_or("block_size", 16, 1, 4096));
+  p.activation_reserve = n.get_number_or("activation_reserve", 0.1, 0, 0.9);
+  if (allow_system && n.has("system")) p.cluster = resolve_system(n, catalog, base);
+  const hw::GpuSpec& gpu = p.cluster ? p.cluster->gpu : base.gpu;
+  if (gpu.flops.at(p.precision) <= 0) {
+    n.child("precision").fail_value(std::string("a precision ") + gpu.name + " supports",
+                                    std::string(gpu.name) + " has no " + hw::to_string(p.precision) + " peak");
+  }
+  n.finish();
+  return p;
+}
+
+wl::KvTier tier_of(const std::string& s) {
+  if (s == "cpu-memory") return wl::KvTier::cpu_memory;
+  if (s == "local-nvme") return wl::KvTier::local_nvme;
+  if (s == "network-flash") return wl::KvTier::network_flash;
+  return wl::KvTier::none;
+}
+
+}  // namespace
+
+wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cluster,
+                                  const std::optional<wl::ModelSpec>& model, const Catalog& catalog) {
+  if (!model) w.fail("a serving workload needs a top-level `model:` (a catalog name or an inline model)");
+  wl::ServingWorkload s;
+  s.mode = w.get_enum_or("mode", {"colocated", "disaggregated"}, "colocated") == "disaggregated"
+               ? wl::ServingWorkload::Mode::disaggregated
+               : wl::ServingWorkload::Mode::colocated;
+  s.arrivals = parse_arrivals(w.child("arrivals"));
+  s.input = parse_length(w.child("input"));
+  s.output = parse_length(w.child("output"));
+  if (s.mode == wl::ServingWorkload::Mode::colocated) {
+    s.colocated = parse_pool(w.child("instance"), catalog, cluster, false);
+  } else {
+    s.prefill = parse_pool(w.child("prefill"), catalog, cluster, false);
+    s.decode = parse_pool(w.child("decode"), catalog, cluster, true);
+  }
+  const std::string routing = w.get_enum_or("routing", {"round-robin", "least-loaded", "kv-aware"}, "least-loaded");
+  s.routing = routing == "round-robin"    ? wl::ServingWorkload::Routing::round_robin
+              : routing == "kv-aware"     ? wl::ServingWorkload::Routing::kv_aware
+                                          : wl::ServingWorkload::Routing::least_loaded;
+  s.preemption = w.get_enum_or("preemption", {"recompute", "swap"}, "recompute") == "swap"
+                     ? wl::ServingWorkload::Preemption::swap
+                     : wl::ServingWorkload::Preemption::recompute;
+  s.offload_tier = tier_of(w.get_enum_or("offload_tier", {"cpu-memory", "local-nvme", "network-flash"}, "cpu-memory"));
+  if (auto pc = w.optional_child("prefix_cache")) {
+    s.prefix_hit_rate = pc->get_number("hit_rate", 0, 1);
+    s.prefix_tier = tier_of(pc->get_enum_or("tier", {"hbm", "cpu-memory", "local-nvme", "network-flash"}, "hbm"));
+    pc->finish();
+  }
+  if (auto sp = w.optional_child("speculative")) {
+    s.speculative.draft_tokens = static_cast<int>(sp->get_int("draft_tokens", 1, 16));
+    for (const ConfigNode& a : sp->get_list("acceptance")) s.speculative.acceptance.push_back(a.as_number(1, 17));
+    if (static_cast<int>(s.speculative.acceptance.size()) < s.speculative.draft_tokens) {
+      sp->child("acceptance").fail_value("one mean accepted length per draft length 1.." +
+                                         std::to_string(s.speculative.draft_tokens));
+    }
+    const double a = s.speculative.acceptance[static_cast<std::size_t>(s.speculative.draft_tokens - 1)];
+    if (a > s.speculative.draft_tokens + 1) {
+      sp->child("acceptance").fail_value("lengths of at most draft_tokens + 1 (the verified token included)");
+    }
+    s.speculative.draft_layers = sp->get_number_or("draft_layers", 1, 0, 1000);
+    sp->finish();
+  }
+  s.duration_s = w.get_quantity_or("duration", Dimension::time, 60, 1e-6);
+  s.warmup_s = w.get_quantity_or("warmup", Dimension::time, 0);
+  if (s.warmup_s >= s.duration_s && s.arrivals.kind != wl::ArrivalSpec::Kind::offline) {
+    w.child("warmup").fail_value("less than the duration");
+  }
+  if (auto slo = w.optional_child("slo")) {
+    s.slo.ttft_s = slo->get_quantity_or("ttft", Dimension::time, s.slo.ttft_s);
+    s.slo.tpot_s = slo->get_quantity_or("tpot", Dimension::time, s.slo.tpot_s);
+    slo->finish();
+  }
+  if (auto cpu = w.optional_child("cpu")) {
+    s.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, s.cpu_iteration_s);
+    s.cpu_per_sequence_s = cpu->get_quantity_or("per_sequence", Dimension::time, s.cpu_per_sequence_s);
+    s.cpu_overlap = cpu->get_bool_or("overlap", s.cpu_overlap);
+    cpu->finish();
+  }
+  s.kv_transfer_groups = static_cast<int>(w.get_int_or("kv_transfer_groups", s.kv_transfer_groups, 1, 1024));
+  s.all_in_kw_per_gpu = w.get_number_or("all_in_kw_per_gpu", 0, 0, 1000);
+  w.finish();
+  return s;
+}
+
+}  // namespace dcsim::app

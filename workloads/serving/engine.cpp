@@ -1,0 +1,354 @@
+#include "workloads/serving/engine.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "hw/power.hpp"
+
+namespace dcsim::wl::serving {
+namespace {
+
+const hw::StorageSpec* find_tier(const hw::ClusterSpec& c, hw::StorageTier t) {
+  for (const auto& s : c.storage) {
+    if (s.tier == t) return &s;
+  }
+  return nullptr;
+}
+
+const char* tier_name(KvTier t) {
+  switch (t) {
+    case KvTier::none: return "none";
+    case KvTier::cpu_memory: return "cpu-memory";
+    case KvTier::local_nvme: return "local-nvme";
+    case KvTier::network_flash: return "network-flash";
+  }
+  return "?";
+}
+
+}  // namespace
+
+Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::ClusterSpec& cluster, bool flow_network,
+               sim::TraceRecorder* trace, std::uint64_t seed)
+    : w(w_),
+      model(model_),
+      cluster_(cluster),
+      flow_(flow_network),
+      trace_(trace),
+      seed_(seed),
+      source_(w_, seed),
+      stats(w_),
+      router_(w_.routing),
+      decode_router_(w_.routing) {
+  topo_ = std::make_unique<hw::Topology>(hw::build_topology(cluster_));
+  coll_ = std::make_unique<hw::Collectives>(*topo_, cluster_);
+  PowerGroup main;
+  main.power = std::make_unique<ClusterPower>(ledger_, cluster_, topo_->shape(), 0);
+  power_.push_back(std::move(main));
+
+  if (w.mode == ServingWorkload::Mode::colocated) {
+    const int need = w.colocated.instances * w.colocated.gpus();
+    if (need > cluster_.total_gpus()) {
+      throw std::invalid_argument(std::to_string(w.colocated.instances) + " instances x " +
+                                  std::to_string(w.colocated.gpus()) + " GPUs need " + std::to_string(need) +
+                                  " GPUs; the cluster has " + std::to_string(cluster_.total_gpus()));
+    }
+    build_pool(w.colocated, Role::colocated, cluster_, coll_.get(), 0, 0);
+  } else {
+    const int need_p = w.prefill.instances * w.prefill.gpus();
+    heterogeneous_ = w.decode.cluster.has_value();
+    const int need_d = w.decode.instances * w.decode.gpus();
+    const int need = need_p + (heterogeneous_ ? 0 : need_d);
+    if (need > cluster_.total_gpus()) {
+      throw std::invalid_argument("prefill (" + std::to_string(need_p) + " GPUs)" +
+                                  (heterogeneous_ ? "" : " and decode (" + std::to_string(need_d) + " GPUs)") +
+                                  " pools need " + std::to_string(need) + " GPUs; the cluster has " +
+                                  std::to_string(cluster_.total_gpus()));
+    }
+    build_pool(w.prefill, Role::prefill, cluster_, coll_.get(), 0, 0);
+    if (heterogeneous_) {
+      const hw::ClusterSpec& dc = *w.decode.cluster;
+      if (need_d > dc.total_gpus()) {
+        throw std::invalid_argument("the decode pool needs " + std::to_string(need_d) + " GPUs; its system has " +
+                                    std::to_string(dc.total_gpus()));
+      }
+      decode_topo_ = std::make_unique<hw::Topology>(hw::build_topology(dc));
+      decode_coll_ = std::make_unique<hw::Collectives>(*decode_topo_, dc);
+      PowerGroup g;
+      g.power = std::make_unique<ClusterPower>(ledger_, dc, decode_topo_->shape(), 0);
+      power_.push_back(std::move(g));
+      build_pool(w.decode, Role::decode, dc, decode_coll_.get(), 0, 1);
+    } else {
+      build_pool(w.decode, Role::decode, cluster_, coll_.get(), need_p, 0);
+    }
+  }
+  if (flow_) net_ = std::make_unique<hw::FlowNetwork>(sim, *topo_);
+  double cross_bw = 0, cross_lat = 0;
+  if (heterogeneous_) {
+    cross_bw = std::min(cluster_.scale_out.nic_bandwidth, w.decode.cluster->scale_out.nic_bandwidth);
+    cross_lat = cluster_.nic.latency + w.decode.cluster->nic.latency;
+  }
+  transfer_ = std::make_unique<KvTransfer>(sim, net_.get(), coll_.get(), cross_bw, cross_lat);
+}
+
+Engine::~Engine() = default;
+
+TierLink Engine::tier_link(const hw::ClusterSpec& c, KvTier tier, int gpus) const {
+  if (tier == KvTier::none) return {};
+  const hw::StorageTier t = tier == KvTier::cpu_memory   ? hw::StorageTier::cpu_memory
+                            : tier == KvTier::local_nvme ? hw::StorageTier::local_nvme
+                                                         : hw::StorageTier::network_flash;
+  const hw::StorageSpec* s = find_tier(c, t);
+  if (s == nullptr) {
+    throw std::invalid_argument(std::string("KV tier ") + tier_name(tier) + " is not part of system " +
+                                c.system.name);
+  }
+  // Storage entries are one GPU's share; CPU memory is further reached through the CPU's GPU link, shared by
+  // the GPUs of one CPU.
+  double per_gpu = s->bandwidth;
+  double latency = s->latency;
+  if (tier == KvTier::cpu_memory) {
+    const double gpus_per_cpu = c.system.cpus > 0 ? static_cast<double>(c.system.gpus) / c.system.cpus : 1.0;
+    per_gpu = std::min(per_gpu, c.cpu.gpu_link_bandwidth / gpus_per_cpu);
+    latency += c.cpu.gpu_link_latency;
+  }
+  return TierLink{per_gpu * gpus, latency};
+}
+
+void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& cluster, const hw::Collectives* coll,
+                        int first_gpu, int group) {
+  for (int i = 0; i < spec.instances; ++i) {
+    std::vector<int> gpus(static_cast<std::size_t>(spec.gpus()));
+    std::iota(gpus.begin(), gpus.end(), first_gpu + i * spec.gpus());
+    InstanceModel m(model, spec, cluster, coll, gpus, w);
+    const int index = static_cast<int>(instances_.size());
+    auto in = std::make_unique<Instance>(*this, index, role, std::move(m), spec, w.speculative);
+    in->set_tiers(w.preemption == ServingWorkload::Preemption::swap ? tier_link(cluster, w.offload_tier, spec.gpus())
+                                                                    : TierLink{},
+                  tier_link(cluster, w.prefix_tier, spec.gpus()));
+    (role == Role::decode ? back_ : front_).push_back(in.get());
+    inst_power_.push_back(InstancePower{group, 0, false});
+    gpus_ += spec.gpus();
+    peak_ += in->model().peak_flops();
+    if (trace_) trace_->thread_name(0, static_cast<std::uint32_t>(index),
+                                    std::string(role == Role::decode    ? "decode "
+                                                : role == Role::prefill ? "prefill "
+                                                                        : "instance ") +
+                                        std::to_string(index));
+    instances_.push_back(std::move(in));
+  }
+}
+
+void Engine::set_power(Instance& in, double p, bool busy) {
+  InstancePower& ip = inst_power_[static_cast<std::size_t>(in.index())];
+  PowerGroup& g = power_[static_cast<std::size_t>(ip.group)];
+  const int n = static_cast<int>(in.model().gpus().size());
+  if (ip.busy) {
+    g.sum_p -= ip.p * n;
+    g.busy -= n;
+  }
+  ip.p = p;
+  ip.busy = busy;
+  if (busy) {
+    g.sum_p += p * n;
+    g.busy += n;
+  }
+  // P = idle + (max - idle) min(1, c + s m) per busy GPU is linear in the clamped utilisation, so handing the
+  // mean utilisation as a pure compute activity gives the exact summed power.
+  const double mean = g.busy > 0 ? std::max(0.0, g.sum_p / g.busy) : 0.0;
+  g.power->set_gpu_activity(hw::GpuActivity{mean, 0}, std::max(0, g.busy), sim.now());
+}
+
+void Engine::step_started(Instance& in, const IterationCost& c) {
+  const hw::GpuSpec& gpu = in.model().cluster().gpu;
+  set_power(in, std::min(1.0, c.activity.compute + gpu.memory_power_share * c.activity.memory), true);
+}
+
+void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
+
+void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t1) {
+  stats.flops(c.model_flops, t0, t1);
+  if (trace_) {
+    trace_->complete("step", "serving", 0, static_cast<std::uint32_t>(in.index()), sim::from_seconds(t0),
+                     sim::from_seconds(t1) - sim::from_seconds(t0),
+                     {{"decoding", static_cast<std::int64_t>(in.decoding())}});
+  }
+}
+
+void Engine::after_step(Instance& in) {
+  if (in.role() != Role::decode || !blocked_prefill_) return;
+  blocked_prefill_ = false;
+  for (Instance* p : front_) p->kick();
+}
+
+void Engine::first_token(ReqId id, double t) {
+  Request& r = pool[id];
+  r.first_token = t;
+  stats.first_token(r.arrival, t, r.input, r.measured);
+}
+
+void Engine::finish(ReqId id, double t) {
+  Request& r = pool[id];
+  stats.finished(r.arrival, r.first_token, t, r.output, r.measured);
+  const int user = r.user;
+  pool.release(id);
+  if (user >= 0) {
+    const double think = source_.think_time();
+    if (t + think < w.duration_s) {
+      sim.schedule_in(sim::from_seconds(think), [this, user] { closed_loop_send(user); });
+    }
+  }
+  if (w.arrivals.kind == ArrivalSpec::Kind::offline && pool.live() == 0) end_window();
+}
+
+bool Engine::reserve_decode(ReqId id) {
+  Request& r = pool[id];
+  if (r.output <= 1) return true;  // the prefill's token is the whole answer: no decode
+  const std::size_t i = decode_router_.pick(back_);
+  if (back_[i]->reserve(id, r.input)) return true;
+  blocked_prefill_ = true;
+  return false;
+}
+
+void Engine::stream_kv(Instance& src, ReqId id, std::int64_t tokens, double start, double dt) {
+  Request& r = pool[id];
+  if (r.decode_instance < 0) return;
+  r.prefill_instance = src.index();
+  Instance& dst = *instances_[static_cast<std::size_t>(r.decode_instance)];
+  const double bytes = static_cast<double>(tokens) * src.model().kv_bytes_per_token();
+  const int groups = std::max(1, w.kv_transfer_groups);
+  const int pairs = static_cast<int>(std::min(src.model().gpus().size(), dst.model().gpus().size()));
+  r.pending_transfers += groups * pairs;
+  const std::uint32_t gen = r.generation;
+  for (int g = 0; g < groups; ++g) {
+    const double at = start + dt * (g + 1) / groups;
+    sim.schedule_at(sim::from_seconds(at), [this, id, gen, bytes, groups, &src, &dst] {
+      transfer_->start(src.model().gpus(), dst.model().gpus(), bytes / groups, heterogeneous_, [this, id, gen] {
+        Request& q = pool[id];
+        if (!q.live || q.generation != gen) return;
+        if (--q.pending_transfers == 0 && q.prefill_finished) handoff_complete(id);
+      });
+    });
+  }
+}
+
+void Engine::prefill_done(Instance& src, ReqId id) {
+  Request& r = pool[id];
+  r.prefill_instance = src.index();
+  r.prefill_finished = true;
+  if (r.pending_transfers == 0) handoff_complete(id);
+}
+
+void Engine::handoff_complete(ReqId id) {
+  Request& r = pool[id];
+  instances_[static_cast<std::size_t>(r.prefill_instance)]->release_handoff(r.done);
+  instances_[static_cast<std::size_t>(r.decode_instance)]->arrive(id);
+}
+
+void Engine::admit_new(double arrival, std::int64_t input, std::int64_t output, int user) {
+  const ReqId id = pool.alloc();
+  Request& r = pool[id];
+  r.arrival = arrival;
+  r.input = std::max<std::int64_t>(1, input);
+  r.output = std::max<std::int64_t>(1, output);
+  r.user = user;
+  r.prefix_cached = std::min<std::int64_t>(r.input - 1, static_cast<std::int64_t>(std::floor(w.prefix_hit_rate *
+                                                                                             static_cast<double>(r.input))));
+  r.target = r.input;
+  r.measured = arrival >= w.warmup_s;
+  // A request whose KV can never fit one instance is refused at the door.
+  const Instance& f = *front_.front();
+  bool fits = f.kv().blocks_for(f.role() == Role::prefill ? r.input : r.input + r.output) <= f.kv().capacity();
+  if (!back_.empty()) fits = fits && back_.front()->kv().blocks_for(r.input + r.output) <= back_.front()->kv().capacity();
+  if (!fits) {
+    stats.rejected();
+    pool.release(id);
+    if (user >= 0) sim.schedule_in(0, [this, user] { closed_loop_send(user); });
+    return;
+  }
+  front_[router_.pick(front_)]->enqueue(id);
+}
+
+void Engine::arrival() {
+  // The pending request arrives now; fetch the next one and schedule it (one arrival event in flight).
+  const NewRequest r = *pending_;
+  pending_ = source_.next();
+  if (!pending_) end_window();
+  if (pending_) sim.schedule_at(sim::from_seconds(pending_->arrival_s), [this] { arrival(); });
+  admit_new(r.arrival_s, r.input, r.output, -1);
+}
+
+void Engine::closed_loop_send(int user) {
+  if (now() >= w.duration_s) return;
+  const NewRequest r = source_.draw(now());
+  admit_new(r.arrival_s, r.input, r.output, user);
+}
+
+void Engine::snapshot_start() { start_energy_ = EnergySnapshot::take(ledger_, sim.now()); }
+
+void Engine::end_window() {
+  if (have_end_energy_) return;
+  stats.set_window_end(now());
+  end_energy_ = EnergySnapshot::take(ledger_, sim.now());
+  have_end_energy_ = true;
+}
+
+RunResult Engine::run() {
+  if (w.arrivals.kind == ArrivalSpec::Kind::closed_loop) {
+    sim.schedule_at(sim::from_seconds(w.duration_s), [this] { end_window(); });
+    for (int u = 0; u < w.arrivals.users; ++u) sim.schedule_at(0, [this, u] { closed_loop_send(u); });
+  } else if (w.arrivals.kind == ArrivalSpec::Kind::offline) {
+    sim.schedule_at(0, [this] {
+      while (auto r = source_.next()) admit_new(0, r->input, r->output, -1);
+    });
+  } else {
+    pending_ = source_.next();
+    if (pending_) sim.schedule_at(sim::from_seconds(pending_->arrival_s), [this] { arrival(); });
+  }
+  if (w.warmup_s > 0) {
+    sim.schedule_at(sim::from_seconds(w.warmup_s), [this] { snapshot_start(); });
+  } else {
+    snapshot_start();
+  }
+  sim.run();
+  end_window();  // a source that never ended its window (nothing arrived)
+
+  RunResult out;
+  Metrics& m = out.metrics;
+  stats.report(m, gpus_, peak_);
+  const double pue = cluster_.pue;
+  stats.report_energy(m, start_energy_, end_energy_, pue, gpus_, w.all_in_kw_per_gpu);
+  m.set("gpus", gpus_);
+  m.set("instances", static_cast<double>(instances_.size()));
+  std::uint64_t steps = 0, preemptions = 0;
+  for (const auto& in : instances_) {
+    steps += in->steps();
+    preemptions += in->preemptions();
+  }
+  m.set("iterations", static_cast<double>(steps));
+  m.set("preemptions", static_cast<double>(preemptions));
+  m.set("kv_capacity_tokens", static_cast<double>(front_.front()->model().kv_capacity_tokens()));
+  if (!back_.empty()) m.set("decode_kv_capacity_tokens", static_cast<double>(back_.front()->model().kv_capacity_tokens()));
+  m.set("kv_transfer_bytes", transfer_->bytes_moved());
+  m.set("live_requests_peak", static_cast<double>(pool.high_water()));
+  out.info.emplace_back("mode", w.mode == ServingWorkload::Mode::colocated ? "colocated" : "disaggregated");
+  out.info.emplace_back("model", model.name);
+  out.info.emplace_back("network_model", flow_ ? "flow" : "analytical");
+  out.engine.events = sim.events_executed();
+  out.engine.fingerprint = sim.fingerprint();
+  return out;
+}
+
+}  // namespace dcsim::wl::serving
+
+namespace dcsim::wl {
+
+RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
+                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed) {
+  serving::Engine e(w, model, cluster, flow_network, trace, seed);
+  return e.run();
+}
+
+}  // namespace dcsim::wl

@@ -1,0 +1,103 @@
+// The serving run's shared state: the request pool, the source, the instances and their routers, KV transfers,
+// statistics and power. Instances call back into it when tokens appear, requests finish, steps start and end.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "hw/collectives.hpp"
+#include "hw/flow_network.hpp"
+#include "hw/topology.hpp"
+#include "sim/energy.hpp"
+#include "sim/simulator.hpp"
+#include "sim/trace.hpp"
+#include "workloads/cluster_power.hpp"
+#include "workloads/serving/instance.hpp"
+#include "workloads/serving/kv_transfer.hpp"
+#include "workloads/serving/request.hpp"
+#include "workloads/serving/request_source.hpp"
+#include "workloads/serving/router.hpp"
+#include "workloads/serving/serving_metrics.hpp"
+
+namespace dcsim::wl::serving {
+
+class Engine {
+ public:
+  Engine(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster, bool flow_network,
+         sim::TraceRecorder* trace, std::uint64_t seed);
+  ~Engine();
+
+  RunResult run();
+
+  // --- called by instances ---
+  double now() const { return sim::to_seconds(sim.now()); }
+  void first_token(ReqId id, double t);
+  void tokens(std::int64_t n, double t) { stats.tokens(n, t); }
+  void finish(ReqId id, double t);
+  void step_started(Instance& in, const IterationCost& c);
+  void went_idle(Instance& in);
+  void step_done(Instance& in, const IterationCost& c, double t0, double t1);
+  void after_step(Instance& in);
+  bool reserve_decode(ReqId id);
+  void stream_kv(Instance& src, ReqId id, std::int64_t tokens, double start, double dt);
+  void prefill_done(Instance& src, ReqId id);
+
+  const ServingWorkload& w;
+  const ModelSpec& model;
+  sim::Simulator sim;
+  RequestPool pool;
+
+ private:
+  struct PowerGroup {
+    std::unique_ptr<hw::Topology> topo;
+    std::unique_ptr<ClusterPower> power;
+    double sum_p = 0;  // sum over busy GPUs of their utilisation of the dynamic range
+    int busy = 0;
+  };
+  struct InstancePower {
+    int group = 0;
+    double p = 0;
+    bool busy = false;
+  };
+
+  void build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& cluster, const hw::Collectives* coll,
+                  int first_gpu, int group);
+  TierLink tier_link(const hw::ClusterSpec& c, KvTier tier, int gpus) const;
+  void arrival();
+  void closed_loop_send(int user);
+  void admit_new(double arrival, std::int64_t input, std::int64_t output, int user);
+  void handoff_complete(ReqId id);
+  void set_power(Instance& in, double p, bool busy);
+  void snapshot_start();
+  void end_window();
+
+  const hw::ClusterSpec& cluster_;
+  bool flow_;
+  sim::TraceRecorder* trace_;
+  std::uint64_t seed_;
+  std::unique_ptr<hw::Topology> topo_;
+  std::unique_ptr<hw::Collectives> coll_;
+  std::unique_ptr<hw::Topology> decode_topo_;
+  std::unique_ptr<hw::Collectives> decode_coll_;
+  std::unique_ptr<hw::FlowNetwork> net_;
+  std::unique_ptr<KvTransfer> transfer_;
+  sim::EnergyLedger ledger_{0};
+  std::vector<PowerGroup> power_;
+  std::vector<InstancePower> inst_power_;
+  RequestSource source_;
+  ServingStats stats;
+  Router router_, decode_router_;
+  std::vector<std::unique_ptr<Instance>> instances_;
+  std::vector<Instance*> front_, back_;
+  bool heterogeneous_ = false;
+  int gpus_ = 0;
+  double peak_ = 0;
+  bool blocked_prefill_ = false;
+  EnergySnapshot start_energy_, end_energy_;
+  bool have_end_energy_ = false;
+  std::optional<NewRequest> pending_;
+};
+
+}  // namespace dcsim::wl::serving

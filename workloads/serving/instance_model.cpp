@@ -1,0 +1,295 @@
+#include "workloads/serving/instance_model.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "workloads/roofline.hpp"
+
+namespace dcsim::wl::serving {
+namespace {
+
+double d(std::int64_t v) { return static_cast<double>(v); }
+
+double precision_bytes(hw::Precision p) {
+  switch (p) {
+    case hw::Precision::fp64: return 8;
+    case hw::Precision::tf32: return 4;
+    case hw::Precision::bf16: return 2;
+    case hw::Precision::fp8: return 1;
+    case hw::Precision::fp4: return 0.5;
+  }
+  return 2;
+}
+
+double op_bytes(const Op& op) {
+  return op.weight_bytes + op.act_read_bytes + op.act_write_bytes + op.kv_read_bytes + op.kv_write_bytes;
+}
+
+bool is_expert(OpKind k) { return k == OpKind::expert_up || k == OpKind::expert_down; }
+
+struct CoreSums {
+  double flops = 0, kv = 0, act = 0, noncore_flops = 0, noncore_bytes = 0;
+};
+
+CoreSums core_sums(const std::vector<Op>& ops) {
+  CoreSums s;
+  for (const Op& op : ops) {
+    if (op.attention_core) {
+      s.flops += op.flops;
+      s.kv += op.kv_read_bytes;
+      s.act += op.act_read_bytes + op.act_write_bytes;
+    } else if (!is_expert(op.kind)) {
+      s.noncore_flops += op.flops;
+      s.noncore_bytes += op_bytes(op);
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const hw::ClusterSpec& cluster,
+                             const hw::Collectives* coll, std::vector<int> gpus, const ServingWorkload& w)
+    : model_(model),
+      pool_(pool),
+      cluster_(cluster),
+      coll_(coll),
+      gpus_(std::move(gpus)),
+      cpu_iteration_s_(w.cpu_iteration_s),
+      cpu_per_sequence_s_(w.cpu_per_sequence_s),
+      cpu_overlap_(w.cpu_overlap),
+      spec_(w.speculative) {
+  if (static_cast<int>(gpus_.size()) != pool_.gpus()) throw std::invalid_argument("instance GPU count mismatch");
+  if (pool_.ep > 1 && !model_.is_moe()) {
+    throw std::invalid_argument("ep = " + std::to_string(pool_.ep) + " needs a mixture-of-experts model; " +
+                                model_.name + " is dense");
+  }
+  const double wb = precision_bytes(pool_.precision);
+  bytes_ = OpBytes{wb, std::max(1.0, wb), pool_.kv_bytes_per_element};
+
+  for (std::int64_t l = 0; l < model_.layers; ++l) {
+    const bool moe = model_.layer_is_moe(l), sliding = model_.layer_is_sliding(l);
+    auto it = std::find_if(kinds_.begin(), kinds_.end(),
+                           [&](const LayerKind& k) { return k.moe == moe && k.sliding == sliding; });
+    if (it == kinds_.end()) {
+      kinds_.push_back(LayerKind{l, 1, moe, sliding});
+    } else {
+      it->count += 1;
+    }
+  }
+  // Attention-core coefficients, unsharded, from the op list itself (model_ops.hpp): decode is linear in the
+  // context, prefill in the (query, key) pairs and the cached tokens.
+  constexpr std::int64_t kCtx = 1024, kChunk = 256;
+  for (const LayerKind& k : kinds_) {
+    Coeffs c;
+    const CoreSums d0 = core_sums(layer_ops(model_, k.index, Pass::decode(1, 0), bytes_));
+    const CoreSums d1 = core_sums(layer_ops(model_, k.index, Pass::decode(1, kCtx), bytes_));
+    c.decode_flops_per_ctx = (d1.flops - d0.flops) / d(kCtx);
+    c.decode_kv_per_ctx = (d1.kv - d0.kv) / d(kCtx);
+    c.decode_act = d0.act;
+    const CoreSums p0 = core_sums(layer_ops(model_, k.index, Pass::prefill(1, kChunk, 0), bytes_));
+    const CoreSums p1 = core_sums(layer_ops(model_, k.index, Pass::prefill(1, kChunk, kCtx), bytes_));
+    c.prefill_flops_per_pair = p0.flops / attention_pairs(kChunk, 0, 0, AttentionCount::causal);
+    c.prefill_act_per_token = p0.act / d(kChunk);
+    c.prefill_kv_per_cached = (p1.kv - p0.kv) / d(kCtx);
+    c.prefill_extra_flops_per_cached = (p1.noncore_flops - p0.noncore_flops) / d(kCtx);
+    c.prefill_extra_bytes_per_cached = (p1.noncore_bytes - p0.noncore_bytes) / d(kCtx);
+    coeffs_.push_back(c);
+  }
+
+  kv_shard_ = model_.attention == AttentionKind::mla
+                  ? 1.0
+                  : static_cast<double>(std::min<std::int64_t>(pool_.tp, std::max<std::int64_t>(1, model_.kv_heads)));
+  const ParamCounts pc = model_.param_counts();
+  const double routed = d(pc.routed_experts), dense_params = d(pc.total()) - routed;
+  weight_bytes_per_gpu_ = dense_params * wb / (pool_.tp * pool_.pp) + routed * wb / (pool_.tp * pool_.ep * pool_.pp);
+  kv_bytes_per_token_ = model_.kv_bytes_per_token(pool_.kv_bytes_per_element);
+  const double kv_per_gpu_token = kv_bytes_per_token_ / (kv_shard_ * pool_.pp);
+  const double free = cluster_.gpu.hbm_capacity * (1 - pool_.activation_reserve) - weight_bytes_per_gpu_;
+  if (free <= kv_per_gpu_token * pool_.block_size) {
+    throw std::invalid_argument(model_.name + " weights need " + std::to_string(weight_bytes_per_gpu_ / 1e9) +
+                                " GB per GPU at tp=" + std::to_string(pool_.tp) + " pp=" + std::to_string(pool_.pp) +
+                                " ep=" + std::to_string(pool_.ep) + "; " + cluster_.gpu.name + " has " +
+                                std::to_string(cluster_.gpu.hbm_capacity / 1e9) + " GB of which " +
+                                std::to_string(pool_.activation_reserve * 100) +
+                                "% is reserved: no room for KV cache (raise tp/pp/ep or lower precision)");
+  }
+  kv_capacity_tokens_ = static_cast<std::int64_t>(std::floor(free / kv_per_gpu_token)) * pool_.ep;
+
+  tp_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp);
+  ep_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp * pool_.ep);
+  dense_cache_[0].resize(kinds_.size());
+  dense_cache_[1].resize(kinds_.size());
+  comm_cache_.resize(kinds_.size());
+}
+
+double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.precision) * d(pool_.gpus()); }
+
+const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int64_t group_tokens,
+                                                      bool prefill_form) {
+  auto& cache = dense_cache_[prefill_form ? 1 : 0][kind];
+  if (static_cast<std::int64_t>(cache.size()) <= group_tokens) cache.resize(static_cast<std::size_t>(group_tokens) + 1);
+  DenseEntry& e = cache[static_cast<std::size_t>(group_tokens)];
+  if (e.time >= 0) return e;
+  e = DenseEntry{0, 0, 0, 0};
+  if (group_tokens == 0) return e;
+  const Pass pass = prefill_form ? Pass::prefill(1, group_tokens, 0) : Pass::decode(group_tokens, 0);
+  const double tp = pool_.tp;
+  for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
+    if (op.attention_core || is_expert(op.kind)) continue;
+    const double f = op.flops / tp, by = op_bytes(op) / tp;
+    e.time += op_time(cluster_.gpu, pool_.precision, f, by, f).time;
+    e.flops += op.flops;
+    e.gpu_flops += f;
+    e.gpu_bytes += by;
+  }
+  return e;
+}
+
+void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
+  if (tokens <= 0) return;
+  const MoeSpec& m = model_.moe;
+  const double G = d(pool_.tp) * pool_.ep, E = d(m.experts), k = d(m.top_k), T = d(tokens), h = d(model_.hidden);
+  const double f = d(m.ffn_hidden), up_n = model_.gated_ffn() ? 2 * f : f;
+  const double assignments = T * k;
+  const double mu = assignments / G;
+  const double load = G > 1 ? std::min(assignments, mu + std::sqrt(mu * (1 - 1 / G)) * std::sqrt(2 * std::log(G)))
+                            : assignments;
+  const double touched = expected_distinct_experts(m.experts, m.top_k, T) / G;
+  const double ab = bytes_.activation, wb = bytes_.weight;
+  const double up_f = load * 2 * h * up_n, down_f = load * 2 * f * h;
+  const double up_b = touched * h * up_n * wb + load * (h + f) * ab;
+  const double down_b = touched * f * h * wb + load * (f + h) * ab;
+  const double t = op_time(cluster_.gpu, pool_.precision, up_f, up_b, up_f).time +
+                   op_time(cluster_.gpu, pool_.precision, down_f, down_b, down_f).time;
+  a.add_op(t, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
+  (void)E;
+}
+
+double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
+  if (coll_ == nullptr || tokens <= 0) return 0;
+  auto& cache = comm_cache_[kind];
+  if (static_cast<std::int64_t>(cache.size()) <= tokens) cache.resize(static_cast<std::size_t>(tokens) + 1, -1.0);
+  double& c = cache[static_cast<std::size_t>(tokens)];
+  if (c >= 0) return c;
+  c = 0;
+  const double h = d(model_.hidden);
+  // Activations are reduced in bf16 (2 bytes), the precision engines keep the residual stream in.
+  if (pool_.tp > 1) {
+    const double group_tokens = std::ceil(d(tokens) / pool_.ep);
+    c += 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, group_tokens * h * 2).time;
+  }
+  const int G = pool_.tp * pool_.ep;
+  if (kinds_[kind].moe && G > 1) {
+    const double per_rank = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / G;
+    c += 2 * coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_rank).time;
+  }
+  return c;
+}
+
+void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) const {
+  const Coeffs& c = coeffs_[kind];
+  const LayerKind& k = kinds_[kind];
+  const double ep = pool_.ep, tp = pool_.tp;
+  if (b.decode_seqs > 0) {
+    const double seqs = d(b.decode_seqs) / ep;
+    double ctx = b.decode_context / ep;
+    if (k.sliding) ctx = seqs * std::min(b.decode_context / d(b.decode_seqs), d(model_.sliding.window));
+    const double q = b.tokens_per_decode;
+    const double flops = q * ctx * c.decode_flops_per_ctx;  // each of the q query tokens sees the context
+    const double f = flops / tp;
+    const double by = ctx * c.decode_kv_per_ctx / kv_shard_ + q * seqs * c.decode_act / tp;
+    a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * ep, f, by);
+  }
+  if (b.prefill_tokens > 0) {
+    double pairs = b.prefill_pairs / ep;
+    if (k.sliding) pairs = std::min(pairs, d(b.prefill_tokens) / ep * d(model_.sliding.window));
+    const double cached = b.prefill_cached / ep, toks = d(b.prefill_tokens) / ep;
+    const double flops = pairs * c.prefill_flops_per_pair + cached * c.prefill_extra_flops_per_cached;
+    const double f = flops / tp;
+    const double by = cached * c.prefill_kv_per_cached / kv_shard_ + toks * c.prefill_act_per_token / tp +
+                      cached * c.prefill_extra_bytes_per_cached / tp;
+    a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * ep, f, by);
+  }
+}
+
+void InstanceModel::head(Acc& a, double rows) const {
+  if (rows <= 0) return;
+  const double h = d(model_.hidden), V = d(model_.vocab);
+  const double rows_g = std::ceil(rows / pool_.ep);
+  const double flops = 2 * rows_g * h * V;
+  const double f = flops / pool_.tp;
+  const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
+  a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * pool_.ep, f, by);
+}
+
+InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
+  Acc a;
+  const std::int64_t T = b.tokens();
+  if (T == 0) return a;
+  const auto group = [&](std::int64_t t) {
+    return static_cast<std::int64_t>(std::ceil(d(t) / pool_.ep));
+  };
+  const bool mla_split = model_.attention == AttentionKind::mla && b.prefill_tokens > 0;
+  for (std::size_t i = 0; i < kinds_.size(); ++i) {
+    Acc layer;
+    auto add_dense = [&](const DenseEntry& e) {
+      layer.add_op(e.time, e.flops * pool_.ep, e.gpu_flops, e.gpu_bytes);
+    };
+    if (mla_split) {
+      // MLA: prefill tokens use the naive form (latent expanded per head), decode tokens the absorbed form.
+      add_dense(dense(i, group(b.prefill_tokens), true));
+      add_dense(dense(i, group(T - b.prefill_tokens), false));
+    } else {
+      add_dense(dense(i, group(T), false));
+    }
+    attention(layer, i, b);
+    if (kinds_[i].moe) experts(layer, T);
+    const double c = comm(i, T);
+    layer.time += c;
+    layer.comm += c;
+    const double n = kinds_[i].count;
+    a.time += n * layer.time;
+    a.comm += n * layer.comm;
+    a.flops += n * layer.flops;
+    a.gpu_flops += n * layer.gpu_flops;
+    a.gpu_bytes += n * layer.gpu_bytes;
+  }
+  head(a, d(b.decode_seqs * b.tokens_per_decode) + b.prefill_logits);
+  return a;
+}
+
+IterationCost InstanceModel::cost(const BatchShape& b) {
+  IterationCost out;
+  Acc a = gpu_time(b);
+  if (spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1) {
+    // Drafting: k sequential passes of the draft module (draft_layers target layers) over the decoding batch.
+    BatchShape draft;
+    draft.decode_seqs = b.decode_seqs;
+    draft.decode_context = b.decode_context;
+    const Acc one = gpu_time(draft);
+    const double share = spec_.draft_layers / d(model_.layers) * spec_.draft_tokens;
+    a.time += share * one.time;
+    a.gpu_bytes += share * one.gpu_bytes;
+    a.gpu_flops += share * one.gpu_flops;
+  }
+  out.gpu_s = a.time;
+  out.comm_s = a.comm;
+  out.model_flops = a.flops;
+  const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
+  out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
+  out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s) : out.gpu_s + out.cpu_s;
+  if (out.time_s > 0) {
+    const double frac = cluster_.gpu.gemm_peak_fraction.at(pool_.precision) > 0
+                            ? cluster_.gpu.gemm_peak_fraction.at(pool_.precision)
+                            : 1.0;
+    out.activity.compute =
+        std::min(1.0, a.gpu_flops / out.time_s / (cluster_.gpu.flops.at(pool_.precision) * frac));
+    out.activity.memory = std::min(1.0, a.gpu_bytes / out.time_s / cluster_.gpu.hbm_bandwidth);
+  }
+  return out;
+}
+
+}  // namespace dcsim::wl::serving

@@ -1,0 +1,128 @@
+// The iteration model of one model instance (a replica on tp x pp x ep GPUs): how long one engine step takes
+// for a batch of prefill chunks and decoding sequences, what it computes, and how much KV cache the instance
+// holds. docs/serving.md ("Iteration model") states every term; tests/workloads/test_serving_instance.cpp checks
+// them against a hand roofline.
+//
+// Per GPU and per layer, every op is timed by the roofline (workloads/roofline.hpp); the step is their sum plus
+// collectives plus the CPU's scheduling work:
+//   dense ops (projections, norms, router, shared experts, FFN) for the tokens of the GPU's attention group,
+//     sharded over tp: cached per token count (exact: the integer token count is the key);
+//   decode attention over the context of every decoding sequence: one kernel, FLOPs and KV bytes linear in the
+//     summed context (exact for full-attention layers);
+//   prefill attention of the chunks: FLOPs linear in their (query, key) pairs, KV reads in their cached tokens;
+//   routed experts on the busiest GPU of the stage (uniform routing; the hottest GPU's load by the normal
+//     extreme-value approximation mu + sigma sqrt(2 ln G)), reading the weights of the experts touched there;
+//   TP all-reduce (2 per layer) and EP all-to-all (dispatch and combine per MoE layer) by hw::Collectives;
+//   LM head for the rows that need logits.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "hw/collectives.hpp"
+#include "hw/power.hpp"
+#include "hw/spec.hpp"
+#include "workloads/model.hpp"
+#include "workloads/model_ops.hpp"
+#include "workloads/serving/serving_workload.hpp"
+
+namespace dcsim::wl::serving {
+
+// What one iteration runs, summed over the instance.
+struct BatchShape {
+  std::int64_t decode_seqs = 0;   // sequences producing tokens this step
+  double decode_context = 0;      // sum of their cached tokens
+  int tokens_per_decode = 1;      // 1, or 1 + draft tokens when verifying speculation
+  std::int64_t prefill_tokens = 0;
+  double prefill_pairs = 0;       // sum over chunks of attention_pairs(S, P)
+  double prefill_cached = 0;      // sum over chunks of P (cached tokens the chunk attends to)
+  int prefill_logits = 0;         // chunks that finish their prompt (one logits row each)
+  std::int64_t tokens() const { return prefill_tokens + decode_seqs * tokens_per_decode; }
+};
+
+struct IterationCost {
+  double time_s = 0;        // the step: GPU and CPU combined
+  double gpu_s = 0;         // kernels and collectives on the busiest GPU
+  double comm_s = 0;        // of gpu_s: collectives
+  double cpu_s = 0;         // scheduling work on the host
+  double model_flops = 0;   // the instance's FLOPs (all GPUs), target model, no imbalance
+  hw::GpuActivity activity; // per GPU of the instance over time_s
+};
+
+class InstanceModel {
+ public:
+  // `gpus`: the instance's global GPU indices (tp fastest, then ep groups, then pp stages); `coll` may be null
+  // (single GPU, or collectives costed as free). Throws std::invalid_argument when the weights do not fit.
+  InstanceModel(const ModelSpec& model, const PoolSpec& pool, const hw::ClusterSpec& cluster,
+                const hw::Collectives* coll, std::vector<int> gpus, const ServingWorkload& w);
+
+  IterationCost cost(const BatchShape& b);
+
+  const std::vector<int>& gpus() const { return gpus_; }
+  double weight_bytes_per_gpu() const { return weight_bytes_per_gpu_; }
+  // KV bytes one token occupies over the whole instance (all layers, all replicas of a sharded head).
+  double kv_bytes_per_token() const { return kv_bytes_per_token_; }
+  std::int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
+  double peak_flops() const;  // the instance's dense peak at its precision (all GPUs)
+  const hw::ClusterSpec& cluster() const { return cluster_; }
+
+ private:
+  struct LayerKind {
+    std::int64_t index = 0;  // a representative layer
+    double count = 0;        // layers of this kind on the busiest stage (all stages run in sequence)
+    bool moe = false;
+    bool sliding = false;
+  };
+  struct Coeffs {  // attention core per layer per sequence, unsharded
+    double decode_flops_per_ctx = 0, decode_kv_per_ctx = 0, decode_act = 0;
+    double prefill_flops_per_pair = 0, prefill_kv_per_cached = 0, prefill_act_per_token = 0;
+    double prefill_extra_flops_per_cached = 0, prefill_extra_bytes_per_cached = 0;  // MLA: kv_up of the context
+  };
+
+  struct Acc {
+    double time = 0;       // seconds on the busiest GPU
+    double flops = 0;      // instance FLOPs
+    double gpu_flops = 0;  // FLOPs on the busiest GPU
+    double gpu_bytes = 0;  // HBM bytes on the busiest GPU
+    double comm = 0;
+    void add_op(double t, double instance_flops, double flops_gpu, double bytes_gpu) {
+      time += t;
+      flops += instance_flops;
+      gpu_flops += flops_gpu;
+      gpu_bytes += bytes_gpu;
+    }
+  };
+  struct DenseEntry {
+    double time = -1, flops = 0, gpu_flops = 0, gpu_bytes = 0;
+  };
+
+  const DenseEntry& dense(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
+  void experts(Acc& a, std::int64_t tokens) const;
+  double comm(std::size_t kind, std::int64_t tokens);
+  void attention(Acc& a, std::size_t kind, const BatchShape& b) const;
+  void head(Acc& a, double rows) const;
+  Acc gpu_time(const BatchShape& b);
+
+  const ModelSpec& model_;
+  PoolSpec pool_;
+  const hw::ClusterSpec& cluster_;
+  const hw::Collectives* coll_;
+  std::vector<int> gpus_;
+  double cpu_iteration_s_ = 0, cpu_per_sequence_s_ = 0;
+  bool cpu_overlap_ = true;
+  SpeculativeSpec spec_;
+  OpBytes bytes_;
+  std::vector<LayerKind> kinds_;
+  std::vector<Coeffs> coeffs_;  // per kind
+  double kv_shard_ = 1;         // how many ways one sequence's KV is split across a TP group
+  double weight_bytes_per_gpu_ = 0;
+  double kv_bytes_per_token_ = 0;
+  std::int64_t kv_capacity_tokens_ = 0;
+  std::vector<int> tp_group_, ep_group_;
+  // Caches by token count: per GPU attention group and layer kind (dense ops; [1]: MLA's naive prefill form),
+  // per instance and layer kind (collectives). Exact: the integer token count is the key.
+  std::vector<std::vector<DenseEntry>> dense_cache_[2];
+  std::vector<std::vector<double>> comm_cache_;
+};
+
+}  // namespace dcsim::wl::serving

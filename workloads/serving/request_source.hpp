@@ -1,0 +1,59 @@
+// Where requests come from: open-loop arrival processes (Poisson; gamma with a coefficient of variation for
+// bursts; a trace file), offline (every request at t = 0, MLPerf Offline) and closed loop (N users, each sending
+// its next request a think time after its last one finished). Lengths come from LengthDist draws unless the trace
+// gives them. Each draw uses its own named stream (arrivals, input_lengths, output_lengths, think_time), so
+// changing one distribution does not move the others (DESIGN.md §3).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "sim/random.hpp"
+#include "workloads/serving/serving_workload.hpp"
+#include "workloads/serving/trace_source.hpp"
+
+namespace dcsim::wl::serving {
+
+struct NewRequest {
+  double arrival_s = 0;
+  std::int64_t input = 0;
+  std::int64_t output = 0;
+};
+
+// Draws integer lengths from a LengthDist (rounded to nearest, clamped to [min, max]).
+class LengthSampler {
+ public:
+  explicit LengthSampler(const LengthDist& d);
+  std::int64_t sample(sim::RandomStream& r) const;
+  double mean_estimate() const;  // for documentation and tests: the unclamped mean
+
+ private:
+  LengthDist d_;
+  sim::EmpiricalCdf cdf_;
+};
+
+class RequestSource {
+ public:
+  RequestSource(const ServingWorkload& w, std::uint64_t seed);
+
+  // Open loop (poisson, gamma, trace, offline): the next request in arrival order, or nullopt when the source
+  // is exhausted (past duration_s, or `requests` reached, or the trace ended).
+  std::optional<NewRequest> next();
+  bool closed_loop() const { return a_.kind == ArrivalSpec::Kind::closed_loop; }
+  // Closed loop: a request sent at `now` (lengths drawn), and the think time before a user's next one.
+  NewRequest draw(double now);
+  double think_time();
+  std::int64_t issued() const { return issued_; }
+
+ private:
+  ArrivalSpec a_;
+  double duration_s_;
+  LengthSampler in_, out_;
+  sim::RandomStream arrivals_, input_, output_, think_;
+  std::unique_ptr<TraceReader> trace_;
+  double t_ = 0;
+  std::int64_t issued_ = 0;
+};
+
+}  // namespace dcsim::wl::serving

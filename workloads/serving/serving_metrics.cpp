@@ -1,0 +1,115 @@
+#include "workloads/serving/serving_metrics.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace dcsim::wl::serving {
+
+EnergySnapshot EnergySnapshot::take(const sim::EnergyLedger& l, sim::Time t) {
+  EnergySnapshot s;
+  s.total = l.total_energy_uw_ps(t);
+  s.gpu = l.category_energy_uw_ps("gpu", t);
+  s.cpu = l.category_energy_uw_ps("cpu", t);
+  s.network = l.category_energy_uw_ps("network", t);
+  s.storage = l.category_energy_uw_ps("storage", t);
+  s.other = l.category_energy_uw_ps("other", t);
+  return s;
+}
+
+void ServingStats::first_token(double arrival, double t, std::int64_t input, bool measured) {
+  if (measured) ttft_.add(t - arrival);
+  if (in_window(t)) input_tokens_ += input;
+}
+
+void ServingStats::finished(double arrival, double first, double t, std::int64_t output, bool measured) {
+  ++completed_;
+  const double ttft = first - arrival;
+  const double tpot = output > 1 ? (t - first) / static_cast<double>(output - 1) : 0.0;
+  const bool ok = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
+  if (measured) {
+    tpot_.add(tpot);
+    e2e_.add(t - arrival);
+    ++measured_;
+    if (ok) ++measured_ok_;
+  }
+  if (in_window(t)) {
+    ++completed_window_;
+    if (ok) ++good_window_;
+  }
+}
+
+void ServingStats::flops(double f, double t0, double t1) {
+  if (t1 <= t0) return;
+  const double lo = std::max(t0, warmup_);
+  const double hi = has_end_ ? std::min(t1, end_) : t1;
+  if (hi > lo) flops_ += f * (hi - lo) / (t1 - t0);
+}
+
+namespace {
+void percentiles(Metrics& m, const std::string& key, const sim::SampleSet& s) {
+  const bool any = s.count() > 0;
+  m.set(key + ".mean", any ? s.mean() : 0.0);
+  m.set(key + ".p50", any ? s.p50() : 0.0);
+  m.set(key + ".p90", any ? s.p90() : 0.0);
+  m.set(key + ".p99", any ? s.p99() : 0.0);
+}
+}  // namespace
+
+void ServingStats::report(Metrics& m, int gpus, double peak_flops) const {
+  const double window = std::max(0.0, end_ - warmup_);
+  const double per_s = window > 0 ? 1.0 / window : 0.0;
+  m.set("requests", static_cast<double>(completed_));
+  m.set("requests_rejected", static_cast<double>(rejected_));
+  m.set("window_s", window);
+  percentiles(m, "ttft_s", ttft_);
+  percentiles(m, "tpot_s", tpot_);
+  percentiles(m, "e2e_s", e2e_);
+  m.set("throughput_rps", static_cast<double>(completed_window_) * per_s);
+  m.set("goodput_rps", static_cast<double>(good_window_) * per_s);
+  m.set("slo_attainment", measured_ > 0 ? static_cast<double>(measured_ok_) / static_cast<double>(measured_) : 0.0);
+  // MLPerf convention: the run meets its latency constraints when the p99 TTFT and the p99 TPOT are within them.
+  const bool p99_ok = ttft_.count() > 0 && ttft_.p99() <= slo_.ttft_s && tpot_.count() > 0 && tpot_.p99() <= slo_.tpot_s;
+  m.set("slo_p99_met", p99_ok ? 1.0 : 0.0);
+  m.set("tokens", static_cast<double>(output_tokens_));
+  const double tps = static_cast<double>(output_tokens_) * per_s;
+  m.set("tokens_per_s", tps);
+  m.set("input_tokens_per_s", static_cast<double>(input_tokens_) * per_s);
+  m.set("tokens_per_s_per_gpu", gpus > 0 ? tps / gpus : 0.0);
+  // Interactivity (InferenceX): the token rate one user sees while its answer streams, 1 / mean TPOT.
+  m.set("tokens_per_s_per_user", tpot_.count() > 0 && tpot_.mean() > 0 ? 1.0 / tpot_.mean() : 0.0);
+  const double mfu = window > 0 && peak_flops > 0 ? flops_ / window / peak_flops : 0.0;
+  m.set("mfu", mfu);
+  m.set("hfu", mfu);
+}
+
+void ServingStats::report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,
+                                 double all_in_kw_per_gpu) const {
+  const double window = std::max(0.0, end_ - warmup_);
+  auto j = [](sim::EnergyLedger::EnergyUwPs x) { return sim::EnergyLedger::to_joules(x); };
+  const double it = j(b.total - a.total);
+  m.set("energy_j", it);
+  m.set("energy_facility_j", it * pue);
+  const auto w = [&](sim::EnergyLedger::EnergyUwPs x) { return window > 0 ? j(x) / window : 0.0; };
+  m.set("power_w.it", w(b.total - a.total));
+  m.set("power_w.facility", w(b.total - a.total) * pue);
+  m.set("power_w.gpu", w(b.gpu - a.gpu));
+  m.set("power_w.cpu", w(b.cpu - a.cpu));
+  m.set("power_w.network", w(b.network - a.network));
+  m.set("power_w.storage", w(b.storage - a.storage));
+  m.set("power_w.other", w(b.other - a.other));
+  const double tokens = static_cast<double>(output_tokens_);
+  m.set("tokens_per_joule", it > 0 ? tokens / it : 0.0);
+  m.set("tokens_per_joule_facility", it > 0 ? tokens / (it * pue) : 0.0);
+  // InferenceX: tok/s/MW = tokens/s per GPU x 1000 / all-in kW per GPU. Without a stated all-in figure the
+  // simulated facility power stands in for it.
+  const double tps = window > 0 ? tokens / window : 0.0;
+  double mw = 0;
+  if (all_in_kw_per_gpu > 0) {
+    mw = all_in_kw_per_gpu * gpus / 1000.0;
+  } else if (window > 0) {
+    mw = w(b.total - a.total) * pue / 1e6;
+  }
+  m.set("tokens_per_s_per_mw", mw > 0 ? tps / mw : 0.0);
+}
+
+}  // namespace dcsim::wl::serving

@@ -1,0 +1,66 @@
+// What a serving run measures (DESIGN.md §6-7; docs/serving.md "Metrics").
+//
+// Measurement window: [warmup_s, end], end = the last arrival for open-loop sources (Poisson, gamma, trace),
+// duration_s for closed loop, the last completion for offline. Requests that arrive before warmup_s are served
+// but left out of the latency figures. Throughput counts tokens when they are emitted inside the window (so a
+// backlog drained after the window does not inflate it); throughput_rps and goodput_rps count completions inside
+// the window; energy and MFU are integrated over the window.
+#pragma once
+
+#include <cstdint>
+
+#include "sim/energy.hpp"
+#include "sim/stats.hpp"
+#include "workloads/metrics.hpp"
+#include "workloads/serving/serving_workload.hpp"
+
+namespace dcsim::wl::serving {
+
+struct EnergySnapshot {
+  sim::EnergyLedger::EnergyUwPs total = 0, gpu = 0, cpu = 0, network = 0, storage = 0, other = 0;
+  static EnergySnapshot take(const sim::EnergyLedger& l, sim::Time t);
+};
+
+class ServingStats {
+ public:
+  explicit ServingStats(const ServingWorkload& w) : slo_(w.slo), warmup_(w.warmup_s) {}
+
+  void set_window_end(double t) { end_ = t; has_end_ = true; }
+  bool has_window_end() const { return has_end_; }
+  double window_start() const { return warmup_; }
+  double window_end() const { return end_; }
+  bool in_window(double t) const { return t >= warmup_ && (!has_end_ || t <= end_); }
+
+  void first_token(double arrival, double t, std::int64_t input, bool measured);
+  void tokens(std::int64_t n, double t) {
+    if (in_window(t)) output_tokens_ += n;
+  }
+  void finished(double arrival, double first, double t, std::int64_t output, bool measured);
+  void flops(double f, double t0, double t1);  // spreads f uniformly over [t0, t1], keeps the window's share
+  void rejected() { ++rejected_; }
+
+  // Writes every metric but the power ones (see report_energy).
+  void report(Metrics& m, int gpus, double peak_flops) const;
+  // Energy over the window from two ledger snapshots, with tokens_per_joule(_facility) and tokens_per_s_per_mw.
+  void report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,
+                     double all_in_kw_per_gpu) const;
+
+  std::int64_t completed() const { return completed_; }
+  std::int64_t output_tokens() const { return output_tokens_; }
+  const sim::SampleSet& ttft() const { return ttft_; }
+  const sim::SampleSet& tpot() const { return tpot_; }
+  const sim::SampleSet& e2e() const { return e2e_; }
+
+ private:
+  SloSpec slo_;
+  double warmup_;
+  double end_ = 0;
+  bool has_end_ = false;
+  sim::SampleSet ttft_, tpot_, e2e_;
+  std::int64_t completed_ = 0, rejected_ = 0, completed_window_ = 0, good_window_ = 0;
+  std::int64_t measured_ = 0, measured_ok_ = 0;
+  std::int64_t output_tokens_ = 0, input_tokens_ = 0;
+  double flops_ = 0;
+};
+
+}  // namespace dcsim::wl::serving

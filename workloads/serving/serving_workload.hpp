@@ -1,0 +1,113 @@
+// `workload.kind: serving`: LLM inference serving, colocated (continuous batching with chunked prefill) or
+// disaggregated (prefill and decode pools, KV moved over the fabric). Plain data only; app/serving_scenario.cpp
+// fills it from YAML, run_serving() (serving_run.cpp) simulates it. docs/serving.md documents every field, the
+// iteration model and the metrics.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hw/spec.hpp"
+#include "sim/trace.hpp"
+#include "workloads/metrics.hpp"
+#include "workloads/model.hpp"
+
+namespace dcsim::wl {
+
+// A token-length distribution; samples are rounded to integers and clamped to [min, max].
+struct LengthDist {
+  enum class Kind { fixed, uniform, lognormal, empirical };
+  Kind kind = Kind::fixed;
+  double value = 128;               // fixed
+  double lo = 1, hi = 1;            // uniform (inclusive integers)
+  double median = 1, sigma = 0;     // lognormal: median and log-sigma
+  std::vector<std::pair<double, double>> cdf;  // empirical: (tokens, cumulative probability)
+  std::int64_t min = 1;
+  std::int64_t max = std::numeric_limits<std::int32_t>::max();
+};
+
+struct ArrivalSpec {
+  enum class Kind { poisson, gamma, closed_loop, offline, trace };
+  Kind kind = Kind::poisson;
+  double rate = 1;            // requests per second (poisson, gamma)
+  double cv = 1;              // gamma: coefficient of variation of inter-arrival times (1 = Poisson)
+  int users = 1;              // closed_loop: concurrent users, each sends its next request after think time
+  double think_time_s = 0;    // closed_loop: mean of an exponential think time (0: none)
+  std::int64_t requests = 0;  // offline: how many (all at t = 0); others: stop after this many (0 = no limit)
+  std::string trace_file;     // trace: CSV or JSONL (see trace_source.hpp)
+  double trace_time_scale = 1;  // trace: arrival times are multiplied by this (0.5 = twice the rate)
+};
+
+struct SloSpec {
+  double ttft_s = std::numeric_limits<double>::infinity();
+  double tpot_s = std::numeric_limits<double>::infinity();
+};
+
+// One pool of identical model instances (the colocated pool, or the prefill / decode pool).
+struct PoolSpec {
+  int instances = 1;
+  int tp = 1;  // tensor parallel (attention and dense layers)
+  int pp = 1;  // pipeline stages
+  int ep = 1;  // MoE: attention runs data-parallel over ep groups of tp GPUs; experts spread over tp x ep GPUs
+  hw::Precision precision = hw::Precision::bf16;  // weights and GEMMs
+  double kv_bytes_per_element = 2;                // KV cache precision (fp8 = 1)
+  int max_batch = 256;                            // sequences per iteration (vLLM max_num_seqs)
+  std::int64_t token_budget = 8192;               // tokens per iteration (chunked prefill; vLLM max_num_batched_tokens)
+  int block_size = 16;                            // KV tokens per page
+  double activation_reserve = 0.1;                // share of HBM kept for activations, CUDA graphs, fragmentation
+  std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
+  int gpus() const { return tp * pp * ep; }
+};
+
+struct SpeculativeSpec {
+  int draft_tokens = 0;            // k: tokens proposed per verification step (0: off)
+  std::vector<double> acceptance;  // mean tokens emitted per verification step for k = 1, 2, ... (>= 1 each)
+  double draft_layers = 1;         // cost of one draft token in target-model layers (MTP module: 1)
+};
+
+enum class KvTier { none, cpu_memory, local_nvme, network_flash };
+
+struct ServingWorkload {
+  enum class Mode { colocated, disaggregated };
+  Mode mode = Mode::colocated;
+  ArrivalSpec arrivals;
+  LengthDist input;
+  LengthDist output;
+  PoolSpec colocated;
+  PoolSpec prefill;
+  PoolSpec decode;
+  enum class Routing { round_robin, least_loaded, kv_aware };
+  Routing routing = Routing::least_loaded;
+  enum class Preemption { recompute, swap };
+  Preemption preemption = Preemption::recompute;
+  KvTier offload_tier = KvTier::cpu_memory;   // where swapped KV goes (preemption: swap)
+  double prefix_hit_rate = 0;                 // share of each prompt found in the prefix cache
+  KvTier prefix_tier = KvTier::none;          // none: prefixes live in HBM; else reloaded from this tier or recomputed
+  SpeculativeSpec speculative;
+  double duration_s = 60;      // arrivals stop after this (not for offline, closed loop stops sending)
+  double warmup_s = 0;         // requests arriving earlier are left out of latency figures and throughput
+  SloSpec slo;
+  // CPU work per iteration at the reference core (single_thread_speed 1), scaled by 1 / single_thread_speed:
+  // a fixed part and a part per scheduled sequence. Default from vLLM's published profile (v0.6.0 blog,
+  // calibration/agents.yaml cpu_side): Llama-3-8B on one H100 spent 29% of its time scheduling and 38% on the
+  // GPU; its GPU step is weight-bound, 16.06 GB / (3.35 TB/s x 0.89) = 5.4 ms, so scheduling = 29/38 x 5.4 ms
+  // = 4.1 ms per iteration. The profile gives one figure, so the per-sequence part defaults to 0
+  // (docs/serving.md, "CPU overhead").
+  double cpu_iteration_s = 4.1e-3;
+  double cpu_per_sequence_s = 0;
+  bool cpu_overlap = true;     // scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)
+  int kv_transfer_groups = 8;  // disaggregated: KV sent in this many layer groups as the layers finish
+  double all_in_kw_per_gpu = 0;  // InferenceX tok/s/MW: all-in kW per GPU (0: the simulated facility power)
+};
+
+
+// Simulates the workload with random streams seeded from `seed`. Throws std::invalid_argument for configurations that cannot run (weights larger
+// than HBM, parallelism that does not fit the cluster). `trace` may be null.
+RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
+                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed);
+
+}  // namespace dcsim::wl

@@ -1,0 +1,45 @@
+// Request traces: one request a line, read lazily (a trace of millions of requests is never held in memory).
+//
+// CSV: a header line naming the columns, comma-separated. Arrival time: `arrival_s` (seconds) or `timestamp`
+// (seconds, or a date-time "YYYY-MM-DD HH:MM:SS[.fffffff]" as in the Azure LLM inference traces, whose column is
+// TIMESTAMP); input tokens: `input_tokens` or `ContextTokens`; output tokens: `output_tokens` or
+// `GeneratedTokens` (column names are matched case-insensitively). Arrival times are taken relative to the first
+// request and must not decrease.
+// JSONL: one object a line with numeric "arrival_s" (or "timestamp"), "input_tokens" and "output_tokens".
+// Errors (std::runtime_error) name the file and the line: a missing column, a field that is not a number, token
+// counts below 1, a time going backwards, an empty trace.
+#pragma once
+
+#include <cstdint>
+#include <fstream>
+#include <optional>
+#include <string>
+
+namespace dcsim::wl::serving {
+
+struct TraceRequest {
+  double arrival_s = 0;
+  std::int64_t input = 0;
+  std::int64_t output = 0;
+};
+
+class TraceReader {
+ public:
+  explicit TraceReader(const std::string& path);
+  std::optional<TraceRequest> next();
+
+ private:
+  [[noreturn]] void fail(const std::string& what) const;
+  std::optional<TraceRequest> parse_csv(const std::string& line);
+  std::optional<TraceRequest> parse_json(const std::string& line);
+
+  std::string path_;
+  std::ifstream in_;
+  std::int64_t line_no_ = 0;
+  bool json_ = false;
+  int col_time_ = -1, col_in_ = -1, col_out_ = -1, columns_ = 0;
+  bool first_ = true;
+  double t0_ = 0, last_ = 0;
+};
+
+}  // namespace dcsim::wl::serving
