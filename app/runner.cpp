@@ -6,6 +6,7 @@
 #include "app/csv.hpp"
 #include "sim/trace.hpp"
 #include "workloads/collective_workload.hpp"
+#include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app {
 
@@ -17,6 +18,10 @@ wl::RunResult run_scenario(const Scenario& scenario, const Catalog& /*catalog*/,
       scenario.network == NetworkModelKind::flow ? wl::NetworkFidelity::flow : wl::NetworkFidelity::analytical;
   if (scenario.workload_kind == "collective") {
     result = wl::run_collective(scenario.collective, scenario.cluster, fidelity, artifacts.trace ? &trace : nullptr);
+  }
+  if (scenario.workload_kind == "serving") {
+    result = wl::run_serving(scenario.serving, *scenario.model, scenario.cluster,
+                             fidelity == wl::NetworkFidelity::flow, artifacts.trace ? &trace : nullptr, scenario.seed);
   }
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();

@@ -5,11 +5,12 @@
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
+#include "app/serving_scenario.hpp"
 
 namespace dcsim::app {
 namespace {
 
-const Choices kWorkloadKinds = {"collective"};
+const Choices kWorkloadKinds = {"collective", "serving"};
 const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
 
 // A catalog reference in the scenario: the value must name an entry of that kind (with a did-you-mean).
@@ -153,7 +154,8 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   }
   const ConfigNode w = root.child("workload");
   s.workload_kind = w.get_enum("kind", kWorkloadKinds);
-  s.collective = parse_collective(w, s.cluster);
+  if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
+  if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
     for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);

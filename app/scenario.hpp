@@ -15,6 +15,7 @@
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
 #include "workloads/model.hpp"
+#include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app {
 
@@ -36,6 +37,7 @@ struct Scenario {
   std::optional<wl::ModelSpec> model;  // `model:` a catalog name or an inline mapping; required by model workloads
   std::string workload_kind;       // "collective"
   wl::CollectiveWorkload collective;
+  wl::ServingWorkload serving;
   bool has_sweep = false;
 };
 
