@@ -96,18 +96,20 @@ std::vector<hw::EfficiencyPoint> parse_curve(const ConfigNode& parent, std::stri
   return curve;
 }
 
-hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n, hw::CollectiveTuning t) {
-  t.base_latency = n.get_quantity_or("base_latency", Dimension::time, t.base_latency);
-  t.ll_step_overhead = n.get_quantity_or("ll_step_overhead", Dimension::time, t.ll_step_overhead);
-  t.ll128_step_overhead = n.get_quantity_or("ll128_step_overhead", Dimension::time, t.ll128_step_overhead);
-  t.simple_step_overhead = n.get_quantity_or("simple_step_overhead", Dimension::time, t.simple_step_overhead);
-  t.ll_bandwidth_fraction = n.get_number_or("ll_bandwidth_fraction", t.ll_bandwidth_fraction, 0, 1);
-  t.ll128_bandwidth_fraction = n.get_number_or("ll128_bandwidth_fraction", t.ll128_bandwidth_fraction, 0, 1);
-  t.ring_efficiency = n.get_number_or("ring_efficiency", t.ring_efficiency, 0, 1);
-  t.nvls_efficiency = n.get_number_or("nvls_efficiency", t.nvls_efficiency, 0, 1);
-  t.nvls_latency = n.get_quantity_or("nvls_latency", Dimension::time, t.nvls_latency);
-  t.chunk_bytes = n.get_quantity_or("chunk_bytes", Dimension::data, t.chunk_bytes, 1);
-  t.chunk_overhead = n.get_quantity_or("chunk_overhead", Dimension::time, t.chunk_overhead);
+// Every constant is required: these are calibration figures, each with its derivation beside it in the YAML.
+hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n) {
+  hw::CollectiveTuning t;
+  t.base_latency = n.get_quantity("base_latency", Dimension::time);
+  t.ll_step_overhead = n.get_quantity("ll_step_overhead", Dimension::time);
+  t.ll128_step_overhead = n.get_quantity("ll128_step_overhead", Dimension::time);
+  t.simple_step_overhead = n.get_quantity("simple_step_overhead", Dimension::time);
+  t.ll_bandwidth_fraction = n.get_number("ll_bandwidth_fraction", 1e-3, 1);
+  t.ll128_bandwidth_fraction = n.get_number("ll128_bandwidth_fraction", 1e-3, 1);
+  t.ring_efficiency = n.get_number("ring_efficiency", 1e-3, 1);
+  t.nvls_efficiency = n.get_number("nvls_efficiency", 1e-3, 1);
+  t.nvls_latency = n.get_quantity("nvls_latency", Dimension::time);
+  t.chunk_bytes = n.get_quantity("chunk_bytes", Dimension::data, 1);
+  t.chunk_overhead = n.get_quantity("chunk_overhead", Dimension::time);
   n.finish();
   return t;
 }
@@ -236,7 +238,7 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
-  if (auto t = n.optional_child("collectives")) s.collectives = parse_collective_tuning(*t, s.collectives);
+  s.collectives = parse_collective_tuning(n.child("collectives"));
   n.finish();
   return s;
 }
@@ -309,9 +311,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.scale_up.latency = up.get_quantity("latency", Dimension::time);
   s.scale_up.medium = parse_medium(up, "medium");
   s.scale_up.energy_per_bit = up.get_quantity("energy_per_bit", Dimension::energy_per_bit);
-  if (auto t = up.optional_child("collectives")) {
-    s.scale_up.collectives = parse_collective_tuning(*t, s.scale_up.collectives);
-  }
+  s.scale_up.collectives = parse_collective_tuning(up.child("collectives"));
   up.finish();
   if (s.gpus % s.scale_up.domain_gpus != 0) {
     up.child("domain_gpus").fail_value("a divisor of the system's " + std::to_string(s.gpus) + " GPUs");
