@@ -117,6 +117,11 @@ wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::C
   p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
   const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
   p.precision = precision_of(prec);
+  const std::string compute = n.get_enum_or("compute_precision", kPrecisions, prec);
+  p.compute = precision_of(compute);
+  if (element_bytes(compute) < element_bytes(prec)) {
+    n.child("compute_precision").fail_value("a precision at least as wide as the weights' (" + prec + ")");
+  }
   p.kv_bytes_per_element = element_bytes(n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec));
   p.max_batch = static_cast<int>(n.get_int_or("max_batch", 256, 1, 1'000'000));
   p.token_budget = n.get_int_or("token_budget", 8192, 1, 10'000'000);
@@ -124,9 +129,10 @@ wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::C
   p.activation_reserve = n.get_number_or("activation_reserve", 0.1, 0, 0.9);
   if (allow_system && n.has("system")) p.cluster = resolve_system(n, catalog, base);
   const hw::GpuSpec& gpu = p.cluster ? p.cluster->gpu : base.gpu;
-  if (gpu.flops.at(p.precision) <= 0) {
-    n.child("precision").fail_value(std::string("a precision ") + gpu.name + " supports",
-                                    std::string(gpu.name) + " has no " + hw::to_string(p.precision) + " peak");
+  if (gpu.flops.at(p.compute) <= 0) {
+    n.child(n.has("compute_precision") ? "compute_precision" : "precision")
+        .fail_value(std::string("a precision ") + gpu.name + " supports",
+                    std::string(gpu.name) + " has no " + hw::to_string(p.compute) + " peak");
   }
   n.finish();
   return p;

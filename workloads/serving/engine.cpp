@@ -131,7 +131,7 @@ void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& 
     (role == Role::decode ? back_ : front_).push_back(in.get());
     inst_power_.push_back(InstancePower{group, 0, false});
     gpus_ += spec.gpus();
-    peak_ += in->model().peak_flops();
+    peak_[role == Role::decode ? 1 : 0] += in->model().peak_flops();
     if (trace_) trace_->thread_name(0, static_cast<std::uint32_t>(index),
                                     std::string(role == Role::decode    ? "decode "
                                                 : role == Role::prefill ? "prefill "
@@ -169,7 +169,7 @@ void Engine::step_started(Instance& in, const IterationCost& c) {
 void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
 
 void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t1) {
-  stats.flops(c.model_flops, t0, t1);
+  stats.flops(c.model_flops, t0, t1, in.role() == Role::decode ? 1 : 0);
   if (trace_) {
     trace_->complete("step", "serving", 0, static_cast<std::uint32_t>(in.index()), sim::from_seconds(t0),
                      sim::from_seconds(t1) - sim::from_seconds(t0),

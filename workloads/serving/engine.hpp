@@ -93,7 +93,7 @@ class Engine {
   std::vector<Instance*> front_, back_;
   bool heterogeneous_ = false;
   int gpus_ = 0;
-  double peak_ = 0;
+  double peak_[2] = {0, 0};
   bool blocked_prefill_ = false;
   EnergySnapshot start_energy_, end_energy_;
   bool have_end_energy_ = false;

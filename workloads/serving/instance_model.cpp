@@ -67,7 +67,9 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
                                 model_.name + " is dense");
   }
   const double wb = precision_bytes(pool_.precision);
-  bytes_ = OpBytes{wb, std::max(1.0, wb), pool_.kv_bytes_per_element};
+  // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
+  // per-block scales; engines keep activations in fp8 between kernels).
+  bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
 
   for (std::int64_t l = 0; l < model_.layers; ++l) {
     const bool moe = model_.layer_is_moe(l), sliding = model_.layer_is_sliding(l);
@@ -125,7 +127,7 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   comm_cache_.resize(kinds_.size());
 }
 
-double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.precision) * d(pool_.gpus()); }
+double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.compute) * d(pool_.gpus()); }
 
 const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int64_t group_tokens,
                                                       bool prefill_form) {
@@ -140,7 +142,7 @@ const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int
   for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
     if (op.attention_core || is_expert(op.kind)) continue;
     const double f = op.flops / tp, by = op_bytes(op) / tp;
-    e.time += op_time(cluster_.gpu, pool_.precision, f, by, f).time;
+    e.time += op_time(cluster_.gpu, pool_.compute, f, by, f).time;
     e.flops += op.flops;
     e.gpu_flops += f;
     e.gpu_bytes += by;
@@ -162,8 +164,8 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double up_f = load * 2 * h * up_n, down_f = load * 2 * f * h;
   const double up_b = touched * h * up_n * wb + load * (h + f) * ab;
   const double down_b = touched * f * h * wb + load * (f + h) * ab;
-  const double t = op_time(cluster_.gpu, pool_.precision, up_f, up_b, up_f).time +
-                   op_time(cluster_.gpu, pool_.precision, down_f, down_b, down_f).time;
+  const double t = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f).time +
+                   op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f).time;
   a.add_op(t, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
   (void)E;
 }
@@ -201,7 +203,7 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     const double flops = q * ctx * c.decode_flops_per_ctx;  // each of the q query tokens sees the context
     const double f = flops / tp;
     const double by = ctx * c.decode_kv_per_ctx / kv_shard_ + q * seqs * c.decode_act / tp;
-    a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * ep, f, by);
+    a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * ep, f, by);
   }
   if (b.prefill_tokens > 0) {
     double pairs = b.prefill_pairs / ep;
@@ -211,7 +213,7 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     const double f = flops / tp;
     const double by = cached * c.prefill_kv_per_cached / kv_shard_ + toks * c.prefill_act_per_token / tp +
                       cached * c.prefill_extra_bytes_per_cached / tp;
-    a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * ep, f, by);
+    a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * ep, f, by);
   }
 }
 
@@ -222,7 +224,7 @@ void InstanceModel::head(Acc& a, double rows) const {
   const double flops = 2 * rows_g * h * V;
   const double f = flops / pool_.tp;
   const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
-  a.add_op(op_time(cluster_.gpu, pool_.precision, f, by, f).time, flops * pool_.ep, f, by);
+  a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * pool_.ep, f, by);
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
@@ -282,11 +284,11 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
   out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s) : out.gpu_s + out.cpu_s;
   if (out.time_s > 0) {
-    const double frac = cluster_.gpu.gemm_peak_fraction.at(pool_.precision) > 0
-                            ? cluster_.gpu.gemm_peak_fraction.at(pool_.precision)
+    const double frac = cluster_.gpu.gemm_peak_fraction.at(pool_.compute) > 0
+                            ? cluster_.gpu.gemm_peak_fraction.at(pool_.compute)
                             : 1.0;
     out.activity.compute =
-        std::min(1.0, a.gpu_flops / out.time_s / (cluster_.gpu.flops.at(pool_.precision) * frac));
+        std::min(1.0, a.gpu_flops / out.time_s / (cluster_.gpu.flops.at(pool_.compute) * frac));
     out.activity.memory = std::min(1.0, a.gpu_bytes / out.time_s / cluster_.gpu.hbm_bandwidth);
   }
   return out;

@@ -38,11 +38,11 @@ void ServingStats::finished(double arrival, double first, double t, std::int64_t
   }
 }
 
-void ServingStats::flops(double f, double t0, double t1) {
+void ServingStats::flops(double f, double t0, double t1, int pool) {
   if (t1 <= t0) return;
   const double lo = std::max(t0, warmup_);
   const double hi = has_end_ ? std::min(t1, end_) : t1;
-  if (hi > lo) flops_ += f * (hi - lo) / (t1 - t0);
+  if (hi > lo) flops_[pool] += f * (hi - lo) / (t1 - t0);
 }
 
 namespace {
@@ -55,7 +55,7 @@ void percentiles(Metrics& m, const std::string& key, const sim::SampleSet& s) {
 }
 }  // namespace
 
-void ServingStats::report(Metrics& m, int gpus, double peak_flops) const {
+void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2]) const {
   const double window = std::max(0.0, end_ - warmup_);
   const double per_s = window > 0 ? 1.0 / window : 0.0;
   m.set("requests", static_cast<double>(completed_));
@@ -77,9 +77,14 @@ void ServingStats::report(Metrics& m, int gpus, double peak_flops) const {
   m.set("tokens_per_s_per_gpu", gpus > 0 ? tps / gpus : 0.0);
   // Interactivity (InferenceX): the token rate one user sees while its answer streams, 1 / mean TPOT.
   m.set("tokens_per_s_per_user", tpot_.count() > 0 && tpot_.mean() > 0 ? 1.0 / tpot_.mean() : 0.0);
-  const double mfu = window > 0 && peak_flops > 0 ? flops_ / window / peak_flops : 0.0;
+  const double peak = peak_by_pool[0] + peak_by_pool[1];
+  const double mfu = window > 0 && peak > 0 ? (flops_[0] + flops_[1]) / window / peak : 0.0;
   m.set("mfu", mfu);
   m.set("hfu", mfu);
+  if (peak_by_pool[1] > 0 && window > 0) {
+    m.set("mfu_prefill_pool", flops_[0] / window / peak_by_pool[0]);
+    m.set("mfu_decode_pool", flops_[1] / window / peak_by_pool[1]);
+  }
 }
 
 void ServingStats::report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,

@@ -36,11 +36,13 @@ class ServingStats {
     if (in_window(t)) output_tokens_ += n;
   }
   void finished(double arrival, double first, double t, std::int64_t output, bool measured);
-  void flops(double f, double t0, double t1);  // spreads f uniformly over [t0, t1], keeps the window's share
+  // Spreads f uniformly over [t0, t1] and keeps the window's share; `pool` 0 colocated/prefill, 1 decode.
+  void flops(double f, double t0, double t1, int pool = 0);
   void rejected() { ++rejected_; }
 
   // Writes every metric but the power ones (see report_energy).
-  void report(Metrics& m, int gpus, double peak_flops) const;
+  // peak_by_pool: dense peak FLOP/s of the front pool (colocated or prefill) and of the decode pool (0: none).
+  void report(Metrics& m, int gpus, const double (&peak_by_pool)[2]) const;
   // Energy over the window from two ledger snapshots, with tokens_per_joule(_facility) and tokens_per_s_per_mw.
   void report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,
                      double all_in_kw_per_gpu) const;
@@ -60,7 +62,7 @@ class ServingStats {
   std::int64_t completed_ = 0, rejected_ = 0, completed_window_ = 0, good_window_ = 0;
   std::int64_t measured_ = 0, measured_ok_ = 0;
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
-  double flops_ = 0;
+  double flops_[2] = {0, 0};
 };
 
 }  // namespace dcsim::wl::serving

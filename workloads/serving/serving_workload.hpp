@@ -53,7 +53,9 @@ struct PoolSpec {
   int tp = 1;  // tensor parallel (attention and dense layers)
   int pp = 1;  // pipeline stages
   int ep = 1;  // MoE: attention runs data-parallel over ep groups of tp GPUs; experts spread over tp x ep GPUs
-  hw::Precision precision = hw::Precision::bf16;  // weights and GEMMs
+  hw::Precision precision = hw::Precision::bf16;  // weights (bytes read per parameter)
+  hw::Precision compute = hw::Precision::bf16;    // tensor-core math: = precision, or wider (W4A8: fp4 weights
+                                                  // upconverted to run fp8 GEMMs)
   double kv_bytes_per_element = 2;                // KV cache precision (fp8 = 1)
   int max_batch = 256;                            // sequences per iteration (vLLM max_num_seqs)
   std::int64_t token_budget = 8192;               // tokens per iteration (chunked prefill; vLLM max_num_batched_tokens)
