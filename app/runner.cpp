@@ -6,6 +6,7 @@
 #include "app/csv.hpp"
 #include "sim/trace.hpp"
 #include "workloads/collective_workload.hpp"
+#include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app {
@@ -22,6 +23,10 @@ wl::RunResult run_scenario(const Scenario& scenario, const Catalog& /*catalog*/,
   if (scenario.workload_kind == "serving") {
     result = wl::run_serving(scenario.serving, *scenario.model, scenario.cluster,
                              fidelity == wl::NetworkFidelity::flow, artifacts.trace ? &trace : nullptr, scenario.seed);
+  }
+  if (scenario.workload_kind == "pretraining") {
+    result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,
+                                 artifacts.trace ? &trace : nullptr);
   }
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();

@@ -5,12 +5,13 @@
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
+#include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
 
 namespace dcsim::app {
 namespace {
 
-const Choices kWorkloadKinds = {"collective", "serving"};
+const Choices kWorkloadKinds = {"collective", "serving", "pretraining"};
 const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
 
 // A catalog reference in the scenario: the value must name an entry of that kind (with a did-you-mean).
@@ -45,26 +46,39 @@ Spec load_with_overrides(const Catalog& catalog, std::string_view kind, const st
   return spec;
 }
 
+// Flattens hardware.overrides to (PART.FIELD.PATH, value) leaves: `{gpu.hbm_bandwidth: 6 TB/s}`,
+// `{gpu: {hbm_bandwidth: 6 TB/s}}` (what `--set hardware.overrides.gpu.hbm_bandwidth=...` builds) and
+// `{gpu.power: {max: 800 W}}` all name the same kind of thing.
+void collect_overrides(const ConfigNode& map, const std::string& prefix,
+                       std::vector<std::pair<std::string, ConfigNode>>& out) {
+  for (const std::string& key : map.keys()) {
+    const ConfigNode value = map.child(key);
+    const std::string path = prefix.empty() ? key : prefix + "." + key;
+    if (value.is_map()) {
+      collect_overrides(value, path, out);
+      continue;
+    }
+    const auto dot = path.find('.');
+    if (dot == std::string::npos || dot + 1 == path.size()) {
+      value.fail("override keys are PART.FIELD, e.g. gpu.hbm_bandwidth");
+    }
+    const std::string part = path.substr(0, dot);
+    if (std::find(kOverrideParts.begin(), kOverrideParts.end(), part) == kOverrideParts.end()) {
+      std::string list;
+      for (const auto& p : kOverrideParts) list += (list.empty() ? "" : ", ") + p;
+      value.fail("override part '" + part + "' is not one of " + list);
+    }
+    out.emplace_back(path, value);
+  }
+}
+
 hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std::string& system_name) {
   system_name = catalog_ref(h, "system", catalog, "system");
 
   std::vector<std::pair<std::string, ConfigNode>> overrides;
   if (auto o = h.optional_child("overrides")) {
     if (!o->is_map()) o->fail_value("a mapping of catalog field paths to values, e.g. {gpu.hbm_bandwidth: 6 TB/s}");
-    for (const std::string& key : o->keys()) {
-      const ConfigNode value = o->child(key);
-      const auto dot = key.find('.');
-      if (dot == std::string::npos || dot + 1 == key.size()) {
-        value.fail("override keys are PART.FIELD, e.g. gpu.hbm_bandwidth");
-      }
-      const std::string part = key.substr(0, dot);
-      if (std::find(kOverrideParts.begin(), kOverrideParts.end(), part) == kOverrideParts.end()) {
-        std::string list;
-        for (const auto& p : kOverrideParts) list += (list.empty() ? "" : ", ") + p;
-        value.fail("override part '" + part + "' is not one of " + list);
-      }
-      overrides.emplace_back(key, value);
-    }
+    collect_overrides(*o, "", overrides);
   }
 
   hw::ClusterSpec c;
@@ -156,6 +170,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   s.workload_kind = w.get_enum("kind", kWorkloadKinds);
   if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
+  if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
     for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);

@@ -15,6 +15,7 @@
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
 #include "workloads/model.hpp"
+#include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app {
@@ -38,6 +39,7 @@ struct Scenario {
   std::string workload_kind;       // "collective"
   wl::CollectiveWorkload collective;
   wl::ServingWorkload serving;
+  wl::PretrainingWorkload pretraining;
   bool has_sweep = false;
 };
 

@@ -1,0 +1,124 @@
+// `workload.kind: pretraining`: one training step of a dense or MoE transformer on a cluster, with TP (+ sequence
+// parallelism), PP (1F1B, interleaved, GPipe), DP (ZeRO 0-3), CP (ring attention) and EP, simulated as events.
+//
+// How a step is simulated (docs/pretraining.md derives every piece):
+//  * Every DP replica is identical, so ONE pipeline is simulated: pp stage processes run their schedule's order of
+//    (chunk, micro-batch, forward|backward) tasks; a task waits on the sim::Event of its input (the activation
+//    from the previous stage, the gradient from the next), so bubbles emerge from the dependencies. A 100,000-GPU
+//    step costs what its pipeline costs (pp x micro-batches x chunks x 2 events).
+//  * A task's duration is the roofline (workloads/roofline.hpp) of each op of its layers on one GPU, op shapes
+//    sharded by tp/cp/ep, plus the exposed part of its TP/CP/EP collectives, costed by hw::Collectives::estimate on
+//    the real GPU groups of the topology (Megatron rank order: tp innermost, then cp, dp, pp).
+//  * DP gradient reduction runs per layer bucket as the last backward of each chunk produces it, on a serial
+//    channel per stage, overlapped with the rest of the backward; then the memory-bound optimizer step.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "hw/spec.hpp"
+#include "sim/trace.hpp"
+#include "workloads/metrics.hpp"
+#include "workloads/model.hpp"
+#include "workloads/model_ops.hpp"
+
+namespace dcsim::wl {
+
+enum class PipelineSchedule { one_f_one_b, interleaved, gpipe };
+enum class AttentionKernel { flash, unfused };
+const char* to_string(PipelineSchedule s);
+const char* to_string(Recompute r);
+
+struct PretrainingWorkload {
+  int tp = 1, pp = 1, dp = 1, cp = 1, ep = 1;
+  std::int64_t seq_len = 2048;
+  std::int64_t global_batch = 1;  // sequences per step
+  std::int64_t micro_batch = 1;   // sequences per micro-batch
+  PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
+  int interleave = 1;  // virtual stages (model chunks) per pipeline stage; > 1 only with interleaved
+  Recompute recompute = Recompute::none;
+  hw::Precision precision = hw::Precision::bf16;  // of the transformer-block GEMMs (attention core and LM head: bf16)
+  int steps = 1;
+  bool sequence_parallel = true;   // with tp > 1 (Korthikanti 2022); ignored at tp 1
+  int zero = 1;                    // 0: plain DP; 1: optimizer states sharded (Megatron distributed optimizer);
+                                   // 2: + gradients; 3: + parameters (FSDP)
+  bool overlap_grad_reduce = true;   // DP reduction per bucket during the last backward
+  bool grad_reduce_fp32 = false;     // reduce gradients in fp32 (Llama 3) instead of bf16
+  bool overlap_param_gather = true;  // ZeRO >= 1 parameter all-gather hidden behind the next forward
+  bool overlap_tp_comm = false;      // TP collectives overlapped with the neighbouring GEMMs (TE userbuffers)
+  bool allow_tp_across_domains = false;
+  AttentionKernel attention_kernel = AttentionKernel::flash;
+  // Layers taken off the first and the last model chunk each (Llama 3: 126 layers on 16 stages = 8 per stage,
+  // one fewer on the first and the last, which also hold the embedding and the output layer).
+  int pipeline_ends_fewer_layers = 0;
+  double straggler_cv = 0;  // per-GPU speed: factor ~ Normal(1, cv) from the named stream "pretraining.stragglers"
+
+  std::int64_t micro_batches() const { return global_batch / (micro_batch * dp); }
+};
+
+// An invalid plan: `key` is the workload key to blame (dotted under `workload`, e.g. "parallelism.tp"), `what()`
+// says what is wrong and what to change.
+class PlanError : public std::invalid_argument {
+ public:
+  PlanError(std::string key, const std::string& message) : std::invalid_argument(message), key_(std::move(key)) {}
+  const std::string& key() const { return key_; }
+
+ private:
+  std::string key_;
+};
+
+// Bytes per GPU on the stage that needs the most (Korthikanti et al. 2022 for activations; ZeRO paper for states).
+struct MemoryEstimate {
+  double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
+  int stage = 0;                // the stage this is for (the fullest one)
+  double in_flight = 0;         // micro-batches whose activations that stage holds at its peak
+  double total() const { return weights + gradients + optimizer + activations + logits; }
+};
+MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c);
+
+// Throws PlanError for the first inconsistency: GPU count, TP outside the NVLink domain, divisibility of heads,
+// layers, batch, sequence and experts, unsupported precision, and a plan that does not fit in HBM.
+void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c);
+
+// --- the pipeline as events (exposed for tests against hand-drawn timelines) ---------------------------------
+struct PipelineTask {
+  int chunk = 0;  // local model chunk on this stage (0 .. interleave-1)
+  int micro = 0;
+  bool forward = true;
+  friend bool operator==(const PipelineTask&, const PipelineTask&) = default;
+};
+// The order a stage runs its tasks in (Megatron-LM's schedules; GPipe: all forwards, then all backwards).
+std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int interleave, int micro_batches, int stage);
+
+struct PipelineDurations {
+  // [stage][local chunk], seconds per micro-batch
+  std::vector<std::vector<double>> fwd, bwd;
+  double p2p = 0;  // seconds from the end of a task to its output's arrival at the next (or previous) stage
+  std::vector<std::vector<double>> fwd_p2p, bwd_p2p;  // optional per [stage][chunk] override of p2p (empty: p2p)
+};
+struct TaskSpan {
+  int stage = 0;
+  PipelineTask task;
+  double start = 0, end = 0;
+};
+struct PipelineTimeline {
+  std::vector<TaskSpan> spans;       // in the order they finished
+  std::vector<double> compute_end;   // per stage: end of its last task
+  std::vector<double> busy;          // per stage: sum of task durations
+  double makespan = 0;
+  std::uint64_t events = 0;
+  std::uint64_t fingerprint = 0;
+};
+PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int interleave,
+                                   int micro_batches);
+
+// Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2).
+double analytic_bubble(PipelineSchedule s, int pp, int interleave, int micro_batches);
+
+// Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan).
+RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
+                          std::uint64_t seed, sim::TraceRecorder* trace);
+
+}  // namespace dcsim::wl
