@@ -42,6 +42,8 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
                            ? wl::AttentionKernel::unfused
                            : wl::AttentionKernel::flash;
   p.pipeline_ends_fewer_layers = static_cast<int>(w.get_int_or("pipeline_ends_fewer_layers", 0, 0, 1 << 20));
+  p.dropout = w.get_bool_or("dropout", false);
+  p.async_p2p = w.get_bool_or("async_p2p", false);
   p.straggler_cv = w.get_number_or("straggler_cv", 0.0, 0.0, 0.5);
   w.finish();
   try {

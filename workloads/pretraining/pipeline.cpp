@@ -109,15 +109,19 @@ sim::Process stage_proc(PipeRun& r, int s) {
     co_await r.sim.delay(sim::from_seconds(dur));
     r.out.spans.push_back({s, t, sim::to_seconds(start), sim::to_seconds(r.sim.now())});
     r.out.busy[su] += sim::to_seconds(r.sim.now() - start);
+    double send = 0;
     if (t.forward) {
       if (j + 1 < r.chunks) {
-        arrive_later(r.sim, r.act(j + 1, t.micro), r.p2p(r.d.fwd_p2p, s, t.chunk));
+        send = r.p2p(r.d.fwd_p2p, s, t.chunk);
+        arrive_later(r.sim, r.act(j + 1, t.micro), send);
       } else {
         r.grad(j, t.micro).trigger();  // the loss: backward of the last chunk may start
       }
     } else if (j > 0) {
-      arrive_later(r.sim, r.grad(j - 1, t.micro), r.p2p(r.d.bwd_p2p, s, t.chunk));
+      send = r.p2p(r.d.bwd_p2p, s, t.chunk);
+      arrive_later(r.sim, r.grad(j - 1, t.micro), send);
     }
+    if (r.d.blocking && send > 0) co_await r.sim.delay(sim::from_seconds(send));
   }
   r.out.compute_end[su] = sim::to_seconds(r.sim.now());
 }

@@ -363,7 +363,8 @@ struct Planner {
         // The score matrix goes through HBM: written by QK^T, read and written by softmax, read by PV.
         const double elems = op.gemm.count * op.gemm.m * op.gemm.n;
         op.act_write_bytes += 2 * elems;
-        const OpTime sm = op_time(g, p, 0, 4 * elems);
+        // Softmax reads and writes them (4 bytes per element); dropout reads and writes them and writes a mask (5).
+        const OpTime sm = op_time(g, p, 0, (w.dropout ? 9 : 4) * elems);
         all.add(g, p, sm, false, true);
         core.add(g, p, sm, false, true);
       }
@@ -376,7 +377,15 @@ struct Planner {
     }
     // Two residual adds per layer (read 2, write 1 activation each), not in the op list.
     const double tokens_local = d(pass.tokens()) / (w.cp * sp_div(w));
-    for (int k = 0; k < 2; ++k) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, 3 * tokens_local * d(m.hidden) * 2), false, false);
+    // With dropout, each is Megatron's fused bias-dropout-add, which also writes a 1-byte mask.
+    const double residual_bytes = tokens_local * d(m.hidden) * (3 * 2 + (w.dropout ? 1 : 0));
+    for (int k = 0; k < 2; ++k) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, residual_bytes), false, false);
+    // FFN biases: Megatron-LM adds the bias with the activation in its own fused kernel (bias_gelu), not in the
+    // GEMM epilogue: it reads and writes the intermediate tensor.
+    if (m.ffn_bias && !m.layer_is_moe(l)) {
+      const double inter = d(pass.tokens()) / w.cp * d(m.ffn_hidden) / w.tp * 2;
+      all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, 2 * inter), false, false);
+    }
 
     LayerCost lc;
     lc.fwd.compute = all.time;
@@ -566,6 +575,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   }
   PipelineDurations dur;
   dur.p2p = p2p;
+  dur.blocking = !w.async_p2p;
   for (int s = 0; s < pp; ++s) {
     dur.fwd.emplace_back();
     dur.bwd.emplace_back();
@@ -642,7 +652,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
                      ? stage_params[static_cast<std::size_t>(s)] / (w.zero >= 1 ? shard : 1) * kOptimizerStepBytes / g.hbm_bandwidth
                      : 0;
   }
-  const double bubble = tl0.makespan > 0 ? (tl0.makespan - tl0.busy[cu]) / tl0.makespan : 0;
+  const double bubble = tl0.makespan > 0 ? std::max(0.0, (tl0.makespan - tl0.busy[cu]) / tl0.makespan) : 0;
   const double ex_pp = std::max(0.0, tl.compute_end[cu] - tl0.compute_end[cu]);
 
   // FLOPs (DESIGN.md §6): model FLOPs never count recomputation; hardware FLOPs do. Full attention count

@@ -53,6 +53,11 @@ struct PretrainingWorkload {
   // Layers taken off the first and the last model chunk each (Llama 3: 126 layers on 16 stages = 8 per stage,
   // one fewer on the first and the last, which also hold the embedding and the output layer).
   int pipeline_ends_fewer_layers = 0;
+  // Megatron-LM GPT recipe: attention and hidden dropout (0.1). With an unfused attention kernel the attention
+  // dropout reads and writes the probabilities and writes a 1-byte mask; every hidden dropout writes a mask.
+  bool dropout = false;
+  // Pipeline sends that do not block the sender (Llama 3 §3.3.2). Megatron-LM's 1F1B waits for its sends.
+  bool async_p2p = false;
   double straggler_cv = 0;  // per-GPU speed: factor ~ Normal(1, cv) from the named stream "pretraining.stragglers"
 
   std::int64_t micro_batches() const { return global_batch / (micro_batch * dp); }
@@ -95,6 +100,7 @@ std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int interleave
 struct PipelineDurations {
   // [stage][local chunk], seconds per micro-batch
   std::vector<std::vector<double>> fwd, bwd;
+  bool blocking = false;  // the sender waits for its transfer before its next task (Megatron-LM)
   double p2p = 0;  // seconds from the end of a task to its output's arrival at the next (or previous) stage
   std::vector<std::vector<double>> fwd_p2p, bwd_p2p;  // optional per [stage][chunk] override of p2p (empty: p2p)
 };
