@@ -194,6 +194,7 @@ void Engine::finish(ReqId id, double t) {
   stats.finished(r.arrival, r.first_token, t, r.output, r.measured);
   const int user = r.user;
   pool.release(id);
+  in_system_.set(sim.now(), static_cast<double>(pool.live()));
   if (user >= 0) {
     const double think = source_.think_time();
     if (t + think < w.duration_s) {
@@ -258,6 +259,7 @@ void Engine::admit_new(double arrival, std::int64_t input, std::int64_t output, 
                                                                                              static_cast<double>(r.input))));
   r.target = r.input;
   r.measured = arrival >= w.warmup_s;
+  in_system_.set(sim.now(), static_cast<double>(pool.live()));
   // A request whose KV can never fit one instance is refused at the door.
   const Instance& f = *front_.front();
   bool fits = f.kv().blocks_for(f.role() == Role::prefill ? r.input : r.input + r.output) <= f.kv().capacity();
@@ -265,6 +267,7 @@ void Engine::admit_new(double arrival, std::int64_t input, std::int64_t output, 
   if (!fits) {
     stats.rejected();
     pool.release(id);
+    in_system_.set(sim.now(), static_cast<double>(pool.live()));
     if (user >= 0) sim.schedule_in(0, [this, user] { closed_loop_send(user); });
     return;
   }
@@ -333,6 +336,10 @@ RunResult Engine::run() {
   if (!back_.empty()) m.set("decode_kv_capacity_tokens", static_cast<double>(back_.front()->model().kv_capacity_tokens()));
   m.set("kv_transfer_bytes", transfer_->bytes_moved());
   m.set("live_requests_peak", static_cast<double>(pool.high_water()));
+  // Time-average of requests in the system over the whole run [0, end] (Little's law: = arrivals / end x mean
+  // e2e when the run starts and ends empty).
+  m.set("requests_in_system_mean", in_system_.mean(sim.now()));
+  m.set("run_s", now());
   out.info.emplace_back("mode", w.mode == ServingWorkload::Mode::colocated ? "colocated" : "disaggregated");
   out.info.emplace_back("model", model.name);
   out.info.emplace_back("network_model", flow_ ? "flow" : "analytical");

@@ -12,6 +12,7 @@
 #include "hw/topology.hpp"
 #include "sim/energy.hpp"
 #include "sim/simulator.hpp"
+#include "sim/stats.hpp"
 #include "sim/trace.hpp"
 #include "workloads/cluster_power.hpp"
 #include "workloads/serving/instance.hpp"
@@ -98,6 +99,7 @@ class Engine {
   EnergySnapshot start_energy_, end_energy_;
   bool have_end_energy_ = false;
   std::optional<NewRequest> pending_;
+  sim::TimeWeightedAverage in_system_{0, 0.0};  // live requests over the whole run (Little's law)
 };
 
 }  // namespace dcsim::wl::serving

@@ -113,3 +113,14 @@ RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw
                       bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed);
 
 }  // namespace dcsim::wl
+
+// The serving layer's own namespace sees the plain specs under their short names too (serving::PoolSpec).
+namespace dcsim::wl::serving {
+using ::dcsim::wl::ArrivalSpec;
+using ::dcsim::wl::KvTier;
+using ::dcsim::wl::LengthDist;
+using ::dcsim::wl::PoolSpec;
+using ::dcsim::wl::ServingWorkload;
+using ::dcsim::wl::SloSpec;
+using ::dcsim::wl::SpeculativeSpec;
+}  // namespace dcsim::wl::serving
