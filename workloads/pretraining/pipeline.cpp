@@ -30,7 +30,15 @@ const char* to_string(Recompute r) {
 
 std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int v, int m, int stage) {
   std::vector<PipelineTask> out;
-  if (s == PipelineSchedule::gpipe || pp == 1) {
+  if (pp == 1 && s != PipelineSchedule::gpipe) {
+    // One stage (Megatron-LM forward_backward_no_pipelining): each micro-batch's forward, then its backward.
+    for (int i = 0; i < m; ++i) {
+      for (int c = 0; c < v; ++c) out.push_back({c, i, true});
+      for (int c = v; c-- > 0;) out.push_back({c, i, false});
+    }
+    return out;
+  }
+  if (s == PipelineSchedule::gpipe) {
     // GPipe, and any schedule on one stage: every forward, then every backward (gradient accumulation).
     for (int c = 0; c < v; ++c)
       for (int i = 0; i < m; ++i) out.push_back({c, i, true});

@@ -130,8 +130,10 @@ MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m,
     }
     // Micro-batch chunks whose activations are alive at the stage's peak: the warm-up forwards plus one.
     double in_flight = 0;
-    if (w.schedule == PipelineSchedule::gpipe || w.pp == 1) {
+    if (w.schedule == PipelineSchedule::gpipe) {
       in_flight = d(mb) * w.interleave;
+    } else if (w.pp == 1) {
+      in_flight = w.interleave;
     } else if (w.schedule == PipelineSchedule::one_f_one_b) {
       in_flight = std::min<double>(w.pp - s, d(mb));
     } else {
