@@ -1,7 +1,13 @@
 #include "app/serving_scenario.hpp"
 
 #include <filesystem>
+#include <numeric>
+#include <stdexcept>
 #include <string>
+
+#include "app/errors.hpp"
+#include "workloads/serving/instance_model.hpp"
+#include "workloads/serving/trace_source.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -78,6 +84,14 @@ wl::ArrivalSpec parse_arrivals(const ConfigNode& n) {
     }
     if (!std::filesystem::is_regular_file(path)) n.child("file").fail_value("an existing CSV or JSONL trace file");
     a.trace_file = path.string();
+    // Read the whole trace once now, so that a bad line is a bad-input error before anything runs.
+    try {
+      wl::serving::TraceReader reader(a.trace_file);
+      while (reader.next()) {
+      }
+    } catch (const std::runtime_error& e) {
+      throw BadInput(e.what());
+    }
     a.trace_time_scale = n.get_number_or("time_scale", 1.0, 1e-6, 1e6);
   }
   a.requests = n.get_int_or("requests", 0, 0, 1'000'000'000);
@@ -208,6 +222,31 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   }
   s.kv_transfer_groups = static_cast<int>(w.get_int_or("kv_transfer_groups", s.kv_transfer_groups, 1, 1024));
   s.all_in_kw_per_gpu = w.get_number_or("all_in_kw_per_gpu", 0, 0, 1000);
+
+  // Pools must fit the cluster and their weights their GPUs; say so against the pool's key.
+  auto check_pool = [&](const wl::PoolSpec& p, const char* key, int gpus_available) {
+    const ConfigNode node = w.child(key);
+    const int need = p.instances * p.gpus();
+    if (need > gpus_available) {
+      node.fail(std::to_string(p.instances) + " instances x " + std::to_string(p.gpus()) + " GPUs (tp x pp x ep) = " +
+                std::to_string(need) + " GPUs; " + std::to_string(gpus_available) + " are available");
+    }
+    std::vector<int> gpus(static_cast<std::size_t>(p.gpus()));
+    std::iota(gpus.begin(), gpus.end(), 0);
+    try {
+      wl::serving::InstanceModel probe(*model, p, p.cluster ? *p.cluster : cluster, nullptr, gpus, s);
+    } catch (const std::invalid_argument& e) {
+      node.fail(e.what());
+    }
+  };
+  if (s.mode == wl::ServingWorkload::Mode::colocated) {
+    check_pool(s.colocated, "instance", cluster.total_gpus());
+  } else {
+    check_pool(s.prefill, "prefill", cluster.total_gpus());
+    const int left = s.decode.cluster ? s.decode.cluster->total_gpus()
+                                      : cluster.total_gpus() - s.prefill.instances * s.prefill.gpus();
+    check_pool(s.decode, "decode", left);
+  }
   w.finish();
   return s;
 }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
@@ -111,12 +112,13 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   const double kv_per_gpu_token = kv_bytes_per_token_ / (kv_shard_ * pool_.pp);
   const double free = cluster_.gpu.hbm_capacity * (1 - pool_.activation_reserve) - weight_bytes_per_gpu_;
   if (free <= kv_per_gpu_token * pool_.block_size) {
-    throw std::invalid_argument(model_.name + " weights need " + std::to_string(weight_bytes_per_gpu_ / 1e9) +
-                                " GB per GPU at tp=" + std::to_string(pool_.tp) + " pp=" + std::to_string(pool_.pp) +
-                                " ep=" + std::to_string(pool_.ep) + "; " + cluster_.gpu.name + " has " +
-                                std::to_string(cluster_.gpu.hbm_capacity / 1e9) + " GB of which " +
-                                std::to_string(pool_.activation_reserve * 100) +
-                                "% is reserved: no room for KV cache (raise tp/pp/ep or lower precision)");
+    char msg[512];
+    std::snprintf(msg, sizeof msg,
+                  "%s weights need %.1f GB per GPU at tp=%d pp=%d ep=%d; %s has %.1f GB of which %.0f%% is reserved: "
+                  "no room for KV cache (raise tp/pp/ep or lower the precision)",
+                  model_.name.c_str(), weight_bytes_per_gpu_ / 1e9, pool_.tp, pool_.pp, pool_.ep,
+                  cluster_.gpu.name.c_str(), cluster_.gpu.hbm_capacity / 1e9, pool_.activation_reserve * 100);
+    throw std::invalid_argument(msg);
   }
   kv_capacity_tokens_ = static_cast<std::int64_t>(std::floor(free / kv_per_gpu_token)) * pool_.ep;
 
