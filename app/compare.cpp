@@ -31,8 +31,11 @@ Direction metric_direction(const std::string& dotted_key) {
   static const std::set<std::string> higher = {"mfu", "hfu", "throughput_rps", "goodput_rps", "slo_attainment",
                                                "algbw_gbs", "busbw_gbs", "tflops_per_gpu", "requests"};
   static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction"};
-  if (higher.count(head) || head.find("_per_") != std::string::npos) return Direction::higher_is_better;
-  if (lower.count(head) || ends_with(head, "_s") || ends_with(head, "_fraction")) return Direction::lower_is_better;
+  const bool utilisation = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0;
+  if (higher.count(head) || utilisation || head.find("_per_") != std::string::npos) return Direction::higher_is_better;
+  if (lower.count(head) || ends_with(head, "_s") || head.find("_fraction") != std::string::npos) {
+    return Direction::lower_is_better;
+  }
   return Direction::neutral;
 }
 

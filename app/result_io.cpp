@@ -72,7 +72,10 @@ std::string unit_segment(const std::string& key) {
   }
   segments.push_back(key.substr(start));
   for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
-    if (it->find("_per_") != std::string::npos) return *it;
+    if (it->find("_per_") != std::string::npos || it->rfind("mfu", 0) == 0 || it->rfind("hfu", 0) == 0 ||
+        it->find("_fraction") != std::string::npos) {
+      return *it;
+    }
     for (const char* suffix : suffixes) {
       if (ends_with(*it, suffix)) return *it;
     }
@@ -108,9 +111,10 @@ std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::orde
 std::string format_metric(const std::string& key, double value) {
   const std::string head = unit_segment(key);
   char buf[64];
-  if (head.find("_per_") != std::string::npos || head == "mfu" || head == "hfu" || ends_with(head, "_fraction") ||
-      head == "slo_attainment") {
-    if (head == "mfu" || head == "hfu" || ends_with(head, "_fraction") || head == "slo_attainment") {
+  const bool fraction = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0 ||
+                        head.find("_fraction") != std::string::npos || head == "slo_attainment";
+  if (head.find("_per_") != std::string::npos || fraction) {
+    if (fraction) {
       std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
       return buf;
     }
