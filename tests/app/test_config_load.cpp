@@ -133,7 +133,9 @@ TEST(ConfigLoad, AliasesWorkButBombsAndCyclesStop) {
   const auto start = std::chrono::steady_clock::now();
   EXPECT_HAS(error_of([] { ConfigDocument::load_file(fixture("alias_bomb.yaml")); }),
              "expands to more than 1000000 nodes");
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  // The walk stops at the node limit: a bounded time, not the billions of nodes the bomb expands to. The bound is
+  // loose because CI also runs this under AddressSanitizer on a busy 2-core machine (2 s there).
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
   EXPECT_HAS(error_of([] { ConfigDocument::load_file(fixture("alias_cycle.yaml")); }), "nesting is deeper than 64");
 }
 
