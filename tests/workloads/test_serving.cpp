@@ -1,0 +1,374 @@
+// Serving workload: iteration times against a hand roofline, KV capacity accounting, the decode set's block
+// bookkeeping, request sources and traces, Little's law, every request finishing exactly once, speculative
+// decoding, colocated vs disaggregated on a case with a known answer, and determinism.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "app/catalog.hpp"
+#include "app/scenario.hpp"
+#include "hw/collectives.hpp"
+#include "hw/topology.hpp"
+#include "workloads/model_ops.hpp"
+#include "workloads/serving/decode_set.hpp"
+#include "workloads/serving/instance_model.hpp"
+#include "workloads/serving/request_source.hpp"
+#include "workloads/serving/serving_workload.hpp"
+#include "workloads/serving/trace_source.hpp"
+
+namespace dcsim::wl::serving {
+namespace {
+
+const std::filesystem::path kTraces = std::filesystem::path(DCSIM_TEST_DATA_DIR) / "traces";
+
+// A small dense GQA model.
+ModelSpec tiny_model() {
+  ModelSpec m;
+  m.name = "tiny";
+  m.layers = 2;
+  m.hidden = 256;
+  m.heads = 4;
+  m.kv_heads = 2;
+  m.head_dim = 64;
+  m.ffn_hidden = 512;
+  m.ffn = FfnKind::swiglu;
+  m.vocab = 1000;
+  m.max_context = 4096;
+  return m;
+}
+
+// One GPU with flat efficiency curves (empty curves are 1) so the roofline is exact arithmetic.
+hw::ClusterSpec flat_cluster(double flops, double bandwidth, double hbm = 1e9) {
+  hw::ClusterSpec c;
+  c.gpu.name = "flat";
+  c.gpu.flops.bf16 = flops;
+  c.gpu.hbm_bandwidth = bandwidth;
+  c.gpu.hbm_capacity = hbm;
+  c.cpu.single_thread_speed = 1;
+  c.systems = 1;
+  c.gpus_per_system = 1;
+  return c;
+}
+
+ServingWorkload no_cpu() {
+  ServingWorkload w;
+  w.cpu_iteration_s = 0;
+  w.cpu_per_sequence_s = 0;
+  return w;
+}
+
+TEST(ServingInstance, PrefillIsComputeBoundAtHandFlops) {
+  const ModelSpec m = tiny_model();
+  const hw::ClusterSpec c = flat_cluster(1e15, 1e30);
+  const ServingWorkload w = no_cpu();
+  PoolSpec pool;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  BatchShape b;
+  b.prefill_tokens = 100;
+  b.prefill_pairs = 100.0 * 101 / 2;
+  b.prefill_logits = 1;
+  const double T = 100, h = 256, kv = 2, dh = 64, H = 4, f = 512, V = 1000;
+  const double per_layer = 2 * T * h * (h + 2 * kv * dh)  // fused QKV
+                           + 2 * T * h * h                // output projection
+                           + 2 * T * h * 2 * f            // gate + up
+                           + 2 * T * f * h                // down
+                           + 2 * 2 * b.prefill_pairs * dh * H;  // QK^T and PV
+  const double flops = 2 * per_layer + 2 * 1 * h * V;       // + LM head for the last token
+  const IterationCost cost = im.cost(b);
+  EXPECT_NEAR(cost.gpu_s, flops / 1e15, 1e-12 * flops / 1e15);
+  EXPECT_NEAR(cost.model_flops, flops, 1e-9 * flops);
+}
+
+TEST(ServingInstance, DecodeReadsWeightsOnceAndKvByContext) {
+  const ModelSpec m = tiny_model();
+  const double bw = 1e12;
+  const hw::ClusterSpec c = flat_cluster(1e30, bw);
+  const ServingWorkload w = no_cpu();
+  PoolSpec pool;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  BatchShape b;
+  b.decode_seqs = 1;
+  b.decode_context = 1000;
+  const double t1000 = im.cost(b).gpu_s;
+  b.decode_context = 3000;
+  const double t3000 = im.cost(b).gpu_s;
+  // KV bytes per token: 2 (K and V) x layers x kv_heads x head_dim x 2 bytes = 1024 B.
+  EXPECT_DOUBLE_EQ(m.kv_bytes_per_token(2), 1024.0);
+  EXPECT_NEAR(t3000 - t1000, 2000 * 1024.0 / bw, 1e-15);
+  // At context 0 the step reads every weight once (embedding table excepted), plus a few KB of activations.
+  b.decode_context = 0;
+  const double h = 256, f = 512, V = 1000;
+  const double weights = 2.0 * (2 * (h * (h + 2 * 2 * 64) + h * h + 3 * h * f + 2 * h) + h * V);
+  const double t0 = im.cost(b).gpu_s;
+  EXPECT_GT(t0, weights / bw);
+  EXPECT_LT(t0, 1.02 * weights / bw);
+}
+
+TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
+  const ModelSpec m = tiny_model();
+  const hw::ClusterSpec c = flat_cluster(1e15, 1e12, 100e6);
+  const ServingWorkload w = no_cpu();
+  PoolSpec pool;
+  pool.activation_reserve = 0.1;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  const double weights = 2.0 * static_cast<double>(m.total_params());
+  EXPECT_DOUBLE_EQ(im.weight_bytes_per_gpu(), weights);
+  EXPECT_EQ(im.kv_capacity_tokens(), static_cast<std::int64_t>(std::floor((100e6 * 0.9 - weights) / 1024.0)));
+  // Weights that do not fit are an error that says so.
+  EXPECT_THROW(InstanceModel(m, pool, flat_cluster(1e15, 1e12, 1e6), nullptr, {0}, w), std::invalid_argument);
+}
+
+TEST(ServingDecodeSet, BlockCountsMatchBruteForce) {
+  const int bs = 16;
+  RequestPool pool;
+  DecodeSet set(bs);
+  std::vector<ReqId> ids;
+  const std::array<std::int64_t, 5> contexts{1, 15, 16, 17, 40};
+  for (std::int64_t c : contexts) {
+    const ReqId id = pool.alloc();
+    pool[id].output = 1000;
+    pool[id].generated = 1;
+    set.join(id, pool[id], c);
+    ids.push_back(id);
+  }
+  for (int step = 0; step < 50; ++step) {
+    std::int64_t brute = 0;
+    for (ReqId id : ids) {
+      const std::int64_t ctx = set.context_of(pool[id]);
+      brute += (ctx + 1 + bs - 1) / bs - (ctx + bs - 1) / bs;  // blocks after writing one more token
+    }
+    ASSERT_EQ(set.blocks_needed(1), brute) << "step " << step;
+    std::vector<ReqId> done;
+    EXPECT_EQ(set.advance(1, pool, done), 5);
+  }
+  EXPECT_DOUBLE_EQ(set.total_context(), 1 + 15 + 16 + 17 + 40 + 5 * 50);
+}
+
+TEST(ServingSources, PoissonAndGammaRates) {
+  ServingWorkload w;
+  w.arrivals.kind = ArrivalSpec::Kind::poisson;
+  w.arrivals.rate = 50;
+  w.duration_s = 1000;
+  RequestSource s(w, 7);
+  std::int64_t n = 0;
+  while (s.next()) ++n;
+  EXPECT_NEAR(static_cast<double>(n), 50000, 3 * std::sqrt(50000.0));
+
+  w.arrivals.kind = ArrivalSpec::Kind::gamma;
+  w.arrivals.cv = 3;
+  RequestSource g(w, 7);
+  std::vector<double> gaps;
+  double last = 0;
+  while (auto r = g.next()) {
+    gaps.push_back(r->arrival_s - last);
+    last = r->arrival_s;
+  }
+  const double mean = std::accumulate(gaps.begin(), gaps.end(), 0.0) / static_cast<double>(gaps.size());
+  double var = 0;
+  for (double x : gaps) var += (x - mean) * (x - mean);
+  var /= static_cast<double>(gaps.size() - 1);
+  EXPECT_NEAR(mean, 1.0 / 50, 0.05 / 50);
+  EXPECT_NEAR(std::sqrt(var) / mean, 3.0, 0.3);
+}
+
+TEST(ServingSources, AzureCsvAndJsonlTraces) {
+  TraceReader csv((kTraces / "azure_conv_small.csv").string());
+  auto a = csv.next();
+  ASSERT_TRUE(a);
+  EXPECT_DOUBLE_EQ(a->arrival_s, 0);
+  EXPECT_EQ(a->input, 374);
+  EXPECT_EQ(a->output, 44);
+  auto b = csv.next();
+  EXPECT_NEAR(b->arrival_s, 50.9951690 - 46.6805900, 1e-6);
+  EXPECT_EQ(b->input, 396);
+  ASSERT_TRUE(csv.next());
+  EXPECT_FALSE(csv.next());
+
+  TraceReader js((kTraces / "small.jsonl").string());
+  auto j = js.next();
+  EXPECT_DOUBLE_EQ(j->arrival_s, 0);
+  EXPECT_EQ(j->output, 10);
+  EXPECT_DOUBLE_EQ(js.next()->arrival_s, 1.0);
+}
+
+TEST(ServingSources, BadTracesNameFileAndLine) {
+  auto message = [](const std::string& file) {
+    try {
+      TraceReader r((kTraces / file).string());
+      while (r.next()) {
+      }
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  EXPECT_NE(message("bad_field.csv").find("bad_field.csv:3: input tokens 'abc'"), std::string::npos)
+      << message("bad_field.csv");
+  EXPECT_NE(message("backwards.csv").find("backwards.csv:3: arrival time goes backwards"), std::string::npos);
+  EXPECT_NE(message("missing.csv").find("cannot open"), std::string::npos);
+}
+
+// --- whole runs on the catalog ----------------------------------------------------------------------------
+
+app::Scenario scenario(const std::string& yaml) {
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  const auto file = std::filesystem::temp_directory_path() / "dcsim_serving_test.yaml";
+  {
+    std::ofstream out(file);
+    out << yaml;
+  }
+  auto s = app::load_scenario({file, {}, {}}, catalog);
+  std::filesystem::remove(file);
+  return s;
+}
+
+RunResult run(const app::Scenario& s) {
+  return run_serving(s.serving, *s.model, s.cluster, s.network == app::NetworkModelKind::flow, nullptr, s.seed);
+}
+
+const char* kSmall = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  arrivals: {process: poisson, rate: 20}
+  input: {dist: lognormal, median: 400, sigma: 0.8, max: 4096}
+  output: {dist: uniform, low: 20, high: 200}
+  instance: {count: 2, tp: 1, max_batch: 64, token_budget: 2048}
+  duration: 60 s
+)";
+
+TEST(ServingRun, LittlesLawHoldsOverTheRun) {
+  const RunResult r = run(scenario(kSmall));
+  const Metrics& m = r.metrics;
+  // The run starts and ends empty, so the time-average in the system is exactly sum(e2e) / run time.
+  const double requests = m.at("requests");
+  EXPECT_NEAR(m.at("requests_in_system_mean"), requests * m.at("e2e_s.mean") / m.at("run_s"),
+              1e-9 * m.at("requests_in_system_mean"));
+  EXPECT_GT(requests, 1000);
+}
+
+TEST(ServingRun, EveryRequestFinishesExactlyOnceUnderPreemption) {
+  // KV for ~11 sequences of 4000 tokens: heavy preemption (recompute), still every request completes once and
+  // every output token is emitted once.
+  std::string yaml = R"(name: t
+hardware: {system: h100-hgx, count: 1, gpus: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  arrivals: {process: offline, requests: 300}
+  input: 2000
+  output: 2000
+  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 4096, activation_reserve: 0.6}
+)";
+  const RunResult r = run(scenario(yaml));
+  EXPECT_EQ(r.metrics.at("requests"), 300);
+  EXPECT_EQ(r.metrics.at("tokens"), 300.0 * 2000);
+  EXPECT_GT(r.metrics.at("preemptions"), 0);
+  // The same with swapping to host memory.
+  yaml.replace(yaml.find("  instance"), 0, "  preemption: swap\n");
+  const RunResult s = run(scenario(yaml));
+  EXPECT_EQ(s.metrics.at("requests"), 300);
+  EXPECT_EQ(s.metrics.at("tokens"), 300.0 * 2000);
+}
+
+TEST(ServingRun, SpeculativeDecodingEmitsTheAcceptedLength) {
+  std::string yaml = R"(name: t
+hardware: {system: h100-hgx, count: 1, gpus: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  arrivals: {process: offline, requests: 1}
+  input: 100
+  output: 101
+  instance: {count: 1}
+)";
+  const RunResult plain = run(scenario(yaml));
+  EXPECT_EQ(plain.metrics.at("iterations"), 1 + 100);  // one prefill, then one token per step
+  yaml += "  speculative: {draft_tokens: 3, acceptance: [1.8, 2.3, 2.5]}\n";
+  const RunResult spec = run(scenario(yaml));
+  EXPECT_EQ(spec.metrics.at("iterations"), 1 + 40);  // 100 tokens at 2.5 per verification step
+  EXPECT_EQ(spec.metrics.at("tokens"), 101);
+  EXPECT_LT(spec.metrics.at("e2e_s.mean"), plain.metrics.at("e2e_s.mean"));
+}
+
+TEST(ServingRun, DisaggregationAddsExactlyTheExposedKvTransfer) {
+  // One request, no contention: TTFT is the same prefill step; the decode starts when the last layer group's
+  // KV has landed, one point-to-point transfer after the prefill ends.
+  const char* colo = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+model: llama3-70b
+workload:
+  kind: serving
+  arrivals: {process: offline, requests: 1}
+  input: 1000
+  output: 50
+  instance: {count: 1, tp: 4}
+)";
+  const char* disagg = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+model: llama3-70b
+workload:
+  kind: serving
+  mode: disaggregated
+  arrivals: {process: offline, requests: 1}
+  input: 1000
+  output: 50
+  prefill: {count: 1, tp: 4}
+  decode: {count: 1, tp: 4}
+  kv_transfer_groups: 4
+)";
+  const app::Scenario sc = scenario(colo), sd = scenario(disagg);
+  const RunResult c = run(sc), d = run(sd);
+  EXPECT_NEAR(d.metrics.at("ttft_s.mean"), c.metrics.at("ttft_s.mean"), 1e-9);
+  const hw::Topology topo = hw::build_topology(sd.cluster);
+  const hw::Collectives coll(topo, sd.cluster);
+  const double bytes = 1000 * sd.model->kv_bytes_per_token(2) / 4 / 4;  // per layer group, per GPU pair
+  const std::array<int, 2> pair{0, 4};
+  const double tau = coll.estimate(hw::CollectiveOp::send_recv, pair, bytes).time;
+  EXPECT_NEAR(d.metrics.at("e2e_s.mean") - c.metrics.at("e2e_s.mean"), tau, 2e-9);
+  EXPECT_DOUBLE_EQ(d.metrics.at("kv_transfer_bytes"), 1000 * sd.model->kv_bytes_per_token(2));
+}
+
+TEST(ServingRun, SameSeedSameResultOtherSeedOtherResult) {
+  const app::Scenario s = scenario(kSmall);
+  const RunResult a = run(s), b = run(s);
+  EXPECT_EQ(a.engine.fingerprint, b.engine.fingerprint);
+  ASSERT_EQ(a.metrics.entries().size(), b.metrics.entries().size());
+  for (std::size_t i = 0; i < a.metrics.entries().size(); ++i) {
+    EXPECT_EQ(a.metrics.entries()[i].value, b.metrics.entries()[i].value) << a.metrics.entries()[i].key;
+  }
+  app::Scenario other = s;
+  other.seed = 2;
+  EXPECT_NE(run(other).engine.fingerprint, a.engine.fingerprint);
+}
+
+TEST(ServingRun, ClosedLoopAndTraceSources) {
+  const RunResult closed = run(scenario(R"(name: t
+hardware: {system: h100-hgx, count: 1, gpus: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  arrivals: {process: closed-loop, users: 8, think_time: 1 s}
+  input: 200
+  output: 50
+  instance: {count: 1}
+  duration: 30 s
+)"));
+  EXPECT_GT(closed.metrics.at("requests"), 8 * 10);
+  const std::string trace = "name: t\nhardware: {system: h100-hgx, count: 1, gpus: 1}\nmodel: llama3-8b\n"
+                            "workload:\n  kind: serving\n  arrivals: {process: trace, file: " +
+                            (kTraces / "azure_conv_small.csv").string() +
+                            "}\n  input: 1\n  output: 1\n  instance: {count: 1}\n  duration: 100 s\n";
+  const RunResult t = run(scenario(trace));
+  EXPECT_EQ(t.metrics.at("requests"), 3);
+  // The window of an open-loop source ends at its last arrival.
+  EXPECT_NEAR(t.metrics.at("window_s"), 51.2 - 46.68059, 1e-6);
+}
+
+}  // namespace
+}  // namespace dcsim::wl::serving
