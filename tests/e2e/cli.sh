@@ -73,6 +73,14 @@ else
 fi
 check sweep-rows 0 '' -- test "$(wc -l <"$tmp/s1.csv")" -eq 9
 
+# Workloads through the command: pretraining and serving results, and plan errors that say what to change.
+scen="$root/configs/scenarios"
+check pretrain-run 0 'step_time_s' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml"
+check pretrain-bad-plan 2 'tp\*pp\*dp\*cp = 16\*16\*64\*1 = 16384 but the cluster has 8192 GPUs' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.parallelism.tp=16
+check pretrain-no-fit 2 'does not fit.*raise tp or pp' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.recompute=none --set workload.micro_batch=4 --set workload.global_batch=4096
+check serve-run 0 'ttft_s.p99' -- "$dcsim" run "$scen/mlperf-llama2-70b-server-h200.yaml"
+check serve-json 0 '"tokens_per_joule"' -- "$dcsim" run "$scen/mlperf-llama2-70b-offline-h200.yaml" --json -
+
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
 check show-json 0 '"kind": "system"' -- "$dcsim" show system gb200-nvl72 --json
