@@ -5,6 +5,7 @@
 
 #include "app/csv.hpp"
 #include "sim/trace.hpp"
+#include "workloads/agents/agents_workload.hpp"
 #include "workloads/collective_workload.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
@@ -23,6 +24,10 @@ wl::RunResult run_scenario(const Scenario& scenario, const Catalog& /*catalog*/,
   if (scenario.workload_kind == "serving") {
     result = wl::run_serving(scenario.serving, *scenario.model, scenario.cluster,
                              fidelity == wl::NetworkFidelity::flow, artifacts.trace ? &trace : nullptr, scenario.seed);
+  }
+  if (scenario.workload_kind == "agents") {
+    result = wl::run_agents(scenario.agents, *scenario.model, scenario.cluster, artifacts.trace ? &trace : nullptr,
+                            scenario.seed);
   }
   if (scenario.workload_kind == "pretraining") {
     result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,

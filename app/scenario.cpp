@@ -7,11 +7,12 @@
 #include "app/model_catalog.hpp"
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
+#include "app/agents_scenario.hpp"
 
 namespace dcsim::app {
 namespace {
 
-const Choices kWorkloadKinds = {"collective", "serving", "pretraining"};
+const Choices kWorkloadKinds = {"collective", "serving", "pretraining", "agents"};
 const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
 
 // A catalog reference in the scenario: the value must name an entry of that kind (with a did-you-mean).
@@ -171,6 +172,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
+  if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
     for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);

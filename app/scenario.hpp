@@ -15,6 +15,7 @@
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
 #include "workloads/model.hpp"
+#include "workloads/agents/agents_workload.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
@@ -40,6 +41,7 @@ struct Scenario {
   wl::CollectiveWorkload collective;
   wl::ServingWorkload serving;
   wl::PretrainingWorkload pretraining;
+  wl::AgentsWorkload agents;
   bool has_sweep = false;
 };
 

@@ -1,0 +1,192 @@
+#include "app/agents_scenario.hpp"
+
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "workloads/serving/instance_model.hpp"
+
+namespace dcsim::app {
+namespace {
+
+const Choices kPrecisions = {"bf16", "fp8", "fp4"};
+const Choices kTiers = {"cpu-memory", "local-nvme", "network-flash"};
+
+hw::Precision precision_of(const std::string& s) {
+  if (s == "fp8") return hw::Precision::fp8;
+  if (s == "fp4") return hw::Precision::fp4;
+  return hw::Precision::bf16;
+}
+
+hw::StorageTier tier_of(const std::string& s) {
+  if (s == "local-nvme") return hw::StorageTier::local_nvme;
+  if (s == "network-flash") return hw::StorageTier::network_flash;
+  return hw::StorageTier::cpu_memory;
+}
+
+// A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}. `time`: values are
+// durations with units ("0.3 s"); otherwise plain numbers (tokens, counts, fractions).
+wl::AgentDist parse_dist(const ConfigNode& n, bool time, wl::AgentDist fallback) {
+  const auto value = [&](const ConfigNode& p, std::string_view key) {
+    return time ? p.get_quantity(key, Dimension::time) : p.get_number(key, 0);
+  };
+  if (n.is_scalar()) {
+    return wl::AgentDist::fixed_at(time ? n.as_quantity(Dimension::time) : n.as_number(0));
+  }
+  wl::AgentDist d = fallback;
+  const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "poisson"});
+  if (kind == "fixed") {
+    d = wl::AgentDist::fixed_at(value(n, "value"));
+  } else if (kind == "uniform") {
+    d = wl::AgentDist::uniform_in(value(n, "low"), value(n, "high"));
+    if (d.hi < d.lo) n.child("high").fail_value("at least low");
+  } else if (kind == "lognormal") {
+    d = wl::AgentDist::lognormal(value(n, "median"), n.get_number("sigma", 0, 10));
+  } else {
+    d = wl::AgentDist::poisson_mean(n.get_number("mean", 0, 1e6));
+  }
+  if (n.has("cap")) d.cap = value(n, "cap");
+  n.finish();
+  return d;
+}
+
+wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, bool time, const wl::AgentDist& fallback) {
+  const auto c = parent.optional_child(key);
+  return c ? parse_dist(*c, time, fallback) : fallback;
+}
+
+wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster) {
+  wl::serving::PoolSpec p;
+  p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
+  p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
+  p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
+  const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
+  p.precision = precision_of(prec);
+  p.compute = precision_of(n.get_enum_or("compute_precision", kPrecisions, prec));
+  const std::string kv = n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec);
+  p.kv_bytes_per_element = kv == "fp8" ? 1.0 : kv == "fp4" ? 0.5 : 2.0;
+  p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));
+  p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
+  p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));
+  p.activation_reserve = n.get_number_or("activation_reserve", p.activation_reserve, 0, 0.9);
+  if (cluster.gpu.flops.at(p.compute) <= 0) {
+    n.child(n.has("compute_precision") ? "compute_precision" : "precision")
+        .fail_value(std::string("a precision ") + cluster.gpu.name + " supports");
+  }
+  n.finish();
+  return p;
+}
+
+}  // namespace
+
+wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& cluster,
+                                const std::optional<wl::ModelSpec>& model) {
+  if (!model) w.fail("an agents workload needs a top-level `model:` (a catalog name or an inline model)");
+  wl::AgentsWorkload a;
+  const ConfigNode arr = w.child("arrivals");
+  if (arr.get_enum("process", {"poisson", "closed-loop"}) == "poisson") {
+    a.arrival = wl::AgentsWorkload::Arrival::poisson;
+    a.rate = arr.get_number("rate", 1e-9, 1e9);
+  } else {
+    a.arrival = wl::AgentsWorkload::Arrival::closed_loop;
+    a.concurrency = static_cast<int>(arr.get_int("concurrency", 1, 10'000'000));
+  }
+  arr.finish();
+  a.tasks = w.get_int("tasks", 1, 100'000'000);
+  if (auto in = w.optional_child("instance")) a.instance = parse_instance(*in, cluster);
+  a.instances = static_cast<int>(w.get_int_or("replicas", 0, 0, 10'000'000));
+  if (auto cpu = w.optional_child("cpu")) {
+    a.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, a.cpu_iteration_s);
+    a.cpu_per_call_s = cpu->get_quantity_or("per_call", Dimension::time, a.cpu_per_call_s);
+    cpu->finish();
+  }
+
+  a.root_turns = dist_or(w, "turns", false, a.root_turns);
+  a.output_tokens = dist_or(w, "output_tokens", false, a.output_tokens);
+  a.initial_context = dist_or(w, "initial_context", false, a.initial_context);
+  a.context_growth = dist_or(w, "context_growth", false, a.context_growth);
+  a.context_window = w.get_int_or("context_window", 0, 0, 100'000'000);
+  if (auto c = w.optional_child("compaction")) {
+    a.compaction_trigger = c->get_number_or("trigger", a.compaction_trigger, 0.01, 1);
+    a.compaction_keep = dist_or(*c, "keep", false, a.compaction_keep);
+    c->finish();
+  }
+
+  a.tools_per_turn = dist_or(w, "tools_per_turn", false, a.tools_per_turn);
+  if (auto tools = w.optional_child("tools")) {
+    a.tools.clear();
+    for (const ConfigNode& t : tools->items()) {
+      wl::ToolKind k;
+      k.name = t.get_string("name");
+      k.weight = t.get_number_or("weight", 1, 0);
+      k.duration_s = parse_dist(t.child("duration"), true, {});
+      k.cpu_bound = t.get_bool_or("cpu_bound", true);
+      t.finish();
+      a.tools.push_back(k);
+    }
+    if (a.tools.empty()) tools->fail_value("at least one tool kind");
+    double sum = 0;
+    for (const auto& k : a.tools) sum += k.weight;
+    if (sum <= 0) tools->fail_value("tool weights with a positive sum");
+  }
+  a.harness_overhead_s = dist_or(w, "harness_overhead", true, a.harness_overhead_s);
+
+  if (auto m = w.optional_child("memory")) {
+    a.memory_load_probability = m->get_number("probability", 0, 1);
+    a.memory_load_tokens = parse_dist(m->child("tokens"), false, {});
+    a.memory_tier = tier_of(m->get_enum_or("tier", kTiers, "cpu-memory"));
+    a.memory_as_kv = m->get_enum_or("as", {"kv", "context"}, "kv") == "kv";
+    m->finish();
+  }
+
+  if (auto s = w.optional_child("spawn")) {
+    a.spawn_task_share = s->get_number_or("task_share", a.spawn_task_share, 0, 1);
+    a.spawn_turn = static_cast<int>(s->get_int_or("turn", a.spawn_turn, 1, 1'000'000));
+    a.fan_out = dist_or(*s, "extra_fan_out", false, a.fan_out);
+    a.swarm_share = s->get_number_or("swarm_share", a.swarm_share, 0, 1);
+    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", false, a.swarm_fan_out);
+    if (auto dw = s->optional_child("depth_weights")) {
+      a.depth_weights.clear();
+      for (const ConfigNode& x : dw->items()) a.depth_weights.push_back(x.as_number(0, 1e9));
+      if (a.depth_weights.empty() || std::accumulate(a.depth_weights.begin(), a.depth_weights.end(), 0.0) <= 0) {
+        dw->fail_value("weights of max depth 1, 2, ... with a positive sum");
+      }
+    }
+    a.sub_turns = dist_or(*s, "sub_turns", false, a.sub_turns);
+    a.sub_context = dist_or(*s, "sub_context", false, a.sub_context);
+    a.summary_tokens = dist_or(*s, "summary_tokens", false, a.summary_tokens);
+    a.sibling_shared_fraction = s->get_number_or("shared_fraction", 0, 0, 1);
+    s->finish();
+  }
+
+  const std::string policy = w.get_enum_or("kv_policy", {"drop", "hold", "ttl", "offload"}, "hold");
+  a.kv_policy = policy == "drop"      ? wl::KvPolicy::drop
+                : policy == "ttl"     ? wl::KvPolicy::ttl
+                : policy == "offload" ? wl::KvPolicy::offload
+                                      : wl::KvPolicy::hold;
+  a.kv_ttl_s = w.get_quantity_or("kv_ttl", Dimension::time, a.kv_ttl_s, 0);
+  a.offload_tier = tier_of(w.get_enum_or("offload_tier", kTiers, "cpu-memory"));
+
+  // The replica must fit its GPUs and the cluster.
+  const int g = a.instance.gpus();
+  if (g > cluster.total_gpus()) {
+    w.child("instance").fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
+                             std::to_string(cluster.total_gpus()));
+  }
+  if (a.instances * g > cluster.total_gpus()) {
+    w.child("replicas").fail_value("at most " + std::to_string(cluster.total_gpus() / g) + " replicas of " +
+                                   std::to_string(g) + " GPUs");
+  }
+  std::vector<int> gpus(static_cast<std::size_t>(g));
+  std::iota(gpus.begin(), gpus.end(), 0);
+  try {
+    wl::serving::ServingWorkload sw;
+    wl::serving::InstanceModel probe(*model, a.instance, cluster, nullptr, gpus, sw);
+  } catch (const std::invalid_argument& e) {
+    (w.has("instance") ? w.child("instance") : w).fail(e.what());
+  }
+  w.finish();
+  return a;
+}
+
+}  // namespace dcsim::app

@@ -1,0 +1,235 @@
+// run_agents: builds the replicas, the CPU pools and the power model, runs the swarm to the last task, reports.
+#include <algorithm>
+#include <cmath>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "hw/collectives.hpp"
+#include "hw/power.hpp"
+#include "hw/topology.hpp"
+#include "sim/energy.hpp"
+#include "sim/stats.hpp"
+#include "workloads/agents/agents_workload.hpp"
+#include "workloads/agents/serving_llm_service.hpp"
+#include "workloads/agents/swarm.hpp"
+#include "workloads/cluster_power.hpp"
+
+namespace dcsim::wl {
+
+const char* to_string(KvPolicy p) {
+  switch (p) {
+    case KvPolicy::drop: return "drop";
+    case KvPolicy::hold: return "hold";
+    case KvPolicy::ttl: return "ttl";
+    case KvPolicy::offload: return "offload";
+  }
+  return "?";
+}
+
+namespace {
+
+const char* tier_name(hw::StorageTier t) {
+  switch (t) {
+    case hw::StorageTier::cpu_memory: return "cpu-memory";
+    case hw::StorageTier::local_nvme: return "local-nvme";
+    case hw::StorageTier::network_flash: return "network-flash";
+  }
+  return "?";
+}
+
+// A storage tier as `gpus` GPUs of one replica see it. Storage entries are one GPU's share (docs/hardware.md); CPU
+// memory is reached through the CPU's GPU link (C2C or PCIe), shared by the GPUs of one CPU, whose latency adds.
+agents::StorageLink tier_link(const hw::ClusterSpec& c, hw::StorageTier tier, int gpus) {
+  const hw::StorageSpec* s = nullptr;
+  for (const auto& x : c.storage) {
+    if (x.tier == tier) s = &x;
+  }
+  if (s == nullptr) {
+    throw std::invalid_argument(std::string("storage tier ") + tier_name(tier) + " is not part of system " +
+                                c.system.name);
+  }
+  double per_gpu = s->bandwidth, latency = s->latency;
+  if (tier == hw::StorageTier::cpu_memory) {
+    const double gpus_per_cpu = c.system.cpus > 0 ? static_cast<double>(c.system.gpus) / c.system.cpus : 1.0;
+    per_gpu = std::min(per_gpu, c.cpu.gpu_link_bandwidth / gpus_per_cpu);
+    latency += c.cpu.gpu_link_latency;
+  }
+  return agents::StorageLink{per_gpu * gpus, latency};
+}
+
+void set_dist(Metrics& m, const std::string& key, const sim::SampleSet& s) {
+  const bool any = s.count() > 0;
+  m.set(key + ".mean", any ? s.mean() : 0.0);
+  m.set(key + ".p50", any ? s.p50() : 0.0);
+  m.set(key + ".p90", any ? s.p90() : 0.0);
+  m.set(key + ".p99", any ? s.p99() : 0.0);
+}
+
+}  // namespace
+
+RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const hw::ClusterSpec& cluster,
+                     sim::TraceRecorder* trace, std::uint64_t seed) {
+  AgentsWorkload w = w_in;
+  if (w.context_window <= 0) w.context_window = model.max_context;
+  const int g = w.instance.gpus();
+  const int replicas = w.instances > 0 ? w.instances : cluster.total_gpus() / g;
+  if (replicas < 1) {
+    throw std::invalid_argument("a replica needs " + std::to_string(g) + " GPUs; the cluster has " +
+                                std::to_string(cluster.total_gpus()));
+  }
+
+  sim::Simulator sim;
+  const hw::Topology topo = hw::build_topology(cluster);
+  const hw::Collectives coll(topo, cluster);
+  sim::EnergyLedger ledger(0);
+  ClusterPower power(ledger, cluster, topo.shape(), 0);
+  agents::StallMeter stall(replicas);
+  agents::ServingLlmService service(sim, model, w, cluster, &coll, replicas, tier_link(cluster, w.offload_tier, g),
+                                    &stall);
+
+  agents::SwarmHardware hwd;
+  hwd.cpu_speed = cluster.cpu.single_thread_speed > 0 ? cluster.cpu.single_thread_speed : 1.0;
+  // The CPUs of one system serve its GPUs' agents; a partial system keeps its share of the CPUs.
+  const double cpus = std::ceil(static_cast<double>(cluster.system.cpus) * cluster.gpus_per_system /
+                                std::max(1, cluster.system.gpus));
+  hwd.cores_per_pool = std::max(1, static_cast<int>(cpus) * cluster.cpu.cores);
+  for (int i = 0; i < replicas; ++i) hwd.pool_of_instance.push_back(topo.system_of(i * g));
+  hwd.memory = w.memory_load_probability > 0 ? tier_link(cluster, w.memory_tier, g) : agents::StorageLink{};
+  hwd.kv_bytes_per_token = service.kv_bytes_per_token();
+  agents::Swarm swarm(sim, w, service, hwd, seed, &stall);
+
+  // Power: GPUs of busy replicas at their step's activity (power is linear in activity below the cap, so the mean
+  // activity of the busy replicas gives their summed power); CPUs at the busy-core share; scale-up links at the
+  // tensor-parallel all-reduce traffic of the running steps.
+  struct Busy {
+    hw::GpuActivity a;
+    double link_bps = 0;
+    bool on = false;
+  };
+  std::vector<Busy> busy(static_cast<std::size_t>(replicas));
+  double sum_c = 0, sum_m = 0, sum_link = 0;
+  int on = 0;
+  const auto apply = [&] {
+    const hw::GpuActivity mean =
+        on > 0 ? hw::GpuActivity{std::max(0.0, sum_c / on), std::max(0.0, sum_m / on)} : hw::GpuActivity{};
+    power.set_gpu_activity(mean, on * g, sim.now());
+    power.set_scale_up_traffic(std::max(0.0, sum_link), sim.now());
+  };
+  const auto off = [&](int i) {
+    Busy& b = busy[static_cast<std::size_t>(i)];
+    if (!b.on) return;
+    sum_c -= b.a.compute;
+    sum_m -= b.a.memory;
+    sum_link -= b.link_bps;
+    b = Busy{};
+    if (--on == 0) sum_c = sum_m = sum_link = 0;  // no drift from the running sums
+  };
+  service.on_step = [&](int i, const serving::IterationCost& c, std::int64_t tokens) {
+    off(i);
+    Busy& b = busy[static_cast<std::size_t>(i)];
+    b.a = c.activity;
+    // Ring all-reduce of the residual stream (bf16), twice per layer: 2 (tp - 1) x tokens x hidden x 2 bytes sent
+    // over all GPUs of the group.
+    const double tp = w.instance.tp;
+    const double bytes = tp > 1 ? static_cast<double>(model.layers) * 2 * 2 * (tp - 1) *
+                                      static_cast<double>(tokens) * static_cast<double>(model.hidden) * 2
+                                : 0.0;
+    b.link_bps = c.time_s > 0 ? bytes / c.time_s : 0.0;
+    b.on = true;
+    sum_c += b.a.compute;
+    sum_m += b.a.memory;
+    sum_link += b.link_bps;
+    ++on;
+    apply();
+  };
+  service.on_idle = [&](int i) {
+    off(i);
+    apply();
+  };
+  const double kv_cap = static_cast<double>(service.kv_capacity_tokens());
+  sim::TimeWeightedAverage kv_occ(0, 0.0);
+  service.on_kv = [&](std::int64_t used) {
+    const double occ = kv_cap > 0 ? static_cast<double>(used) / kv_cap : 0.0;
+    kv_occ.set(sim.now(), occ);
+    if (trace) trace->counter("kv_occupancy", 0, sim.now(), occ);
+  };
+  swarm.on_cpu = [&](int busy_cores, int total) {
+    power.set_cpu_utilization(total > 0 ? static_cast<double>(busy_cores) / total : 0.0, sim.now());
+  };
+  if (trace) trace->process_name(0, "agents");
+
+  // Rates, utilisations, stall and energy are measured over [0, the last task's start]: the swarm runs at its
+  // full load until then and only drains afterwards (a run whose tasks all start at once is measured to its end).
+  RunResult out;
+  Metrics& m = out.metrics;
+  sim::Time window = 0;
+  const auto measure = [&] {
+    const sim::Time now = sim.now();
+    window = now;
+    stall.finish(now);
+    const double T = sim::to_seconds(now);
+    const double tokens = static_cast<double>(swarm.generated);
+    m.set("tokens", tokens);
+    m.set("tokens_per_s", T > 0 ? tokens / T : 0.0);
+    // MFU counts each prompt token's math once; HFU also the prefill done again after KV was dropped or evicted.
+    const double peak = T * service.peak_flops();
+    m.set("mfu", T > 0 ? (service.model_flops - service.recompute_flops) / peak : 0.0);
+    m.set("hfu", T > 0 ? service.model_flops / peak : 0.0);
+    power.report(m, 0, now, tokens);
+    const double gpu_time = T * replicas;
+    m.set("gpu_stall_fraction", gpu_time > 0 ? stall.stalled_s() / gpu_time : 0.0);
+    m.set("gpu_idle_fraction", gpu_time > 0 ? stall.idle_s() / gpu_time : 0.0);
+    m.set("kv_occupancy.mean", kv_occ.mean(now));
+    m.set("kv_occupancy.peak", kv_occ.max());
+    m.set("cpu_utilization", swarm.cpu_utilisation());
+    m.set("tasks_per_s", T > 0 ? static_cast<double>(swarm.tasks_done) / T : 0.0);
+    m.set("measured_s", T);
+  };
+  swarm.on_last_start = [&] {
+    if (sim.now() > 0) measure();
+  };
+  swarm.start();
+  sim.run();
+  const sim::Time end = sim.now();
+  if (window == 0) measure();
+  const double T = sim::to_seconds(end);
+  set_dist(m, "task_latency_s", swarm.task_latency);
+  set_dist(m, "tool_wait_s", swarm.tool_wait);
+  set_dist(m, "llm_call_s", swarm.llm_latency);
+  set_dist(m, "join_wait_s", swarm.join_wait);
+  const double chat = swarm.calls > 0 ? static_cast<double>(swarm.generated) / static_cast<double>(swarm.calls) : 0.0;
+  m.set("tokens_per_task", swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() : 0.0);
+  m.set("tokens_per_call", chat);
+  m.set("token_multiplier", chat > 0 && swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() / chat : 0.0);
+  m.set("tasks", static_cast<double>(swarm.tasks_done));
+  m.set("agents", static_cast<double>(swarm.agents));
+  m.set("agents_per_task", swarm.tasks_done > 0 ? static_cast<double>(swarm.agents) / swarm.tasks_done : 0.0);
+  m.set("peak_concurrent_agents", static_cast<double>(swarm.peak_live_agents));
+  m.set("max_depth", swarm.max_level);
+  m.set("llm_calls", static_cast<double>(swarm.calls));
+  m.set("tool_calls", static_cast<double>(swarm.tool_calls));
+  m.set("memory_loads", static_cast<double>(swarm.memory_loads));
+  m.set("compactions", static_cast<double>(swarm.compactions));
+  m.set("prefill_tokens", static_cast<double>(service.prefill_tokens));
+  m.set("reused_tokens", static_cast<double>(service.reused_tokens));
+  const double prompt = static_cast<double>(service.prefill_tokens + service.reused_tokens + service.reloaded_tokens);
+  m.set("prefix_hit_rate", prompt > 0 ? static_cast<double>(service.reused_tokens + service.reloaded_tokens) / prompt : 0.0);
+  m.set("kv.evictions", static_cast<double>(service.evictions));
+  m.set("kv.ttl_expiries", static_cast<double>(service.ttl_expiries));
+  m.set("kv.offloads", static_cast<double>(service.offloads));
+  m.set("kv.reloads", static_cast<double>(service.reloads));
+  m.set("kv.evicted_calls", static_cast<double>(swarm.evicted_calls));
+  m.set("kv_capacity_tokens", kv_cap);
+  m.set("replicas", replicas);
+  m.set("duration_s", T);
+  m.set("generated_tokens_all", static_cast<double>(swarm.generated));
+  out.info.emplace_back("kv_policy", to_string(w.kv_policy));
+  out.info.emplace_back("cpu", cluster.cpu.name);
+  out.info.emplace_back("scheduler", "agents' simplified continuous batching on serving's InstanceModel");
+  out.engine.events = sim.events_executed();
+  out.engine.fingerprint = sim.fingerprint();
+  return out;
+}
+
+}  // namespace dcsim::wl
