@@ -201,7 +201,14 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   const double chat = swarm.calls > 0 ? static_cast<double>(swarm.generated) / static_cast<double>(swarm.calls) : 0.0;
   m.set("tokens_per_task", swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() : 0.0);
   m.set("tokens_per_call", chat);
-  m.set("token_multiplier", chat > 0 && swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() / chat : 0.0);
+  m.set("generated_multiplier",
+        chat > 0 && swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() / chat : 0.0);
+  // Anthropic's token multiplier counts a task's tokens (input and output) against a chat's: here the tokens a
+  // task adds (every call's new prompt tokens and its output) against one chat turn (the root's first call).
+  const bool any = swarm.task_tokens.count() > 0 && swarm.chat_turn_tokens.mean() > 0;
+  m.set("task_tokens", any ? swarm.task_tokens.mean() : 0.0);
+  m.set("chat_turn_tokens", any ? swarm.chat_turn_tokens.mean() : 0.0);
+  m.set("token_multiplier", any ? swarm.task_tokens.mean() / swarm.chat_turn_tokens.mean() : 0.0);
   m.set("tasks", static_cast<double>(swarm.tasks_done));
   m.set("agents", static_cast<double>(swarm.agents));
   m.set("agents_per_task", swarm.tasks_done > 0 ? static_cast<double>(swarm.agents) / swarm.tasks_done : 0.0);

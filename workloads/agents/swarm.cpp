@@ -142,6 +142,8 @@ sim::Process Swarm::run_task(std::int64_t index) {
   t.finish = sim::to_seconds(sim_.now());
   task_latency.add(t.finish - t.arrival);
   tokens_per_task.add(static_cast<double>(t.generated));
+  task_tokens.add(static_cast<double>(t.added));
+  chat_turn_tokens.add(static_cast<double>(t.first_call));
   ++tasks_done;
 }
 
@@ -216,6 +218,8 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
     TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
     t.generated += call.output_tokens;
     t.prompt += ctx;
+    t.added += call.new_tokens + call.output_tokens;
+    if (level == 0 && turn == 1) t.first_call = call.new_tokens + call.output_tokens;
     ++t.calls;
     ctx += call.output_tokens;
     fresh_tokens = 0;

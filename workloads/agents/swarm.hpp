@@ -86,6 +86,8 @@ struct TaskRecord {
   double arrival = 0, finish = 0;
   std::int64_t generated = 0;   // output tokens of all its agents
   std::int64_t prompt = 0;      // prompt tokens of all its calls (prefilled or reused)
+  std::int64_t added = 0;       // tokens the task added: each call's new prompt tokens and its output
+  std::int64_t first_call = 0;  // of them, the root's first call: one chat turn (system prompt, question, answer)
   int agents = 0;
   int calls = 0;
 };
@@ -105,7 +107,7 @@ class Swarm {
 
   const std::vector<TaskRecord>& tasks() const { return tasks_; }
   const std::vector<WaveRecord>& waves() const { return waves_; }
-  sim::SampleSet task_latency, tool_wait, llm_latency, join_wait, tokens_per_task;
+  sim::SampleSet task_latency, tool_wait, llm_latency, join_wait, tokens_per_task, task_tokens, chat_turn_tokens;
   std::int64_t generated = 0, calls = 0, agents = 0, tool_calls = 0, memory_loads = 0, compactions = 0;
   std::int64_t prefilled = 0, reused = 0, evicted_calls = 0;
   std::int64_t tasks_done = 0;

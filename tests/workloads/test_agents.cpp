@@ -1,0 +1,323 @@
+// Agents workload: one agent against a hand-computed timeline (fixed service and tool times), a fork-join wave
+// against its known maximum, KV accounting of the serving-backed service (hold, drop, offload, eviction under
+// pressure), determinism, and the bundled scenario's headline results (slower CPUs stall the GPUs more; holding or
+// offloading KV beats dropping it; a multi-agent task spends about an order of magnitude more tokens than a call).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "app/catalog.hpp"
+#include "app/scenario.hpp"
+#include "hw/collectives.hpp"
+#include "hw/topology.hpp"
+#include "sim/process.hpp"
+#include "workloads/agents/agents_workload.hpp"
+#include "workloads/agents/llm_service.hpp"
+#include "workloads/agents/serving_llm_service.hpp"
+#include "workloads/agents/swarm.hpp"
+
+namespace dcsim::wl::agents {
+namespace {
+
+// Fixed everything: 3 turns, 1000-token context, 100 output tokens per call, 200 new tokens per tool turn, one
+// 2 s CPU-bound tool plus 0.5 s harness per turn, 10 ms serving CPU per call; a CPU twice the reference speed.
+AgentsWorkload fixed_workload() {
+  AgentsWorkload w;
+  w.arrival = AgentsWorkload::Arrival::closed_loop;
+  w.concurrency = 1;
+  w.tasks = 1;
+  w.root_turns = AgentDist::fixed_at(3);
+  w.output_tokens = AgentDist::fixed_at(100);
+  w.initial_context = AgentDist::fixed_at(1000);
+  w.context_growth = AgentDist::fixed_at(200);
+  w.context_window = 1'000'000;
+  w.tools_per_turn = AgentDist::fixed_at(1);
+  w.tools = {ToolKind{"t", 1, AgentDist::fixed_at(2.0), true}};
+  w.harness_overhead_s = AgentDist::fixed_at(0.5);
+  w.cpu_per_call_s = 0.010;
+  w.spawn_task_share = 0;
+  w.kv_policy = KvPolicy::hold;
+  return w;
+}
+
+SwarmHardware fixed_hw() {
+  SwarmHardware h;
+  h.cpu_speed = 2.0;
+  h.cores_per_pool = 8;
+  return h;
+}
+
+// Service: 0.1 s + 0.1 ms per prefilled token + 10 ms per output token.
+constexpr double kBase = 0.1, kPrefill = 1e-4, kDecode = 0.01;
+
+TEST(Agents, OneAgentHandTimeline) {
+  // Turn 1: CPU 10 ms / 2 = 5 ms; call prefills 1000: 0.1 + 0.1 + 1.0 = 1.2 s; tool (2 + 0.5) / 2 = 1.25 s.
+  // Turn 2: 5 ms; hold keeps 1100 tokens, prefill the 200 new: 0.1 + 0.02 + 1.0 = 1.12 s; tool 1.25 s.
+  // Turn 3: 5 ms; prefill 200: 1.12 s. Total 0.005 + 1.2 + 1.25 + 0.005 + 1.12 + 1.25 + 0.005 + 1.12 = 5.955 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  const AgentsWorkload w = fixed_workload();
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks_done, 1);
+  EXPECT_NEAR(swarm.task_latency.mean(), 5.955, 1e-9);
+  EXPECT_EQ(swarm.generated, 300);
+  EXPECT_EQ(swarm.calls, 3);
+  EXPECT_EQ(swarm.tool_calls, 2);
+  EXPECT_NEAR(swarm.tool_wait.mean(), 1.25, 1e-9);
+  EXPECT_EQ(swarm.prefilled, 1000 + 200 + 200);
+  EXPECT_EQ(swarm.reused, 0 + 1100 + 1400);
+}
+
+TEST(Agents, DropRePrefillsTheWholeContext) {
+  // As above, but every call prefills its whole context: 1000, 1300, 1600 tokens.
+  // 0.005 + 1.2 + 1.25 + 0.005 + (0.1 + 0.13 + 1.0) + 1.25 + 0.005 + (0.1 + 0.16 + 1.0) = 6.205 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = fixed_workload();
+  w.kv_policy = KvPolicy::drop;
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.mean(), 6.205, 1e-9);
+  EXPECT_EQ(swarm.prefilled, 1000 + 1300 + 1600);
+}
+
+TEST(Agents, CoresAreAQueue) {
+  // Two tools per turn on one core: they run one after the other, 1.25 s each; the turn waits 2.5 s, and the two
+  // waits are 1.25 s and 2.5 s (mean 1.875 s). Task: 5.955 + 2 x 1.25 = 8.455 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = fixed_workload();
+  w.tools_per_turn = AgentDist::fixed_at(2);
+  SwarmHardware h = fixed_hw();
+  h.cores_per_pool = 1;
+  Swarm swarm(sim, w, svc, h, 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.mean(), 8.455, 1e-9);
+  EXPECT_NEAR(swarm.tool_wait.mean(), 1.875, 1e-9);
+}
+
+TEST(Agents, ForkJoinWaitsForTheSlowestChild) {
+  // The root plans (turn 1, ends at 1.205 s), then spawns 3 identical sub-agents of 2 turns on a 500-token
+  // context: 5 ms + (0.1 + 0.05 + 1.0) + 1.25 + 5 ms + 1.12 = 3.53 s each, so the wave ends at 4.735 s. Their
+  // three 300-token summaries are the root's new tokens: turn 2 = 5 ms + (0.1 + 0.09 + 1.0) + tool 1.25 s, turn 3
+  // = 5 ms + 1.12 s: the task ends at 4.735 + 1.195 + 1.25 + 1.125 = 8.305 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = fixed_workload();
+  w.spawn_task_share = 1;
+  w.swarm_share = 0;
+  w.fan_out = AgentDist::fixed_at(2);  // wave = 1 + 2
+  w.depth_weights = {1.0};
+  w.sub_turns = AgentDist::fixed_at(2);
+  w.sub_context = AgentDist::fixed_at(500);
+  w.summary_tokens = AgentDist::fixed_at(300);
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.keep_waves = true;
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.waves().size(), 1u);
+  const WaveRecord& wave = swarm.waves()[0];
+  EXPECT_NEAR(wave.start, 1.205, 1e-9);
+  EXPECT_NEAR(wave.end, 4.735, 1e-9);
+  ASSERT_EQ(wave.child_end.size(), 3u);
+  EXPECT_EQ(swarm.agents, 4);
+  EXPECT_NEAR(swarm.task_latency.mean(), 8.305, 1e-9);
+}
+
+TEST(Agents, ForkJoinStragglerSetsTheBarrier) {
+  // Children of 1 to 6 turns (random): the parent resumes exactly when the last child finishes, never earlier.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = fixed_workload();
+  w.tasks = 4;
+  w.spawn_task_share = 1;
+  w.swarm_share = 0;
+  w.fan_out = AgentDist::fixed_at(5);
+  w.depth_weights = {0, 1.0};  // depth 2: each child spawns a nested wave of round(6 / 2) = 3
+  w.sub_turns = AgentDist::uniform_in(1, 6);
+  Swarm swarm(sim, w, svc, fixed_hw(), 7);
+  swarm.keep_waves = true;
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(swarm.max_level, 2);
+  int with_stragglers = 0;
+  for (const WaveRecord& wave : swarm.waves()) {
+    const double last = *std::max_element(wave.child_end.begin(), wave.child_end.end());
+    const double first = *std::min_element(wave.child_end.begin(), wave.child_end.end());
+    EXPECT_DOUBLE_EQ(wave.end, last);
+    if (last - first > 1.0) ++with_stragglers;
+  }
+  EXPECT_GT(with_stragglers, 0);
+}
+
+// ---- the serving-backed service ----
+
+struct Rig {
+  app::Catalog catalog{std::filesystem::path(DCSIM_SOURCE_DIR) / "configs"};
+  hw::ClusterSpec cluster;
+  ModelSpec model;
+  AgentsWorkload w;
+  Rig(double hbm_bytes) {
+    app::Scenario s = app::load_scenario(
+        {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-swarm-vr-nvl72.yaml",
+         {"hardware.system=h100-hgx", "hardware.gpus=1", "model=llama3-8b", "workload.instance.tp=1",
+          "workload.instance.precision=bf16", "workload.instance.kv_precision=bf16"},
+         {}},
+        catalog);
+    cluster = s.cluster;
+    cluster.gpu.hbm_capacity = hbm_bytes;
+    model = *s.model;
+    w = s.agents;
+    w.instance.activation_reserve = 0;
+  }
+};
+
+TEST(Agents, KvAccountingHoldDropOffloadEvict) {
+  // Llama-3.1-8B bf16: 16.06e9 weight bytes; KV 128 KiB per token. HBM 16.06e9 + 1600 x 131072 bytes leaves 1600
+  // tokens = 100 blocks of 16.
+  const double kv_tok = 131072;
+  Rig rig(16'060'522'496.0 + 1600 * kv_tok);
+  ASSERT_NEAR(rig.model.kv_bytes_per_token(2), kv_tok, 0);
+  sim::Simulator sim;
+  StallMeter stall(1);
+  const StorageLink link{1e11, 1e-6};  // 100 GB/s, 1 us
+  ServingLlmService svc(sim, rig.model, rig.w, rig.cluster, nullptr, 1, link, &stall);
+  ASSERT_EQ(svc.kv_capacity_tokens(), 1600);
+  std::vector<LlmResult> results;
+  auto call = [&](AgentId a, std::int64_t ctx, std::int64_t fresh_tokens, KvPolicy after, bool fresh) {
+    LlmCall c;
+    c.agent = a;
+    c.context_tokens = ctx;
+    c.new_tokens = fresh_tokens;
+    c.output_tokens = 10;
+    c.after = after;
+    c.fresh = fresh;
+    svc.submit(c, [&](const LlmResult& r) { results.push_back(r); });
+    sim.run();
+  };
+  // Agent 1 holds: 500 + 10 tokens = 32 blocks = 512 tokens.
+  call(1, 500, 500, KvPolicy::hold, true);
+  EXPECT_EQ(svc.kv_used_tokens(), 512);
+  EXPECT_EQ(results.back().prefilled, 500);
+  // Its next call reuses 510 tokens and prefills 90 new ones: 600 + 10 = 610 tokens = 39 blocks.
+  call(1, 600, 90, KvPolicy::hold, false);
+  EXPECT_EQ(results.back().reused, 510);
+  EXPECT_EQ(results.back().prefilled, 90);
+  EXPECT_EQ(svc.kv_used_tokens(), 39 * 16);
+  // Agent 2 drops: nothing stays.
+  call(2, 300, 300, KvPolicy::drop, true);
+  EXPECT_EQ(svc.kv_used_tokens(), 39 * 16);
+  // Agent 3 offloads 410 tokens: HBM freed once the copy (410 x 128 KiB at 100 GB/s) is done; the next call reads
+  // them back (reload time = 1 us + 410 x 131072 / 1e11) and prefills only its new tokens.
+  call(3, 400, 400, KvPolicy::offload, true);
+  EXPECT_EQ(svc.kv_used_tokens(), 39 * 16);
+  EXPECT_EQ(svc.offloads, 1);
+  call(3, 450, 40, KvPolicy::hold, false);
+  EXPECT_EQ(results.back().reloaded, 410);
+  EXPECT_EQ(results.back().prefilled, 40);
+  EXPECT_NEAR(results.back().reload_s, 1e-6 + 410 * kv_tok / 1e11, 1e-12);
+  EXPECT_EQ(svc.kv_used_tokens(), (39 + 29) * 16);  // 460 tokens = 29 blocks
+  // Agent 4 needs 700 + 10 tokens = 45 blocks; 100 - 68 = 32 are free: the least recently used parked agent (1,
+  // 39 blocks) is evicted. Its next call is told so and prefills its whole context.
+  call(4, 700, 700, KvPolicy::hold, true);
+  EXPECT_EQ(svc.evictions, 1);
+  EXPECT_EQ(svc.kv_used_tokens(), (29 + 45) * 16);
+  call(1, 650, 40, KvPolicy::hold, false);
+  EXPECT_TRUE(results.back().evicted);
+  EXPECT_EQ(results.back().prefilled, 650);
+  EXPECT_EQ(results.back().reused, 0);
+  // Retiring frees everything.
+  for (AgentId a : {1, 3, 4}) svc.retire(a);
+  EXPECT_EQ(svc.kv_used_tokens(), 0);
+}
+
+// ---- whole runs through the scenario loader ----
+
+wl::RunResult run(std::vector<std::string> sets, std::uint64_t seed = 1) {
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  // A small slice of the bundled scenario: 8 GPUs of the rack, 4 replicas, 16 tasks in flight.
+  std::vector<std::string> all = {"hardware.gpus=8", "workload.tasks=32", "workload.arrivals.concurrency=16"};
+  all.insert(all.end(), sets.begin(), sets.end());
+  app::Scenario s = app::load_scenario(
+      {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-swarm-vr-nvl72.yaml", all, seed}, catalog);
+  return run_agents(s.agents, *s.model, s.cluster, nullptr, s.seed);
+}
+
+// Each configuration runs once per test binary.
+const wl::RunResult& cached(const std::string& set) {
+  static std::map<std::string, wl::RunResult> runs;
+  auto it = runs.find(set);
+  if (it == runs.end()) it = runs.emplace(set, run(set.empty() ? std::vector<std::string>{} : std::vector{set})).first;
+  return it->second;
+}
+double metric(const std::string& set, const std::string& key) { return cached(set).metrics.at(key); }
+
+TEST(Agents, Deterministic) {
+  const auto& a = cached("");
+  const auto b = run({}), c = run({}, 2);
+  EXPECT_EQ(a.engine.fingerprint, b.engine.fingerprint);
+  ASSERT_EQ(a.metrics.entries().size(), b.metrics.entries().size());
+  for (std::size_t i = 0; i < a.metrics.entries().size(); ++i) {
+    EXPECT_EQ(a.metrics.entries()[i].value, b.metrics.entries()[i].value) << a.metrics.entries()[i].key;
+  }
+  EXPECT_NE(a.engine.fingerprint, c.engine.fingerprint);
+}
+
+TEST(Agents, SlowerCpusStallTheGpusMore) {
+  // Single-thread speed (configs/hw/cpus): x86-host 1.0 (reference), Grace 0.8, Vera 1.2; and a 0.5 what-if.
+  const std::string slow = "hardware.overrides={cpu.single_thread_speed: 0.5}";
+  const double s_slow = metric(slow, "gpu_stall_fraction"), s_grace = metric("hardware.cpu=grace", "gpu_stall_fraction"),
+               s_x86 = metric("hardware.cpu=x86-host", "gpu_stall_fraction"), s_vera = metric("", "gpu_stall_fraction");
+  EXPECT_GT(s_slow, s_grace);
+  EXPECT_GT(s_grace, s_x86);
+  EXPECT_GT(s_x86, s_vera);
+  EXPECT_GT(metric("hardware.cpu=grace", "task_latency_s.mean"), metric("hardware.cpu=x86-host", "task_latency_s.mean"));
+  EXPECT_GT(metric("hardware.cpu=x86-host", "task_latency_s.mean"), metric("", "task_latency_s.mean"));
+  EXPECT_GT(metric("hardware.cpu=x86-host", "tool_wait_s.mean"), metric("", "tool_wait_s.mean"));
+}
+
+TEST(Agents, HoldingOrOffloadingKvBeatsDropping) {
+  const std::string drop = "workload.kv_policy=drop", off = "workload.kv_policy=offload";
+  for (const std::string& keep : {std::string(), off}) {
+    EXPECT_LT(metric(keep, "task_latency_s.mean"), metric(drop, "task_latency_s.mean")) << keep;
+    EXPECT_LT(metric(keep, "llm_call_s.mean"), metric(drop, "llm_call_s.mean")) << keep;
+    EXPECT_GT(metric(keep, "tokens_per_joule"), metric(drop, "tokens_per_joule")) << keep;
+  }
+  // Dropping recomputes: hardware FLOPs well above model FLOPs.
+  EXPECT_GT(metric(drop, "hfu"), 2 * metric(drop, "mfu"));
+  EXPECT_EQ(metric(drop, "reused_tokens"), 0);
+  EXPECT_GT(metric(off, "kv.reloads"), 0);
+  EXPECT_LT(metric(off, "kv_occupancy.mean"), metric("", "kv_occupancy.mean"));
+}
+
+TEST(Agents, MultiAgentTaskSpendsAnOrderOfMagnitudeMoreTokens) {
+  const double multi = metric("", "token_multiplier"), single = metric("workload.spawn.task_share=0", "token_multiplier");
+  EXPECT_GE(multi, 10);
+  EXPECT_LT(single, multi);
+  EXPECT_GT(metric("", "agents_per_task"), 1);
+  EXPECT_EQ(metric("workload.spawn.task_share=0", "agents_per_task"), 1);
+}
+
+TEST(Agents, ContractKeys) {
+  const auto& m = cached("").metrics;
+  for (const char* k : {"tokens", "tokens_per_s", "energy_j", "power_w.it", "power_w.facility", "power_w.gpu",
+                        "power_w.cpu", "power_w.network", "power_w.storage", "tokens_per_joule", "mfu", "hfu",
+                        "task_latency_s.mean", "task_latency_s.p50", "task_latency_s.p90", "task_latency_s.p99",
+                        "gpu_stall_fraction", "tool_wait_s.mean", "tokens_per_task", "kv_occupancy.mean",
+                        "cpu_utilization"}) {
+    EXPECT_TRUE(m.get(k).has_value()) << k;
+  }
+  EXPECT_GT(m.at("prefix_hit_rate"), 0.5);
+  EXPECT_LE(m.at("gpu_stall_fraction"), m.at("gpu_idle_fraction"));
+}
+
+}  // namespace
+}  // namespace dcsim::wl::agents
