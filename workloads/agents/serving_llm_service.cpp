@@ -140,10 +140,14 @@ bool ServingLlmService::admit(int i, Pending& p) {
                                 " (lower context_window or raise tp)");
   }
   if (!make_room(i, need - have, c.agent)) return false;
-  if (shared != 0) {  // touch: most recently used
-    Resident& s = res_.at(shared);
-    in.lru.erase(s.lru);
-    s.lru = in.lru.insert(in.lru.end(), shared);
+  if (shared != 0) {
+    const auto it = res_.find(shared);
+    if (it == res_.end()) {  // evicted to make room for this very call
+      cached = 0;
+    } else {  // touch: most recently used
+      in.lru.erase(it->second.lru);
+      it->second.lru = in.lru.insert(in.lru.end(), shared);
+    }
   }
   const bool was_evicted = r.evicted;
   unpark(r);
