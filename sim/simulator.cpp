@@ -10,37 +10,43 @@ namespace detail {
 void destroy_unfinished_processes(Simulator& sim);  // process.cpp
 }
 
-Simulator::Simulator() { heap_.set_load_hook(&Simulator::prefetch_slots, this); }
-
-void Simulator::prefetch_slots(void* self, const detail::QueueKey* keys, std::size_t n) {
-  auto* sim = static_cast<Simulator*>(self);
-  for (std::size_t i = 0; i < n; ++i) {
-    __builtin_prefetch(&sim->slot_ref(static_cast<std::uint32_t>(keys[i].order & kSlotMask)));
-  }
-}
+Simulator::Simulator() = default;
 
 Simulator::~Simulator() {
   // Frames first: their locals may still talk to the simulator while they are destroyed.
   detail::destroy_unfinished_processes(*this);
-  heap_.for_each([this](detail::QueueKey& k) {
-    detail::Slot& slot = slot_ref(static_cast<std::uint32_t>(k.order & kSlotMask));
-    if (slot.ops != nullptr) {
-      const detail::CallbackOps* ops = slot.ops;
-      slot.ops = nullptr;
-      ops->destroy(slot.storage);
-    }
+  queue_.for_each([](detail::QueueKey& k) {
+    if (k.fn != &Simulator::run_slab) return;
+    auto* slot = reinterpret_cast<detail::Slot*>(k.payload);
+    if (slot->ops != nullptr) std::exchange(slot->ops, nullptr)->destroy(slot->storage);
   });
-  heap_.clear();
+  queue_.clear();
+}
+
+void Simulator::run_slab(void* self, std::uint64_t payload, std::uint32_t s) {
+  auto* sim = static_cast<Simulator*>(self);
+  auto* slot = reinterpret_cast<detail::Slot*>(payload);
+  const detail::CallbackOps* ops = std::exchange(slot->ops, nullptr);
+  try {
+    ops->run_and_destroy(slot->storage);
+  } catch (...) {
+    sim->free_slot(s);
+    throw;
+  }
+  sim->free_slot(s);
 }
 
 std::uint32_t Simulator::new_slot() {
-  if (slot_count_ >= kMaxPending) {
-    throw std::length_error("sim::Simulator: more than 2^26 events pending");
-  }
-  if ((slot_count_ >> kChunkBits) == chunks_.size()) {
-    chunks_.push_back(std::make_unique<detail::Slot[]>(kChunkSize));
-  }
-  return slot_count_++;
+  const std::size_t n = tags_.size();
+  if (n >= kMaxPending) throw std::length_error("sim::Simulator: more than 2^26 events pending");
+  if (free_.capacity() < n + 1) free_.reserve(std::max<std::size_t>(64, 2 * (n + 1)));
+  tags_.push_back(0);
+  return static_cast<std::uint32_t>(n);
+}
+
+void Simulator::new_chunk(std::size_t c) {
+  if (c >= chunks_.size()) chunks_.resize(c + 1);
+  chunks_[c] = std::make_unique<detail::Slot[]>(kChunkSize);
 }
 
 Time Simulator::add_delay(Time dt) const {
@@ -61,50 +67,52 @@ Simulator::DelayAwaiter Simulator::delay_until(Time t) {
 
 bool Simulator::cancel(EventId id) {
   const auto s = static_cast<std::uint32_t>(id.value >> 32);
-  const auto gen = static_cast<std::uint32_t>(id.value);
-  if (s >= slot_count_) return false;
-  detail::Slot& slot = slot_ref(s);
-  if (slot.ops == nullptr || slot.generation != gen) return false;
-  const detail::CallbackOps* ops = slot.ops;
-  retire(slot);
+  const auto tag = static_cast<std::uint32_t>(id.value);
+  if (s >= tags_.size() || tag == 0 || tags_[s] != tag) return false;
+  tags_[s] = 0;
   --live_;
   ++cancelled_;
-  ops->destroy(slot.storage);  // may itself cancel or schedule: state above is already consistent
+  const std::size_t c = s >> kChunkBits;
+  if (c < chunks_.size() && chunks_[c]) {
+    detail::Slot& slot = chunks_[c][s & (kChunkSize - 1)];
+    // May itself cancel or schedule: the state above is already consistent.
+    if (slot.ops != nullptr) std::exchange(slot.ops, nullptr)->destroy(slot.storage);
+  }
   if (cancelled_ > 4096 && cancelled_ > live_) compact();
   return true;
 }
 
 void Simulator::compact() {
-  heap_.remove_if([this](const detail::QueueKey& k) {
+  queue_.remove_if([this](const detail::QueueKey& k) {
     const auto s = static_cast<std::uint32_t>(k.order & kSlotMask);
-    if (slot_ref(s).ops != nullptr) return false;
+    if (tags_[s] != 0) return false;
     free_slot(s);
     return true;
   });
   cancelled_ = 0;
-  heap_.shrink_to_fit();
+  queue_.shrink_to_fit();
 }
 
 void Simulator::renumber() {
   std::vector<detail::QueueKey> keys;
-  keys.reserve(heap_.size());
-  heap_.for_each([&keys](detail::QueueKey& k) { keys.push_back(k); });
+  keys.reserve(queue_.size());
+  queue_.for_each([&keys](detail::QueueKey& k) { keys.push_back(k); });
   std::sort(keys.begin(), keys.end(), detail::key_less);
   std::uint64_t seq = 0;
-  heap_.clear();
+  queue_.clear();
   for (detail::QueueKey& k : keys) {
     k.order = (seq++ << kSlotBits) | (k.order & kSlotMask);
-    heap_.push(k);
+    queue_.push(k);
   }
   seq_ = seq;
 }
 
-Time Simulator::next_event_time() { return drop_dead_top() ? heap_.top().time : kTimeMax; }
+Time Simulator::next_event_time() { return drop_dead_top() ? queue_.top().time : kTimeMax; }
 
 void Simulator::run_until(Time t) {
   if (t < now_) throw_past(t);
   stopped_ = false;
-  while (!stopped_ && drop_dead_top() && heap_.top().time <= t) run_top();
+  while (!stopped_ && drop_dead_top() && queue_.top().time <= t) run_top();
   if (!stopped_) now_ = t;
 }
 

@@ -5,26 +5,33 @@
 // program gives the same event order on every machine (DESIGN.md §3).
 //
 // Design (measured in docs/performance.md):
-//  * The queue is a two-tier calendar queue of 16-byte keys (time, seq << 26 | slot) whose near tier is a small
-//    4-ary heap: see event_queue.hpp (CalendarQueue) and docs/performance.md for why.
-//  * Callbacks live in a slab of 64-byte slots (chunks of 4096 that never move), each with 48 bytes of inline storage
-//    for the callable (larger callables go to the heap, once per event). Freed slots go on a LIFO free list, so a
-//    hold-like workload keeps reusing a handful of hot slots. No std::function, no allocation per event in the
-//    steady state.
-//  * cancel(id) is O(1): it destroys the callable at once and leaves a dead key in the heap, dropped when it reaches
-//    the top; when dead keys outnumber live ones (and exceed 4096) the heap is compacted in O(n). So memory stays
-//    proportional to live events: at most 2 * live + 4096 keys, and slots up to the high-water mark of live events.
+//  * The queue is a calendar queue of 32-byte entries (time, seq << 26 | slot, fn, payload): see event_queue.hpp
+//    (CalendarQueue). A callable that is trivially copyable and destructible and at most 8 bytes (a lambda capturing
+//    one pointer, a coroutine resume) lives in the entry itself, so running an event reads only the queue's own,
+//    sequential memory. Larger or non-trivial callables go to a slab of 64-byte slots (48 bytes inline storage,
+//    larger ones on the heap), and the entry points at the slot.
+//  * Each event holds a slot number (LIFO free list: the slot freed by an event is the next one allocated). A slot
+//    has a 4-byte tag: live bit | 31-bit schedule counter while its event is pending, 0 otherwise. EventId is
+//    (slot, tag). Popping an event only stores 0 to its tag; the tag is read on pop only while cancelled events are
+//    still in the queue.
+//  * cancel(id) is O(1): it clears the tag (the entry stays in the queue as a dead entry, dropped when it surfaces)
+//    and destroys a slab callable at once (an in-entry callable is trivially destructible: nothing to destroy).
+//    When dead entries outnumber live ones (and exceed 4096) the queue is compacted in O(n). So memory stays
+//    proportional to live events: at most 2 * live + 4096 entries, and slots up to the high-water mark.
 //  * Sequence numbers use 38 bits (2.7e11 schedules); on wrap the pending keys are renumbered in order, O(n log n)
 //    once per 2.7e11 events, which keeps the order above intact. At most 2^26 (67 million) events may be pending.
+//    A stale id could cancel a later event only if that event reuses its slot exactly a multiple of 2^31 schedules
+//    later.
 //
-// Complexity: schedule and one event amortised O(1) (plus O(log k) in a heap of about 16 keys; O(log n) when all
-// pending events share a time), cancel O(1) amortised.
+// Complexity: schedule and one event amortised O(1) (O(log n) in degenerate cases, see CalendarQueue), cancel O(1)
+// amortised.
 // Not thread-safe: one simulator per thread.
 #pragma once
 
 #include <coroutine>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
@@ -90,11 +97,31 @@ struct HeapOps {
 
 struct alignas(64) Slot {
   const CallbackOps* ops = nullptr;  // null: free, cancelled or running
-  std::uint32_t generation = 1;
-  std::uint32_t next_free = 0;
   alignas(kInlineCallbackAlign) unsigned char storage[kInlineCallbackSize];
 };
 static_assert(sizeof(Slot) == 64);
+
+// Callables stored in the queue entry itself (8 bytes, copied bit for bit, nothing to destroy).
+template <class Fn>
+inline constexpr bool kInEntry = sizeof(Fn) <= sizeof(std::uint64_t) && alignof(Fn) <= alignof(std::uint64_t) &&
+                                 std::is_trivially_copyable_v<Fn> && std::is_trivially_destructible_v<Fn>;
+
+template <class Fn>
+struct EntryOps {
+  static void run(void*, std::uint64_t payload, std::uint32_t) {
+    alignas(std::uint64_t) unsigned char buf[sizeof(std::uint64_t)];
+    std::memcpy(buf, &payload, sizeof buf);
+    (*std::launder(reinterpret_cast<Fn*>(buf)))();
+  }
+  template <class F>
+  static std::uint64_t pack(F&& fn) {
+    alignas(std::uint64_t) unsigned char buf[sizeof(std::uint64_t)] = {};
+    ::new (static_cast<void*>(buf)) Fn(std::forward<F>(fn));
+    std::uint64_t payload;
+    std::memcpy(&payload, buf, sizeof payload);
+    return payload;
+  }
+};
 
 }  // namespace detail
 
@@ -180,46 +207,61 @@ class Simulator {
  private:
   static constexpr std::uint32_t kChunkBits = 12;
   static constexpr std::uint32_t kChunkSize = 1u << kChunkBits;
-  static constexpr std::uint32_t kNoSlot = 0xffffffffu;
   static constexpr std::uint64_t kSlotMask = kMaxPending - 1;
+  static constexpr std::uint32_t kLive = 0x80000000u;
+  static constexpr std::size_t kPrefetchAhead = 4;
 
-  detail::Slot& slot_ref(std::uint32_t s) { return chunks_[s >> kChunkBits][s & (kChunkSize - 1)]; }
+  // The slab slot of slot number s (allocated on first use).
+  detail::Slot& slab_ref(std::uint32_t s) {
+    const std::size_t c = s >> kChunkBits;
+    if (c >= chunks_.size() || !chunks_[c]) new_chunk(c);
+    return chunks_[c][s & (kChunkSize - 1)];
+  }
+  void new_chunk(std::size_t c);
 
   std::uint32_t alloc_slot() {
-    if (free_head_ != kNoSlot) {
-      const std::uint32_t s = free_head_;
-      free_head_ = slot_ref(s).next_free;
+    if (!free_.empty()) {
+      const std::uint32_t s = free_.back();
+      free_.pop_back();
       return s;
     }
     return new_slot();
   }
   std::uint32_t new_slot();
-  void free_slot(std::uint32_t s) {
-    slot_ref(s).next_free = free_head_;
-    free_head_ = s;
-  }
-  static void retire(detail::Slot& slot) {
-    slot.ops = nullptr;
-    if (++slot.generation == 0) slot.generation = 1;
-  }
+  void free_slot(std::uint32_t s) { free_.push_back(s); }  // never reallocates: capacity >= slot count
 
   Time add_delay(Time dt) const;
   [[noreturn]] void throw_past(Time t) const;
-  void push_key(Time t, std::uint32_t slot) {
+  void before_schedule(Time t) {
+    if (t < now_) throw_past(t);
     if (seq_ >= kMaxSequence) renumber();
-    heap_.push(detail::QueueKey{t, (seq_++ << kSlotBits) | slot});
-    ++live_;
   }
+  // Queues the entry for slot s (already allocated); on failure frees s and rethrows.
+  EventId push_entry(Time t, detail::EntryFn fn, std::uint64_t payload, std::uint32_t s) {
+    const std::uint32_t tag = kLive | (tag_counter_++ & ~kLive);
+    try {
+      queue_.push(detail::QueueKey{t, (seq_ << kSlotBits) | s, fn, payload});
+    } catch (...) {
+      free_slot(s);
+      throw;
+    }
+    ++seq_;
+    tags_[s] = tag;
+    ++live_;
+    return EventId{(std::uint64_t{s} << 32) | tag};
+  }
+  static void run_slab(void* self, std::uint64_t payload, std::uint32_t s);
+  static void run_resume(void* self, std::uint64_t payload, std::uint32_t s);
   void renumber();
   void compact();
-  static void prefetch_slots(void* self, const detail::QueueKey* keys, std::size_t n);
-  bool drop_dead_top();  // pops cancelled keys at the top; false when the queue is empty
+  bool drop_dead_top();  // pops cancelled entries at the top; false when the queue is empty
   void run_top();        // runs the (live) event at the top
 
-  detail::CalendarQueue heap_;
-  std::vector<std::unique_ptr<detail::Slot[]>> chunks_;
-  std::uint32_t free_head_ = kNoSlot;
-  std::uint32_t slot_count_ = 0;
+  detail::CalendarQueue queue_;
+  std::vector<std::uint32_t> tags_;  // per slot: kLive | counter while pending, 0 otherwise
+  std::vector<std::uint32_t> free_;  // free slot numbers, LIFO
+  std::vector<std::unique_ptr<detail::Slot[]>> chunks_;  // slab for callables not stored in entries
+  std::uint32_t tag_counter_ = 0;
   Time now_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t executed_ = 0;
@@ -235,65 +277,63 @@ template <class F>
 EventId Simulator::schedule_at(Time t, F&& fn) {
   using Fn = std::decay_t<F>;
   static_assert(std::is_invocable_r_v<void, Fn&>, "schedule_at needs a callable void()");
-  if (t < now_) throw_past(t);
-  const std::uint32_t s = alloc_slot();
-  detail::Slot& slot = slot_ref(s);
-  if constexpr (detail::kFitsInline<Fn>) {
-    if constexpr (std::is_nothrow_constructible_v<Fn, F&&>) {
-      ::new (static_cast<void*>(slot.storage)) Fn(std::forward<F>(fn));
-    } else {
-      try {
-        ::new (static_cast<void*>(slot.storage)) Fn(std::forward<F>(fn));
-      } catch (...) {
-        free_slot(s);
-        throw;
-      }
-    }
-    slot.ops = &detail::InlineOps<Fn>::ops;
+  before_schedule(t);
+  if constexpr (detail::kInEntry<Fn>) {
+    const std::uint64_t payload = detail::EntryOps<Fn>::pack(std::forward<F>(fn));
+    return push_entry(t, &detail::EntryOps<Fn>::run, payload, alloc_slot());
   } else {
-    Fn* heap_fn = nullptr;
+    const std::uint32_t s = alloc_slot();
+    detail::Slot* slot = nullptr;
     try {
-      heap_fn = new Fn(std::forward<F>(fn));
+      slot = &slab_ref(s);
+      if constexpr (detail::kFitsInline<Fn>) {
+        ::new (static_cast<void*>(slot->storage)) Fn(std::forward<F>(fn));
+        slot->ops = &detail::InlineOps<Fn>::ops;
+      } else {
+        Fn* heap_fn = new Fn(std::forward<F>(fn));
+        ::new (static_cast<void*>(slot->storage)) Fn*(heap_fn);
+        slot->ops = &detail::HeapOps<Fn>::ops;
+      }
     } catch (...) {
       free_slot(s);
       throw;
     }
-    ::new (static_cast<void*>(slot.storage)) Fn*(heap_fn);
-    slot.ops = &detail::HeapOps<Fn>::ops;
+    try {
+      return push_entry(t, &Simulator::run_slab, reinterpret_cast<std::uint64_t>(slot), s);
+    } catch (...) {
+      const detail::CallbackOps* ops = std::exchange(slot->ops, nullptr);
+      ops->destroy(slot->storage);
+      throw;
+    }
   }
-  push_key(t, s);
-  return EventId{(std::uint64_t{s} << 32) | slot.generation};
 }
 
 inline void Simulator::run_top() {
-  const detail::QueueKey k = heap_.top();
-  heap_.pop();
-  const auto s = static_cast<std::uint32_t>(k.order & kSlotMask);
-  detail::Slot& slot = slot_ref(s);
-  if (!heap_.empty()) {
-    const auto next = static_cast<std::uint32_t>(heap_.top().order & kSlotMask);
-    __builtin_prefetch(&slot_ref(next));
+  const detail::QueueKey e = queue_.take();
+  const auto s = static_cast<std::uint32_t>(e.order & kSlotMask);
+  if (const detail::QueueKey* ahead = queue_.peek_ahead(kPrefetchAhead)) {
+    // The event kPrefetchAhead places on: its callable's object (a coroutine frame, a slab slot, the object a
+    // lambda captured; a harmless no-op for other payloads) and its tag's line.
+    __builtin_prefetch(reinterpret_cast<const void*>(ahead->payload));
+    __builtin_prefetch(&tags_[static_cast<std::size_t>(ahead->order & kSlotMask)], 1);
   }
-  now_ = k.time;
+  tags_[s] = 0;
+  now_ = e.time;
   --live_;
   ++executed_;
-  fingerprint_ = (fingerprint_ ^ static_cast<std::uint64_t>(k.time)) * 0x100000001b3ull;
-  const detail::CallbackOps* ops = slot.ops;
-  retire(slot);
-  try {
-    ops->run_and_destroy(slot.storage);
-  } catch (...) {
-    free_slot(s);
-    throw;
-  }
-  free_slot(s);
+  fingerprint_ = (fingerprint_ ^ static_cast<std::uint64_t>(e.time)) * 0x100000001b3ull;
+  // An in-entry callable is a copy on this stack: its slot can be reused at once. A slab callable frees its slot
+  // after it ran (run_slab).
+  if (e.fn != &Simulator::run_slab) free_slot(s);
+  e.fn(this, e.payload, s);
 }
 
 inline bool Simulator::drop_dead_top() {
-  while (!heap_.empty()) {
-    const auto s = static_cast<std::uint32_t>(heap_.top().order & kSlotMask);
-    if (slot_ref(s).ops != nullptr) return true;
-    heap_.pop();
+  while (!queue_.empty()) {
+    if (cancelled_ == 0) return true;
+    const auto s = static_cast<std::uint32_t>(queue_.top().order & kSlotMask);
+    if (tags_[s] != 0) return true;
+    queue_.pop();
     free_slot(s);
     --cancelled_;
   }
@@ -311,11 +351,14 @@ inline void Simulator::run() {
   while (!stopped_ && drop_dead_top()) run_top();
 }
 
+inline void Simulator::run_resume(void* self, std::uint64_t payload, std::uint32_t) {
+  std::coroutine_handle<>::from_address(reinterpret_cast<void*>(payload)).resume();
+  static_cast<Simulator*>(self)->rethrow_failure();
+}
+
 inline void Simulator::resume_at(Time t, std::coroutine_handle<> h) {
-  schedule_at(t, [this, h] {
-    h.resume();
-    rethrow_failure();
-  });
+  before_schedule(t);
+  push_entry(t, &Simulator::run_resume, reinterpret_cast<std::uint64_t>(h.address()), alloc_slot());
 }
 
 inline void Simulator::DelayAwaiter::await_suspend(std::coroutine_handle<> h) const { sim->resume_at(when, h); }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <limits>
 #include <memory>
 #include <stdexcept>
@@ -307,6 +308,71 @@ TYPED_TEST(QueueTest, AllKeysAtOneTime) {
     q.pop();
   }
   EXPECT_TRUE(q.empty());
+}
+
+
+// Large populations (two bucket levels), spread and clustered times, and inserts far from the end of a big near
+// bucket (heap fallback), checked against a sorted reference.
+TYPED_TEST(QueueTest, LargePopulationAndNearInserts) {
+  TypeParam q;
+  std::vector<detail::QueueKey> ref;
+  RandomStream r(5, "queue.large");
+  std::uint64_t seq = 0;
+  Time now = 0;
+  auto push = [&](Time t) {
+    const detail::QueueKey k{t, seq++};
+    q.push(k);
+    ref.push_back(k);
+  };
+  for (int i = 0; i < 40'000; ++i) push(static_cast<Time>(r.below(10'000'000)));
+  for (int i = 0; i < 5'000; ++i) push(5'000'000 + static_cast<Time>(r.below(100)));  // a dense cluster
+  std::sort(ref.begin(), ref.end(), detail::key_less);
+  std::size_t head = 0;
+  for (int round = 0; round < 120'000 && head < ref.size(); ++round) {
+    ASSERT_EQ(q.top().order, ref[head].order) << round;
+    now = ref[head].time;
+    ++head;
+    q.pop();
+    const auto kind = r.below(8);
+    if (kind < 5) {
+      const Time t = kind == 0 ? now : kind == 1 ? now + static_cast<Time>(r.below(50))
+                                                 : now + static_cast<Time>(r.below(2'000'000));
+      const detail::QueueKey k{t, seq++};
+      q.push(k);
+      ref.insert(std::upper_bound(ref.begin() + static_cast<std::ptrdiff_t>(head), ref.end(), k, detail::key_less), k);
+    }
+    ASSERT_EQ(q.size(), ref.size() - head);
+  }
+}
+
+TEST(Simulator, HoldModelOrderWithManyPendingAndCancels) {
+  // A hold model with 50k pending events (two bucket levels) plus cancellations of in-entry and slab callables;
+  // checks the global (time, sequence) order of what runs.
+  Simulator s;
+  RandomStream r(9, "hold");
+  std::vector<std::pair<Time, std::uint64_t>> ran;
+  std::uint64_t next_id = 0;
+  std::vector<EventId> cancellable;
+  std::function<void(std::uint64_t)> sched = [&](std::uint64_t id) {
+    const Time dt = static_cast<Time>(r.below(1'000'000));
+    if (id % 7 == 0) {
+      auto token = std::make_shared<std::uint64_t>(id);  // not trivially copyable: slab
+      cancellable.push_back(s.schedule_in(dt, [&, token] {
+        ran.emplace_back(s.now(), *token);
+        sched(next_id++);
+      }));
+    } else {
+      cancellable.push_back(s.schedule_in(dt, [&ran, &s] { ran.emplace_back(s.now(), 0); }));
+    }
+  };
+  for (int i = 0; i < 50'000; ++i) sched(next_id++);
+  std::size_t cancelled = 0;
+  for (std::size_t i = 0; i < cancellable.size(); i += 3) cancelled += s.cancel(cancellable[i]) ? 1 : 0;
+  EXPECT_EQ(s.pending(), 50'000u - cancelled);
+  s.run();
+  ASSERT_FALSE(ran.empty());
+  for (std::size_t i = 1; i < ran.size(); ++i) ASSERT_LE(ran[i - 1].first, ran[i].first) << i;
+  EXPECT_EQ(s.pending(), 0u);
 }
 
 }  // namespace
