@@ -157,7 +157,11 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   swarm.on_cpu = [&](int busy_cores, int total) {
     power.set_cpu_utilization(total > 0 ? static_cast<double>(busy_cores) / total : 0.0, sim.now());
   };
-  if (trace) trace->process_name(0, "agents");
+  if (trace) {
+    trace->process_name(0, "agents: KV occupancy");
+    trace->process_name(1, "agents (one track per agent)");
+    swarm.trace = trace;
+  }
 
   // Rates, utilisations, stall and energy are measured over [0, the last task's start]: the swarm runs at its
   // full load until then and only drains afterwards (a run whose tasks all start at once is measured to its end).

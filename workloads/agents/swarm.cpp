@@ -88,6 +88,11 @@ double Swarm::cpu_utilisation() const {
   return servers > 0 ? busy / servers : 0.0;
 }
 
+void Swarm::span(const char* what, AgentId id, sim::Time start) {
+  if (trace == nullptr || !trace->enabled()) return;
+  trace->complete(what, "agent", 1, static_cast<std::uint32_t>(id), start, sim_.now() - start);
+}
+
 void Swarm::cpu_changed(int delta) {
   busy_cores_ += delta;
   if (on_cpu) on_cpu(busy_cores_, hw_.cores_per_pool * static_cast<int>(pools_.size()));
@@ -208,7 +213,9 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
     call.fresh = fresh;
     call.output_tokens = std::max<std::int64_t>(1, sample_count(w_.output_tokens, r));
     call.after = w_.kv_policy;
+    const sim::Time t_call = sim_.now();
     const LlmResult res = co_await llm(sim_, service_, call);
+    span("llm", id, t_call);
     llm_latency.add(res.finished - res.submitted);
     generated += call.output_tokens;
     ++calls;
@@ -259,7 +266,9 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
                                      &ends[static_cast<std::size_t>(k)],
                                      &summaries[static_cast<std::size_t>(k)]));
       }
+      const sim::Time t_wave = sim_.now();
       co_await sim::all_of(std::move(children));
+      span("wave", id, t_wave);
       if (shared > 0) service_.retire(~wave_key);
       const double t1 = sim::to_seconds(sim_.now());
       join_wait.add(t1 - t0);
@@ -278,7 +287,9 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
           tools.push_back(tool_call(pool, kind, d, h));
         }
         if (stall_) stall_->external(instance, +1, sim_.now());
+        const sim::Time t_tools = sim_.now();
         co_await sim::all_of(std::move(tools));
+        span("tools", id, t_tools);
         if (stall_) stall_->external(instance, -1, sim_.now());
       }
       const std::int64_t grow = sample_count(w_.context_growth, r);
@@ -289,7 +300,9 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
       const std::int64_t tokens = sample_count(w_.memory_load_tokens, r);
       const double bytes = static_cast<double>(tokens) * hw_.kv_bytes_per_token;
       if (stall_) stall_->external(instance, +1, sim_.now());
+      const sim::Time t_mem = sim_.now();
       co_await sim_.delay(sim::from_seconds(hw_.memory.time(bytes)));
+      span("memory", id, t_mem);
       if (stall_) stall_->external(instance, -1, sim_.now());
       ++memory_loads;
       ctx += tokens;

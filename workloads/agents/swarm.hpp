@@ -13,6 +13,7 @@
 #include "sim/random.hpp"
 #include "sim/resource.hpp"
 #include "sim/stats.hpp"
+#include "sim/trace.hpp"
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/agents/llm_service.hpp"
 
@@ -102,6 +103,8 @@ class Swarm {
   std::function<void(int busy_cores, int total_cores)> on_cpu;
   // Called once, when the last task has started: the end of the measured window (the swarm drains afterwards).
   std::function<void()> on_last_start;
+  // Spans per agent (process 1, one track per agent): llm, tools, wave, memory. May be null.
+  sim::TraceRecorder* trace = nullptr;
   // Records every wave (memory grows with waves: for tests).
   bool keep_waves = false;
 
@@ -127,6 +130,7 @@ class Swarm {
   sim::Process cpu_work(int pool, double seconds);
   int least_loaded() const;
   void cpu_changed(int delta);
+  void span(const char* what, AgentId id, sim::Time start);
 
   sim::Simulator& sim_;
   const AgentsWorkload& w_;
