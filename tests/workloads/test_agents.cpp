@@ -19,6 +19,8 @@
 #include "workloads/agents/llm_service.hpp"
 #include "workloads/agents/serving_llm_service.hpp"
 #include "workloads/agents/swarm.hpp"
+#include "workloads/model_ops.hpp"
+#include "workloads/serving/instance_model.hpp"
 
 namespace dcsim::wl::agents {
 namespace {
@@ -237,6 +239,95 @@ TEST(Agents, KvAccountingHoldDropOffloadEvict) {
   // Retiring frees everything.
   for (AgentId a : {1, 3, 4}) svc.retire(a);
   EXPECT_EQ(svc.kv_used_tokens(), 0);
+}
+
+TEST(Agents, TtlFreesParkedKvAndSiblingsSharePrefixes) {
+  Rig rig(16'060'522'496.0 + 1600 * 131072.0);
+  rig.w.kv_ttl_s = 2;
+  sim::Simulator sim;
+  ServingLlmService svc(sim, rig.model, rig.w, rig.cluster, nullptr, 1, StorageLink{1e11, 1e-6}, nullptr);
+  std::vector<LlmResult> results;
+  auto call = [&](AgentId a, std::int64_t ctx, KvPolicy after, std::int64_t shared, std::uint64_t key) {
+    LlmCall c;
+    c.agent = a;
+    c.context_tokens = ctx;
+    c.new_tokens = ctx;
+    c.output_tokens = 10;
+    c.after = after;
+    c.fresh = true;
+    c.shared_prefix_tokens = shared;
+    c.shared_prefix_key = key;
+    svc.submit(c, [&](const LlmResult& r) { results.push_back(r); });
+  };
+  // TTL: parked, then freed 2 s after the call (sim.run() runs the expiry).
+  call(1, 300, KvPolicy::ttl, 0, 0);
+  sim.run();
+  EXPECT_EQ(svc.ttl_expiries, 1);
+  EXPECT_EQ(svc.kv_used_tokens(), 0);
+  EXPECT_GE(sim::to_seconds(sim.now()), 2.0);
+  // Siblings with a 200-token common prefix (wave key 9): the first computes it and keeps it parked (13 blocks);
+  // the second reuses it and prefills only its own 100 tokens.
+  call(10, 300, KvPolicy::drop, 200, 9);
+  sim.run();
+  EXPECT_EQ(results.back().prefilled, 300);
+  EXPECT_EQ(svc.kv_used_tokens(), 13 * 16);
+  call(11, 300, KvPolicy::drop, 200, 9);
+  sim.run();
+  EXPECT_EQ(results.back().reused, 200);
+  EXPECT_EQ(results.back().prefilled, 100);
+  svc.retire(~std::uint64_t{9});  // the wave joined: its prefix goes
+  EXPECT_EQ(svc.kv_used_tokens(), 0);
+}
+
+TEST(Agents, OneCallIsTheSumOfItsSteps) {
+  // One 1000-token prompt, 4 output tokens, alone on the replica: one prefill step (1000 tokens, causal pairs,
+  // one logits row: the first token), then 3 decode steps over 1001, 1002, 1003 cached tokens; each step's time is
+  // serving's InstanceModel::cost of that shape.
+  Rig rig(80e9);
+  sim::Simulator sim;
+  ServingLlmService svc(sim, rig.model, rig.w, rig.cluster, nullptr, 1, StorageLink{}, nullptr);
+  serving::ServingWorkload sw;
+  sw.cpu_iteration_s = rig.w.cpu_iteration_s;
+  serving::InstanceModel im(rig.model, rig.w.instance, rig.cluster, nullptr, {0}, sw);
+  serving::BatchShape p;
+  p.prefill_tokens = 1000;
+  p.prefill_pairs = attention_pairs(1000, 0, 0, AttentionCount::causal);
+  p.prefill_logits = 1;
+  double expect = sim::to_seconds(sim::from_seconds(im.cost(p).time_s));
+  for (int k = 1; k <= 3; ++k) {
+    serving::BatchShape d;
+    d.decode_seqs = 1;
+    d.decode_context = 1000 + k;
+    expect += sim::to_seconds(sim::from_seconds(im.cost(d).time_s));
+  }
+  LlmCall c;
+  c.agent = 1;
+  c.context_tokens = 1000;
+  c.new_tokens = 1000;
+  c.output_tokens = 4;
+  c.fresh = true;
+  LlmResult got;
+  svc.submit(c, [&](const LlmResult& r) { got = r; });
+  sim.run();
+  EXPECT_NEAR(got.finished - got.submitted, expect, 1e-12);
+  EXPECT_EQ(svc.steps, 4u);
+  EXPECT_EQ(svc.decode_tokens, 4);
+}
+
+TEST(Agents, PoissonArrivalsRunEveryTask) {
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = fixed_workload();
+  w.arrival = AgentsWorkload::Arrival::poisson;
+  w.rate = 0.5;
+  w.tasks = 20;
+  Swarm swarm(sim, w, svc, fixed_hw(), 3);
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(swarm.tasks_done, 20);
+  EXPECT_EQ(swarm.calls, 60);
+  // Tasks overlap at this rate (5.955 s each, one every 2 s on average) but never share KV: latency stays exact.
+  EXPECT_NEAR(swarm.task_latency.max(), 5.955, 1e-9);
 }
 
 // ---- whole runs through the scenario loader ----
