@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "workloads/agents/swarm.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/serving/instance_model.hpp"
+#include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::wl::agents {
 namespace {
@@ -328,6 +330,30 @@ TEST(Agents, PoissonArrivalsRunEveryTask) {
   EXPECT_EQ(swarm.calls, 60);
   // Tasks overlap at this rate (5.955 s each, one every 2 s on average) but never share KV: latency stays exact.
   EXPECT_NEAR(swarm.task_latency.max(), 5.955, 1e-9);
+}
+
+TEST(Agents, SchedulerAgreesWithServingEngine) {
+  // Plain chat traffic (one call per task, 1024 prompt + 128 output tokens, Poisson 20/s, 2 replicas of Llama-3-70B
+  // FP8 TP 4 on one HGX H100) through the agents' loop and through serving's Engine: mean latency within 5%.
+  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dcsim_test_agents_vs_serving";
+  std::filesystem::create_directories(dir);
+  const std::string common = "seed: 1\nhardware: {system: h100-hgx, count: 1}\nmodel: llama3-70b\n";
+  {
+    std::ofstream(dir / "a.yaml") << "name: a\n" << common
+        << "workload:\n  kind: agents\n  arrivals: {process: poisson, rate: 20}\n  tasks: 2400\n"
+           "  instance: {tp: 4, precision: fp8, kv_precision: fp8}\n  turns: 1\n  output_tokens: 128\n"
+           "  initial_context: 1024\n  cpu: {per_call: 0 s}\n  spawn: {task_share: 0}\n";
+    std::ofstream(dir / "s.yaml") << "name: s\n" << common
+        << "workload:\n  kind: serving\n  arrivals: {process: poisson, rate: 20}\n  input: 1024\n  output: 128\n"
+           "  instance: {count: 2, tp: 4, precision: fp8, kv_precision: fp8}\n  routing: round-robin\n"
+           "  duration: 120 s\n";
+  }
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  const app::Scenario a = app::load_scenario({dir / "a.yaml", {}, {}}, catalog);
+  const app::Scenario sv = app::load_scenario({dir / "s.yaml", {}, {}}, catalog);
+  const double agents = run_agents(a.agents, *a.model, a.cluster, nullptr, 1).metrics.at("llm_call_s.mean");
+  const double serving = run_serving(sv.serving, *sv.model, sv.cluster, false, nullptr, 1).metrics.at("e2e_s.mean");
+  EXPECT_NEAR(agents / serving, 1.0, 0.05) << agents << " vs " << serving;
 }
 
 // ---- whole runs through the scenario loader ----
