@@ -36,6 +36,8 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   p.overlap_grad_reduce = w.get_bool_or("overlap_grad_reduce", true);
   p.overlap_param_gather = w.get_bool_or("overlap_param_gather", true);
   p.overlap_tp_comm = w.get_bool_or("overlap_tp_comm", false);
+  p.comm_sm_share = w.get_number_or("comm_sm_share", 0.15, 0.0, 0.9);
+  p.grad_accumulation_fusion = w.get_bool_or("grad_accumulation_fusion", true);
   p.grad_reduce_fp32 = w.get_bool_or("grad_reduce_fp32", false);
   p.allow_tp_across_domains = w.get_bool_or("allow_tp_across_domains", false);
   p.attention_kernel = w.get_enum_or("attention_kernel", {"flash", "unfused"}, "flash") == "unfused"

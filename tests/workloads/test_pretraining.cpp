@@ -184,6 +184,43 @@ TEST(PretrainingRun, DeterministicAndTokensPerJouleConsistent) {
   EXPECT_GT(a.metrics.at("step_time_s"), run(scenario("llama3-405b-pretrain-h100-8k")).metrics.at("step_time_s"));
 }
 
+TEST(PretrainingOverlap, HiddenCommunicationSlowsComputeByTheNcclSmShare) {
+  // 1.7B on 32 GPUs, one micro-batch, PyTorch DDP: the gradient all-reduce runs under the backward. NCCL holds
+  // comm_sm_share of the SMs while it runs, so the step grows by share x the hidden reduction time: linear in the
+  // share, nothing at share 0 or when the reduction is not overlapped.
+  auto with = [](const std::string& share, bool overlap) {
+    return run(scenario("narayanan-1.7b-pretrain-a100-32",
+                        {"workload.micro_batch=16", "workload.comm_sm_share=" + share,
+                         std::string("workload.overlap_grad_reduce=") + (overlap ? "true" : "false")}));
+  };
+  const RunResult r0 = with("0", true);
+  const RunResult r1 = with("0.15", true);
+  const RunResult r2 = with("0.3", true);
+  EXPECT_EQ(r0.metrics.at("comm_contention_s"), 0.0);
+  const double c1 = r1.metrics.at("comm_contention_s");
+  EXPECT_GT(c1, 1e-4);
+  EXPECT_NEAR(r2.metrics.at("comm_contention_s"), 2 * c1, 1e-12);
+  EXPECT_NEAR(r1.metrics.at("step_time_s") - r0.metrics.at("step_time_s"), c1, 1e-9);
+  // Not overlapped: all of it is exposed, none of it contends.
+  const RunResult serial = with("0.3", false);
+  EXPECT_EQ(serial.metrics.at("comm_contention_s"), 0.0);
+  EXPECT_GT(serial.metrics.at("exposed_comm_s.dp"), r2.metrics.at("exposed_comm_s.dp"));
+}
+
+TEST(PretrainingCompute, UnfusedGradientAccumulationReadsAndWritesMainGradEveryMicroBatch) {
+  // gpt-22b, TP8, 4 micro-batches: without gradient-accumulation fusion every micro-batch adds each 16-bit gradient
+  // into the fp32 main_grad (read 2 + read 4 + write 4 bytes per parameter): 4 x P/8 x 10 bytes at ~0.9 of the
+  // A100's 2.039 TB/s (memory curve at a layer's ~0.6 GB).
+  const app::Scenario s = scenario("korthikanti-22b-pretrain-a100-full");
+  const double fused = run(s).metrics.at("step_time_s");
+  const double unfused =
+      run(scenario("korthikanti-22b-pretrain-a100-full", {"workload.grad_accumulation_fusion=false"})).metrics.at("step_time_s");
+  const double params_per_gpu = static_cast<double>(s.model->param_counts().total()) / 8;
+  const double at_peak = 4 * params_per_gpu * 10 / 2.039e12;
+  EXPECT_GT((unfused - fused) / at_peak, 1 / 0.91);
+  EXPECT_LT((unfused - fused) / at_peak, 1 / 0.85);
+}
+
 // --- validation (docs/validation.md, "Pretraining") ------------------------------------------------------------
 struct Row {
   const char* scenario;

@@ -28,6 +28,8 @@ constexpr double kWeightBytes = 2, kGradBytes = 2, kOptimizerBytes = 12;
 // Adam step traffic per parameter (docs/pretraining.md): read fp32 grad 4, read+write master 8, m 8, v 8, write the
 // bf16 weight 2.
 constexpr double kOptimizerStepBytes = 30;
+// Unfused gradient accumulation into the fp32 main_grad: read the 16-bit grad 2, read and write main_grad 8.
+constexpr double kUnfusedGradAccumBytes = 10;
 
 std::string fmt(double v, int digits = 1) {
   char buf[64];
@@ -246,9 +248,10 @@ struct PassCost {
   double gemm = 0;       // part of compute spent in GEMMs (what TP overlap can hide behind)
   double core = 0;       // attention core (what ring attention hides behind)
   double tp = 0, cp = 0, ep = 0, dp = 0;  // exposed communication
+  double contention = 0; // compute slowed by NCCL kernels holding SMs while hidden communication runs
   double units = 0;      // sum of flops / achievable peak rate (seconds at full tensor-core activity)
   double mem_units = 0;  // sum of bytes / peak HBM bandwidth
-  double total() const { return compute + tp + cp + ep + dp; }
+  double total() const { return compute + tp + cp + ep + dp + contention; }
 };
 
 struct LayerCost {
@@ -414,6 +417,12 @@ struct Planner {
 };
 
 double exposed(double comm, double hide, bool overlap) { return overlap ? std::max(0.0, comm - hide) : comm; }
+// Hidden communication still costs compute: NCCL's CTAs (one per channel) take whole SMs while they run and do not
+// share them with compute kernels (NVIDIA/nccl#689), so the compute it hides behind runs on (1 - share) of the SMs
+// for the overlapped time: + share x min(comm, hide).
+double contention(double comm, double hide, bool overlap, double share) {
+  return overlap ? share * std::min(comm, hide) : 0.0;
+}
 
 }  // namespace
 
@@ -487,6 +496,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         F.mem_units += lc.fwd.mem_units;
         F.tp += exposed(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm);
         F.cp += exposed(lc.cp_comm, lc.core_fwd, true);
+        F.contention += contention(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
+                        contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
         F.ep += lc.ep_comm;
         // Backward: every op twice its forward (input and weight gradients), plus recomputation.
         double rc = 0, rc_units = 0, rc_mem = 0, rc_tp = 0, rc_cp = 0, rc_ep = 0;
@@ -494,6 +505,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
           rc = lc.fwd.compute; rc_units = lc.fwd.units; rc_mem = lc.fwd.mem_units;
           rc_tp = exposed(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm);
           rc_cp = exposed(lc.cp_comm, lc.core_fwd, true);
+          B.contention += contention(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
+                          contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
           rc_ep = lc.ep_comm;
         } else if (w.recompute == Recompute::selective) {
           rc = lc.core_fwd; rc_units = lc.core_units; rc_mem = lc.core_mem_units;
@@ -504,6 +517,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         B.mem_units += 2 * lc.fwd.mem_units + rc_mem;
         B.tp += exposed(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm) + rc_tp;
         B.cp += exposed(2 * lc.cp_comm, 2 * lc.core_fwd, true) + rc_cp;
+        B.contention += contention(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
+                        contention(2 * lc.cp_comm, 2 * lc.core_fwd, true, w.comm_sm_share);
         B.ep += lc.ep_comm + rc_ep;
       }
       const OpBytes ob{2, 2, 2};
@@ -553,17 +568,31 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         ch.params += p;
         ch.bucket_params.insert(ch.bucket_params.begin(), p);
       }
+      if (!w.grad_accumulation_fusion) {
+        // Megatron-LM before gradient-accumulation fusion (2022): the weight-gradient GEMM writes a bf16/fp16
+        // .grad and a backward hook adds it into the fp32 main_grad buffer (`param.main_grad.add_(param.grad)`,
+        // megatron/model/distributed.py): read 2 + read 4 + write 4 bytes per parameter, every micro-batch, one
+        // memory-bound kernel per layer's tensors.
+        for (const double bp : ch.bucket_params) {
+          const OpTime t = op_time(g, hw::Precision::bf16, 0, bp * kUnfusedGradAccumBytes);
+          B.compute += t.time;
+          B.mem_units += t.bytes / g.hbm_bandwidth;
+        }
+      }
       if (w.zero >= 3) {
         // FSDP: gather the chunk's parameters for every forward and backward, reduce-scatter its gradients after
         // every backward, prefetched behind the chunk's compute.
         const double ag = ar(hw::CollectiveOp::all_gather, P.dp_group, ch.params * kWeightBytes);
         const double rs = ar(hw::CollectiveOp::reduce_scatter, P.dp_group, ch.params * dp_bytes_per_param);
-        F.dp = std::max(0.0, ag - F.total());
-        B.dp = std::max(0.0, ag + rs - B.total());
+        const double fc = F.total(), bc = B.total();
+        F.dp = std::max(0.0, ag - fc);
+        B.dp = std::max(0.0, ag + rs - bc);
+        F.contention += contention(ag, fc, true, w.comm_sm_share);
+        B.contention += contention(ag + rs, bc, true, w.comm_sm_share);
       }
       const double f = slow[static_cast<std::size_t>(s)];
-      F.compute *= f; F.gemm *= f;
-      B.compute *= f; B.gemm *= f;
+      F.compute *= f; F.gemm *= f; F.contention *= f;
+      B.compute *= f; B.gemm *= f; B.contention *= f;
     }
   }
 
@@ -596,11 +625,12 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   // stage. Then ZeRO's parameter all-gather and the optimizer step (memory-bound).
   const double shard = d(w.dp) * w.cp;
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
-      opt_time(static_cast<std::size_t>(pp)), stage_params(static_cast<std::size_t>(pp));
+      opt_time(static_cast<std::size_t>(pp)), stage_params(static_cast<std::size_t>(pp)),
+      dp_contention(static_cast<std::size_t>(pp));
   const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
-    double busy_until = 0, params = 0, first_fwd = 0;
+    double busy_until = 0, params = 0, first_fwd = 0, reduce_total = 0;
     for (int cidx = 0; cidx < v; ++cidx) params += chunks[su][static_cast<std::size_t>(cidx)].params;
     stage_params[su] = params;
     if (w.zero < 3) {
@@ -614,11 +644,17 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
                                                      : tl.compute_end[su];
           const double t = ar(grad_op, P.dp_group, ch.bucket_params[b] * dp_bytes_per_param);
           busy_until = std::max(busy_until, ready) + t;
+          reduce_total += t;
         }
       }
     }
     double end = std::max(busy_until, tl.compute_end[su]);
     double exp_dp = end - tl.compute_end[su];
+    // The part of the reduction that ran under the backward slows that compute down (NCCL holds SMs); it is
+    // charged at the stage's end: + share x overlapped reduction time.
+    const double hidden_dp = std::max(0.0, reduce_total - exp_dp);
+    dp_contention[su] = w.overlap_grad_reduce ? w.comm_sm_share * hidden_dp : 0.0;
+    end += dp_contention[su];
     const double opt_params = params / (w.zero >= 1 ? shard : 1);
     opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_params * kOptimizerStepBytes).time;
     end += opt_time[su];
@@ -626,7 +662,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       const double ag = ar(hw::CollectiveOp::all_gather, P.dp_group, params * kWeightBytes);
       first_fwd = dur.fwd[su][0];
       const double e = w.overlap_param_gather ? std::max(0.0, ag - first_fwd) : ag;
-      end += e;
+      end += e + contention(ag, first_fwd, w.overlap_param_gather, w.comm_sm_share);
       exp_dp += e;
     }
     stage_end[su] = end;
@@ -638,7 +674,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   const double step = *crit_it;
 
   // Exposed communication per kind on the critical stage.
-  double ex_tp = 0, ex_cp = 0, ex_ep = 0, ex_z3 = 0, units = 0, mem_units = 0;
+  double ex_tp = 0, ex_cp = 0, ex_ep = 0, ex_z3 = 0, ex_cont = 0, units = 0, mem_units = 0;
   for (int s = 0; s < pp; ++s) {
     for (int cidx = 0; cidx < v; ++cidx) {
       const Chunk& ch = chunks[static_cast<std::size_t>(s)][static_cast<std::size_t>(cidx)];
@@ -649,6 +685,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       ex_cp += d(mbs) * (ch.fwd.cp + ch.bwd.cp);
       ex_ep += d(mbs) * (ch.fwd.ep + ch.bwd.ep);
       ex_z3 += d(mbs) * (ch.fwd.dp + ch.bwd.dp);
+      ex_cont += d(mbs) * (ch.fwd.contention + ch.bwd.contention);
     }
     mem_units += opt_time[static_cast<std::size_t>(s)] > 0
                      ? stage_params[static_cast<std::size_t>(s)] / (w.zero >= 1 ? shard : 1) * kOptimizerStepBytes / g.hbm_bandwidth
@@ -716,6 +753,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   M.set("exposed_comm_s.ep", ex_ep);
   M.set("exposed_comm_s.pp", ex_pp);
   M.set("exposed_comm_s.dp", dp_exposed[cu] + ex_z3);
+  M.set("comm_contention_s", ex_cont + dp_contention[cu]);
   M.set("bubble_fraction", bubble);
   M.set("bubble_fraction_analytic", pp > 1 ? analytic_bubble(w.schedule, pp, v, mi) : 0.0);
   M.set("optimizer_s", opt_time[cu]);

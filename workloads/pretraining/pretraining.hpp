@@ -48,6 +48,13 @@ struct PretrainingWorkload {
   bool grad_reduce_fp32 = false;     // reduce gradients in fp32 (Llama 3) instead of bf16
   bool overlap_param_gather = true;  // ZeRO >= 1 parameter all-gather hidden behind the next forward
   bool overlap_tp_comm = false;      // TP collectives overlapped with the neighbouring GEMMs (TE userbuffers)
+  // Share of the GPU's SMs that NCCL kernels hold while hidden (overlapped) communication runs; compute behind it
+  // is slowed by share x overlapped time. Default 16 CTAs (NCCL on a DGX with 8 NICs, NVIDIA/nccl#689) of an
+  // A100's 108 SMs = 0.15; H100 (132 SMs): 16/132 = 0.12.
+  double comm_sm_share = 0.15;
+  // Weight-gradient GEMMs accumulate straight into the fp32 main_grad (Megatron-LM --gradient-accumulation-fusion,
+  // 2022 on). false: a separate add of every gradient into main_grad per micro-batch (Megatron-LM 2021).
+  bool grad_accumulation_fusion = true;
   bool allow_tp_across_domains = false;
   AttentionKernel attention_kernel = AttentionKernel::flash;
   // Layers taken off the first and the last model chunk each (Llama 3: 126 layers on 16 stages = 8 per stage,
