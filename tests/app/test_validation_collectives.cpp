@@ -2,6 +2,7 @@
 // user runs them (docs/validation.md, "Collectives"). Published figures: ../shared/calibration/microbench.yaml.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 
 #include "app/catalog.hpp"
@@ -40,7 +41,12 @@ INSTANTIATE_TEST_SUITE_P(
                       Row{"calib-allreduce-h100-hgx-nvls", "busbw_gbs", 477.5, 0.05},   // 473-482
                       Row{"calib-allreduce-b200-hgx-ring", "busbw_gbs", 688.5, 0.02},   // 682-695
                       Row{"calib-allreduce-b200-hgx-nvls", "busbw_gbs", 842, 0.05},     // 838-846
-                      Row{"calib-allreduce-latency-h200", "time_s", 18e-6, 0.05}));    // 32 KiB, ~18 us
+                      Row{"calib-allreduce-latency-h200", "time_s", 18e-6, 0.05}),     // 32 KiB, ~18 us
+    [](const ::testing::TestParamInfo<Row>& info) {
+      std::string name = info.param.scenario;
+      for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
+      return name;
+    });
 
 TEST(CollectiveValidation, FlowAndAnalyticalAgreeOnAnIdleMultiNodeNetwork) {
   const Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
