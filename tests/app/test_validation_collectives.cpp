@@ -42,8 +42,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Row{"calib-allreduce-b200-hgx-ring", "busbw_gbs", 688.5, 0.02},   // 682-695
                       Row{"calib-allreduce-b200-hgx-nvls", "busbw_gbs", 842, 0.05},     // 838-846
                       Row{"calib-allreduce-latency-h200", "time_s", 18e-6, 0.05}),     // 32 KiB, ~18 us
-    [](const ::testing::TestParamInfo<Row>& info) {
-      std::string name = info.param.scenario;
+    [](const ::testing::TestParamInfo<Row>& row_info) {
+      std::string name = row_info.param.scenario;
       for (char& ch : name) ch = std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_';
       return name;
     });
