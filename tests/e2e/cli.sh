@@ -80,6 +80,8 @@ check pretrain-bad-plan 2 'tp\*pp\*dp\*cp = 16\*16\*64\*1 = 16384 but the cluste
 check pretrain-no-fit 2 'does not fit.*raise tp or pp' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.recompute=none --set workload.micro_batch=4 --set workload.global_batch=4096
 check serve-run 0 'ttft_s.p99' -- "$dcsim" run "$scen/mlperf-llama2-70b-server-h200.yaml"
 check serve-json 0 '"tokens_per_joule"' -- "$dcsim" run "$scen/mlperf-llama2-70b-offline-h200.yaml" --json -
+check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
+check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
