@@ -2,31 +2,15 @@
 // checked against published totals in tests/app/test_model_catalog.cpp).
 #include <gtest/gtest.h>
 
+#include "tests/workloads/model_fixtures.hpp"
+
 #include "workloads/model.hpp"
 
 namespace dcsim::wl {
 namespace {
 
-// A Megatron GPT as Narayanan et al. 2021 count it: MHA, FFN 4h GELU, biases, LayerNorm, learned positions, tied.
 ModelSpec gpt(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std::int64_t vocab, std::int64_t seq) {
-  ModelSpec m;
-  m.name = "gpt";
-  m.layers = layers;
-  m.hidden = hidden;
-  m.heads = heads;
-  m.kv_heads = heads;
-  m.head_dim = hidden / heads;
-  m.attention = AttentionKind::mha;
-  m.ffn = FfnKind::gelu;
-  m.ffn_hidden = 4 * hidden;
-  m.vocab = vocab;
-  m.tied_embeddings = true;
-  m.max_context = seq;
-  m.norm = NormKind::layernorm;
-  m.position = PositionKind::learned;
-  m.attention_bias = true;
-  m.ffn_bias = true;
-  return m;
+  return testing::megatron_gpt(layers, hidden, heads, vocab, seq);
 }
 
 ModelSpec llama(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std::int64_t kv_heads,

@@ -2,6 +2,8 @@
 // other (Narayanan eq. 3, Megatron-LM's formula, 6N + attention, the op sum) and against published figures.
 #include <gtest/gtest.h>
 
+#include "tests/workloads/model_fixtures.hpp"
+
 #include <cmath>
 #include <stdexcept>
 
@@ -28,24 +30,7 @@ ModelSpec tiny() {
 }
 
 ModelSpec gpt(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std::int64_t vocab) {
-  ModelSpec m;
-  m.name = "gpt";
-  m.layers = layers;
-  m.hidden = hidden;
-  m.heads = heads;
-  m.kv_heads = heads;
-  m.head_dim = hidden / heads;
-  m.attention = AttentionKind::mha;
-  m.ffn = FfnKind::gelu;
-  m.ffn_hidden = 4 * hidden;
-  m.vocab = vocab;
-  m.tied_embeddings = true;
-  m.max_context = 2048;
-  m.norm = NormKind::layernorm;
-  m.position = PositionKind::learned;
-  m.attention_bias = true;
-  m.ffn_bias = true;
-  return m;
+  return testing::megatron_gpt(layers, hidden, heads, vocab);
 }
 
 double flops_of(const std::vector<Op>& ops, OpKind k) {
