@@ -18,6 +18,7 @@
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
+#include "app/plan.hpp"
 #include "app/show.hpp"
 #include "app/sweep.hpp"
 
@@ -102,6 +103,20 @@ int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
   return kExitOk;
 }
 
+int cmd_plan(const RunOptions& o) {
+  const Catalog catalog = Catalog::open_default();
+  const PlanOutcome outcome = run_plan(request_of(o), catalog, std::cerr);
+  const bool json_to_stdout = o.json_path == "-";
+  if (!json_to_stdout) std::cout << format_plan(outcome);
+  if (!o.json_path.empty()) {
+    auto doc = result_to_json(identity_of(outcome.scenario), outcome.result);
+    doc["plan"] = {{"vary", outcome.spec.vary},
+                   {"chosen", outcome.chosen ? nlohmann::ordered_json(*outcome.chosen) : nlohmann::ordered_json()}};
+    write_output(o.json_path, doc.dump(2) + "\n");
+  }
+  return outcome.chosen ? kExitOk : kExitRegression;
+}
+
 int cmd_compare(const std::string& base_path, const std::string& new_path, double tolerance) {
   const auto base = read_json(base_path);
   const auto next = read_json(new_path);
@@ -158,6 +173,12 @@ int run_cli(int argc, char** argv) {
   sweep->add_option("--jobs,-j", jobs, "Points simulated in parallel")->check(CLI::Range(1, 1024));
   sweep->add_option("--out", sweep_out, "CSV output path (default: stdout)");
 
+  RunOptions plan_opts;
+  auto* plan = app.add_subcommand("plan", "Capacity planning: the smallest value of the plan: block's knob that meets "
+                                          "every target (exit 1 when none in range does)");
+  add_scenario_options(*plan, plan_opts);
+  plan->add_option("--json", plan_opts.json_path, "Write the chosen point's result JSON to PATH, or - for stdout");
+
   std::string base_path, new_path;
   double tolerance = 1.0;
   auto* compare = app.add_subcommand("compare", "Compare two result JSON files; exit 1 when a metric regressed "
@@ -187,6 +208,7 @@ int run_cli(int argc, char** argv) {
     }
     if (*sweep) return cmd_sweep(sweep_opts, jobs, sweep_out);
     if (*compare) return cmd_compare(base_path, new_path, tolerance);
+    if (*plan) return cmd_plan(plan_opts);
   } catch (const ConfigError& e) {
     std::cerr << "error: " << e.what() << '\n';
     return kExitBadInput;

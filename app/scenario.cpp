@@ -5,6 +5,7 @@
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
+#include "app/plan.hpp"
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
 #include "app/agents_scenario.hpp"
@@ -173,6 +174,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
+  if (auto plan = root.optional_child("plan")) (void)parse_plan(*plan);  // checked here, used by `dcsim plan`
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
     for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);

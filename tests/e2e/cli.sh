@@ -82,6 +82,11 @@ check serve-run 0 'ttft_s.p99' -- "$dcsim" run "$scen/mlperf-llama2-70b-server-h
 check serve-json 0 '"tokens_per_joule"' -- "$dcsim" run "$scen/mlperf-llama2-70b-offline-h200.yaml" --json -
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
+check plan-finds 0 'chosen  workload.instance.count = 8 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
+check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.range=[1, 4]"
+check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
+check plan-unknown-metric 2 "plan target metric 'ttft_p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
+check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
