@@ -19,6 +19,7 @@
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
 #include "app/plan.hpp"
+#include "app/report_html.hpp"
 #include "app/show.hpp"
 #include "app/sweep.hpp"
 
@@ -51,7 +52,7 @@ struct RunOptions {
   std::string scenario;
   std::vector<std::string> sets;
   std::int64_t seed = -1;
-  std::string json_path, csv_path, trace_path;
+  std::string json_path, csv_path, trace_path, report_path;
 };
 
 void add_scenario_options(CLI::App& cmd, RunOptions& o) {
@@ -80,6 +81,9 @@ int cmd_run(const RunOptions& o) {
   if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n");
   if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result));
   if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json);
+  if (!o.report_path.empty()) {
+    write_output(o.report_path, render_html_report(id, result, scenario.cluster.total_gpus()));
+  }
   if (scenario.has_sweep && !json_to_stdout) {
     std::cerr << "note: this scenario has a sweep block; `dcsim run` ran its base point, `dcsim sweep` runs them all\n";
   }
@@ -143,6 +147,7 @@ int run_cli(int argc, char** argv) {
   run->add_option("--json", run_opts.json_path, "Write the result JSON (dcsim.result/1) to PATH, or - for stdout");
   run->add_option("--csv", run_opts.csv_path, "Write the metrics as one CSV row to PATH");
   run->add_option("--trace", run_opts.trace_path, "Write a Chrome/Perfetto trace JSON of the run to PATH");
+  run->add_option("--report", run_opts.report_path, "Write a self-contained HTML report of the result to PATH");
 
   RunOptions val_opts;
   auto* validate = app.add_subcommand("validate", "Check a scenario (and every sweep point) without running it");

@@ -54,6 +54,9 @@ if diff <(grep -v wall_s "$tmp/a.json") <(grep -v wall_s "$tmp/b.json") >/dev/nu
 else
   echo "FAIL determinism: two runs differ"; failed=$((failed + 1))
 fi
+"$dcsim" run "$quick" --report "$tmp/report.html" >/dev/null
+check html-report 0 '<svg.*|tokens_per_joule' -- cat "$tmp/report.html"
+check html-report-power 0 'GPU: .*W \(' -- cat "$tmp/report.html"
 check json-schema 0 '"schema": "dcsim.result/1"' -- cat "$tmp/a.json"
 
 # compare: identical results pass; a slower collective (lower busbw, longer time) is a regression naming both.
