@@ -118,6 +118,7 @@ std::string format_metric(const std::string& key, double value) {
       std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
       return buf;
     }
+    if (std::fabs(value) >= 1e5) return with_prefix(value, "");
     std::snprintf(buf, sizeof buf, "%.6g", value);
     return buf;
   }
@@ -129,6 +130,8 @@ std::string format_metric(const std::string& key, double value) {
   if (ends_with(head, "_j")) return with_prefix(value, "J");
   if (ends_with(head, "_w")) return with_prefix(value, "W");
   if (ends_with(head, "_bytes")) return with_prefix(value, "B");
+  // Counts and rates without a unit: SI prefixes past 100,000 ("1.378 M"), plain below.
+  if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   std::snprintf(buf, sizeof buf, "%.6g", value);
   return buf;
 }

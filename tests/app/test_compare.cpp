@@ -105,6 +105,9 @@ TEST(ResultTable, ShowsUnitsFromTheKey) {
   EXPECT_EQ(format_metric("by_size.1024.time_s", 2e-5), "20 us");
   EXPECT_EQ(format_metric("mfu", 0.4321), "43.21 %");
   EXPECT_EQ(format_metric("power_w.gpu", 5600), "5.6 kW");
+  EXPECT_EQ(format_metric("tokens", 16777216), "16.78 M");
+  EXPECT_EQ(format_metric("tokens_per_s", 1377753.35), "1.378 M");
+  EXPECT_EQ(format_metric("requests", 28004), "28004");
 }
 
 TEST(Csv, QuotesOnlyWhenNeededAndNumbersRoundTrip) {
