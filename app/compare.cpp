@@ -13,10 +13,6 @@
 namespace dcsim::app {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void check_schema(const nlohmann::ordered_json& doc, const char* which) {
   if (!doc.is_object() || !doc.contains("schema") || doc["schema"] != kResultSchema) {
     throw std::invalid_argument(std::string(which) + " is not a dcsim result: expected \"schema\": \"" +
@@ -33,7 +29,7 @@ Direction metric_direction(const std::string& dotted_key) {
   static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction"};
   const bool utilisation = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0;
   if (higher.count(head) || utilisation || head.find("_per_") != std::string::npos) return Direction::higher_is_better;
-  if (lower.count(head) || ends_with(head, "_s") || head.find("_fraction") != std::string::npos) {
+  if (lower.count(head) || head.ends_with("_s") || head.find("_fraction") != std::string::npos) {
     return Direction::lower_is_better;
   }
   return Direction::neutral;

@@ -13,18 +13,14 @@
 namespace dcsim::app {
 namespace {
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The unit a target bound is written in follows the metric's unit segment (docs/cli.md): "ttft_s.p99" takes a
 // time such as '2 s', "power_w.it" a power, fractions and rates plain numbers.
 double read_bound(const ConfigNode& target, std::string_view key, const std::string& metric) {
   const std::string unit = unit_segment(metric);
   if (unit.find("_per_") == std::string::npos) {
-    if (ends_with(unit, "_s")) return target.get_quantity(key, Dimension::time);
-    if (ends_with(unit, "_w")) return target.get_quantity(key, Dimension::power);
-    if (ends_with(unit, "_j")) return target.get_quantity(key, Dimension::energy);
+    if (unit.ends_with("_s")) return target.get_quantity(key, Dimension::time);
+    if (unit.ends_with("_w")) return target.get_quantity(key, Dimension::power);
+    if (unit.ends_with("_j")) return target.get_quantity(key, Dimension::energy);
   }
   return target.get_number(key);
 }

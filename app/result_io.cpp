@@ -34,11 +34,6 @@ void flatten(const nlohmann::ordered_json& node, const std::string& prefix,
   }
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
-
 std::string with_prefix(double value, const char* unit, double base = 1000.0) {
   static const char* const up[] = {"", "k", "M", "G", "T", "P", "E"};
   static const char* const down[] = {"", "m", "u", "n", "p"};
@@ -77,7 +72,7 @@ std::string unit_segment(const std::string& key) {
       return *it;
     }
     for (const char* suffix : suffixes) {
-      if (ends_with(*it, suffix)) return *it;
+      if (it->ends_with(suffix)) return *it;
     }
   }
   return segments.front();
@@ -122,14 +117,14 @@ std::string format_metric(const std::string& key, double value) {
     std::snprintf(buf, sizeof buf, "%.6g", value);
     return buf;
   }
-  if (ends_with(head, "_s")) return with_prefix(value, "s");
-  if (ends_with(head, "_gbs")) {
+  if (head.ends_with("_s")) return with_prefix(value, "s");
+  if (head.ends_with("_gbs")) {
     std::snprintf(buf, sizeof buf, "%.1f GB/s", value);
     return buf;
   }
-  if (ends_with(head, "_j")) return with_prefix(value, "J");
-  if (ends_with(head, "_w")) return with_prefix(value, "W");
-  if (ends_with(head, "_bytes")) return with_prefix(value, "B");
+  if (head.ends_with("_j")) return with_prefix(value, "J");
+  if (head.ends_with("_w")) return with_prefix(value, "W");
+  if (head.ends_with("_bytes")) return with_prefix(value, "B");
   // Counts and rates without a unit: SI prefixes past 100,000 ("1.378 M"), plain below.
   if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   std::snprintf(buf, sizeof buf, "%.6g", value);
