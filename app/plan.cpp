@@ -5,7 +5,6 @@
 #include <map>
 #include <sstream>
 
-#include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
@@ -61,8 +60,7 @@ PlanSpec parse_plan(const ConfigNode& plan) {
 PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std::ostream& progress) {
   PlanOutcome out;
   {
-    ConfigDocument doc = ConfigDocument::load_file(request.file);
-    for (const std::string& assignment : request.sets) apply_override(doc, assignment);
+    const ConfigDocument doc = load_with_sets(request);
     const auto plan = doc.root().optional_child("plan");
     if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
     out.spec = parse_plan(*plan);

@@ -184,12 +184,6 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   return s;
 }
 
-ConfigDocument load_with_sets(const ScenarioRequest& request) {
-  ConfigDocument doc = ConfigDocument::load_file(request.file);
-  for (const std::string& assignment : request.sets) apply_override(doc, assignment);
-  return doc;
-}
-
 struct Axis {
   std::string key;
   std::vector<ConfigNode> values;
@@ -220,6 +214,12 @@ std::string value_text(const ConfigNode& n) {
 }
 
 }  // namespace
+
+ConfigDocument load_with_sets(const ScenarioRequest& request) {
+  ConfigDocument doc = ConfigDocument::load_file(request.file);
+  for (const std::string& assignment : request.sets) apply_override(doc, assignment);
+  return doc;
+}
 
 Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog) {
   const ConfigDocument doc = load_with_sets(request);

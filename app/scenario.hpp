@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "app/catalog.hpp"
+#include "app/config/node.hpp"
 #include "app/result_io.hpp"
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
@@ -44,6 +45,9 @@ struct Scenario {
   wl::AgentsWorkload agents;
   bool has_sweep = false;
 };
+
+// The scenario file's YAML tree with the --set overrides applied, not yet read.
+ConfigDocument load_with_sets(const ScenarioRequest& request);
 
 // One run: the file with the --set overrides applied; the sweep block, if any, is checked and left out.
 Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog);
