@@ -74,7 +74,7 @@ int cmd_run(const RunOptions& o) {
   const Scenario scenario = load_scenario(request_of(o), catalog);
   RunArtifacts artifacts;
   artifacts.trace = !o.trace_path.empty();
-  const wl::RunResult result = run_scenario(scenario, catalog, artifacts);
+  const wl::RunResult result = run_scenario(scenario, artifacts);
   const RunIdentity id = identity_of(scenario);
   const bool json_to_stdout = o.json_path == "-";
   if (!json_to_stdout) std::cout << format_table(id, result);
@@ -102,7 +102,7 @@ int cmd_validate(const RunOptions& o) {
 int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
   const Catalog catalog = Catalog::open_default();
   const auto points = expand_sweep(request_of(o), catalog);
-  const std::string csv = run_sweep_csv(points, catalog, jobs, std::cerr);
+  const std::string csv = run_sweep_csv(points, jobs, std::cerr);
   write_output(out_path.empty() ? "-" : out_path, csv);
   return kExitOk;
 }

@@ -73,7 +73,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     r.sets.push_back(out.spec.vary + "=" + std::to_string(value));
     Scenario s = load_scenario(r, catalog);
     RunArtifacts artifacts;
-    wl::RunResult result = run_scenario(s, catalog, artifacts);
+    wl::RunResult result = run_scenario(s, artifacts);
     PlanPoint point;
     point.value = value;
     point.meets = true;

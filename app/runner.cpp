@@ -12,7 +12,7 @@
 
 namespace dcsim::app {
 
-wl::RunResult run_scenario(const Scenario& scenario, const Catalog& /*catalog*/, RunArtifacts& artifacts) {
+wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
   sim::TraceRecorder trace(artifacts.trace);
   const auto start = std::chrono::steady_clock::now();
   wl::RunResult result;

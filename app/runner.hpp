@@ -3,7 +3,6 @@
 
 #include <string>
 
-#include "app/catalog.hpp"
 #include "app/scenario.hpp"
 #include "workloads/metrics.hpp"
 
@@ -14,7 +13,7 @@ struct RunArtifacts {
   std::string trace_json;  // out
 };
 
-wl::RunResult run_scenario(const Scenario& scenario, const Catalog& catalog, RunArtifacts& artifacts);
+wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts);
 
 // The metrics of one run as a CSV header and row (scenario, seed, then every metric by dotted key).
 std::string single_run_csv(const RunIdentity& id, const wl::RunResult& result);

@@ -14,8 +14,7 @@
 namespace dcsim::app {
 namespace {
 
-std::vector<wl::RunResult> run_all(const std::vector<SweepPoint>& points, const Catalog& catalog, int jobs,
-                                   std::ostream& progress) {
+std::vector<wl::RunResult> run_all(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
   std::vector<wl::RunResult> results(points.size());
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
@@ -25,7 +24,7 @@ std::vector<wl::RunResult> run_all(const std::vector<SweepPoint>& points, const 
     for (std::size_t i = next++; i < points.size(); i = next++) {
       try {
         RunArtifacts artifacts;
-        results[i] = run_scenario(points[i].scenario, catalog, artifacts);
+        results[i] = run_scenario(points[i].scenario, artifacts);
       } catch (...) {
         std::lock_guard lock(failure_mutex);
         if (!failure) failure = std::current_exception();
@@ -57,9 +56,8 @@ std::vector<wl::RunResult> run_all(const std::vector<SweepPoint>& points, const 
 
 }  // namespace
 
-std::string run_sweep_csv(const std::vector<SweepPoint>& points, const Catalog& catalog, int jobs,
-                          std::ostream& progress) {
-  const std::vector<wl::RunResult> results = run_all(points, catalog, jobs, progress);
+std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
+  const std::vector<wl::RunResult> results = run_all(points, jobs, progress);
   std::vector<std::string> metric_keys;
   for (const auto& r : results) {
     for (const auto& m : r.metrics.entries()) {

@@ -6,14 +6,12 @@
 #include <string>
 #include <vector>
 
-#include "app/catalog.hpp"
 #include "app/scenario.hpp"
 
 namespace dcsim::app {
 
 // CSV: one row per point in sweep order; columns point, the swept keys, then every metric (union over points, in
 // order of first appearance). A progress line goes to `progress` once the sweep has run for over a second.
-std::string run_sweep_csv(const std::vector<SweepPoint>& points, const Catalog& catalog, int jobs,
-                          std::ostream& progress);
+std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress);
 
 }  // namespace dcsim::app

@@ -20,7 +20,7 @@ void BM_Llama405bStep16k(benchmark::State& state) {
       catalog);
   for (auto _ : state) {
     dcsim::app::RunArtifacts artifacts;
-    const auto r = dcsim::app::run_scenario(s, catalog, artifacts);
+    const auto r = dcsim::app::run_scenario(s, artifacts);
     benchmark::DoNotOptimize(r.metrics.at("step_time_s"));
     state.counters["step_time_s"] = r.metrics.at("step_time_s");
     state.counters["mfu"] = r.metrics.at("mfu");

@@ -16,7 +16,7 @@ double run_metric(const std::string& scenario, const std::string& metric) {
   const Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
   const Scenario s = load_scenario({catalog.root() / "scenarios" / (scenario + ".yaml"), {}, {}}, catalog);
   RunArtifacts artifacts;
-  return run_scenario(s, catalog, artifacts).metrics.at(metric);
+  return run_scenario(s, artifacts).metrics.at(metric);
 }
 
 struct Row {
@@ -53,12 +53,12 @@ TEST(CollectiveValidation, FlowAndAnalyticalAgreeOnAnIdleMultiNodeNetwork) {
   const auto file = catalog.root() / "scenarios" / "allreduce-128gpu-h100-flow.yaml";
   for (const char* algo : {"ring", "hierarchical"}) {
     RunArtifacts a;
-    const double flow = run_scenario(load_scenario({file, {std::string("workload.algorithm=") + algo}, {}}, catalog), catalog, a)
+    const double flow = run_scenario(load_scenario({file, {std::string("workload.algorithm=") + algo}, {}}, catalog), a)
                             .metrics.at("busbw_gbs");
     const double analytical =
         run_scenario(load_scenario({file, {std::string("workload.algorithm=") + algo, "network.model=analytical"}, {}},
                                    catalog),
-                     catalog, a)
+                     a)
             .metrics.at("busbw_gbs");
     EXPECT_NEAR(flow, analytical, 0.01 * analytical) << algo;
   }

@@ -102,7 +102,7 @@ app::Scenario scenario(const std::string& name, std::vector<std::string> sets = 
 
 RunResult run(const app::Scenario& s) {
   app::RunArtifacts artifacts;
-  return app::run_scenario(s, catalog(), artifacts);
+  return app::run_scenario(s, artifacts);
 }
 
 TEST(PretrainingMemory, KorthikantiActivationsForGpt22b) {
