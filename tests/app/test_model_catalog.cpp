@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <functional>
 
 #include <unistd.h>
 
@@ -13,11 +12,13 @@
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
 #include "workloads/model_ops.hpp"
+#include "test_config_support.hpp"
 
 namespace dcsim::app {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::error_of;
 
 Catalog repo_catalog() { return Catalog(fs::path(DCSIM_SOURCE_DIR) / "configs"); }
 
@@ -118,19 +119,6 @@ class TempCatalog {
  private:
   fs::path root_;
 };
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const ConfigError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw something other than ConfigError: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "no error";
-  return {};
-}
 
 const char* kGood = R"(kind: model
 name: m
