@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iterator>
 #include <fstream>
 #include <system_error>
 #include <unistd.h>
@@ -33,19 +34,20 @@ bool is_configs_root(const fs::path& p) {
 
 // Every catalog file names its kind and its own name, so a file copied into the wrong folder is caught.
 void check_header(const ConfigNode& n, std::string_view kind) {
-  const std::string k = n.get_enum("kind", {std::string(kind)});
-  (void)k;
+  (void)n.get_enum("kind", {std::string(kind)});
   const fs::path file = n.location().file;
   const std::string stem = file.stem().string();
   const ConfigNode name = n.child("name");
   if (name.as_string() != stem) name.fail_value("'" + stem + "' (catalog names are file stems)");
 }
 
-hw::Medium parse_medium(const ConfigNode& n, std::string_view key) {
-  const std::string m = n.get_enum(key, {"copper", "pluggable-optics", "co-packaged-optics"});
-  if (m == "pluggable-optics") return hw::Medium::pluggable_optics;
-  if (m == "co-packaged-optics") return hw::Medium::co_packaged_optics;
-  return hw::Medium::copper;
+// A hardware enum spelled as its hw::to_string name: each spelling is written once (hw/spec.cpp) and read back here.
+template <class E, std::size_t N>
+E get_hw_enum(const ConfigNode& n, std::string_view key, const E (&all)[N]) {
+  Choices names;
+  for (E e : all) names.emplace_back(hw::to_string(e));
+  const std::string chosen = n.get_enum(key, names);
+  return *std::find_if(std::begin(all), std::end(all), [&](E e) { return chosen == hw::to_string(e); });
 }
 
 hw::PowerRange parse_power_range(const ConfigNode& n) {
@@ -220,8 +222,7 @@ hw::CpuSpec parse_cpu(const ConfigNode& n) {
   c.single_thread_speed = n.get_number("single_thread_speed", 0.01, 100);
   c.memory_capacity = n.get_quantity("memory_capacity", Dimension::data, 1);
   c.memory_bandwidth = n.get_quantity("memory_bandwidth", Dimension::data_rate, 1);
-  c.gpu_link = n.get_enum("gpu_link", {"pcie", "nvlink-c2c"}) == "pcie" ? hw::GpuLinkKind::pcie
-                                                                       : hw::GpuLinkKind::nvlink_c2c;
+  c.gpu_link = get_hw_enum(n, "gpu_link", hw::kAllGpuLinkKinds);
   c.gpu_link_bandwidth = n.get_quantity("gpu_link_bandwidth", Dimension::data_rate, 1);
   c.gpu_link_latency = n.get_quantity("gpu_link_latency", Dimension::time);
   c.gpu_link_energy_per_bit = n.get_quantity("gpu_link_energy_per_bit", Dimension::energy_per_bit);
@@ -247,16 +248,13 @@ hw::SwitchSpec parse_switch(const ConfigNode& n) {
   check_header(n, "switch");
   hw::SwitchSpec s;
   s.name = n.get_string("name");
-  const std::string kind = n.get_enum("switch_kind", {"nvswitch", "infiniband", "ethernet"});
-  s.kind = kind == "nvswitch" ? hw::SwitchKind::nvswitch
-           : kind == "infiniband" ? hw::SwitchKind::infiniband
-                                  : hw::SwitchKind::ethernet;
+  s.kind = get_hw_enum(n, "switch_kind", hw::kAllSwitchKinds);
   s.radix = static_cast<int>(n.get_int("radix", 2, 100000));
   s.port_bandwidth = n.get_quantity("port_bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
   s.in_network_reduction = n.get_bool("in_network_reduction");
-  s.medium = parse_medium(n, "medium");
+  s.medium = get_hw_enum(n, "medium", hw::kAllMedia);
   s.assumed = n.get_bool_or("assumed", false);
   n.finish();
   return s;
@@ -266,7 +264,7 @@ hw::OpticsSpec parse_optics(const ConfigNode& n) {
   check_header(n, "optics");
   hw::OpticsSpec o;
   o.name = n.get_string("name");
-  o.medium = parse_medium(n, "medium");
+  o.medium = get_hw_enum(n, "medium", hw::kAllMedia);
   o.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   o.power_per_port = n.get_quantity("power_per_port", Dimension::power);
   o.energy_per_bit = n.get_quantity("energy_per_bit", Dimension::energy_per_bit);
@@ -279,10 +277,7 @@ hw::StorageSpec parse_storage(const ConfigNode& n) {
   check_header(n, "storage");
   hw::StorageSpec s;
   s.name = n.get_string("name");
-  const std::string tier = n.get_enum("tier", {"cpu-memory", "local-nvme", "network-flash"});
-  s.tier = tier == "cpu-memory" ? hw::StorageTier::cpu_memory
-           : tier == "local-nvme" ? hw::StorageTier::local_nvme
-                                  : hw::StorageTier::network_flash;
+  s.tier = get_hw_enum(n, "tier", hw::kAllStorageTiers);
   s.capacity = n.get_quantity("capacity", Dimension::data, 1);
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
@@ -309,7 +304,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.scale_up.domain_gpus = static_cast<int>(up.get_int("domain_gpus", 1, 1 << 20));
   s.scale_up.bandwidth_per_gpu = up.get_quantity("bandwidth_per_gpu", Dimension::data_rate, 1);
   s.scale_up.latency = up.get_quantity("latency", Dimension::time);
-  s.scale_up.medium = parse_medium(up, "medium");
+  s.scale_up.medium = get_hw_enum(up, "medium", hw::kAllMedia);
   s.scale_up.energy_per_bit = up.get_quantity("energy_per_bit", Dimension::energy_per_bit);
   s.scale_up.collectives = parse_collective_tuning(up.child("collectives"));
   up.finish();

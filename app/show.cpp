@@ -67,7 +67,7 @@ Fields cpu_fields(const hw::CpuSpec& c) {
   f.number("single_thread_speed", c.single_thread_speed);
   f.quantity("memory_capacity", c.memory_capacity, Dimension::data);
   f.quantity("memory_bandwidth", c.memory_bandwidth, Dimension::data_rate);
-  f.text("gpu_link", c.gpu_link == hw::GpuLinkKind::pcie ? "pcie" : "nvlink-c2c");
+  f.text("gpu_link", hw::to_string(c.gpu_link));
   f.quantity("gpu_link_bandwidth", c.gpu_link_bandwidth, Dimension::data_rate);
   f.quantity("gpu_link_latency", c.gpu_link_latency, Dimension::time);
   f.quantity("gpu_link_energy_per_bit", c.gpu_link_energy_per_bit, Dimension::energy_per_bit);
@@ -89,9 +89,7 @@ Fields nic_fields(const hw::NicSpec& n) {
 Fields switch_fields(const hw::SwitchSpec& s) {
   Fields f;
   f.text("name", s.name);
-  f.text("switch_kind", s.kind == hw::SwitchKind::nvswitch     ? "nvswitch"
-                        : s.kind == hw::SwitchKind::infiniband ? "infiniband"
-                                                               : "ethernet");
+  f.text("switch_kind", hw::to_string(s.kind));
   f.number("radix", s.radix);
   f.quantity("port_bandwidth", s.port_bandwidth, Dimension::data_rate);
   f.quantity("latency", s.latency, Dimension::time);
@@ -115,9 +113,7 @@ Fields optics_fields(const hw::OpticsSpec& o) {
 Fields storage_fields(const hw::StorageSpec& s) {
   Fields f;
   f.text("name", s.name);
-  f.text("tier", s.tier == hw::StorageTier::cpu_memory   ? "cpu-memory"
-                 : s.tier == hw::StorageTier::local_nvme ? "local-nvme"
-                                                         : "network-flash");
+  f.text("tier", hw::to_string(s.tier));
   f.quantity("capacity", s.capacity, Dimension::data);
   f.quantity("bandwidth", s.bandwidth, Dimension::data_rate);
   f.quantity("latency", s.latency, Dimension::time);

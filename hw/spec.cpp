@@ -22,6 +22,32 @@ const char* to_string(Medium m) {
   return "?";
 }
 
+const char* to_string(GpuLinkKind k) {
+  switch (k) {
+    case GpuLinkKind::pcie: return "pcie";
+    case GpuLinkKind::nvlink_c2c: return "nvlink-c2c";
+  }
+  return "?";
+}
+
+const char* to_string(SwitchKind k) {
+  switch (k) {
+    case SwitchKind::nvswitch: return "nvswitch";
+    case SwitchKind::infiniband: return "infiniband";
+    case SwitchKind::ethernet: return "ethernet";
+  }
+  return "?";
+}
+
+const char* to_string(StorageTier t) {
+  switch (t) {
+    case StorageTier::cpu_memory: return "cpu-memory";
+    case StorageTier::local_nvme: return "local-nvme";
+    case StorageTier::network_flash: return "network-flash";
+  }
+  return "?";
+}
+
 double PeakFlops::at(Precision p) const {
   switch (p) {
     case Precision::fp64: return fp64;

@@ -17,6 +17,7 @@ const char* to_string(Precision p);
 
 // Physical medium of a link: decides energy per bit and static power per port.
 enum class Medium { copper, pluggable_optics, co_packaged_optics };
+inline constexpr Medium kAllMedia[] = {Medium::copper, Medium::pluggable_optics, Medium::co_packaged_optics};
 const char* to_string(Medium m);
 
 // One point of an efficiency curve: at `size` (FLOPs of one GEMM, or bytes of one copy) the part reaches
@@ -57,6 +58,8 @@ struct GpuSpec {
 };
 
 enum class GpuLinkKind { pcie, nvlink_c2c };
+inline constexpr GpuLinkKind kAllGpuLinkKinds[] = {GpuLinkKind::pcie, GpuLinkKind::nvlink_c2c};
+const char* to_string(GpuLinkKind k);
 
 struct CpuSpec {
   std::string name;
@@ -108,6 +111,8 @@ struct NicSpec {
 };
 
 enum class SwitchKind { nvswitch, infiniband, ethernet };
+inline constexpr SwitchKind kAllSwitchKinds[] = {SwitchKind::nvswitch, SwitchKind::infiniband, SwitchKind::ethernet};
+const char* to_string(SwitchKind k);
 
 struct SwitchSpec {
   std::string name;
@@ -130,6 +135,9 @@ struct OpticsSpec {
 };
 
 enum class StorageTier { cpu_memory, local_nvme, network_flash };
+inline constexpr StorageTier kAllStorageTiers[] = {StorageTier::cpu_memory, StorageTier::local_nvme,
+                                                   StorageTier::network_flash};
+const char* to_string(StorageTier t);
 
 struct StorageSpec {
   std::string name;
