@@ -18,14 +18,18 @@ double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size
   return lo->fraction + t * (hi->fraction - lo->fraction);
 }
 
+double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p) {
+  const double frac = gpu.gemm_peak_fraction.at(p) > 0 ? gpu.gemm_peak_fraction.at(p) : 1.0;
+  return gpu.flops.at(p) * frac;
+}
+
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops) {
   const double peak = gpu.flops.at(p);
   if (peak <= 0) {
     throw std::invalid_argument("GPU '" + gpu.name + "' has no " + hw::to_string(p) +
                                 " tensor-core peak; choose a precision it supports");
   }
-  const double frac = gpu.gemm_peak_fraction.at(p) > 0 ? gpu.gemm_peak_fraction.at(p) : 1.0;
-  return peak * frac * curve_fraction(gpu.gemm_size_curve, kernel_flops);
+  return gemm_peak_flops(gpu, p) * curve_fraction(gpu.gemm_size_curve, kernel_flops);
 }
 
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {
@@ -43,8 +47,7 @@ OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double byt
   t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
   t.time = std::max(t.compute_time, t.memory_time);
   if (t.time > 0) {
-    const double frac = gpu.gemm_peak_fraction.at(p) > 0 ? gpu.gemm_peak_fraction.at(p) : 1.0;
-    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / (gpu.flops.at(p) * frac)) : 0.0;
+    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / gemm_peak_flops(gpu, p)) : 0.0;
     t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, bytes / t.time / gpu.hbm_bandwidth) : 0.0;
   }
   return t;

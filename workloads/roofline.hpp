@@ -20,6 +20,9 @@ namespace dcsim::wl {
 // An empty curve is 1 (no size dependence); size <= 0 takes the first point.
 double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size);
 
+// Dense peak(precision) x gemm_peak_fraction(precision) (a fraction of 0 means unmeasured: 1): the rate the
+// GEMM size curve scales, and what compute activity is measured against.
+double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p);
 // FLOP/s a kernel of `kernel_flops` FLOPs reaches at `p`. Throws std::invalid_argument when the GPU has no peak
 // for `p` (fp8 on A100, fp4 on Hopper), naming the GPU and the precision.
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops);

@@ -348,7 +348,7 @@ struct Planner {
       time += t.time;
       if (is_gemm) gemm += t.time;
       if (is_core) core += t.time;
-      if (t.flops > 0) units += t.flops / (g.flops.at(p) * (g.gemm_peak_fraction.at(p) > 0 ? g.gemm_peak_fraction.at(p) : 1));
+      if (t.flops > 0) units += t.flops / gemm_peak_flops(g, p);
       mem += t.bytes / g.hbm_bandwidth;
     }
   };
