@@ -14,12 +14,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Folder of each kind under configs/hw/ (plural where the word has one).
-std::string folder_of(std::string_view kind) {
-  if (kind == "switch") return "switches";
-  if (kind == "optics" || kind == "storage") return std::string(kind);
-  return std::string(kind) + "s";
-}
 
 fs::path executable_dir() {
   std::error_code ec;
@@ -143,8 +137,17 @@ Catalog Catalog::open_default() {
 
 Catalog::Catalog(std::filesystem::path configs_root) : root_(std::move(configs_root)) {}
 
+std::string Catalog::folder_of(std::string_view kind) {
+  if (kind == "switch") return "switches";
+  if (kind == "optics" || kind == "storage") return std::string(kind);
+  return std::string(kind) + "s";
+}
+
 std::vector<std::string> Catalog::listable_kinds() {
-  return {"systems", "gpus", "cpus", "nics", "switches", "optics", "storage", "models", "scenarios"};
+  std::vector<std::string> out;
+  for (const std::string& kind : showable_kinds()) out.push_back(folder_of(kind));
+  out.emplace_back("scenarios");
+  return out;
 }
 
 std::vector<std::string> Catalog::showable_kinds() {

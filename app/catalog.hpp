@@ -24,6 +24,8 @@ class Catalog {
   // Kinds as the command line names them: `dcsim list systems`, `dcsim show system NAME`.
   static std::vector<std::string> listable_kinds();  // systems, gpus, ..., storage, models, scenarios
   static std::vector<std::string> showable_kinds();  // system, gpu, cpu, nic, switch, optics, storage, model
+  // A kind's folder under configs/hw/, which is also its plural on the command line: "switch" -> "switches".
+  static std::string folder_of(std::string_view kind);
 
   // Names of one kind (singular: "gpu", "system", ...), sorted.
   std::vector<std::string> names(std::string_view kind) const;

@@ -1,5 +1,6 @@
 #include "app/show.hpp"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 #include <variant>
@@ -222,9 +223,11 @@ std::string format_list(const Catalog& catalog, const std::string& what) {
     for (const auto& p : catalog.scenario_files()) out << p.stem().string() << "  " << p.string() << '\n';
     return out.str();
   }
-  const std::string kind = what == "switches" ? "switch"
-                           : (what == "optics" || what == "storage") ? what
-                                                                     : what.substr(0, what.size() - 1);
+  const std::vector<std::string> kinds = Catalog::showable_kinds();
+  const auto it = std::find_if(kinds.begin(), kinds.end(),
+                               [&](const std::string& k) { return Catalog::folder_of(k) == what; });
+  if (it == kinds.end()) throw BadInput("cannot list '" + what + "'");
+  const std::string& kind = *it;
   for (const auto& name : catalog.names(kind)) {
     out << name;
     if (kind == "system") {
