@@ -14,6 +14,7 @@
 #include "workloads/agents/serving_llm_service.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/cluster_power.hpp"
+#include "workloads/serving/serving_metrics.hpp"
 
 namespace dcsim::wl {
 
@@ -56,14 +57,6 @@ agents::StorageLink tier_link(const hw::ClusterSpec& c, hw::StorageTier tier, in
     latency += c.cpu.gpu_link_latency;
   }
   return agents::StorageLink{per_gpu * gpus, latency};
-}
-
-void set_dist(Metrics& m, const std::string& key, const sim::SampleSet& s) {
-  const bool any = s.count() > 0;
-  m.set(key + ".mean", any ? s.mean() : 0.0);
-  m.set(key + ".p50", any ? s.p50() : 0.0);
-  m.set(key + ".p90", any ? s.p90() : 0.0);
-  m.set(key + ".p99", any ? s.p99() : 0.0);
 }
 
 }  // namespace
@@ -198,10 +191,10 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   const sim::Time end = sim.now();
   if (window == 0) measure();
   const double T = sim::to_seconds(end);
-  set_dist(m, "task_latency_s", swarm.task_latency);
-  set_dist(m, "tool_wait_s", swarm.tool_wait);
-  set_dist(m, "llm_call_s", swarm.llm_latency);
-  set_dist(m, "join_wait_s", swarm.join_wait);
+  serving::set_distribution(m, "task_latency_s", swarm.task_latency);
+  serving::set_distribution(m, "tool_wait_s", swarm.tool_wait);
+  serving::set_distribution(m, "llm_call_s", swarm.llm_latency);
+  serving::set_distribution(m, "join_wait_s", swarm.join_wait);
   const double chat = swarm.calls > 0 ? static_cast<double>(swarm.generated) / static_cast<double>(swarm.calls) : 0.0;
   m.set("tokens_per_task", swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() : 0.0);
   m.set("tokens_per_call", chat);

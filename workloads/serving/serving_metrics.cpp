@@ -45,15 +45,13 @@ void ServingStats::flops(double f, double t0, double t1, int pool) {
   if (hi > lo) flops_[pool] += f * (hi - lo) / (t1 - t0);
 }
 
-namespace {
-void percentiles(Metrics& m, const std::string& key, const sim::SampleSet& s) {
+void set_distribution(Metrics& m, const std::string& key, const sim::SampleSet& s) {
   const bool any = s.count() > 0;
   m.set(key + ".mean", any ? s.mean() : 0.0);
   m.set(key + ".p50", any ? s.p50() : 0.0);
   m.set(key + ".p90", any ? s.p90() : 0.0);
   m.set(key + ".p99", any ? s.p99() : 0.0);
 }
-}  // namespace
 
 void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2]) const {
   const double window = std::max(0.0, end_ - warmup_);
@@ -61,9 +59,9 @@ void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2])
   m.set("requests", static_cast<double>(completed_));
   m.set("requests_rejected", static_cast<double>(rejected_));
   m.set("window_s", window);
-  percentiles(m, "ttft_s", ttft_);
-  percentiles(m, "tpot_s", tpot_);
-  percentiles(m, "e2e_s", e2e_);
+  set_distribution(m, "ttft_s", ttft_);
+  set_distribution(m, "tpot_s", tpot_);
+  set_distribution(m, "e2e_s", e2e_);
   m.set("throughput_rps", static_cast<double>(completed_window_) * per_s);
   m.set("goodput_rps", static_cast<double>(good_window_) * per_s);
   m.set("slo_attainment", measured_ > 0 ? static_cast<double>(measured_ok_) / static_cast<double>(measured_) : 0.0);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "sim/energy.hpp"
 #include "sim/stats.hpp"
@@ -15,6 +16,9 @@
 #include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::wl::serving {
+
+// Sets key.mean, key.p50, key.p90 and key.p99 of a sample set (0 when it is empty); agents reports with it too.
+void set_distribution(Metrics& m, const std::string& key, const sim::SampleSet& s);
 
 struct EnergySnapshot {
   sim::EnergyLedger::EnergyUwPs total = 0, gpu = 0, cpu = 0, network = 0, storage = 0, other = 0;
