@@ -75,9 +75,8 @@ std::optional<NewRequest> RequestSource::next() {
     case ArrivalSpec::Kind::trace: {
       auto tr = trace_->next();
       if (!tr) return std::nullopt;
-      r.arrival_s = tr->arrival_s * a_.trace_time_scale;
-      r.input = tr->input;
-      r.output = tr->output;
+      r = *tr;
+      r.arrival_s *= a_.trace_time_scale;
       break;
     }
     case ArrivalSpec::Kind::closed_loop:

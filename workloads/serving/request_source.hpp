@@ -15,12 +15,6 @@
 
 namespace dcsim::wl::serving {
 
-struct NewRequest {
-  double arrival_s = 0;
-  std::int64_t input = 0;
-  std::int64_t output = 0;
-};
-
 // Draws integer lengths from a LengthDist (rounded to nearest, clamped to [min, max]).
 class LengthSampler {
  public:

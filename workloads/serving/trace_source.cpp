@@ -126,7 +126,7 @@ void TraceReader::fail(const std::string& what) const {
   throw std::runtime_error(path_ + ":" + std::to_string(line_no_) + ": " + what);
 }
 
-std::optional<TraceRequest> TraceReader::parse_csv(const std::string& line) {
+std::optional<NewRequest> TraceReader::parse_csv(const std::string& line) {
   const std::vector<std::string> f = split(line);
   if (static_cast<int>(f.size()) != columns_) {
     fail("expected " + std::to_string(columns_) + " fields, got " + std::to_string(f.size()));
@@ -139,24 +139,24 @@ std::optional<TraceRequest> TraceReader::parse_csv(const std::string& line) {
   const auto out = number(f[static_cast<std::size_t>(col_out_)]);
   if (!in) fail("input tokens '" + f[static_cast<std::size_t>(col_in_)] + "' is not a number");
   if (!out) fail("output tokens '" + f[static_cast<std::size_t>(col_out_)] + "' is not a number");
-  return TraceRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  return NewRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
 }
 
-std::optional<TraceRequest> TraceReader::parse_json(const std::string& line) {
+std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
   auto t = json_number(line, "arrival_s");
   if (!t) t = json_number(line, "timestamp");
   const auto in = json_number(line, "input_tokens");
   const auto out = json_number(line, "output_tokens");
   if (!t || !in || !out) fail("expected numeric \"arrival_s\" (or \"timestamp\"), \"input_tokens\", \"output_tokens\"");
-  return TraceRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  return NewRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
 }
 
-std::optional<TraceRequest> TraceReader::next() {
+std::optional<NewRequest> TraceReader::next() {
   std::string line;
   while (std::getline(in_, line)) {
     ++line_no_;
     if (trim(line).empty()) continue;
-    TraceRequest r = *(json_ ? parse_json(line) : parse_csv(line));
+    NewRequest r = *(json_ ? parse_json(line) : parse_csv(line));
     if (r.input < 1 || r.output < 1) fail("token counts must be at least 1");
     if (first_) {
       t0_ = r.arrival_s;

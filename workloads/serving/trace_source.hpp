@@ -17,7 +17,8 @@
 
 namespace dcsim::wl::serving {
 
-struct TraceRequest {
+// A request as it arrives: read from a trace line here, or drawn by RequestSource (request_source.hpp).
+struct NewRequest {
   double arrival_s = 0;
   std::int64_t input = 0;
   std::int64_t output = 0;
@@ -26,12 +27,12 @@ struct TraceRequest {
 class TraceReader {
  public:
   explicit TraceReader(const std::string& path);
-  std::optional<TraceRequest> next();
+  std::optional<NewRequest> next();
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
-  std::optional<TraceRequest> parse_csv(const std::string& line);
-  std::optional<TraceRequest> parse_json(const std::string& line);
+  std::optional<NewRequest> parse_csv(const std::string& line);
+  std::optional<NewRequest> parse_json(const std::string& line);
 
   std::string path_;
   std::ifstream in_;
