@@ -39,7 +39,7 @@ ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model
     Inst& in = inst_[static_cast<std::size_t>(i)];
     in.model = std::make_unique<serving::InstanceModel>(model, w.instance, cluster, g > 1 ? coll : nullptr,
                                                         std::move(gpus), sw);
-    in.capacity = in.model->kv_capacity_tokens() / block_size_;
+    in.kv = serving::KvBlocks(in.model->kv_capacity_tokens(), block_size_);
     kv_bytes_per_token_ = in.model->kv_bytes_per_token();
   }
 }
@@ -47,18 +47,18 @@ ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model
 ServingLlmService::~ServingLlmService() = default;
 
 std::int64_t ServingLlmService::blocks_for(std::int64_t tokens) const {
-  return tokens <= 0 ? 0 : (tokens + block_size_ - 1) / block_size_;
+  return serving::KvBlocks::blocks_for(tokens, block_size_);
 }
 
 std::int64_t ServingLlmService::kv_capacity_tokens() const {
   std::int64_t c = 0;
-  for (const Inst& in : inst_) c += in.capacity;
+  for (const Inst& in : inst_) c += in.kv.capacity();
   return c * block_size_;
 }
 
 std::int64_t ServingLlmService::kv_used_tokens() const {
   std::int64_t c = 0;
-  for (const Inst& in : inst_) c += in.used;
+  for (const Inst& in : inst_) c += in.kv.used();
   return c * block_size_;
 }
 
@@ -84,7 +84,7 @@ void ServingLlmService::free_kv(Resident& r) {
   if (r.state == State::parked) in.lru.erase(r.lru);
   if (r.timer.valid()) sim_.cancel(r.timer);
   r.timer = {};
-  in.used -= r.blocks;
+  in.kv.release(r.blocks);
   r.blocks = 0;
   r.tokens = 0;
   r.state = State::none;
@@ -100,7 +100,7 @@ void ServingLlmService::unpark(Resident& r) {
 bool ServingLlmService::make_room(int i, std::int64_t blocks, AgentId keep) {
   Inst& in = inst_[static_cast<std::size_t>(i)];
   auto it = in.lru.begin();
-  while (in.capacity - in.used < blocks && it != in.lru.end()) {
+  while (in.kv.free() < blocks && it != in.lru.end()) {
     const AgentId victim = *it++;
     if (victim == keep) continue;
     Resident& r = res_.at(victim);
@@ -109,7 +109,7 @@ bool ServingLlmService::make_room(int i, std::int64_t blocks, AgentId keep) {
     ++evictions;
     if (victim & kSharedBit) res_.erase(victim);
   }
-  return in.capacity - in.used >= blocks;
+  return in.kv.free() >= blocks;
 }
 
 bool ServingLlmService::admit(int i, Pending& p) {
@@ -134,9 +134,9 @@ bool ServingLlmService::admit(int i, Pending& p) {
   }
   const std::int64_t need = blocks_for(c.context_tokens + c.output_tokens);
   const std::int64_t have = r.state == State::parked || r.state == State::offloading ? r.blocks : 0;
-  if (need > in.capacity) {
+  if (need > in.kv.capacity()) {
     throw std::invalid_argument("agents: one call needs " + std::to_string(need * block_size_) +
-                                " KV tokens; a replica holds " + std::to_string(in.capacity * block_size_) +
+                                " KV tokens; a replica holds " + std::to_string(in.kv.capacity() * block_size_) +
                                 " (lower context_window or raise tp)");
   }
   if (!make_room(i, need - have, c.agent)) return false;
@@ -152,7 +152,11 @@ bool ServingLlmService::admit(int i, Pending& p) {
   const bool was_evicted = r.evicted;
   unpark(r);
   if (r.state == State::offloaded) r.blocks = 0;
-  in.used += need - r.blocks;
+  if (need >= r.blocks) {
+    in.kv.alloc(need - r.blocks);  // make_room left room for it
+  } else {
+    in.kv.release(r.blocks - need);
+  }
   r.blocks = need;
   r.tokens = c.context_tokens;
   r.state = State::running;
@@ -273,14 +277,14 @@ void ServingLlmService::end_step(int i) {
       // The first sibling here computed the shared prefix: keep it as its own parked entry, room permitting.
       const AgentId id = shared_id(s.call.shared_prefix_key, i);
       const std::int64_t blocks = blocks_for(s.call.shared_prefix_tokens);
-      if (!res_.count(id) && in.capacity - in.used >= blocks) {
+      if (!res_.count(id) && in.kv.free() >= blocks) {
         Resident& p = res_[id];
         p.instance = i;
         p.tokens = s.call.shared_prefix_tokens;
         p.blocks = blocks;
         p.state = State::parked;
         p.lru = in.lru.insert(in.lru.end(), id);
-        in.used += blocks;
+        in.kv.alloc(blocks);
         kv_changed();
       }
     }
@@ -318,7 +322,7 @@ void ServingLlmService::park(AgentId agent, Resident& r, KvPolicy policy) {
       r.timer = sim_.schedule_in(sim::from_seconds(dt), [this, agent] {
         Resident& x = res_.at(agent);
         x.timer = {};
-        inst_[static_cast<std::size_t>(x.instance)].used -= x.blocks;
+        inst_[static_cast<std::size_t>(x.instance)].kv.release(x.blocks);
         x.blocks = 0;
         x.state = State::offloaded;
         kv_changed();

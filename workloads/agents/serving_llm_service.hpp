@@ -28,6 +28,7 @@
 #include "workloads/agents/llm_service.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/serving/instance_model.hpp"
+#include "workloads/serving/kv_cache.hpp"
 
 namespace dcsim::wl::agents {
 
@@ -87,7 +88,7 @@ class ServingLlmService : public LlmService {
   };
   struct Inst {
     std::unique_ptr<serving::InstanceModel> model;
-    std::int64_t capacity = 0, used = 0;  // blocks
+    serving::KvBlocks kv{0, 1};  // HBM blocks (sized in the constructor)
     std::deque<Pending> queue;
     std::vector<Seq> running;
     std::list<AgentId> lru;  // parked agents, least recently used first
@@ -111,7 +112,7 @@ class ServingLlmService : public LlmService {
   const AgentsWorkload& w_;
   StorageLink offload_;
   StallMeter* stall_;
-  int block_size_ = 16;
+  int block_size_;  // w.instance.block_size
   double kv_bytes_per_token_ = 0;
   std::vector<Inst> inst_;
   std::unordered_map<AgentId, Resident> res_;
