@@ -6,19 +6,9 @@
 
 namespace dcsim::wl::agents {
 
-double StallMeter::stalled_s() const {
+double StallMeter::sum_s(sim::Time S::*field) const {
   double t = 0;  // summed in seconds: picoseconds of many replicas overflow int64
-  for (const S& s : s_) t += sim::to_seconds(s.stalled);
-  return t;
-}
-double StallMeter::idle_s() const {
-  double t = 0;  // summed in seconds: picoseconds of many replicas overflow int64
-  for (const S& s : s_) t += sim::to_seconds(s.idle);
-  return t;
-}
-double StallMeter::busy_s() const {
-  double t = 0;  // summed in seconds: picoseconds of many replicas overflow int64
-  for (const S& s : s_) t += sim::to_seconds(s.busy_t);
+  for (const S& s : s_) t += sim::to_seconds(s.*field);
   return t;
 }
 

@@ -42,9 +42,9 @@ class StallMeter {
   void finish(sim::Time now) {
     for (std::size_t i = 0; i < s_.size(); ++i) advance(static_cast<int>(i), now);
   }
-  double stalled_s() const;
-  double idle_s() const;
-  double busy_s() const;
+  double stalled_s() const { return sum_s(&S::stalled); }
+  double idle_s() const { return sum_s(&S::idle); }
+  double busy_s() const { return sum_s(&S::busy_t); }
   int instances() const { return static_cast<int>(s_.size()); }
 
  private:
@@ -53,6 +53,7 @@ class StallMeter {
     int waiting = 0;
     sim::Time last = 0, stalled = 0, idle = 0, busy_t = 0;
   };
+  double sum_s(sim::Time S::*field) const;
   void advance(int i, sim::Time now) {
     S& s = s_[static_cast<std::size_t>(i)];
     const sim::Time dt = now - s.last;
