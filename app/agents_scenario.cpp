@@ -4,19 +4,13 @@
 #include <string>
 #include <vector>
 
+#include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 
 namespace dcsim::app {
 namespace {
 
-const Choices kPrecisions = {"bf16", "fp8", "fp4"};
 const Choices kTiers = {"cpu-memory", "local-nvme", "network-flash"};
-
-hw::Precision precision_of(const std::string& s) {
-  if (s == "fp8") return hw::Precision::fp8;
-  if (s == "fp4") return hw::Precision::fp4;
-  return hw::Precision::bf16;
-}
 
 hw::StorageTier tier_of(const std::string& s) {
   if (s == "local-nvme") return hw::StorageTier::local_nvme;
@@ -63,8 +57,7 @@ wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec&
   const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
   p.precision = precision_of(prec);
   p.compute = precision_of(n.get_enum_or("compute_precision", kPrecisions, prec));
-  const std::string kv = n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec);
-  p.kv_bytes_per_element = kv == "fp8" ? 1.0 : kv == "fp4" ? 0.5 : 2.0;
+  p.kv_bytes_per_element = element_bytes(n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec));
   p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));
   p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
   p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));

@@ -10,9 +10,6 @@
 #include "workloads/serving/trace_source.hpp"
 
 namespace dcsim::app {
-namespace {
-
-const Choices kPrecisions = {"bf16", "fp8", "fp4"};
 
 hw::Precision precision_of(const std::string& s) {
   if (s == "fp8") return hw::Precision::fp8;
@@ -21,6 +18,8 @@ hw::Precision precision_of(const std::string& s) {
 }
 
 double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? 0.5 : 2.0; }
+
+namespace {
 
 wl::LengthDist parse_length(const ConfigNode& n) {
   wl::LengthDist d;
@@ -137,10 +136,10 @@ wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::C
     n.child("compute_precision").fail_value("a precision at least as wide as the weights' (" + prec + ")");
   }
   p.kv_bytes_per_element = element_bytes(n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec));
-  p.max_batch = static_cast<int>(n.get_int_or("max_batch", 256, 1, 1'000'000));
-  p.token_budget = n.get_int_or("token_budget", 8192, 1, 10'000'000);
-  p.block_size = static_cast<int>(n.get_int_or("block_size", 16, 1, 4096));
-  p.activation_reserve = n.get_number_or("activation_reserve", 0.1, 0, 0.9);
+  p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));  // defaults: PoolSpec
+  p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
+  p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));
+  p.activation_reserve = n.get_number_or("activation_reserve", p.activation_reserve, 0, 0.9);
   if (allow_system && n.has("system")) p.cluster = resolve_system(n, catalog, base);
   const hw::GpuSpec& gpu = p.cluster ? p.cluster->gpu : base.gpu;
   if (gpu.flops.at(p.compute) <= 0) {
