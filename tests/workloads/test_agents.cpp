@@ -48,6 +48,14 @@ AgentsWorkload fixed_workload() {
   return w;
 }
 
+// As fixed_workload, but every root spawns fork-join waves of sub-agents (never a swarm).
+AgentsWorkload fork_join_workload() {
+  AgentsWorkload w = fixed_workload();
+  w.spawn_task_share = 1;
+  w.swarm_share = 0;
+  return w;
+}
+
 SwarmHardware fixed_hw() {
   SwarmHardware h;
   h.cpu_speed = 2.0;
@@ -115,9 +123,7 @@ TEST(Agents, ForkJoinWaitsForTheSlowestChild) {
   // = 5 ms + 1.12 s: the task ends at 4.735 + 1.195 + 1.25 + 1.125 = 8.305 s.
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
-  AgentsWorkload w = fixed_workload();
-  w.spawn_task_share = 1;
-  w.swarm_share = 0;
+  AgentsWorkload w = fork_join_workload();
   w.fan_out = AgentDist::fixed_at(2);  // wave = 1 + 2
   w.depth_weights = {1.0};
   w.sub_turns = AgentDist::fixed_at(2);
@@ -140,10 +146,8 @@ TEST(Agents, ForkJoinStragglerSetsTheBarrier) {
   // Children of 1 to 6 turns (random): the parent resumes exactly when the last child finishes, never earlier.
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
-  AgentsWorkload w = fixed_workload();
+  AgentsWorkload w = fork_join_workload();
   w.tasks = 4;
-  w.spawn_task_share = 1;
-  w.swarm_share = 0;
   w.fan_out = AgentDist::fixed_at(5);
   w.depth_weights = {0, 1.0};  // depth 2: each child spawns a nested wave of round(6 / 2) = 3
   w.sub_turns = AgentDist::uniform_in(1, 6);

@@ -13,21 +13,7 @@ namespace dcsim::wl {
 namespace {
 
 // 2 layers, hidden 8, 2 query heads of 4, 1 KV head (GQA), SwiGLU FFN 16, vocab 32, untied, RoPE, RMSNorm.
-ModelSpec tiny() {
-  ModelSpec m;
-  m.name = "tiny";
-  m.layers = 2;
-  m.hidden = 8;
-  m.heads = 2;
-  m.kv_heads = 1;
-  m.head_dim = 4;
-  m.attention = AttentionKind::gqa;
-  m.ffn = FfnKind::swiglu;
-  m.ffn_hidden = 16;
-  m.vocab = 32;
-  m.max_context = 64;
-  return m;
-}
+ModelSpec tiny() { return testing::llama_like(2, 8, 2, 1, 16, 32, 64); }
 
 ModelSpec gpt(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std::int64_t vocab) {
   return testing::megatron_gpt(layers, hidden, heads, vocab);

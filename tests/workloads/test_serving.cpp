@@ -13,6 +13,7 @@
 #include "app/scenario.hpp"
 #include "hw/collectives.hpp"
 #include "hw/topology.hpp"
+#include "tests/workloads/model_fixtures.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/serving/decode_set.hpp"
 #include "workloads/serving/instance_model.hpp"
@@ -26,20 +27,7 @@ namespace {
 const std::filesystem::path kTraces = std::filesystem::path(DCSIM_TEST_DATA_DIR) / "traces";
 
 // A small dense GQA model.
-ModelSpec tiny_model() {
-  ModelSpec m;
-  m.name = "tiny";
-  m.layers = 2;
-  m.hidden = 256;
-  m.heads = 4;
-  m.kv_heads = 2;
-  m.head_dim = 64;
-  m.ffn_hidden = 512;
-  m.ffn = FfnKind::swiglu;
-  m.vocab = 1000;
-  m.max_context = 4096;
-  return m;
-}
+ModelSpec tiny_model() { return testing::llama_like(2, 256, 4, 2, 512, 1000, 4096); }
 
 // One GPU with flat efficiency curves (empty curves are 1) so the roofline is exact arithmetic.
 hw::ClusterSpec flat_cluster(double flops, double bandwidth, double hbm = 1e9) {
