@@ -472,8 +472,6 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   };
   std::vector<std::vector<Chunk>> chunks(static_cast<std::size_t>(pp), std::vector<Chunk>(static_cast<std::size_t>(v)));
   const ParamCounts pc = m.param_counts();
-  const double t_dp_lat = 0;
-  (void)t_dp_lat;
   auto ar = [&](hw::CollectiveOp op, std::vector<int>& grp, double bytes) {
     return grp.size() > 1 && bytes > 0 ? coll.estimate(op, grp, bytes).time : 0.0;
   };
