@@ -76,6 +76,13 @@ ChunkLayers chunk_layers(const PretrainingWorkload& w, const ModelSpec& m, int j
   return c;
 }
 
+// Width per token of the K and V tensors attention keeps (and ring attention passes around): 2 x kv_heads x
+// head_dim, or with MLA the decompressed per-head keys and values.
+double kv_width(const ModelSpec& m) {
+  return m.attention == AttentionKind::mla ? d(m.heads) * d(m.mla.qk_head_dim() + m.mla.v_head_dim)
+                                           : 2 * d(m.kv_heads) * d(m.head_dim);
+}
+
 int sp_div(const PretrainingWorkload& w) { return (w.sequence_parallel && w.tp > 1) ? w.tp : 1; }
 
 // Activation bytes one layer keeps per micro-batch (Korthikanti et al. 2022 §4, generalised to GQA, gated and MoE
@@ -85,9 +92,7 @@ int sp_div(const PretrainingWorkload& w) { return (w.sequence_parallel && w.tp >
 double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
   const double repl = 10;
-  const double kv = m.attention == AttentionKind::mla ? d(m.heads) * d(m.mla.qk_head_dim() + m.mla.v_head_dim)
-                                                      : 2 * d(m.kv_heads) * d(m.head_dim);
-  double split = 2 * (d(m.q_width()) + kv) / h + 2 * d(m.v_width()) / h;
+  double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
   if (m.layer_is_moe(layer)) {
     const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
     split += (m.gated_ffn() ? 6 : 4) * f / h + 2 * d(m.moe.top_k);
@@ -403,9 +408,7 @@ struct Planner {
     lc.core_mem_units = core.mem;
     lc.tp_comm = 2 * t_tp_pair;
     if (w.cp > 1) {
-      const double kv = m.attention == AttentionKind::mla ? d(m.heads) * d(m.mla.qk_head_dim() + m.mla.v_head_dim)
-                                                          : 2 * d(m.kv_heads) * d(m.head_dim);
-      const double bytes = d(w.micro_batch) * d(w.seq_len) / w.cp * kv / w.tp * 2;
+      const double bytes = d(w.micro_batch) * d(w.seq_len) / w.cp * kv_width(m) / w.tp * 2;
       lc.cp_comm = (w.cp - 1) * coll.estimate(hw::CollectiveOp::send_recv, cp_pair, bytes).time;
     }
     if (m.layer_is_moe(l) && w.ep > 1) {
