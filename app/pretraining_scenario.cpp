@@ -1,8 +1,25 @@
 #include "app/pretraining_scenario.hpp"
 
+#include <array>
+#include <cstddef>
 #include <string>
 
 namespace dcsim::app {
+namespace {
+
+// Reads enum `key` spelled as the values' to_string (the names results and traces print), in the order of `all`.
+template <class E, std::size_t N>
+E get_named_enum_or(const ConfigNode& n, std::string_view key, const std::array<E, N>& all, E fallback) {
+  Choices names;
+  for (const E e : all) names.emplace_back(to_string(e));
+  const std::string name = n.get_enum_or(key, names, to_string(fallback));
+  for (const E e : all) {
+    if (name == to_string(e)) return e;
+  }
+  return fallback;
+}
+
+}  // namespace
 
 wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::ClusterSpec& cluster,
                                           const std::optional<wl::ModelSpec>& model) {
@@ -21,15 +38,15 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   p.seq_len = w.get_int("seq_len", 1, 1 << 24);
   p.global_batch = w.get_int("global_batch", 1, std::int64_t{1} << 40);
   p.micro_batch = w.get_int_or("micro_batch", 1, 1, 1 << 20);
-  const std::string sched = w.get_enum_or("schedule", {"1f1b", "interleaved", "gpipe"}, "1f1b");
-  p.schedule = sched == "interleaved" ? wl::PipelineSchedule::interleaved
-               : sched == "gpipe"     ? wl::PipelineSchedule::gpipe
-                                      : wl::PipelineSchedule::one_f_one_b;
+  using wl::PipelineSchedule, wl::Recompute, wl::AttentionKernel, hw::Precision;
+  p.schedule = get_named_enum_or(
+      w, "schedule",
+      std::array{PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved, PipelineSchedule::gpipe}, p.schedule);
   p.interleave = static_cast<int>(w.get_int_or("interleave", 1, 1, 1024));
-  const std::string rc = w.get_enum_or("recompute", {"none", "selective", "full"}, "none");
-  p.recompute = rc == "full" ? wl::Recompute::full : rc == "selective" ? wl::Recompute::selective : wl::Recompute::none;
-  const std::string prec = w.get_enum_or("precision", {"bf16", "fp8", "fp4"}, "bf16");
-  p.precision = prec == "fp8" ? hw::Precision::fp8 : prec == "fp4" ? hw::Precision::fp4 : hw::Precision::bf16;
+  p.recompute = get_named_enum_or(w, "recompute", std::array{Recompute::none, Recompute::selective, Recompute::full},
+                                  p.recompute);
+  p.precision = get_named_enum_or(w, "precision", std::array{Precision::bf16, Precision::fp8, Precision::fp4},
+                                  p.precision);
   p.steps = static_cast<int>(w.get_int_or("steps", 1, 1, 1'000'000));
   p.sequence_parallel = w.get_bool_or("sequence_parallel", true);
   p.zero = static_cast<int>(w.get_int_or("zero", 1, 0, 3));
@@ -40,9 +57,8 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   p.grad_accumulation_fusion = w.get_bool_or("grad_accumulation_fusion", true);
   p.grad_reduce_fp32 = w.get_bool_or("grad_reduce_fp32", false);
   p.allow_tp_across_domains = w.get_bool_or("allow_tp_across_domains", false);
-  p.attention_kernel = w.get_enum_or("attention_kernel", {"flash", "unfused"}, "flash") == "unfused"
-                           ? wl::AttentionKernel::unfused
-                           : wl::AttentionKernel::flash;
+  p.attention_kernel = get_named_enum_or(
+      w, "attention_kernel", std::array{AttentionKernel::flash, AttentionKernel::unfused}, p.attention_kernel);
   p.pipeline_ends_fewer_layers = static_cast<int>(w.get_int_or("pipeline_ends_fewer_layers", 0, 0, 1 << 20));
   p.dropout = w.get_bool_or("dropout", false);
   p.async_p2p = w.get_bool_or("async_p2p", false);

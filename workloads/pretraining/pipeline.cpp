@@ -19,6 +19,8 @@ const char* to_string(PipelineSchedule s) {
   return "?";
 }
 
+const char* to_string(AttentionKernel k) { return k == AttentionKernel::unfused ? "unfused" : "flash"; }
+
 const char* to_string(Recompute r) {
   switch (r) {
     case Recompute::none: return "none";

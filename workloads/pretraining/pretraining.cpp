@@ -778,7 +778,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
                                         std::to_string(mbs) + " micro-batches of " + std::to_string(w.micro_batch));
   out.info.emplace_back("recompute", to_string(w.recompute));
   out.info.emplace_back("precision", hw::to_string(w.precision));
-  out.info.emplace_back("attention_kernel", w.attention_kernel == AttentionKernel::flash ? "flash" : "unfused");
+  out.info.emplace_back("attention_kernel", to_string(w.attention_kernel));
   out.info.emplace_back("memory_fit", "fits: " + fmt(mem.total() / kGiB) + " GiB of " + fmt(g.hbm_capacity / kGiB) +
                                           " GiB (stage " + std::to_string(mem.stage) + ")");
   out.info.emplace_back("critical_stage", std::to_string(crit));

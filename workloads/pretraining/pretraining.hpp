@@ -29,6 +29,7 @@ namespace dcsim::wl {
 enum class PipelineSchedule { one_f_one_b, interleaved, gpipe };
 enum class AttentionKernel { flash, unfused };
 const char* to_string(PipelineSchedule s);
+const char* to_string(AttentionKernel k);
 const char* to_string(Recompute r);
 
 struct PretrainingWorkload {
