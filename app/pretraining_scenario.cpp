@@ -26,10 +26,10 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   if (!model) w.fail("pretraining needs a model: add a top-level `model:` (a catalog name or an inline model)");
   wl::PretrainingWorkload p;
   const ConfigNode par = w.child("parallelism");
-  p.tp = static_cast<int>(par.get_int_or("tp", 1, 1, 1 << 20));
-  p.pp = static_cast<int>(par.get_int_or("pp", 1, 1, 1 << 20));
-  p.cp = static_cast<int>(par.get_int_or("cp", 1, 1, 1 << 20));
-  p.ep = static_cast<int>(par.get_int_or("ep", 1, 1, 1 << 20));
+  p.tp = static_cast<int>(par.get_int_or("tp", p.tp, 1, 1 << 20));
+  p.pp = static_cast<int>(par.get_int_or("pp", p.pp, 1, 1 << 20));
+  p.cp = static_cast<int>(par.get_int_or("cp", p.cp, 1, 1 << 20));
+  p.ep = static_cast<int>(par.get_int_or("ep", p.ep, 1, 1 << 20));
   const int gpus = cluster.total_gpus();
   const int rest = p.tp * p.pp * p.cp;
   // dp defaults to what the other dimensions leave of the cluster.
@@ -37,32 +37,33 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   par.finish();
   p.seq_len = w.get_int("seq_len", 1, 1 << 24);
   p.global_batch = w.get_int("global_batch", 1, std::int64_t{1} << 40);
-  p.micro_batch = w.get_int_or("micro_batch", 1, 1, 1 << 20);
+  p.micro_batch = w.get_int_or("micro_batch", p.micro_batch, 1, 1 << 20);
   using wl::PipelineSchedule, wl::Recompute, wl::AttentionKernel, hw::Precision;
   p.schedule = get_named_enum_or(
       w, "schedule",
       std::array{PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved, PipelineSchedule::gpipe}, p.schedule);
-  p.interleave = static_cast<int>(w.get_int_or("interleave", 1, 1, 1024));
+  p.interleave = static_cast<int>(w.get_int_or("interleave", p.interleave, 1, 1024));
   p.recompute = get_named_enum_or(w, "recompute", std::array{Recompute::none, Recompute::selective, Recompute::full},
                                   p.recompute);
   p.precision = get_named_enum_or(w, "precision", std::array{Precision::bf16, Precision::fp8, Precision::fp4},
                                   p.precision);
-  p.steps = static_cast<int>(w.get_int_or("steps", 1, 1, 1'000'000));
-  p.sequence_parallel = w.get_bool_or("sequence_parallel", true);
-  p.zero = static_cast<int>(w.get_int_or("zero", 1, 0, 3));
-  p.overlap_grad_reduce = w.get_bool_or("overlap_grad_reduce", true);
-  p.overlap_param_gather = w.get_bool_or("overlap_param_gather", true);
-  p.overlap_tp_comm = w.get_bool_or("overlap_tp_comm", false);
-  p.comm_sm_share = w.get_number_or("comm_sm_share", 0.15, 0.0, 0.9);
-  p.grad_accumulation_fusion = w.get_bool_or("grad_accumulation_fusion", true);
-  p.grad_reduce_fp32 = w.get_bool_or("grad_reduce_fp32", false);
-  p.allow_tp_across_domains = w.get_bool_or("allow_tp_across_domains", false);
+  p.steps = static_cast<int>(w.get_int_or("steps", p.steps, 1, 1'000'000));
+  p.sequence_parallel = w.get_bool_or("sequence_parallel", p.sequence_parallel);
+  p.zero = static_cast<int>(w.get_int_or("zero", p.zero, 0, 3));
+  p.overlap_grad_reduce = w.get_bool_or("overlap_grad_reduce", p.overlap_grad_reduce);
+  p.overlap_param_gather = w.get_bool_or("overlap_param_gather", p.overlap_param_gather);
+  p.overlap_tp_comm = w.get_bool_or("overlap_tp_comm", p.overlap_tp_comm);
+  p.comm_sm_share = w.get_number_or("comm_sm_share", p.comm_sm_share, 0.0, 0.9);
+  p.grad_accumulation_fusion = w.get_bool_or("grad_accumulation_fusion", p.grad_accumulation_fusion);
+  p.grad_reduce_fp32 = w.get_bool_or("grad_reduce_fp32", p.grad_reduce_fp32);
+  p.allow_tp_across_domains = w.get_bool_or("allow_tp_across_domains", p.allow_tp_across_domains);
   p.attention_kernel = get_named_enum_or(
       w, "attention_kernel", std::array{AttentionKernel::flash, AttentionKernel::unfused}, p.attention_kernel);
-  p.pipeline_ends_fewer_layers = static_cast<int>(w.get_int_or("pipeline_ends_fewer_layers", 0, 0, 1 << 20));
-  p.dropout = w.get_bool_or("dropout", false);
-  p.async_p2p = w.get_bool_or("async_p2p", false);
-  p.straggler_cv = w.get_number_or("straggler_cv", 0.0, 0.0, 0.5);
+  p.pipeline_ends_fewer_layers =
+      static_cast<int>(w.get_int_or("pipeline_ends_fewer_layers", p.pipeline_ends_fewer_layers, 0, 1 << 20));
+  p.dropout = w.get_bool_or("dropout", p.dropout);
+  p.async_p2p = w.get_bool_or("async_p2p", p.async_p2p);
+  p.straggler_cv = w.get_number_or("straggler_cv", p.straggler_cv, 0.0, 0.5);
   w.finish();
   try {
     wl::check_plan(p, *model, cluster);
