@@ -15,19 +15,7 @@ ModelSpec gpt(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std:
 
 ModelSpec llama(std::int64_t layers, std::int64_t hidden, std::int64_t heads, std::int64_t kv_heads,
                 std::int64_t ffn, std::int64_t vocab) {
-  ModelSpec m;
-  m.name = "llama";
-  m.layers = layers;
-  m.hidden = hidden;
-  m.heads = heads;
-  m.kv_heads = kv_heads;
-  m.head_dim = hidden / heads;
-  m.attention = AttentionKind::gqa;
-  m.ffn = FfnKind::swiglu;
-  m.ffn_hidden = ffn;
-  m.vocab = vocab;
-  m.max_context = 131072;
-  return m;
+  return testing::llama_like(layers, hidden, heads, kv_heads, ffn, vocab, 131072);
 }
 
 TEST(ModelSpec, GptParamsFollowNarayananEquation2) {
