@@ -76,7 +76,9 @@ struct CpuSpec {
 };
 
 // How fast collectives run on one fabric (NVLink domain or scale-out network): NCCL-style alpha-beta constants.
-// Derivation and calibration in docs/network.md; defaults are the derived NVLink values.
+// Derivation and calibration in docs/network.md. Runs take every field from the catalog (configs/hw/systems and
+// nics, each required); these defaults only serve specs built by hand in tests and benches, and are not kept in
+// step with the calibrated catalog values (e.g. base_latency there is 4.4 us for NVLink4/5).
 struct CollectiveTuning {
   double base_latency = 9.3e-6;          // seconds per collective: kernel launch, setup and final sync
   double ll_step_overhead = 0.35e-6;     // seconds per algorithm step on top of the path latency, LL protocol
