@@ -4,6 +4,7 @@
 #include <stdexcept>
 #include <utility>
 
+#include "hw/power.hpp"
 #include "hw/routing.hpp"
 
 namespace dcsim::hw {
@@ -181,7 +182,7 @@ std::array<double, kLinkKinds> FlowNetwork::bytes_by_kind() const {
 double FlowNetwork::transfer_energy() const {
   double j = 0;
   for (std::size_t l = 0; l < link_bytes_.size(); ++l) {
-    j += link_bytes_[l] * 8.0 * topo_.link(static_cast<LinkId>(l)).energy_per_bit;
+    j += hw::transfer_energy(link_bytes_[l], topo_.link(static_cast<LinkId>(l)).energy_per_bit);
   }
   return j;
 }
