@@ -4,23 +4,10 @@
 #include <cmath>
 #include <cstdio>
 #include <sstream>
+#include <utility>
 
 namespace dcsim::app {
 namespace {
-
-void insert_dotted(nlohmann::ordered_json& root, const std::string& key, double value) {
-  nlohmann::ordered_json* node = &root;
-  std::size_t start = 0;
-  while (true) {
-    const auto dot = key.find('.', start);
-    if (dot == std::string::npos) {
-      (*node)[key.substr(start)] = value;
-      return;
-    }
-    node = &(*node)[key.substr(start, dot - start)];
-    start = dot + 1;
-  }
-}
 
 void flatten(const nlohmann::ordered_json& node, const std::string& prefix,
              std::vector<std::pair<std::string, double>>& out) {
@@ -76,6 +63,20 @@ std::string unit_segment(const std::string& key) {
     }
   }
   return segments.front();
+}
+
+void insert_dotted(nlohmann::ordered_json& root, const std::string& key, nlohmann::ordered_json value) {
+  nlohmann::ordered_json* node = &root;
+  std::size_t start = 0;
+  while (true) {
+    const auto dot = key.find('.', start);
+    if (dot == std::string::npos) {
+      (*node)[key.substr(start)] = std::move(value);
+      return;
+    }
+    node = &(*node)[key.substr(start, dot - start)];
+    start = dot + 1;
+  }
 }
 
 nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult& result) {

@@ -21,6 +21,9 @@ struct RunIdentity {
   std::string system;    // hardware.system
 };
 
+// Sets root["a"]["b"]["c"] for the key "a.b.c", making the intermediate objects.
+void insert_dotted(nlohmann::ordered_json& root, const std::string& key, nlohmann::ordered_json value);
+
 nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult& result);
 
 // Dotted-key view of a result document's metrics ("ttft_s.p99" -> value), in document order.

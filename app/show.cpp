@@ -10,6 +10,7 @@
 #include "app/config/node.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
+#include "app/result_io.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -191,21 +192,14 @@ std::string render_json(const std::string& kind, const Fields& f) {
   nlohmann::ordered_json doc;
   doc["kind"] = kind;
   for (const auto& r : f.rows()) {
-    nlohmann::ordered_json* node = &doc;
-    std::size_t start = 0;
-    for (auto dot = r.key.find('.'); dot != std::string::npos; dot = r.key.find('.', start)) {
-      node = &(*node)[r.key.substr(start, dot - start)];
-      start = dot + 1;
-    }
-    const std::string leaf = r.key.substr(start);
     if (const auto* s = std::get_if<std::string>(&r.value)) {
       if (*s == "true" || *s == "false") {
-        (*node)[leaf] = *s == "true";
+        insert_dotted(doc, r.key, *s == "true");
       } else {
-        (*node)[leaf] = *s;
+        insert_dotted(doc, r.key, *s);
       }
     } else {
-      (*node)[leaf] = std::get<double>(r.value);
+      insert_dotted(doc, r.key, std::get<double>(r.value));
     }
   }
   return doc.dump(2) + "\n";
