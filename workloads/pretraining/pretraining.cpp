@@ -626,14 +626,13 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   // stage. Then ZeRO's parameter all-gather and the optimizer step (memory-bound).
   const double shard = d(w.dp) * w.cp;
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
-      opt_time(static_cast<std::size_t>(pp)), stage_params(static_cast<std::size_t>(pp)),
+      opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
       dp_contention(static_cast<std::size_t>(pp));
   const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
     double busy_until = 0, params = 0, first_fwd = 0, reduce_total = 0;
     for (int cidx = 0; cidx < v; ++cidx) params += chunks[su][static_cast<std::size_t>(cidx)].params;
-    stage_params[su] = params;
     if (w.zero < 3) {
       // Spans of this stage's last backward per chunk, in the order they ran.
       for (const TaskSpan& sp : tl.spans) {
@@ -656,8 +655,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
     const double hidden_dp = std::max(0.0, reduce_total - exp_dp);
     dp_contention[su] = w.overlap_grad_reduce ? w.comm_sm_share * hidden_dp : 0.0;
     end += dp_contention[su];
-    const double opt_params = params / (w.zero >= 1 ? shard : 1);
-    opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_params * kOptimizerStepBytes).time;
+    opt_bytes[su] = params / (w.zero >= 1 ? shard : 1) * kOptimizerStepBytes;
+    opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
     end += opt_time[su];
     if (w.zero >= 1 && w.zero < 3) {
       const double ag = ar(hw::CollectiveOp::all_gather, P.dp_group, params * kWeightBytes);
@@ -688,9 +687,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       ex_z3 += d(mbs) * (ch.fwd.dp + ch.bwd.dp);
       ex_cont += d(mbs) * (ch.fwd.contention + ch.bwd.contention);
     }
-    mem_units += opt_time[static_cast<std::size_t>(s)] > 0
-                     ? stage_params[static_cast<std::size_t>(s)] / (w.zero >= 1 ? shard : 1) * kOptimizerStepBytes / g.hbm_bandwidth
-                     : 0;
+    mem_units += opt_bytes[static_cast<std::size_t>(s)] / g.hbm_bandwidth;
   }
   const double bubble = tl0.makespan > 0 ? std::max(0.0, (tl0.makespan - tl0.busy[cu]) / tl0.makespan) : 0;
   const double ex_pp = std::max(0.0, tl.compute_end[cu] - tl0.compute_end[cu]);
