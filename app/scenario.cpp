@@ -122,6 +122,7 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
     c.scale_out_optics = load_with_overrides<hw::OpticsSpec>(catalog, "optics", c.scale_out.optics, overrides,
                                                              "optics", parse_optics);
   }
+  // Default PUE 1.2: hyperscale facilities run 1.1-1.2 (calibration/power.yaml; docs/power.md).
   c.pue = h.get_number_or("pue", 1.2, 1.0, 3.0);
   h.finish();
   return c;
@@ -140,6 +141,7 @@ wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSp
   std::sort(c.bytes.begin(), c.bytes.end());
   c.bytes.erase(std::unique(c.bytes.begin(), c.bytes.end()), c.bytes.end());
   c.algorithm = w.get_enum_or("algorithm", {"auto", "ring", "tree", "nvls", "hierarchical"}, "auto");
+  // 20 timed iterations per size: nccl-tests' default (-n 20).
   c.iterations = static_cast<int>(w.get_int_or("iterations", 20, 1, 1'000'000));
   c.gpus = static_cast<int>(w.get_int_or("gpus", cluster.total_gpus(), 2, cluster.total_gpus()));
   if (c.op == "send_recv" && c.gpus != 2) {

@@ -4,10 +4,14 @@ namespace dcsim::wl {
 
 ClusterPower::ClusterPower(sim::EnergyLedger& ledger, const hw::ClusterSpec& cluster, const hw::FabricShape& shape,
                            sim::Time start)
-    : ledger_(ledger), cluster_(cluster), pue_(cluster.pue), gpus_(cluster.total_gpus()) {
+    : ledger_(ledger),
+      cluster_(cluster),
+      pue_(cluster.pue),
+      gpus_(cluster.total_gpus()),
+      // A partial system (hardware.gpus < system.gpus) powers only its share of the system's parts.
+      system_share_(static_cast<double>(cluster.gpus_per_system) / cluster.system.gpus) {
   const auto systems = static_cast<std::uint64_t>(cluster.systems);
-  // A partial system (hardware.gpus < system.gpus) powers only its share of the system's parts.
-  const double share = static_cast<double>(cluster.gpus_per_system) / cluster.system.gpus;
+  const double share = system_share_;
 
   active_gpus_ = ledger_.add("gpus (active)", "gpu", static_cast<std::uint64_t>(gpus_));
   idle_gpus_ = ledger_.add("gpus (idle)", "gpu", static_cast<std::uint64_t>(gpus_));
@@ -59,8 +63,7 @@ void ClusterPower::set_gpu_activity(hw::GpuActivity activity, int active_gpus, s
 }
 
 void ClusterPower::set_cpu_utilization(double utilization, sim::Time now) {
-  const double share = static_cast<double>(cluster_.gpus_per_system) / cluster_.system.gpus;
-  ledger_.set_power(cpus_, hw::cpu_power(cluster_.cpu, utilization) * share, now);
+  ledger_.set_power(cpus_, hw::cpu_power(cluster_.cpu, utilization) * system_share_, now);
 }
 
 void ClusterPower::set_scale_up_traffic(double bytes_per_s, sim::Time now) {

@@ -38,6 +38,7 @@ class ClusterPower {
   const hw::ClusterSpec& cluster_;
   double pue_ = 1;
   int gpus_ = 0;
+  double system_share_ = 1;  // gpus_per_system / system.gpus
   double switch_w_ = 0, optics_w_ = 0;
   sim::ComponentId active_gpus_ = 0, idle_gpus_ = 0, cpus_ = 0, links_scale_up_ = 0;
 };
