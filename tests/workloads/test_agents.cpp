@@ -4,6 +4,8 @@
 // offloading KV beats dropping it; a multi-agent task spends about an order of magnitude more tokens than a call).
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_path.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -339,7 +341,7 @@ TEST(Agents, PoissonArrivalsRunEveryTask) {
 TEST(Agents, SchedulerAgreesWithServingEngine) {
   // Plain chat traffic (one call per task, 1024 prompt + 128 output tokens, Poisson 20/s, 2 replicas of Llama-3-70B
   // FP8 TP 4 on one HGX H100) through the agents' loop and through serving's Engine: mean latency within 5%.
-  const std::filesystem::path dir = std::filesystem::temp_directory_path() / "dcsim_test_agents_vs_serving";
+  const std::filesystem::path dir = dcsim::testing::unique_temp_path("dcsim_test_agents_vs_serving");
   std::filesystem::create_directories(dir);
   const std::string common = "seed: 1\nhardware: {system: h100-hgx, count: 1}\nmodel: llama3-70b\n";
   {
@@ -355,6 +357,7 @@ TEST(Agents, SchedulerAgreesWithServingEngine) {
   const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
   const app::Scenario a = app::load_scenario({dir / "a.yaml", {}, {}}, catalog);
   const app::Scenario sv = app::load_scenario({dir / "s.yaml", {}, {}}, catalog);
+  std::filesystem::remove_all(dir);
   const double agents = run_agents(a.agents, *a.model, a.cluster, nullptr, 1).metrics.at("llm_call_s.mean");
   const double serving = run_serving(sv.serving, *sv.model, sv.cluster, false, nullptr, 1).metrics.at("e2e_s.mean");
   EXPECT_NEAR(agents / serving, 1.0, 0.05) << agents << " vs " << serving;

@@ -2,6 +2,8 @@
 // the published node powers of ../shared/calibration/power.yaml.
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_path.hpp"
+
 #include <filesystem>
 #include <fstream>
 
@@ -16,7 +18,7 @@ namespace {
 
 hw::ClusterSpec cluster_of(const std::string& system, int count = 1) {
   const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
-  const auto file = std::filesystem::temp_directory_path() / ("dcsim_power_" + system + ".yaml");
+  const auto file = dcsim::testing::unique_temp_path("dcsim_power_" + system, ".yaml");
   {
     std::ofstream out(file);
     out << "name: p\nhardware: {system: " << system << ", count: " << count

@@ -3,6 +3,8 @@
 // decoding, colocated vs disaggregated on a case with a known answer, and determinism.
 #include <gtest/gtest.h>
 
+#include "tests/support/temp_path.hpp"
+
 #include <array>
 #include <cmath>
 #include <filesystem>
@@ -204,7 +206,7 @@ TEST(ServingSources, BadTracesNameFileAndLine) {
 
 app::Scenario scenario(const std::string& yaml) {
   const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
-  const auto file = std::filesystem::temp_directory_path() / "dcsim_serving_test.yaml";
+  const auto file = dcsim::testing::unique_temp_path("dcsim_serving_test", ".yaml");
   {
     std::ofstream out(file);
     out << yaml;
