@@ -396,20 +396,17 @@ TEST(Agents, Deterministic) {
 }
 
 TEST(Agents, SlowerCpusStallTheGpusMore) {
-  // Single-thread speed (configs/hw/cpus): x86-host 1.0 (reference), Grace 0.8, Vera 1.2; and a 0.5 what-if.
+  // Single-thread speed (configs/hw/cpus): a 0.5 what-if, x86-host 1.0 (reference), Grace 1.1, Vera 1.65.
   const std::string slow = "hardware.overrides={cpu.single_thread_speed: 0.5}";
-  const double s_slow = metric(slow, "gpu_stall_fraction"), s_grace = metric("hardware.cpu=grace", "gpu_stall_fraction"),
-               s_x86 = metric("hardware.cpu=x86-host", "gpu_stall_fraction"), s_vera = metric("", "gpu_stall_fraction");
-  // On this slice Grace stalls 30.1%, x86 28.8%: a small margin, so the x86/Grace order is asserted on the tool
-  // waits and task latency, which follow the speeds by wide margins.
-  EXPECT_GT(s_slow, s_x86);
-  EXPECT_GT(s_slow, s_grace);
-  EXPECT_GT(s_grace, s_vera);
-  EXPECT_GT(s_x86, s_vera);
-  EXPECT_GT(metric("hardware.cpu=grace", "tool_wait_s.mean"), metric("hardware.cpu=x86-host", "tool_wait_s.mean"));
-  EXPECT_GT(metric("hardware.cpu=grace", "task_latency_s.mean"), metric("hardware.cpu=x86-host", "task_latency_s.mean"));
-  EXPECT_GT(metric("hardware.cpu=x86-host", "task_latency_s.mean"), metric("", "task_latency_s.mean"));
-  EXPECT_GT(metric("hardware.cpu=x86-host", "tool_wait_s.mean"), metric("", "tool_wait_s.mean"));
+  const std::string order[] = {slow, "hardware.cpu=x86-host", "hardware.cpu=grace", ""};
+  // On this slice: 31.4%, 28.8%, 27.4%, 15.0% stalled; tool waits 28.5, 14.3, 13.0, 8.6 s.
+  for (std::size_t i = 0; i + 1 < std::size(order); ++i) {
+    EXPECT_GT(metric(order[i], "gpu_stall_fraction"), metric(order[i + 1], "gpu_stall_fraction")) << order[i];
+    EXPECT_GT(metric(order[i], "tool_wait_s.mean"), metric(order[i + 1], "tool_wait_s.mean")) << order[i];
+    EXPECT_GT(metric(order[i], "task_latency_s.mean"), metric(order[i + 1], "task_latency_s.mean")) << order[i];
+  }
+  // Tool work scales with 1 / speed: the mean tool wait (queueing aside, CPU utilisation is low) follows it.
+  EXPECT_NEAR(metric("hardware.cpu=x86-host", "tool_wait_s.mean") / metric("", "tool_wait_s.mean"), 1.65, 0.05);
 }
 
 TEST(Agents, HoldingOrOffloadingKvBeatsDropping) {
@@ -432,6 +429,30 @@ TEST(Agents, MultiAgentTaskSpendsAnOrderOfMagnitudeMoreTokens) {
   EXPECT_LT(single, multi);
   EXPECT_GT(metric("", "agents_per_task"), 1);
   EXPECT_EQ(metric("workload.spawn.task_share=0", "agents_per_task"), 1);
+}
+
+wl::RunResult run_research(std::vector<std::string> sets) {
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  sets.insert(sets.begin(), "workload.tasks=256");
+  app::Scenario s = app::load_scenario(
+      {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-research-vr-nvl72.yaml", sets, 1}, catalog);
+  return run_agents(s.agents, *s.model, s.cluster, nullptr, s.seed);
+}
+
+TEST(Agents, ResearchTasksSpendTokensAsAnthropicMeasured) {
+  // Anthropic's research system: multi-agent ~15x the tokens of a chat, a single agent ~4x. With its task shapes
+  // (2-4 subagents x 10-15 calls; a single agent with 3-10 tool calls) dcsim gives about 10x and 2x: an order of
+  // magnitude, under the published figures (docs/agents.md, "Tokens"). Held within a factor of 2 of them.
+  const double multi = run_research({}).metrics.at("token_multiplier");
+  const double single =
+      run_research({"workload.spawn.task_share=0", "workload.turns={dist: uniform, low: 4, high: 11}"})
+          .metrics.at("token_multiplier");
+  EXPECT_GT(multi, 15.0 / 2);
+  EXPECT_LT(multi, 15.0 * 2);
+  EXPECT_GT(single, 4.0 / 2);
+  EXPECT_LT(single, 4.0 * 2);
+  EXPECT_GT(multi / single, 3.75 / 2);
+  EXPECT_LT(multi / single, 3.75 * 2);
 }
 
 TEST(Agents, ContractKeys) {
