@@ -301,6 +301,10 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.cpus = static_cast<int>(n.get_int("cpus", 0, 1 << 20));
   s.nic = n.get_string("nic");
   s.nics = static_cast<int>(n.get_int("nics", 0, 1 << 20));
+  s.gpus_per_node = static_cast<int>(n.get_int_or("gpus_per_node", s.gpus, 1, s.gpus));
+  if (s.gpus % s.gpus_per_node != 0) {
+    n.child("gpus_per_node").fail_value("a divisor of gpus (" + std::to_string(s.gpus) + ")");
+  }
   const ConfigNode up = n.child("scale_up");
   s.scale_up.switch_name = up.get_string("switch_name");
   s.scale_up.switches = static_cast<int>(up.get_int("switches", 0, 1 << 20));

@@ -137,6 +137,7 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   f.number("cpus", s.cpus);
   f.text("nic", s.nic);
   f.number("nics", s.nics);
+  f.number("gpus_per_node", s.gpus_per_node);
   f.text("scale_up.switch_name", s.scale_up.switch_name);
   f.number("scale_up.switches", s.scale_up.switches);
   f.number("scale_up.domain_gpus", s.scale_up.domain_gpus);

@@ -171,6 +171,8 @@ struct SystemSpec {
   int cpus = 0;
   std::string nic;           // key into configs/hw/nics (scale-out)
   int nics = 0;
+  int gpus_per_node = 0;      // GPUs of one compute node (an HGX board, a rack's compute tray): a rail-optimized fabric
+                             // has one rail per GPU position of a node; 0 = the whole system is one node
   ScaleUpSpec scale_up;
   std::vector<std::string> storage;  // keys into configs/hw/storage
   std::string scale_out_switch;  // key into configs/hw/switches: the scale-out switch it is usually deployed with

@@ -68,11 +68,12 @@ int Topology::nic_of(int g) const {
 
 int Topology::leaf_of_nic(int n) const {
   if (!rail_optimized_) return n / shape_.leaf_down;
-  // Rail r of systems [b*down, (b+1)*down) shares leaf b*R + r: a block's rails sit side by side, so one pod holds
-  // every rail of its systems and cross-rail traffic of a block stays inside the pod.
+  // Rail r of compute nodes [b*down, (b+1)*down) shares leaf b*R + r: a block's rails sit side by side, so one pod
+  // holds every rail of its nodes and cross-rail traffic of a block stays inside the pod.
   const int s = n / shape_.nics_per_system;
-  const int r = n - s * shape_.nics_per_system;
-  return (s / shape_.leaf_down) * shape_.nics_per_system + r;
+  const int i = n - s * shape_.nics_per_system;
+  const int node = s * shape_.rail_groups + i / shape_.rails;
+  return (node / shape_.leaf_down) * shape_.rails + i % shape_.rails;
 }
 
 LinkId Topology::leaf_to_spine(int l, int s) const {
@@ -165,7 +166,12 @@ Topology build_topology(const ClusterSpec& spec) {
     // Leaf ports split down:up = r:1, rounded towards more downlinks, at least one uplink.
     f.leaf_down = std::clamp(static_cast<int>(k * r / (1.0 + r) + 1e-9), 1, k - 1);
     f.leaf_up = k - f.leaf_down;
-    f.leaves = t.rail_optimized_ ? ceil_div(f.systems, f.leaf_down) * f.nics_per_system
+    // Rails: the NICs of one compute node (8 on an HGX board, 4 on an NVL72 compute tray), not of the whole system:
+    // a rack-scale system is many nodes, and a rail per NIC of the rack would give every NIC a leaf of its own.
+    const int node_gpus = sys.gpus_per_node > 0 ? std::min(sys.gpus_per_node, f.gpus_per_system) : f.gpus_per_system;
+    f.rails = std::max(1, static_cast<int>(static_cast<long long>(node_gpus) * f.nics_per_system / f.gpus_per_system));
+    f.rail_groups = ceil_div(f.nics_per_system, f.rails);
+    f.leaves = t.rail_optimized_ ? ceil_div(f.systems * f.rail_groups, f.leaf_down) * f.rails
                                  : ceil_div(f.nics, f.leaf_down);
     if (f.leaves == 1) {
       f.tiers = 1;

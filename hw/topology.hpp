@@ -37,7 +37,9 @@ struct FabricShape {
   int domains = 0;            // NVLink domains (one switch-plane vertex each)
   int domain_size = 0;        // GPUs per domain
   int scale_up_chips = 0;     // physical NVSwitch chips (domains x scale_up.switches), for power and `show`
-  int nics_per_system = 0;    // rails in a rail-optimized fabric
+  int nics_per_system = 0;
+  int rails = 0;              // rail-optimized: NICs per compute node, one leaf group each
+  int rail_groups = 0;        // rail-optimized: compute nodes per system (NIC groups of `rails`)
   int nics = 0;
   int tiers = 0;              // 0: no scale-out network; 1: one leaf; 2: leaf-spine; 3: leaf-spine-core
   int leaf_down = 0;          // leaf ports towards NICs

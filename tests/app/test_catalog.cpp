@@ -1,6 +1,11 @@
 // Every catalog entry loads and validates, names match files, and key figures match their sources.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+
 #include "app/catalog.hpp"
 #include "app/config/error.hpp"
 #include "app/errors.hpp"
@@ -67,7 +72,9 @@ TEST(Catalog, Nvl72SystemsShareOneDomainOf72) {
     const hw::SystemSpec s = load_system(c, name);
     EXPECT_EQ(s.gpus, 72) << name;
     EXPECT_EQ(s.scale_up.domain_gpus, 72) << name;
+    EXPECT_EQ(s.gpus_per_node, 4) << name;  // compute trays: the rails of the scale-out fabric
   }
+  EXPECT_EQ(load_system(c, "h100-hgx").gpus_per_node, 8);  // default: the system is one node
   const hw::SystemSpec k = load_system(c, "rubin-ultra-kyber");
   EXPECT_EQ(k.gpus, 144);
 }
@@ -94,6 +101,24 @@ TEST(Catalog, BadEntryNamesItsFileLineAndKey) {
     EXPECT_NE(msg.find("mynic.yaml:3"), std::string::npos) << msg;
     EXPECT_NE(msg.find("bandwidth"), std::string::npos) << msg;
     EXPECT_NE(msg.find("400 GHz"), std::string::npos) << msg;
+  }
+}
+
+TEST(Catalog, NodeSizeMustDivideTheSystem) {
+  // The catalog's own gb200-nvl72 entry with 5 GPUs per node (72 is not a multiple of 5).
+  std::ifstream in(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/hw/systems/gb200-nvl72.yaml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto at = text.find("gpus_per_node: 4");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 16, "gpus_per_node: 5");
+  const auto doc = ConfigDocument::load_string(text, "configs/hw/systems/gb200-nvl72.yaml");
+  try {
+    parse_system(doc.root());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("gpus_per_node"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("divisor of gpus (72)"), std::string::npos) << msg;
   }
 }
 

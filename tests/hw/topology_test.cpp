@@ -75,6 +75,26 @@ TEST(Topology, RailOptimized1024NodesThreeTiersAtRadix64) {
   EXPECT_EQ(t.leaf_of_nic(t.nic_of(8 * 32 + 3)), 11);
 }
 
+TEST(Topology, RackScaleRailsFollowTheComputeTray) {
+  // 8 NVL72 racks of 18 trays x 4 GPUs: 4 rails, 144 trays, 32 per leaf -> ceil(144/32) = 5 leaves per rail (20),
+  // spines = 20*32/64 = 10. With one rail per NIC of the rack it would be 72 leaves of 8 NICs each.
+  ClusterSpec c = nvl72(8);
+  c.system.gpus_per_node = 4;
+  const Topology t = build_topology(c);
+  const FabricShape& f = t.shape();
+  EXPECT_EQ(f.rails, 4);
+  EXPECT_EQ(f.rail_groups, 18);
+  EXPECT_EQ(f.tiers, 2);
+  EXPECT_EQ(f.leaves, 20);
+  EXPECT_EQ(f.spines, 10);
+  // GPU 5 of rack 0 is rail 1 of tray 1 (leaf 1); rack 1's tray 14 is tray 32 overall: leaf block 1, rail 1 -> 5.
+  EXPECT_EQ(t.leaf_of_nic(t.nic_of(5)), 1);
+  EXPECT_EQ(t.leaf_of_nic(t.nic_of(72 + 14 * 4 + 1)), 5);
+  // Without a tray size the rack is one node: 72 rails, one leaf each.
+  c.system.gpus_per_node = 0;
+  EXPECT_EQ(build_topology(c).shape().leaves, 72);
+}
+
 TEST(Topology, RailOptimized1024NodesTwoTiersAtRadix128) {
   ClusterSpec c = hgx_h100(1024);
   c.scale_out_switch = testing::ib_switch(128);
