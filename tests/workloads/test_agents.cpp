@@ -455,6 +455,30 @@ TEST(Agents, ResearchTasksSpendTokensAsAnthropicMeasured) {
   EXPECT_LT(multi / single, 3.75 * 2);
 }
 
+wl::RunResult run_feynman(std::vector<std::string> sets) {
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  sets.insert(sets.begin(), {"workload.tasks=32", "workload.arrivals.concurrency=16"});
+  app::Scenario s = app::load_scenario(
+      {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-swarm-feynman-photonic.yaml", sets, 1},
+      catalog);
+  return run_agents(s.agents, *s.model, s.cluster, nullptr, s.seed);
+}
+
+TEST(Agents, PhotonicDomainAgainstCopperShowsInLatencyAndPower) {
+  // DeepSeek-R1 with EP 144 on one 144-GPU photonic domain, or on two 72-GPU copper domains whose all-to-all
+  // crosses the scale-out network.
+  const auto photonic = run_feynman({});
+  const auto copper = run_feynman({"hardware.overrides={system.scale_up.domain_gpus: 72, system.scale_up.switches: "
+                                   "36, system.scale_up.medium: copper, system.scale_up.energy_per_bit: 5 pJ/bit, "
+                                   "system.scale_up.latency: 0.85 us}"});
+  EXPECT_GT(copper.metrics.at("llm_call_s.mean"), 1.05 * photonic.metrics.at("llm_call_s.mean"));
+  // Static network power, by hand (144 of the system's 576 packages: share 1/4): photonic 104 switch chips x 2760 W
+  // / 4 = 71,760 W; copper 2 x 36 chips x 2760 W / 4 = 49,680 W plus the scale-out it needs: 144 NICs on 4 rails of
+  // 36 four-package nodes, radix 128 (64 down) -> 4 leaves and 2 spines x 1200 W = 7,200 W, and 2 x (144 + 4 x 64)
+  // co-packaged optics ports x 9 W = 7,200 W. NICs (1,152 x 50 W) are in both. Photonic - copper = 7,680 W.
+  EXPECT_NEAR(photonic.metrics.at("power_w.network") - copper.metrics.at("power_w.network"), 7680, 1);
+}
+
 TEST(Agents, ContractKeys) {
   const auto& m = cached("").metrics;
   for (const char* k : {"tokens", "tokens_per_s", "energy_j", "power_w.it", "power_w.facility", "power_w.gpu",
