@@ -41,7 +41,9 @@ wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::Cluster
   using wl::PipelineSchedule, wl::Recompute, wl::AttentionKernel, hw::Precision;
   p.schedule = get_named_enum_or(
       w, "schedule",
-      std::array{PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved, PipelineSchedule::gpipe}, p.schedule);
+      std::array{PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved, PipelineSchedule::gpipe,
+                 PipelineSchedule::zb_h1},
+      p.schedule);
   p.interleave = static_cast<int>(w.get_int_or("interleave", p.interleave, 1, 1024));
   p.recompute = get_named_enum_or(w, "recompute", std::array{Recompute::none, Recompute::selective, Recompute::full},
                                   p.recompute);

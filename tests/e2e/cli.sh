@@ -81,6 +81,9 @@ scen="$root/configs/scenarios"
 check pretrain-run 0 'step_time_s' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml"
 check pretrain-bad-plan 2 'tp\*pp\*dp\*cp = 16\*16\*64\*1 = 16384 but the cluster has 8192 GPUs' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.parallelism.tp=16
 check pretrain-no-fit 2 'does not fit.*raise tp or pp' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.recompute=none --set workload.micro_batch=4 --set workload.global_batch=4096
+check pretrain-zb-h1 0 'schedule +zb-h1, 32 micro-batches' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.schedule=zb-h1 --trace "$tmp/zb.json"
+check pretrain-zb-h1-trace 0 '' -- grep -q '"name":"W0","cat":"wgrad"' "$tmp/zb.json"
+check pretrain-zb-h1-interleave 2 'workload.interleave: interleave = 2 but schedule: zb-h1.*set interleave: 1' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.schedule=zb-h1 --set workload.interleave=2
 check serve-run 0 'ttft_s.p99' -- "$dcsim" run "$scen/mlperf-llama2-70b-server-h200.yaml"
 check serve-json 0 '"tokens_per_joule"' -- "$dcsim" run "$scen/mlperf-llama2-70b-offline-h200.yaml" --json -
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8

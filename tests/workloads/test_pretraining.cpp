@@ -2,13 +2,16 @@
 // conventions, plan errors, determinism, and every validation row within its tolerance.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "app/catalog.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
+#include "sim/trace.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 
@@ -87,6 +90,124 @@ TEST(PretrainingSchedule, InterleavedBubbleIsDividedByChunks) {
 TEST(PretrainingSchedule, AnalyticBubbles) {
   EXPECT_DOUBLE_EQ(analytic_bubble(PipelineSchedule::one_f_one_b, 16, 1, 32), 15.0 / 47.0);
   EXPECT_DOUBLE_EQ(analytic_bubble(PipelineSchedule::interleaved, 8, 6, 192), 7.0 / (6 * 192 + 7));
+  // ZB-H1 (Qi et al. 2024 §2.1): (p-1)(T_F + T_B - T_W) idle against m (T_F + T_B + T_W); equal passes: a third of
+  // 1F1B's bubble time, (p-1)/(3m + p-1).
+  EXPECT_DOUBLE_EQ(analytic_bubble(PipelineSchedule::zb_h1, 16, 1, 32), 15.0 / (3 * 32 + 15));
+  EXPECT_DOUBLE_EQ(analytic_bubble(PipelineSchedule::zb_h1, 4, 1, 8, 1, 1.5, 0.5), 6.0 / 30.0);
+  // The pass times do not change the other schedules' fractions.
+  EXPECT_DOUBLE_EQ(analytic_bubble(PipelineSchedule::one_f_one_b, 16, 1, 32, 1, 1.5, 0.5), 15.0 / 47.0);
+}
+
+// ZB-H1, pp 4, 8 micro-batches, T_F = T_B = T_W = 1 s, instant sends: Qi et al. 2024, Figure 3 (top), as the
+// authors' generator lays it out (get_hand_schedule(4, 8, 1, 1, 1, 0, warmup_c=1), sail-sg/zero-bubble-pipeline-
+// parallelism, arxiv branch, megatron/core/pipeline_parallel/efficiency.py). Drawn by hand, start times:
+//   stage 0: F0 0  F1 1  F2 2  F3 3  B0 7  W0 8  F4 9  B1 10 W1 11 F5 12 B2 13 W2 14 F6 15 B3 16 W3 17 F7 18
+//            B4 19 W4 20 B5 21 W5 22 B6 23 W6 24 B7 25 W7 26
+//   stage 1: F0 1  F1 2  F2 3  B0 6  F3 7  B1 8  W0 9  F4 10 B2 11 W1 12 F5 13 B3 14 W2 15 F6 16 B4 17 W3 18
+//            F7 19 B5 20 W4 21 B6 22 W5 23 B7 24 W6 25 W7 26
+//   stage 2: F0 2  F1 3  B0 5  F2 6  B1 7  F3 8  B2 9  W0 10 F4 11 B3 12 W1 13 F5 14 B4 15 W2 16 F6 17 B5 18
+//            W3 19 F7 20 B6 21 W4 22 B7 23 W5 24 W6 25 W7 26
+//   stage 3: F0 3  B0 4  F1 5  B1 6  F2 7  B2 8  F3 9  B3 10 W0 11 F4 12 B4 13 W1 14 F5 15 B5 16 W2 17 F6 18
+//            B6 19 W3 20 F7 21 B7 22 W4 23 W5 24 W6 25 W7 26
+// Stage s holds its first W back s iterations (p - s - 1 warm-up forwards + s deferred W = p in flight); every stage
+// ends at 27 = m (T_F + T_B + T_W) + (p-1)(T_F + T_B - T_W) = 24 + 3, where 1F1B (backward 2 s) takes
+// (m + p - 1)(T_F + T_B + T_W) = 33.
+const char* const kZbH1Drawing[4] = {
+    "F0 0 F1 1 F2 2 F3 3 B0 7 W0 8 F4 9 B1 10 W1 11 F5 12 B2 13 W2 14 F6 15 B3 16 W3 17 F7 18 B4 19 W4 20 B5 21 "
+    "W5 22 B6 23 W6 24 B7 25 W7 26",
+    "F0 1 F1 2 F2 3 B0 6 F3 7 B1 8 W0 9 F4 10 B2 11 W1 12 F5 13 B3 14 W2 15 F6 16 B4 17 W3 18 F7 19 B5 20 W4 21 "
+    "B6 22 W5 23 B7 24 W6 25 W7 26",
+    "F0 2 F1 3 B0 5 F2 6 B1 7 F3 8 B2 9 W0 10 F4 11 B3 12 W1 13 F5 14 B4 15 W2 16 F6 17 B5 18 W3 19 F7 20 B6 21 "
+    "W4 22 B7 23 W5 24 W6 25 W7 26",
+    "F0 3 B0 4 F1 5 B1 6 F2 7 B2 8 F3 9 B3 10 W0 11 F4 12 B4 13 W1 14 F5 15 B5 16 W2 17 F6 18 B6 19 W3 20 F7 21 "
+    "B7 22 W4 23 W5 24 W6 25 W7 26",
+};
+
+std::string drawn(const PipelineTimeline& t, int stage) {
+  std::string out;
+  for (const TaskSpan& s : t.spans) {
+    if (s.stage != stage) continue;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%s%c%d %g", out.empty() ? "" : " ", s.task.forward ? 'F' : s.task.weight ? 'W' : 'B',
+                  s.task.micro, s.start);
+    out += buf;
+  }
+  return out;
+}
+
+TEST(PretrainingSchedule, ZbH1TimelineMatchesThePapersFigure) {
+  PipelineDurations d;
+  d.fwd = {{1}, {1}, {1}, {1}};
+  d.bwd = {{2}, {2}, {2}, {2}};  // B + W
+  d.wgt = {{1}, {1}, {1}, {1}};
+  const PipelineTimeline t = simulate_pipeline(d, PipelineSchedule::zb_h1, 4, 1, 8);
+  for (int s = 0; s < 4; ++s) {
+    EXPECT_EQ(drawn(t, s), kZbH1Drawing[s]) << "stage " << s;
+    EXPECT_DOUBLE_EQ(t.compute_end[static_cast<std::size_t>(s)], 27);
+    EXPECT_DOUBLE_EQ(t.busy[static_cast<std::size_t>(s)], 24);
+  }
+  EXPECT_DOUBLE_EQ(t.makespan, 27);
+  EXPECT_NEAR((t.makespan - t.busy[0]) / t.makespan, analytic_bubble(PipelineSchedule::zb_h1, 4, 1, 8), 1e-12);
+  // The same passes under 1F1B (B and W as one 2 s backward): (m + p - 1) x 3 = 33, bubble 9 s against ZB-H1's 3.
+  const PipelineTimeline f = simulate_pipeline(d, PipelineSchedule::one_f_one_b, 4, 1, 8);
+  EXPECT_DOUBLE_EQ(f.makespan, 33);
+  EXPECT_DOUBLE_EQ(f.makespan - f.busy[0], 3 * (t.makespan - t.busy[0]));
+  // Every stage runs each micro-batch's F, B and W once, W after its B.
+  for (int s = 0; s < 4; ++s) {
+    const auto order = stage_order(PipelineSchedule::zb_h1, 4, 1, 8, s);
+    EXPECT_EQ(order.size(), 24u);
+    for (int i = 0; i < 8; ++i) {
+      const auto b = std::find(order.begin(), order.end(), PT{0, i, false, false});
+      const auto w = std::find(order.begin(), order.end(), PT{0, i, false, true});
+      ASSERT_NE(b, order.end());
+      ASSERT_NE(w, order.end());
+      EXPECT_LT(b, w);
+    }
+  }
+}
+
+TEST(PretrainingSchedule, ZbH1BubbleFollowsThePapersFormulaForUnequalPasses) {
+  // Qi et al. §2.1: idle per stage (p-1)(T_F + T_B - T_W). pp 4, m 8, T_F 1, T_B 1.5, T_W 0.5: 24 + 3 x 2 = 30;
+  // stage 0 (the last to finish: its W passes are the shortest filler) idles 6 s, 6/30 = the analytic fraction.
+  // pp 8, m 12 (m >= p, not a multiple of it): 12 x 3 + 7 x 2 = 50.
+  PipelineDurations d;
+  d.fwd.assign(4, {1.0});
+  d.bwd.assign(4, {2.0});
+  d.wgt.assign(4, {0.5});
+  const PipelineTimeline t = simulate_pipeline(d, PipelineSchedule::zb_h1, 4, 1, 8);
+  EXPECT_DOUBLE_EQ(t.makespan, 30);
+  EXPECT_DOUBLE_EQ(t.compute_end[0], 30);
+  EXPECT_NEAR((t.makespan - t.busy[0]) / t.makespan,
+              analytic_bubble(PipelineSchedule::zb_h1, 4, 1, 8, 1, 1.5, 0.5), 1e-12);
+  d.fwd.assign(8, {1.0});
+  d.bwd.assign(8, {2.0});
+  d.wgt.assign(8, {0.5});
+  EXPECT_DOUBLE_EQ(simulate_pipeline(d, PipelineSchedule::zb_h1, 8, 1, 12).makespan, 50);
+  // Missing or inconsistent W durations are a caller's error, not a silent zero.
+  d.wgt.clear();
+  EXPECT_THROW((void)simulate_pipeline(d, PipelineSchedule::zb_h1, 8, 1, 12), std::invalid_argument);
+  d.wgt.assign(8, {3.0});
+  EXPECT_THROW((void)simulate_pipeline(d, PipelineSchedule::zb_h1, 8, 1, 12), std::invalid_argument);
+}
+
+TEST(PretrainingSchedule, OneFOneBIgnoresTheWeightGradientSplit) {
+  // 1F1B runs B and W as one backward task: filling wgt changes nothing (same spans, same event fingerprint).
+  PipelineDurations d;
+  d.fwd = {{1}, {1.25}, {1}};
+  d.bwd = {{2}, {2.5}, {2}};
+  d.p2p = 0.125;
+  d.blocking = true;
+  const PipelineTimeline a = simulate_pipeline(d, PipelineSchedule::one_f_one_b, 3, 1, 5);
+  d.wgt = {{1}, {1}, {0.5}};
+  const PipelineTimeline b = simulate_pipeline(d, PipelineSchedule::one_f_one_b, 3, 1, 5);
+  EXPECT_EQ(a.makespan, b.makespan);
+  EXPECT_EQ(a.fingerprint, b.fingerprint);
+  ASSERT_EQ(a.spans.size(), b.spans.size());
+  for (std::size_t i = 0; i < a.spans.size(); ++i) {
+    EXPECT_EQ(a.spans[i].task, b.spans[i].task);
+    EXPECT_FALSE(b.spans[i].task.weight);
+    EXPECT_EQ(a.spans[i].end, b.spans[i].end);
+  }
 }
 
 // --- with the catalog -----------------------------------------------------------------------------------------
@@ -138,6 +259,36 @@ TEST(PretrainingMemory, OneFOneBFirstStageHoldsPpMicroBatches) {
   EXPECT_LT(m.total(), s.cluster.gpu.hbm_capacity);
 }
 
+TEST(PretrainingMemory, ZbH1KeepsWeightGradientInputsOfItsDeferredPasses) {
+  // Llama 3 405B, 1F1B: stage 1 holds 15 micro-batches of 8 layers. ZB-H1 defers stage 1's first W by one
+  // iteration, so at its peak it holds 15 micro-batches' forward activations and one micro-batch's weight-gradient
+  // inputs (linear inputs + output gradients). Per token in units of h bytes (TP 8 + SP, GQA, gated FFN): forward
+  // 10/8 + (2 (q + kv)/h + 2 v/h + 6 f/h)/8 = 1.25 + 23.75/8 = 4.21875; W inputs 8/8 + 23.75/8 = 3.96875.
+  app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  const MemoryEstimate f = estimate_memory(s.pretraining, *s.model, s.cluster);
+  s.pretraining.schedule = PipelineSchedule::zb_h1;
+  const MemoryEstimate z = estimate_memory(s.pretraining, *s.model, s.cluster);
+  EXPECT_EQ(z.stage, 1);
+  EXPECT_DOUBLE_EQ(z.in_flight, 16);
+  const double per_micro = f.activations / 15;
+  EXPECT_NEAR((z.activations - f.activations) / per_micro, 3.96875 / 4.21875, 1e-9);
+  EXPECT_DOUBLE_EQ(z.weights, f.weights);
+  // For a GPT layer (MHA, 4h FFN) W keeps 32 of the 34 s b h of the forward: Qi et al. 2024, Table 1. gpt-22b on
+  // pp 2 (24 layers a stage), its vocabulary x4 so that the last stage's fp32 logits make it the fullest under
+  // ZB-H1 (stage 0 holds 2 forwards in both schedules; stage 1 one forward and one deferred W).
+  app::Scenario g = scenario("korthikanti-22b-pretrain-a100-sp-selective");
+  g.pretraining.pp = 2;
+  g.model->vocab *= 4;
+  g.pretraining.schedule = PipelineSchedule::one_f_one_b;
+  const MemoryEstimate g1 = estimate_memory(g.pretraining, *g.model, g.cluster);
+  ASSERT_EQ(g1.stage, 0);
+  g.pretraining.schedule = PipelineSchedule::zb_h1;
+  const MemoryEstimate gz = estimate_memory(g.pretraining, *g.model, g.cluster);
+  ASSERT_EQ(gz.stage, 1);
+  EXPECT_DOUBLE_EQ(gz.in_flight, 2);
+  EXPECT_NEAR(gz.activations / (g1.activations / 2), 1 + 32.0 / 34.0, 1e-9);
+}
+
 TEST(PretrainingPlan, BadPlansSayWhatToChange) {
   auto fails = [](std::vector<std::string> sets, const std::string& needle) {
     try {
@@ -156,6 +307,42 @@ TEST(PretrainingPlan, BadPlansSayWhatToChange) {
   fails({"workload.precision=fp4"}, "no fp4");
   fails({"workload.schedule=interleaved", "workload.interleave=2"}, "raise tp or pp, enable recompute");
   fails({"workload.interleave=2"}, "needs schedule: interleaved");
+  // zb-h1: one chunk per stage, at least pp micro-batches, pp >= 2; each error names the key, the value and the fix.
+  fails({"workload.schedule=zb-h1", "workload.interleave=2"},
+        "interleave = 2 but schedule: zb-h1 runs one model chunk per stage");
+  fails({"workload.schedule=zb-h1", "workload.interleave=2"}, "set interleave: 1");
+  fails({"workload.schedule=zb-h1", "workload.global_batch=512"},
+        "schedule: zb-h1 needs at least pp = 16 micro-batches per replica but global_batch / (micro_batch x dp) = 8");
+  fails({"workload.schedule=zb-h2"}, "zb-h1");  // the list of accepted schedules names it
+  try {
+    (void)scenario("korthikanti-22b-pretrain-a100-full", {"workload.schedule=zb-h1"});
+    ADD_FAILURE() << "zb-h1 at pp 1 accepted";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("zb-h1 needs pp >= 2 but parallelism.pp = 1"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("workload.schedule"), std::string::npos) << e.what();
+  }
+}
+
+TEST(PretrainingRun, ZbH1BeatsOneFOneBOnTheSamePlan) {
+  // Llama 3 405B on 8,192 H100, the bundled plan with schedule 1f1b and zb-h1: same memory-fit verdict, a smaller
+  // bubble and a shorter step; the passes split as B + W = 1F1B's backward, so the work is the same.
+  const RunResult f = run(scenario("llama3-405b-pretrain-h100-8k"));
+  const RunResult z = run(scenario("llama3-405b-pretrain-h100-8k", {"workload.schedule=zb-h1"}));
+  auto info = [](const RunResult& r, const std::string& key) {
+    for (const auto& [k, v] : r.info)
+      if (k == key) return v;
+    return std::string();
+  };
+  EXPECT_EQ(info(f, "memory_fit").substr(0, 5), "fits:");
+  EXPECT_EQ(info(z, "memory_fit").substr(0, 5), "fits:");
+  EXPECT_EQ(info(z, "schedule").substr(0, 6), "zb-h1,");
+  EXPECT_LT(z.metrics.at("step_time_s"), 0.9 * f.metrics.at("step_time_s"));
+  EXPECT_GT(z.metrics.at("mfu"), f.metrics.at("mfu"));
+  EXPECT_LT(z.metrics.at("bubble_fraction"), f.metrics.at("bubble_fraction"));
+  EXPECT_LT(z.metrics.at("bubble_fraction_analytic"), f.metrics.at("bubble_fraction_analytic"));
+  EXPECT_GE(z.metrics.at("memory_gib"), f.metrics.at("memory_gib"));  // stage 1 holds one deferred W's inputs
+  EXPECT_EQ(z.metrics.at("hfu") / z.metrics.at("mfu"), f.metrics.at("hfu") / f.metrics.at("mfu"));
+  EXPECT_GT(z.engine.events, f.engine.events);  // the W passes are tasks of their own
 }
 
 TEST(PretrainingFlops, SixNPlusAttentionByHand) {
@@ -172,6 +359,43 @@ TEST(PretrainingFlops, SixNPlusAttentionByHand) {
   EXPECT_NEAR(r.metrics.at("hfu") / r.metrics.at("mfu"), 4.0 / 3.0, 1e-9);
   EXPECT_NEAR(r.metrics.at("tflops_per_gpu"), per_token * tokens / step / 8 / 1e12, 1e-6);
   EXPECT_NEAR(r.metrics.at("tokens"), tokens, 0);
+}
+
+// Duration (us) of the trace span `name` on stage `pid` ("F0", "B0", "W0"); -1 when absent.
+double span_us(const std::string& json, const std::string& name, int pid) {
+  const std::string key = "\"name\":\"" + name + "\",";
+  for (std::size_t at = json.find(key); at != std::string::npos; at = json.find(key, at + 1)) {
+    const std::size_t end = json.find('}', at);
+    const std::string rec = json.substr(at, end - at);
+    if (rec.find("\"pid\":" + std::to_string(pid) + ",") == std::string::npos) continue;
+    return std::stod(rec.substr(rec.find("\"dur\":") + 6));
+  }
+  return -1;
+}
+
+TEST(PretrainingTrace, ZbH1SplitsEachBackwardIntoBAndWSpans) {
+  // The --trace timeline names ZB-H1's passes F3 / B3 / W3 (categories fwd, bwd, wgrad). B + W is 1F1B's backward
+  // (the split moves work, it adds none); W is the linear layers' weight-gradient GEMMs, each the forward GEMM's
+  // FLOPs, so it is shorter than the forward (which also runs attention, norms and TP collectives).
+  const app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  PretrainingWorkload w = s.pretraining;
+  sim::TraceRecorder t1;
+  (void)run_pretraining(w, *s.model, s.cluster, 1, &t1);
+  w.schedule = PipelineSchedule::zb_h1;
+  sim::TraceRecorder tz;
+  (void)run_pretraining(w, *s.model, s.cluster, 1, &tz);
+  const std::string a = t1.to_json(), z = tz.to_json();
+  EXPECT_EQ(span_us(a, "W0", 1), -1);
+  EXPECT_NE(z.find("\"cat\":\"wgrad\""), std::string::npos);
+  for (const int stage : {0, 1, 15}) {
+    const double f = span_us(z, "F0", stage), b = span_us(z, "B0", stage), wg = span_us(z, "W0", stage);
+    ASSERT_GT(b, 0);
+    ASSERT_GT(wg, 0);
+    EXPECT_NEAR(b + wg, span_us(a, "B0", stage), 1e-3) << "stage " << stage;
+    EXPECT_DOUBLE_EQ(f, span_us(a, "F0", stage));
+    EXPECT_GT(wg, 0.5 * f);
+    EXPECT_LT(wg, f);
+  }
 }
 
 TEST(PretrainingRun, DeterministicAndTokensPerJouleConsistent) {

@@ -15,6 +15,7 @@ const char* to_string(PipelineSchedule s) {
     case PipelineSchedule::one_f_one_b: return "1f1b";
     case PipelineSchedule::interleaved: return "interleaved";
     case PipelineSchedule::gpipe: return "gpipe";
+    case PipelineSchedule::zb_h1: return "zb-h1";
   }
   return "?";
 }
@@ -32,6 +33,26 @@ const char* to_string(Recompute r) {
 
 std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int v, int m, int stage) {
   std::vector<PipelineTask> out;
+  if (s == PipelineSchedule::zb_h1) {
+    // Qi et al. 2024 §2.1, Figure 3 (top), as their generator writes it (get_hand_schedule(p, n, f, b, w, c,
+    // warmup_c=1), sail-sg/zero-bubble-pipeline-parallelism, megatron/core/pipeline_parallel/efficiency.py):
+    // 1F1B's warm-up forwards, then per micro-batch F, B and, from iteration `delay` on, one W in micro-batch
+    // order; the W passes not run by then close the stage. Stage s delays its W passes by p-1-warmup = s
+    // iterations, so every stage has p micro-batches in flight (stage 0 as in 1F1B) and the delayed W passes fill
+    // the cool-down bubbles.
+    if (v != 1) throw std::invalid_argument("stage_order: zb-h1 runs one model chunk per stage (interleave 1)");
+    const int warmup = std::min(pp - stage - 1, m);
+    const int delay = pp - 1 - warmup;
+    int w_next = 0;
+    for (int i = 0; i < warmup; ++i) out.push_back({0, i, true});
+    for (int i = 0; i < m; ++i) {
+      if (warmup + i < m) out.push_back({0, warmup + i, true});
+      out.push_back({0, i, false});
+      if (i >= delay) out.push_back({0, w_next++, false, true});
+    }
+    while (w_next < m) out.push_back({0, w_next++, false, true});
+    return out;
+  }
   if (pp == 1 && s != PipelineSchedule::gpipe) {
     // One stage (Megatron-LM forward_backward_no_pipelining): each micro-batch's forward, then its backward.
     for (int i = 0; i < m; ++i) {
@@ -81,8 +102,12 @@ std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int v, int m, 
   return out;
 }
 
-double analytic_bubble(PipelineSchedule s, int pp, int v, int m) {
+double analytic_bubble(PipelineSchedule s, int pp, int v, int m, double t_f, double t_b, double t_w) {
   const double p = pp;
+  if (s == PipelineSchedule::zb_h1) {
+    const double idle = (p - 1) * (t_f + t_b - t_w);
+    return idle / (static_cast<double>(m) * (t_f + t_b + t_w) + idle);
+  }
   if (s == PipelineSchedule::interleaved) return (p - 1) / (v * static_cast<double>(m) + p - 1);
   return (p - 1) / (static_cast<double>(m) + p - 1);
 }
@@ -93,6 +118,7 @@ struct PipeRun {
   sim::Simulator& sim;
   const PipelineDurations& d;
   int pp, v, m, chunks;
+  bool split;  // the backward runs as B and W tasks (zb-h1)
   std::vector<std::vector<PipelineTask>> orders;
   std::vector<std::unique_ptr<sim::Event>> act_in, grad_in;  // [global chunk * m + micro]
   PipelineTimeline out;
@@ -113,14 +139,25 @@ sim::Process stage_proc(PipeRun& r, int s) {
   const auto su = static_cast<std::size_t>(s);
   for (const PipelineTask& t : r.orders[su]) {
     const int j = t.chunk * r.pp + s;  // global model chunk
-    co_await (t.forward ? r.act(j, t.micro) : r.grad(j, t.micro));
+    const auto cu = static_cast<std::size_t>(t.chunk);
+    // A W pass needs only its own B, which ran earlier on this stage.
+    if (!t.weight) co_await (t.forward ? r.act(j, t.micro) : r.grad(j, t.micro));
     const sim::Time start = r.sim.now();
-    const double dur = (t.forward ? r.d.fwd : r.d.bwd)[su][static_cast<std::size_t>(t.chunk)];
+    double dur = 0;
+    if (t.forward) {
+      dur = r.d.fwd[su][cu];
+    } else if (!r.split) {
+      dur = r.d.bwd[su][cu];
+    } else {
+      dur = t.weight ? r.d.wgt[su][cu] : r.d.bwd[su][cu] - r.d.wgt[su][cu];
+    }
     co_await r.sim.delay(sim::from_seconds(dur));
     r.out.spans.push_back({s, t, sim::to_seconds(start), sim::to_seconds(r.sim.now())});
     r.out.busy[su] += sim::to_seconds(r.sim.now() - start);
     double send = 0;
-    if (t.forward) {
+    if (t.weight) {
+      // Weight gradients stay on the stage: nothing to send.
+    } else if (t.forward) {
       if (j + 1 < r.chunks) {
         send = r.p2p(r.d.fwd_p2p, s, t.chunk);
         arrive_later(r.sim, r.act(j + 1, t.micro), send);
@@ -140,8 +177,22 @@ sim::Process stage_proc(PipeRun& r, int s) {
 
 PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int v, int m) {
   if (pp < 1 || v < 1 || m < 1) throw std::invalid_argument("simulate_pipeline: pp, interleave and micro-batches >= 1");
+  const bool split = s == PipelineSchedule::zb_h1;
+  if (split) {
+    if (v != 1) throw std::invalid_argument("simulate_pipeline: zb-h1 runs one model chunk per stage (interleave 1)");
+    if (d.wgt.size() != d.bwd.size()) {
+      throw std::invalid_argument("simulate_pipeline: zb-h1 needs PipelineDurations::wgt (the W part of bwd)");
+    }
+    for (std::size_t st = 0; st < d.bwd.size(); ++st) {
+      for (std::size_t c = 0; c < d.bwd[st].size(); ++c) {
+        if (d.wgt[st].size() != d.bwd[st].size() || d.wgt[st][c] < 0 || d.wgt[st][c] > d.bwd[st][c]) {
+          throw std::invalid_argument("simulate_pipeline: wgt must lie in [0, bwd] for every stage and chunk");
+        }
+      }
+    }
+  }
   sim::Simulator sim;
-  PipeRun r{sim, d, pp, v, m, pp * v, {}, {}, {}, {}};
+  PipeRun r{sim, d, pp, v, m, pp * v, split, {}, {}, {}, {}};
   const std::size_t units = static_cast<std::size_t>(r.chunks) * static_cast<std::size_t>(m);
   r.act_in.reserve(units);
   r.grad_in.reserve(units);
@@ -152,7 +203,7 @@ PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule 
   for (int i = 0; i < m; ++i) r.act(0, i).trigger();  // the data loader: every micro-batch is ready at 0
   r.out.compute_end.assign(static_cast<std::size_t>(pp), 0.0);
   r.out.busy.assign(static_cast<std::size_t>(pp), 0.0);
-  r.out.spans.reserve(units * 2);
+  r.out.spans.reserve(units * (split ? 3 : 2));
   for (int st = 0; st < pp; ++st) r.orders.push_back(stage_order(s, pp, v, m, st));
   std::vector<sim::ProcessHandle> handles;
   for (int st = 0; st < pp; ++st) handles.push_back(sim.spawn(stage_proc(r, st)));

@@ -103,6 +103,27 @@ double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, 
   return s * b * h * (repl / sp_div(w) + split / t + scores / t);
 }
 
+// Bytes one layer keeps per micro-batch between its B and its deferred W pass (zb-h1): every linear layer's input
+// and output gradient, what its weight-gradient GEMM reads. Per token, in units of h bytes: replicated unless SP
+// (sail-sg/zero-bubble-pipeline-parallelism keeps both sequence-sharded and re-gathers them in W): the QKV and
+// FFN inputs 2 + 2 and the output gradients of the attention output and FFN down projections 2 + 2 = 8; split by
+// tp: the Q, K, V output gradients, the attention output (out_proj input), the FFN down input and the up (gate)
+// output gradients (together the forward's 6f/h gated, 4f/h plain), MoE: + the dispatched inputs 2 top_k and the
+// expert-down output gradients 2 top_k. For a GPT layer this is Qi et al. 2024's Table 1: 32 s b h of the 34 the
+// forward keeps (the norm inputs and dropout masks go with B, the scores never reach W).
+double layer_wgrad_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
+  const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
+  const double repl = 8;
+  double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
+  if (m.layer_is_moe(layer)) {
+    const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
+    split += (m.gated_ffn() ? 6 : 4) * f / h + 4 * d(m.moe.top_k);
+  } else {
+    split += (m.gated_ffn() ? 6 : 4) * d(m.ffn_hidden) / h;
+  }
+  return s * b * h * (repl / sp_div(w) + split / t);
+}
+
 }  // namespace
 
 MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& /*c*/) {
@@ -113,7 +134,7 @@ MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m,
   const ParamCounts pc = m.param_counts();
   const bool scores = w.attention_kernel == AttentionKernel::unfused && w.recompute == Recompute::none;
   for (int s = 0; s < w.pp; ++s) {
-    double params = 0, act_per_micro_chunk_max = 0, act_layer_max = 0;
+    double params = 0, act_per_micro_chunk_max = 0, act_layer_max = 0, wgrad_keep = 0;
     std::vector<double> chunk_act;
     for (int c = 0; c < w.interleave; ++c) {
       const int j = c * w.pp + s;
@@ -124,6 +145,7 @@ MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m,
         params += lp.dense / w.tp + lp.experts / w.ep;
         const double full = layer_activation_bytes(w, m, l, scores);
         act_layer_max = std::max(act_layer_max, full);
+        if (w.schedule == PipelineSchedule::zb_h1) wgrad_keep += layer_wgrad_bytes(w, m, l);
         if (w.recompute == Recompute::full) {
           act += 2 * (d(w.seq_len) / w.cp) * d(w.micro_batch) * d(m.hidden) / sp_div(w);
         } else {
@@ -136,8 +158,29 @@ MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m,
       act_per_micro_chunk_max = std::max(act_per_micro_chunk_max, act);
     }
     // Micro-batch chunks whose activations are alive at the stage's peak: the warm-up forwards plus one.
-    double in_flight = 0;
-    if (w.schedule == PipelineSchedule::gpipe) {
+    double in_flight = 0, zb_peak = -1;
+    if (w.schedule == PipelineSchedule::zb_h1) {
+      // Walk the stage's order: micro-batches between F and B keep the forward's activations, those between B and
+      // their deferred W the weight-gradient inputs (layer_wgrad_bytes). Stage s peaks right after a forward with
+      // p - s of the first kind and s of the second: p micro-batches, as stage 0 holds in 1F1B.
+      double fb = 0, bw = 0;
+      zb_peak = 0;
+      for (const PipelineTask& t : stage_order(w.schedule, w.pp, 1, static_cast<int>(mb), s)) {
+        if (t.forward) {
+          fb += 1;
+        } else if (!t.weight) {
+          fb -= 1;
+          bw += 1;
+        } else {
+          bw -= 1;
+        }
+        const double bytes = fb * chunk_act[0] + bw * wgrad_keep;
+        if (bytes > zb_peak) {
+          zb_peak = bytes;
+          in_flight = fb + bw;
+        }
+      }
+    } else if (w.schedule == PipelineSchedule::gpipe) {
       in_flight = d(mb) * w.interleave;
     } else if (w.pp == 1) {
       in_flight = w.interleave;
@@ -153,7 +196,7 @@ MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m,
     e.gradients = params * kGradBytes / (w.zero >= 2 ? shard : 1);
     e.optimizer = params * kOptimizerBytes / (w.zero >= 1 ? shard : 1);
     const double mean_chunk = std::accumulate(chunk_act.begin(), chunk_act.end(), 0.0) / w.interleave;
-    e.activations = in_flight * mean_chunk;
+    e.activations = zb_peak >= 0 ? zb_peak : in_flight * mean_chunk;
     if (w.recompute == Recompute::full) e.activations += act_layer_max;  // the layer being recomputed
     if (s == w.pp - 1) {
       // fp32 logits of one micro-batch (Korthikanti 2022 §4.1: 4 s b v / t)
@@ -188,6 +231,15 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
     fail("parallelism.tp", "kv_heads = " + std::to_string(m.kv_heads) + " and tp = " + std::to_string(w.tp) +
                                ": one must divide the other");
   }
+  if (w.schedule == PipelineSchedule::zb_h1 && w.interleave != 1) {
+    fail("interleave", "interleave = " + std::to_string(w.interleave) +
+                           " but schedule: zb-h1 runs one model chunk per stage (Qi et al.'s ZB-H1 has no virtual "
+                           "stages); set interleave: 1, or use schedule: interleaved for virtual stages");
+  }
+  if (w.schedule == PipelineSchedule::zb_h1 && w.pp < 2) {
+    fail("schedule", "schedule: zb-h1 needs pp >= 2 but parallelism.pp = " + std::to_string(w.pp) +
+                         " (one stage has no pipeline bubble for W passes to fill); use schedule: 1f1b or raise pp");
+  }
   if (w.schedule != PipelineSchedule::interleaved && w.interleave != 1) {
     fail("interleave", "interleave > 1 needs schedule: interleaved");
   }
@@ -210,6 +262,13 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
   if (w.schedule == PipelineSchedule::interleaved && mbs % w.pp != 0) {
     fail("global_batch", "the interleaved schedule needs micro-batches per replica (" + std::to_string(mbs) +
                              ") to be a multiple of pp = " + std::to_string(w.pp));
+  }
+  if (w.schedule == PipelineSchedule::zb_h1 && mbs < w.pp) {
+    fail("global_batch", "schedule: zb-h1 needs at least pp = " + std::to_string(w.pp) +
+                             " micro-batches per replica but global_batch / (micro_batch x dp) = " +
+                             std::to_string(mbs) +
+                             " (Qi et al.'s ZB-H1 is laid out for m >= p); raise global_batch, lower "
+                             "micro_batch or dp, or use schedule: 1f1b");
   }
   if (w.cp > 1 && w.seq_len % (2 * w.cp) != 0) {
     fail("parallelism.cp", "seq_len = " + std::to_string(w.seq_len) + " must be a multiple of 2 x cp = " +
@@ -254,6 +313,7 @@ struct PassCost {
   double core = 0;       // attention core (what ring attention hides behind)
   double tp = 0, cp = 0, ep = 0, dp = 0;  // exposed communication
   double contention = 0; // compute slowed by NCCL kernels holding SMs while hidden communication runs
+  double wgrad = 0;      // backward only: the part of compute that is weight gradients (zb-h1's W pass)
   double units = 0;      // sum of flops / achievable peak rate (seconds at full tensor-core activity)
   double mem_units = 0;  // sum of bytes / peak HBM bandwidth
   double total() const { return compute + tp + cp + ep + dp + contention; }
@@ -262,6 +322,7 @@ struct PassCost {
 struct LayerCost {
   PassCost fwd;              // forward ops
   double core_fwd = 0;       // attention-core part of fwd.compute (selective recompute)
+  double linear_fwd = 0;     // linear-layer GEMM part of fwd.compute (each one's dW GEMM costs the same)
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap)
   double cp_comm = 0;        // one forward's ring-attention exchanges (before overlap)
@@ -365,6 +426,7 @@ struct Planner {
     const OpBytes ob{weight_elem_bytes(w.precision), 2, 2};
     const double touched = m.layer_is_moe(l) ? expected_distinct_experts(m.moe.experts, m.moe.top_k, d(pass.tokens())) : 0;
     Acc all, core;
+    double linear = 0;
     const hw::GpuSpec& g = c.gpu;
     for (const Op& raw : layer_ops(m, l, pass, ob)) {
       Op op = shard(raw, touched);
@@ -384,6 +446,7 @@ struct Planner {
       const OpTime t = op_time(g, p, op);
       all.add(g, p, t, op.is_gemm(), op.attention_core);
       if (op.attention_core) core.add(g, p, t, true, true);
+      if (op.is_gemm() && !op.attention_core) linear += t.time;
     }
     // Two residual adds per layer (read 2, write 1 activation each), not in the op list.
     const double tokens_local = d(pass.tokens()) / (w.cp * sp_div(w));
@@ -404,6 +467,7 @@ struct Planner {
     lc.fwd.units = all.units;
     lc.fwd.mem_units = all.mem;
     lc.core_fwd = core.time;
+    lc.linear_fwd = linear;
     lc.core_units = core.units;
     lc.core_mem_units = core.mem;
     lc.tp_comm = 2 * t_tp_pair;
@@ -513,6 +577,10 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
           rc = lc.core_fwd; rc_units = lc.core_units; rc_mem = lc.core_mem_units;
         }
         B.compute += 2 * lc.fwd.compute + rc;
+        // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and
+        // shapes. B keeps the input-gradient GEMMs, the attention core's backward, norms and elementwise ops, the
+        // recomputation that precedes them, and the communication.
+        B.wgrad += lc.linear_fwd;
         B.gemm += 2 * lc.fwd.gemm;
         B.units += 2 * lc.fwd.units + rc_units;
         B.mem_units += 2 * lc.fwd.mem_units + rc_mem;
@@ -533,6 +601,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         F.compute += t.time;
         F.mem_units += t.bytes / g.hbm_bandwidth;
         B.compute += 2 * t.time;
+        B.wgrad += 2 * t.time;  // the lookup has no input gradient: its backward is the embedding's weight gradient
         B.mem_units += 2 * t.bytes / g.hbm_bandwidth;
         F.tp += P.t_tp_pair / 2;
         const double p = d(pc.embedding + pc.position) / w.tp;
@@ -553,15 +622,19 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         head.act_read_bytes = tokens_mb * d(m.hidden) * 2;
         head.act_write_bytes = tokens_mb * d(m.vocab) * 2;
         Planner::Acc acc;
+        double head_time = 0;
         for (const Op& raw : {norm, head}) {
           const Op op = P.shard(raw, 0);
-          acc.add(g, P.prec_of(op), op_time(g, P.prec_of(op), op), op.is_gemm(), false);
+          const OpTime t = op_time(g, P.prec_of(op), op);
+          acc.add(g, P.prec_of(op), t, op.is_gemm(), false);
+          if (op.kind == OpKind::lm_head) head_time = t.time;
         }
         // Softmax cross-entropy: read the logits, write fp32 softmax, read it for the gradient.
         const double logits = tokens_mb / w.cp * d(m.vocab) / w.tp;
         acc.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, logits * (2 + 4 + 4)), false, false);
         F.compute += acc.time; F.gemm += acc.gemm; F.units += acc.units; F.mem_units += acc.mem;
         B.compute += 2 * acc.time; B.gemm += 2 * acc.gemm; B.units += 2 * acc.units; B.mem_units += 2 * acc.mem;
+        B.wgrad += head_time;  // the LM head's weight gradient
         if (w.recompute == Recompute::full) { B.compute += acc.time; B.units += acc.units; B.mem_units += acc.mem; }
         F.tp += P.t_tp_pair / 2;
         B.tp += P.t_tp_pair / 2;
@@ -577,6 +650,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         for (const double bp : ch.bucket_params) {
           const OpTime t = op_time(g, hw::Precision::bf16, 0, bp * kUnfusedGradAccumBytes);
           B.compute += t.time;
+          B.wgrad += t.time;  // follows its weight-gradient GEMM
           B.mem_units += t.bytes / g.hbm_bandwidth;
         }
       }
@@ -593,7 +667,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       }
       const double f = slow[static_cast<std::size_t>(s)];
       F.compute *= f; F.gemm *= f; F.contention *= f;
-      B.compute *= f; B.gemm *= f; B.contention *= f;
+      B.compute *= f; B.gemm *= f; B.contention *= f; B.wgrad *= f;
     }
   }
 
@@ -611,9 +685,12 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   for (int s = 0; s < pp; ++s) {
     dur.fwd.emplace_back();
     dur.bwd.emplace_back();
+    dur.wgt.emplace_back();
     for (int cidx = 0; cidx < v; ++cidx) {
-      dur.fwd.back().push_back(chunks[static_cast<std::size_t>(s)][static_cast<std::size_t>(cidx)].fwd.total());
-      dur.bwd.back().push_back(chunks[static_cast<std::size_t>(s)][static_cast<std::size_t>(cidx)].bwd.total());
+      const Chunk& ch = chunks[static_cast<std::size_t>(s)][static_cast<std::size_t>(cidx)];
+      dur.fwd.back().push_back(ch.fwd.total());
+      dur.bwd.back().push_back(ch.bwd.total());
+      dur.wgt.back().push_back(ch.bwd.wgrad);
     }
   }
   const int mi = static_cast<int>(mbs);
@@ -622,8 +699,10 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   dur0.p2p = 0;
   const PipelineTimeline tl0 = pp > 1 ? simulate_pipeline(dur0, w.schedule, pp, v, mi) : tl;
 
-  // DP reduction: one bucket per layer, ready as the last backward of its chunk passes it; a serial channel per
-  // stage. Then ZeRO's parameter all-gather and the optimizer step (memory-bound).
+  // DP reduction: one bucket per layer, ready as the last backward of its chunk passes it (zb-h1: the last W pass,
+  // which finishes the layer's weight gradient); a serial channel per stage. Then ZeRO's parameter all-gather and
+  // the optimizer step (memory-bound).
+  const bool split = w.schedule == PipelineSchedule::zb_h1;
   const double shard = d(w.dp) * w.cp;
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
       opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
@@ -634,9 +713,9 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
     double busy_until = 0, params = 0, first_fwd = 0, reduce_total = 0;
     for (int cidx = 0; cidx < v; ++cidx) params += chunks[su][static_cast<std::size_t>(cidx)].params;
     if (w.zero < 3) {
-      // Spans of this stage's last backward per chunk, in the order they ran.
+      // Spans of this stage's last backward (or W) per chunk, in the order they ran.
       for (const TaskSpan& sp : tl.spans) {
-        if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1) continue;
+        if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
         const Chunk& ch = chunks[su][static_cast<std::size_t>(sp.task.chunk)];
         const double n = d(static_cast<i64>(ch.bucket_params.size()));
         for (std::size_t b = 0; b < ch.bucket_params.size(); ++b) {
@@ -711,10 +790,11 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       trace->thread_name(static_cast<std::uint32_t>(s), 1, "dp + optimizer");
     }
     for (const TaskSpan& sp : tl.spans) {
-      const std::string name = std::string(sp.task.forward ? "F" : "B") + std::to_string(sp.task.micro) +
-                               (v > 1 ? "." + std::to_string(sp.task.chunk) : "");
-      trace->complete(name, sp.task.forward ? "fwd" : "bwd", static_cast<std::uint32_t>(sp.stage), 0,
-                      sim::from_seconds(sp.start), sim::from_seconds(sp.end - sp.start));
+      const char* kind = sp.task.forward ? "F" : sp.task.weight ? "W" : "B";
+      const std::string name = kind + std::to_string(sp.task.micro) + (v > 1 ? "." + std::to_string(sp.task.chunk) : "");
+      trace->complete(name, sp.task.forward ? "fwd" : sp.task.weight ? "wgrad" : "bwd",
+                      static_cast<std::uint32_t>(sp.stage), 0, sim::from_seconds(sp.start),
+                      sim::from_seconds(sp.end - sp.start));
     }
     for (int s = 0; s < pp; ++s) {
       const auto su = static_cast<std::size_t>(s);
@@ -753,7 +833,9 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   M.set("exposed_comm_s.dp", dp_exposed[cu] + ex_z3);
   M.set("comm_contention_s", ex_cont + dp_contention[cu]);
   M.set("bubble_fraction", bubble);
-  M.set("bubble_fraction_analytic", pp > 1 ? analytic_bubble(w.schedule, pp, v, mi) : 0.0);
+  // ZB-H1's bubble depends on the pass times: the critical stage's (Qi et al.'s formula assumes equal stages).
+  const double t_w = dur0.wgt[cu][0], t_b = dur0.bwd[cu][0] - t_w;
+  M.set("bubble_fraction_analytic", pp > 1 ? analytic_bubble(w.schedule, pp, v, mi, dur0.fwd[cu][0], t_b, t_w) : 0.0);
   M.set("optimizer_s", opt_time[cu]);
   const MemoryEstimate mem = estimate_memory(w, m, c);
   M.set("memory_gib", mem.total() / kGiB);

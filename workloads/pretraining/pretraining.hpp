@@ -1,16 +1,17 @@
 // `workload.kind: pretraining`: one training step of a dense or MoE transformer on a cluster, with TP (+ sequence
-// parallelism), PP (1F1B, interleaved, GPipe), DP (ZeRO 0-3), CP (ring attention) and EP, simulated as events.
+// parallelism), PP (1F1B, interleaved, GPipe, ZB-H1), DP (ZeRO 0-3), CP (ring attention) and EP, simulated as events.
 //
 // How a step is simulated (docs/pretraining.md derives every piece):
 //  * Every DP replica is identical, so ONE pipeline is simulated: pp stage processes run their schedule's order of
-//    (chunk, micro-batch, forward|backward) tasks; a task waits on the sim::Event of its input (the activation
-//    from the previous stage, the gradient from the next), so bubbles emerge from the dependencies. A 100,000-GPU
-//    step costs what its pipeline costs (pp x micro-batches x chunks x 2 events).
+//    (chunk, micro-batch, forward|backward|weight-gradient) tasks; a task waits on the sim::Event of its input (the
+//    activation from the previous stage, the gradient from the next), so bubbles emerge from the dependencies. A
+//    100,000-GPU step costs what its pipeline costs (pp x micro-batches x chunks x 2 events; zb-h1: x 3 tasks).
 //  * A task's duration is the roofline (workloads/roofline.hpp) of each op of its layers on one GPU, op shapes
 //    sharded by tp/cp/ep, plus the exposed part of its TP/CP/EP collectives, costed by hw::Collectives::estimate on
 //    the real GPU groups of the topology (Megatron rank order: tp innermost, then cp, dp, pp).
-//  * DP gradient reduction runs per layer bucket as the last backward of each chunk produces it, on a serial
-//    channel per stage, overlapped with the rest of the backward; then the memory-bound optimizer step.
+//  * DP gradient reduction runs per layer bucket as the last backward (zb-h1: the last W pass) of each chunk
+//    produces it, on a serial channel per stage, overlapped with the rest of the backward; then the memory-bound
+//    optimizer step.
 #pragma once
 
 #include <cstdint>
@@ -26,7 +27,10 @@
 
 namespace dcsim::wl {
 
-enum class PipelineSchedule { one_f_one_b, interleaved, gpipe };
+// zb_h1: Qi et al., "Zero Bubble (Almost) Pipeline Parallelism" (ICLR 2024, arXiv 2401.10241) §2.1, ZB-H1: the
+// backward split into B (input gradient, on the critical path) and W (weight gradient, deferred into the cool-down
+// bubbles); one model chunk per stage, 1F1B's warm-up.
+enum class PipelineSchedule { one_f_one_b, interleaved, gpipe, zb_h1 };
 enum class AttentionKernel { flash, unfused };
 const char* to_string(PipelineSchedule s);
 const char* to_string(AttentionKernel k);
@@ -100,14 +104,22 @@ struct PipelineTask {
   int chunk = 0;  // local model chunk on this stage (0 .. interleave-1)
   int micro = 0;
   bool forward = true;
+  // A W pass (zb-h1 only): the weight gradients of a backward whose B (forward false, weight false) ran earlier on
+  // this stage. In the other schedules a backward task computes both.
+  bool weight = false;
   friend bool operator==(const PipelineTask&, const PipelineTask&) = default;
 };
-// The order a stage runs its tasks in (Megatron-LM's schedules; GPipe: all forwards, then all backwards).
+// The order a stage runs its tasks in (Megatron-LM's schedules; GPipe: all forwards, then all backwards; ZB-H1:
+// Qi et al.'s hand schedule, get_hand_schedule(warmup_c=1) in sail-sg/zero-bubble-pipeline-parallelism, arxiv
+// branch, megatron/core/pipeline_parallel/efficiency.py).
 std::vector<PipelineTask> stage_order(PipelineSchedule s, int pp, int interleave, int micro_batches, int stage);
 
 struct PipelineDurations {
   // [stage][local chunk], seconds per micro-batch
   std::vector<std::vector<double>> fwd, bwd;
+  // [stage][chunk]: the weight-gradient part of bwd. zb-h1 runs B = bwd - wgt and W = wgt (required there); the
+  // other schedules run bwd as one task and ignore it.
+  std::vector<std::vector<double>> wgt;
   bool blocking = false;  // the sender waits for its transfer before its next task (Megatron-LM)
   double p2p = 0;  // seconds from the end of a task to its output's arrival at the next (or previous) stage
   std::vector<std::vector<double>> fwd_p2p, bwd_p2p;  // optional per [stage][chunk] override of p2p (empty: p2p)
@@ -128,8 +140,11 @@ struct PipelineTimeline {
 PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int interleave,
                                    int micro_batches);
 
-// Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2).
-double analytic_bubble(PipelineSchedule s, int pp, int interleave, int micro_batches);
+// Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2), for
+// any pass times. ZB-H1 (Qi et al. 2024 §2.1): idle (p-1)(T_F + T_B - T_W) against m (T_F + T_B + T_W) of work, so
+// it depends on the pass times t_f, t_b (input gradient) and t_w (weight gradient); valid for m >= p.
+double analytic_bubble(PipelineSchedule s, int pp, int interleave, int micro_batches, double t_f = 1, double t_b = 1,
+                       double t_w = 1);
 
 // Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan).
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
