@@ -30,6 +30,9 @@ check help 0 'run' -- "$dcsim" --help
 check no-subcommand 2 '' -- "$dcsim"
 check run-quickstart 0 'busbw_gbs' -- "$dcsim" run "$quick"
 check validate 0 ': ok' -- "$dcsim" validate "$quick"
+for scenario in "$root"/configs/scenarios/*.yaml; do  # every bundled scenario loads: catalog, model, plan and memory fit
+  check "validate-$(basename "$scenario" .yaml)" 0 ': ok' -- "$dcsim" validate "$scenario"
+done
 check missing-file 2 'nope.yaml' -- "$dcsim" run "$tmp/nope.yaml"
 check directory 2 'directory' -- "$dcsim" run "$tmp"
 : >"$tmp/empty.yaml"
