@@ -236,7 +236,7 @@ TEST(PretrainingValidation, EveryRowWithinItsTolerance) {
       {"llama3-405b-pretrain-h100-8k", "mfu", 0.43, 0.10},
       // Known miss (docs/validation.md: unfused attention and GEMM rates of Megatron-LM 2021 at h = 2304), held at its
       // current error as a regression guard.
-      {"narayanan-1.7b-pretrain-a100-32", "hw_tflops_per_gpu", 137, 0.21},     // known miss: +20.3%
+      {"narayanan-1.7b-pretrain-a100-32", "hw_tflops_per_gpu", 137, 0.21},     // known miss: +19.9%
       {"narayanan-145b-pretrain-a100-1536", "hw_tflops_per_gpu", 148, 0.10},
       {"korthikanti-22b-pretrain-a100-full", "step_time_s", 1.42, 0.10},
       {"korthikanti-22b-pretrain-a100-sp-selective", "step_time_s", 1.10, 0.10},
