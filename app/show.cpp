@@ -57,6 +57,7 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   f.quantity("power.idle", g.power.idle, Dimension::power);
   f.quantity("power.max", g.power.max, Dimension::power);
   add_flops(f, "gemm_peak_fraction.", g.gemm_peak_fraction, true);
+  f.number("sm_count", g.sm_count);
   f.number("memory_power_share", g.memory_power_share);
   f.flag("assumed", g.assumed);
   return f;

@@ -49,6 +49,9 @@ struct GpuSpec {
   PeakFlops gemm_peak_fraction;
   // Size dependence, multiplied onto gemm_peak_fraction: size = FLOPs of one GEMM (2*M*N*K).
   std::vector<EfficiencyPoint> gemm_size_curve;
+  // Streaming multiprocessors: the GEMM wave-quantization term counts output tiles against them
+  // (workloads/roofline.hpp, gemm_wave_fill). 0: unknown, no wave term.
+  int sm_count = 0;
   // Achievable fraction of peak HBM bandwidth by bytes moved in one kernel.
   std::vector<EfficiencyPoint> memory_curve;
   // Share of the dynamic power range (max - idle) drawn when HBM streams at its achievable peak with the tensor

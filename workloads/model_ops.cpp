@@ -291,8 +291,13 @@ double model_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCoun
 }
 
 double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute r, AttentionCount c) {
-  const OpTotals t = sum_ops(forward_ops(m, Pass::training(1, seq, c)));
-  const double extra = r == Recompute::full ? t.flops : r == Recompute::selective ? t.attention_flops : 0;
+  const std::vector<Op> ops = forward_ops(m, Pass::training(1, seq, c));
+  const OpTotals t = sum_ops(ops);
+  double head = 0;
+  for (const Op& op : ops) {
+    if (op.kind == OpKind::lm_head) head += op.flops;
+  }
+  const double extra = r == Recompute::full ? t.flops - head : r == Recompute::selective ? t.attention_flops : 0;
   return (3 * t.flops + extra) / d(seq);
 }
 
@@ -309,7 +314,8 @@ double six_n_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCoun
 double narayanan_flops_per_iteration(std::int64_t batch, std::int64_t seq, std::int64_t layers, std::int64_t hidden,
                                      std::int64_t vocab, bool full_recompute) {
   const double B = d(batch), S = d(seq), L = d(layers), h = d(hidden), V = d(vocab);
-  return (full_recompute ? 96 : 72) * B * S * L * h * h * (1 + S / (6 * h) + V / (12 * L * h));
+  return full_recompute ? 96 * B * S * L * h * h * (1 + S / (6 * h) + V / (16 * L * h))
+                        : 72 * B * S * L * h * h * (1 + S / (6 * h) + V / (12 * L * h));
 }
 
 double megatron_flops_per_iteration(const ModelSpec& m, std::int64_t batch, std::int64_t seq, bool full_recompute) {
@@ -326,9 +332,9 @@ double megatron_flops_per_iteration(const ModelSpec& m, std::int64_t batch, std:
   const double gated = m.gated_ffn() ? 1.5 : 1;
   // The router GEMM (E x h per token) is outside Megatron's formula; add it so that the two agree.
   const double router = m.is_moe() ? d(m.moe.experts) / (2 * h) : 0;
-  const double flops = 12 * B * S * L * h * h *
-                       ((1 + g_over_n + S / h) * q / h + (f / h) * k * gated + router + V / (2 * L * h));
-  return full_recompute ? flops * 4 / 3 : flops;
+  const double layers = 12 * B * S * L * h * h * ((1 + g_over_n + S / h) * q / h + (f / h) * k * gated + router);
+  const double logit = 12 * B * S * L * h * h * V / (2 * L * h);
+  return (full_recompute ? layers * 4 / 3 : layers) + logit;
 }
 
 }  // namespace dcsim::wl

@@ -114,7 +114,8 @@ enum class Recompute { none, selective, full };
 
 // --- training FLOPs per token, for sequences of `seq` tokens -------------------------------------------------
 // From the op list: forward F = sum of forward_ops FLOPs / tokens. Model FLOPs (MFU, DESIGN.md §6) = 3F, never
-// with recomputation. Hardware FLOPs (HFU) = 3F + F (full) or 3F + F_attention_core (selective).
+// with recomputation. Hardware FLOPs (HFU) = 3F + F_layers (full: the transformer layers' forward again; Megatron
+// checkpoints the layers only, so the LM head is not recomputed) or 3F + F_attention_core (selective).
 double model_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCount c = AttentionCount::full);
 double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute r,
                                 AttentionCount c = AttentionCount::full);
@@ -123,12 +124,13 @@ double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute 
 // PaLM's 6N + 12 L H Q T. Equal to model_flops_per_token by construction of both (tests check it).
 double six_n_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCount c = AttentionCount::full);
 // Narayanan et al. 2021 eq. (3), FLOPs per iteration of B sequences of S tokens for a GPT (MHA, FFN 4h, plain):
-// 72 B S L h^2 (1 + S/(6h) + V/(12 L h)); 96 instead of 72 with full recomputation.
+// 72 B S L h^2 (1 + S/(6h) + V/(12 L h)); with full recomputation 96 B S L h^2 (1 + S/(6h) + V/(16 L h)): the
+// layers run four passes, the logit layer three (6 B S h V).
 double narayanan_flops_per_iteration(std::int64_t batch, std::int64_t seq, std::int64_t layers, std::int64_t hidden,
                                      std::int64_t vocab, bool full_recompute);
 // Megatron-LM's num_floating_point_operations (training.py), the same formula extended to GQA, gated FFNs and
-// top-k MoE: 12 B S L h^2 ((1 + g/n + S/h) q/h + (f/h) k (3/2 if gated) + V/(2 L h)), x 4/3 with full
-// recomputation. Throws std::invalid_argument for MLA, sliding windows, shared experts or leading dense layers,
+// top-k MoE: 12 B S L h^2 ((1 + g/n + S/h) q/h + (f/h) k (3/2 if gated) + V/(2 L h)); with full recomputation
+// the layer terms x 4/3 (the logit layer is not recomputed, as in Narayanan eq. 3). Throws std::invalid_argument for MLA, sliding windows, shared experts or leading dense layers,
 // which that formula does not describe (use model_flops_per_token).
 double megatron_flops_per_iteration(const ModelSpec& m, std::int64_t batch, std::int64_t seq, bool full_recompute);
 

@@ -32,17 +32,31 @@ double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_f
   return gemm_peak_flops(gpu, p) * curve_fraction(gpu.gemm_size_curve, kernel_flops);
 }
 
+double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape) {
+  if (gpu.sm_count <= 0 || shape.count <= 0 || shape.m < kTileM || shape.n < kTileN) return 1.0;
+  const double tiles = std::ceil(shape.m / kTileM) * std::ceil(shape.n / kTileN) * shape.count;
+  const double waves = std::ceil(tiles / gpu.sm_count);
+  return shape.m * shape.n * shape.count / (waves * gpu.sm_count * kTileM * kTileN);
+}
+
+double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape) {
+  const double size = achievable_flops(gpu, p, shape.flops()) / gemm_peak_flops(gpu, p);
+  return gemm_peak_flops(gpu, p) * std::min(size, gemm_wave_fill(gpu, shape));
+}
+
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {
   return gpu.hbm_bandwidth * curve_fraction(gpu.memory_curve, kernel_bytes);
 }
 
 hw::GpuActivity OpTime::activity() const { return hw::GpuActivity{compute_activity, memory_activity}; }
 
-OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
+namespace {
+// The roofline of one kernel whose FLOPs run at `rate` FLOP/s.
+OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double rate) {
   OpTime t;
   t.flops = flops;
   t.bytes = bytes;
-  if (flops > 0) t.compute_time = flops / achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops);
+  if (flops > 0) t.compute_time = flops / rate;
   if (bytes > 0) t.memory_time = bytes / achievable_bandwidth(gpu, bytes);
   t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
   t.time = std::max(t.compute_time, t.memory_time);
@@ -52,11 +66,20 @@ OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double byt
   }
   return t;
 }
+}  // namespace
+
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
+  const double rate = flops > 0 ? achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops) : 0.0;
+  return roofline(gpu, p, flops, bytes, rate);
+}
 
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op) {
   const double bytes =
       op.weight_bytes + op.act_read_bytes + op.act_write_bytes + op.kv_read_bytes + op.kv_write_bytes;
-  return op_time(gpu, p, op.flops, bytes, op.flops);
+  if (!op.is_gemm() || op.flops <= 0) return op_time(gpu, p, op.flops, bytes, op.flops);
+  // The GEMM's own shape sets its rate; op.flops may differ from shape.flops() only where a caller scaled the
+  // FLOPs without the shape, so the rate is read from the shape and applied to op.flops.
+  return roofline(gpu, p, op.flops, bytes, achievable_gemm_flops(gpu, p, op.gemm));
 }
 
 }  // namespace dcsim::wl

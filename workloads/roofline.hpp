@@ -1,6 +1,7 @@
 // The roofline of one GPU kernel: time = max(FLOPs / achievable FLOP/s, bytes / achievable HBM bandwidth), where
 // "achievable" comes from the GPU's measured curves (hw::GpuSpec), never from a per-case factor:
-//   compute rate  = dense peak(precision) x gemm_peak_fraction(precision) x gemm_size_curve(kernel FLOPs)
+//   compute rate  = dense peak(precision) x gemm_peak_fraction(precision)
+//                   x min(gemm_size_curve(kernel FLOPs), gemm_wave_fill(shape))   (GEMMs with a known shape)
 //   bandwidth     = hbm_bandwidth x memory_curve(kernel bytes)
 // Curves are interpolated linearly in log(size) between their points and clamped at both ends (hw/spec.hpp).
 // No separate launch floor is added: both curves already hold the fixed per-kernel cost (the GEMM curve's
@@ -26,6 +27,18 @@ double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p);
 // FLOP/s a kernel of `kernel_flops` FLOPs reaches at `p`. Throws std::invalid_argument when the GPU has no peak
 // for `p` (fp8 on A100, fp4 on Hopper), naming the GPU and the precision.
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops);
+// Output-tile and wave quantization of a GEMM (NVIDIA 'Matrix Multiplication Background' user guide, "Dimension
+// Quantization Effects"): the m x n output is cut into kTileM x kTileN tiles (cuBLAS's large Ampere+ tile), one
+// per SM at a time, so the GPU runs ceil(tiles / SMs) waves; fill = useful tile area / (waves x SMs x tile area).
+// Only for shapes that fill at least one large tile (m >= kTileM, n >= kTileN): smaller GEMMs get other tiles,
+// and their losses are the size curve's. 1 when the GPU's sm_count is unknown or the op is not a GEMM.
+inline constexpr double kTileM = 256, kTileN = 128;
+double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape);
+// FLOP/s of one GEMM launch of `shape` (count x m x n x k): gemm_peak_flops x min(size curve at its FLOPs,
+// wave fill). The size curve comes from square GEMMs; the fill adds what their smooth curve cannot see, the
+// partial last wave of a shape whose tile count does not divide by the SMs. min, not a product: below one wave
+// the square curve already holds the fill loss.
+double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape);
 // Bytes/s a kernel moving `kernel_bytes` bytes through HBM reaches.
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes);
 
@@ -46,7 +59,8 @@ struct OpTime {
 // One kernel: `flops` at precision `p` (0 for a memory-only kernel), `bytes` through HBM, `kernel_flops` the size
 // the GEMM curve is read at (FLOPs of the whole launch; 0 takes `flops`).
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops = 0);
-// An op of model_ops: a batched or grouped GEMM (gemm.count > 1) is one launch, so its size is all of its FLOPs.
+// An op of model_ops: a batched or grouped GEMM (gemm.count > 1) is one launch, so its size is all of its FLOPs;
+// a GEMM's rate is achievable_gemm_flops of its shape.
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op);
 
 }  // namespace dcsim::wl

@@ -66,6 +66,17 @@ TEST(Catalog, H100FiguresMatchTheDatasheet) {
   EXPECT_NEAR(g.gemm_peak_fraction.bf16, 794.0 / 989.0, 0.005);  // calibration/microbench.yaml (MLE-A)
 }
 
+TEST(Catalog, SmCountsForTheWaveQuantizationTerm) {
+  // Whitepaper SM counts (docs/hardware.md, "GEMM shape"); the wave term is off where a GPU leaves sm_count out.
+  const Catalog c = repo_catalog();
+  EXPECT_EQ(load_gpu(c, "a100-sxm-80gb").sm_count, 108);
+  EXPECT_EQ(load_gpu(c, "h100-sxm").sm_count, 132);
+  EXPECT_EQ(load_gpu(c, "h200-sxm").sm_count, 132);
+  EXPECT_EQ(load_gpu(c, "b200").sm_count, 148);
+  EXPECT_EQ(load_gpu(c, "gb200").sm_count, 148);
+  EXPECT_EQ(load_gpu(c, "gb300").sm_count, 160);
+}
+
 TEST(Catalog, Nvl72SystemsShareOneDomainOf72) {
   const Catalog c = repo_catalog();
   for (const char* name : {"gb200-nvl72", "gb300-nvl72", "vr-nvl72"}) {

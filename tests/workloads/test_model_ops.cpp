@@ -59,8 +59,9 @@ TEST(ModelOps, TinyModelTrainingForwardByHand) {
   // Causal: 3 * 11904 / 4 = 8928.
   EXPECT_DOUBLE_EQ(model_flops_per_token(tiny(), 4, AttentionCount::causal), 8928);
   EXPECT_DOUBLE_EQ(six_n_flops_per_token(tiny(), 4, AttentionCount::causal), 8928);
-  // Recomputation: full adds a forward (4 * 12288 / 4), selective the attention core (3*12288 + 1024) / 4.
-  EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::full), 12288);
+  // Recomputation: full adds the layers' forward, not the LM head ((4 * 12288 - 2048) / 4 = 11776), selective
+  // the attention core (3*12288 + 1024) / 4.
+  EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::full), 11776);
   EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::selective), (3 * 12288 + 1024) / 4.0);
   EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::none), 9216);
 }
@@ -135,7 +136,7 @@ TEST(ModelOps, NarayananMegatronSixNAndOpSumAgreeForGpt) {
     EXPECT_NEAR(model_flops_per_token(m, 2048) / eq3, 1, 1e-12) << l;
     EXPECT_NEAR(six_n_flops_per_token(m, 2048) / eq3, 1, 1e-12) << l;
     EXPECT_NEAR(megatron_flops_per_iteration(m, 8, 2048, false) / (B * S) / eq3, 1, 1e-12) << l;
-    // Full recomputation: 96 instead of 72.
+    // Full recomputation: 96 B S L h^2 (1 + S/(6h) + V/(16 L h)): the logit layer is not recomputed.
     const double eq3_hw = narayanan_flops_per_iteration(8, 2048, l, h, 51200, true) / (B * S);
     EXPECT_NEAR(hardware_flops_per_token(m, 2048, Recompute::full) / eq3_hw, 1, 1e-12) << l;
     EXPECT_NEAR(megatron_flops_per_iteration(m, 8, 2048, true) / (B * S) / eq3_hw, 1, 1e-12) << l;

@@ -63,6 +63,46 @@ TEST(Roofline, BatchedOpIsOneLaunch) {
   EXPECT_NEAR(t.time, 2e10 / (8e14 * frac), 1e-18);
 }
 
+TEST(Roofline, WaveFillCountsTilesAgainstSms) {
+  hw::GpuSpec g = gpu();
+  g.sm_count = 108;  // A100
+  // CUTLASS profiler docs' A100 example, m 3456 n 4096: ceil(3456/256) x 4096/128 = 14 x 32 = 448 tiles of 256x128,
+  // ceil(448/108) = 5 waves: fill = 3456 x 4096 / (5 x 108 x 256 x 128) = 0.8 exactly.
+  EXPECT_NEAR(gemm_wave_fill(g, GemmShape{3456, 4096, 8192, 1}), 0.8, 1e-12);
+  // 145.6B QKV at TP8, 2 sequences: 16 x 36 = 576 tiles, 6 waves: 576 / 648 = 8/9.
+  EXPECT_NEAR(gemm_wave_fill(g, GemmShape{4096, 4608, 12288, 1}), 8.0 / 9.0, 1e-12);
+  // Whole waves: 108 tiles of 256 x 128 fill the SMs exactly; 109 need a second wave (109 / 216).
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(g, GemmShape{256 * 108, 128, 64, 1}), 1.0);
+  EXPECT_NEAR(gemm_wave_fill(g, GemmShape{256 * 109, 128, 64, 1}), 109.0 / 216.0, 1e-12);
+  // A batch counts its tiles together: 54 x 2 tiles = 108, one wave.
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(g, GemmShape{256 * 54, 128, 64, 2}), 1.0);
+  // Below one large tile, unknown SMs, not a GEMM: no wave term.
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(g, GemmShape{255, 4096, 4096, 1}), 1.0);
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(g, GemmShape{4096, 96, 4096, 1}), 1.0);
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(gpu(), GemmShape{3456, 4096, 8192, 1}), 1.0);
+  EXPECT_DOUBLE_EQ(gemm_wave_fill(g, GemmShape{3456, 4096, 8192, 0}), 1.0);
+}
+
+TEST(Roofline, GemmRateIsTheSmallerOfSizeCurveAndWaveFill) {
+  hw::GpuSpec g = gpu();
+  g.sm_count = 108;
+  // 3456 x 4096 x 8192: 232 GFLOP, above the curve's last point (1.0), fill 0.8: 1000e12 x 0.8 x 0.8.
+  EXPECT_NEAR(achievable_gemm_flops(g, hw::Precision::bf16, GemmShape{3456, 4096, 8192, 1}), 640e12, 1e3);
+  // 1024 x 1024 x 4768.37: 10 GFLOP, curve 0.75; 4 x 8 = 32 tiles busy 32 of 108 SMs, fill 0.296, the smaller:
+  // 1000e12 x 0.8 x 32/108.
+  EXPECT_NEAR(achievable_gemm_flops(g, hw::Precision::bf16, GemmShape{1024, 1024, 4768.37158203125, 1}),
+              800e12 * 32.0 / 108.0, 1e3);
+  // 27648 x 128 x 64: 0.45 GFLOP, below the curve (0.5), fill 1: the curve's 0.5.
+  EXPECT_NEAR(achievable_gemm_flops(g, hw::Precision::bf16, GemmShape{256 * 108, 128, 64, 1}), 400e12, 1e3);
+  // op_time of an Op reads the rate from its shape: 232 GFLOP at 640e12 FLOP/s.
+  Op op;
+  op.gemm = GemmShape{3456, 4096, 8192, 1};
+  op.flops = op.gemm.flops();
+  EXPECT_NEAR(op_time(g, hw::Precision::bf16, op).time, op.flops / 640e12, 1e-15);
+  // Without an SM count the same Op runs at the curve alone (1.0).
+  EXPECT_NEAR(op_time(gpu(), hw::Precision::bf16, op).time, op.flops / 800e12, 1e-15);
+}
+
 TEST(Roofline, UnsupportedPrecisionThrows) {
   EXPECT_THROW(op_time(gpu(), hw::Precision::fp8, 1e9, 0), std::invalid_argument);
   EXPECT_NO_THROW(op_time(gpu(), hw::Precision::fp8, 0, 1e6));  // no FLOPs: the precision is not used

@@ -635,7 +635,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         F.compute += acc.time; F.gemm += acc.gemm; F.units += acc.units; F.mem_units += acc.mem;
         B.compute += 2 * acc.time; B.gemm += 2 * acc.gemm; B.units += 2 * acc.units; B.mem_units += 2 * acc.mem;
         B.wgrad += head_time;  // the LM head's weight gradient
-        if (w.recompute == Recompute::full) { B.compute += acc.time; B.units += acc.units; B.mem_units += acc.mem; }
+        // Full recomputation checkpoints the transformer layers only (Megatron-LM's checkpointed layer forward):
+        // the final norm, LM head and loss are not run again (Narayanan 2021 eq. 3 counts the logit layer 3 times).
         F.tp += P.t_tp_pair / 2;
         B.tp += P.t_tp_pair / 2;
         const double p = (m.tied_embeddings && C > 1 ? d(pc.embedding) : d(pc.lm_head)) / w.tp;
