@@ -89,18 +89,24 @@ int sp_div(const PretrainingWorkload& w) { return (w.sequence_parallel && w.tp >
 // FFNs: docs/pretraining.md). Per token, in units of h bytes: replicated by TP unless SP: 4 (two norm inputs) +
 // 2 (dropout masks) + 2 (QKV input) + 2 (FFN input); split by TP: Q,K,V outputs, the attention output, the FFN's
 // intermediate tensors; the score matrix 5 a s / h only with an unfused attention kernel.
-double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
-  const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
-  const double repl = 10;
+// The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output, the
+// FFN's intermediate tensors (MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the
+// dispatched tokens).
+double split_units(const ModelSpec& m, i64 layer, double per_top_k) {
+  const double h = d(m.hidden);
   double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
   if (m.layer_is_moe(layer)) {
     const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
-    split += (m.gated_ffn() ? 6 : 4) * f / h + 2 * d(m.moe.top_k);
-  } else {
-    split += (m.gated_ffn() ? 6 : 4) * d(m.ffn_hidden) / h;
+    return split + (m.gated_ffn() ? 6 : 4) * f / h + per_top_k * d(m.moe.top_k);
   }
+  return split + (m.gated_ffn() ? 6 : 4) * d(m.ffn_hidden) / h;
+}
+
+double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
+  const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
+  const double repl = 10;
   const double scores = with_scores ? 5 * d(m.heads) * s / h : 0;
-  return s * b * h * (repl / sp_div(w) + split / t + scores / t);
+  return s * b * h * (repl / sp_div(w) + split_units(m, layer, 2) / t + scores / t);
 }
 
 // Bytes one layer keeps per micro-batch between its B and its deferred W pass (zb-h1): every linear layer's input
@@ -114,14 +120,7 @@ double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, 
 double layer_wgrad_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
   const double repl = 8;
-  double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
-  if (m.layer_is_moe(layer)) {
-    const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
-    split += (m.gated_ffn() ? 6 : 4) * f / h + 4 * d(m.moe.top_k);
-  } else {
-    split += (m.gated_ffn() ? 6 : 4) * d(m.ffn_hidden) / h;
-  }
-  return s * b * h * (repl / sp_div(w) + split / t);
+  return s * b * h * (repl / sp_div(w) + split_units(m, layer, 4) / t);
 }
 
 }  // namespace
