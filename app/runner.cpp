@@ -33,6 +33,8 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
     result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,
                                  artifacts.trace ? &trace : nullptr);
   }
+  // Value-weighted tokens (DESIGN.md §6) from the tokens_by_class.<class> counts every token workload reports.
+  if (scenario.token_value) wl::add_value_metrics(result.metrics, *scenario.token_value);
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();
   return result;

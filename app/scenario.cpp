@@ -153,6 +153,28 @@ wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSp
   return c;
 }
 
+// token_value: {class: weight, ...}: weights >= 0, every class one the workload produces.
+wl::TokenValueWeights parse_token_value(const ConfigNode& n, const Scenario& s) {
+  if (!n.is_map()) n.fail_value("a mapping of token class to weight, e.g. {coding: 2, chat: 1}");
+  const std::vector<std::string> produced = token_classes(s);
+  if (produced.empty()) {
+    n.fail("a " + s.workload_kind + " workload produces no tokens; token_value applies to pretraining, serving and "
+           "agents workloads");
+  }
+  std::string list;
+  for (const std::string& c : produced) list += (list.empty() ? "" : ", ") + c;
+  wl::TokenValueWeights weights;
+  for (const std::string& key : n.keys()) {
+    const double weight = n.get_number(key, 0, 1e12);
+    if (std::find(produced.begin(), produced.end(), key) == produced.end()) {
+      n.child(key).fail("this " + s.workload_kind + " workload produces no token class '" + key +
+                        "'; its classes are: " + list);
+    }
+    weights.emplace_back(key, weight);
+  }
+  return weights;
+}
+
 Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& request, const Catalog& catalog) {
   const ConfigNode root = doc.root();
   Scenario s;
@@ -176,6 +198,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
+  if (auto tv = root.optional_child("token_value")) s.token_value = parse_token_value(*tv, s);
   if (auto plan = root.optional_child("plan")) (void)parse_plan(*plan);  // checked here, used by `dcsim plan`
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
@@ -257,6 +280,13 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
     points.push_back(std::move(point));
   }
   return points;
+}
+
+std::vector<std::string> token_classes(const Scenario& s) {
+  if (s.workload_kind == "serving") return s.serving.class_names();
+  if (s.workload_kind == "pretraining") return {std::string(wl::kTrainingClass)};
+  if (s.workload_kind == "agents") return {std::string(wl::kAgentClass)};
+  return {};
 }
 
 RunIdentity identity_of(const Scenario& s) {

@@ -43,6 +43,7 @@ struct Scenario {
   wl::ServingWorkload serving;
   wl::PretrainingWorkload pretraining;
   wl::AgentsWorkload agents;
+  std::optional<wl::TokenValueWeights> token_value;  // `token_value: {class: weight}`: adds value_tokens metrics
   bool has_sweep = false;
 };
 
@@ -62,5 +63,9 @@ struct SweepPoint {
 std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog);
 
 RunIdentity identity_of(const Scenario& s);
+
+// The token classes a scenario's workload produces (tokens_by_class.<class>): serving its declared classes or
+// "chat", pretraining "training", agents "agent", collective none.
+std::vector<std::string> token_classes(const Scenario& s);
 
 }  // namespace dcsim::app

@@ -1,9 +1,13 @@
 #include "app/serving_scenario.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <numeric>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "app/errors.hpp"
 #include "workloads/serving/instance_model.hpp"
@@ -60,7 +64,53 @@ wl::LengthDist parse_length(const ConfigNode& n) {
   return d;
 }
 
-wl::ArrivalSpec parse_arrivals(const ConfigNode& n) {
+// A class name becomes part of metric keys (tokens_by_class.NAME, by_class.NAME.ttft_s.p99): letters, digits,
+// '_' and '-' only.
+bool valid_class_name(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (const char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// workload.classes: [{name, share, input, output}, ...]; shares sum to 1 (within kShareTolerance).
+constexpr double kShareTolerance = 1e-6;
+
+std::vector<wl::RequestClass> parse_classes(const ConfigNode& list) {
+  if (!list.is_sequence()) {
+    list.fail_value("a list of request classes, e.g. [{name: chat, share: 0.7, input: ..., output: ...}, ...]");
+  }
+  std::vector<wl::RequestClass> out;
+  double sum = 0;
+  for (const ConfigNode& item : list.items()) {
+    if (!item.is_map()) item.fail_value("a request class {name, share, input, output}");
+    wl::RequestClass c;
+    c.name = item.get_string("name");
+    if (!valid_class_name(c.name)) {
+      item.child("name").fail_value("a class name of letters, digits, '_' and '-' (it becomes part of metric keys)");
+    }
+    for (const wl::RequestClass& earlier : out) {
+      if (earlier.name == c.name) item.child("name").fail("class '" + c.name + "' is declared twice; names must be unique");
+    }
+    c.share = item.get_number("share", 0, 1);
+    c.input = parse_length(item.child("input"));
+    c.output = parse_length(item.child("output"));
+    item.finish();
+    sum += c.share;
+    out.push_back(std::move(c));
+  }
+  if (out.empty()) list.fail_value("at least one request class");
+  if (std::fabs(sum - 1.0) > kShareTolerance) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.9g", sum);
+    list.fail("the classes' shares sum to " + std::string(buf) + "; they must sum to 1 (within 1e-6)");
+  }
+  return out;
+}
+
+wl::ArrivalSpec parse_arrivals(const ConfigNode& n, const std::vector<std::string>& classes) {
   wl::ArrivalSpec a;
   const std::string p = n.get_enum("process", {"poisson", "gamma", "closed-loop", "offline", "trace"});
   if (p == "poisson" || p == "gamma") {
@@ -85,7 +135,7 @@ wl::ArrivalSpec parse_arrivals(const ConfigNode& n) {
     a.trace_file = path.string();
     // Read the whole trace once now, so that a bad line is a bad-input error before anything runs.
     try {
-      wl::serving::TraceReader reader(a.trace_file);
+      wl::serving::TraceReader reader(a.trace_file, classes);
       while (reader.next()) {
       }
     } catch (const std::runtime_error& e) {
@@ -167,9 +217,19 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   s.mode = w.get_enum_or("mode", {"colocated", "disaggregated"}, "colocated") == "disaggregated"
                ? wl::ServingWorkload::Mode::disaggregated
                : wl::ServingWorkload::Mode::colocated;
-  s.arrivals = parse_arrivals(w.child("arrivals"));
-  s.input = parse_length(w.child("input"));
-  s.output = parse_length(w.child("output"));
+  if (w.has("classes")) {
+    for (const char* key : {"input", "output"}) {
+      if (w.has(key)) {
+        w.child(key).fail(std::string("workload.classes gives each class its own input and output; remove `") + key +
+                          "` (or remove `classes` for one class of requests)");
+      }
+    }
+    s.classes = parse_classes(w.child("classes"));
+  } else {
+    s.input = parse_length(w.child("input"));
+    s.output = parse_length(w.child("output"));
+  }
+  s.arrivals = parse_arrivals(w.child("arrivals"), s.class_names());
   if (s.mode == wl::ServingWorkload::Mode::colocated) {
     s.colocated = parse_pool(w.child("instance"), catalog, cluster, false);
   } else {

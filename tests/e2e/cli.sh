@@ -89,6 +89,12 @@ check pretrain-zb-h1-trace 0 '' -- grep -q '"name":"W0","cat":"wgrad"' "$tmp/zb.
 check pretrain-zb-h1-interleave 2 'workload.interleave: interleave = 2 but schedule: zb-h1.*set interleave: 1' -- "$dcsim" run "$scen/llama3-405b-pretrain-h100-8k.yaml" --set workload.schedule=zb-h1 --set workload.interleave=2
 check serve-run 0 'ttft_s.p99' -- "$dcsim" run "$scen/mlperf-llama2-70b-server-h200.yaml"
 check serve-json 0 '"tokens_per_joule"' -- "$dcsim" run "$scen/mlperf-llama2-70b-offline-h200.yaml" --json -
+mixed="$scen/serve-mixed-chat-coding-h100.yaml"
+check serve-classes-run 0 '"value_tokens_per_joule"' -- "$dcsim" run "$mixed" --json -
+check serve-classes-by-class 0 'by_class.coding.ttft_s.p99' -- "$dcsim" run "$mixed"
+check token-value-unknown-class 2 "token_value.math: .*no token class 'math'; its classes are: chat, coding" -- "$dcsim" run "$mixed" --set token_value.math=2
+sed 's/^      share: 0.3$/      share: 0.6/' "$mixed" >"$tmp/shares.yaml"
+check classes-shares 2 "shares.yaml:[0-9]+:[0-9]+: workload.classes: the classes' shares sum to 1.3; they must sum to 1" -- "$dcsim" run "$tmp/shares.yaml"
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
 check plan-finds 0 'chosen  workload.instance.count = 8 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"

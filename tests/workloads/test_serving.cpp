@@ -133,7 +133,9 @@ TEST(ServingDecodeSet, BlockCountsMatchBruteForce) {
     }
     ASSERT_EQ(set.blocks_needed(1), brute) << "step " << step;
     std::vector<ReqId> done;
-    EXPECT_EQ(set.advance(1, pool, done), 5);
+    std::vector<std::int64_t> by_class;
+    EXPECT_EQ(set.advance(1, pool, done, by_class), 5);
+    EXPECT_EQ(by_class, std::vector<std::int64_t>{5});  // every request is class 0
   }
   EXPECT_DOUBLE_EQ(set.total_context(), 1 + 15 + 16 + 17 + 40 + 5 * 50);
 }

@@ -168,6 +168,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     const double T = sim::to_seconds(now);
     const double tokens = static_cast<double>(swarm.generated);
     m.set("tokens", tokens);
+    m.set(std::string(kTokensByClassPrefix) + std::string(kAgentClass), tokens);  // one class: all generated
     m.set("tokens_per_s", T > 0 ? tokens / T : 0.0);
     // MFU counts each prompt token's math once; HFU also the prefill done again after KV was dropped or evicted.
     const double peak = T * service.peak_flops();

@@ -818,6 +818,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   Metrics& M = out.metrics;
   const double tokens = tokens_step * steps;
   M.set("tokens", tokens);
+  M.set(std::string(kTokensByClassPrefix) + std::string(kTrainingClass), tokens);  // one class: tokens trained
   M.set("tokens_per_s", tokens_step / step);
   M.set("step_time_s", step);
   M.set("tflops_per_gpu", model_flops / step / gpus / 1e12);

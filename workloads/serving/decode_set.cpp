@@ -11,6 +11,9 @@ void DecodeSet::join(ReqId id, Request& r, std::int64_t context) {
   ++ring_[slot(r.offset)];
   sum_offset_ += r.offset;
   ++n_;
+  const auto c = static_cast<std::size_t>(r.cls);
+  if (c >= n_by_class_.size()) n_by_class_.resize(c + 1, 0);
+  ++n_by_class_[c];
   r.due = clock_ + (r.output - r.generated);
   due_.push(Due{r.due, r.admitted, id, r.generation});
   by_admission_.emplace(r.admitted, id);
@@ -20,6 +23,7 @@ void DecodeSet::leave(ReqId id, Request& r) {
   --ring_[slot(r.offset)];
   sum_offset_ -= r.offset;
   --n_;
+  --n_by_class_[static_cast<std::size_t>(r.cls)];
   by_admission_.erase({r.admitted, id});
   ++r.generation;  // its heap entry, if still there, is now stale
 }
@@ -32,10 +36,13 @@ std::int64_t DecodeSet::blocks_needed(std::int64_t k) const {
   return need;
 }
 
-std::int64_t DecodeSet::advance(std::int64_t k, RequestPool& pool, std::vector<ReqId>& finished) {
+std::int64_t DecodeSet::advance(std::int64_t k, RequestPool& pool, std::vector<ReqId>& finished,
+                                std::vector<std::int64_t>& by_class) {
   const std::int64_t before = clock_;
   clock_ += k;
   std::int64_t tokens = k * n_;
+  by_class.resize(n_by_class_.size());
+  for (std::size_t c = 0; c < n_by_class_.size(); ++c) by_class[c] = k * n_by_class_[c];
   while (!due_.empty() && due_.top().clock <= clock_) {
     const Due d = due_.top();
     due_.pop();
@@ -43,6 +50,7 @@ std::int64_t DecodeSet::advance(std::int64_t k, RequestPool& pool, std::vector<R
     if (!r.live || r.generation != d.generation) continue;
     const std::int64_t remaining = d.clock - before;  // tokens it still needed at the start of this step
     tokens -= k - remaining;
+    by_class[static_cast<std::size_t>(r.cls)] -= k - remaining;
     r.generated = r.output;
     finished.push_back(d.id);
   }

@@ -5,6 +5,8 @@
 //   - a member needs a new KV block when it writes a position that is a multiple of the block size: with
 //     ring[r] = members with offset = r (mod block size), a step writing positions ctx .. ctx + k - 1 needs
 //     sum over j < k of ring[-(G + j) mod block size] new blocks;
+//   - per request class, the member count: a step's tokens by class are k x members of the class, less what
+//     finishing members did not need;
 //   - members finish in order of the clock value at which their last token is due (a min-heap; stale entries of
 //     preempted members are skipped by generation).
 #pragma once
@@ -34,9 +36,11 @@ class DecodeSet {
   void leave(ReqId id, Request& r);
   // New blocks a step emitting k tokens per member needs.
   std::int64_t blocks_needed(std::int64_t k) const;
-  // The step: every member emits min(k, remaining) tokens. Returns the tokens emitted; finished members (in
-  // finishing order) are appended to `finished` and still counted as members until leave().
-  std::int64_t advance(std::int64_t k, RequestPool& pool, std::vector<ReqId>& finished);
+  // The step: every member emits min(k, remaining) tokens. Returns the tokens emitted and sets `by_class` to
+  // them by request class (index r.cls; as many entries as classes seen); finished members (in finishing order)
+  // are appended to `finished` and still counted as members until leave().
+  std::int64_t advance(std::int64_t k, RequestPool& pool, std::vector<ReqId>& finished,
+                       std::vector<std::int64_t>& by_class);
   // The latest admitted member (the preemption victim), or nothing.
   bool latest(ReqId& id) const;
 
@@ -57,6 +61,7 @@ class DecodeSet {
   std::vector<std::int64_t> ring_;
   std::int64_t clock_ = 0;
   std::int64_t n_ = 0;
+  std::vector<std::int64_t> n_by_class_;
   std::int64_t sum_offset_ = 0;
   std::uint64_t next_order_ = 0;
   std::priority_queue<Due, std::vector<Due>, std::greater<Due>> due_;

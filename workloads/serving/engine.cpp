@@ -186,12 +186,12 @@ void Engine::after_step(Instance& in) {
 void Engine::first_token(ReqId id, double t) {
   Request& r = pool[id];
   r.first_token = t;
-  stats.first_token(r.arrival, t, r.input, r.measured);
+  stats.first_token(r.arrival, t, r.input, r.measured, r.cls);
 }
 
 void Engine::finish(ReqId id, double t) {
   Request& r = pool[id];
-  stats.finished(r.arrival, r.first_token, t, r.output, r.measured);
+  stats.finished(r.arrival, r.first_token, t, r.output, r.measured, r.cls);
   const int user = r.user;
   pool.release(id);
   in_system_.set(sim.now(), static_cast<double>(pool.live()));
@@ -248,12 +248,14 @@ void Engine::handoff_complete(ReqId id) {
   instances_[static_cast<std::size_t>(r.decode_instance)]->arrive(id);
 }
 
-void Engine::admit_new(double arrival, std::int64_t input, std::int64_t output, int user) {
+void Engine::admit_new(const NewRequest& nr, int user) {
+  const double arrival = nr.arrival_s;
   const ReqId id = pool.alloc();
   Request& r = pool[id];
   r.arrival = arrival;
-  r.input = std::max<std::int64_t>(1, input);
-  r.output = std::max<std::int64_t>(1, output);
+  r.input = std::max<std::int64_t>(1, nr.input);
+  r.output = std::max<std::int64_t>(1, nr.output);
+  r.cls = std::max(0, nr.cls);
   r.user = user;
   r.prefix_cached = std::min<std::int64_t>(r.input - 1, static_cast<std::int64_t>(std::floor(w.prefix_hit_rate *
                                                                                              static_cast<double>(r.input))));
@@ -280,13 +282,12 @@ void Engine::arrival() {
   pending_ = source_.next();
   if (!pending_) end_window();
   if (pending_) sim.schedule_at(sim::from_seconds(pending_->arrival_s), [this] { arrival(); });
-  admit_new(r.arrival_s, r.input, r.output, -1);
+  admit_new(r, -1);
 }
 
 void Engine::closed_loop_send(int user) {
   if (now() >= w.duration_s) return;
-  const NewRequest r = source_.draw(now());
-  admit_new(r.arrival_s, r.input, r.output, user);
+  admit_new(source_.draw(now()), user);
 }
 
 void Engine::snapshot_start() { start_energy_ = EnergySnapshot::take(ledger_, sim.now()); }
@@ -304,7 +305,10 @@ RunResult Engine::run() {
     for (int u = 0; u < w.arrivals.users; ++u) sim.schedule_at(0, [this, u] { closed_loop_send(u); });
   } else if (w.arrivals.kind == ArrivalSpec::Kind::offline) {
     sim.schedule_at(0, [this] {
-      while (auto r = source_.next()) admit_new(0, r->input, r->output, -1);
+      while (auto r = source_.next()) {
+        r->arrival_s = 0;
+        admit_new(*r, -1);
+      }
     });
   } else {
     pending_ = source_.next();

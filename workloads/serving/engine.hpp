@@ -35,7 +35,8 @@ class Engine {
   // --- called by instances ---
   double now() const { return sim::to_seconds(sim.now()); }
   void first_token(ReqId id, double t);
-  void tokens(std::int64_t n, double t) { stats.tokens(n, t); }
+  void tokens(std::int64_t n, double t, int cls) { stats.tokens(n, t, cls); }
+  void tokens_by_class(const std::vector<std::int64_t>& n, double t) { stats.tokens_by_class(n, t); }
   void finish(ReqId id, double t);
   void step_started(Instance& in, const IterationCost& c);
   void went_idle(Instance& in);
@@ -68,7 +69,7 @@ class Engine {
   TierLink tier_link(const hw::ClusterSpec& c, KvTier tier, int gpus) const;
   void arrival();
   void closed_loop_send(int user);
-  void admit_new(double arrival, std::int64_t input, std::int64_t output, int user);
+  void admit_new(const NewRequest& nr, int user);
   void handoff_complete(ReqId id);
   void set_power(Instance& in, double p, bool busy);
   void snapshot_start();

@@ -211,8 +211,8 @@ void Instance::end_step() {
   const double t = engine_.now();
   engine_.step_done(*this, step_cost_, step_start_, t);
   if (step_k_ > 0) {
-    const std::int64_t emitted = decode_.advance(step_k_, engine_.pool, finished_);
-    engine_.tokens(emitted, t);
+    (void)decode_.advance(step_k_, engine_.pool, finished_, emitted_by_class_);
+    engine_.tokens_by_class(emitted_by_class_, t);
     for (ReqId id : finished_) {
       Request& r = engine_.pool[id];
       kv_.release(kv_.blocks_for(decode_.context_of(r)));
@@ -226,7 +226,7 @@ void Instance::end_step() {
     if (r.done < r.target) continue;
     prefilling_.erase(std::find(prefilling_.begin(), prefilling_.end(), c.id));
     ++r.generated;
-    engine_.tokens(1, t);
+    engine_.tokens(1, t, r.cls);
     if (r.first_token < 0) engine_.first_token(c.id, t);
     if (r.generated >= r.output) {
       kv_.release(kv_.blocks_for(r.done));

@@ -95,6 +95,7 @@ class Instance {
   // The step in flight.
   std::vector<Chunk> chunks_;
   std::vector<ReqId> finished_;
+  std::vector<std::int64_t> emitted_by_class_;  // the last decode step's tokens by request class
   std::int64_t step_k_ = 0;
   double step_start_ = 0;
   IterationCost step_cost_;

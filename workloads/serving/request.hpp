@@ -25,6 +25,7 @@ struct Request {
   std::uint64_t admitted = 0;      // admission order in the decode set (preemption picks the latest)
   std::uint32_t generation = 0;    // bumps when a record leaves a decode set: stale heap entries are skipped
   int user = -1;                   // closed loop: the user who sent it
+  int cls = 0;                     // request class: index into ServingWorkload::class_names()
   int prefill_instance = -1, decode_instance = -1;
   int pending_transfers = 0;       // disaggregated: KV flows in flight
   bool prefill_finished = false;   // disaggregated: the prompt is done on the prefill instance

@@ -45,13 +45,44 @@ double LengthSampler::mean_estimate() const {
 RequestSource::RequestSource(const ServingWorkload& w, std::uint64_t seed)
     : a_(w.arrivals),
       duration_s_(w.duration_s),
-      in_(w.input),
-      out_(w.output),
       arrivals_(seed, "serving.arrivals"),
       input_(seed, "serving.input_lengths"),
       output_(seed, "serving.output_lengths"),
-      think_(seed, "serving.think_time") {
-  if (a_.kind == ArrivalSpec::Kind::trace) trace_ = std::make_unique<TraceReader>(a_.trace_file);
+      think_(seed, "serving.think_time"),
+      classes_(seed, "serving.classes") {
+  if (w.classes.empty()) {
+    in_.emplace_back(w.input);
+    out_.emplace_back(w.output);
+    cumulative_share_.push_back(1.0);
+  } else {
+    double total = 0;
+    for (const RequestClass& c : w.classes) total += c.share;
+    if (!(total > 0)) throw std::invalid_argument("request class shares must sum to a positive number");
+    double sum = 0;
+    for (const RequestClass& c : w.classes) {
+      in_.emplace_back(c.input);
+      out_.emplace_back(c.output);
+      sum += c.share;
+      cumulative_share_.push_back(sum / total);
+    }
+    cumulative_share_.back() = 1.0;
+  }
+  if (a_.kind == ArrivalSpec::Kind::trace) trace_ = std::make_unique<TraceReader>(a_.trace_file, w.class_names());
+}
+
+int RequestSource::draw_class() {
+  if (cumulative_share_.size() < 2) return 0;
+  const double u = classes_.next_double();  // [0, 1)
+  for (std::size_t c = 0; c + 1 < cumulative_share_.size(); ++c) {
+    if (u < cumulative_share_[c]) return static_cast<int>(c);
+  }
+  return static_cast<int>(cumulative_share_.size() - 1);
+}
+
+void RequestSource::draw_lengths(NewRequest& r) {
+  const auto c = static_cast<std::size_t>(r.cls);
+  r.input = in_[c].sample(input_);
+  r.output = out_[c].sample(output_);
 }
 
 std::optional<NewRequest> RequestSource::next() {
@@ -83,17 +114,19 @@ std::optional<NewRequest> RequestSource::next() {
       throw std::logic_error("closed-loop sources are driven by draw()");
   }
   if (a_.kind != ArrivalSpec::Kind::offline && r.arrival_s > duration_s_) return std::nullopt;
-  if (a_.kind != ArrivalSpec::Kind::trace) {
-    r.input = in_.sample(input_);
-    r.output = out_.sample(output_);
-  }
+  if (r.cls < 0) r.cls = draw_class();
+  if (a_.kind != ArrivalSpec::Kind::trace) draw_lengths(r);
   ++issued_;
   return r;
 }
 
 NewRequest RequestSource::draw(double now) {
   ++issued_;
-  return NewRequest{now, in_.sample(input_), out_.sample(output_)};
+  NewRequest r;
+  r.arrival_s = now;
+  r.cls = draw_class();
+  draw_lengths(r);
+  return r;
 }
 
 double RequestSource::think_time() { return a_.think_time_s > 0 ? think_.exponential(a_.think_time_s) : 0.0; }

@@ -1,13 +1,17 @@
 // Where requests come from: open-loop arrival processes (Poisson; gamma with a coefficient of variation for
 // bursts; a trace file), offline (every request at t = 0, MLPerf Offline) and closed loop (N users, each sending
 // its next request a think time after its last one finished). Lengths come from LengthDist draws unless the trace
-// gives them. Each draw uses its own named stream (arrivals, input_lengths, output_lengths, think_time), so
-// changing one distribution does not move the others (DESIGN.md §3).
+// gives them. Each draw uses its own named stream (arrivals, input_lengths, output_lengths, think_time, classes),
+// so changing one distribution does not move the others (DESIGN.md §3). A request's class is drawn by the
+// classes' shares (from the classes stream, and only when there are two or more classes, so that a one-class
+// workload draws exactly what a workload without classes draws) unless a trace names it; its lengths then come
+// from that class's distributions.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "sim/random.hpp"
 #include "workloads/serving/serving_workload.hpp"
@@ -41,10 +45,14 @@ class RequestSource {
   std::int64_t issued() const { return issued_; }
 
  private:
+  int draw_class();
+  void draw_lengths(NewRequest& r);
+
   ArrivalSpec a_;
   double duration_s_;
-  LengthSampler in_, out_;
-  sim::RandomStream arrivals_, input_, output_, think_;
+  std::vector<LengthSampler> in_, out_;  // per class
+  std::vector<double> cumulative_share_;  // per class, normalised to end at 1
+  sim::RandomStream arrivals_, input_, output_, think_, classes_;
   std::unique_ptr<TraceReader> trace_;
   double t_ = 0;
   std::int64_t issued_ = 0;

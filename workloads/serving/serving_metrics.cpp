@@ -16,18 +16,20 @@ EnergySnapshot EnergySnapshot::take(const sim::EnergyLedger& l, sim::Time t) {
   return s;
 }
 
-void ServingStats::first_token(double arrival, double t, std::int64_t input, bool measured) {
+void ServingStats::first_token(double arrival, double t, std::int64_t input, bool measured, int cls) {
   if (measured) ttft_.add(t - arrival);
+  if (measured && per_class_latency_) ttft_by_class_[static_cast<std::size_t>(cls)].add(t - arrival);
   if (in_window(t)) input_tokens_ += input;
 }
 
-void ServingStats::finished(double arrival, double first, double t, std::int64_t output, bool measured) {
+void ServingStats::finished(double arrival, double first, double t, std::int64_t output, bool measured, int cls) {
   ++completed_;
   const double ttft = first - arrival;
   const double tpot = output > 1 ? (t - first) / static_cast<double>(output - 1) : 0.0;
   const bool ok = ttft <= slo_.ttft_s && tpot <= slo_.tpot_s;
   if (measured) {
     tpot_.add(tpot);
+    if (per_class_latency_) tpot_by_class_[static_cast<std::size_t>(cls)].add(tpot);
     e2e_.add(t - arrival);
     ++measured_;
     if (ok) ++measured_ok_;
@@ -69,6 +71,9 @@ void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2])
   const bool p99_ok = ttft_.count() > 0 && ttft_.p99() <= slo_.ttft_s && tpot_.count() > 0 && tpot_.p99() <= slo_.tpot_s;
   m.set("slo_p99_met", p99_ok ? 1.0 : 0.0);
   m.set("tokens", static_cast<double>(output_tokens_));
+  for (std::size_t c = 0; c < classes_.size(); ++c) {
+    m.set(std::string(kTokensByClassPrefix) + classes_[c], static_cast<double>(tokens_by_class_[c]));
+  }
   const double tps = static_cast<double>(output_tokens_) * per_s;
   m.set("tokens_per_s", tps);
   m.set("input_tokens_per_s", static_cast<double>(input_tokens_) * per_s);
@@ -82,6 +87,16 @@ void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2])
   if (peak_by_pool[1] > 0 && window > 0) {
     m.set("mfu_prefill_pool", flops_[0] / window / peak_by_pool[0]);
     m.set("mfu_decode_pool", flops_[1] / window / peak_by_pool[1]);
+  }
+  // Per-class latency with declared classes (the whole-run figures above cover every class).
+  for (std::size_t c = 0; c < ttft_by_class_.size(); ++c) {
+    const std::string key = "by_class." + classes_[c] + ".";
+    const auto& ttft = ttft_by_class_[c];
+    const auto& tpot = tpot_by_class_[c];
+    m.set(key + "ttft_s.p50", ttft.count() > 0 ? ttft.p50() : 0.0);
+    m.set(key + "ttft_s.p99", ttft.count() > 0 ? ttft.p99() : 0.0);
+    m.set(key + "tpot_s.p50", tpot.count() > 0 ? tpot.p50() : 0.0);
+    m.set(key + "tpot_s.p99", tpot.count() > 0 ? tpot.p99() : 0.0);
   }
 }
 

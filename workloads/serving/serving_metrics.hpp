@@ -4,11 +4,14 @@
 // duration_s for closed loop, the last completion for offline. Requests that arrive before warmup_s are served
 // but left out of the latency figures. Throughput counts tokens when they are emitted inside the window (so a
 // backlog drained after the window does not inflate it); throughput_rps and goodput_rps count completions inside
-// the window; energy and MFU are integrated over the window.
+// the window; energy and MFU are integrated over the window. Output tokens are also counted by request class
+// (tokens_by_class.<class>, summing to `tokens`); with declared classes (workload.classes) TTFT and TPOT are
+// also reported per class (by_class.<class>.{ttft_s,tpot_s}.{p50,p99}).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "sim/energy.hpp"
 #include "sim/stats.hpp"
@@ -27,7 +30,14 @@ struct EnergySnapshot {
 
 class ServingStats {
  public:
-  explicit ServingStats(const ServingWorkload& w) : slo_(w.slo), warmup_(w.warmup_s) {}
+  explicit ServingStats(const ServingWorkload& w)
+      : slo_(w.slo),
+        warmup_(w.warmup_s),
+        classes_(w.class_names()),
+        per_class_latency_(!w.classes.empty()),
+        tokens_by_class_(classes_.size(), 0),
+        ttft_by_class_(per_class_latency_ ? classes_.size() : 0),
+        tpot_by_class_(per_class_latency_ ? classes_.size() : 0) {}
 
   void set_window_end(double t) { end_ = t; has_end_ = true; }
   bool has_window_end() const { return has_end_; }
@@ -35,11 +45,21 @@ class ServingStats {
   double window_end() const { return end_; }
   bool in_window(double t) const { return t >= warmup_ && (!has_end_ || t <= end_); }
 
-  void first_token(double arrival, double t, std::int64_t input, bool measured);
-  void tokens(std::int64_t n, double t) {
-    if (in_window(t)) output_tokens_ += n;
+  void first_token(double arrival, double t, std::int64_t input, bool measured, int cls = 0);
+  void tokens(std::int64_t n, double t, int cls = 0) {
+    if (!in_window(t)) return;
+    output_tokens_ += n;
+    tokens_by_class_[static_cast<std::size_t>(cls)] += n;
   }
-  void finished(double arrival, double first, double t, std::int64_t output, bool measured);
+  // n[c]: tokens of class c emitted at t.
+  void tokens_by_class(const std::vector<std::int64_t>& n, double t) {
+    if (!in_window(t)) return;
+    for (std::size_t c = 0; c < n.size(); ++c) {
+      output_tokens_ += n[c];
+      tokens_by_class_[c] += n[c];
+    }
+  }
+  void finished(double arrival, double first, double t, std::int64_t output, bool measured, int cls = 0);
   // Spreads f uniformly over [t0, t1] and keeps the window's share; `pool` 0 colocated/prefill, 1 decode.
   void flops(double f, double t0, double t1, int pool = 0);
   void rejected() { ++rejected_; }
@@ -53,6 +73,7 @@ class ServingStats {
 
   std::int64_t completed() const { return completed_; }
   std::int64_t output_tokens() const { return output_tokens_; }
+  const std::vector<std::int64_t>& output_tokens_by_class() const { return tokens_by_class_; }
   const sim::SampleSet& ttft() const { return ttft_; }
   const sim::SampleSet& tpot() const { return tpot_; }
   const sim::SampleSet& e2e() const { return e2e_; }
@@ -67,6 +88,10 @@ class ServingStats {
   std::int64_t measured_ = 0, measured_ok_ = 0;
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double flops_[2] = {0, 0};
+  std::vector<std::string> classes_;
+  bool per_class_latency_ = false;
+  std::vector<std::int64_t> tokens_by_class_;
+  std::vector<sim::SampleSet> ttft_by_class_, tpot_by_class_;  // only with declared classes
 };
 
 }  // namespace dcsim::wl::serving

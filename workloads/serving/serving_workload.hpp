@@ -30,6 +30,14 @@ struct LengthDist {
   std::int64_t max = std::numeric_limits<std::int32_t>::max();
 };
 
+// A request class (docs/serving.md "Request classes"): its share of the requests and its length distributions.
+struct RequestClass {
+  std::string name;
+  double share = 1;  // the shares of a workload's classes sum to 1
+  LengthDist input;
+  LengthDist output;
+};
+
 struct ArrivalSpec {
   enum class Kind { poisson, gamma, closed_loop, offline, trace };
   Kind kind = Kind::poisson;
@@ -77,8 +85,16 @@ struct ServingWorkload {
   enum class Mode { colocated, disaggregated };
   Mode mode = Mode::colocated;
   ArrivalSpec arrivals;
-  LengthDist input;
+  LengthDist input;                  // without classes: every request's lengths
   LengthDist output;
+  std::vector<RequestClass> classes;  // empty: one class, kServingClass ("chat"), drawing from input and output
+  // The classes requests belong to, by index (request.cls): the declared ones, or {"chat"}.
+  std::vector<std::string> class_names() const {
+    if (classes.empty()) return {std::string(kServingClass)};
+    std::vector<std::string> out;
+    for (const RequestClass& c : classes) out.push_back(c.name);
+    return out;
+  }
   PoolSpec colocated;
   PoolSpec prefill;
   PoolSpec decode;
@@ -120,6 +136,7 @@ using ::dcsim::wl::ArrivalSpec;
 using ::dcsim::wl::KvTier;
 using ::dcsim::wl::LengthDist;
 using ::dcsim::wl::PoolSpec;
+using ::dcsim::wl::RequestClass;
 using ::dcsim::wl::ServingWorkload;
 using ::dcsim::wl::SloSpec;
 using ::dcsim::wl::SpeculativeSpec;

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cmath>
+#include <optional>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace dcsim::wl::serving {
@@ -96,9 +98,29 @@ std::optional<double> json_number(const std::string& line, const std::string& ke
   return number(line.substr(at, end - at));
 }
 
+// The string value of "key" in a JSON object line, or nullopt when the key is absent; `bad` is set when the value
+// is not a plain string.
+std::optional<std::string> json_string(const std::string& line, const std::string& key, bool& bad) {
+  const std::string quoted = "\"" + key + "\"";
+  std::size_t at = line.find(quoted);
+  if (at == std::string::npos) return std::nullopt;
+  at = line.find(':', at + quoted.size());
+  if (at == std::string::npos) return std::nullopt;
+  ++at;
+  while (at < line.size() && std::isspace(static_cast<unsigned char>(line[at]))) ++at;
+  const std::size_t end = at < line.size() && line[at] == '"' ? line.find('"', at + 1) : std::string::npos;
+  if (end == std::string::npos) {
+    bad = true;
+    return std::nullopt;
+  }
+  return line.substr(at + 1, end - at - 1);
+}
+
 }  // namespace
 
-TraceReader::TraceReader(const std::string& path) : path_(path), in_(path) {
+TraceReader::TraceReader(const std::string& path, std::vector<std::string> classes)
+    : path_(path), classes_(std::move(classes)), in_(path) {
+  if (classes_.empty()) classes_.push_back("chat");
   if (!in_) throw std::runtime_error(path + ": cannot open the trace file");
   const auto dot = path.rfind('.');
   json_ = dot != std::string::npos && lower(path.substr(dot)) == ".jsonl";
@@ -115,6 +137,7 @@ TraceReader::TraceReader(const std::string& path) : path_(path), in_(path) {
     if (c == "arrival_s" || c == "timestamp") col_time_ = i;
     if (c == "input_tokens" || c == "contexttokens") col_in_ = i;
     if (c == "output_tokens" || c == "generatedtokens") col_out_ = i;
+    if (c == "class") col_class_ = i;
   }
   if (col_time_ < 0 || col_in_ < 0 || col_out_ < 0) {
     fail("the header needs an arrival time (arrival_s or TIMESTAMP), input tokens (input_tokens or "
@@ -124,6 +147,16 @@ TraceReader::TraceReader(const std::string& path) : path_(path), in_(path) {
 
 void TraceReader::fail(const std::string& what) const {
   throw std::runtime_error(path_ + ":" + std::to_string(line_no_) + ": " + what);
+}
+
+int TraceReader::class_index(const std::string& name) const {
+  for (std::size_t i = 0; i < classes_.size(); ++i) {
+    if (classes_[i] == name) return static_cast<int>(i);
+  }
+  std::string list;
+  for (const std::string& c : classes_) list += (list.empty() ? "" : ", ") + c;
+  fail("class '" + name + "' is not one of the workload's classes (" + list +
+       "); declare it under workload.classes");
 }
 
 std::optional<NewRequest> TraceReader::parse_csv(const std::string& line) {
@@ -139,7 +172,9 @@ std::optional<NewRequest> TraceReader::parse_csv(const std::string& line) {
   const auto out = number(f[static_cast<std::size_t>(col_out_)]);
   if (!in) fail("input tokens '" + f[static_cast<std::size_t>(col_in_)] + "' is not a number");
   if (!out) fail("output tokens '" + f[static_cast<std::size_t>(col_out_)] + "' is not a number");
-  return NewRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  NewRequest r{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  if (col_class_ >= 0) r.cls = class_index(f[static_cast<std::size_t>(col_class_)]);
+  return r;
 }
 
 std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
@@ -148,7 +183,12 @@ std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
   const auto in = json_number(line, "input_tokens");
   const auto out = json_number(line, "output_tokens");
   if (!t || !in || !out) fail("expected numeric \"arrival_s\" (or \"timestamp\"), \"input_tokens\", \"output_tokens\"");
-  return NewRequest{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  NewRequest r{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  bool bad = false;
+  const auto cls = json_string(line, "class", bad);
+  if (bad) fail("\"class\" must be a string naming one of the workload's classes");
+  if (cls) r.cls = class_index(*cls);
+  return r;
 }
 
 std::optional<NewRequest> TraceReader::next() {

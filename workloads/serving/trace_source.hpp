@@ -4,16 +4,19 @@
 // (seconds, or a date-time "YYYY-MM-DD HH:MM:SS[.fffffff]" as in the Azure LLM inference traces, whose column is
 // TIMESTAMP); input tokens: `input_tokens` or `ContextTokens`; output tokens: `output_tokens` or
 // `GeneratedTokens` (column names are matched case-insensitively). Arrival times are taken relative to the first
-// request and must not decrease.
-// JSONL: one object a line with numeric "arrival_s" (or "timestamp"), "input_tokens" and "output_tokens".
+// request and must not decrease. An optional `class` column names each request's class (one of the workload's
+// classes, docs/serving.md "Request classes"); without it every request's class is drawn by the classes' shares.
+// JSONL: one object a line with numeric "arrival_s" (or "timestamp"), "input_tokens" and "output_tokens", and
+// optionally a string "class".
 // Errors (std::runtime_error) name the file and the line: a missing column, a field that is not a number, token
-// counts below 1, a time going backwards, an empty trace.
+// counts below 1, a time going backwards, an empty trace, a class the workload does not declare.
 #pragma once
 
 #include <cstdint>
 #include <fstream>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dcsim::wl::serving {
 
@@ -22,23 +25,27 @@ struct NewRequest {
   double arrival_s = 0;
   std::int64_t input = 0;
   std::int64_t output = 0;
+  int cls = -1;  // request class (index into the workload's class names); -1: not given, drawn by share
 };
 
 class TraceReader {
  public:
-  explicit TraceReader(const std::string& path);
+  // `classes`: the workload's class names, which a `class` column's values must be among (empty: {"chat"}).
+  explicit TraceReader(const std::string& path, std::vector<std::string> classes = {});
   std::optional<NewRequest> next();
 
  private:
   [[noreturn]] void fail(const std::string& what) const;
+  int class_index(const std::string& name) const;
   std::optional<NewRequest> parse_csv(const std::string& line);
   std::optional<NewRequest> parse_json(const std::string& line);
 
   std::string path_;
+  std::vector<std::string> classes_;
   std::ifstream in_;
   std::int64_t line_no_ = 0;
   bool json_ = false;
-  int col_time_ = -1, col_in_ = -1, col_out_ = -1, columns_ = 0;
+  int col_time_ = -1, col_in_ = -1, col_out_ = -1, col_class_ = -1, columns_ = 0;
   bool first_ = true;
   double t0_ = 0, last_ = 0;
 };
