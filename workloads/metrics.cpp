@@ -43,10 +43,6 @@ double Metrics::at(std::string_view key) const {
   throw std::out_of_range("no metric named '" + std::string(key) + "'");
 }
 
-}  // namespace dcsim::wl
-
-namespace dcsim::wl {
-
 void add_value_metrics(Metrics& m, const TokenValueWeights& weights) {
   double value = 0;
   for (const Metric& e : m.entries()) {
