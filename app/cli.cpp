@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -105,6 +106,28 @@ int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
   const std::string csv = run_sweep_csv(points, jobs, std::cerr);
   write_output(out_path.empty() ? "-" : out_path, csv);
   return kExitOk;
+}
+
+// The exit code and stderr text of whatever a command threw (the one mapping of errors to exit codes).
+struct Failure {
+  int exit_code = 0;
+  std::string message;
+};
+
+Failure describe_failure(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const SweepPointError& e) {
+    return {e.exit_code(), std::string(e.exit_code() == kExitBadInput ? "error: " : "internal error: ") + e.what()};
+  } catch (const ConfigError& e) {
+    return {kExitBadInput, std::string("error: ") + e.what()};
+  } catch (const BadInput& e) {
+    return {kExitBadInput, std::string("error: ") + e.what()};
+  } catch (const std::exception& e) {
+    return {kExitInternal, std::string("internal error: ") + e.what()};
+  } catch (...) {
+    return {kExitInternal, "internal error: unknown exception"};
+  }
 }
 
 int cmd_plan(const RunOptions& o) {
@@ -214,15 +237,10 @@ int run_cli(int argc, char** argv) {
     if (*sweep) return cmd_sweep(sweep_opts, jobs, sweep_out);
     if (*compare) return cmd_compare(base_path, new_path, tolerance);
     if (*plan) return cmd_plan(plan_opts);
-  } catch (const ConfigError& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const BadInput& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "internal error: " << e.what() << '\n';
-    return kExitInternal;
+  } catch (...) {
+    const Failure f = describe_failure(std::current_exception());
+    std::cerr << f.message << '\n';
+    return f.exit_code;
   }
   return kExitInternal;
 }
