@@ -16,6 +16,7 @@
 #include "app/compare.hpp"
 #include "app/config/error.hpp"
 #include "app/errors.hpp"
+#include "app/mpi_shard.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
@@ -109,11 +110,6 @@ int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
 }
 
 // The exit code and stderr text of whatever a command threw (the one mapping of errors to exit codes).
-struct Failure {
-  int exit_code = 0;
-  std::string message;
-};
-
 Failure describe_failure(std::exception_ptr error) {
   try {
     std::rethrow_exception(error);
@@ -128,6 +124,15 @@ Failure describe_failure(std::exception_ptr error) {
   } catch (...) {
     return {kExitInternal, "internal error: unknown exception"};
   }
+}
+
+// `dcsim sweep` under mpirun (app/mpi_shard.hpp): every rank runs its share, rank 0 alone writes the CSV or the error.
+int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path) {
+  auto expand = [&o] { return expand_sweep(request_of(o), Catalog::open_default()); };
+  auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv); };
+  const ShardedSweepOutcome outcome = run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure);
+  if (outcome.exit_code != kExitOk) std::cerr << outcome.error << '\n';  // rank 0 only: the others exit 0
+  return outcome.exit_code;
 }
 
 int cmd_plan(const RunOptions& o) {
@@ -216,11 +221,23 @@ int run_cli(int argc, char** argv) {
   compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
       ->check(CLI::Range(0.0, 1e6));
 
+  // Under an MPI launcher every rank parses the same command line; only rank 0 prints help, version and errors.
+  const bool mpi = launched_by_mpi();
+  const bool quiet = mpi && launcher_rank() != 0;
+  std::ostream null_stream(nullptr);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    const int code = quiet ? app.exit(e, null_stream, null_stream) : app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
+  }
+  if (mpi && !*sweep) {  // only a sweep has work to share; the others would run N times over
+    if (!quiet) {
+      std::cerr << "error: `dcsim " << app.get_subcommands().front()->get_name()
+                << "` does not run under mpirun; only `dcsim sweep` shares its points among MPI ranks. "
+                   "Run it without mpirun.\n";
+    }
+    return kExitBadInput;
   }
 
   try {
@@ -234,7 +251,7 @@ int run_cli(int argc, char** argv) {
       std::cout << format_show(Catalog::open_default(), show_kind, show_name, show_json);
       return kExitOk;
     }
-    if (*sweep) return cmd_sweep(sweep_opts, jobs, sweep_out);
+    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
     if (*compare) return cmd_compare(base_path, new_path, tolerance);
     if (*plan) return cmd_plan(plan_opts);
   } catch (...) {
