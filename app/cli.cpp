@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -15,6 +16,7 @@
 #include "app/compare.hpp"
 #include "app/config/error.hpp"
 #include "app/errors.hpp"
+#include "app/mpi_shard.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
@@ -107,6 +109,32 @@ int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
   return kExitOk;
 }
 
+// The exit code and stderr text of whatever a command threw (the one mapping of errors to exit codes).
+Failure describe_failure(std::exception_ptr error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const SweepPointError& e) {
+    return {e.exit_code(), std::string(e.exit_code() == kExitBadInput ? "error: " : "internal error: ") + e.what()};
+  } catch (const ConfigError& e) {
+    return {kExitBadInput, std::string("error: ") + e.what()};
+  } catch (const BadInput& e) {
+    return {kExitBadInput, std::string("error: ") + e.what()};
+  } catch (const std::exception& e) {
+    return {kExitInternal, std::string("internal error: ") + e.what()};
+  } catch (...) {
+    return {kExitInternal, "internal error: unknown exception"};
+  }
+}
+
+// `dcsim sweep` under mpirun (app/mpi_shard.hpp): every rank runs its share, rank 0 alone writes the CSV or the error.
+int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path) {
+  auto expand = [&o] { return expand_sweep(request_of(o), Catalog::open_default()); };
+  auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv); };
+  const ShardedSweepOutcome outcome = run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure);
+  if (outcome.exit_code != kExitOk) std::cerr << outcome.error << '\n';  // rank 0 only: the others exit 0
+  return outcome.exit_code;
+}
+
 int cmd_plan(const RunOptions& o) {
   const Catalog catalog = Catalog::open_default();
   const PlanOutcome outcome = run_plan(request_of(o), catalog, std::cerr);
@@ -193,11 +221,23 @@ int run_cli(int argc, char** argv) {
   compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
       ->check(CLI::Range(0.0, 1e6));
 
+  // Under an MPI launcher every rank parses the same command line; only rank 0 prints help, version and errors.
+  const bool mpi = launched_by_mpi();
+  const bool quiet = mpi && launcher_rank() != 0;
+  std::ostream null_stream(nullptr);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    const int code = app.exit(e);
+    const int code = quiet ? app.exit(e, null_stream, null_stream) : app.exit(e);
     return code == 0 ? kExitOk : kExitBadInput;
+  }
+  if (mpi && !*sweep) {  // only a sweep has work to share; the others would run N times over
+    if (!quiet) {
+      std::cerr << "error: `dcsim " << app.get_subcommands().front()->get_name()
+                << "` does not run under mpirun; only `dcsim sweep` shares its points among MPI ranks. "
+                   "Run it without mpirun.\n";
+    }
+    return kExitBadInput;
   }
 
   try {
@@ -211,18 +251,13 @@ int run_cli(int argc, char** argv) {
       std::cout << format_show(Catalog::open_default(), show_kind, show_name, show_json);
       return kExitOk;
     }
-    if (*sweep) return cmd_sweep(sweep_opts, jobs, sweep_out);
+    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
     if (*compare) return cmd_compare(base_path, new_path, tolerance);
     if (*plan) return cmd_plan(plan_opts);
-  } catch (const ConfigError& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const BadInput& e) {
-    std::cerr << "error: " << e.what() << '\n';
-    return kExitBadInput;
-  } catch (const std::exception& e) {
-    std::cerr << "internal error: " << e.what() << '\n';
-    return kExitInternal;
+  } catch (...) {
+    const Failure f = describe_failure(std::current_exception());
+    std::cerr << f.message << '\n';
+    return f.exit_code;
   }
   return kExitInternal;
 }

@@ -4,63 +4,95 @@
 #include <atomic>
 #include <chrono>
 #include <exception>
-#include <map>
 #include <mutex>
+#include <numeric>
+#include <optional>
 #include <thread>
 
+#include "app/cli.hpp"
+#include "app/config/error.hpp"
 #include "app/csv.hpp"
+#include "app/errors.hpp"
 #include "app/runner.hpp"
 
 namespace dcsim::app {
-namespace {
 
-std::vector<wl::RunResult> run_all(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
-  std::vector<wl::RunResult> results(points.size());
+std::string describe_point(const std::vector<SweepPoint>& points, std::size_t index) {
+  std::string text = "sweep point " + std::to_string(index);
+  if (index < points.size() && !points[index].coordinates.empty()) {
+    text += " (";
+    for (std::size_t c = 0; c < points[index].coordinates.size(); ++c) {
+      if (c > 0) text += ", ";
+      text += points[index].coordinates[c].first + "=" + points[index].coordinates[c].second;
+    }
+    text += ")";
+  }
+  return text;
+}
+
+std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
+                                          const std::vector<std::size_t>& indices, int jobs, std::ostream& progress,
+                                          const std::string& label) {
+  const std::size_t n = indices.size();
+  std::vector<wl::Metrics> results(n);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
-  std::exception_ptr failure;
+  std::atomic<bool> failed{false};
+  std::optional<SweepPointError> failure;
   std::mutex failure_mutex;
   auto worker = [&] {
-    for (std::size_t i = next++; i < points.size(); i = next++) {
+    for (std::size_t k = next++; k < n; k = next++) {
+      const std::size_t i = indices.at(k);
+      std::string what;
+      int code = kExitInternal;
       try {
         RunArtifacts artifacts;
-        results[i] = run_scenario(points[i].scenario, artifacts);
+        results[k] = run_scenario(points.at(i).scenario, artifacts).metrics;
+      } catch (const ConfigError& e) {
+        what = e.what();
+        code = kExitBadInput;
+      } catch (const BadInput& e) {
+        what = e.what();
+        code = kExitBadInput;
+      } catch (const std::exception& e) {
+        what = e.what();
       } catch (...) {
+        what = "unknown exception";
+      }
+      if (!what.empty()) {
         std::lock_guard lock(failure_mutex);
-        if (!failure) failure = std::current_exception();
-        next = points.size();
+        if (!failure) failure.emplace(i, describe_point(points, i) + ": " + what, code);
+        failed = true;
+        next = n;
       }
       ++done;
     }
   };
-  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(points.size())));
+  const int threads = std::max(1, std::min<int>(jobs, static_cast<int>(n)));
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) pool.emplace_back(worker);
 
   const auto start = std::chrono::steady_clock::now();
   bool shown = false;
-  while (done.load() < points.size() && !failure) {
+  while (done.load() < n && !failed.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (elapsed > 1.0) {
-      progress << "\rsweep: " << done.load() << "/" << points.size() << " points, " << static_cast<int>(elapsed)
-               << " s" << std::flush;
+      progress << "\r" << label << ": " << done.load() << "/" << n << " points, " << static_cast<int>(elapsed) << " s"
+               << std::flush;
       shown = true;
     }
   }
   for (auto& t : pool) t.join();
-  if (shown) progress << "\rsweep: " << points.size() << "/" << points.size() << " points done          \n";
-  if (failure) std::rethrow_exception(failure);
+  if (shown) progress << "\r" << label << ": " << n << "/" << n << " points done          \n";
+  if (failure) throw *failure;
   return results;
 }
 
-}  // namespace
-
-std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
-  const std::vector<wl::RunResult> results = run_all(points, jobs, progress);
+std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics) {
   std::vector<std::string> metric_keys;
-  for (const auto& r : results) {
-    for (const auto& m : r.metrics.entries()) {
+  for (const auto& r : metrics) {
+    for (const auto& m : r.entries()) {
       if (std::find(metric_keys.begin(), metric_keys.end(), m.key) == metric_keys.end()) metric_keys.push_back(m.key);
     }
   }
@@ -74,12 +106,18 @@ std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::
     std::vector<std::string> row = {std::to_string(i)};
     for (const auto& [key, value] : points[i].coordinates) row.push_back(value);
     for (const auto& key : metric_keys) {
-      const auto v = results[i].metrics.get(key);
+      const auto v = metrics.at(i).get(key);
       row.push_back(v ? csv_number(*v) : "");
     }
     out += csv_line(row);
   }
   return out;
+}
+
+std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
+  std::vector<std::size_t> all(points.size());
+  std::iota(all.begin(), all.end(), std::size_t{0});
+  return sweep_csv(points, run_sweep_points(points, all, jobs, progress));
 }
 
 }  // namespace dcsim::app

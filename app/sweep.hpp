@@ -1,17 +1,49 @@
 // `dcsim sweep`: runs every point of a scenario's sweep block, `jobs` at a time, and tabulates them. Each point
-// is an independent, deterministic simulation, so the table is identical whatever `jobs` is.
+// is an independent, deterministic simulation, so the table is identical whatever `jobs` is, and whichever process
+// ran which point (app/mpi_shard.hpp runs a share of the points on each MPI rank and tabulates them on rank 0).
 #pragma once
 
+#include <cstddef>
 #include <ostream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "app/scenario.hpp"
+#include "workloads/metrics.hpp"
 
 namespace dcsim::app {
 
-// CSV: one row per point in sweep order; columns point, the swept keys, then every metric (union over points, in
-// order of first appearance). A progress line goes to `progress` once the sweep has run for over a second.
+// A point failed while it ran. The message names the point ("sweep point 3 (workload.bytes=4 MiB): ...");
+// exit_code is the command's (kExitBadInput for bad input, kExitInternal otherwise).
+class SweepPointError : public std::runtime_error {
+ public:
+  SweepPointError(std::size_t point, const std::string& message, int exit_code)
+      : std::runtime_error(message), point_(point), exit_code_(exit_code) {}
+  std::size_t point() const { return point_; }
+  int exit_code() const { return exit_code_; }
+
+ private:
+  std::size_t point_;
+  int exit_code_;
+};
+
+// "sweep point 3 (workload.algorithm=nvls, workload.bytes=4 MiB)": how errors and logs name points[index].
+std::string describe_point(const std::vector<SweepPoint>& points, std::size_t index);
+
+// Runs points[indices[k]] for every k, `jobs` at a time; result k is the metrics of points[indices[k]]. On failure
+// throws SweepPointError for the failed point (the first one to fail; the lowest index when several fail at once
+// is not guaranteed with jobs > 1). A progress line, starting with `label`, goes to `progress` once the points
+// have run for over a second.
+std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
+                                          const std::vector<std::size_t>& indices, int jobs, std::ostream& progress,
+                                          const std::string& label = "sweep");
+
+// CSV: one row per point in sweep order (metrics[i] belongs to points[i]); columns point, the swept keys, then
+// every metric (union over points, in order of first appearance).
+std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics);
+
+// Both of the above for every point, in one process.
 std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress);
 
 }  // namespace dcsim::app
