@@ -150,6 +150,10 @@ wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSp
     c.gpus = 2;
   }
   w.finish();
+  if (const auto why = wl::collective_plan_error(c, cluster)) {
+    w.child("algorithm").fail_value("an algorithm that can run " + c.op + " on these " + std::to_string(c.gpus) +
+                                    " GPUs, or auto", *why);
+  }
   return c;
 }
 

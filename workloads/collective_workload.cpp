@@ -101,6 +101,22 @@ void report_size(Metrics& m, const std::string& prefix, const SizeResult& s, hw:
 
 }  // namespace
 
+std::optional<std::string> collective_plan_error(const CollectiveWorkload& w, const hw::ClusterSpec& cluster) {
+  const hw::CollectiveAlgo algo = algo_of(w.algorithm);
+  if (algo == hw::CollectiveAlgo::automatic || w.bytes.empty()) return std::nullopt;  // auto always has ring
+  const hw::Topology topo = hw::build_topology(cluster);
+  const hw::Collectives coll(topo, cluster);
+  std::vector<int> group(static_cast<std::size_t>(w.gpus));
+  std::iota(group.begin(), group.end(), 0);
+  try {
+    // Feasibility does not depend on the size: the smallest is the cheapest to cost.
+    coll.estimate(op_of(w.op), group, w.bytes.front(), algo);
+  } catch (const std::invalid_argument& e) {
+    return std::string(e.what());
+  }
+  return std::nullopt;
+}
+
 RunResult run_collective(const CollectiveWorkload& w, const hw::ClusterSpec& cluster, NetworkFidelity fidelity,
                          sim::TraceRecorder* trace) {
   if (w.bytes.empty()) throw std::invalid_argument("collective workload without message sizes");

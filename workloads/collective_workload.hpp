@@ -2,6 +2,7 @@
 // message sizes, reporting nccl-tests' algbw and busbw, and the energy the fabric and GPUs spent.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,11 @@ struct CollectiveWorkload {
 };
 
 enum class NetworkFidelity { analytical, flow };
+
+// Why the forced algorithm cannot run this collective on its group (e.g. nvls for anything but an all-reduce
+// inside one NVLS-capable domain, tree or hierarchical inside one domain), or nullopt when it can. The front end
+// turns it into an error at `workload.algorithm` before anything runs.
+std::optional<std::string> collective_plan_error(const CollectiveWorkload& w, const hw::ClusterSpec& cluster);
 
 // Runs the collective at each size on the event core. Metrics (SI units): time_s, algbw_gbs, busbw_gbs for the
 // largest size, the same per size under by_size.<bytes>, and the energy and power breakdown of the run.

@@ -95,6 +95,7 @@ check serve-classes-by-class 0 'by_class.coding.ttft_s.p99' -- "$dcsim" run "$mi
 check token-value-unknown-class 2 "token_value.math: .*no token class 'math'; its classes are: chat, coding" -- "$dcsim" run "$mixed" --set token_value.math=2
 sed 's/^      share: 0.3$/      share: 0.6/' "$mixed" >"$tmp/shares.yaml"
 check classes-shares 2 "shares.yaml:[0-9]+:[0-9]+: workload.classes: the classes' shares sum to 1.3; they must sum to 1" -- "$dcsim" run "$tmp/shares.yaml"
+check collective-algo-op 2 'workload.algorithm: got .nvls., expected an algorithm that can run all_gather' -- "$dcsim" run "$quick" --set workload.op=all_gather --set workload.algorithm=nvls
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
 check plan-finds 0 'chosen  workload.instance.count = 8 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
