@@ -149,8 +149,11 @@ TEST(Collectives, TreeFlowAgreesWithAnalyticalOnIdleNetwork) {
     const char* name;
     ClusterSpec spec;
   };
+  // 3 and 5 nodes: odd m, where NCCL's second tree is the first shifted by one rank instead of mirrored.
   const std::vector<Shape> shapes = {{"2x HGX H100", hgx_h100(2)},
+                                     {"3x HGX H100", hgx_h100(3)},
                                      {"4x HGX H100", hgx_h100(4)},
+                                     {"5x HGX H100", hgx_h100(5)},
                                      {"16x HGX H100", hgx_h100(16)},
                                      {"128x HGX H100", hgx_h100(128)},
                                      {"4x NVL72", testing::nvl72(4)}};
