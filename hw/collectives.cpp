@@ -457,8 +457,9 @@ TreeNode btree(int n, int r) {
 }
 
 // NCCL's double binary tree (src/graph/trees.cc, ncclGetDtree): tree 0 is btree; tree 1 is its mirror (r -> n-1-r)
-// when n is even, or its shift by one rank when n is odd. The two trees are complementary: a rank interior in one
-// is a leaf in the other, so each domain sends at most one half-buffer per tree and receives at most two in all.
+// when n is even, or its shift by one rank when n is odd. The two trees are complementary (for even n a rank
+// interior in one is a leaf in the other; for odd n rank 0, root of tree 0, has one child in each), so a domain
+// sends at most one half-buffer per tree and receives at most two in all (checked for n = 2..1099).
 TreeNode dtree(int n, int r, int tree) {
   if (tree == 0) return btree(n, r);
   auto map = [&](int x, bool to_tree) {
