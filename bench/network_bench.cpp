@@ -40,11 +40,11 @@ void BM_BuildTopology100kGpus(benchmark::State& state) {
 BENCHMARK(BM_BuildTopology100kGpus)->Unit(benchmark::kMillisecond);
 
 // A ring all-reduce of 1 GiB over N nodes, every ring step a set of flows sharing links max-min fairly.
-void BM_CollectiveFlowRing(benchmark::State& state) {
+void collective_flow(benchmark::State& state, const char* algorithm) {
   const hw::ClusterSpec c = h100_cluster(static_cast<int>(state.range(0)));
   wl::CollectiveWorkload w;
   w.bytes = {1073741824.0};
-  w.algorithm = "ring";
+  w.algorithm = algorithm;
   w.iterations = 1;
   w.gpus = c.total_gpus();
   std::uint64_t events = 0;
@@ -55,6 +55,12 @@ void BM_CollectiveFlowRing(benchmark::State& state) {
   state.counters["events"] = static_cast<double>(events);
   state.SetItemsProcessed(static_cast<std::int64_t>(events) * state.iterations());
 }
+void BM_CollectiveFlowRing(benchmark::State& state) { collective_flow(state, "ring"); }
 BENCHMARK(BM_CollectiveFlowRing)->Arg(16)->Arg(128)->Unit(benchmark::kMillisecond);
+
+// NCCL's tree all-reduce of 1 GiB: per channel a chain in every node and the double binary tree across nodes,
+// reduce then broadcast (two phases of flows).
+void BM_CollectiveFlowTree(benchmark::State& state) { collective_flow(state, "tree"); }
+BENCHMARK(BM_CollectiveFlowTree)->Arg(16)->Arg(128)->Unit(benchmark::kMillisecond);
 
 }  // namespace

@@ -214,8 +214,14 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         c.intra_sent = (n + 1.0) * S;
         c.ok = true;
       } else if (algo == CollectiveAlgo::tree) {
+        // Reduce up, then broadcast down, each phase pipelined through NCCL's structure (docs/network.md, "Tree"):
+        // a chain over the domain's GPUs per channel, whose head changes with the channel, so a GPU's NVLink
+        // carries (k-1)/k of the buffer per phase; across domains the double binary tree, in which a domain sends
+        // and receives at most S per phase (one half-buffer per tree), S/2 when m == 2 (each node is the other's
+        // only child in one tree), over its C NICs.
+        const double net_share = m == 2 ? 0.5 : 1.0;
         c.latency = base + 2 * (ceil_log2(m) * sn + (k - 1) * su);
-        c.bw_time = 2 * S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, multi ? 1.0 / (C * Bn) : 0.0);
+        c.bw_time = 2 * S * std::max(intra_share > 0 ? intra_share / Bu : 0.0, multi ? net_share / (C * Bn) : 0.0);
         c.intra_sent = 2 * S * n * intra_share;
         c.net_sent = multi ? 2 * S * (m - 1) : 0;
         c.ok = true;
@@ -341,6 +347,10 @@ struct Transfer {
 struct Phase {
   double latency = 0;  // seconds before the phase's last byte may arrive, beyond bandwidth time
   std::vector<Transfer> transfers;
+  // Pipelined phases (tree): a flow's last chunk still has to cross the whole pipeline, so every flow arrives the
+  // longest path latency after its last byte left, whatever its own path: the phase then lasts latency + the
+  // slowest flow's bandwidth time even when that flow is a short NVLink hop.
+  bool pipelined = false;
 };
 
 // Runs phases one after another; a phase waits (latency - longest path latency), then starts its flows and ends
@@ -361,27 +371,31 @@ struct Execution : std::enable_shared_from_this<Execution> {
     Phase& ph = phases[next++];
     const Topology& t = net->topology();
     double max_path = 0;
-    std::vector<LinkId> tmp;
     for (Transfer& x : ph.transfers) {
       if (x.path.empty() && x.src != x.dst) x.path = route(t, x.src, x.dst, ecmp_hash(x.src, x.dst, x.hash));
       max_path = std::max(max_path, path_latency(t, x.path));
     }
     const sim::Time wait = sim::from_seconds(std::max(0.0, ph.latency - max_path));
     auto self = shared_from_this();
-    net->simulator().schedule_in(wait, [self, &ph] { self->start_flows(ph); });
+    net->simulator().schedule_in(wait, [self, &ph, max_path] { self->start_flows(ph, max_path); });
   }
 
-  void start_flows(Phase& ph) {
+  void start_flows(Phase& ph, double max_path) {
     outstanding = ph.transfers.size();
     if (outstanding == 0) {
       run_next();
       return;
     }
     auto self = shared_from_this();
+    const Topology& t = net->topology();
     for (Transfer& x : ph.transfers) {
-      net->start_flow_on(std::move(x.path), x.bytes, [self] {
-        if (--self->outstanding == 0) self->run_next();
-      });
+      const double extra = ph.pipelined ? std::max(0.0, max_path - path_latency(t, x.path)) : 0.0;
+      net->start_flow_on(
+          std::move(x.path), x.bytes,
+          [self] {
+            if (--self->outstanding == 0) self->run_next();
+          },
+          extra);
     }
   }
 };
@@ -411,6 +425,50 @@ std::vector<std::vector<int>> ring_orders(const std::vector<std::vector<int>>& d
     rings.push_back(std::move(ring));
   }
   return rings;
+}
+
+// One domain's place in one binary tree of NCCL's double binary tree: parent, first and second child (-1: none).
+struct TreeNode {
+  int parent = -1, child0 = -1, child1 = -1;
+};
+
+// NCCL's binary tree over ranks 0..n-1 (src/graph/trees.cc, ncclGetBtree): rank 0 is the root with one child, the
+// highest power of two below n; a rank whose lowest set bit is b has parent (r ^ b) | 2b, or r ^ b when that is out
+// of range, and children r - b/2 and r + b/2 (the latter shrunk by halving until it is in range). Odd ranks are
+// leaves, so every rank forwards at most one half-buffer up and receives at most two.
+TreeNode btree(int n, int r) {
+  TreeNode t;
+  int bit = 1;
+  while (bit < n && (bit & r) == 0) bit <<= 1;
+  if (r == 0) {
+    if (n > 1) t.child1 = bit >> 1;
+    return t;
+  }
+  t.parent = (r ^ bit) | (bit << 1);
+  if (t.parent >= n) t.parent = r ^ bit;
+  for (int low = bit >> 1; low > 0; low >>= 1) {
+    if (t.child0 < 0) t.child0 = r - low;
+    if (r + low < n) {
+      t.child1 = r + low;
+      break;
+    }
+  }
+  return t;
+}
+
+// NCCL's double binary tree (src/graph/trees.cc, ncclGetDtree): tree 0 is btree; tree 1 is its mirror (r -> n-1-r)
+// when n is even, or its shift by one rank when n is odd. The two trees are complementary (for even n a rank
+// interior in one is a leaf in the other; for odd n rank 0, root of tree 0, has one child in each), so a domain
+// sends at most one half-buffer per tree and receives at most two in all (checked for n = 2..1099).
+TreeNode dtree(int n, int r, int tree) {
+  if (tree == 0) return btree(n, r);
+  auto map = [&](int x, bool to_tree) {
+    if (x < 0) return -1;
+    if (n % 2 == 0) return n - 1 - x;
+    return to_tree ? (x + 1) % n : (x - 1 + n) % n;
+  };
+  const TreeNode b = btree(n, map(r, false));
+  return TreeNode{map(b.parent, true), map(b.child0, true), map(b.child1, true)};
 }
 
 }  // namespace
@@ -524,14 +582,52 @@ void Collectives::start(FlowNetwork& net, CollectiveOp op, std::vector<int> grou
       ex->phases.push_back(std::move(p3));
       break;
     }
-    case CollectiveAlgo::tree:
-    case CollectiveAlgo::automatic: {
-      // Not yet decomposed into flows: runs as its analytical time (no contention). docs/network.md lists it.
-      Phase ph;
-      ph.latency = cost.time;
-      ex->phases.push_back(std::move(ph));
+    case CollectiveAlgo::tree: {
+      // NCCL's tree all-reduce (docs/network.md, "Tree"): per channel a chain through each domain's GPUs, the
+      // domains joined by the double binary tree (dtree above), each tree carrying half of the channel's data. The
+      // chain of channel j starts at local GPU j (its NIC): over k channels every GPU heads one chain. All of a
+      // channel's crossings use that NIC: NCCL's default pattern (BALANCED_TREE, src/graph/connect.cc
+      // ncclTopoPreset) hands child 0 to chain[1], but chain[1] sends through the channel's NIC too
+      // (src/graph/search.cc ncclTopoGetNetDev: graph->inter[2c+1], the same NIC unless crossNic, reached by PXN);
+      // that short hop to chain[1] is not modelled. Chunks are pipelined, so every edge carries its share at once:
+      // phase 1 reduces up, phase 2 broadcasts down, each with the depth term as its latency.
+      const int k = g.per_domain, m = g.domains;
+      const double depth = ceil_log2(m) * s_net + (k - 1) * s_up;
+      const double share = bytes / k;  // payload per channel (both trees)
+      Phase up, down;
+      up.latency = cost.latency - depth;  // the base latency and the reduce's depth
+      down.latency = depth;
+      up.pipelined = down.pipelined = true;
+      auto chain = [&](const std::vector<int>& L, int j, int i) {
+        return L[static_cast<std::size_t>((j + i) % static_cast<int>(L.size()))];
+      };
+      for (int j = 0; j < k; ++j) {
+        for (const auto& L : domains) {
+          for (int i = 0; i + 1 < static_cast<int>(L.size()); ++i) {
+            const int a = chain(L, j, i), b = chain(L, j, i + 1);
+            up.transfers.push_back(Transfer{b, a, {}, wire(b, a, share), static_cast<std::uint64_t>(j)});
+            down.transfers.push_back(Transfer{a, b, {}, wire(a, b, share), static_cast<std::uint64_t>(j)});
+          }
+        }
+        for (int tree = 0; tree < 2 && m > 1; ++tree) {
+          for (int d = 0; d < m; ++d) {
+            const TreeNode node = dtree(m, d, tree);
+            if (node.parent < 0) continue;
+            const int child_end = chain(domains[static_cast<std::size_t>(d)], j, 0);
+            const int parent_end = chain(domains[static_cast<std::size_t>(node.parent)], j, 0);
+            const auto h = static_cast<std::uint64_t>(j + tree * k);
+            up.transfers.push_back(Transfer{child_end, parent_end, {}, wire(child_end, parent_end, share / 2), h});
+            down.transfers.push_back(Transfer{parent_end, child_end, {}, wire(parent_end, child_end, share / 2), h});
+          }
+        }
+      }
+      ex->phases.push_back(std::move(up));
+      ex->phases.push_back(std::move(down));
       break;
     }
+    case CollectiveAlgo::automatic:
+      // estimate() resolves `automatic` to the algorithm it chose, so no collective runs as a bare delay.
+      throw std::logic_error("collective: estimate() returned no concrete algorithm");
   }
   ex->run_next();
 }

@@ -69,7 +69,8 @@ class Collectives {
                           CollectiveAlgo algo = CollectiveAlgo::automatic) const;
 
   // Event-driven execution: the collective's traffic becomes flows on `net`; on_done runs at completion.
-  // On an idle network the completion time equals estimate().time (tree: executed as its estimated delay).
+  // Every algorithm runs as flows (tree: chains and NCCL's double binary tree, docs/network.md); on an idle network
+  // the completion time equals estimate().time within 1 %.
   void start(FlowNetwork& net, CollectiveOp op, std::vector<int> group, double bytes, std::function<void()> on_done,
              CollectiveAlgo algo = CollectiveAlgo::automatic) const;
 

@@ -51,7 +51,7 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(CollectiveValidation, FlowAndAnalyticalAgreeOnAnIdleMultiNodeNetwork) {
   const Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
   const auto file = catalog.root() / "scenarios" / "allreduce-128gpu-h100-flow.yaml";
-  for (const char* algo : {"ring", "hierarchical"}) {
+  for (const char* algo : {"ring", "hierarchical", "tree", "auto"}) {
     RunArtifacts a;
     const double flow = run_scenario(load_scenario({file, {std::string("workload.algorithm=") + algo}, {}}, catalog), a)
                             .metrics.at("busbw_gbs");
