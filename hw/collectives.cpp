@@ -129,11 +129,18 @@ GroupLayout Collectives::layout(std::span<const int> group) const {
     if (!fullest || v.size() > fullest->size()) fullest = &v;
   }
   g.per_domain = static_cast<int>(fullest->size());
-  std::set<int> nics;
+  // Every domain carries the same crossings (a ring or tree channel enters and leaves each domain), so the domain
+  // with the fewest NICs bounds the network term: 8 + 8 + 4 GPUs on three HGX nodes run at 4 NICs' bandwidth.
+  g.nics_per_domain = 0;
   if (topo_.has_scale_out()) {
-    for (int gpu : *fullest) nics.insert(topo_.nic_of(gpu));
+    for (const auto& [d, v] : by_domain) {
+      std::set<int> nics;
+      for (int gpu : v) nics.insert(topo_.nic_of(gpu));
+      const int count = static_cast<int>(nics.size());
+      g.nics_per_domain = g.nics_per_domain == 0 ? count : std::min(g.nics_per_domain, count);
+    }
   }
-  g.nics_per_domain = std::max<int>(1, static_cast<int>(nics.size()));
+  g.nics_per_domain = std::max(1, g.nics_per_domain);
   g.nvls_capable = su && g.domains == 1 && in_network_reduction_;
   if (su) {
     const int a = group[0];

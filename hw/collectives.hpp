@@ -47,7 +47,7 @@ struct GroupLayout {
   int n = 0;                 // GPUs
   int domains = 0;           // NVLink domains touched
   int per_domain = 0;        // largest number of group GPUs in one domain
-  int nics_per_domain = 0;   // distinct NICs used by the group in its fullest domain
+  int nics_per_domain = 0;   // distinct NICs the group uses in the domain that has fewest (the network bottleneck)
   bool nvls_capable = false; // one domain whose switch reduces in-network
   double up_latency = 0;     // seconds, GPU to GPU inside a domain
   double net_latency = 0;    // seconds, worst route between domains of the group

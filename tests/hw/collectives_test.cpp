@@ -171,6 +171,24 @@ TEST(Collectives, TreeFlowAgreesWithAnalyticalOnIdleNetwork) {
   }
 }
 
+TEST(Collectives, UnevenDomainsRunAtTheSmallestDomainsNics) {
+  // 8 + 8 + 4 GPUs on three HGX H100 nodes: every channel crosses each domain, and the 4-GPU domain has 4 NICs, so
+  // the network term is that of 4 NICs (half the 8 a full node has); the flows agree.
+  const ClusterSpec spec = hgx_h100(3);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const auto group = iota(20);
+  EXPECT_EQ(coll.layout(group).nics_per_domain, 4);
+  EXPECT_EQ(coll.layout(group).per_domain, 8);
+  const double S = 256.0 * (1 << 20);
+  for (CollectiveAlgo algo : {CollectiveAlgo::ring, CollectiveAlgo::tree}) {
+    const double a = coll.estimate(CollectiveOp::all_reduce, group, S, algo).time;
+    const double f = run_flow(t, coll, CollectiveOp::all_reduce, group, S, algo);
+    std::printf("uneven %s estimate %.3f us flow %.3f us (%+.2f %%)\n", to_string(algo), a * 1e6, f * 1e6, 100 * (f / a - 1));
+    EXPECT_NEAR(f, a, a * 0.01) << to_string(algo);
+  }
+}
+
 TEST(Collectives, TreeAllReduceContends) {
   // Same oversubscribed fabric as below: the tree's crossings of one 4+4 GPU group exceed the leaf's 100 GB/s of
   // uplinks, and a second group on the same leaves halves them again.
