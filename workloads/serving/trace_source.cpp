@@ -82,7 +82,8 @@ std::optional<double> datetime(const std::string& s) {
          *h * 3600.0 + *m * 60.0 + *sec + frac;
 }
 
-std::optional<double> json_number(const std::string& line, const std::string& key) {
+// Where the value of "key" starts in a JSON object line (after the colon and blanks), or nullopt when absent.
+std::optional<std::size_t> json_value_at(const std::string& line, const std::string& key) {
   const std::string quoted = "\"" + key + "\"";
   std::size_t at = line.find(quoted);
   if (at == std::string::npos) return std::nullopt;
@@ -90,6 +91,13 @@ std::optional<double> json_number(const std::string& line, const std::string& ke
   if (at == std::string::npos) return std::nullopt;
   ++at;
   while (at < line.size() && std::isspace(static_cast<unsigned char>(line[at]))) ++at;
+  return at;
+}
+
+std::optional<double> json_number(const std::string& line, const std::string& key) {
+  const auto start = json_value_at(line, key);
+  if (!start) return std::nullopt;
+  const std::size_t at = *start;
   std::size_t end = at;
   while (end < line.size() && line[end] != ',' && line[end] != '}' &&
          !std::isspace(static_cast<unsigned char>(line[end]))) {
@@ -101,13 +109,9 @@ std::optional<double> json_number(const std::string& line, const std::string& ke
 // The string value of "key" in a JSON object line, or nullopt when the key is absent; `bad` is set when the value
 // is not a plain string.
 std::optional<std::string> json_string(const std::string& line, const std::string& key, bool& bad) {
-  const std::string quoted = "\"" + key + "\"";
-  std::size_t at = line.find(quoted);
-  if (at == std::string::npos) return std::nullopt;
-  at = line.find(':', at + quoted.size());
-  if (at == std::string::npos) return std::nullopt;
-  ++at;
-  while (at < line.size() && std::isspace(static_cast<unsigned char>(line[at]))) ++at;
+  const auto start = json_value_at(line, key);
+  if (!start) return std::nullopt;
+  const std::size_t at = *start;
   const std::size_t end = at < line.size() && line[at] == '"' ? line.find('"', at + 1) : std::string::npos;
   if (end == std::string::npos) {
     bad = true;
