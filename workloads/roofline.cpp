@@ -40,8 +40,7 @@ double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape) {
 }
 
 double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape) {
-  const double size = achievable_flops(gpu, p, shape.flops()) / gemm_peak_flops(gpu, p);
-  return gemm_peak_flops(gpu, p) * std::min(size, gemm_wave_fill(gpu, shape));
+  return std::min(achievable_flops(gpu, p, shape.flops()), gemm_peak_flops(gpu, p) * gemm_wave_fill(gpu, shape));
 }
 
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {
