@@ -2,7 +2,7 @@
 // the published node powers of ../shared/calibration/power.yaml.
 #include <gtest/gtest.h>
 
-#include "tests/support/temp_path.hpp"
+#include "tests/support/scenario_text.hpp"
 
 #include <filesystem>
 #include <fstream>
@@ -17,16 +17,11 @@ namespace dcsim::wl {
 namespace {
 
 hw::ClusterSpec cluster_of(const std::string& system, int count = 1) {
-  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
-  const auto file = dcsim::testing::unique_temp_path("dcsim_power_" + system, ".yaml");
-  {
-    std::ofstream out(file);
-    out << "name: p\nhardware: {system: " << system << ", count: " << count
-        << ", pue: 1.25}\nworkload: {kind: collective, op: all_reduce, bytes: 1 MiB}\n";
-  }
-  const auto s = app::load_scenario({file, {}, {}}, catalog);
-  std::filesystem::remove(file);
-  return s.cluster;
+  return dcsim::testing::scenario_from_text("name: p\nhardware: {system: " + system + ", count: " +
+                                                std::to_string(count) +
+                                                ", pue: 1.25}\nworkload: {kind: collective, op: all_reduce, bytes: 1 MiB}\n",
+                                            {}, "dcsim_power_" + system)
+      .cluster;
 }
 
 TEST(GpuPower, FollowsComputeAndMemoryActivity) {

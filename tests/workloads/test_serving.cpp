@@ -3,7 +3,7 @@
 // decoding, colocated vs disaggregated on a case with a known answer, and determinism.
 #include <gtest/gtest.h>
 
-#include "tests/support/temp_path.hpp"
+#include "tests/support/scenario_text.hpp"
 
 #include <array>
 #include <cmath>
@@ -207,15 +207,7 @@ TEST(ServingSources, BadTracesNameFileAndLine) {
 // --- whole runs on the catalog ----------------------------------------------------------------------------
 
 app::Scenario scenario(const std::string& yaml) {
-  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
-  const auto file = dcsim::testing::unique_temp_path("dcsim_serving_test", ".yaml");
-  {
-    std::ofstream out(file);
-    out << yaml;
-  }
-  auto s = app::load_scenario({file, {}, {}}, catalog);
-  std::filesystem::remove(file);
-  return s;
+  return dcsim::testing::scenario_from_text(yaml, {}, "dcsim_serving_test");
 }
 
 RunResult run(const app::Scenario& s) {

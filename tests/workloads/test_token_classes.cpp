@@ -4,7 +4,7 @@
 // agents, and the configuration errors.
 #include <gtest/gtest.h>
 
-#include "tests/support/temp_path.hpp"
+#include "tests/support/scenario_text.hpp"
 
 #include <array>
 #include <filesystem>
@@ -26,21 +26,9 @@ const std::filesystem::path kSource = DCSIM_SOURCE_DIR;
 
 app::Catalog catalog() { return app::Catalog(kSource / "configs"); }
 
-// Loads a scenario from YAML text (written to a scratch file), with optional --set assignments.
+// Loads a scenario from YAML text, with optional --set assignments.
 app::Scenario scenario(const std::string& yaml, std::vector<std::string> sets = {}) {
-  const auto file = dcsim::testing::unique_temp_path("dcsim_token_classes", ".yaml");
-  {
-    std::ofstream out(file);
-    out << yaml;
-  }
-  try {
-    auto s = app::load_scenario({file, std::move(sets), {}}, catalog());
-    std::filesystem::remove(file);
-    return s;
-  } catch (...) {
-    std::filesystem::remove(file);
-    throw;
-  }
+  return dcsim::testing::scenario_from_text(yaml, std::move(sets), "dcsim_token_classes");
 }
 
 // The error message loading the scenario gives ("" when it loads).
