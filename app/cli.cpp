@@ -24,6 +24,7 @@
 #include "app/report_html.hpp"
 #include "app/show.hpp"
 #include "app/sweep.hpp"
+#include "app/validation/commands.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -221,6 +222,26 @@ int run_cli(int argc, char** argv) {
   compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
       ->check(CLI::Range(0.0, 1e6));
 
+  validation::ValidationOptions vopts;
+  auto* validation_cmd = app.add_subcommand(
+      "validation", "Run the published-figure suite (configs/validation/): every case's published and simulated "
+                    "value, error and role, and per group the fit and check sets' median and max |error|; exit 1 "
+                    "when a case is outside its tolerance");
+  validation_cmd->add_option("--group", vopts.group, "Only this group")
+      ->check(CLI::IsMember(validation::kGroups));
+  validation_cmd->add_option("--role", vopts.role, "Only fit or only check cases")->check(CLI::IsMember({"fit", "check"}));
+  validation_cmd->add_option("--case", vopts.case_ids, "Only this case (repeatable)");
+  validation_cmd->add_option("--json", vopts.json_path, "Write the cases and group statistics as JSON to PATH, or -");
+  validation_cmd->add_option("--markdown", vopts.markdown_path,
+                             "Write the generated tables of docs/validation.md to PATH, or -");
+  validation_cmd->add_option("--update-doc", vopts.update_doc,
+                             "Replace the generated section of PATH (docs/validation.md) with the tables");
+
+  std::vector<std::string> fit_names;
+  auto* fit = app.add_subcommand("fit", "Rerun the least-squares fits of configs/validation/fits.yaml (all, or the "
+                                        "named ones): fitted constants and residuals");
+  fit->add_option("name", fit_names, "Fit names (default: every fit)");
+
   // Under an MPI launcher every rank parses the same command line; only rank 0 prints help, version and errors.
   const bool mpi = launched_by_mpi();
   const bool quiet = mpi && launcher_rank() != 0;
@@ -254,6 +275,8 @@ int run_cli(int argc, char** argv) {
     if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
     if (*compare) return cmd_compare(base_path, new_path, tolerance);
     if (*plan) return cmd_plan(plan_opts);
+    if (*validation_cmd) return validation::cmd_validation(vopts);
+    if (*fit) return validation::cmd_fit(fit_names);
   } catch (...) {
     const Failure f = describe_failure(std::current_exception());
     std::cerr << f.message << '\n';

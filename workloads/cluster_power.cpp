@@ -26,8 +26,8 @@ ClusterPower::ClusterPower(sim::EnergyLedger& ledger, const hw::ClusterSpec& clu
   ledger_.set_power(nics, cluster.nic.power * share, start);
 
   // Scale-up switch chips (NVSwitch) and scale-out switches (leaf, spine, core) draw their static power.
-  switch_w_ = shape.scale_up_chips * cluster.scale_up_switch.power * share +
-              (shape.leaves + shape.spines + shape.cores) * cluster.scale_out_switch.power;
+  scale_out_switch_w_ = (shape.leaves + shape.spines + shape.cores) * cluster.scale_out_switch.power;
+  switch_w_ = shape.scale_up_chips * cluster.scale_up_switch.power * share + scale_out_switch_w_;
   const auto switches = ledger_.add("switches", "network");
   ledger_.set_power(switches, switch_w_, start);
 
@@ -52,6 +52,12 @@ ClusterPower::ClusterPower(sim::EnergyLedger& ledger, const hw::ClusterSpec& clu
 
   const auto other = ledger_.add("system other (fans, DRAM, board)", "other", systems);
   ledger_.set_power(other, cluster.system.other_power * share, start);
+}
+
+void set_systems_power(Metrics& m, double it_w, double scale_out_static_w, double systems) {
+  const double systems_w = it_w - scale_out_static_w;
+  m.set("power_w.systems", systems_w);
+  m.set("power_w.per_system", systems > 0 ? systems_w / systems : 0.0);
 }
 
 void ClusterPower::set_gpu_activity(hw::GpuActivity activity, int active_gpus, sim::Time now) {
@@ -86,6 +92,7 @@ void ClusterPower::report(Metrics& m, sim::Time start, sim::Time until, double t
   m.set("power_w.network", avg("network"));
   m.set("power_w.storage", avg("storage"));
   m.set("power_w.other", avg("other"));
+  if (seconds > 0) set_systems_power(m, it_w, scale_out_static_w(), system_equivalents());
   m.set("tokens_per_joule", it_j > 0 ? tokens / it_j : 0.0);
   m.set("tokens_per_joule_facility", it_j > 0 ? tokens / (it_j * pue_) : 0.0);
 }

@@ -327,6 +327,12 @@ RunResult Engine::run() {
   stats.report(m, gpus_, peak_);
   const double pue = cluster_.pue;
   stats.report_energy(m, start_energy_, end_energy_, pue, gpus_, w.all_in_kw_per_gpu);
+  double scale_out_w = 0, systems = 0;
+  for (const PowerGroup& g : power_) {
+    scale_out_w += g.power->scale_out_static_w();
+    systems += g.power->system_equivalents();
+  }
+  if (m.at("power_w.it") > 0) set_systems_power(m, m.at("power_w.it"), scale_out_w, systems);
   m.set("gpus", gpus_);
   m.set("instances", static_cast<double>(instances_.size()));
   std::uint64_t steps = 0, preemptions = 0;

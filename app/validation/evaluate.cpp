@@ -1,0 +1,75 @@
+#include "app/validation/evaluate.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+#include "app/errors.hpp"
+#include "app/runner.hpp"
+#include "app/scenario.hpp"
+
+namespace dcsim::app::validation {
+
+bool Outcome::within_tolerance() const { return std::abs(error) <= c.tolerance; }
+
+Outcome evaluate(const Case& c, const Catalog& catalog, const std::vector<std::string>& extra_sets) {
+  ScenarioRequest request;
+  request.file = catalog.root() / "scenarios" / (c.scenario + ".yaml");
+  if (!std::filesystem::is_regular_file(request.file)) {
+    throw BadInput(c.location.to_string() + ": case " + c.id + ": scenario '" + c.scenario +
+                   "' is not a bundled scenario (configs/scenarios/" + c.scenario + ".yaml)");
+  }
+  request.sets = c.sets;
+  request.sets.insert(request.sets.end(), extra_sets.begin(), extra_sets.end());
+  const Scenario scenario = load_scenario(request, catalog);
+  RunArtifacts artifacts;
+  const wl::RunResult result = run_scenario(scenario, artifacts);
+  const auto value = result.metrics.get(c.metric);
+  if (!value) {
+    throw BadInput(c.location.to_string() + ": case " + c.id + ": metric '" + c.metric + "' is not among the " +
+                   scenario.workload_kind + " run's metrics (see `dcsim run " + c.scenario + " --json -`)");
+  }
+  Outcome o{c, *value * c.scale, 0};
+  o.error = o.simulated / c.published - 1;
+  return o;
+}
+
+Target target_of(const std::string& group, Role role) {
+  if (role == Role::fit) return {0.05, 0.05};
+  return {group == "agents" ? 0.15 : 0.10, 0.25};
+}
+
+bool GroupSummary::meets_target() const {
+  const Target t = target_of(group, role);
+  return median_abs_error <= t.median && max_abs_error <= t.max;
+}
+
+std::vector<GroupSummary> summarize(const std::vector<Outcome>& outcomes) {
+  std::vector<GroupSummary> out;
+  for (const std::string& group : kGroups) {
+    for (Role role : {Role::fit, Role::check}) {
+      std::vector<double> abs_errors;
+      GroupSummary s;
+      s.group = group;
+      s.role = role;
+      for (const Outcome& o : outcomes) {
+        if (o.c.group != group || o.c.role != role) continue;
+        const double e = std::abs(o.error);
+        abs_errors.push_back(e);
+        if (!o.within_tolerance()) ++s.outside_tolerance;
+        if (e >= s.max_abs_error) {
+          s.max_abs_error = e;
+          s.worst_case = o.c.id;
+        }
+      }
+      if (abs_errors.empty()) continue;
+      std::sort(abs_errors.begin(), abs_errors.end());
+      const std::size_t n = abs_errors.size();
+      s.cases = static_cast<int>(n);
+      s.median_abs_error = n % 2 ? abs_errors[n / 2] : 0.5 * (abs_errors[n / 2 - 1] + abs_errors[n / 2]);
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+}  // namespace dcsim::app::validation
