@@ -71,9 +71,9 @@ FitParameter read_parameter(const ConfigNode& p) {
 
 }  // namespace
 
-std::string set_text(double si_value, Dimension dim) {
+std::string set_text(double value_si, Dimension dim) {
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.9g", si_value);
+  std::snprintf(buf, sizeof buf, "%.9g", value_si);
   std::string unit = info(dim).si_unit;
   return unit.empty() ? std::string(buf) : std::string(buf) + " " + unit;
 }

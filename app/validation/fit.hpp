@@ -43,7 +43,7 @@ struct FitSpec {
 std::vector<FitSpec> load_fits(const std::filesystem::path& file, const Suite& suite);
 
 // The text `--set KEY=TEXT` takes for an SI value of this dimension ("9.4e-08 s", "0.873").
-std::string set_text(double si_value, Dimension dim);
+std::string set_text(double value_si, Dimension dim);
 
 struct FitResult {
   std::string name;
