@@ -85,7 +85,9 @@ nlohmann::ordered_json to_json(const std::vector<Outcome>& outcomes, const Suite
                                 {"group", r.c.group},
                                 {"role", role_name(r.c.role)},
                                 {"source", r.c.source},
+                                {"title", r.c.title},
                                 {"citation", r.c.citation},
+                                {"where", r.c.where},
                                 {"configuration", r.c.configuration},
                                 {"metric", r.c.metric},
                                 {"convention", r.c.convention},
@@ -134,19 +136,34 @@ std::string format_markdown(const std::vector<Outcome>& outcomes, const Suite& s
       << (s.meets_target() ? "yes" : "**no**") << " |\n";
   }
   for (const std::string& group : kGroups) {
-    bool any = false;
-    for (const Outcome& r : outcomes) any = any || r.c.group == group;
-    if (!any) continue;
-    o << "\n### " << group << "\n\n"
-      << "| case | role | source | configuration | metric (convention) | published | simulated | error | tol |\n"
-      << "|---|---|---|---|---|---|---|---|---|\n";
+    std::vector<const Outcome*> rows;
     for (const Outcome& r : outcomes) {
-      if (r.c.group != group) continue;
-      o << "| " << r.c.id << " | " << role_name(r.c.role) << " | " << cell(r.c.citation) << " | "
-        << cell(r.c.configuration) << " | " << cell(r.c.metric + " (" + r.c.convention + ")") << " | "
-        << published_text(r.c) << " " << r.c.unit << " | " << number(r.simulated) << " | "
-        << (r.within_tolerance() ? percent(r.error) : "**" + percent(r.error) + "**") << " | "
-        << plain_percent(r.c.tolerance) << " |\n";
+      if (r.c.group == group) rows.push_back(&r);
+    }
+    if (rows.empty()) continue;
+    o << "\n### " << group << "\n\n"
+      << "| case | role | where in the source | configuration | metric | published | simulated | error | tol |\n"
+      << "|---|---|---|---|---|---|---|---|---|\n";
+    for (const Outcome* r : rows) {
+      o << "| " << r->c.id << " | " << role_name(r->c.role) << " | " << cell(r->c.where) << " | "
+        << cell(r->c.configuration) << " | " << cell(r->c.metric) << " | " << published_text(r->c) << " "
+        << r->c.unit << " | " << number(r->simulated) << " | "
+        << (r->within_tolerance() ? percent(r->error) : "**" + percent(r->error) + "**") << " | "
+        << plain_percent(r->c.tolerance) << " |\n";
+    }
+    o << "\nSources:\n\n";
+    std::string last;
+    for (const Outcome* r : rows) {
+      if (r->c.source == last) continue;  // cases of one source are adjacent (file order)
+      last = r->c.source;
+      o << "- `" << r->c.source << "`: " << cell(r->c.title) << ". " << cell(r->c.citation) << ".\n";
+    }
+    bool any_miss = false;
+    for (const Outcome* r : rows) {
+      if (r->c.miss.empty()) continue;
+      if (!any_miss) o << "\nErrors explained by mechanism (`miss:`):\n\n";
+      any_miss = true;
+      o << "- " << r->c.id << " (" << percent(r->error) << "): " << cell(r->c.miss) << "\n";
     }
   }
   bool any_retired = false;

@@ -35,7 +35,7 @@ void read_published(const ConfigNode& node, Case& c) {
 }
 
 Case read_case(const ConfigNode& node, const std::string& group, const std::string& source,
-               const std::string& citation) {
+               const std::string& title, const std::string& citation) {
   Case c;
   c.location = node.location();
   c.id = node.get_string("id");
@@ -44,8 +44,9 @@ Case read_case(const ConfigNode& node, const std::string& group, const std::stri
   }
   c.group = group;
   c.source = source;
+  c.title = title;
   c.citation = citation;
-  if (node.has("where")) c.citation += ", " + node.get_string("where");
+  c.where = node.get_string("where");
   c.configuration = node.get_string("configuration");
   c.metric = node.get_string("metric");
   c.convention = node.get_string("convention");
@@ -85,9 +86,9 @@ Suite load_suite(const fs::path& folder) {
     const ConfigNode root = doc.root();
     const std::string group = root.get_enum("group", kGroups);
     const std::string citation = root.get_string("citation");
-    root.get_string("title");
+    const std::string title = root.get_string("title");
     for (const ConfigNode& item : root.get_list("cases")) {
-      Case c = read_case(item, group, file.stem().string(), citation);
+      Case c = read_case(item, group, file.stem().string(), title, citation);
       if (auto [it, fresh] = seen.emplace(c.id, c.location); !fresh) {
         item.child("id").fail_value("an id not used before", "also at " + it->second.to_string());
       }

@@ -24,7 +24,9 @@ struct Case {
   std::string id;             // unique across the suite
   std::string group;          // one of kGroups (the source file's)
   std::string source;         // the source file's stem, e.g. "nccl-tests-issue-212"
-  std::string citation;       // the source's citation, then this case's `where` (table, row, column)
+  std::string title;          // the source's title
+  std::string citation;       // the source's citation
+  std::string where;          // where in the source: table, row, column, message size
   std::string configuration;  // the exact published configuration, as text
   std::string metric;         // dotted key of the run's metrics (busbw_gbs, by_size.1048576.time_s, mfu, ...)
   std::string convention;     // what the published number counts (MFU vs HFU, busbw vs algbw, ...)

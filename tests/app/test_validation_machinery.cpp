@@ -53,7 +53,8 @@ TEST(ValidationSuite, ReadsACaseWithItsRangeAndCitation) {
   EXPECT_EQ(c.id, "a");
   EXPECT_EQ(c.group, "collectives");
   EXPECT_EQ(c.source, "src");
-  EXPECT_EQ(c.citation, "paper, Table 1, row 1");
+  EXPECT_EQ(c.citation, "paper, Table 1");
+  EXPECT_EQ(c.where, "row 1");
   EXPECT_DOUBLE_EQ(c.published, 105);  // the range's midpoint
   ASSERT_TRUE(c.range);
   EXPECT_DOUBLE_EQ(c.range->second, 110);
