@@ -110,5 +110,15 @@ check show-json 0 '"kind": "system"' -- "$dcsim" show system gb200-nvl72 --json
 check show-model 0 "params.active" -- "$dcsim" show model llama3-70b
 check show-unknown 2 'h100-hgz' -- "$dcsim" show system h100-hgz
 
+# The validation suite from the command line (the whole suite runs in tests/validation/).
+check validation-one-case 0 'collectives fit: 1 cases, median \|error\| 0\.3%' -- "$dcsim" validation --case hgx-h100-ring-allreduce-busbw-large
+check validation-unknown-case 2 'no such case' -- "$dcsim" validation --case nope
+check validation-bad-group 2 'group' -- "$dcsim" validation --group kernels
+"$dcsim" validation --case hgx-h200-allreduce-32k-latency --json "$tmp/v.json" >/dev/null
+check validation-json 0 '"schema": "dcsim.validation/1"' -- cat "$tmp/v.json"
+check validation-doc-needs-whole-suite 2 'needs the whole suite' -- "$dcsim" validation --group power --update-doc "$tmp/doc.md"
+check fit-nvls 0 'nvls_efficiency +=' -- "$dcsim" fit nvlink-nvls
+check fit-unknown 2 "no fit named 'nope'" -- "$dcsim" fit nope
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
