@@ -17,6 +17,7 @@
 #include "app/config/error.hpp"
 #include "app/errors.hpp"
 #include "app/mpi_shard.hpp"
+#include "app/output_file.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
@@ -28,18 +29,6 @@
 
 namespace dcsim::app {
 namespace {
-
-// Writes `text` to PATH, or to stdout when PATH is "-".
-void write_output(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::cout << text;
-    return;
-  }
-  std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
-  out << text;
-  if (!out) throw std::runtime_error("error while writing '" + path + "'");
-}
 
 nlohmann::ordered_json read_json(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

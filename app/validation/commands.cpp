@@ -7,6 +7,7 @@
 
 #include "app/catalog.hpp"
 #include "app/errors.hpp"
+#include "app/output_file.hpp"
 #include "app/cli.hpp"
 #include "app/validation/evaluate.hpp"
 #include "app/validation/fit.hpp"
@@ -14,15 +15,6 @@
 
 namespace dcsim::app::validation {
 namespace {
-
-void write_text(const std::string& path, const std::string& text) {
-  if (path == "-") {
-    std::cout << text;
-    return;
-  }
-  std::ofstream out(path, std::ios::binary);
-  if (!out || !(out << text)) throw BadInput("cannot write '" + path + "'");
-}
 
 std::string read_text(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -42,6 +34,9 @@ int cmd_validation(const ValidationOptions& o) {
     const bool known = std::any_of(suite.cases.begin(), suite.cases.end(), [&](const Case& c) { return c.id == id; });
     if (!known) throw BadInput("--case " + id + ": no such case in configs/validation/");
   }
+  if (!o.update_doc.empty() && (!o.group.empty() || !o.role.empty() || !o.case_ids.empty())) {
+    throw BadInput("--update-doc needs the whole suite: drop --group, --role and --case");
+  }
   std::vector<Outcome> outcomes;
   for (const Case& c : suite.active()) {
     if (!o.group.empty() && c.group != o.group) continue;
@@ -51,17 +46,14 @@ int cmd_validation(const ValidationOptions& o) {
   }
   const bool quiet = o.json_path == "-" || o.markdown_path == "-";
   if (!quiet) std::cout << format_table(outcomes);
-  if (!o.json_path.empty()) write_text(o.json_path, to_json(outcomes, suite).dump(2) + "\n");
-  if (!o.markdown_path.empty()) write_text(o.markdown_path, format_markdown(outcomes, suite));
-  if (!o.update_doc.empty()) {
-    if (!o.group.empty() || !o.role.empty() || !o.case_ids.empty()) {
-      throw BadInput("--update-doc needs the whole suite: drop --group, --role and --case");
+  try {  // an unwritable output or a doc without its markers is bad input, not an internal error
+    if (!o.json_path.empty()) write_output(o.json_path, to_json(outcomes, suite).dump(2) + "\n");
+    if (!o.markdown_path.empty()) write_output(o.markdown_path, format_markdown(outcomes, suite));
+    if (!o.update_doc.empty()) {
+      write_output(o.update_doc, splice_generated(read_text(o.update_doc), format_markdown(outcomes, suite)));
     }
-    try {
-      write_text(o.update_doc, splice_generated(read_text(o.update_doc), format_markdown(outcomes, suite)));
-    } catch (const std::runtime_error& e) {
-      throw BadInput(o.update_doc + ": " + e.what());
-    }
+  } catch (const std::runtime_error& e) {
+    throw BadInput(e.what());
   }
   const bool all_within = std::all_of(outcomes.begin(), outcomes.end(),
                                       [](const Outcome& r) { return r.within_tolerance(); });

@@ -147,28 +147,20 @@ TEST(LevenbergMarquardt, RecoversALineFromExactPoints) {
   EXPECT_LT(rep.cost, 1e-12);
 }
 
+Eigen::VectorXd one(double v) { return Eigen::VectorXd::Constant(1, v); }
+
 TEST(LevenbergMarquardt, FindsTheLeastSquaresCompromiseOfInconsistentPoints) {
   // One parameter k against two "measurements" k/2 = 1.1 and k/2 = 0.9 in relative terms: r = (k/2)/m - 1.
   // d/dk [(k/2.2 - 1)^2 + (k/1.8 - 1)^2] = 0  =>  k = (1/2.2 + 1/1.8) / (1/2.2^2 + 1/1.8^2) = 198/101.
   auto r = [](const Eigen::VectorXd& p) { return Eigen::Vector2d(p[0] / 2.2 - 1, p[0] / 1.8 - 1); };
-  Eigen::VectorXd x0(1), lo(1), hi(1), sc(1);
-  x0 << 1;
-  lo << 0.1;
-  hi << 10;
-  sc << 1;
-  const LmReport rep = levenberg_marquardt(r, x0, lo, hi, sc);
+  const LmReport rep = levenberg_marquardt(r, one(1), one(0.1), one(10), one(1));
   EXPECT_NEAR(rep.x[0], 198.0 / 101.0, 1e-6);
 }
 
 TEST(LevenbergMarquardt, StaysInsideItsBounds) {
   // The unconstrained minimum (k = 5) lies above the bound 4: the fit stops at the bound.
   auto r = [](const Eigen::VectorXd& p) { return Eigen::Vector2d(p[0] / 5 - 1, p[0] / 5 - 1); };
-  Eigen::VectorXd x0(1), lo(1), hi(1), sc(1);
-  x0 << 1;
-  lo << 0.5;
-  hi << 4;
-  sc << 1;
-  const LmReport rep = levenberg_marquardt(r, x0, lo, hi, sc);
+  const LmReport rep = levenberg_marquardt(r, one(1), one(0.5), one(4), one(1));
   EXPECT_NEAR(rep.x[0], 4, 1e-9);
 }
 
