@@ -72,16 +72,9 @@ int cmd_fit(const std::vector<std::string>& names) {
     if (!names.empty() && std::find(names.begin(), names.end(), spec.name) == names.end()) continue;
     const FitResult result = run_fit(spec, suite, catalog);
     std::cout << format_fit(spec, result);
-    for (std::size_t j = 0; j < spec.parameters.size(); ++j) {
-      const auto held = catalog_values(spec.parameters[j], catalog);
-      for (std::size_t k = 0; k < held.size(); ++k) {
-        const double rel = held[k] / result.values[j] - 1;
-        if (std::abs(rel) > 0.005) {
-          std::cout << "  note: " << spec.parameters[j].catalog_files[k] << " holds "
-                    << spec.parameters[j].catalog_field << " = " << held[k] << " (" << (rel > 0 ? "+" : "")
-                    << 100 * rel << "% from the fit): update it\n";
-        }
-      }
+    for (const CatalogDrift& d : catalog_drift(spec, result, catalog)) {
+      std::cout << "  note: " << d.file << " holds " << d.field << " = " << d.held << " (" << std::showpos
+                << 100 * (d.held / d.fitted - 1) << std::noshowpos << "% from the fit): update it\n";
     }
   }
   return kExitOk;

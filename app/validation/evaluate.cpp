@@ -34,8 +34,8 @@ Outcome evaluate(const Case& c, const Catalog& catalog, const std::vector<std::s
 }
 
 Target target_of(const std::string& group, Role role) {
-  if (role == Role::fit) return {0.05, 0.05};
-  return {group == "agents" ? 0.15 : 0.10, 0.25};
+  if (role == Role::fit) return {kFitTarget, kFitTarget};
+  return {group == "agents" ? kAgentsCheckMedianTarget : kCheckMedianTarget, kCheckMaxTarget};
 }
 
 bool GroupSummary::meets_target() const {

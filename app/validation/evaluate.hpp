@@ -21,8 +21,7 @@ struct Outcome {
 // Throws ConfigError/BadInput when the case's scenario, overrides or metric are not valid.
 Outcome evaluate(const Case& c, const Catalog& catalog, const std::vector<std::string>& extra_sets = {});
 
-// The targets of docs/validation.md: check-set median |error| <= 10% and max <= 25% (agents: median <= 15%, issue
-// #20), fit-set max <= 5%.
+// The targets of a group's fit or check set (suite.hpp's constants).
 struct Target {
   double median;
   double max;

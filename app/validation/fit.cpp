@@ -256,4 +256,18 @@ std::vector<double> catalog_values(const FitParameter& p, const Catalog& catalog
   return out;
 }
 
+std::vector<CatalogDrift> catalog_drift(const FitSpec& spec, const FitResult& result, const Catalog& catalog) {
+  std::vector<CatalogDrift> out;
+  for (std::size_t j = 0; j < spec.parameters.size(); ++j) {
+    const FitParameter& p = spec.parameters[j];
+    const auto held = catalog_values(p, catalog);
+    for (std::size_t k = 0; k < held.size(); ++k) {
+      if (std::abs(held[k] / result.values[j] - 1) > kCatalogFitTolerance) {
+        out.push_back({p.catalog_files[k], p.catalog_field, held[k], result.values[j]});
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace dcsim::app::validation

@@ -72,4 +72,15 @@ std::string format_fit(const FitSpec& spec, const FitResult& result);
 // The value each catalog file holds for the parameter now (SI), in catalog_files order.
 std::vector<double> catalog_values(const FitParameter& p, const Catalog& catalog);
 
+// The catalog records a fitted value to a few significant digits: within this relative distance it holds the fit.
+inline constexpr double kCatalogFitTolerance = 0.005;
+struct CatalogDrift {
+  std::string file;   // relative to configs/
+  std::string field;
+  double held = 0;    // SI
+  double fitted = 0;  // SI
+};
+// Every catalog file whose value differs from the fit by more than kCatalogFitTolerance.
+std::vector<CatalogDrift> catalog_drift(const FitSpec& spec, const FitResult& result, const Catalog& catalog);
+
 }  // namespace dcsim::app::validation

@@ -60,8 +60,8 @@ Case read_case(const ConfigNode& node, const std::string& group, const std::stri
   c.tolerance = node.get_number("tolerance", 1e-6, 5.0);
   c.role = node.get_enum("role", {"fit", "check"}) == "fit" ? Role::fit : Role::check;
   c.miss = node.get_string_or("miss", "");
-  if (c.tolerance > kMaxToleranceWithoutMiss && c.miss.empty()) {
-    node.child("tolerance").fail_value("at most " + std::to_string(kMaxToleranceWithoutMiss).substr(0, 4),
+  if (c.tolerance > kCheckMaxTarget && c.miss.empty()) {
+    node.child("tolerance").fail_value("at most " + std::to_string(kCheckMaxTarget).substr(0, 4),
                                        "a wider tolerance needs a `miss:` that names the mechanism behind the error");
   }
   c.retired = node.get_string_or("retired", "");
