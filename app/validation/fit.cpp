@@ -140,29 +140,27 @@ LmReport levenberg_marquardt(const Residuals& residuals, Eigen::VectorXd x0, con
     }
     const Eigen::MatrixXd JtJ = J.transpose() * J;
     const Eigen::VectorXd g = J.transpose() * r;
-    bool improved = false;
-    while (lambda < 1e12) {
+    // Raise the damping until a step lowers the cost; stop when none does or the gain becomes negligible.
+    constexpr double kMaxLambda = 1e12;
+    bool improved = false, converged = false;
+    for (; lambda < kMaxLambda && !improved; lambda *= 10) {
       Eigen::MatrixXd A = JtJ;
       for (Eigen::Index j = 0; j < n; ++j) A(j, j) += lambda * std::max(JtJ(j, j), 1e-12);
-      const Eigen::VectorXd step = A.ldlt().solve(-g);
-      const Eigen::VectorXd candidate = clip(x + step);
+      const Eigen::VectorXd candidate = clip(x + A.ldlt().solve(-g));
       const Eigen::VectorXd rc = residuals(candidate);
       ++rep.evaluations;
       const double c = rc.squaredNorm();
-      if (c < cost) {
-        const double gain = cost - c;
-        const double moved = ((candidate - x).array() / scale.array()).matrix().norm();
-        x = candidate;
-        r = rc;
-        cost = c;
-        lambda = std::max(lambda / 10, 1e-12);
-        improved = true;
-        if (gain <= 1e-14 * std::max(cost, 1e-30) || moved < 1e-9) lambda = 1e12;  // converged
-        break;
-      }
-      lambda *= 10;
+      if (c >= cost) continue;
+      const double gain = cost - c;
+      const double moved = ((candidate - x).array() / scale.array()).matrix().norm();
+      converged = gain <= 1e-14 * std::max(c, 1e-30) || moved < 1e-9;
+      x = candidate;
+      r = rc;
+      cost = c;
+      improved = true;
     }
-    if (!improved || lambda >= 1e12) break;
+    if (!improved || converged) break;
+    lambda = std::max(lambda / 100, 1e-12);  // the loop's last *10 included: a successful step relaxes damping 10x
   }
   rep.x = x;
   rep.cost = cost;
