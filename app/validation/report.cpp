@@ -22,15 +22,10 @@ std::string number(double v) {
   return buf;
 }
 
-std::string percent(double e) {
+// "+3.4%" for errors, "3.4%" (signed = false) for magnitudes and tolerances.
+std::string percent(double e, bool signed_ = true) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%+.1f%%", 100 * e);
-  return buf;
-}
-
-std::string plain_percent(double e) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%%", 100 * e);
+  std::snprintf(buf, sizeof buf, signed_ ? "%+.1f%%" : "%.1f%%", 100 * e);
   return buf;
 }
 
@@ -52,8 +47,8 @@ std::string summary_line(const GroupSummary& s) {
   const Target t = target_of(s.group, s.role);
   std::ostringstream o;
   o << s.group << " " << role_name(s.role) << ": " << s.cases << " cases, median |error| "
-    << plain_percent(s.median_abs_error) << ", max " << plain_percent(s.max_abs_error) << " (" << s.worst_case
-    << "); target median <= " << plain_percent(t.median) << ", max <= " << plain_percent(t.max) << ": "
+    << percent(s.median_abs_error, false) << ", max " << percent(s.max_abs_error, false) << " (" << s.worst_case
+    << "); target median <= " << percent(t.median, false) << ", max <= " << percent(t.max, false) << ": "
     << (s.meets_target() ? "met" : "MISSED");
   return o.str();
 }
@@ -69,7 +64,7 @@ std::string format_table(const std::vector<Outcome>& outcomes) {
   for (const Outcome& r : outcomes) {
     std::snprintf(line, sizeof line, "%-44s %-11s %-5s %12s %12s %9s %6s  %s%s\n", r.c.id.c_str(),
                   r.c.group.c_str(), role_name(r.c.role), published_text(r.c).c_str(), number(r.simulated).c_str(),
-                  percent(r.error).c_str(), plain_percent(r.c.tolerance).c_str(), r.c.unit.c_str(),
+                  percent(r.error).c_str(), percent(r.c.tolerance, false).c_str(), r.c.unit.c_str(),
                   r.within_tolerance() ? "" : "  OUTSIDE TOLERANCE");
     o << line;
   }
@@ -131,8 +126,8 @@ std::string format_markdown(const std::vector<Outcome>& outcomes, const Suite& s
   for (const GroupSummary& s : summarize(outcomes)) {
     const Target t = target_of(s.group, s.role);
     o << "| " << s.group << " | " << role_name(s.role) << " | " << s.cases << " | "
-      << plain_percent(s.median_abs_error) << " | " << plain_percent(s.max_abs_error) << " (" << s.worst_case
-      << ") | median <= " << plain_percent(t.median) << ", max <= " << plain_percent(t.max) << " | "
+      << percent(s.median_abs_error, false) << " | " << percent(s.max_abs_error, false) << " (" << s.worst_case
+      << ") | median <= " << percent(t.median, false) << ", max <= " << percent(t.max, false) << " | "
       << (s.meets_target() ? "yes" : "**no**") << " |\n";
   }
   for (const std::string& group : kGroups) {
@@ -149,7 +144,7 @@ std::string format_markdown(const std::vector<Outcome>& outcomes, const Suite& s
         << cell(r->c.configuration) << " | " << cell(r->c.metric) << " | " << published_text(r->c) << " "
         << r->c.unit << " | " << number(r->simulated) << " | "
         << (r->within_tolerance() ? percent(r->error) : "**" + percent(r->error) + "**") << " | "
-        << plain_percent(r->c.tolerance) << " |\n";
+        << percent(r->c.tolerance, false) << " |\n";
     }
     o << "\nSources:\n\n";
     std::string last;
