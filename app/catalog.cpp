@@ -53,6 +53,61 @@ hw::PowerRange parse_power_range(const ConfigNode& n) {
   return p;
 }
 
+// power: {idle, max, limit (optional: a cap; omitted = max, uncapped), dvfs_exponent}
+hw::GpuPower parse_gpu_power(const ConfigNode& n) {
+  hw::GpuPower p;
+  p.idle = n.get_quantity("idle", Dimension::power);
+  p.max = n.get_quantity("max", Dimension::power, 1e-3);
+  if (p.idle > p.max) n.child("idle").fail_value("an idle power no larger than max (" + format_quantity(p.max, Dimension::power) + ")");
+  p.limit = n.get_quantity_or("limit", Dimension::power, p.max, 1e-3);
+  if (p.limit > p.max) {
+    n.child("limit").fail_value("a power limit no larger than max (" + format_quantity(p.max, Dimension::power) +
+                                "): a cap lowers the board power, the design maximum bounds it");
+  }
+  if (p.limit <= p.idle) {
+    n.child("limit").fail_value("a power limit above the idle power (" + format_quantity(p.idle, Dimension::power) +
+                                "): no clock can run below it");
+  }
+  p.dvfs_exponent = n.get_number("dvfs_exponent", 0.5, 4);
+  n.finish();
+  return p;
+}
+
+// psu_efficiency: [{load, efficiency}, ...], load fractions increasing.
+std::vector<hw::EfficiencyPoint> parse_psu_curve(const ConfigNode& parent) {
+  std::vector<hw::EfficiencyPoint> curve;
+  for (const ConfigNode& item : parent.get_list("psu_efficiency")) {
+    hw::EfficiencyPoint p;
+    p.size = item.get_number("load", 0, 1);
+    p.fraction = item.get_number("efficiency", 0.5, 1);
+    item.finish();
+    if (!curve.empty() && p.size <= curve.back().size) {
+      item.child("load").fail_value("load fractions in increasing order (the previous point is at " +
+                                    std::to_string(curve.back().size) + ")");
+    }
+    curve.push_back(p);
+  }
+  if (curve.empty()) parent.child("psu_efficiency").fail_value("a list of at least one {load, efficiency} point");
+  return curve;
+}
+
+hw::SystemOverheads parse_overheads(const ConfigNode& n) {
+  hw::SystemOverheads o;
+  o.cooling = get_hw_enum(n, "cooling", hw::kAllCoolings);
+  const ConfigNode fans = n.child("fans");
+  o.fan_max = fans.get_quantity("max", Dimension::power);
+  o.fan_min_speed = fans.get_number("min_speed", 0, 1);
+  fans.finish();
+  const ConfigNode psu = n.child("power_supplies");
+  o.psu_count = static_cast<int>(psu.get_int("count", 1, 100000));
+  o.psu_rating = psu.get_quantity("rating", Dimension::power, 1);
+  o.psu_efficiency = parse_psu_curve(psu);
+  psu.finish();
+  o.board = n.get_quantity("board", Dimension::power);
+  n.finish();
+  return o;
+}
+
 hw::PeakFlops parse_flops(const ConfigNode& n, Dimension dim, double max) {
   hw::PeakFlops f;
   f.fp64 = n.get_quantity_or("fp64", dim, 0, 0, max);
@@ -201,7 +256,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.hbm_bandwidth = n.get_quantity("hbm_bandwidth", Dimension::data_rate, 1);
   g.l2_capacity = n.get_quantity("l2_capacity", Dimension::data);
   g.nvlink_bandwidth = n.get_quantity("nvlink_bandwidth", Dimension::data_rate);
-  g.power = parse_power_range(n.child("power"));
+  g.power = parse_gpu_power(n.child("power"));
   g.gemm_peak_fraction = parse_fractions(n.child("gemm_peak_fraction"));
   for (hw::Precision p : hw::kAllPrecisions) {
     if (g.flops.at(p) > 0 && g.gemm_peak_fraction.at(p) <= 0) {
@@ -257,6 +312,11 @@ hw::SwitchSpec parse_switch(const ConfigNode& n) {
   s.port_bandwidth = n.get_quantity("port_bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
+  s.power_per_port = n.get_quantity("power_per_port", Dimension::power);
+  if (s.power_per_port * s.radix > s.power) {
+    n.child("power_per_port").fail_value("at most power / radix (" + format_quantity(s.power / s.radix, Dimension::power) +
+                                         "): the ports cannot draw more than the whole switch");
+  }
   s.in_network_reduction = n.get_bool("in_network_reduction");
   s.medium = get_hw_enum(n, "medium", hw::kAllMedia);
   s.assumed = n.get_bool_or("assumed", false);
@@ -286,6 +346,10 @@ hw::StorageSpec parse_storage(const ConfigNode& n) {
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
+  s.idle_power = n.get_quantity("idle_power", Dimension::power);
+  if (s.idle_power > s.power) {
+    n.child("idle_power").fail_value("no more than the active power (" + format_quantity(s.power, Dimension::power) + ")");
+  }
   n.get_bool_or("assumed", false);
   n.finish();
   return s;
@@ -322,7 +386,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   for (const ConfigNode& item : n.get_list("storage")) s.storage.push_back(item.as_string());
   s.scale_out_switch = n.get_string("scale_out_switch");
   s.scale_out_optics = n.get_string_or("scale_out_optics", "");
-  s.other_power = n.get_quantity("other_power", Dimension::power);
+  s.overheads = parse_overheads(n.child("overheads"));
   s.power_budget = n.get_quantity("power_budget", Dimension::power, 1);
   s.assumed = n.get_bool_or("assumed", false);
   n.finish();

@@ -9,6 +9,7 @@
 #include "workloads/collective_workload.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
+#include "workloads/cluster_power.hpp"
 
 namespace dcsim::app {
 
@@ -35,6 +36,10 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
   }
   // Value-weighted tokens (DESIGN.md §6) from the tokens_by_class.<class> counts every token workload reports.
   if (scenario.token_value) wl::add_value_metrics(result.metrics, *scenario.token_value);
+  // What the watts behind tokens per joule are spent on (docs/power.md, "Reported metrics").
+  if (const std::string d = wl::dominant_power_part(result.metrics); !d.empty()) {
+    result.info.emplace_back("power_dominated_by", d);
+  }
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();
   return result;

@@ -9,6 +9,7 @@
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
 #include "app/agents_scenario.hpp"
+#include "hw/power.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -94,6 +95,8 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   std::string cpu_name = c.system.cpu;
   if (h.has("cpu")) cpu_name = catalog_ref(h, "cpu", catalog, "cpu");
   c.gpu = load_with_overrides<hw::GpuSpec>(catalog, "gpu", c.system.gpu, overrides, "gpu", parse_gpu);
+  // A power limit below the maximum lowers the clock: compute slows, HBM does not (docs/power.md).
+  hw::apply_power_limit(c.gpu);
   c.cpu = load_with_overrides<hw::CpuSpec>(catalog, "cpu", cpu_name, overrides, "cpu", parse_cpu);
   c.nic = load_with_overrides<hw::NicSpec>(catalog, "nic", c.system.nic, overrides, "nic", parse_nic);
   c.scale_up_switch = load_with_overrides<hw::SwitchSpec>(catalog, "switch", c.system.scale_up.switch_name, overrides,
@@ -122,8 +125,10 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
     c.scale_out_optics = load_with_overrides<hw::OpticsSpec>(catalog, "optics", c.scale_out.optics, overrides,
                                                              "optics", parse_optics);
   }
-  // Default PUE 1.2: hyperscale facilities run 1.1-1.2 (calibration/power.yaml; docs/power.md).
-  c.pue = h.get_number_or("pue", 1.2, 1.0, 3.0);
+  // Default PUE by the system's cooling (calibration/power.yaml; docs/power.md): air-cooled hyperscale halls run
+  // 1.1-1.2 (1.2 taken), direct liquid cooling 1.05-1.16 (1.1 taken).
+  const double default_pue = c.system.overheads.cooling == hw::Cooling::liquid ? 1.1 : 1.2;
+  c.pue = h.get_number_or("pue", default_pue, 1.0, 3.0);
   h.finish();
   return c;
 }

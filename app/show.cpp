@@ -11,6 +11,7 @@
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
 #include "app/result_io.hpp"
+#include "hw/power.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -56,6 +57,8 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   f.quantity("nvlink_bandwidth", g.nvlink_bandwidth, Dimension::data_rate);
   f.quantity("power.idle", g.power.idle, Dimension::power);
   f.quantity("power.max", g.power.max, Dimension::power);
+  f.quantity("power.limit", g.power.limit, Dimension::power);
+  f.number("power.dvfs_exponent", g.power.dvfs_exponent);
   add_flops(f, "gemm_peak_fraction.", g.gemm_peak_fraction, true);
   f.number("sm_count", g.sm_count);
   f.number("memory_power_share", g.memory_power_share);
@@ -97,6 +100,7 @@ Fields switch_fields(const hw::SwitchSpec& s) {
   f.quantity("port_bandwidth", s.port_bandwidth, Dimension::data_rate);
   f.quantity("latency", s.latency, Dimension::time);
   f.quantity("power", s.power, Dimension::power);
+  f.quantity("power_per_port", s.power_per_port, Dimension::power);
   f.flag("in_network_reduction", s.in_network_reduction);
   f.text("medium", hw::to_string(s.medium));
   f.flag("assumed", s.assumed);
@@ -121,6 +125,7 @@ Fields storage_fields(const hw::StorageSpec& s) {
   f.quantity("bandwidth", s.bandwidth, Dimension::data_rate);
   f.quantity("latency", s.latency, Dimension::time);
   f.quantity("power", s.power, Dimension::power);
+  f.quantity("idle_power", s.idle_power, Dimension::power);
   return f;
 }
 
@@ -151,7 +156,13 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   std::string storage;
   for (const auto& st : s.storage) storage += (storage.empty() ? "" : ", ") + st;
   f.text("storage", storage);
-  f.quantity("other_power", s.other_power, Dimension::power);
+  const hw::SystemOverheads& o = s.overheads;
+  f.text("overheads.cooling", hw::to_string(o.cooling));
+  f.quantity("overheads.fans.max", o.fan_max, Dimension::power);
+  f.number("overheads.fans.min_speed", o.fan_min_speed);
+  f.number("overheads.power_supplies.count", o.psu_count);
+  f.quantity("overheads.power_supplies.rating", o.psu_rating, Dimension::power);
+  f.quantity("overheads.board", o.board, Dimension::power);
   f.quantity("power_budget", s.power_budget, Dimension::power);
   for (hw::Precision p : hw::kAllPrecisions) {
     if (gpu.flops.at(p) > 0) {
@@ -163,8 +174,12 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   f.quantity("total.scale_up_bandwidth", s.scale_up.bandwidth_per_gpu * s.gpus, Dimension::data_rate);
   f.quantity("total.scale_out_bandwidth", nic.bandwidth * s.nics, Dimension::data_rate);
   f.quantity("total.cpu_memory", cpu.memory_capacity * s.cpus, Dimension::data);
-  f.quantity("total.max_power_parts", gpu.power.max * s.gpus + cpu.power.max * s.cpus + nic.power * s.nics +
-                                          s.other_power, Dimension::power);
+  std::vector<hw::StorageSpec> storage_specs;
+  for (const auto& st : s.storage) storage_specs.push_back(load_storage(c, st));
+  const hw::SwitchSpec up_switch = load_switch(c, s.scale_up.switch_name);
+  const double parts_max = hw::system_parts_max_w(s, gpu, cpu, nic, up_switch, storage_specs);
+  f.quantity("total.max_power_parts", parts_max, Dimension::power);
+  f.quantity("total.peak_power", parts_max + hw::system_overheads(o, parts_max, parts_max).total(), Dimension::power);
   f.flag("assumed", s.assumed);
   return f;
 }

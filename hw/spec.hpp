@@ -37,6 +37,18 @@ struct PowerRange {  // watts
   double max = 0;    // TDP / maximum board power
 };
 
+// A GPU's board power: idle, the design maximum (TDP) that sets the dynamic range, and the enforced limit (a power
+// cap, `power.limit`; equal to max when uncapped). Below the limit the clocks run at full speed; a cap below max
+// lowers the clock so that full compute load draws the limit (docs/power.md, "Power capping").
+struct GpuPower {
+  double idle = 0;
+  double max = 0;
+  double limit = 0;
+  // Exponent of dynamic power in clock frequency under DVFS (P_dyn ~ f^a): a cap at limit L runs compute at
+  // ((L - idle) / (max - idle))^(1/a) of the full clock.
+  double dvfs_exponent = 0;
+};
+
 struct GpuSpec {
   std::string name;
   PeakFlops flops;
@@ -44,7 +56,7 @@ struct GpuSpec {
   double hbm_bandwidth = 0;     // bytes/s, peak
   double l2_capacity = 0;       // bytes
   double nvlink_bandwidth = 0;  // bytes/s per direction, per GPU (all links together)
-  PowerRange power;
+  GpuPower power;
   // Achievable fraction of dense peak for large GEMMs, per precision (measured "maximum achievable matmul FLOPS").
   PeakFlops gemm_peak_fraction;
   // Size dependence, multiplied onto gemm_peak_fraction: size = FLOPs of one GEMM (2*M*N*K).
@@ -125,7 +137,8 @@ struct SwitchSpec {
   int radix = 0;                  // ports
   double port_bandwidth = 0;      // bytes/s per direction per port
   double latency = 0;             // seconds, port to port
-  double power = 0;               // watts for the switch ASIC and board, without optics
+  double power = 0;               // watts with every port populated (ASIC, board, fans), without optics
+  double power_per_port = 0;      // watts a populated port adds (SerDes, port logic); an empty port draws none
   bool in_network_reduction = false;  // NVLS / SHARP
   Medium medium = Medium::copper;     // how its ports are usually cabled
   bool assumed = false;
@@ -135,7 +148,7 @@ struct OpticsSpec {
   std::string name;
   Medium medium = Medium::pluggable_optics;
   double bandwidth = 0;        // bytes/s per direction per port
-  double power_per_port = 0;   // watts
+  double power_per_port = 0;   // watts per module (one cage; a twin-port module carries two links of half its bandwidth)
   double energy_per_bit = 0;   // joules per bit (derived figure where the source gives watts)
 };
 
@@ -150,7 +163,8 @@ struct StorageSpec {
   double capacity = 0;   // bytes
   double bandwidth = 0;  // bytes/s read
   double latency = 0;    // seconds per access
-  double power = 0;      // watts
+  double power = 0;      // watts, active (maximum)
+  double idle_power = 0; // watts, powered and idle: what GPU workloads leave the tier at (docs/power.md)
 };
 
 // The scale-up domain of a system: GPUs joined by NVLink switches (or a photonic fabric).
@@ -163,6 +177,24 @@ struct ScaleUpSpec {
   Medium medium = Medium::copper;
   double energy_per_bit = 0;      // joules per bit on the links
   CollectiveTuning collectives;   // NVLink defaults (docs/network.md)
+};
+
+enum class Cooling { air, liquid };
+inline constexpr Cooling kAllCoolings[] = {Cooling::air, Cooling::liquid};
+const char* to_string(Cooling c);
+
+// The system's own power beyond its counted parts, which follows their load:
+//   fans:       P = fan_max * s^3 (fan affinity law), s = max(fan_min_speed, heat / heat at full load);
+//   conversion: input = DC load / efficiency(DC load / (psu_count * psu_rating)), the PSUs sharing the load;
+//   board:      constant (BMC, management, board logic).
+struct SystemOverheads {
+  Cooling cooling = Cooling::air;
+  double fan_max = 0;        // watts at full speed
+  double fan_min_speed = 0;  // fraction of full speed the fans never go below
+  int psu_count = 0;
+  double psu_rating = 0;     // watts of DC output per supply
+  std::vector<EfficiencyPoint> psu_efficiency;  // efficiency by load fraction (size = load fraction)
+  double board = 0;          // watts
 };
 
 struct SystemSpec {
@@ -180,8 +212,8 @@ struct SystemSpec {
   std::vector<std::string> storage;  // keys into configs/hw/storage
   std::string scale_out_switch;  // key into configs/hw/switches: the scale-out switch it is usually deployed with
   std::string scale_out_optics;  // key into configs/hw/optics; empty = copper / DAC
-  double other_power = 0;    // watts: fans, DRAM, board, management, not counted elsewhere
-  double power_budget = 0;   // watts, provisioned maximum of the whole system
+  SystemOverheads overheads;  // fans, power conversion, board (docs/power.md)
+  double power_budget = 0;   // watts, provisioned maximum of the whole system (a rating, not a draw)
   bool assumed = false;
 };
 

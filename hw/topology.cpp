@@ -160,6 +160,8 @@ Topology build_topology(const ClusterSpec& spec) {
     if (nic_port_bw <= 0) throw std::invalid_argument("scale-out network needs a NIC bandwidth");
     gpu_nic_bw = nic_port_bw;
     port_bw = sw.port_bandwidth > 0 ? sw.port_bandwidth : nic_port_bw;
+    f.nic_link_bandwidth = nic_port_bw;
+    f.switch_port_bandwidth = port_bw;
     const int k = sw.radix;
     if (k < 2) throw std::invalid_argument("scale-out switch needs a radix of at least 2 ports");
     const double r = std::max(spec.scale_out.oversubscription, 1e-9);

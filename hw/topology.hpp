@@ -51,6 +51,8 @@ struct FabricShape {
   int pods = 0;
   int spines_per_pod = 0;
   int cores_per_group = 0;    // three tiers: cores reached by spine j of every pod
+  double nic_link_bandwidth = 0;  // bytes/s per direction of one NIC-leaf cable
+  double switch_port_bandwidth = 0;  // bytes/s per direction of one switch-switch cable
   double leaf_spine_cables = 0;   // cables bundled in one leaf-spine Link (average when uneven)
   double spine_core_cables = 0;
   std::size_t links = 0;      // directed links

@@ -474,9 +474,11 @@ TEST(Agents, PhotonicDomainAgainstCopperShowsInLatencyAndPower) {
   EXPECT_GT(copper.metrics.at("llm_call_s.mean"), 1.05 * photonic.metrics.at("llm_call_s.mean"));
   // Static network power, by hand (144 of the system's 576 packages: share 1/4): photonic 104 switch chips x 2760 W
   // / 4 = 71,760 W; copper 2 x 36 chips x 2760 W / 4 = 49,680 W plus the scale-out it needs: 144 NICs on 4 rails of
-  // 36 four-package nodes, radix 128 (64 down) -> 4 leaves and 2 spines x 1200 W = 7,200 W, and 2 x (144 + 4 x 64)
-  // co-packaged optics ports x 9 W = 7,200 W. NICs (1,152 x 50 W) are in both. Photonic - copper = 7,680 W.
-  EXPECT_NEAR(photonic.metrics.at("power_w.network") - copper.metrics.at("power_w.network"), 7680, 1);
+  // 36 four-package nodes, radix 128 (64 down) -> 4 leaves; 144 populated uplinks -> 2 spines; 432 populated ports
+  // over 6 switches (72 each) at 1200 W - 56 empty x 3.75 W = 990 W -> 5,940 W; co-packaged optics: 144 NIC cables
+  // x 2 ends x 1 module (1.6T) + 144 uplinks x 2 ends x 0.5 (800G ports) = 432 modules x 9 W = 3,888 W. NICs
+  // (1,152 x 50 W) are in both. Photonic - copper = 71,760 - 49,680 - 5,940 - 3,888 = 12,252 W.
+  EXPECT_NEAR(photonic.metrics.at("power_w.network") - copper.metrics.at("power_w.network"), 12252, 1);
 }
 
 TEST(Agents, ContractKeys) {

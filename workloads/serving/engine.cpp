@@ -155,15 +155,13 @@ void Engine::set_power(Instance& in, double p, bool busy) {
     g.sum_p += p * n;
     g.busy += n;
   }
-  // P = idle + (max - idle) min(1, c + s m) per busy GPU is linear in the clamped utilisation, so handing the
-  // mean utilisation as a pure compute activity gives the exact summed power.
+  // Each busy GPU's watts are summed, so the mean over busy GPUs gives the exact total.
   const double mean = g.busy > 0 ? std::max(0.0, g.sum_p / g.busy) : 0.0;
-  g.power->set_gpu_activity(hw::GpuActivity{mean, 0}, std::max(0, g.busy), sim.now());
+  g.power->set_gpu_power(mean, std::max(0, g.busy), sim.now());
 }
 
 void Engine::step_started(Instance& in, const IterationCost& c) {
-  const hw::GpuSpec& gpu = in.model().cluster().gpu;
-  set_power(in, std::min(1.0, c.activity.compute + gpu.memory_power_share * c.activity.memory), true);
+  set_power(in, hw::gpu_power(in.model().cluster().gpu, c.activity), true);
 }
 
 void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
@@ -290,12 +288,12 @@ void Engine::closed_loop_send(int user) {
   admit_new(source_.draw(now()), user);
 }
 
-void Engine::snapshot_start() { start_energy_ = EnergySnapshot::take(ledger_, sim.now()); }
+void Engine::snapshot_start() { start_energy_ = PowerSnapshot::take(ledger_, sim.now()); }
 
 void Engine::end_window() {
   if (have_end_energy_) return;
   stats.set_window_end(now());
-  end_energy_ = EnergySnapshot::take(ledger_, sim.now());
+  end_energy_ = PowerSnapshot::take(ledger_, sim.now());
   have_end_energy_ = true;
 }
 
@@ -326,13 +324,17 @@ RunResult Engine::run() {
   Metrics& m = out.metrics;
   stats.report(m, gpus_, peak_);
   const double pue = cluster_.pue;
-  stats.report_energy(m, start_energy_, end_energy_, pue, gpus_, w.all_in_kw_per_gpu);
+  stats.report_energy(m, ledger_, start_energy_, end_energy_, pue, gpus_, w.all_in_kw_per_gpu);
   double scale_out_w = 0, systems = 0;
   for (const PowerGroup& g : power_) {
     scale_out_w += g.power->scale_out_static_w();
     systems += g.power->system_equivalents();
   }
   if (m.at("power_w.it") > 0) set_systems_power(m, m.at("power_w.it"), scale_out_w, systems);
+  // Provisioning: the pools' systems at their peak (a disaggregated decode pool may be another system).
+  double peak_w = 0;
+  for (const PowerGroup& g : power_) peak_w += g.power->system_peak_w() * g.power->system_equivalents();
+  set_provisioning_metrics(m, systems > 0 ? peak_w / systems : 0.0, systems, scale_out_w, pue, gpus_);
   m.set("gpus", gpus_);
   m.set("instances", static_cast<double>(instances_.size()));
   std::uint64_t steps = 0, preemptions = 0;

@@ -97,7 +97,7 @@ class Engine {
   int gpus_ = 0;
   double peak_[2] = {0, 0};
   bool blocked_prefill_ = false;
-  EnergySnapshot start_energy_, end_energy_;
+  PowerSnapshot start_energy_, end_energy_;
   bool have_end_energy_ = false;
   std::optional<NewRequest> pending_;
   sim::TimeWeightedAverage in_system_{0, 0.0};  // live requests over the whole run (Little's law)

@@ -5,17 +5,6 @@
 
 namespace dcsim::wl::serving {
 
-EnergySnapshot EnergySnapshot::take(const sim::EnergyLedger& l, sim::Time t) {
-  EnergySnapshot s;
-  s.total = l.total_energy_uw_ps(t);
-  s.gpu = l.category_energy_uw_ps("gpu", t);
-  s.cpu = l.category_energy_uw_ps("cpu", t);
-  s.network = l.category_energy_uw_ps("network", t);
-  s.storage = l.category_energy_uw_ps("storage", t);
-  s.other = l.category_energy_uw_ps("other", t);
-  return s;
-}
-
 void ServingStats::first_token(double arrival, double t, std::int64_t input, bool measured, int cls) {
   if (measured) ttft_.add(t - arrival);
   if (measured && per_class_latency_) ttft_by_class_[static_cast<std::size_t>(cls)].add(t - arrival);
@@ -100,32 +89,19 @@ void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2])
   }
 }
 
-void ServingStats::report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,
-                                 double all_in_kw_per_gpu) const {
+void ServingStats::report_energy(Metrics& m, const sim::EnergyLedger& ledger, const PowerSnapshot& a,
+                                 const PowerSnapshot& b, double pue, int gpus, double all_in_kw_per_gpu) const {
   const double window = std::max(0.0, end_ - warmup_);
-  auto j = [](sim::EnergyLedger::EnergyUwPs x) { return sim::EnergyLedger::to_joules(x); };
-  const double it = j(b.total - a.total);
-  m.set("energy_j", it);
-  m.set("energy_facility_j", it * pue);
-  const auto w = [&](sim::EnergyLedger::EnergyUwPs x) { return window > 0 ? j(x) / window : 0.0; };
-  m.set("power_w.it", w(b.total - a.total));
-  m.set("power_w.facility", w(b.total - a.total) * pue);
-  m.set("power_w.gpu", w(b.gpu - a.gpu));
-  m.set("power_w.cpu", w(b.cpu - a.cpu));
-  m.set("power_w.network", w(b.network - a.network));
-  m.set("power_w.storage", w(b.storage - a.storage));
-  m.set("power_w.other", w(b.other - a.other));
   const double tokens = static_cast<double>(output_tokens_);
-  m.set("tokens_per_joule", it > 0 ? tokens / it : 0.0);
-  m.set("tokens_per_joule_facility", it > 0 ? tokens / (it * pue) : 0.0);
+  wl::report_energy(m, ledger, a, b, window, pue, tokens);
   // InferenceX: tok/s/MW = tokens/s per GPU x 1000 / all-in kW per GPU. Without a stated all-in figure the
   // simulated facility power stands in for it.
   const double tps = window > 0 ? tokens / window : 0.0;
   double mw = 0;
   if (all_in_kw_per_gpu > 0) {
     mw = all_in_kw_per_gpu * gpus / 1000.0;
-  } else if (window > 0) {
-    mw = w(b.total - a.total) * pue / 1e6;
+  } else {
+    mw = m.at("power_w.facility") / 1e6;
   }
   m.set("tokens_per_s_per_mw", mw > 0 ? tps / mw : 0.0);
 }

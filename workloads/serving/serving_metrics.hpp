@@ -15,6 +15,7 @@
 
 #include "sim/energy.hpp"
 #include "sim/stats.hpp"
+#include "workloads/cluster_power.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
@@ -22,11 +23,6 @@ namespace dcsim::wl::serving {
 
 // Sets key.mean, key.p50, key.p90 and key.p99 of a sample set (0 when it is empty); agents reports with it too.
 void set_distribution(Metrics& m, const std::string& key, const sim::SampleSet& s);
-
-struct EnergySnapshot {
-  sim::EnergyLedger::EnergyUwPs total = 0, gpu = 0, cpu = 0, network = 0, storage = 0, other = 0;
-  static EnergySnapshot take(const sim::EnergyLedger& l, sim::Time t);
-};
 
 class ServingStats {
  public:
@@ -68,7 +64,8 @@ class ServingStats {
   // peak_by_pool: dense peak FLOP/s of the front pool (colocated or prefill) and of the decode pool (0: none).
   void report(Metrics& m, int gpus, const double (&peak_by_pool)[2]) const;
   // Energy over the window from two ledger snapshots, with tokens_per_joule(_facility) and tokens_per_s_per_mw.
-  void report_energy(Metrics& m, const EnergySnapshot& a, const EnergySnapshot& b, double pue, int gpus,
+  void report_energy(Metrics& m, const sim::EnergyLedger& ledger, const PowerSnapshot& a, const PowerSnapshot& b,
+                     double pue, int gpus,
                      double all_in_kw_per_gpu) const;
 
   std::int64_t completed() const { return completed_; }
