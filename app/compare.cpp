@@ -26,8 +26,9 @@ Direction metric_direction(const std::string& dotted_key) {
   const std::string head = unit_segment(dotted_key);
   static const std::set<std::string> higher = {"mfu", "hfu", "throughput_rps", "goodput_rps", "slo_attainment",
                                                "algbw_gbs", "busbw_gbs", "tflops_per_gpu", "requests"};
-  static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction"};
+  static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction", "all_in_kw_per_gpu"};
   const bool utilisation = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0;
+  if (lower.count(head)) return Direction::lower_is_better;  // before the `_per_` rule: all_in_kw_per_gpu is a cost
   if (higher.count(head) || utilisation || head.find("_per_") != std::string::npos) return Direction::higher_is_better;
   if (lower.count(head) || head.ends_with("_s") || head.find("_fraction") != std::string::npos) {
     return Direction::lower_is_better;

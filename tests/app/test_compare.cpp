@@ -15,6 +15,8 @@ nlohmann::ordered_json result_with(std::initializer_list<std::pair<const char*, 
 }
 
 TEST(MetricDirection, FollowsTheNameOfTheUnitSegment) {
+  EXPECT_EQ(metric_direction("all_in_kw_per_gpu"), Direction::lower_is_better);  // a cost, despite `_per_`
+  EXPECT_EQ(metric_direction("power_w.system_peak"), Direction::neutral);
   EXPECT_EQ(metric_direction("tokens_per_joule"), Direction::higher_is_better);
   EXPECT_EQ(metric_direction("tokens_per_s"), Direction::higher_is_better);  // a rate, despite ending in _s
   EXPECT_EQ(metric_direction("mfu"), Direction::higher_is_better);
