@@ -44,21 +44,27 @@ E get_hw_enum(const ConfigNode& n, std::string_view key, const E (&all)[N]) {
   return *std::find_if(std::begin(all), std::end(all), [&](E e) { return chosen == hw::to_string(e); });
 }
 
-hw::PowerRange parse_power_range(const ConfigNode& n) {
+// idle and max of a power range; the caller finishes the node.
+hw::PowerRange read_idle_max(const ConfigNode& n) {
   hw::PowerRange p;
   p.idle = n.get_quantity("idle", Dimension::power);
   p.max = n.get_quantity("max", Dimension::power, 1e-3);
   if (p.idle > p.max) n.child("idle").fail_value("an idle power no larger than max (" + format_quantity(p.max, Dimension::power) + ")");
+  return p;
+}
+
+hw::PowerRange parse_power_range(const ConfigNode& n) {
+  const hw::PowerRange p = read_idle_max(n);
   n.finish();
   return p;
 }
 
 // power: {idle, max, limit (optional: a cap; omitted = max, uncapped), dvfs_exponent}
 hw::GpuPower parse_gpu_power(const ConfigNode& n) {
+  const hw::PowerRange range = read_idle_max(n);
   hw::GpuPower p;
-  p.idle = n.get_quantity("idle", Dimension::power);
-  p.max = n.get_quantity("max", Dimension::power, 1e-3);
-  if (p.idle > p.max) n.child("idle").fail_value("an idle power no larger than max (" + format_quantity(p.max, Dimension::power) + ")");
+  p.idle = range.idle;
+  p.max = range.max;
   p.limit = n.get_quantity_or("limit", Dimension::power, p.max, 1e-3);
   if (p.limit > p.max) {
     n.child("limit").fail_value("a power limit no larger than max (" + format_quantity(p.max, Dimension::power) +
@@ -73,40 +79,6 @@ hw::GpuPower parse_gpu_power(const ConfigNode& n) {
   return p;
 }
 
-// psu_efficiency: [{load, efficiency}, ...], load fractions increasing.
-std::vector<hw::EfficiencyPoint> parse_psu_curve(const ConfigNode& parent) {
-  std::vector<hw::EfficiencyPoint> curve;
-  for (const ConfigNode& item : parent.get_list("psu_efficiency")) {
-    hw::EfficiencyPoint p;
-    p.size = item.get_number("load", 0, 1);
-    p.fraction = item.get_number("efficiency", 0.5, 1);
-    item.finish();
-    if (!curve.empty() && p.size <= curve.back().size) {
-      item.child("load").fail_value("load fractions in increasing order (the previous point is at " +
-                                    std::to_string(curve.back().size) + ")");
-    }
-    curve.push_back(p);
-  }
-  if (curve.empty()) parent.child("psu_efficiency").fail_value("a list of at least one {load, efficiency} point");
-  return curve;
-}
-
-hw::SystemOverheads parse_overheads(const ConfigNode& n) {
-  hw::SystemOverheads o;
-  o.cooling = get_hw_enum(n, "cooling", hw::kAllCoolings);
-  const ConfigNode fans = n.child("fans");
-  o.fan_max = fans.get_quantity("max", Dimension::power);
-  o.fan_min_speed = fans.get_number("min_speed", 0, 1);
-  fans.finish();
-  const ConfigNode psu = n.child("power_supplies");
-  o.psu_count = static_cast<int>(psu.get_int("count", 1, 100000));
-  o.psu_rating = psu.get_quantity("rating", Dimension::power, 1);
-  o.psu_efficiency = parse_psu_curve(psu);
-  psu.finish();
-  o.board = n.get_quantity("board", Dimension::power);
-  n.finish();
-  return o;
-}
 
 hw::PeakFlops parse_flops(const ConfigNode& n, Dimension dim, double max) {
   hw::PeakFlops f;
@@ -130,21 +102,54 @@ hw::PeakFlops parse_fractions(const ConfigNode& n) {
   return f;
 }
 
-std::vector<hw::EfficiencyPoint> parse_curve(const ConfigNode& parent, std::string_view key, Dimension dim) {
+// A list of {X, Y} points, X strictly increasing: `read_x` reads X from a point, `format_x` prints it back.
+template <class ReadX, class FormatX>
+std::vector<hw::EfficiencyPoint> parse_points(const ConfigNode& parent, std::string_view key, const std::string& x_key,
+                                              const std::string& y_key, double y_min, ReadX read_x, FormatX format_x) {
   std::vector<hw::EfficiencyPoint> curve;
   for (const ConfigNode& item : parent.get_list(key)) {
     hw::EfficiencyPoint p;
-    p.size = item.get_quantity("size", dim, 1e-30);
-    p.fraction = item.get_number("fraction", 0, 1);
+    p.size = read_x(item);
+    p.fraction = item.get_number(y_key, y_min, 1);
     item.finish();
     if (!curve.empty() && p.size <= curve.back().size) {
-      item.child("size").fail_value("sizes in increasing order (the previous point is at " +
-                                    format_quantity(curve.back().size, dim) + ")");
+      item.child(x_key).fail_value(x_key + " in increasing order (the previous point is at " +
+                                   format_x(curve.back().size) + ")");
     }
     curve.push_back(p);
   }
-  if (curve.empty()) parent.child(key).fail_value("a list of at least one {size, fraction} point");
+  if (curve.empty()) parent.child(key).fail_value("a list of at least one {" + x_key + ", " + y_key + "} point");
   return curve;
+}
+
+// An efficiency curve by size: [{size, fraction}, ...].
+std::vector<hw::EfficiencyPoint> parse_curve(const ConfigNode& parent, std::string_view key, Dimension dim) {
+  return parse_points(
+      parent, key, "size", "fraction", 0, [&](const ConfigNode& item) { return item.get_quantity("size", dim, 1e-30); },
+      [&](double x) { return format_quantity(x, dim); });
+}
+
+// PSU efficiency by load fraction: [{load, efficiency}, ...].
+std::vector<hw::EfficiencyPoint> parse_psu_curve(const ConfigNode& parent) {
+  return parse_points(
+      parent, "psu_efficiency", "load", "efficiency", 0.5, [](const ConfigNode& item) { return item.get_number("load", 0, 1); },
+      [](double x) { return std::to_string(x); });
+}
+
+hw::SystemOverheads parse_overheads(const ConfigNode& n) {
+  hw::SystemOverheads o;
+  const ConfigNode fans = n.child("fans");
+  o.fan_max = fans.get_quantity("max", Dimension::power);
+  o.fan_min_speed = fans.get_number("min_speed", 0, 1);
+  fans.finish();
+  const ConfigNode psu = n.child("power_supplies");
+  o.psu_count = static_cast<int>(psu.get_int("count", 1, 100000));
+  o.psu_rating = psu.get_quantity("rating", Dimension::power, 1);
+  o.psu_efficiency = parse_psu_curve(psu);
+  psu.finish();
+  o.board = n.get_quantity("board", Dimension::power);
+  n.finish();
+  return o;
 }
 
 // Every constant is required: these are calibration figures, each with its derivation beside it in the YAML.
@@ -388,6 +393,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.scale_out_optics = n.get_string_or("scale_out_optics", "");
   s.overheads = parse_overheads(n.child("overheads"));
   s.power_budget = n.get_quantity("power_budget", Dimension::power, 1);
+  s.pue = n.get_number("pue", 1.0, 3.0);
   s.assumed = n.get_bool_or("assumed", false);
   n.finish();
   return s;

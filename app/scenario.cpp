@@ -125,10 +125,8 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
     c.scale_out_optics = load_with_overrides<hw::OpticsSpec>(catalog, "optics", c.scale_out.optics, overrides,
                                                              "optics", parse_optics);
   }
-  // Default PUE by the system's cooling (calibration/power.yaml; docs/power.md): air-cooled hyperscale halls run
-  // 1.1-1.2 (1.2 taken), direct liquid cooling 1.05-1.16 (1.1 taken).
-  const double default_pue = c.system.overheads.cooling == hw::Cooling::liquid ? 1.1 : 1.2;
-  c.pue = h.get_number_or("pue", default_pue, 1.0, 3.0);
+  // The system's default PUE (its cooling; configs/hw/systems) unless the scenario states the facility's.
+  c.pue = h.get_number_or("pue", c.system.pue, 1.0, 3.0);
   h.finish();
   return c;
 }

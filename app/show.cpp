@@ -157,13 +157,13 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   for (const auto& st : s.storage) storage += (storage.empty() ? "" : ", ") + st;
   f.text("storage", storage);
   const hw::SystemOverheads& o = s.overheads;
-  f.text("overheads.cooling", hw::to_string(o.cooling));
   f.quantity("overheads.fans.max", o.fan_max, Dimension::power);
   f.number("overheads.fans.min_speed", o.fan_min_speed);
   f.number("overheads.power_supplies.count", o.psu_count);
   f.quantity("overheads.power_supplies.rating", o.psu_rating, Dimension::power);
   f.quantity("overheads.board", o.board, Dimension::power);
   f.quantity("power_budget", s.power_budget, Dimension::power);
+  f.number("pue", s.pue);
   for (hw::Precision p : hw::kAllPrecisions) {
     if (gpu.flops.at(p) > 0) {
       f.quantity(std::string("total.flops.") + hw::to_string(p), gpu.flops.at(p) * s.gpus, Dimension::compute_rate);
@@ -179,7 +179,7 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   const hw::SwitchSpec up_switch = load_switch(c, s.scale_up.switch_name);
   const double parts_max = hw::system_parts_max_w(s, gpu, cpu, nic, up_switch, storage_specs);
   f.quantity("total.max_power_parts", parts_max, Dimension::power);
-  f.quantity("total.peak_power", parts_max + hw::system_overheads(o, parts_max, parts_max).total(), Dimension::power);
+  f.quantity("total.peak_power", hw::system_peak_w(o, parts_max), Dimension::power);
   f.flag("assumed", s.assumed);
   return f;
 }

@@ -28,16 +28,8 @@ double power_limit_clock_factor(const GpuSpec& gpu) {
 
 void apply_power_limit(GpuSpec& gpu) {
   const double f = power_limit_clock_factor(gpu);
-  if (f >= 1.0) return;
-  for (Precision p : kAllPrecisions) {
-    switch (p) {
-      case Precision::fp64: gpu.gemm_peak_fraction.fp64 *= f; break;
-      case Precision::tf32: gpu.gemm_peak_fraction.tf32 *= f; break;
-      case Precision::bf16: gpu.gemm_peak_fraction.bf16 *= f; break;
-      case Precision::fp8: gpu.gemm_peak_fraction.fp8 *= f; break;
-      case Precision::fp4: gpu.gemm_peak_fraction.fp4 *= f; break;
-    }
-  }
+  PeakFlops& g = gpu.gemm_peak_fraction;
+  for (double* fraction : {&g.fp64, &g.tf32, &g.bf16, &g.fp8, &g.fp4}) *fraction *= f;
 }
 
 double cpu_power(const CpuSpec& cpu, double utilization) {
@@ -61,6 +53,10 @@ double system_parts_max_w(const SystemSpec& s, const GpuSpec& gpu, const CpuSpec
   for (const auto& st : storage) storage_w += st.power;
   return s.gpus * limit_of(gpu) + s.cpus * cpu.power.max + s.nics * nic.power +
          s.scale_up.switches * scale_up_switch.power + s.gpus * storage_w;
+}
+
+double system_peak_w(const SystemOverheads& o, double parts_max_w) {
+  return parts_max_w + system_overheads(o, parts_max_w, parts_max_w).total();
 }
 
 double psu_efficiency(const SystemOverheads& o, double load_fraction) {

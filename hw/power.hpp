@@ -53,6 +53,10 @@ OverheadPower system_overheads(const SystemOverheads& o, double parts_w, double 
 double system_parts_max_w(const SystemSpec& s, const GpuSpec& gpu, const CpuSpec& cpu, const NicSpec& nic,
                           const SwitchSpec& scale_up_switch, const std::vector<StorageSpec>& storage);
 
+// One system's input power with every part at its maximum: parts_max_w plus fans at full speed and PSU losses at
+// that load (what a rating such as DGX H100's 10.2 kW bounds).
+double system_peak_w(const SystemOverheads& o, double parts_max_w);
+
 // PSU efficiency at a load fraction, interpolated linearly between the curve's points and clamped at its ends.
 double psu_efficiency(const SystemOverheads& o, double load_fraction);
 

@@ -48,14 +48,6 @@ const char* to_string(StorageTier t) {
   return "?";
 }
 
-const char* to_string(Cooling c) {
-  switch (c) {
-    case Cooling::air: return "air";
-    case Cooling::liquid: return "liquid";
-  }
-  return "?";
-}
-
 double PeakFlops::at(Precision p) const {
   switch (p) {
     case Precision::fp64: return fp64;

@@ -179,16 +179,11 @@ struct ScaleUpSpec {
   CollectiveTuning collectives;   // NVLink defaults (docs/network.md)
 };
 
-enum class Cooling { air, liquid };
-inline constexpr Cooling kAllCoolings[] = {Cooling::air, Cooling::liquid};
-const char* to_string(Cooling c);
-
 // The system's own power beyond its counted parts, which follows their load:
 //   fans:       P = fan_max * s^3 (fan affinity law), s = max(fan_min_speed, heat / heat at full load);
 //   conversion: input = DC load / efficiency(DC load / (psu_count * psu_rating)), the PSUs sharing the load;
 //   board:      constant (BMC, management, board logic).
 struct SystemOverheads {
-  Cooling cooling = Cooling::air;
   double fan_max = 0;        // watts at full speed
   double fan_min_speed = 0;  // fraction of full speed the fans never go below
   int psu_count = 0;
@@ -214,6 +209,7 @@ struct SystemSpec {
   std::string scale_out_optics;  // key into configs/hw/optics; empty = copper / DAC
   SystemOverheads overheads;  // fans, power conversion, board (docs/power.md)
   double power_budget = 0;   // watts, provisioned maximum of the whole system (a rating, not a draw)
+  double pue = 0;            // default facility PUE for this system's cooling (hardware.pue overrides)
   bool assumed = false;
 };
 

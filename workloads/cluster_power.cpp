@@ -53,17 +53,20 @@ void report_energy(Metrics& m, const sim::EnergyLedger& ledger, const PowerSnaps
   m.set("tokens_per_joule_facility", it_j > 0 ? tokens / (it_j * pue) : 0.0);
 }
 
-void set_systems_power(Metrics& m, double it_w, double scale_out_static_w, double systems) {
-  const double systems_w = it_w - scale_out_static_w;
-  m.set("power_w.systems", systems_w);
-  m.set("power_w.per_system", systems > 0 ? systems_w / systems : 0.0);
-}
-
-void set_provisioning_metrics(Metrics& m, double system_peak_w, double systems, double scale_out_static_w,
-                              double pue, int gpus) {
-  m.set("power_w.system_peak", system_peak_w);
-  m.set("all_in_kw_per_gpu",
-        gpus > 0 ? (system_peak_w * systems + scale_out_static_w) * pue / gpus / 1000.0 : 0.0);
+void set_system_metrics(Metrics& m, std::span<const ClusterPower* const> groups, double pue, int gpus) {
+  double scale_out_w = 0, systems = 0, peak_w = 0;
+  for (const ClusterPower* g : groups) {
+    scale_out_w += g->scale_out_static_w();
+    systems += g->system_equivalents();
+    peak_w += g->system_peak_w() * g->system_equivalents();
+  }
+  const double it_w = m.get("power_w.it").value_or(0);
+  if (it_w > 0) {
+    m.set("power_w.systems", it_w - scale_out_w);
+    m.set("power_w.per_system", systems > 0 ? (it_w - scale_out_w) / systems : 0.0);
+  }
+  m.set("power_w.system_peak", systems > 0 ? peak_w / systems : 0.0);
+  m.set("all_in_kw_per_gpu", gpus > 0 ? (peak_w + scale_out_w) * pue / gpus / 1000.0 : 0.0);
 }
 
 std::string dominant_power_part(const Metrics& m) {
@@ -75,19 +78,21 @@ std::string dominant_power_part(const Metrics& m) {
   }
   std::stable_sort(shares.begin(), shares.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
   const auto pct = [](double f) { return std::to_string(static_cast<int>(std::lround(100 * f))) + "%"; };
-  // The leading part inside a category that has parts.
+  // The leading part inside a category that has parts (network, other).
   const auto lead = [&](const std::string& category) -> std::string {
-    std::string_view parts_key;
     std::span<const std::string_view> parts;
-    if (category == "network") parts = kNetworkParts, parts_key = "power_w.network_parts.";
-    if (category == "other") parts = kOtherParts, parts_key = "power_w.other_parts.";
+    if (category == "network") parts = kNetworkParts;
+    if (category == "other") parts = kOtherParts;
     const double total = m.get("power_w." + category).value_or(0);
     if (parts.empty() || total <= 0) return "";
     std::string best;
     double best_w = -1;
     for (std::string_view p : parts) {
-      const double w = m.get(std::string(parts_key) + std::string(p)).value_or(0);
-      if (w > best_w) best_w = w, best = p;
+      const double w = m.get("power_w." + category + "_parts." + std::string(p)).value_or(0);
+      if (w > best_w) {
+        best_w = w;
+        best = p;
+      }
     }
     return ": " + best + " " + pct(best_w / total);
   };
@@ -169,8 +174,7 @@ void ClusterPower::update_overheads(sim::Time now) {
 }
 
 double ClusterPower::system_peak_w() const {
-  return parts_max_per_system_ +
-         hw::system_overheads(cluster_.system.overheads, parts_max_per_system_, parts_max_per_system_).total();
+  return hw::system_peak_w(cluster_.system.overheads, parts_max_per_system_);
 }
 
 void ClusterPower::set_gpu_activity(hw::GpuActivity activity, int active_gpus, sim::Time now) {
@@ -206,8 +210,8 @@ void ClusterPower::report(Metrics& m, sim::Time start, sim::Time until, double t
   // From the ledger's start every component's energy is zero: an empty snapshot.
   const PowerSnapshot from = start == 0 ? PowerSnapshot{} : PowerSnapshot::take(ledger_, start);
   report_energy(m, ledger_, from, PowerSnapshot::take(ledger_, until), seconds, pue_, tokens);
-  if (seconds > 0) set_systems_power(m, m.at("power_w.it"), scale_out_static_w(), system_equivalents());
-  set_provisioning_metrics(m, system_peak_w(), system_equivalents(), scale_out_static_w(), pue_, gpus_);
+  const ClusterPower* self = this;
+  set_system_metrics(m, std::span(&self, 1), pue_, gpus_);
 }
 
 }  // namespace dcsim::wl

@@ -5,6 +5,7 @@
 // links) and other (fans, conversion, board) (docs/power.md).
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -32,17 +33,18 @@ struct PowerSnapshot {
 void report_energy(Metrics& m, const sim::EnergyLedger& ledger, const PowerSnapshot& from, const PowerSnapshot& to,
                    double seconds, double pue, double tokens);
 
-// power_w.systems: what meters at the systems' own inputs read (nodes or racks: GPUs, CPUs, NICs, NVSwitches,
-// storage, fans and conversion), i.e. IT power without the scale-out switches and optics outside them; published
-// system power under load (MLPerf Power, vendor measurements) is this figure. power_w.per_system divides it by
-// the systems powered.
-void set_systems_power(Metrics& m, double it_w, double scale_out_static_w, double systems);
+class ClusterPower;
 
-// The provisioning figures of a cluster, independent of load (docs/power.md, "Peak and all-in power"):
-//   power_w.system_peak: one system's input power with every part at its maximum (GPUs at their limit);
-//   all_in_kw_per_gpu: (peak of all systems + scale-out switches and optics) x PUE per GPU, in kW.
-void set_provisioning_metrics(Metrics& m, double system_peak_w, double systems, double scale_out_static_w,
-                              double pue, int gpus);
+// The system-level figures of one or more power groups (a disaggregated serving run has one per pool), after
+// report_energy has set power_w.it:
+//   power_w.systems: what meters at the systems' own inputs read (GPUs, CPUs, NICs, NVSwitches, storage, fans and
+//     conversion), i.e. IT power without the scale-out switches and optics outside them; published system power
+//     under load (MLPerf Power, vendor measurements) is this figure; power_w.per_system divides it by the systems;
+//   power_w.system_peak: one system's input power with every part at its maximum (GPUs at their limit), averaged
+//     over the groups' systems;
+//   all_in_kw_per_gpu: (peak of all systems + scale-out switches and optics) x PUE per GPU, in kW
+//     (docs/power.md, "Peak and all-in power").
+void set_system_metrics(Metrics& m, std::span<const ClusterPower* const> groups, double pue, int gpus);
 
 // Which part dominates the watts behind tokens per joule: "gpu 61% of IT power (then network 17%, other 12%)",
 // naming within network and other the part that leads it ("network 40%: switches 62%"). Empty without power_w.it.
@@ -74,8 +76,7 @@ class ClusterPower {
   double system_peak_w() const;
   const hw::PopulatedFabric& fabric() const { return fabric_; }
 
-  // Reports [start, until] from the ledger's start (the ledger must start at `start`'s origin, 0): report_energy,
-  // power_w.systems/per_system and the provisioning metrics.
+  // Reports [start, until] (start 0: the ledger's start): report_energy and set_system_metrics.
   void report(Metrics& m, sim::Time start, sim::Time until, double tokens) const;
 
  private:

@@ -325,16 +325,9 @@ RunResult Engine::run() {
   stats.report(m, gpus_, peak_);
   const double pue = cluster_.pue;
   stats.report_energy(m, ledger_, start_energy_, end_energy_, pue, gpus_, w.all_in_kw_per_gpu);
-  double scale_out_w = 0, systems = 0;
-  for (const PowerGroup& g : power_) {
-    scale_out_w += g.power->scale_out_static_w();
-    systems += g.power->system_equivalents();
-  }
-  if (m.at("power_w.it") > 0) set_systems_power(m, m.at("power_w.it"), scale_out_w, systems);
-  // Provisioning: the pools' systems at their peak (a disaggregated decode pool may be another system).
-  double peak_w = 0;
-  for (const PowerGroup& g : power_) peak_w += g.power->system_peak_w() * g.power->system_equivalents();
-  set_provisioning_metrics(m, systems > 0 ? peak_w / systems : 0.0, systems, scale_out_w, pue, gpus_);
+  std::vector<const ClusterPower*> groups;  // a disaggregated decode pool may be another system
+  for (const PowerGroup& g : power_) groups.push_back(g.power.get());
+  set_system_metrics(m, groups, pue, gpus_);
   m.set("gpus", gpus_);
   m.set("instances", static_cast<double>(instances_.size()));
   std::uint64_t steps = 0, preemptions = 0;
