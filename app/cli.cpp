@@ -14,6 +14,7 @@
 
 #include "app/catalog.hpp"
 #include "app/compare.hpp"
+#include "app/nccl_table.hpp"
 #include "app/config/error.hpp"
 #include "app/errors.hpp"
 #include "app/mpi_shard.hpp"
@@ -69,7 +70,10 @@ int cmd_run(const RunOptions& o) {
   const wl::RunResult result = run_scenario(scenario, artifacts);
   const RunIdentity id = identity_of(scenario);
   const bool json_to_stdout = o.json_path == "-";
-  if (!json_to_stdout) std::cout << format_table(id, result);
+  if (!json_to_stdout) {
+    if (scenario.workload_kind == "collective") std::cout << format_nccl_tests(scenario.collective, result);
+    std::cout << format_table(id, result);
+  }
   if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n");
   if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result));
   if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "app/collective_scenario.hpp"
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
@@ -128,35 +129,6 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   // The system's default PUE (its cooling; configs/hw/systems) unless the scenario states the facility's.
   c.pue = h.get_number_or("pue", c.system.pue, 1.0, 3.0);
   h.finish();
-  return c;
-}
-
-wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSpec& cluster) {
-  wl::CollectiveWorkload c;
-  c.op = w.get_enum("op", {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"});
-  const ConfigNode bytes = w.child("bytes");
-  if (bytes.is_sequence()) {
-    for (const ConfigNode& item : bytes.items()) c.bytes.push_back(item.as_quantity(Dimension::data, 1, 1e15));
-    if (c.bytes.empty()) bytes.fail_value("at least one message size");
-  } else {
-    c.bytes.push_back(bytes.as_quantity(Dimension::data, 1, 1e15));
-  }
-  std::sort(c.bytes.begin(), c.bytes.end());
-  c.bytes.erase(std::unique(c.bytes.begin(), c.bytes.end()), c.bytes.end());
-  c.algorithm = w.get_enum_or("algorithm", {"auto", "ring", "tree", "nvls", "hierarchical"}, "auto");
-  // 20 timed iterations per size: nccl-tests' default (-n 20).
-  c.iterations = static_cast<int>(w.get_int_or("iterations", 20, 1, 1'000'000));
-  c.gpus = static_cast<int>(w.get_int_or("gpus", cluster.total_gpus(), 2, cluster.total_gpus()));
-  if (c.op == "send_recv" && c.gpus != 2) {
-    // A send/recv is between two ranks; nccl-tests' sendrecv_perf pairs every rank, which all_to_all covers.
-    if (w.has("gpus")) w.child("gpus").fail_value("2 for send_recv (one sender, one receiver)");
-    c.gpus = 2;
-  }
-  w.finish();
-  if (const auto why = wl::collective_plan_error(c, cluster)) {
-    w.child("algorithm").fail_value("an algorithm that can run " + c.op + " on these " + std::to_string(c.gpus) +
-                                    " GPUs, or auto", *why);
-  }
   return c;
 }
 

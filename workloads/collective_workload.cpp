@@ -1,6 +1,7 @@
 #include "workloads/collective_workload.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -99,7 +100,22 @@ void report_size(Metrics& m, const std::string& prefix, const SizeResult& s, hw:
   m.set(prefix + "busbw_gbs", algbw * hw::bus_factor(op, n) / 1e9);
 }
 
+bool splits_over_ranks(const std::string& op) {
+  return op == "all_gather" || op == "reduce_scatter" || op == "all_to_all";
+}
+
 }  // namespace
+
+double nccl_aligned_bytes(const std::string& op, double requested, int ranks, int element_bytes) {
+  const double count = std::floor(requested / element_bytes);
+  if (!splits_over_ranks(op) || ranks < 1) return count * element_bytes;
+  return std::floor(count / ranks) * ranks * element_bytes;
+}
+
+std::int64_t nccl_count(const std::string& op, double aligned, int ranks, int element_bytes) {
+  const double count = std::floor(aligned / element_bytes);
+  return static_cast<std::int64_t>(splits_over_ranks(op) && ranks > 0 ? std::floor(count / ranks) : count);
+}
 
 std::optional<std::string> collective_plan_error(const CollectiveWorkload& w, const hw::ClusterSpec& cluster) {
   const hw::CollectiveAlgo algo = algo_of(w.algorithm);

@@ -2,6 +2,7 @@
 // message sizes, reporting nccl-tests' algbw and busbw, and the energy the fabric and GPUs spent.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -14,11 +15,21 @@ namespace dcsim::wl {
 
 struct CollectiveWorkload {
   std::string op = "all_reduce";    // all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, send_recv
-  std::vector<double> bytes;        // message sizes (nccl-tests' "size": the buffer each rank holds), ascending
+  std::vector<double> bytes;        // message sizes (nccl-tests' "size", aligned as nccl-tests aligns), ascending
+  std::string dtype = "float";      // nccl-tests' -d: sets the element count and the alignment, not the time
+  int element_bytes = 4;
+  std::string redop = "sum";        // nccl-tests' -o, reported; "none" for collectives that do not reduce
   std::string algorithm = "auto";   // auto, ring, tree, nvls, hierarchical
   int iterations = 20;              // back-to-back repetitions per size (energy and the flow model see them all)
   int gpus = 0;                     // ranks taking part; 0 = every GPU of the cluster
 };
+
+// nccl-tests' size convention (src/common.cu, each test's getCollByteCount): a requested size becomes
+// count = size / element_bytes elements, and collectives that split the buffer over the ranks round the per-rank
+// count down, so the size run is what nccl-tests prints in its "size" column (all_gather 1000 B of float on 8 ranks
+// runs 992 B). nccl_count is the "count" column: elements per rank for all_gather, reduce_scatter and all_to_all.
+double nccl_aligned_bytes(const std::string& op, double requested, int ranks, int element_bytes);
+std::int64_t nccl_count(const std::string& op, double aligned, int ranks, int element_bytes);
 
 enum class NetworkFidelity { analytical, flow };
 
