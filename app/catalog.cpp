@@ -300,6 +300,7 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   check_header(n, "nic");
   hw::NicSpec s;
   s.name = n.get_string("name");
+  s.transport = get_hw_enum(n, "transport", hw::kAllNicTransports);
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);

@@ -99,7 +99,10 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   // A power limit below the maximum lowers the clock: compute slows, HBM does not (docs/power.md).
   hw::apply_power_limit(c.gpu);
   c.cpu = load_with_overrides<hw::CpuSpec>(catalog, "cpu", cpu_name, overrides, "cpu", parse_cpu);
-  c.nic = load_with_overrides<hw::NicSpec>(catalog, "nic", c.system.nic, overrides, "nic", parse_nic);
+  // The NIC family (InfiniBand, RoCE, SRD) is the system's unless the scenario names another for its fabric.
+  const std::optional<ConfigNode> so = h.optional_child("scale_out");
+  const std::string nic_name = so && so->has("nic") ? catalog_ref(*so, "nic", catalog, "nic") : c.system.nic;
+  c.nic = load_with_overrides<hw::NicSpec>(catalog, "nic", nic_name, overrides, "nic", parse_nic);
   c.scale_up_switch = load_with_overrides<hw::SwitchSpec>(catalog, "switch", c.system.scale_up.switch_name, overrides,
                                                           "scale_up_switch", parse_switch);
   for (const std::string& s : c.system.storage) c.storage.push_back(load_storage(catalog, s));
@@ -107,7 +110,7 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   c.scale_out.switch_name = c.system.scale_out_switch;
   c.scale_out.optics = c.system.scale_out_optics;
   c.scale_out.nic_bandwidth = c.nic.bandwidth;
-  if (auto so = h.optional_child("scale_out")) {
+  if (so) {
     const std::string topo = so->get_enum_or("topology", {"rail-optimized-fat-tree", "fat-tree"}, "rail-optimized-fat-tree");
     c.scale_out.topology = topo == "fat-tree" ? hw::ScaleOutTopology::fat_tree
                                               : hw::ScaleOutTopology::rail_optimized_fat_tree;

@@ -86,6 +86,7 @@ Fields cpu_fields(const hw::CpuSpec& c) {
 Fields nic_fields(const hw::NicSpec& n) {
   Fields f;
   f.text("name", n.name);
+  f.text("transport", hw::to_string(n.transport));
   f.quantity("bandwidth", n.bandwidth, Dimension::data_rate);
   f.quantity("latency", n.latency, Dimension::time);
   f.quantity("power", n.power, Dimension::power);

@@ -30,6 +30,15 @@ const char* to_string(GpuLinkKind k) {
   return "?";
 }
 
+const char* to_string(NicTransport t) {
+  switch (t) {
+    case NicTransport::infiniband: return "infiniband";
+    case NicTransport::roce: return "roce";
+    case NicTransport::srd: return "srd";
+  }
+  return "?";
+}
+
 const char* to_string(SwitchKind k) {
   switch (k) {
     case SwitchKind::nvswitch: return "nvswitch";

@@ -108,8 +108,16 @@ struct CollectiveTuning {
   double chunk_overhead = 94e-9;   // seconds of synchronisation per chunk, not overlapped with transfer
 };
 
+// How a NIC moves collective traffic between domains: InfiniBand verbs (RDMA, credit-based lossless), RoCE (RDMA
+// over lossless Ethernet, e.g. Spectrum-X) and SRD (AWS EFA's reliable datagram through the libfabric plugin, with
+// per-message work on the host). Each family's latencies and efficiencies sit in its catalog entry (docs/network.md).
+enum class NicTransport { infiniband, roce, srd };
+inline constexpr NicTransport kAllNicTransports[] = {NicTransport::infiniband, NicTransport::roce, NicTransport::srd};
+const char* to_string(NicTransport t);
+
 struct NicSpec {
   std::string name;
+  NicTransport transport = NicTransport::infiniband;
   double bandwidth = 0;  // bytes/s per direction
   double latency = 0;    // seconds, NIC-to-NIC one way through the adapter
   double power = 0;      // watts

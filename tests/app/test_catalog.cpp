@@ -103,7 +103,7 @@ TEST(Catalog, UnknownEntryIsBadInputNamingTheFolder) {
 
 TEST(Catalog, BadEntryNamesItsFileLineAndKey) {
   const auto doc = ConfigDocument::load_string(
-      "kind: nic\nname: mynic\nbandwidth: 400 GHz\nlatency: 1 us\npower: 20 W\n", "configs/hw/nics/mynic.yaml");
+      "kind: nic\nname: mynic\nbandwidth: 400 GHz\ntransport: roce\nlatency: 1 us\npower: 20 W\n", "configs/hw/nics/mynic.yaml");
   try {
     parse_nic(doc.root());
     FAIL() << "no error";
