@@ -153,7 +153,8 @@ hw::SystemOverheads parse_overheads(const ConfigNode& n) {
 }
 
 // Every constant is required: these are calibration figures, each with its derivation beside it in the YAML.
-hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n) {
+// `scale_up` is true for a system's NVLink block, which also states the NVLS group-size terms.
+hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n, bool scale_up) {
   hw::CollectiveTuning t;
   t.base_latency = n.get_quantity("base_latency", Dimension::time);
   t.ll_step_overhead = n.get_quantity("ll_step_overhead", Dimension::time);
@@ -164,6 +165,10 @@ hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n) {
   t.ring_efficiency = n.get_number("ring_efficiency", 1e-3, 1);
   t.nvls_efficiency = n.get_number("nvls_efficiency", 1e-3, 1);
   t.nvls_latency = n.get_quantity("nvls_latency", Dimension::time);
+  if (scale_up) {
+    t.nvls_latency_per_gpu = n.get_quantity("nvls_latency_per_gpu", Dimension::time);
+    t.nvls_reduction_rate = n.get_quantity("nvls_reduction_rate", Dimension::data_rate);
+  }
   t.chunk_bytes = n.get_quantity("chunk_bytes", Dimension::data, 1);
   t.chunk_overhead = n.get_quantity("chunk_overhead", Dimension::time);
   n.finish();
@@ -304,7 +309,7 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
-  s.collectives = parse_collective_tuning(n.child("collectives"));
+  s.collectives = parse_collective_tuning(n.child("collectives"), false);
   n.finish();
   return s;
 }
@@ -384,7 +389,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.scale_up.latency = up.get_quantity("latency", Dimension::time);
   s.scale_up.medium = get_hw_enum(up, "medium", hw::kAllMedia);
   s.scale_up.energy_per_bit = up.get_quantity("energy_per_bit", Dimension::energy_per_bit);
-  s.scale_up.collectives = parse_collective_tuning(up.child("collectives"));
+  s.scale_up.collectives = parse_collective_tuning(up.child("collectives"), true);
   up.finish();
   if (s.gpus % s.scale_up.domain_gpus != 0) {
     up.child("domain_gpus").fail_value("a divisor of the system's " + std::to_string(s.gpus) + " GPUs");

@@ -97,7 +97,7 @@ wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSp
   }
   std::sort(c.bytes.begin(), c.bytes.end());
   c.bytes.erase(std::unique(c.bytes.begin(), c.bytes.end()), c.bytes.end());
-  c.algorithm = w.get_enum_or("algorithm", {"auto", "ring", "tree", "nvls", "hierarchical"}, "auto");
+  c.algorithm = w.get_enum_or("algorithm", {"auto", "ring", "tree", "nvls", "nvls_tree", "hierarchical"}, "auto");
   // 20 timed iterations per size: nccl-tests' default (-n 20).
   c.iterations = static_cast<int>(w.get_int_or("iterations", 20, 1, 1'000'000));
   w.finish();

@@ -30,6 +30,7 @@ const char* to_string(CollectiveAlgo a) {
     case CollectiveAlgo::ring: return "ring";
     case CollectiveAlgo::tree: return "tree";
     case CollectiveAlgo::nvls: return "nvls";
+    case CollectiveAlgo::nvls_tree: return "nvls_tree";
     case CollectiveAlgo::hierarchical: return "hierarchical";
   }
   return "?";
@@ -91,7 +92,75 @@ int ceil_log2(int m) {
   return r;
 }
 
+// One domain's place in one binary tree of NCCL's double binary tree: parent, first and second child (-1: none).
+struct TreeNode {
+  int parent = -1, child0 = -1, child1 = -1;
+};
+
+// NCCL's binary tree over ranks 0..n-1 (src/graph/trees.cc, ncclGetBtree): rank 0 is the root with one child, the
+// highest power of two below n; a rank whose lowest set bit is b has parent (r ^ b) | 2b, or r ^ b when that is out
+// of range, and children r - b/2 and r + b/2 (the latter shrunk by halving until it is in range). Odd ranks are
+// leaves, so every rank forwards at most one half-buffer up and receives at most two.
+TreeNode btree(int n, int r) {
+  TreeNode t;
+  int bit = 1;
+  while (bit < n && (bit & r) == 0) bit <<= 1;
+  if (r == 0) {
+    if (n > 1) t.child1 = bit >> 1;
+    return t;
+  }
+  t.parent = (r ^ bit) | (bit << 1);
+  if (t.parent >= n) t.parent = r ^ bit;
+  for (int low = bit >> 1; low > 0; low >>= 1) {
+    if (t.child0 < 0) t.child0 = r - low;
+    if (r + low < n) {
+      t.child1 = r + low;
+      break;
+    }
+  }
+  return t;
+}
+
+// NCCL's double binary tree (src/graph/trees.cc, ncclGetDtree): tree 0 is btree; tree 1 is its mirror (r -> n-1-r)
+// when n is even, or its shift by one rank when n is odd. The two trees are complementary (for even n a rank
+// interior in one is a leaf in the other; for odd n rank 0, root of tree 0, has one child in each), so a domain
+// sends at most one half-buffer per tree and receives at most two in all (checked for n = 2..1099).
+TreeNode dtree(int n, int r, int tree) {
+  if (tree == 0) return btree(n, r);
+  auto map = [&](int x, bool to_tree) {
+    if (x < 0) return -1;
+    if (n % 2 == 0) return n - 1 - x;
+    return to_tree ? (x + 1) % n : (x - 1 + n) % n;
+  };
+  const TreeNode b = btree(n, map(r, false));
+  return TreeNode{map(b.parent, true), map(b.child0, true), map(b.child1, true)};
+}
+
 }  // namespace
+
+double dtree_network_load(int m) {
+  if (m <= 1) return 0;
+  // From 4 domains on, every domain is interior in at most one tree: 2 S (counted for every m up to 4096 when this
+  // was written; the test recounts m = 4..256), so large clusters skip the O(m) count.
+  if (m > 256) return 2.0;
+  double worst = 0;
+  for (int d = 0; d < m; ++d) {
+    double out = 0, in = 0;
+    for (int tree = 0; tree < 2; ++tree) {
+      const TreeNode t = dtree(m, d, tree);
+      const int children = (t.child0 >= 0) + (t.child1 >= 0);
+      if (t.parent >= 0) {
+        out += 0.5;  // reduce up
+        in += 0.5;   // broadcast down
+      }
+      out += 0.5 * children;
+      in += 0.5 * children;
+    }
+    worst = std::max({worst, out, in});
+  }
+  return worst;
+}
+
 
 struct Collectives::Choice {
   bool ok = false;
@@ -142,6 +211,7 @@ GroupLayout Collectives::layout(std::span<const int> group) const {
   }
   g.nics_per_domain = std::max(1, g.nics_per_domain);
   g.nvls_capable = su && g.domains == 1 && in_network_reduction_;
+  g.nvls_tree_capable = su && g.domains > 1 && in_network_reduction_ && g.per_domain > 1;
   if (su) {
     const int a = group[0];
     g.up_latency = topo_.link(topo_.gpu_to_domain(a)).latency + topo_.link(topo_.domain_to_gpu(a)).latency;
@@ -183,9 +253,36 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
   c.up_eff = g.up_bandwidth > 0 ? Bu / g.up_bandwidth : 1;
   c.net_eff = multi ? Bn / g.net_bandwidth : 1;
   const double base = multi ? std::max(up_.base_latency, net_.base_latency) : up_.base_latency;
+  // NVLS by group size (docs/network.md, "NVLS by group size"): its barrier grows with the GPUs in the group, and
+  // the switch reduces at most `nvls_reduction_rate` bytes of payload per GPU per second.
+  auto nvls_latency = [&](int gpus) { return up_.nvls_latency + gpus * up_.nvls_latency_per_gpu; };
+  // NVLS link rate for a group of `gpus` per domain: each GPU moves (gpus+1)/gpus x S per direction, so the
+  // switch's reduction rate R caps the link rate at (gpus+1)/gpus x R.
+  auto nvls_rate = [&](int gpus) {
+    const double Bv = effective_bw(g.up_bandwidth, up_, p, true);
+    if (up_.nvls_reduction_rate <= 0) return Bv;
+    return std::min(Bv, (gpus + 1.0) / gpus * up_.nvls_reduction_rate);
+  };
   const double su = g.up_latency + step_overhead(up_, p);
   const double sn = g.net_latency + step_overhead(net_, p);
   const double s_ring = multi ? sn : su;
+  // A ring's latency is its chunk's walk around the ring: each hop costs that hop's step, so of a ring's `steps`
+  // only the domain crossings pay the network step (NCCL's tuner likewise: nInterSteps = 2(nNodes-1) for an
+  // all-reduce, nNodes-1 otherwise, src/graph/tuning.cc).
+  auto ring_latency = [&](int steps, int inter_steps) {
+    if (!multi) return base + steps * su;
+    return base + (steps - inter_steps) * su + inter_steps * sn;
+  };
+  // Chunked pipelines through a tree (tree, nvls_tree): a hop forwards a chunk only once it has received it, so
+  // beyond the per-hop steps the first chunk pays its serialisation on every hop of the depth before the pipeline
+  // is full: (depth - 1) x chunk / per-channel rate, the chunk being NCCL's step (`chunk_bytes`) or the channel's
+  // whole share when smaller. Alpha-beta alone leaves this out; it dominates mid sizes on many nodes
+  // (docs/network.md, "Pipeline fill").
+  auto pipeline_fill = [&](int depth, double per_channel, double channel_rate) {
+    if (depth <= 1 || channel_rate <= 0) return 0.0;
+    const double chunk = std::min(net_.chunk_bytes, per_channel);
+    return (depth - 1) * chunk / channel_rate;
+  };
   const double intra_share = (k > 1 && Bu > 0) ? (k - 1.0) / k : 0.0;
   // Time for a ring pattern moving D payload bytes per GPU: NVLink carries the intra-domain share of each GPU's
   // traffic, the domain's C NICs carry one crossing per ring channel (docs/network.md, "Ring across domains").
@@ -206,7 +303,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::all_reduce: {
       const double D = 2.0 * (n - 1) / n * S;
       if (algo == CollectiveAlgo::ring) {
-        c.latency = base + 2 * (n - 1) * s_ring;
+        c.latency = ring_latency(2 * (n - 1), 2 * (m - 1));
         c.bw_time = ring_time(D);
         ring_bytes(D);
         c.ok = true;
@@ -214,11 +311,24 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         // Each GPU pushes its buffer through the switch once (ld_reduce) and receives the reduced buffer once
         // (multicast store): (n+1)/n x S per direction instead of the ring's 2(n-1)/n x S.
         if (!g.nvls_capable || p != Protocol::simple) return c;
-        const double Bv = effective_bw(g.up_bandwidth, up_, p, true);
+        const double Bv = nvls_rate(n);
         c.up_eff = Bv / g.up_bandwidth;
-        c.latency = base + up_.nvls_latency + 2 * su;
+        c.latency = base + nvls_latency(n) + 2 * su;
         c.bw_time = (n + 1.0) / n * S / Bv;
         c.intra_sent = (n + 1.0) * S;
+        c.ok = true;
+      } else if (algo == CollectiveAlgo::nvls_tree) {
+        // NCCL's NVLSTree: inside each domain NVLS reduces each GPU's shard in the switch and multicasts it back
+        // ((k+1)/k x S per GPU per direction, as nvls); between domains every GPU j runs the double binary tree on
+        // shard j through its own NIC, so a domain's network load is the tree's (dtree_network_load) over C NICs.
+        if (!g.nvls_tree_capable || p != Protocol::simple || Bu <= 0) return c;
+        const double Bv = nvls_rate(k);
+        c.up_eff = Bv / g.up_bandwidth;
+        const int depth = 2 * ceil_log2(m);
+        c.latency = base + nvls_latency(k) + 2 * su + depth * sn + pipeline_fill(depth, S / (2.0 * k), Bn);
+        c.bw_time = std::max((k + 1.0) / k * S / Bv, dtree_network_load(m) * S / (C * Bn));
+        c.intra_sent = n * (k + 1.0) / k * S;
+        c.net_sent = m * dtree_network_load(m) * S;
         c.ok = true;
       } else if (algo == CollectiveAlgo::tree) {
         // Reduce up, then broadcast down, each phase pipelined through NCCL's structure (docs/network.md, "Tree"):
@@ -226,11 +336,13 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         // carries (k-1)/k of the buffer per phase; across domains the double binary tree, in which a domain sends
         // and receives at most S per phase (one half-buffer per tree), S/2 when m == 2 (each node is the other's
         // only child in one tree), over its C NICs.
-        const double net_share = m == 2 ? 0.5 : 1.0;
-        c.latency = base + 2 * (ceil_log2(m) * sn + (k - 1) * su);
-        c.bw_time = 2 * S * std::max(intra_share > 0 ? intra_share / Bu : 0.0, multi ? net_share / (C * Bn) : 0.0);
+        const double load = dtree_network_load(m);
+        const int depth = 2 * (ceil_log2(m) + k - 1);
+        const double channel_rate = k > 1 && Bu > 0 ? std::min(multi ? Bn : Bu, Bu / k) : (multi ? Bn : Bu);
+        c.latency = base + 2 * (ceil_log2(m) * sn + (k - 1) * su) + pipeline_fill(depth, S / (2.0 * k), channel_rate);
+        c.bw_time = std::max(intra_share > 0 ? 2 * S * intra_share / Bu : 0.0, multi ? load * S / (C * Bn) : 0.0);
         c.intra_sent = 2 * S * n * intra_share;
-        c.net_sent = multi ? 2 * S * (m - 1) : 0;
+        c.net_sent = multi ? m * load * S : 0;
         c.ok = true;
       } else if (algo == CollectiveAlgo::hierarchical) {
         if (!multi || k < 2 || Bu <= 0) return c;
@@ -246,7 +358,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::reduce_scatter: {
       if (algo != CollectiveAlgo::ring) return c;
       const double D = (n - 1.0) / n * S;
-      c.latency = base + (n - 1) * s_ring;
+      c.latency = ring_latency(n - 1, m - 1);
       c.bw_time = ring_time(D);
       ring_bytes(D);
       c.ok = true;
@@ -254,7 +366,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::broadcast: {
       if (algo != CollectiveAlgo::ring) return c;
-      c.latency = base + (n - 1) * s_ring;
+      c.latency = ring_latency(n - 1, m - 1);
       c.bw_time = multi ? S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, 1.0 / (C * Bn)) : S / Bu;
       ring_bytes(S);
       c.ok = true;
@@ -305,6 +417,7 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
     if (op == CollectiveOp::all_reduce) {
       if (g.domains > 1) algos.push_back(CollectiveAlgo::tree);
       if (g.nvls_capable) algos.push_back(CollectiveAlgo::nvls);
+      if (g.nvls_tree_capable) algos.push_back(CollectiveAlgo::nvls_tree);
       if (g.domains > 1 && g.per_domain > 1) algos.push_back(CollectiveAlgo::hierarchical);
     }
   }
@@ -434,50 +547,6 @@ std::vector<std::vector<int>> ring_orders(const std::vector<std::vector<int>>& d
   return rings;
 }
 
-// One domain's place in one binary tree of NCCL's double binary tree: parent, first and second child (-1: none).
-struct TreeNode {
-  int parent = -1, child0 = -1, child1 = -1;
-};
-
-// NCCL's binary tree over ranks 0..n-1 (src/graph/trees.cc, ncclGetBtree): rank 0 is the root with one child, the
-// highest power of two below n; a rank whose lowest set bit is b has parent (r ^ b) | 2b, or r ^ b when that is out
-// of range, and children r - b/2 and r + b/2 (the latter shrunk by halving until it is in range). Odd ranks are
-// leaves, so every rank forwards at most one half-buffer up and receives at most two.
-TreeNode btree(int n, int r) {
-  TreeNode t;
-  int bit = 1;
-  while (bit < n && (bit & r) == 0) bit <<= 1;
-  if (r == 0) {
-    if (n > 1) t.child1 = bit >> 1;
-    return t;
-  }
-  t.parent = (r ^ bit) | (bit << 1);
-  if (t.parent >= n) t.parent = r ^ bit;
-  for (int low = bit >> 1; low > 0; low >>= 1) {
-    if (t.child0 < 0) t.child0 = r - low;
-    if (r + low < n) {
-      t.child1 = r + low;
-      break;
-    }
-  }
-  return t;
-}
-
-// NCCL's double binary tree (src/graph/trees.cc, ncclGetDtree): tree 0 is btree; tree 1 is its mirror (r -> n-1-r)
-// when n is even, or its shift by one rank when n is odd. The two trees are complementary (for even n a rank
-// interior in one is a leaf in the other; for odd n rank 0, root of tree 0, has one child in each), so a domain
-// sends at most one half-buffer per tree and receives at most two in all (checked for n = 2..1099).
-TreeNode dtree(int n, int r, int tree) {
-  if (tree == 0) return btree(n, r);
-  auto map = [&](int x, bool to_tree) {
-    if (x < 0) return -1;
-    if (n % 2 == 0) return n - 1 - x;
-    return to_tree ? (x + 1) % n : (x - 1 + n) % n;
-  };
-  const TreeNode b = btree(n, map(r, false));
-  return TreeNode{map(b.parent, true), map(b.child0, true), map(b.child1, true)};
-}
-
 }  // namespace
 
 void Collectives::start(FlowNetwork& net, CollectiveOp op, std::vector<int> group, double bytes,
@@ -589,31 +658,34 @@ void Collectives::start(FlowNetwork& net, CollectiveOp op, std::vector<int> grou
       ex->phases.push_back(std::move(p3));
       break;
     }
-    case CollectiveAlgo::tree: {
+    case CollectiveAlgo::tree:
+    case CollectiveAlgo::nvls_tree: {
       // NCCL's tree all-reduce (docs/network.md, "Tree"): per channel a chain through each domain's GPUs, the
       // domains joined by the double binary tree (dtree above), each tree carrying half of the channel's data. The
       // chain of channel j starts at local GPU j (its NIC): over k channels every GPU heads one chain. All of a
       // channel's crossings use that NIC: NCCL's default pattern (BALANCED_TREE, src/graph/connect.cc
       // ncclTopoPreset) hands child 0 to chain[1], but chain[1] sends through the channel's NIC too
       // (src/graph/search.cc ncclTopoGetNetDev: graph->inter[2c+1], the same NIC unless crossNic, reached by PXN);
-      // that short hop to chain[1] is not modelled. Chunks are pipelined, so every edge carries its share at once:
-      // phase 1 reduces up, phase 2 broadcasts down, each with the depth term as its latency.
+      // that short hop to chain[1] is not modelled. Chunks are pipelined, so every edge carries its share at once.
+      // Reduce and broadcast run together on successive chunks (dtree_network_load), so both directions' flows
+      // share one pipelined phase whose latency is the estimate's (steps and pipeline fill). nvls_tree: the same
+      // inter-domain trees, GPU j of every domain carrying shard j through its NIC, and NVLS inside each domain.
       const int k = g.per_domain, m = g.domains;
-      const double depth = ceil_log2(m) * s_net + (k - 1) * s_up;
       const double share = bytes / k;  // payload per channel (both trees)
-      Phase up, down;
-      up.latency = cost.latency - depth;  // the base latency and the reduce's depth
-      down.latency = depth;
-      up.pipelined = down.pipelined = true;
+      Phase ph;
+      ph.latency = cost.latency;
+      ph.pipelined = true;
       auto chain = [&](const std::vector<int>& L, int j, int i) {
         return L[static_cast<std::size_t>((j + i) % static_cast<int>(L.size()))];
       };
       for (int j = 0; j < k; ++j) {
-        for (const auto& L : domains) {
-          for (int i = 0; i + 1 < static_cast<int>(L.size()); ++i) {
-            const int a = chain(L, j, i), b = chain(L, j, i + 1);
-            up.transfers.push_back(Transfer{b, a, {}, wire(b, a, share), static_cast<std::uint64_t>(j)});
-            down.transfers.push_back(Transfer{a, b, {}, wire(a, b, share), static_cast<std::uint64_t>(j)});
+        if (cost.algorithm == CollectiveAlgo::tree) {
+          for (const auto& L : domains) {
+            for (int i = 0; i + 1 < static_cast<int>(L.size()); ++i) {
+              const int a = chain(L, j, i), b = chain(L, j, i + 1);
+              ph.transfers.push_back(Transfer{b, a, {}, wire(b, a, share), static_cast<std::uint64_t>(j)});
+              ph.transfers.push_back(Transfer{a, b, {}, wire(a, b, share), static_cast<std::uint64_t>(j)});
+            }
           }
         }
         for (int tree = 0; tree < 2 && m > 1; ++tree) {
@@ -623,13 +695,20 @@ void Collectives::start(FlowNetwork& net, CollectiveOp op, std::vector<int> grou
             const int child_end = chain(domains[static_cast<std::size_t>(d)], j, 0);
             const int parent_end = chain(domains[static_cast<std::size_t>(node.parent)], j, 0);
             const auto h = static_cast<std::uint64_t>(j + tree * k);
-            up.transfers.push_back(Transfer{child_end, parent_end, {}, wire(child_end, parent_end, share / 2), h});
-            down.transfers.push_back(Transfer{parent_end, child_end, {}, wire(parent_end, child_end, share / 2), h});
+            ph.transfers.push_back(Transfer{child_end, parent_end, {}, wire(child_end, parent_end, share / 2), h});
+            ph.transfers.push_back(Transfer{parent_end, child_end, {}, wire(parent_end, child_end, share / 2), h});
           }
         }
       }
-      ex->phases.push_back(std::move(up));
-      ex->phases.push_back(std::move(down));
+      if (cost.algorithm == CollectiveAlgo::nvls_tree) {
+        // Every GPU's link to the switch carries (k+1)/k x S each way.
+        const double b = (k + 1.0) / k * bytes / cost.scale_up_efficiency;
+        for (int gpu : group) {
+          ph.transfers.push_back(Transfer{gpu, gpu, {topo_.gpu_to_domain(gpu)}, b, 0});
+          ph.transfers.push_back(Transfer{gpu, gpu, {topo_.domain_to_gpu(gpu)}, b, 0});
+        }
+      }
+      ex->phases.push_back(std::move(ph));
       break;
     }
     case CollectiveAlgo::automatic:

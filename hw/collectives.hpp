@@ -21,13 +21,21 @@
 namespace dcsim::hw {
 
 enum class CollectiveOp { all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, send_recv };
-enum class CollectiveAlgo { automatic, ring, tree, nvls, hierarchical };
+enum class CollectiveAlgo { automatic, ring, tree, nvls, nvls_tree, hierarchical };
 enum class Protocol { ll, ll128, simple };
 const char* to_string(CollectiveOp op);
 const char* to_string(CollectiveAlgo a);
 const char* to_string(Protocol p);
 
 double bus_factor(CollectiveOp op, int n);
+
+// Network load of NCCL's double binary tree all-reduce on m domains, in units of the buffer S: the largest of any
+// domain's bytes sent and received over the whole operation. Each tree carries S/2; a domain sends S/2 up to its
+// parent and S/2 down to each child, and receives the same back. Reduce and broadcast are pipelined together
+// (NCCL's tree kernel works on both at once on successive chunks) over full-duplex links, so a domain's send and
+// receive totals, not one phase's, bound the time: 1 for m = 2, 1.5 for m = 3 (rank 2 is interior in one tree and a
+// leaf in the other), 2 for large m (docs/network.md, "Tree").
+double dtree_network_load(int m);
 
 struct CollectiveCost {
   double time = 0;   // seconds
@@ -49,6 +57,7 @@ struct GroupLayout {
   int per_domain = 0;        // largest number of group GPUs in one domain
   int nics_per_domain = 0;   // distinct NICs the group uses in the domain that has fewest (the network bottleneck)
   bool nvls_capable = false; // one domain whose switch reduces in-network
+  bool nvls_tree_capable = false;  // several domains, each with an in-network-reducing switch and >= 2 GPUs
   double up_latency = 0;     // seconds, GPU to GPU inside a domain
   double net_latency = 0;    // seconds, worst route between domains of the group
   double up_bandwidth = 0;   // bytes/s per GPU per direction in the domain

@@ -104,6 +104,8 @@ struct CollectiveTuning {
   double ring_efficiency = 0.873;  // payload share of link bandwidth, Simple protocol (ring, tree, p2p)
   double nvls_efficiency = 0.693;  // same for in-switch reduction (NVLS / SHARP) traffic
   double nvls_latency = 10e-6;     // seconds added to an NVLS collective (multicast setup and barrier)
+  double nvls_latency_per_gpu = 0;  // seconds more per GPU of the NVLS group (its barrier grows with the group)
+  double nvls_reduction_rate = 0;   // bytes/s of reduced payload per GPU the switch sustains (NVLS algbw cap); 0 = none
   double chunk_bytes = 524288;     // bytes per pipelined chunk (NCCL Simple: 4 MiB buffer / 8 steps)
   double chunk_overhead = 94e-9;   // seconds of synchronisation per chunk, not overlapped with transfer
 };

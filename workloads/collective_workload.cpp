@@ -27,7 +27,7 @@ hw::CollectiveOp op_of(const std::string& s) {
 
 hw::CollectiveAlgo algo_of(const std::string& s) {
   if (s == "auto") return hw::CollectiveAlgo::automatic;
-  for (auto a : {hw::CollectiveAlgo::ring, hw::CollectiveAlgo::tree, hw::CollectiveAlgo::nvls,
+  for (auto a : {hw::CollectiveAlgo::ring, hw::CollectiveAlgo::tree, hw::CollectiveAlgo::nvls, hw::CollectiveAlgo::nvls_tree,
                  hw::CollectiveAlgo::hierarchical}) {
     if (s == hw::to_string(a)) return a;
   }

@@ -127,8 +127,10 @@ TEST(Collectives, FlowAgreesWithAnalyticalOnIdleNetwork) {
 }
 
 TEST(Collectives, TreeAllReduceHandComputed) {
-  // 4 HGX nodes: the dtree has depth 2; a node sends and receives S per phase over its 8 NICs; each GPU's NVLink
-  // carries 7/8 S per phase (it heads one of the 8 chains). On 2 nodes each node sends only S/2 per phase.
+  // 4 HGX nodes: the dtree has depth 2; reduce and broadcast pipelined together, a node sends and receives 2S over
+  // its 8 NICs (dtree_network_load(4) = 2); each GPU's NVLink carries 7/8 S each way per phase (it heads one of the
+  // 8 chains). On 2 nodes each node sends only S in all. Pipeline fill: depth 2(log2 m + 7) hops, each a 512 KiB
+  // chunk at the per-channel rate min(B_net, B_up / 8).
   const ClusterSpec spec = hgx_h100(4);
   const Topology t = build_topology(spec);
   const Collectives coll(t, spec);
@@ -139,9 +141,12 @@ TEST(Collectives, TreeAllReduceHandComputed) {
   const double base = std::max(coll.scale_up_tuning().base_latency, coll.scale_out_tuning().base_latency);
   const auto c = coll.estimate(CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::tree);
   EXPECT_EQ(c.protocol, Protocol::simple);
-  EXPECT_NEAR(c.time, base + 2 * (2 * sn + 7 * su) + 2 * S * std::max(7.0 / 8 / Bu, 1.0 / (8 * Bn)), 1e-9);
+  const double chunk_time = 524288 / std::min(Bn, Bu / 8);
+  EXPECT_NEAR(c.time, base + 2 * (2 * sn + 7 * su) + 17 * chunk_time + std::max(2 * S * 7.0 / 8 / Bu, 2 * S / (8 * Bn)),
+              1e-9);
   const auto two = coll.estimate(CollectiveOp::all_reduce, iota(16), S, CollectiveAlgo::tree);
-  EXPECT_NEAR(two.time, base + 2 * (1 * sn + 7 * su) + 2 * S * std::max(7.0 / 8 / Bu, 0.5 / (8 * Bn)), 1e-9);
+  EXPECT_NEAR(two.time, base + 2 * (1 * sn + 7 * su) + 15 * chunk_time + std::max(2 * S * 7.0 / 8 / Bu, S / (8 * Bn)),
+              1e-9);
 }
 
 TEST(Collectives, TreeFlowAgreesWithAnalyticalOnIdleNetwork) {
@@ -209,8 +214,8 @@ TEST(Collectives, TreeAllReduceSlowsUnderTrafficOnOneNic) {
 }
 
 TEST(Collectives, AutoExecutesTheChosenAlgorithmAsFlows) {
-  // Two half-nodes on the oversubscribed fabric of the contention tests: auto picks tree (on two domains each
-  // sends only S/2 per phase). Run as flows it must be the same execution as forcing tree, and feel the uplinks
+  // Two half-nodes on the oversubscribed fabric of the contention tests: auto picks nvls_tree (NVLS inside each
+  // node, the two-domain tree between them). Run as flows it must be the same execution as forcing it, and feel the uplinks
   // (start() used to run tree and auto as a bare delay of the estimate).
   ClusterSpec spec = hgx_h100(2);
   spec.scale_out.topology = ScaleOutTopology::fat_tree;
@@ -220,7 +225,7 @@ TEST(Collectives, AutoExecutesTheChosenAlgorithmAsFlows) {
   const std::vector<int> A = {0, 1, 2, 3, 8, 9, 10, 11};
   const double S = 1 << 30;
   const auto chosen = coll.estimate(CollectiveOp::all_reduce, A, S);
-  EXPECT_EQ(chosen.algorithm, CollectiveAlgo::tree);
+  EXPECT_EQ(chosen.algorithm, CollectiveAlgo::nvls_tree);
   const double forced = run_flow(t, coll, CollectiveOp::all_reduce, A, S, chosen.algorithm);
   const double automatic = run_flow(t, coll, CollectiveOp::all_reduce, A, S);
   EXPECT_DOUBLE_EQ(automatic, forced) << to_string(chosen.algorithm);
@@ -273,6 +278,84 @@ TEST(Collectives, CoroutineRun) {
   s.run();
   const double a = coll.estimate(CollectiveOp::all_reduce, iota(8), 1 << 26).time;
   EXPECT_NEAR(done, a, a * 0.01);
+}
+
+}  // namespace
+}  // namespace dcsim::hw
+
+namespace dcsim::hw {
+namespace {
+
+TEST(CollectivesIssue13, DoubleBinaryTreeLoadHandCounted) {
+  // m = 2: each domain is root of one tree and leaf of the other: sends S/2 up and S/2 down, receives the same.
+  EXPECT_DOUBLE_EQ(dtree_network_load(2), 1.0);
+  // m = 3: tree 0 is 0 <- 2 <- 1, tree 1 is 1 <- 0 <- 2; rank 2 sends S/2 up and S/2 down in tree 0 and S/2 up
+  // in tree 1: 1.5 S (so a 3-domain tree beats the ring, as NVIDIA/nccl#1801 measured on 3 GB200 partitions).
+  EXPECT_DOUBLE_EQ(dtree_network_load(3), 1.5);
+  // m = 4: rank 2 interior in tree 0 (up S/2, two children S) and a leaf in tree 1 (S/2): 2 S; the same from
+  // there on (interior in one tree, leaf in the other).
+  EXPECT_DOUBLE_EQ(dtree_network_load(4), 2.0);
+  for (int m = 5; m <= 300; ++m) EXPECT_DOUBLE_EQ(dtree_network_load(m), 2.0) << m;
+}
+
+TEST(CollectivesIssue13, RingPaysTheNetworkStepOnlyAtDomainCrossings) {
+  // 2 HGX nodes, 16 ranks, 8 B ring/LL: 2(n-1) = 30 steps of which 2(m-1) = 2 cross the network.
+  const ClusterSpec spec = hgx_h100(2);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const GroupLayout g = coll.layout(iota(16));
+  const double su = g.up_latency + coll.scale_up_tuning().ll_step_overhead;
+  const double sn = g.net_latency + coll.scale_out_tuning().ll_step_overhead;
+  const double base = std::max(coll.scale_up_tuning().base_latency, coll.scale_out_tuning().base_latency);
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(16), 8, CollectiveAlgo::ring);
+  EXPECT_EQ(c.protocol, Protocol::ll);
+  EXPECT_NEAR(c.latency, base + 28 * su + 2 * sn, 1e-12);
+  // all-gather: n-1 = 15 steps, m-1 = 1 crossing.
+  const auto ag = coll.estimate(CollectiveOp::all_gather, iota(16), 16, CollectiveAlgo::ring);
+  EXPECT_NEAR(ag.latency, base + 14 * su + 1 * sn, 1e-12);
+}
+
+TEST(CollectivesIssue13, NvlsGroupSizeTermsHandComputed) {
+  // One 72-GPU NVL72 domain with the group-size terms set: latency grows by 0.5 us per GPU, and the switch
+  // reduces at most 470 GB/s per GPU, i.e. the link moves at most 73/72 x 470 GB/s.
+  ClusterSpec spec = testing::nvl72(1);
+  spec.system.scale_up.collectives.nvls_latency_per_gpu = 0.5e-6;
+  spec.system.scale_up.collectives.nvls_reduction_rate = 470e9;
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const GroupLayout g = coll.layout(iota(72));
+  const auto& up = coll.scale_up_tuning();
+  const double su = g.up_latency + up.simple_step_overhead;
+  const double S = 16.0 * (1 << 30);
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(72), S, CollectiveAlgo::nvls);
+  const double link = std::min(simple_bw(g.up_bandwidth, up.nvls_efficiency), 73.0 / 72 * 470e9);
+  EXPECT_NEAR(c.latency, up.base_latency + up.nvls_latency + 72 * 0.5e-6 + 2 * su, 1e-12);
+  EXPECT_NEAR(c.time - c.latency, 73.0 / 72 * S / link, 1e-9);
+  EXPECT_NEAR(c.busbw, S / c.time * 2 * 71 / 72, 1);
+  // The cap binds: busbw at most 2(n-1)/n x 470 GB/s.
+  EXPECT_LT(c.busbw, 2.0 * 71 / 72 * 470e9);
+}
+
+TEST(CollectivesIssue13, NvlsTreeHandComputedAndAsFlows) {
+  // 4 HGX H100 nodes (NVLS switches): NVLS inside each node ((k+1)/k S per GPU link) and the double binary tree
+  // between nodes on shard j through NIC j (2 S per node over 8 NICs), plus latency and pipeline fill.
+  const ClusterSpec spec = hgx_h100(4);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const GroupLayout g = coll.layout(iota(32));
+  const double S = 1 << 30;
+  const auto& up = coll.scale_up_tuning();
+  const double Bv = simple_bw(g.up_bandwidth, up.nvls_efficiency), Bn = 50e9 * 0.92;
+  const double su = g.up_latency + up.simple_step_overhead;
+  const double sn = g.net_latency + coll.scale_out_tuning().simple_step_overhead;
+  const double base = std::max(up.base_latency, coll.scale_out_tuning().base_latency);
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::nvls_tree);
+  EXPECT_NEAR(c.latency, base + up.nvls_latency + 2 * su + 4 * sn + 3 * 524288 / Bn, 1e-12);
+  EXPECT_NEAR(c.time - c.latency, std::max(9.0 / 8 * S / Bv, 2 * S / (8 * Bn)), 1e-9);
+  const double f = run_flow(t, coll, CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::nvls_tree);
+  EXPECT_NEAR(f, c.time, c.time * 0.01);
+  // Not on one domain, and not where the switch does not reduce.
+  EXPECT_THROW(coll.estimate(CollectiveOp::all_reduce, iota(8), S, CollectiveAlgo::nvls_tree), std::invalid_argument);
 }
 
 }  // namespace
