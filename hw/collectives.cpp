@@ -211,7 +211,9 @@ GroupLayout Collectives::layout(std::span<const int> group) const {
   }
   g.nics_per_domain = std::max(1, g.nics_per_domain);
   g.nvls_capable = su && g.domains == 1 && in_network_reduction_;
-  g.nvls_tree_capable = su && g.domains > 1 && in_network_reduction_ && g.per_domain > 1;
+  std::size_t smallest = fullest->size();
+  for (const auto& [d, v] : by_domain) smallest = std::min(smallest, v.size());
+  g.nvls_tree_capable = su && g.domains > 1 && in_network_reduction_ && smallest > 1;
   if (su) {
     const int a = group[0];
     g.up_latency = topo_.link(topo_.gpu_to_domain(a)).latency + topo_.link(topo_.domain_to_gpu(a)).latency;
