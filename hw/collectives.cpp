@@ -161,7 +161,6 @@ double dtree_network_load(int m) {
   return worst;
 }
 
-
 struct Collectives::Choice {
   bool ok = false;
   double latency = 0;
@@ -214,6 +213,7 @@ GroupLayout Collectives::layout(std::span<const int> group) const {
   std::size_t smallest = fullest->size();
   for (const auto& [d, v] : by_domain) smallest = std::min(smallest, v.size());
   g.nvls_tree_capable = su && g.domains > 1 && in_network_reduction_ && smallest > 1;
+  g.tree_load = dtree_network_load(g.domains);
   if (su) {
     const int a = group[0];
     g.up_latency = topo_.link(topo_.gpu_to_domain(a)).latency + topo_.link(topo_.domain_to_gpu(a)).latency;
@@ -328,17 +328,16 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         c.up_eff = Bv / g.up_bandwidth;
         const int depth = 2 * ceil_log2(m);
         c.latency = base + nvls_latency(k) + 2 * su + depth * sn + pipeline_fill(depth, S / (2.0 * k), Bn);
-        c.bw_time = std::max((k + 1.0) / k * S / Bv, dtree_network_load(m) * S / (C * Bn));
+        c.bw_time = std::max((k + 1.0) / k * S / Bv, g.tree_load * S / (C * Bn));
         c.intra_sent = n * (k + 1.0) / k * S;
-        c.net_sent = m * dtree_network_load(m) * S;
+        c.net_sent = m * g.tree_load * S;
         c.ok = true;
       } else if (algo == CollectiveAlgo::tree) {
-        // Reduce up, then broadcast down, each phase pipelined through NCCL's structure (docs/network.md, "Tree"):
+        // Reduce up and broadcast down, pipelined together through NCCL's structure (docs/network.md, "Tree"):
         // a chain over the domain's GPUs per channel, whose head changes with the channel, so a GPU's NVLink
-        // carries (k-1)/k of the buffer per phase; across domains the double binary tree, in which a domain sends
-        // and receives at most S per phase (one half-buffer per tree), S/2 when m == 2 (each node is the other's
-        // only child in one tree), over its C NICs.
-        const double load = dtree_network_load(m);
+        // carries (k-1)/k of the buffer each way per half; across domains the double binary tree, whose load
+        // (g.tree_load buffers: 1 on 2 domains, 1.5 on 3, 2 from 4) crosses the domain's C NICs.
+        const double load = g.tree_load;
         const int depth = 2 * (ceil_log2(m) + k - 1);
         const double channel_rate = k > 1 && Bu > 0 ? std::min(multi ? Bn : Bu, Bu / k) : (multi ? Bn : Bu);
         c.latency = base + 2 * (ceil_log2(m) * sn + (k - 1) * su) + pipeline_fill(depth, S / (2.0 * k), channel_rate);

@@ -58,6 +58,7 @@ struct GroupLayout {
   int nics_per_domain = 0;   // distinct NICs the group uses in the domain that has fewest (the network bottleneck)
   bool nvls_capable = false; // one domain whose switch reduces in-network
   bool nvls_tree_capable = false;  // several domains, each with an in-network-reducing switch and >= 2 GPUs
+  double tree_load = 0;      // dtree_network_load(domains): the double binary tree's network load, in buffers
   double up_latency = 0;     // seconds, GPU to GPU inside a domain
   double net_latency = 0;    // seconds, worst route between domains of the group
   double up_bandwidth = 0;   // bytes/s per GPU per direction in the domain
