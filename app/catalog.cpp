@@ -278,6 +278,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.sm_count = static_cast<int>(n.get_int_or("sm_count", 0, 0, 100000));
   g.memory_curve = parse_curve(n, "memory_curve", Dimension::data);
   g.memory_power_share = n.get_number("memory_power_share", 0, 1);
+  g.compute_capability = static_cast<int>(std::lround(n.get_number("compute_capability", 7.0, 20.0) * 10));
   g.assumed = n.get_bool_or("assumed", false);
   n.finish();
   return g;
@@ -287,6 +288,7 @@ hw::CpuSpec parse_cpu(const ConfigNode& n) {
   check_header(n, "cpu");
   hw::CpuSpec c;
   c.name = n.get_string("name");
+  c.architecture = get_hw_enum(n, "architecture", hw::kAllCpuArchitectures);
   c.cores = static_cast<int>(n.get_int("cores", 1, 100000));
   c.single_thread_speed = n.get_number("single_thread_speed", 0.01, 100);
   c.memory_capacity = n.get_quantity("memory_capacity", Dimension::data, 1);
@@ -308,6 +310,7 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   s.transport = get_hw_enum(n, "transport", hw::kAllNicTransports);
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
+  s.nccl_plugin_latency = n.get_quantity("nccl_plugin_latency", Dimension::time);
   s.power = n.get_quantity("power", Dimension::power);
   s.collectives = parse_collective_tuning(n.child("collectives"), false);
   n.finish();

@@ -8,6 +8,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "hw/nccl_tuner.hpp"
 #include "hw/routing.hpp"
 
 namespace dcsim::hw {
@@ -176,7 +177,30 @@ struct Collectives::Choice {
 
 Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
     : topo_(topo), up_(spec.system.scale_up.collectives), net_(spec.nic.collectives),
-      in_network_reduction_(spec.scale_up_switch.in_network_reduction) {}
+      in_network_reduction_(spec.scale_up_switch.in_network_reduction),
+      compute_capability_(spec.gpu.compute_capability),
+      x86_(spec.cpu.architecture == CpuArchitecture::x86_64),
+      nccl_plugin_latency_(spec.nic.nccl_plugin_latency) {}
+
+NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
+  NcclSystem s;
+  s.ranks = g.n;
+  s.nodes = g.domains;
+  s.compute_capability = compute_capability_;
+  s.nvlink = g.up_bandwidth > 0;
+  s.x86 = x86_;
+  s.plugin_latency_us = nccl_plugin_latency_ * 1e6;
+  const bool multi = g.domains > 1;
+  // One GPU per domain moves nothing over NVLink: the search is bounded by the NIC alone.
+  const double nvl = g.per_domain > 1 && s.nvlink ? nccl_nvlink_gbs(compute_capability_, g.up_bandwidth)
+                                                  : std::numeric_limits<double>::infinity();
+  const double nic = multi ? g.net_bandwidth / 1e9 : 0;
+  s.ring = nccl_ring_graph(compute_capability_, nvl, g.nics_per_domain, nic, multi);
+  if (g.nvls_capable || g.nvls_tree_capable) {
+    s.nvls = nccl_nvls_graph(compute_capability_, nvl, g.per_domain, nic, multi);
+  }
+  return s;
+}
 
 GroupLayout Collectives::layout(std::span<const int> group) const {
   GroupLayout g;
@@ -412,21 +436,52 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
   if (algo != CollectiveAlgo::automatic) {
     algos.push_back(algo);
   } else {
-    // NCCL's candidates: ring always; tree only across domains (NCCL never builds intra-node trees); NVLS inside
-    // an NVLS-capable domain; the hierarchical variant across domains with several GPUs per domain.
+    // NCCL's candidates: ring always; for all-reduce the tree, NVLS inside one NVLS-capable domain and NVLSTree
+    // across such domains (the hierarchical variant is dcsim's own, never NCCL's: only by name).
     algos = {CollectiveAlgo::ring};
     if (op == CollectiveOp::all_reduce) {
-      if (g.domains > 1) algos.push_back(CollectiveAlgo::tree);
+      algos.push_back(CollectiveAlgo::tree);
       if (g.nvls_capable) algos.push_back(CollectiveAlgo::nvls);
       if (g.nvls_tree_capable) algos.push_back(CollectiveAlgo::nvls_tree);
-      if (g.domains > 1 && g.per_domain > 1) algos.push_back(CollectiveAlgo::hierarchical);
     }
   }
   Choice best;
   double best_t = kInf;
+  // `auto` runs what NCCL's tuner picks (hw/nccl_tuner.hpp), priced by dcsim's own cost; all-to-all and send/recv
+  // are NCCL point-to-point, outside that tuner, and keep the cheapest protocol.
+  const bool tuned = g.n > 1 && compute_capability_ > 0;
+  const NcclSystem nccl = tuned ? nccl_system(g) : NcclSystem{};
+  // NCCL's kernels move at most a fixed rate per channel (its per-channel caps, docs/network.md "Kernel caps"): when
+  // that bounds the collective, both fabrics' achievable shares shrink by one factor, so the flows agree.
+  auto priced = [&](CollectiveAlgo a, Protocol p) {
+    Choice c = cost(op, g, bytes, a, p);
+    if (!tuned || !c.ok || c.bw_time <= 0) return c;
+    const double cap = nccl_algbw_cap_gbs(op, a, p, nccl) * 1e9;
+    if (cap > 0 && bytes / cap > c.bw_time) {
+      const double f = c.bw_time / (bytes / cap);
+      c.bw_time = bytes / cap;
+      c.up_eff *= f;
+      c.net_eff *= f;
+    }
+    return c;
+  };
+  if (algo == CollectiveAlgo::automatic && tuned) {
+    const NcclChoice pick = nccl_select(op, bytes, nccl, algos);
+    if (pick.predicted_us >= 0) {
+      const Choice c = priced(pick.algorithm, pick.protocol);
+      if (c.ok) {
+        best = c;
+        best_t = c.time();
+        algos.clear();
+      }
+    }
+  }
   for (CollectiveAlgo a : algos) {
+    // Without NCCL's tuner (a spec with no compute capability) the cheapest modelled choice stands in for it, with
+    // no tree inside one domain: its chain would be priced against a ring NCCL always prefers there.
+    if (algo == CollectiveAlgo::automatic && a == CollectiveAlgo::tree && g.domains <= 1) continue;
     for (Protocol p : kProtocols) {
-      const Choice c = cost(op, g, bytes, a, p);
+      const Choice c = priced(a, p);
       if (c.ok && c.time() < best_t) {
         best = c;
         best_t = c.time();

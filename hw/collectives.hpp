@@ -37,6 +37,8 @@ double bus_factor(CollectiveOp op, int n);
 // leaf in the other), 2 for large m (docs/network.md, "Tree").
 double dtree_network_load(int m);
 
+struct NcclSystem;
+
 struct CollectiveCost {
   double time = 0;   // seconds
   double algbw = 0;  // bytes/s
@@ -101,6 +103,9 @@ class Collectives {
     return RunAwaiter{this, &net, op, std::move(group), bytes, algo};
   }
 
+  // What NCCL's tuner reads about this group (hw/nccl_tuner.hpp): channels and speeds from its topology search.
+  NcclSystem nccl_system(const GroupLayout& g) const;
+
   const CollectiveTuning& scale_up_tuning() const { return up_; }
   const CollectiveTuning& scale_out_tuning() const { return net_; }
 
@@ -112,6 +117,9 @@ class Collectives {
   CollectiveTuning up_;
   CollectiveTuning net_;
   bool in_network_reduction_ = false;
+  int compute_capability_ = 0;
+  bool x86_ = true;
+  double nccl_plugin_latency_ = 0;  // seconds
 };
 
 }  // namespace dcsim::hw

@@ -30,6 +30,14 @@ const char* to_string(GpuLinkKind k) {
   return "?";
 }
 
+const char* to_string(CpuArchitecture a) {
+  switch (a) {
+    case CpuArchitecture::x86_64: return "x86_64";
+    case CpuArchitecture::aarch64: return "aarch64";
+  }
+  return "?";
+}
+
 const char* to_string(NicTransport t) {
   switch (t) {
     case NicTransport::infiniband: return "infiniband";

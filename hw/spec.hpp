@@ -69,15 +69,22 @@ struct GpuSpec {
   // Share of the dynamic power range (max - idle) drawn when HBM streams at its achievable peak with the tensor
   // cores idle: memory-bound decode sits well below TDP (docs/power.md gives the source).
   double memory_power_share = 0;
+  // CUDA compute capability x 10 (A100 80, H100 90, B200 100, GB300 103): which row of NCCL's tuning tables and
+  // speed lists applies (hw/nccl_tuner.hpp).
+  int compute_capability = 0;
   bool assumed = false;  // figures extrapolated, not published (e.g. Feynman)
 };
 
 enum class GpuLinkKind { pcie, nvlink_c2c };
+enum class CpuArchitecture { x86_64, aarch64 };
+inline constexpr CpuArchitecture kAllCpuArchitectures[] = {CpuArchitecture::x86_64, CpuArchitecture::aarch64};
+const char* to_string(CpuArchitecture a);
 inline constexpr GpuLinkKind kAllGpuLinkKinds[] = {GpuLinkKind::pcie, GpuLinkKind::nvlink_c2c};
 const char* to_string(GpuLinkKind k);
 
 struct CpuSpec {
   std::string name;
+  CpuArchitecture architecture = CpuArchitecture::x86_64;
   int cores = 0;
   double single_thread_speed = 1.0;  // relative to the reference core (Sapphire Rapids class x86 = 1.0)
   double memory_capacity = 0;        // bytes
@@ -122,6 +129,9 @@ struct NicSpec {
   NicTransport transport = NicTransport::infiniband;
   double bandwidth = 0;  // bytes/s per direction
   double latency = 0;    // seconds, NIC-to-NIC one way through the adapter
+  // Latency the NIC's NCCL network plugin reports to NCCL's tuner (seconds): 0 for InfiniBand and RoCE; AWS's
+  // aws-ofi-nccl reports a value tuned for algorithm choice, not a physical latency (docs/network.md).
+  double nccl_plugin_latency = 0;
   double power = 0;      // watts
   // Collectives over the scale-out network (assumed values, not yet calibrated: docs/network.md).
   CollectiveTuning collectives{.base_latency = 9.3e-6,

@@ -1,4 +1,5 @@
 #include "hw/collectives.hpp"
+#include "hw/nccl_tuner.hpp"
 
 #include <algorithm>
 #include <cstdio>
@@ -356,6 +357,61 @@ TEST(CollectivesIssue13, NvlsTreeHandComputedAndAsFlows) {
   EXPECT_NEAR(f, c.time, c.time * 0.01);
   // Not on one domain, and not where the switch does not reduce.
   EXPECT_THROW(coll.estimate(CollectiveOp::all_reduce, iota(8), S, CollectiveAlgo::nvls_tree), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace dcsim::hw
+
+namespace dcsim::hw {
+namespace {
+
+// An HGX spec that NCCL's tuner can read: a compute capability and, for EFA-like NICs, the plugin's latency.
+ClusterSpec tuned(ClusterSpec spec, int compute_capability, double plugin_latency = 0) {
+  spec.gpu.compute_capability = compute_capability;
+  spec.nic.nccl_plugin_latency = plugin_latency;
+  return spec;
+}
+
+TEST(CollectivesNcclTuner, AutoRunsWhatNcclsTunerPicks) {
+  // Two H100 nodes whose NIC plugin reports 75 us (aws-ofi-nccl on p5): auto takes NCCL's pick at every size.
+  const ClusterSpec spec = tuned(hgx_h100(2), 90, 75e-6);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const auto group = iota(16);
+  const NcclSystem s = coll.nccl_system(coll.layout(group));
+  EXPECT_EQ(s.ring.channels, 8);
+  EXPECT_DOUBLE_EQ(s.ring.bw_inter, 45);
+  const CollectiveAlgo candidates[] = {CollectiveAlgo::ring, CollectiveAlgo::tree, CollectiveAlgo::nvls_tree};
+  for (double S : {8.0, 65536.0, 16.0 * (1 << 20), 64.0 * (1 << 20), 1.0 * (1 << 30)}) {
+    const auto c = coll.estimate(CollectiveOp::all_reduce, group, S);
+    const NcclChoice pick = nccl_select(CollectiveOp::all_reduce, S, s, candidates);
+    EXPECT_EQ(c.algorithm, pick.algorithm) << S;
+    EXPECT_EQ(c.protocol, pick.protocol) << S;
+  }
+  // 8 B by hand: tree/LL 6.8 + 2 (7 x 0.6 + 5.0 + 75) = 175.2 us beats ring/LL 6.6 + 28 x 1.0 + 2 (2.7 + 75) = 190.
+  const auto small = coll.estimate(CollectiveOp::all_reduce, group, 8);
+  EXPECT_EQ(small.algorithm, CollectiveAlgo::tree);
+  EXPECT_EQ(small.protocol, Protocol::ll);
+  // All-gather has only the ring in NCCL (PAT aside, at one GPU per node).
+  EXPECT_EQ(coll.estimate(CollectiveOp::all_gather, group, 1 << 20).algorithm, CollectiveAlgo::ring);
+}
+
+TEST(CollectivesNcclTuner, TreeRunsAtNcclsPerChannelRateAndFlowsAgree) {
+  // Four B200 nodes, forced tree at 4 GiB: NCCL's Blackwell tree moves at most 24 GB/s per channel beyond 2 nodes,
+  // 8 channels, algBw = 8 x 24 x 0.5 = 96 GB/s; the NICs alone would allow 2 S / (8 x 46 GB/s), about twice that.
+  const ClusterSpec spec = tuned(testing::hgx_b200(4), 100);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const double S = 4.0 * (1 << 30);
+  const auto c = coll.estimate(CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::tree);
+  EXPECT_NEAR(c.time - c.latency, S / 96e9, 1e-9);
+  const double f = run_flow(t, coll, CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::tree);
+  EXPECT_NEAR(f, c.time, c.time * 0.01);
+  // Without a compute capability (no tuner) the tree runs at the links' rate.
+  const ClusterSpec raw = testing::hgx_b200(4);
+  const Topology t2 = build_topology(raw);
+  const auto r = Collectives(t2, raw).estimate(CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::tree);
+  EXPECT_LT(r.time - r.latency, 0.6 * S / 96e9);
 }
 
 }  // namespace
