@@ -62,6 +62,7 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   add_flops(f, "gemm_peak_fraction.", g.gemm_peak_fraction, true);
   f.number("sm_count", g.sm_count);
   f.number("memory_power_share", g.memory_power_share);
+  f.number("compute_capability", g.compute_capability / 10.0);
   f.flag("assumed", g.assumed);
   return f;
 }
@@ -73,6 +74,7 @@ Fields cpu_fields(const hw::CpuSpec& c) {
   f.number("single_thread_speed", c.single_thread_speed);
   f.quantity("memory_capacity", c.memory_capacity, Dimension::data);
   f.quantity("memory_bandwidth", c.memory_bandwidth, Dimension::data_rate);
+  f.text("architecture", hw::to_string(c.architecture));
   f.text("gpu_link", hw::to_string(c.gpu_link));
   f.quantity("gpu_link_bandwidth", c.gpu_link_bandwidth, Dimension::data_rate);
   f.quantity("gpu_link_latency", c.gpu_link_latency, Dimension::time);
@@ -89,6 +91,7 @@ Fields nic_fields(const hw::NicSpec& n) {
   f.text("transport", hw::to_string(n.transport));
   f.quantity("bandwidth", n.bandwidth, Dimension::data_rate);
   f.quantity("latency", n.latency, Dimension::time);
+  f.quantity("nccl_plugin_latency", n.nccl_plugin_latency, Dimension::time);
   f.quantity("power", n.power, Dimension::power);
   return f;
 }
