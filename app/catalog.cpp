@@ -303,6 +303,38 @@ hw::CpuSpec parse_cpu(const ConfigNode& n) {
   return c;
 }
 
+// aws-ofi-nccl's region tuner, as the NIC entry transcribes it: per collective, regions in the plugin's order.
+hw::NcclRegionTuner parse_region_tuner(const ConfigNode& n) {
+  hw::NcclRegionTuner t;
+  t.ranks_per_node = static_cast<int>(n.get_int("ranks_per_node", 1, 1024));
+  const std::pair<const char*, hw::CollectiveOp> ops[] = {{"all_reduce", hw::CollectiveOp::all_reduce},
+                                                          {"all_gather", hw::CollectiveOp::all_gather},
+                                                          {"reduce_scatter", hw::CollectiveOp::reduce_scatter}};
+  for (const auto& [key, op] : ops) {
+    if (!n.has(key)) continue;
+    for (const ConfigNode& item : n.get_list(key)) {
+      hw::NcclRegion r;
+      r.op = op;
+      const std::string algo = item.get_enum("algorithm", {"ring", "tree", "nvls_tree"});
+      r.algorithm = algo == "ring" ? hw::CollectiveAlgo::ring
+                    : algo == "tree" ? hw::CollectiveAlgo::tree
+                                     : hw::CollectiveAlgo::nvls_tree;
+      const std::string proto = item.get_enum("protocol", {"LL", "LL128", "Simple"});
+      r.protocol = proto == "LL" ? hw::Protocol::ll : proto == "LL128" ? hw::Protocol::ll128 : hw::Protocol::simple;
+      for (const ConfigNode& v : item.get_list("vertices")) {
+        const auto xy = v.items();
+        if (xy.size() != 2) v.fail_value("a [bytes, ranks] pair");
+        r.vertices.push_back({xy[0].as_number(0), xy[1].as_number(0)});
+      }
+      if (r.vertices.size() < 3) item.child("vertices").fail_value("at least 3 vertices (a polygon)");
+      item.finish();
+      t.regions.push_back(std::move(r));
+    }
+  }
+  n.finish();
+  return t;
+}
+
 hw::NicSpec parse_nic(const ConfigNode& n) {
   check_header(n, "nic");
   hw::NicSpec s;
@@ -311,6 +343,7 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   s.bandwidth = n.get_quantity("bandwidth", Dimension::data_rate, 1);
   s.latency = n.get_quantity("latency", Dimension::time);
   s.nccl_plugin_latency = n.get_quantity("nccl_plugin_latency", Dimension::time);
+  if (auto rt = n.optional_child("nccl_region_tuner")) s.nccl_region_tuner = parse_region_tuner(*rt);
   s.power = n.get_quantity("power", Dimension::power);
   s.collectives = parse_collective_tuning(n.child("collectives"), false);
   n.finish();

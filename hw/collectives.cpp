@@ -180,7 +180,8 @@ Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
       in_network_reduction_(spec.scale_up_switch.in_network_reduction),
       compute_capability_(spec.gpu.compute_capability),
       x86_(spec.cpu.architecture == CpuArchitecture::x86_64),
-      nccl_plugin_latency_(spec.nic.nccl_plugin_latency) {}
+      nccl_plugin_latency_(spec.nic.nccl_plugin_latency),
+      region_tuner_(spec.nic.nccl_region_tuner) {}
 
 NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
   NcclSystem s;
@@ -190,6 +191,7 @@ NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
   s.nvlink = g.up_bandwidth > 0;
   s.x86 = x86_;
   s.plugin_latency_us = nccl_plugin_latency_ * 1e6;
+  if (!region_tuner_.regions.empty()) s.region_tuner = &region_tuner_;
   const bool multi = g.domains > 1;
   // One GPU per domain moves nothing over NVLink: the search is bounded by the NIC alone.
   const double nvl = g.per_domain > 1 && s.nvlink ? nccl_nvlink_gbs(compute_capability_, g.up_bandwidth)

@@ -13,6 +13,8 @@
 #include <span>
 #include <vector>
 
+#include "hw/collective_kinds.hpp"
+#include "hw/nccl_region.hpp"
 #include "hw/flow_network.hpp"
 #include "hw/link.hpp"
 #include "hw/spec.hpp"
@@ -20,12 +22,6 @@
 
 namespace dcsim::hw {
 
-enum class CollectiveOp { all_reduce, all_gather, reduce_scatter, all_to_all, broadcast, send_recv };
-enum class CollectiveAlgo { automatic, ring, tree, nvls, nvls_tree, hierarchical };
-enum class Protocol { ll, ll128, simple };
-const char* to_string(CollectiveOp op);
-const char* to_string(CollectiveAlgo a);
-const char* to_string(Protocol p);
 
 double bus_factor(CollectiveOp op, int n);
 
@@ -120,6 +116,7 @@ class Collectives {
   int compute_capability_ = 0;
   bool x86_ = true;
   double nccl_plugin_latency_ = 0;  // seconds
+  NcclRegionTuner region_tuner_;
 };
 
 }  // namespace dcsim::hw

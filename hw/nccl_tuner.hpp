@@ -9,6 +9,7 @@
 #include <span>
 
 #include "hw/collectives.hpp"
+#include "hw/nccl_region.hpp"
 
 namespace dcsim::hw {
 
@@ -30,6 +31,7 @@ struct NcclSystem {
   double net_overhead_us = 1.0;   // NCCL's per-step network post overhead (Intel and others 1 us, AMD 2 us)
   NcclGraph ring;                 // the tree uses the ring's channels and speeds
   NcclGraph nvls;                 // channels 0: no NVLS graph
+  const NcclRegionTuner* region_tuner = nullptr;  // the NIC plugin's region tuner, if any
 };
 
 // NCCL's aggregate NVLink bandwidth of a GPU in its own units (GB/s per direction): NCCL counts 20.0 GB/s per
@@ -66,7 +68,9 @@ struct NcclChoice {
   double predicted_us = -1;  // NCCL's own prediction; -1: nothing among the candidates runs
 };
 
-// The (algorithm, protocol) NCCL picks among `candidates`: the smallest predicted time (enqueue.cc).
+// The (algorithm, protocol) NCCL picks among `candidates`: the plugin's region when one holds the point (above 2
+// nodes, in the layout the regions were drawn for, skipping regions whose choice NCCL would not run), otherwise the
+// smallest predicted time (enqueue.cc). `predicted_us` is NCCL's own prediction either way.
 NcclChoice nccl_select(CollectiveOp op, double bytes, const NcclSystem& s, std::span<const CollectiveAlgo> candidates);
 
 }  // namespace dcsim::hw

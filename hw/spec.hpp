@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "hw/nccl_region.hpp"
+
 namespace dcsim::hw {
 
 enum class Precision { fp64, tf32, bf16, fp8, fp4 };
@@ -132,6 +134,8 @@ struct NicSpec {
   // Latency the NIC's NCCL network plugin reports to NCCL's tuner (seconds): 0 for InfiniBand and RoCE; AWS's
   // aws-ofi-nccl reports a value tuned for algorithm choice, not a physical latency (docs/network.md).
   double nccl_plugin_latency = 0;
+  // The plugin's region tuner (aws-ofi-nccl on EFA), which overrides NCCL's choice above 2 nodes; empty: none.
+  NcclRegionTuner nccl_region_tuner;
   double power = 0;      // watts
   // Collectives over the scale-out network (assumed values, not yet calibrated: docs/network.md).
   CollectiveTuning collectives{.base_latency = 9.3e-6,

@@ -3,6 +3,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <iterator>
 #include <string>
 
@@ -137,6 +138,32 @@ TEST(Catalog, NameMustMatchTheFileStem) {
   const auto doc = ConfigDocument::load_string(
       "kind: nic\nname: other\nbandwidth: 400 Gb/s\nlatency: 1 us\npower: 20 W\n", "configs/hw/nics/mynic.yaml");
   EXPECT_THROW(parse_nic(doc.root()), ConfigError);
+}
+
+TEST(Catalog, RegionTunerVertexMustBeAPair) {
+  // The catalog's efa-v4 entry with one vertex of its first all-reduce region given three coordinates.
+  std::ifstream in(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/hw/nics/efa-v4.yaml");
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string yaml = text.str();
+  const std::string good = "[393216, 16]";
+  const auto at = yaml.find(good);
+  ASSERT_NE(at, std::string::npos);
+  yaml.replace(at, good.size(), "[393216, 16, 3]");
+  const auto doc = ConfigDocument::load_string(yaml, "configs/hw/nics/efa-v4.yaml");
+  try {
+    parse_nic(doc.root());
+    FAIL() << "no error";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("efa-v4.yaml:"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("nccl_region_tuner.all_reduce"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("[bytes, ranks]"), std::string::npos) << msg;
+  }
+  // As shipped it loads: 5 all-reduce, 3 all-gather and 3 reduce-scatter regions at 8 ranks per node.
+  const auto shipped = parse_nic(ConfigDocument::load_string(text.str(), "configs/hw/nics/efa-v4.yaml").root());
+  EXPECT_EQ(shipped.nccl_region_tuner.ranks_per_node, 8);
+  EXPECT_EQ(shipped.nccl_region_tuner.regions.size(), 11u);
 }
 
 }  // namespace

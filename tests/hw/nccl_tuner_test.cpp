@@ -152,5 +152,64 @@ TEST(NcclTuner, KernelCapsPerChannel) {
   EXPECT_TRUE(std::isinf(nccl_algbw_cap_gbs(CollectiveOp::all_reduce, CollectiveAlgo::ring, Protocol::simple, s)));
 }
 
+TEST(NcclTuner, RegionTunerOverridesAboveTwoNodes) {
+  // aws-ofi-nccl's P6 all-reduce: Tree/LL up to 384 KiB at any rank count, then Tree/LL128 up to 4.5 MiB at 16
+  // ranks (a slanted edge in log2 space to 17.5 MiB at 32 ranks).
+  NcclRegionTuner rt;
+  rt.ranks_per_node = 8;
+  rt.regions.push_back({CollectiveOp::all_reduce, CollectiveAlgo::tree, Protocol::ll,
+                        {{0, 16}, {393216, 16}, {393216, 1048576}, {0, 1048576}}});
+  rt.regions.push_back({CollectiveOp::all_reduce, CollectiveAlgo::tree, Protocol::ll128,
+                        {{393216, 1048576}, {393216, 16}, {4718592, 16}, {18350080, 32}, {18350080, 1048576}}});
+  EXPECT_TRUE(nccl_region_contains(rt.regions[0], 8, 32));
+  EXPECT_TRUE(nccl_region_contains(rt.regions[0], 393216, 64));    // on the edge counts
+  EXPECT_FALSE(nccl_region_contains(rt.regions[0], 400000, 64));
+  // The slanted edge from (4.5 MiB, 16) to (17.5 MiB, 32): at 22.6 ranks (log2 4.5) it passes log2 x = 23.06, i.e.
+  // 8.72 MiB; 8 MiB at that rank count is inside, 9.5 MiB outside.
+  const double y = std::pow(2.0, 4.5);
+  const double x_edge = std::pow(2.0, (std::log2(4718592.0) + std::log2(18350080.0)) / 2);
+  EXPECT_TRUE(nccl_region_contains(rt.regions[1], 0.99 * x_edge, y));
+  EXPECT_FALSE(nccl_region_contains(rt.regions[1], 1.01 * x_edge, y));
+
+  NcclSystem s;
+  s.ranks = 32;
+  s.nodes = 4;
+  s.compute_capability = 100;
+  s.plugin_latency_us = 35;
+  s.ring = {8, 48, 48};
+  s.nvls = {8, 90, 48};
+  s.region_tuner = &rt;
+  const NcclChoice ll = nccl_select(CollectiveOp::all_reduce, 1024, s, kAllReduceAlgos);
+  EXPECT_EQ(ll.algorithm, CollectiveAlgo::tree);
+  EXPECT_EQ(ll.protocol, Protocol::ll);
+  const NcclChoice ll128 = nccl_select(CollectiveOp::all_reduce, 8 << 20, s, kAllReduceAlgos);
+  EXPECT_EQ(ll128.protocol, Protocol::ll128);
+  // Outside every region, NCCL's own model decides (the same as without the region tuner).
+  NcclSystem plain = s;
+  plain.region_tuner = nullptr;
+  const NcclChoice big = nccl_select(CollectiveOp::all_reduce, 1 << 30, s, kAllReduceAlgos);
+  const NcclChoice own = nccl_select(CollectiveOp::all_reduce, 1 << 30, plain, kAllReduceAlgos);
+  EXPECT_EQ(big.algorithm, own.algorithm);
+  EXPECT_EQ(big.protocol, own.protocol);
+  // Not at 2 nodes, nor for another ranks-per-node layout: a region covering everything with ring/LL, which NCCL's
+  // own model never runs at 1 GiB, applies only at 8 ranks per node on more than 2 nodes.
+  NcclRegionTuner everywhere;
+  everywhere.ranks_per_node = 8;
+  everywhere.regions.push_back({CollectiveOp::all_reduce, CollectiveAlgo::ring, Protocol::ll,
+                                {{0, 1}, {107374182400, 1}, {107374182400, 1048576}, {0, 1048576}}});
+  NcclSystem forced = s;
+  forced.region_tuner = &everywhere;
+  EXPECT_EQ(nccl_select(CollectiveOp::all_reduce, 1 << 30, forced, kAllReduceAlgos).protocol, Protocol::ll);
+  NcclSystem two = forced;
+  two.ranks = 16;
+  two.nodes = 2;
+  EXPECT_NE(nccl_select(CollectiveOp::all_reduce, 1 << 30, two, kAllReduceAlgos).protocol, Protocol::ll);
+  NcclSystem four_per_node = forced;
+  four_per_node.ranks = 16;
+  EXPECT_NE(nccl_select(CollectiveOp::all_reduce, 1 << 30, four_per_node, kAllReduceAlgos).protocol, Protocol::ll);
+  // A region whose choice is not a candidate is skipped: all-gather has no region here, so NCCL decides.
+  EXPECT_NE(nccl_select(CollectiveOp::all_gather, 1 << 30, forced, kAllReduceAlgos).protocol, Protocol::ll);
+}
+
 }  // namespace
 }  // namespace dcsim::hw
