@@ -14,14 +14,13 @@
 #include <vector>
 
 #include "hw/collective_kinds.hpp"
-#include "hw/nccl_region.hpp"
 #include "hw/flow_network.hpp"
 #include "hw/link.hpp"
+#include "hw/nccl_region.hpp"
 #include "hw/spec.hpp"
 #include "hw/topology.hpp"
 
 namespace dcsim::hw {
-
 
 double bus_factor(CollectiveOp op, int n);
 
