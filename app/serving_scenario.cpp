@@ -240,6 +240,10 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   s.routing = routing == "round-robin"    ? wl::ServingWorkload::Routing::round_robin
               : routing == "kv-aware"     ? wl::ServingWorkload::Routing::kv_aware
                                           : wl::ServingWorkload::Routing::least_loaded;
+  s.kv_admission = w.get_enum_or("kv_admission", {"on-demand", "guaranteed-no-evict"}, "on-demand") ==
+                           "guaranteed-no-evict"
+                       ? wl::ServingWorkload::KvAdmission::guaranteed_no_evict
+                       : wl::ServingWorkload::KvAdmission::on_demand;
   s.preemption = w.get_enum_or("preemption", {"recompute", "swap"}, "recompute") == "swap"
                      ? wl::ServingWorkload::Preemption::swap
                      : wl::ServingWorkload::Preemption::recompute;

@@ -260,6 +260,40 @@ workload:
   EXPECT_EQ(s.metrics.at("tokens"), 300.0 * 2000);
 }
 
+TEST(ServingRun, GuaranteedNoEvictHoldsWholeLengthsAndNeverPreempts) {
+  // TensorRT-LLM's GUARANTEED_NO_EVICT: a request is admitted only when the blocks of its prompt and whole output
+  // fit beside those every admitted request holds. 40 identical requests of 1000 + 100 tokens (69 blocks of 16)
+  // then run in waves of M = floor(capacity blocks / 69), each wave one prefill iteration and 99 decode ones.
+  std::string yaml = R"(name: t
+hardware: {system: h100-hgx, count: 1, gpus: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  kv_admission: guaranteed-no-evict
+  arrivals: {process: offline, requests: 40}
+  input: 1000
+  output: 100
+  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 16384, activation_reserve: 0.78}
+)";
+  const RunResult g = run(scenario(yaml));
+  const auto blocks = static_cast<std::int64_t>(g.metrics.at("kv_capacity_tokens")) / 16;
+  const std::int64_t wave = blocks / 69;
+  ASSERT_GT(wave, 1);
+  ASSERT_LT(wave, 40);  // the KV, not max_batch, limits the wave
+  EXPECT_EQ(g.metrics.at("preemptions"), 0);
+  EXPECT_EQ(g.metrics.at("requests"), 40);
+  // The first request reaches the idle instance alone and starts one iteration ahead of the other M - 1 of its
+  // wave; from then on one slot runs a step ahead of the rest, so the run ends one iteration after the last full
+  // wave unless that wave is the early slot alone (hand-traced for M = 10: 1-100, 2-101, 101-200, 102-201, ...).
+  const std::int64_t waves = (40 + wave - 1) / wave;
+  EXPECT_EQ(g.metrics.at("iterations"), static_cast<double>(waves * 100 + (40 % wave == 1 ? 0 : 1)));
+  // On demand the same KV admits on prompt blocks alone (63 each) and preempts when decode outgrows it.
+  yaml.replace(yaml.find("guaranteed-no-evict"), std::string("guaranteed-no-evict").size(), "on-demand");
+  const RunResult d = run(scenario(yaml));
+  EXPECT_GT(d.metrics.at("preemptions"), 0);
+  EXPECT_EQ(d.metrics.at("tokens"), 40.0 * 100);
+}
+
 TEST(ServingRun, SpeculativeDecodingEmitsTheAcceptedLength) {
   std::string yaml = R"(name: t
 hardware: {system: h100-hgx, count: 1, gpus: 1}

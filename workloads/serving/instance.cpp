@@ -30,8 +30,29 @@ void Instance::enqueue(ReqId id) {
   kick();
 }
 
+bool Instance::hold(Request& r) {
+  if (engine_.w.kv_admission != ServingWorkload::KvAdmission::guaranteed_no_evict) return true;
+  const std::int64_t need =
+      std::min(kv_.capacity(), kv_.blocks_for(r.input + r.output + engine_.w.speculative.draft_tokens));
+  if (held_blocks_ + need > kv_.capacity()) return false;
+  held_blocks_ += need;
+  r.kv_held = need;
+  return true;
+}
+
+void Instance::unhold(Request& r) {
+  if (role_ == Role::prefill) return;  // the hold, if any, is its decode instance's
+  held_blocks_ -= r.kv_held;
+  r.kv_held = 0;
+}
+
 bool Instance::reserve(ReqId id, std::int64_t tokens) {
-  if (!kv_.try_alloc(kv_.blocks_for(tokens))) return false;
+  Request& r = engine_.pool[id];
+  if (!hold(r)) return false;
+  if (!kv_.try_alloc(kv_.blocks_for(tokens))) {
+    unhold(r);
+    return false;
+  }
   engine_.pool[id].decode_instance = index_;
   ++arriving_;
   return true;
@@ -67,6 +88,7 @@ void Instance::preempt(ReqId id, double& extra_s) {
   r.generated = r.output - (r.due - decode_.clock());
   decode_.leave(id, r);
   kv_.release(kv_.blocks_for(ctx));
+  unhold(r);
   ++preemptions_;
   r.target = r.input + r.generated;
   r.done = 0;
@@ -104,7 +126,12 @@ bool Instance::admit(ReqId id, double& extra_s) {
       }
     }
   }
-  if (!kv_.try_alloc(kv_.blocks_for(present))) return false;
+  // A prefill instance hands the request off: its decode instance holds the whole length, not this one.
+  if (role_ != Role::prefill && !hold(r)) return false;
+  if (!kv_.try_alloc(kv_.blocks_for(present))) {
+    unhold(r);
+    return false;
+  }
   if (role_ == Role::prefill && !engine_.reserve_decode(id)) {
     kv_.release(kv_.blocks_for(present));
     return false;
@@ -182,6 +209,7 @@ void Instance::step() {
     prefilling_.pop_back();
     Request& r = engine_.pool[id];
     kv_.release(kv_.blocks_for(r.done));
+    unhold(r);
     queued_tokens_ += r.done;
     r.done = 0;
     ++preemptions_;
@@ -216,6 +244,7 @@ void Instance::end_step() {
     for (ReqId id : finished_) {
       Request& r = engine_.pool[id];
       kv_.release(kv_.blocks_for(decode_.context_of(r)));
+      unhold(r);
       decode_.leave(id, r);
       engine_.finish(id, t);
     }
@@ -230,6 +259,7 @@ void Instance::end_step() {
     if (r.first_token < 0) engine_.first_token(c.id, t);
     if (r.generated >= r.output) {
       kv_.release(kv_.blocks_for(r.done));
+      unhold(r);
       engine_.finish(c.id, t);
     } else if (role_ == Role::prefill) {
       engine_.prefill_done(*this, c.id);

@@ -72,6 +72,10 @@ class Instance {
   void step();
   void end_step();
   void preempt(ReqId id, double& extra_s);
+  // guaranteed_no_evict: holds the blocks of the request's whole length (prompt, output and the speculative
+  // overshoot of one verify) when they fit beside every held request's, else false; on_demand: always true.
+  bool hold(Request& r);
+  void unhold(Request& r);
   bool admit(ReqId id, double& extra_s);
   std::int64_t schedule_chunk(ReqId id, std::int64_t budget, BatchShape& shape);
   double prefill_time(std::int64_t tokens);
@@ -83,6 +87,7 @@ class Instance {
   PoolSpec pool_;
   AcceptanceCurve accept_;
   KvBlocks kv_;
+  std::int64_t held_blocks_ = 0;  // guaranteed_no_evict: blocks held for admitted requests' whole lengths
   DecodeSet decode_;
   std::deque<ReqId> waiting_;
   std::vector<ReqId> prefilling_;

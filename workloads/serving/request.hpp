@@ -23,6 +23,7 @@ struct Request {
   std::int64_t due = 0;            // in a decode set: the clock value at which its last token is out
   std::int64_t swapped = 0;        // tokens of KV swapped out to the offload tier (preemption: swap)
   std::uint64_t admitted = 0;      // admission order in the decode set (preemption picks the latest)
+  std::int64_t kv_held = 0;        // KV blocks held for its whole length (admission guaranteed_no_evict)
   std::uint32_t generation = 0;    // bumps when a record leaves a decode set: stale heap entries are skipped
   int user = -1;                   // closed loop: the user who sent it
   int cls = 0;                     // request class: index into ServingWorkload::class_names()

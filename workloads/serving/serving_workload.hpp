@@ -100,6 +100,14 @@ struct ServingWorkload {
   PoolSpec decode;
   enum class Routing { round_robin, least_loaded, kv_aware };
   Routing routing = Routing::least_loaded;
+  // How an instance admits a request against its KV cache (docs/serving.md, "Admission"):
+  //   on_demand:           vLLM; a request is admitted when its prompt's blocks fit, decode grows block by block,
+  //                        and a full cache preempts the latest admitted sequence;
+  //   guaranteed_no_evict: TensorRT-LLM's default capacity-scheduler policy; a request is admitted only when the
+  //                        blocks of its prompt and whole output fit beside those every admitted request holds, so
+  //                        nothing is ever preempted.
+  enum class KvAdmission { on_demand, guaranteed_no_evict };
+  KvAdmission kv_admission = KvAdmission::on_demand;
   enum class Preemption { recompute, swap };
   Preemption preemption = Preemption::recompute;
   KvTier offload_tier = KvTier::cpu_memory;   // where swapped KV goes (preemption: swap)
