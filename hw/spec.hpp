@@ -68,6 +68,10 @@ struct GpuSpec {
   int sm_count = 0;
   // Achievable fraction of peak HBM bandwidth by bytes moved in one kernel.
   std::vector<EfficiencyPoint> memory_curve;
+  // Paged-KV decode attention: achievable fraction of peak HBM bandwidth by the KV bytes one call reads (one layer,
+  // one GPU). Measured kernels pay a far larger fixed cost per call (page tables, split-KV reduction: ~20 us on
+  // H100) and plateau lower than a streaming copy (docs/hardware.md, "Decode attention").
+  std::vector<EfficiencyPoint> decode_attention_curve;
   // Share of the dynamic power range (max - idle) drawn when HBM streams at its achievable peak with the tensor
   // cores idle: memory-bound decode sits well below TDP (docs/power.md gives the source).
   double memory_power_share = 0;

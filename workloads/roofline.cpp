@@ -47,6 +47,11 @@ double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {
   return gpu.hbm_bandwidth * curve_fraction(gpu.memory_curve, kernel_bytes);
 }
 
+double decode_attention_bandwidth(const hw::GpuSpec& gpu, double kv_bytes) {
+  if (gpu.decode_attention_curve.empty()) return achievable_bandwidth(gpu, kv_bytes);
+  return gpu.hbm_bandwidth * curve_fraction(gpu.decode_attention_curve, kv_bytes);
+}
+
 hw::GpuActivity OpTime::activity() const { return hw::GpuActivity{compute_activity, memory_activity}; }
 
 namespace {
@@ -70,6 +75,22 @@ OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double by
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
   const double rate = flops > 0 ? achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops) : 0.0;
   return roofline(gpu, p, flops, bytes, rate);
+}
+
+OpTime decode_attention_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double kv_bytes,
+                             double other_bytes) {
+  OpTime t = op_time(gpu, p, flops, kv_bytes + other_bytes, flops);
+  if (kv_bytes <= 0) return t;
+  const double total = kv_bytes + other_bytes;
+  t.memory_time = kv_bytes / decode_attention_bandwidth(gpu, kv_bytes) +
+                  (other_bytes > 0 ? other_bytes / achievable_bandwidth(gpu, total) : 0.0);
+  t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
+  t.time = std::max(t.compute_time, t.memory_time);
+  if (t.time > 0) {
+    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / gemm_peak_flops(gpu, p)) : 0.0;
+    t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, total / t.time / gpu.hbm_bandwidth) : 0.0;
+  }
+  return t;
 }
 
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op) {

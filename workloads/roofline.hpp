@@ -41,6 +41,9 @@ double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape);
 double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape);
 // Bytes/s a kernel moving `kernel_bytes` bytes through HBM reaches.
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes);
+// Bytes/s a paged-KV decode attention call reading `kv_bytes` reaches: the GPU's decode_attention_curve (its
+// memory_curve when it has none).
+double decode_attention_bandwidth(const hw::GpuSpec& gpu, double kv_bytes);
 
 struct OpTime {
   double time = 0;          // seconds: max(compute_time, memory_time)
@@ -62,5 +65,9 @@ OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double byt
 // An op of model_ops: a batched or grouped GEMM (gemm.count > 1) is one launch, so its size is all of its FLOPs;
 // a GEMM's rate is achievable_gemm_flops of its shape.
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op);
+// A paged-KV decode attention call: `flops` at `p`, `kv_bytes` of KV read at decode_attention_bandwidth and
+// `other_bytes` (queries, outputs) at the memory curve's rate for the whole call.
+OpTime decode_attention_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double kv_bytes,
+                             double other_bytes);
 
 }  // namespace dcsim::wl

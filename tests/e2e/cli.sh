@@ -98,7 +98,7 @@ check classes-shares 2 "shares.yaml:[0-9]+:[0-9]+: workload.classes: the classes
 check collective-algo-op 2 'workload.algorithm: got .nvls., expected an algorithm that can run all_gather' -- "$dcsim" run "$quick" --set workload.op=all_gather --set workload.algorithm=nvls
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
-check plan-finds 0 'chosen  workload.instance.count = 8 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
+check plan-finds 0 'chosen  workload.instance.count = 9 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
 check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.range=[1, 4]"
 check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
 check plan-unknown-metric 2 "plan target metric 'ttft_p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"

@@ -114,5 +114,21 @@ TEST(Roofline, EmptyOpTakesNoTime) {
   EXPECT_DOUBLE_EQ(t.compute_activity, 0.0);
 }
 
+TEST(Roofline, DecodeAttentionReadsKvAtItsOwnCurve) {
+  hw::GpuSpec g = gpu();
+  // Paged decode attention: 0.2 of peak at 10 MB of KV per call, 0.8 at 1 GB (log-linear between).
+  g.decode_attention_curve = {{1e7, 0.2}, {1e9, 0.8}};
+  // 100 MB of KV: fraction 0.2 + 0.6 x log(10)/log(100) = 0.5, so 100e6 / (2e12 x 0.5) = 100 us; 1 MB of queries and
+  // outputs at the copy curve's rate for the whole 101 MB call (0.9): 1e6 / 1.8e12 = 0.556 us.
+  const OpTime t = decode_attention_time(g, hw::Precision::bf16, 1e9, 100e6, 1e6);
+  EXPECT_NEAR(t.memory_time, 100e-6 + 1e6 / 1.8e12, 1e-12);
+  EXPECT_FALSE(t.compute_bound);  // 1 GFLOP at 1000 TFLOP/s x 0.8 x 0.5 = 2.5 us
+  EXPECT_NEAR(t.time, t.memory_time, 0);
+  EXPECT_NEAR(t.memory_activity, 101e6 / t.time / 2e12, 1e-12);
+  // Without a decode curve the KV streams at the copy curve's rate, as any kernel.
+  const OpTime plain = decode_attention_time(gpu(), hw::Precision::bf16, 1e9, 100e6, 1e6);
+  EXPECT_NEAR(plain.memory_time, 101e6 / (2e12 * 0.9), 1e-12);
+}
+
 }  // namespace
 }  // namespace dcsim::wl

@@ -204,8 +204,10 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     const double q = b.tokens_per_decode;
     const double flops = q * ctx * c.decode_flops_per_ctx;  // each of the q query tokens sees the context
     const double f = flops / tp;
-    const double by = ctx * c.decode_kv_per_ctx / kv_shard_ + q * seqs * c.decode_act / tp;
-    a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * ep, f, by);
+    // The KV is read by a paged decode-attention kernel, whose fixed cost per call and lower plateau the GPU's
+    // decode_attention_curve holds; queries and outputs stream at the memory curve's rate.
+    const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = q * seqs * c.decode_act / tp;
+    a.add_op(decode_attention_time(cluster_.gpu, pool_.compute, f, kv, act).time, flops * ep, f, kv + act);
   }
   if (b.prefill_tokens > 0) {
     double pairs = b.prefill_pairs / ep;
