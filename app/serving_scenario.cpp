@@ -21,7 +21,7 @@ hw::Precision precision_of(const std::string& s) {
   return hw::Precision::bf16;
 }
 
-double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? 0.5 : 2.0; }
+double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? wl::kFp4StorageBytes : 2.0; }
 
 namespace {
 

@@ -48,6 +48,12 @@ struct Pass {
 };
 
 // Bytes per element of weights, activations and KV cache (bf16 = 2, fp8 = 1, fp4 = 0.5).
+// Bytes one FP4 element takes in HBM with its block scale: NVFP4 stores 4-bit E2M1 values with one FP8 (E4M3)
+// scale per 16 of them (NVIDIA, "Introducing NVFP4 for Efficient and Accurate Low-Precision Inference", 2025),
+// 0.5 + 1/16 bytes. OCP MXFP4 (one E8M0 scale per 32, 0.53125 bytes) is within 6% and stored the same here. FP8 and
+// wider formats carry per-tensor or per-channel scales only, which this ignores.
+inline constexpr double kFp4StorageBytes = 0.5 + 1.0 / 16;
+
 struct OpBytes {
   double weight = 2;
   double activation = 2;

@@ -110,6 +110,14 @@ TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
   EXPECT_EQ(im.kv_capacity_tokens(), static_cast<std::int64_t>(std::floor((100e6 * 0.9 - weights) / 1024.0)));
   // Weights that do not fit are an error that says so.
   EXPECT_THROW(InstanceModel(m, pool, flat_cluster(1e15, 1e12, 1e6), nullptr, {0}, w), std::invalid_argument);
+  // FP4 weights take 0.5625 bytes each: the 4-bit value and 1/16 of NVFP4's one FP8 scale per 16 elements.
+  hw::ClusterSpec c4 = c;
+  c4.gpu.flops.fp4 = 1e15;
+  PoolSpec p4 = pool;
+  p4.precision = hw::Precision::fp4;
+  p4.compute = hw::Precision::fp4;
+  const InstanceModel im4(m, p4, c4, nullptr, {0}, w);
+  EXPECT_DOUBLE_EQ(im4.weight_bytes_per_gpu(), 0.5625 * static_cast<double>(m.total_params()));
 }
 
 TEST(ServingDecodeSet, BlockCountsMatchBruteForce) {

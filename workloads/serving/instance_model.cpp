@@ -19,7 +19,7 @@ double precision_bytes(hw::Precision p) {
     case hw::Precision::tf32: return 4;
     case hw::Precision::bf16: return 2;
     case hw::Precision::fp8: return 1;
-    case hw::Precision::fp4: return 0.5;
+    case hw::Precision::fp4: return kFp4StorageBytes;  // with its block scales
   }
   return 2;
 }
