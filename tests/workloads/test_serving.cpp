@@ -98,6 +98,35 @@ TEST(ServingInstance, DecodeReadsWeightsOnceAndKvByContext) {
   EXPECT_LT(t0, 1.02 * weights / bw);
 }
 
+TEST(ServingInstance, AttentionMathRunsAtTheKvPrecisionNotFp4) {
+  // The prefill of the hand-computed test above with fp4 weights and an fp8 KV cache on a GPU with bf16 1, fp8 2
+  // and fp4 4 PFLOP/s: the GEMMs run at the fp4 rate, QK^T and PV at fp8's (no engine has fp4 attention).
+  const ModelSpec m = tiny_model();
+  hw::ClusterSpec c = flat_cluster(1e15, 1e30);
+  c.gpu.flops.fp8 = 2e15;
+  c.gpu.flops.fp4 = 4e15;
+  const ServingWorkload w = no_cpu();
+  PoolSpec pool;
+  pool.precision = hw::Precision::fp4;
+  pool.compute = hw::Precision::fp4;
+  pool.kv_bytes_per_element = 1;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  BatchShape b;
+  b.prefill_tokens = 100;
+  b.prefill_pairs = 100.0 * 101 / 2;
+  b.prefill_logits = 1;
+  const double T = 100, h = 256, kv = 2, dh = 64, H = 4, f = 512, V = 1000;
+  const double gemms = 2 * (2 * T * h * (h + 2 * kv * dh) + 2 * T * h * h + 2 * T * h * 2 * f + 2 * T * f * h) +
+                       2 * 1 * h * V;
+  const double attention = 2 * 2 * 2 * b.prefill_pairs * dh * H;  // 2 layers of QK^T and PV
+  const double expected = gemms / 4e15 + attention / 2e15;
+  EXPECT_NEAR(im.cost(b).gpu_s, expected, 1e-12 * expected);
+  // A bf16 KV runs bf16 attention.
+  pool.kv_bytes_per_element = 2;
+  InstanceModel wide(m, pool, c, nullptr, {0}, w);
+  EXPECT_NEAR(wide.cost(b).gpu_s, gemms / 4e15 + attention / 1e15, 1e-12 * expected);
+}
+
 TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
   const ModelSpec m = tiny_model();
   const hw::ClusterSpec c = flat_cluster(1e15, 1e12, 100e6);

@@ -71,6 +71,10 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
   // per-block scales; engines keep activations in fp8 between kernels).
   bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
+  attention_math_ = pool_.kv_bytes_per_element < 2 && cluster_.gpu.flops.fp8 > 0 ? hw::Precision::fp8
+                                                                                   : hw::Precision::bf16;
+  // Never wider than the GEMMs' own math (a bf16 model keeps bf16 attention only if its GPU computes bf16).
+  if (cluster_.gpu.flops.at(attention_math_) <= 0) attention_math_ = pool_.compute;
 
   for (std::int64_t l = 0; l < model_.layers; ++l) {
     const bool moe = model_.layer_is_moe(l), sliding = model_.layer_is_sliding(l);
@@ -207,7 +211,7 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     // The KV is read by a paged decode-attention kernel, whose fixed cost per call and lower plateau the GPU's
     // decode_attention_curve holds; queries and outputs stream at the memory curve's rate.
     const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = q * seqs * c.decode_act / tp;
-    a.add_op(decode_attention_time(cluster_.gpu, pool_.compute, f, kv, act).time, flops * ep, f, kv + act);
+    a.add_op(decode_attention_time(cluster_.gpu, attention_math_, f, kv, act).time, flops * ep, f, kv + act);
   }
   if (b.prefill_tokens > 0) {
     double pairs = b.prefill_pairs / ep;
@@ -217,7 +221,7 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     const double f = flops / tp;
     const double by = cached * c.prefill_kv_per_cached / kv_shard_ + toks * c.prefill_act_per_token / tp +
                       cached * c.prefill_extra_bytes_per_cached / tp;
-    a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * ep, f, by);
+    a.add_op(op_time(cluster_.gpu, attention_math_, f, by, f).time, flops * ep, f, by);
   }
 }
 

@@ -108,6 +108,10 @@ class InstanceModel {
   const hw::ClusterSpec& cluster_;
   const hw::Collectives* coll_;
   std::vector<int> gpus_;
+  // The attention core's math (QK^T, PV) runs at the KV cache's precision, never below fp8: no serving engine has
+  // fp4 attention kernels (fp4 weights with an fp8 KV run FP8 attention: TensorRT-LLM's FP8 context FMHA); a bf16
+  // KV, or a GPU without fp8, runs bf16 (docs/serving.md, "Iteration model").
+  hw::Precision attention_math_ = hw::Precision::bf16;
   double cpu_iteration_s_ = 0, cpu_per_sequence_s_ = 0;
   bool cpu_overlap_ = true;
   SpeculativeSpec spec_;
