@@ -55,13 +55,13 @@ double decode_attention_bandwidth(const hw::GpuSpec& gpu, double kv_bytes) {
 hw::GpuActivity OpTime::activity() const { return hw::GpuActivity{compute_activity, memory_activity}; }
 
 namespace {
-// The roofline of one kernel whose FLOPs run at `rate` FLOP/s.
-OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double rate) {
+// The roofline of one kernel whose FLOPs run at `rate` FLOP/s and whose `bytes` take `memory_time`.
+OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double rate, double memory_time) {
   OpTime t;
   t.flops = flops;
   t.bytes = bytes;
   if (flops > 0) t.compute_time = flops / rate;
-  if (bytes > 0) t.memory_time = bytes / achievable_bandwidth(gpu, bytes);
+  t.memory_time = memory_time;
   t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
   t.time = std::max(t.compute_time, t.memory_time);
   if (t.time > 0) {
@@ -70,27 +70,27 @@ OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double by
   }
   return t;
 }
+
+double stream_time(const hw::GpuSpec& gpu, double bytes) {
+  return bytes > 0 ? bytes / achievable_bandwidth(gpu, bytes) : 0.0;
+}
+
+double flops_rate(const hw::GpuSpec& gpu, hw::Precision p, double flops, double kernel_flops) {
+  return flops > 0 ? achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops) : 0.0;
+}
 }  // namespace
 
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
-  const double rate = flops > 0 ? achievable_flops(gpu, p, kernel_flops > 0 ? kernel_flops : flops) : 0.0;
-  return roofline(gpu, p, flops, bytes, rate);
+  return roofline(gpu, p, flops, bytes, flops_rate(gpu, p, flops, kernel_flops), stream_time(gpu, bytes));
 }
 
 OpTime decode_attention_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double kv_bytes,
                              double other_bytes) {
-  OpTime t = op_time(gpu, p, flops, kv_bytes + other_bytes, flops);
-  if (kv_bytes <= 0) return t;
   const double total = kv_bytes + other_bytes;
-  t.memory_time = kv_bytes / decode_attention_bandwidth(gpu, kv_bytes) +
-                  (other_bytes > 0 ? other_bytes / achievable_bandwidth(gpu, total) : 0.0);
-  t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
-  t.time = std::max(t.compute_time, t.memory_time);
-  if (t.time > 0) {
-    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / gemm_peak_flops(gpu, p)) : 0.0;
-    t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, total / t.time / gpu.hbm_bandwidth) : 0.0;
-  }
-  return t;
+  if (kv_bytes <= 0) return op_time(gpu, p, flops, total, flops);
+  const double memory = kv_bytes / decode_attention_bandwidth(gpu, kv_bytes) +
+                        (other_bytes > 0 ? other_bytes / achievable_bandwidth(gpu, total) : 0.0);
+  return roofline(gpu, p, flops, total, flops_rate(gpu, p, flops, flops), memory);
 }
 
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op) {
@@ -99,7 +99,7 @@ OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op) {
   if (!op.is_gemm() || op.flops <= 0) return op_time(gpu, p, op.flops, bytes, op.flops);
   // The GEMM's own shape sets its rate; op.flops may differ from shape.flops() only where a caller scaled the
   // FLOPs without the shape, so the rate is read from the shape and applied to op.flops.
-  return roofline(gpu, p, op.flops, bytes, achievable_gemm_flops(gpu, p, op.gemm));
+  return roofline(gpu, p, op.flops, bytes, achievable_gemm_flops(gpu, p, op.gemm), stream_time(gpu, bytes));
 }
 
 }  // namespace dcsim::wl
