@@ -3,7 +3,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <iterator>
 #include <string>
 
@@ -116,13 +115,24 @@ TEST(Catalog, BadEntryNamesItsFileLineAndKey) {
   }
 }
 
+// A catalog file's text, read from the source tree.
+std::string catalog_text(const std::string& relative) {
+  std::ifstream in(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs" / relative);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+// The same text with the first `from` replaced by `to` (empty when `from` is absent, so a test can assert it).
+std::string with_edit(std::string text, const std::string& from, const std::string& to) {
+  const auto at = text.find(from);
+  if (at == std::string::npos) return {};
+  return text.replace(at, from.size(), to);
+}
+
 TEST(Catalog, NodeSizeMustDivideTheSystem) {
   // The catalog's own gb200-nvl72 entry with 5 GPUs per node (72 is not a multiple of 5).
-  std::ifstream in(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/hw/systems/gb200-nvl72.yaml");
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const auto at = text.find("gpus_per_node: 4");
-  ASSERT_NE(at, std::string::npos);
-  text.replace(at, 16, "gpus_per_node: 5");
+  const std::string text =
+      with_edit(catalog_text("hw/systems/gb200-nvl72.yaml"), "gpus_per_node: 4", "gpus_per_node: 5");
+  ASSERT_FALSE(text.empty());
   const auto doc = ConfigDocument::load_string(text, "configs/hw/systems/gb200-nvl72.yaml");
   try {
     parse_system(doc.root());
@@ -142,14 +152,9 @@ TEST(Catalog, NameMustMatchTheFileStem) {
 
 TEST(Catalog, RegionTunerVertexMustBeAPair) {
   // The catalog's efa-v4 entry with one vertex of its first all-reduce region given three coordinates.
-  std::ifstream in(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/hw/nics/efa-v4.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
-  std::string yaml = text.str();
-  const std::string good = "[393216, 16]";
-  const auto at = yaml.find(good);
-  ASSERT_NE(at, std::string::npos);
-  yaml.replace(at, good.size(), "[393216, 16, 3]");
+  const std::string shipped_text = catalog_text("hw/nics/efa-v4.yaml");
+  const std::string yaml = with_edit(shipped_text, "[393216, 16]", "[393216, 16, 3]");
+  ASSERT_FALSE(yaml.empty());
   const auto doc = ConfigDocument::load_string(yaml, "configs/hw/nics/efa-v4.yaml");
   try {
     parse_nic(doc.root());
@@ -161,7 +166,7 @@ TEST(Catalog, RegionTunerVertexMustBeAPair) {
     EXPECT_NE(msg.find("[bytes, ranks]"), std::string::npos) << msg;
   }
   // As shipped it loads: 5 all-reduce, 3 all-gather and 3 reduce-scatter regions at 8 ranks per node.
-  const auto shipped = parse_nic(ConfigDocument::load_string(text.str(), "configs/hw/nics/efa-v4.yaml").root());
+  const auto shipped = parse_nic(ConfigDocument::load_string(shipped_text, "configs/hw/nics/efa-v4.yaml").root());
   EXPECT_EQ(shipped.nccl_region_tuner.ranks_per_node, 8);
   EXPECT_EQ(shipped.nccl_region_tuner.regions.size(), 11u);
 }
