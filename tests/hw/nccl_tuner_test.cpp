@@ -53,16 +53,21 @@ TEST(NcclTuner, NvlsGraphHandSearched) {
   EXPECT_EQ(nccl_nvls_graph(80, 240, 8, 0, false).channels, 0);
 }
 
+NcclSystem system(int ranks, int nodes, int cc, NcclGraph ring, NcclGraph nvls) {
+  NcclSystem s;
+  s.ranks = ranks;
+  s.nodes = nodes;
+  s.compute_capability = cc;
+  s.ring = ring;
+  s.nvls = nvls;
+  return s;
+}
+
 // 2x p5 as NCCL sees it: AMD host (2 us net overhead), aws-ofi-nccl reports 75 us.
 NcclSystem p5_two_nodes() {
-  NcclSystem s;
-  s.ranks = 16;
-  s.nodes = 2;
-  s.compute_capability = 90;
+  NcclSystem s = system(16, 2, 90, {8, 45, 45}, {8, 50, 48});
   s.plugin_latency_us = 75;
   s.net_overhead_us = 2.0;
-  s.ring = {8, 45, 45};
-  s.nvls = {8, 50, 48};
   return s;
 }
 
@@ -84,12 +89,7 @@ TEST(NcclTuner, LatenciesMatchTheTablesOn2xP5) {
 }
 
 TEST(NcclTuner, BandwidthsHandComputedOnOneH100Node) {
-  NcclSystem s;
-  s.ranks = 8;
-  s.nodes = 1;
-  s.compute_capability = 90;
-  s.ring = {12, 30, 30};
-  s.nvls = {8, 50, 60};
+  NcclSystem s = system(8, 1, 90, {12, 30, 30}, {8, 50, 60});
   const double S = 1 << 30;
   // Ring Simple: busBw 12 x 30 = 360, algBw 360 x 8/14; latency 8.4 + 14 x 3.4.
   EXPECT_NEAR(nccl_predicted_time_us(CollectiveOp::all_reduce, CollectiveAlgo::ring, Protocol::simple, S, s),
@@ -130,12 +130,7 @@ TEST(NcclTuner, RingSimplePlateauAcrossNodes) {
 }
 
 TEST(NcclTuner, KernelCapsPerChannel) {
-  NcclSystem s;
-  s.ranks = 512;
-  s.nodes = 64;
-  s.compute_capability = 100;
-  s.ring = {8, 48, 48};
-  s.nvls = {8, 90, 48};
+  NcclSystem s = system(512, 64, 100, {8, 48, 48}, {8, 90, 48});
   // Blackwell tree beyond 2 nodes: 24 GB/s per channel, algBw = 8 x 24 x 0.5.
   EXPECT_DOUBLE_EQ(nccl_algbw_cap_gbs(CollectiveOp::all_reduce, CollectiveAlgo::tree, Protocol::simple, s), 96);
   // LL128 tree: min(8 x 24, 8 x 20) x 0.5.
@@ -171,13 +166,8 @@ TEST(NcclTuner, RegionTunerOverridesAboveTwoNodes) {
   EXPECT_TRUE(nccl_region_contains(rt.regions[1], 0.99 * x_edge, y));
   EXPECT_FALSE(nccl_region_contains(rt.regions[1], 1.01 * x_edge, y));
 
-  NcclSystem s;
-  s.ranks = 32;
-  s.nodes = 4;
-  s.compute_capability = 100;
+  NcclSystem s = system(32, 4, 100, {8, 48, 48}, {8, 90, 48});
   s.plugin_latency_us = 35;
-  s.ring = {8, 48, 48};
-  s.nvls = {8, 90, 48};
   s.region_tuner = &rt;
   const NcclChoice ll = nccl_select(CollectiveOp::all_reduce, 1024, s, kAllReduceAlgos);
   EXPECT_EQ(ll.algorithm, CollectiveAlgo::tree);
