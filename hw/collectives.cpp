@@ -467,20 +467,19 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
     }
     return c;
   };
+  bool picked = false;
   if (algo == CollectiveAlgo::automatic && tuned) {
     const NcclChoice pick = nccl_select(op, bytes, nccl, algos);
     if (pick.predicted_us >= 0) {
-      const Choice c = priced(pick.algorithm, pick.protocol);
-      if (c.ok) {
-        best = c;
-        best_t = c.time();
-        algos.clear();
-      }
+      best = priced(pick.algorithm, pick.protocol);
+      picked = best.ok;
     }
   }
+  // Otherwise the cheapest modelled choice: a forced algorithm's protocol, NCCL's p2p (all-to-all, send/recv), or a
+  // spec with no compute capability, which has no tuner; the latter takes no tree inside one domain (its chain would
+  // be priced against a ring NCCL always prefers there).
   for (CollectiveAlgo a : algos) {
-    // Without NCCL's tuner (a spec with no compute capability) the cheapest modelled choice stands in for it, with
-    // no tree inside one domain: its chain would be priced against a ring NCCL always prefers there.
+    if (picked) break;
     if (algo == CollectiveAlgo::automatic && a == CollectiveAlgo::tree && g.domains <= 1) continue;
     for (Protocol p : kProtocols) {
       const Choice c = priced(a, p);
