@@ -73,7 +73,7 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
   attention_math_ = pool_.kv_bytes_per_element < 2 && cluster_.gpu.flops.fp8 > 0 ? hw::Precision::fp8
                                                                                    : hw::Precision::bf16;
-  // Never wider than the GEMMs' own math (a bf16 model keeps bf16 attention only if its GPU computes bf16).
+  // A GPU with no rate at that precision runs attention at the GEMMs' precision.
   if (cluster_.gpu.flops.at(attention_math_) <= 0) attention_math_ = pool_.compute;
 
   for (std::int64_t l = 0; l < model_.layers; ++l) {
