@@ -127,6 +127,46 @@ TEST(ServingInstance, AttentionMathRunsAtTheKvPrecisionNotFp4) {
   EXPECT_NEAR(wide.cost(b).gpu_s, gemms / 4e15 + attention / 1e15, 1e-12 * expected);
 }
 
+TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
+  // Prefill of the hand-computed case above on a GPU with unbounded bandwidth: every FLOP is tensor-core time,
+  // attention's to attention_math, the rest to gemm_math, and the terms sum to the step.
+  const ModelSpec m = tiny_model();
+  const ServingWorkload w = no_cpu();
+  PoolSpec pool;
+  InstanceModel compute(m, pool, flat_cluster(1e15, 1e30), nullptr, {0}, w);
+  BatchShape p;
+  p.prefill_tokens = 100;
+  p.prefill_pairs = 100.0 * 101 / 2;
+  p.prefill_logits = 1;
+  const IterationCost pc = compute.cost(p);
+  const double dh = 64, H = 4;
+  EXPECT_NEAR(pc.parts[StepPart::attention_math], 2 * 2 * 2 * p.prefill_pairs * dh * H / 1e15, 1e-21);
+  EXPECT_NEAR(pc.parts.total(), pc.time_s, 1e-12 * pc.time_s);
+  EXPECT_NEAR(pc.parts[StepPart::gemm_math] + pc.parts[StepPart::attention_math], pc.time_s, 1e-12 * pc.time_s);
+  EXPECT_FALSE(pc.pure_decode);
+  // Decode of one sequence at context 2000 on a GPU with unbounded FLOP/s: the KV term is exactly the KV bytes
+  // over the bandwidth (2000 tokens x 1024 B), the weights term the rest of the HBM traffic.
+  const double bw = 1e12;
+  InstanceModel memory(m, pool, flat_cluster(1e30, bw), nullptr, {0}, w);
+  BatchShape d;
+  d.decode_seqs = 1;
+  d.decode_context = 2000;
+  const IterationCost dc = memory.cost(d);
+  EXPECT_TRUE(dc.pure_decode);
+  EXPECT_EQ(dc.decode_seqs, 1);
+  // KV bytes plus the query and output rows (a few hundred bytes) of each layer's attention call.
+  EXPECT_NEAR(dc.parts[StepPart::kv], 2000 * 1024.0 / bw, 0.01 * 2000 * 1024.0 / bw);
+  EXPECT_NEAR(dc.parts[StepPart::kv] + dc.parts[StepPart::weights], dc.time_s, 1e-12 * dc.time_s);
+  // Host time that the GPU step does not hide is charged to cpu: 1 ms of scheduling against a ~1.5 us GPU step.
+  ServingWorkload slow_host = no_cpu();
+  slow_host.cpu_iteration_s = 1e-3;
+  InstanceModel hosted(m, pool, flat_cluster(1e30, bw), nullptr, {0}, slow_host);
+  const IterationCost hc = hosted.cost(d);
+  EXPECT_DOUBLE_EQ(hc.time_s, 1e-3);
+  EXPECT_NEAR(hc.parts[StepPart::cpu], 1e-3 - dc.time_s, 1e-15);
+  EXPECT_NEAR(hc.parts.total(), 1e-3, 1e-15);
+}
+
 TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
   const ModelSpec m = tiny_model();
   const hw::ClusterSpec c = flat_cluster(1e15, 1e12, 100e6);
@@ -271,6 +311,19 @@ TEST(ServingRun, LittlesLawHoldsOverTheRun) {
   EXPECT_NEAR(m.at("requests_in_system_mean"), requests * m.at("e2e_s.mean") / m.at("run_s"),
               1e-9 * m.at("requests_in_system_mean"));
   EXPECT_GT(requests, 1000);
+  // The decode-step breakdown: its terms sum to the mean pure decode step, and a Llama-3-8B decode at tens of
+  // sequences is HBM-bound: its 16.06 GB of bf16 weights at H100's 3.35 TB/s x 0.89 plateau take 5.4 ms, above the
+  // 4.1 ms host floor, which is then hidden.
+  const double step = m.at("decode_step.time_s");
+  double sum = 0;
+  for (const char* part : {"weights", "gemm_math", "kv", "attention_math", "moe", "comm", "draft", "cpu", "kv_io"}) {
+    sum += m.at(std::string("decode_step.") + part + "_s");
+  }
+  EXPECT_NEAR(sum, step, 1e-12);
+  EXPECT_GT(m.at("decode_step.count"), 100);
+  EXPECT_GT(m.at("decode_step.weights_s"), m.at("decode_step.gemm_math_s"));
+  EXPECT_NEAR(m.at("decode_step.weights_s"), 16.06e9 / (3.35e12 * 0.89), 0.05 * 5.4e-3);
+  EXPECT_EQ(m.at("decode_step.cpu_s"), 0.0);
 }
 
 TEST(ServingRun, EveryRequestFinishesExactlyOnceUnderPreemption) {

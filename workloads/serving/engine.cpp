@@ -168,6 +168,7 @@ void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
 
 void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t1) {
   stats.flops(c.model_flops, t0, t1, in.role() == Role::decode ? 1 : 0);
+  if (c.pure_decode) stats.decode_step(c.parts, c.decode_seqs, t0);
   if (trace_) {
     trace_->complete("step", "serving", 0, static_cast<std::uint32_t>(in.index()), sim::from_seconds(t0),
                      sim::from_seconds(t1) - sim::from_seconds(t0),

@@ -225,6 +225,7 @@ void Instance::step() {
   }
   step_cost_ = model_.cost(shape);
   step_cost_.time_s += extra_s;
+  step_cost_.parts[StepPart::kv_io] += extra_s;
   step_start_ = engine_.now();
   ++steps_;
   engine_.step_started(*this, step_cost_);

@@ -141,14 +141,16 @@ const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int
   if (static_cast<std::int64_t>(cache.size()) <= group_tokens) cache.resize(static_cast<std::size_t>(group_tokens) + 1);
   DenseEntry& e = cache[static_cast<std::size_t>(group_tokens)];
   if (e.time >= 0) return e;
-  e = DenseEntry{0, 0, 0, 0};
+  e = DenseEntry{0, 0, 0, 0, 0};
   if (group_tokens == 0) return e;
   const Pass pass = prefill_form ? Pass::prefill(1, group_tokens, 0) : Pass::decode(group_tokens, 0);
   const double tp = pool_.tp;
   for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
     if (op.attention_core || is_expert(op.kind)) continue;
     const double f = op.flops / tp, by = op_bytes(op) / tp;
-    e.time += op_time(cluster_.gpu, pool_.compute, f, by, f).time;
+    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f);
+    e.time += t.time;
+    if (t.compute_bound) e.math_time += t.time;
     e.flops += op.flops;
     e.gpu_flops += f;
     e.gpu_bytes += by;
@@ -172,7 +174,7 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double down_b = touched * f * h * wb + load * (f + h) * ab;
   const double t = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f).time +
                    op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f).time;
-  a.add_op(t, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
+  a.add_op(StepPart::moe, t, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
   (void)E;
 }
 
@@ -211,7 +213,8 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     // The KV is read by a paged decode-attention kernel, whose fixed cost per call and lower plateau the GPU's
     // decode_attention_curve holds; queries and outputs stream at the memory curve's rate.
     const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = q * seqs * c.decode_act / tp;
-    a.add_op(decode_attention_time(cluster_.gpu, attention_math_, f, kv, act).time, flops * ep, f, kv + act);
+    const OpTime t = decode_attention_time(cluster_.gpu, attention_math_, f, kv, act);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, flops * ep, f, kv + act);
   }
   if (b.prefill_tokens > 0) {
     double pairs = b.prefill_pairs / ep;
@@ -221,7 +224,8 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
     const double f = flops / tp;
     const double by = cached * c.prefill_kv_per_cached / kv_shard_ + toks * c.prefill_act_per_token / tp +
                       cached * c.prefill_extra_bytes_per_cached / tp;
-    a.add_op(op_time(cluster_.gpu, attention_math_, f, by, f).time, flops * ep, f, by);
+    const OpTime t = op_time(cluster_.gpu, attention_math_, f, by, f);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, flops * ep, f, by);
   }
 }
 
@@ -232,7 +236,8 @@ void InstanceModel::head(Acc& a, double rows) const {
   const double flops = 2 * rows_g * h * V;
   const double f = flops / pool_.tp;
   const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
-  a.add_op(op_time(cluster_.gpu, pool_.compute, f, by, f).time, flops * pool_.ep, f, by);
+  const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f);
+  a.add_op(t.compute_bound ? StepPart::gemm_math : StepPart::weights, t.time, flops * pool_.ep, f, by);
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
@@ -246,7 +251,9 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     Acc layer;
     auto add_dense = [&](const DenseEntry& e) {
-      layer.add_op(e.time, e.flops * pool_.ep, e.gpu_flops, e.gpu_bytes);
+      layer.add_op(StepPart::weights, e.time - e.math_time, e.flops * pool_.ep, e.gpu_flops, e.gpu_bytes);
+      layer.parts[StepPart::gemm_math] += e.math_time;
+      layer.time += e.math_time;
     };
     if (mla_split) {
       // MLA: prefill tokens use the naive form (latent expanded per head), decode tokens the absorbed form.
@@ -260,8 +267,10 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
     const double c = comm(i, T);
     layer.time += c;
     layer.comm += c;
+    layer.parts[StepPart::comm] += c;
     const double n = kinds_[i].count;
     a.time += n * layer.time;
+    a.parts += layer.parts.scaled(n);
     a.comm += n * layer.comm;
     a.flops += n * layer.flops;
     a.gpu_flops += n * layer.gpu_flops;
@@ -282,6 +291,7 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
     const Acc one = gpu_time(draft);
     const double share = spec_.draft_layers / d(model_.layers) * spec_.draft_tokens;
     a.time += share * one.time;
+    a.parts[StepPart::draft] += share * one.time;
     a.gpu_bytes += share * one.gpu_bytes;
     a.gpu_flops += share * one.gpu_flops;
   }
@@ -291,6 +301,10 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
   out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s) : out.gpu_s + out.cpu_s;
+  out.parts = a.parts;
+  out.parts[StepPart::cpu] = out.time_s - out.gpu_s;  // the host time the GPU step does not hide
+  out.pure_decode = b.prefill_tokens == 0 && b.decode_seqs > 0;
+  out.decode_seqs = b.decode_seqs;
   if (out.time_s > 0) {
     const double frac = cluster_.gpu.gemm_peak_fraction.at(pool_.compute) > 0
                             ? cluster_.gpu.gemm_peak_fraction.at(pool_.compute)

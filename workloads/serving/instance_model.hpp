@@ -25,6 +25,7 @@
 #include "workloads/model.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/serving/serving_workload.hpp"
+#include "workloads/serving/step_breakdown.hpp"
 
 namespace dcsim::wl::serving {
 
@@ -47,6 +48,9 @@ struct IterationCost {
   double cpu_s = 0;         // scheduling work on the host
   double model_flops = 0;   // the instance's FLOPs (all GPUs), target model, no imbalance
   hw::GpuActivity activity; // per GPU of the instance over time_s
+  StepBreakdown parts;      // time_s by term (step_breakdown.hpp); sums to time_s
+  bool pure_decode = false; // decoding sequences only, no prefill chunk
+  std::int64_t decode_seqs = 0;
 };
 
 class InstanceModel {
@@ -85,8 +89,10 @@ class InstanceModel {
     double gpu_flops = 0;  // FLOPs on the busiest GPU
     double gpu_bytes = 0;  // HBM bytes on the busiest GPU
     double comm = 0;
-    void add_op(double t, double instance_flops, double flops_gpu, double bytes_gpu) {
+    StepBreakdown parts;   // time by term
+    void add_op(StepPart part, double t, double instance_flops, double flops_gpu, double bytes_gpu) {
       time += t;
+      parts[part] += t;
       flops += instance_flops;
       gpu_flops += flops_gpu;
       gpu_bytes += bytes_gpu;
@@ -94,6 +100,7 @@ class InstanceModel {
   };
   struct DenseEntry {
     double time = -1, flops = 0, gpu_flops = 0, gpu_bytes = 0;
+    double math_time = 0;  // of time: the ops the tensor cores bound (the rest is HBM-bound)
   };
 
   const DenseEntry& dense(std::size_t kind, std::int64_t group_tokens, bool prefill_form);

@@ -77,6 +77,15 @@ void ServingStats::report(Metrics& m, int gpus, const double (&peak_by_pool)[2])
     m.set("mfu_prefill_pool", flops_[0] / window / peak_by_pool[0]);
     m.set("mfu_decode_pool", flops_[1] / window / peak_by_pool[1]);
   }
+  // The mean pure decode step and where its time goes (docs/serving.md, "Step breakdown").
+  const double n = static_cast<double>(decode_steps_);
+  m.set("decode_step.count", n);
+  m.set("decode_step.batch", n > 0 ? decode_seqs_ / n : 0.0);
+  m.set("decode_step.time_s", n > 0 ? decode_parts_.total() / n : 0.0);
+  for (std::size_t i = 0; i < kStepParts; ++i) {
+    const auto part = static_cast<StepPart>(i);
+    m.set(std::string("decode_step.") + to_string(part) + "_s", n > 0 ? decode_parts_[part] / n : 0.0);
+  }
   // Per-class latency with declared classes (the whole-run figures above cover every class).
   for (std::size_t c = 0; c < ttft_by_class_.size(); ++c) {
     const std::string key = "by_class." + classes_[c] + ".";

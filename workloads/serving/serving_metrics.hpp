@@ -18,6 +18,7 @@
 #include "workloads/cluster_power.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/serving/serving_workload.hpp"
+#include "workloads/serving/step_breakdown.hpp"
 
 namespace dcsim::wl::serving {
 
@@ -59,6 +60,13 @@ class ServingStats {
   // Spreads f uniformly over [t0, t1] and keeps the window's share; `pool` 0 colocated/prefill, 1 decode.
   void flops(double f, double t0, double t1, int pool = 0);
   void rejected() { ++rejected_; }
+  // A pure decode step (no prefill chunk) of `seqs` sequences that started at t0: counted when t0 is in the window.
+  void decode_step(const StepBreakdown& parts, std::int64_t seqs, double t0) {
+    if (!in_window(t0)) return;
+    decode_parts_ += parts;
+    decode_seqs_ += static_cast<double>(seqs);
+    ++decode_steps_;
+  }
 
   // Writes every metric but the power ones (see report_energy).
   // peak_by_pool: dense peak FLOP/s of the front pool (colocated or prefill) and of the decode pool (0: none).
@@ -85,6 +93,9 @@ class ServingStats {
   std::int64_t measured_ = 0, measured_ok_ = 0;
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double flops_[2] = {0, 0};
+  StepBreakdown decode_parts_;  // summed over the window's pure decode steps
+  double decode_seqs_ = 0;
+  std::int64_t decode_steps_ = 0;
   std::vector<std::string> classes_;
   bool per_class_latency_ = false;
   std::vector<std::int64_t> tokens_by_class_;
