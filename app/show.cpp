@@ -61,6 +61,7 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   f.number("power.dvfs_exponent", g.power.dvfs_exponent);
   add_flops(f, "gemm_peak_fraction.", g.gemm_peak_fraction, true);
   f.number("sm_count", g.sm_count);
+  f.number("roofline_exponent", g.roofline_exponent);
   f.number("memory_power_share", g.memory_power_share);
   f.number("compute_capability", g.compute_capability / 10.0);
   f.flag("assumed", g.assumed);

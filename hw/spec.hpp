@@ -63,6 +63,10 @@ struct GpuSpec {
   PeakFlops gemm_peak_fraction;
   // Size dependence, multiplied onto gemm_peak_fraction: size = FLOPs of one GEMM (2*M*N*K).
   std::vector<EfficiencyPoint> gemm_size_curve;
+  // p of the smooth roofline: a kernel with compute time tc and memory time tm takes (tc^p + tm^p)^(1/p), not
+  // max(tc, tm), because its load pipeline and tensor cores overlap imperfectly where the two are close
+  // (workloads/roofline.hpp; p fitted to DeepGEMM's H800 FP8 table, docs/hardware.md "Compute-memory overlap").
+  double roofline_exponent = 0;
   // Streaming multiprocessors: the GEMM wave-quantization term counts output tiles against them
   // (workloads/roofline.hpp, gemm_wave_fill). 0: unknown, no wave term.
   int sm_count = 0;

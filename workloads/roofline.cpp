@@ -52,6 +52,13 @@ double decode_attention_bandwidth(const hw::GpuSpec& gpu, double kv_bytes) {
   return gpu.hbm_bandwidth * curve_fraction(gpu.decode_attention_curve, kv_bytes);
 }
 
+double overlapped_time(const hw::GpuSpec& gpu, double compute_time, double memory_time) {
+  const double hi = std::max(compute_time, memory_time), lo = std::min(compute_time, memory_time);
+  const double p = gpu.roofline_exponent;
+  if (p <= 0 || lo <= 0) return hi;
+  return hi * std::pow(1 + std::pow(lo / hi, p), 1 / p);
+}
+
 hw::GpuActivity OpTime::activity() const { return hw::GpuActivity{compute_activity, memory_activity}; }
 
 namespace {
@@ -63,7 +70,7 @@ OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double by
   if (flops > 0) t.compute_time = flops / rate;
   t.memory_time = memory_time;
   t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
-  t.time = std::max(t.compute_time, t.memory_time);
+  t.time = overlapped_time(gpu, t.compute_time, t.memory_time);
   if (t.time > 0) {
     t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / gemm_peak_flops(gpu, p)) : 0.0;
     t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, bytes / t.time / gpu.hbm_bandwidth) : 0.0;

@@ -4,6 +4,10 @@
 //                   x min(gemm_size_curve(kernel FLOPs), gemm_wave_fill(shape))   (GEMMs with a known shape)
 //   bandwidth     = hbm_bandwidth x memory_curve(kernel bytes)
 // Curves are interpolated linearly in log(size) between their points and clamped at both ends (hw/spec.hpp).
+// The two times combine as (tc^p + tm^p)^(1/p) with the GPU's roofline_exponent p (max() where it is 0): a kernel
+// whose compute and memory times are close reaches neither roof, because its loads and its tensor-core math
+// overlap imperfectly (DeepGEMM's H800 FP8 table: 1.2-1.6x above max() at the ridge, within ~5% away from it;
+// docs/hardware.md, "Compute-memory overlap").
 // No separate launch floor is added: both curves already hold the fixed per-kernel cost (the GEMM curve's
 // launch-bound first point, ~5 us per call; the memory curve's t0 = 2 us; docs/hardware.md), so adding one would
 // count it twice. Used by pretraining and serving (docs/pretraining.md, "Roofline").
@@ -39,6 +43,9 @@ double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape);
 // partial last wave of a shape whose tile count does not divide by the SMs. min, not a product: below one wave
 // the square curve already holds the fill loss.
 double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape);
+// A kernel's time from its compute and memory times: (tc^p + tm^p)^(1/p), p = gpu.roofline_exponent (max(tc, tm)
+// when p is 0 or either time is 0).
+double overlapped_time(const hw::GpuSpec& gpu, double compute_time, double memory_time);
 // Bytes/s a kernel moving `kernel_bytes` bytes through HBM reaches.
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes);
 // Bytes/s a paged-KV decode attention call reading `kv_bytes` reaches: the GPU's decode_attention_curve (its
@@ -46,7 +53,7 @@ double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes);
 double decode_attention_bandwidth(const hw::GpuSpec& gpu, double kv_bytes);
 
 struct OpTime {
-  double time = 0;          // seconds: max(compute_time, memory_time)
+  double time = 0;          // seconds: overlapped_time(compute_time, memory_time)
   double compute_time = 0;  // flops / achievable_flops
   double memory_time = 0;   // bytes / achievable_bandwidth
   bool compute_bound = false;  // compute_time >= memory_time (and there are FLOPs)
