@@ -92,6 +92,7 @@ wl::MoeSpec parse_moe(const ConfigNode& n, const wl::ModelSpec& m) {
   if (e.top_k > e.experts) n.child("top_k").fail_value("at most experts (" + str(e.experts) + ")");
   e.shared_experts = n.get_int_or("shared_experts", 0, 0, 1000);
   e.first_dense_layers = n.get_int_or("first_dense_layers", 0, 0, m.layers - 1);
+  e.expert_load_cv = n.get_number("expert_load_cv", 0, 100);
   if (n.has("ffn_hidden")) {
     e.ffn_hidden = n.get_int("ffn_hidden", 1, kMaxDim);
   } else if (m.ffn_hidden > 0) {
@@ -163,6 +164,7 @@ Rows model_rows(const wl::ModelSpec& m) {
     r.integer("moe.ffn_hidden", m.moe.ffn_hidden);
     if (m.moe.shared_experts > 0) r.integer("moe.shared_ffn_hidden", m.moe.shared_ffn_hidden);
     r.integer("moe.first_dense_layers", m.moe.first_dense_layers);
+    r.count("moe.expert_load_cv", m.moe.expert_load_cv);
   }
   if (m.sliding.window > 0) {
     r.integer("sliding_window.window", m.sliding.window);

@@ -172,12 +172,24 @@ hw::ClusterSpec resolve_system(const ConfigNode& pool, const Catalog& catalog, c
   return c;
 }
 
-wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::ClusterSpec& base, bool allow_system) {
+wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::ClusterSpec& base,
+                        const wl::ModelSpec& model, bool allow_system) {
   wl::PoolSpec p;
   p.instances = static_cast<int>(n.get_int_or("count", 1, 1, 1'000'000));
   p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
   p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
   p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
+  p.expert_tp = static_cast<int>(n.get_int_or("expert_tp", p.ep == 1 ? p.tp : 1, 1, 100'000));
+  if ((p.tp * p.ep) % p.expert_tp != 0) {
+    n.child("expert_tp").fail_value("a divisor of tp x ep = " + std::to_string(p.tp * p.ep));
+  }
+  if (model.is_moe() && p.tp * p.ep / p.expert_tp > model.moe.experts) {
+    n.child(n.has("expert_tp") ? "expert_tp" : "ep")
+        .fail("tp x ep / expert_tp = " + std::to_string(p.tp * p.ep / p.expert_tp) +
+              " expert-parallel ranks, more than " + model.name + "'s " + std::to_string(model.moe.experts) +
+              " experts: raise expert_tp or lower ep");
+  }
+  p.eplb = n.get_bool_or("eplb", false);
   const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
   p.precision = precision_of(prec);
   const std::string compute = n.get_enum_or("compute_precision", kPrecisions, prec);
@@ -231,10 +243,10 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   }
   s.arrivals = parse_arrivals(w.child("arrivals"), s.class_names());
   if (s.mode == wl::ServingWorkload::Mode::colocated) {
-    s.colocated = parse_pool(w.child("instance"), catalog, cluster, false);
+    s.colocated = parse_pool(w.child("instance"), catalog, cluster, *model, false);
   } else {
-    s.prefill = parse_pool(w.child("prefill"), catalog, cluster, false);
-    s.decode = parse_pool(w.child("decode"), catalog, cluster, true);
+    s.prefill = parse_pool(w.child("prefill"), catalog, cluster, *model, false);
+    s.decode = parse_pool(w.child("decode"), catalog, cluster, *model, true);
   }
   const std::string routing = w.get_enum_or("routing", {"round-robin", "least-loaded", "kv-aware"}, "least-loaded");
   s.routing = routing == "round-robin"    ? wl::ServingWorkload::Routing::round_robin

@@ -45,6 +45,10 @@ struct MoeSpec {
   std::int64_t ffn_hidden = 0;          // intermediate size of one routed expert
   std::int64_t shared_ffn_hidden = 0;   // intermediate size of one shared expert
   std::int64_t first_dense_layers = 0;  // leading layers with a dense FFN of ModelSpec::ffn_hidden (DeepSeek-V3: 3)
+  // Coefficient of variation of the routed tokens one expert receives in an iteration (std / mean over the experts
+  // of a layer), measured on real traffic: it skews the load of expert-parallel ranks (docs/serving.md, "Expert
+  // load"). A routing statistic of the trained model and its data, not of the architecture.
+  double expert_load_cv = 0;
 };
 
 // Layers i with (i + 1) % full_attention_every != 0 attend over the last `window` tokens only (gpt-oss: window

@@ -183,7 +183,7 @@ TEST(ModelCatalog, InlineModelNeedsNoKindAndAllMoeNeedsNoDenseWidth) {
   // An inline `model:` block of a scenario: no kind; every layer MoE, so only the expert width is given.
   const ConfigDocument doc = ConfigDocument::load_string(
       "name: inline\nlayers: 2\nhidden: 64\nheads: 4\nattention: mha\nffn: gelu\nvocab: 100\n"
-      "max_context: 128\nmoe: {experts: 4, top_k: 1, ffn_hidden: 96}\n",
+      "max_context: 128\nmoe: {experts: 4, top_k: 1, ffn_hidden: 96, expert_load_cv: 0}\n",
       "scenario.yaml");
   const wl::ModelSpec m = parse_model(doc.root());
   EXPECT_EQ(m.kv_heads, 4);
@@ -195,7 +195,7 @@ TEST(ModelCatalog, InlineModelNeedsNoKindAndAllMoeNeedsNoDenseWidth) {
   const std::string e = error_of([] {
     const ConfigDocument bad = ConfigDocument::load_string(
         "name: inline\nlayers: 2\nhidden: 64\nheads: 4\nattention: mha\nffn: gelu\nvocab: 100\n"
-        "max_context: 128\nmoe: {experts: 4, top_k: 1}\n",
+        "max_context: 128\nmoe: {experts: 4, top_k: 1, expert_load_cv: 0}\n",
         "scenario.yaml");
     parse_model(bad.root());
   });

@@ -167,6 +167,64 @@ TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
   EXPECT_NEAR(hc.parts.total(), 1e-3, 1e-15);
 }
 
+TEST(ServingInstance, HottestExpertRankFollowsTheMeasuredSkew) {
+  // TensorRT-LLM blog4 Table 1 (DeepSeek-R1, EP32, no EPLB): 1024 routed tokens per rank on average, per-expert
+  // std / mean 164.1 / 128 = 1.28. Rank sd = sqrt(1024 x 31/32 + (1.28 x 1024)^2 / 8) = 465.1; hottest = 1024 +
+  // 465.1 x sqrt(2 ln 32) = 2248 (max / mean 2.20; the blog measured 2.56 as the mean over layers and iterations).
+  const double A = 1024.0 * 32, cv = 164.1 / 128;
+  const double sd = std::sqrt(1024 * 31.0 / 32 + cv * cv * 1024 * 1024 / 8);
+  const double hottest = 1024 + sd * std::sqrt(2 * std::log(32.0));
+  EXPECT_NEAR(hottest_rank_load(A, 32, 8, cv, false), hottest, 1e-9);
+  EXPECT_NEAR(hottest / 1024, 2.196, 0.001);
+  // cv 0: only the multinomial noise, 1024 + sqrt(992) x 2.633 = 1106.9.
+  EXPECT_NEAR(hottest_rank_load(A, 32, 8, 0, false) / 1024,
+              1 + std::sqrt(992.0) * std::sqrt(2 * std::log(32.0)) / 1024, 1e-12);
+  // With EPLB the residual rank cv 0.042 joins it: sd = sqrt(992 + (0.042 x 1024)^2) = 53.5, hottest 1.138 x the
+  // mean (the blog's EPLB runs: 1.109 and 1.115, averaged over layers and iterations).
+  EXPECT_NEAR(hottest_rank_load(A, 32, 8, cv, true) / 1024,
+              1 + std::sqrt(992.0 + 0.042 * 0.042 * 1024 * 1024) * std::sqrt(2 * std::log(32.0)) / 1024, 1e-12);
+  EXPECT_NEAR(hottest_rank_load(A, 32, 8, cv, true) / 1024, 1.138, 0.001);
+  // One rank holds everything; never more than all the assignments.
+  EXPECT_DOUBLE_EQ(hottest_rank_load(A, 1, 256, cv, false), A);
+  EXPECT_DOUBLE_EQ(hottest_rank_load(8, 8, 1, 5, false), 8);
+}
+
+TEST(ServingInstance, ExpertsSplitInsideTheTensorGroupOrSpreadOverRanks) {
+  // A 4-expert top-1 model on 2 GPUs, memory-only roofline: experts split 2 ways (expert_tp = tp = 2, one rank)
+  // read half of every touched expert on each GPU for every token; as 2 expert-parallel ranks (expert_tp = 1)
+  // each GPU reads its own touched experts whole, and the busiest rank gets the skewed share of the tokens.
+  ModelSpec m = tiny_model();
+  m.moe.experts = 4;
+  m.moe.top_k = 1;
+  m.moe.ffn_hidden = 512;
+  m.moe.expert_load_cv = 1.0;
+  hw::ClusterSpec c = flat_cluster(1e30, 1e12);
+  c.gpus_per_system = 2;
+  const ServingWorkload w = no_cpu();
+  PoolSpec split;
+  split.tp = 2;
+  split.expert_tp = 2;
+  PoolSpec ranks = split;
+  ranks.expert_tp = 1;
+  BatchShape b;
+  b.decode_seqs = 64;
+  InstanceModel im_split(m, split, c, nullptr, {0, 1}, w);
+  InstanceModel im_ranks(m, ranks, c, nullptr, {0, 1}, w);
+  // 64 tokens touch all 4 experts (1 - (3/4)^64 = 1 - 1e-8): weights per GPU are two experts' worth either way;
+  // the activations differ by the skew.
+  const double t_split = im_split.cost(b).parts[StepPart::moe];
+  const double t_ranks = im_ranks.cost(b).parts[StepPart::moe];
+  const double h = 256, f = 512, layers = 2;
+  const double weights = 4.0 / 2 * 3 * h * f * 2;  // two experts' gate, up and down, bf16, per GPU
+  // Split: 64 tokens on each GPU, activations h + up_n / 2 in, f / 2 + h out (bf16).
+  const double split_bytes = weights + 64 * (h + 2 * f / 2) * 2 + 64 * (f / 2 + h) * 2;
+  EXPECT_NEAR(t_split, layers * split_bytes / 1e12, 1e-6 * t_split);
+  const double load = hottest_rank_load(64, 2, 2, 1.0, false);
+  const double ranks_bytes = weights + load * (h + 2 * f) * 2 + load * (f + h) * 2;
+  EXPECT_NEAR(t_ranks, layers * ranks_bytes / 1e12, 1e-6 * t_ranks);
+  EXPECT_GT(t_ranks, t_split);
+}
+
 TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
   const ModelSpec m = tiny_model();
   const hw::ClusterSpec c = flat_cluster(1e15, 1e12, 100e6);

@@ -51,6 +51,14 @@ CoreSums core_sums(const std::vector<Op>& ops) {
 
 }  // namespace
 
+double hottest_rank_load(double assignments, double ranks, double experts_per_rank, double cv, bool balanced) {
+  if (ranks <= 1 || assignments <= 0) return assignments;
+  const double mu = assignments / ranks;
+  const double skew = balanced ? kBalancedRankCv : cv / std::sqrt(std::max(1.0, experts_per_rank));
+  const double var = mu * (1 - 1 / ranks) + skew * skew * mu * mu;
+  return std::min(assignments, mu + std::sqrt(var) * std::sqrt(2 * std::log(ranks)));
+}
+
 InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const hw::ClusterSpec& cluster,
                              const hw::Collectives* coll, std::vector<int> gpus, const ServingWorkload& w)
     : model_(model),
@@ -66,6 +74,10 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   if (pool_.ep > 1 && !model_.is_moe()) {
     throw std::invalid_argument("ep = " + std::to_string(pool_.ep) + " needs a mixture-of-experts model; " +
                                 model_.name + " is dense");
+  }
+  if (pool_.expert_tp < 1 || (pool_.tp * pool_.ep) % pool_.expert_tp != 0) {
+    throw std::invalid_argument("expert_tp = " + std::to_string(pool_.expert_tp) + " must divide tp x ep = " +
+                                std::to_string(pool_.tp * pool_.ep));
   }
   const double wb = precision_bytes(pool_.precision);
   // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
@@ -161,21 +173,19 @@ const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int
 void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   if (tokens <= 0) return;
   const MoeSpec& m = model_.moe;
-  const double G = d(pool_.tp) * pool_.ep, E = d(m.experts), k = d(m.top_k), T = d(tokens), h = d(model_.hidden);
+  const double t = pool_.expert_tp, R = d(pool_.tp) * pool_.ep / t, T = d(tokens), h = d(model_.hidden);
   const double f = d(m.ffn_hidden), up_n = model_.gated_ffn() ? 2 * f : f;
-  const double assignments = T * k;
-  const double mu = assignments / G;
-  const double load = G > 1 ? std::min(assignments, mu + std::sqrt(mu * (1 - 1 / G)) * std::sqrt(2 * std::log(G)))
-                            : assignments;
-  const double touched = expected_distinct_experts(m.experts, m.top_k, T) / G;
+  const double assignments = T * d(m.top_k);
+  const double load = hottest_rank_load(assignments, R, d(m.experts) / R, m.expert_load_cv, pool_.eplb);
+  // The rank's touched experts, each split t ways: the weights one of its GPUs reads.
+  const double touched = expected_distinct_experts(m.experts, m.top_k, T) / R / t;
   const double ab = bytes_.activation, wb = bytes_.weight;
-  const double up_f = load * 2 * h * up_n, down_f = load * 2 * f * h;
-  const double up_b = touched * h * up_n * wb + load * (h + f) * ab;
-  const double down_b = touched * f * h * wb + load * (f + h) * ab;
-  const double t = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f).time +
-                   op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f).time;
-  a.add_op(StepPart::moe, t, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
-  (void)E;
+  const double up_f = load * 2 * h * up_n / t, down_f = load * 2 * f * h / t;
+  const double up_b = touched * h * up_n * wb + load * (h + up_n / t) * ab;
+  const double down_b = touched * f * h * wb + load * (f / t + h) * ab;
+  const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f).time +
+                      op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f).time;
+  a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
 }
 
 double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
@@ -191,8 +201,10 @@ double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
     const double group_tokens = std::ceil(d(tokens) / pool_.ep);
     c += 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, group_tokens * h * 2).time;
   }
+  // Dispatch and combine only where tokens must reach other expert-parallel ranks: experts split tp ways inside a
+  // TP group (ep = 1, expert_tp = tp) see every token already, and the TP all-reduce above combines them.
   const int G = pool_.tp * pool_.ep;
-  if (kinds_[kind].moe && G > 1) {
+  if (kinds_[kind].moe && G / pool_.expert_tp > 1) {
     const double per_rank = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / G;
     c += 2 * coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_rank).time;
   }

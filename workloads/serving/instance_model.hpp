@@ -10,8 +10,9 @@
 //   decode attention over the context of every decoding sequence: one kernel, FLOPs and KV bytes linear in the
 //     summed context (exact for full-attention layers);
 //   prefill attention of the chunks: FLOPs linear in their (query, key) pairs, KV reads in their cached tokens;
-//   routed experts on the busiest GPU of the stage (uniform routing; the hottest GPU's load by the normal
-//     extreme-value approximation mu + sigma sqrt(2 ln G)), reading the weights of the experts touched there;
+//   routed experts on the busiest expert-parallel rank (its load skewed by the model's measured expert_load_cv
+//     unless the pool balances experts, hottest_rank_load), reading the weights of the experts touched there,
+//     each split expert_tp ways;
 //   TP all-reduce (2 per layer) and EP all-to-all (dispatch and combine per MoE layer) by hw::Collectives;
 //   LM head for the rows that need logits.
 #pragma once
@@ -52,6 +53,18 @@ struct IterationCost {
   bool pure_decode = false; // decoding sequences only, no prefill chunk
   std::int64_t decode_seqs = 0;
 };
+
+// Routed-token assignments the busiest of R expert-parallel ranks receives, out of `assignments` (tokens x top_k)
+// spread over ranks of `experts_per_rank` experts each. The rank loads have mean mu = assignments / R and variance
+// mu (1 - 1/R) (uniform multinomial routing) + (s mu)^2 with s = cv / sqrt(experts_per_rank) (each expert's load
+// varies with coefficient of variation `cv`, independently) or, with a load balancer (`balanced`: EPLB's
+// redundant, re-placed experts), the residual s = kBalancedRankCv; the busiest is mu + sd sqrt(2 ln R) (normal
+// extreme-value approximation), at most all assignments. R <= 1: all of them. docs/serving.md, "Expert load".
+double hottest_rank_load(double assignments, double ranks, double experts_per_rank, double cv, bool balanced);
+// What EPLB leaves: TensorRT-LLM blog4 Table 1 (DeepSeek-R1, EP32/EP36 with 288 expert slots) measured a per-rank
+// std / mean of 52.0 / 1024 and 53.9 / 1024 (0.051-0.053), of which uniform routing's sampling noise is
+// sqrt(1024) / 1024 = 0.031: sqrt(0.052^2 - 0.031^2) = 0.042 remains.
+inline constexpr double kBalancedRankCv = 0.042;
 
 class InstanceModel {
  public:

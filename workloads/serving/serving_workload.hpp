@@ -61,6 +61,13 @@ struct PoolSpec {
   int tp = 1;  // tensor parallel (attention and dense layers)
   int pp = 1;  // pipeline stages
   int ep = 1;  // MoE: attention runs data-parallel over ep groups of tp GPUs; experts spread over tp x ep GPUs
+  // MoE: ways each routed expert is split (TensorRT-LLM moe_tp_size): the tp x ep GPUs form tp x ep / expert_tp
+  // expert-parallel ranks, each holding its experts sharded expert_tp ways. Default tp when ep = 1 (vLLM and
+  // TensorRT-LLM shard experts like the dense layers unless expert parallelism is asked for), else 1.
+  int expert_tp = 1;
+  // MoE: an expert-parallel load balancer (redundant hot experts, DeepSeek EPLB) evens the ranks' expected loads,
+  // leaving the sampling noise of uniform routing; without it the model's expert_load_cv skews them.
+  bool eplb = false;
   hw::Precision precision = hw::Precision::bf16;  // weights (bytes read per parameter)
   hw::Precision compute = hw::Precision::bf16;    // tensor-core math: = precision, or wider (W4A8: fp4 weights
                                                   // upconverted to run fp8 GEMMs)
