@@ -49,11 +49,12 @@ wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, bool time,
   return c ? parse_dist(*c, time, fallback) : fallback;
 }
 
-wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster) {
+wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster, const wl::ModelSpec& model) {
   wl::serving::PoolSpec p;
   p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
   p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
   p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
+  parse_expert_layout(n, p, model);
   const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
   p.precision = precision_of(prec);
   p.compute = precision_of(n.get_enum_or("compute_precision", kPrecisions, prec));
@@ -61,7 +62,7 @@ wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec&
   p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));
   p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
   p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));
-  p.activation_reserve = n.get_number_or("activation_reserve", p.activation_reserve, 0, 0.9);
+  parse_memory_policy(n, p);
   if (cluster.gpu.flops.at(p.compute) <= 0) {
     n.child(n.has("compute_precision") ? "compute_precision" : "precision")
         .fail_value(std::string("a precision ") + cluster.gpu.name + " supports");
@@ -86,7 +87,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   }
   arr.finish();
   a.tasks = w.get_int("tasks", 1, 100'000'000);
-  if (auto in = w.optional_child("instance")) a.instance = parse_instance(*in, cluster);
+  if (auto in = w.optional_child("instance")) a.instance = parse_instance(*in, cluster, *model);
   a.instances = static_cast<int>(w.get_int_or("replicas", 0, 0, 10'000'000));
   if (auto cpu = w.optional_child("cpu")) {
     a.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, a.cpu_iteration_s);

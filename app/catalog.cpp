@@ -263,6 +263,11 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.flops = parse_flops(n.child("flops"), Dimension::compute_rate, 1e18);
   if (g.flops.bf16 <= 0) n.child("flops").fail("a GPU needs a bf16 peak: every workload's MFU is defined against it");
   g.hbm_capacity = n.get_quantity("hbm_capacity", Dimension::data, 1);
+  g.hbm_usable = n.get_quantity("hbm_usable", Dimension::data, 1);
+  if (g.hbm_usable > 1.1 * g.hbm_capacity) {
+    n.child("hbm_usable").fail_value("at most about hbm_capacity (the vendor's figure, " +
+                                     std::to_string(g.hbm_capacity / 1e9) + " GB)");
+  }
   g.hbm_bandwidth = n.get_quantity("hbm_bandwidth", Dimension::data_rate, 1);
   g.l2_capacity = n.get_quantity("l2_capacity", Dimension::data);
   g.nvlink_bandwidth = n.get_quantity("nvlink_bandwidth", Dimension::data_rate);

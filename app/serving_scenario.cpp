@@ -23,6 +23,35 @@ hw::Precision precision_of(const std::string& s) {
 
 double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? wl::kFp4StorageBytes : 2.0; }
 
+void parse_expert_layout(const ConfigNode& n, wl::PoolSpec& p, const wl::ModelSpec& model) {
+  p.expert_tp = static_cast<int>(n.get_int_or("expert_tp", p.ep == 1 ? p.tp : 1, 1, 100'000));
+  if ((p.tp * p.ep) % p.expert_tp != 0) {
+    n.child("expert_tp").fail_value("a divisor of tp x ep = " + std::to_string(p.tp * p.ep));
+  }
+  if (model.is_moe() && p.tp * p.ep / p.expert_tp > model.moe.experts) {
+    n.child(n.has("expert_tp") ? "expert_tp" : "ep")
+        .fail("tp x ep / expert_tp = " + std::to_string(p.tp * p.ep / p.expert_tp) +
+              " expert-parallel ranks, more than " + model.name + "'s " + std::to_string(model.moe.experts) +
+              " experts: raise expert_tp or lower ep");
+  }
+  p.eplb = n.get_bool_or("eplb", false);
+}
+
+void parse_memory_policy(const ConfigNode& n, wl::PoolSpec& p) {
+  if (n.has("activation_reserve")) {
+    n.child("activation_reserve")
+        .fail("activation_reserve is replaced by the engine's memory policy: memory_utilization (vLLM's "
+              "gpu_memory_utilization, default 0.9) or kv_free_memory_fraction (TensorRT-LLM's "
+              "kv_cache_free_gpu_memory_fraction); activations and runtime buffers are now estimated");
+  }
+  if (n.has("memory_utilization") && n.has("kv_free_memory_fraction")) {
+    n.child("kv_free_memory_fraction")
+        .fail("give memory_utilization (vLLM's policy) or kv_free_memory_fraction (TensorRT-LLM's), not both");
+  }
+  p.memory_utilization = n.get_number_or("memory_utilization", p.memory_utilization, 0.05, 1);
+  p.kv_free_memory_fraction = n.get_number_or("kv_free_memory_fraction", 0, 0.01, 1);
+}
+
 namespace {
 
 wl::LengthDist parse_length(const ConfigNode& n) {
@@ -179,17 +208,7 @@ wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::C
   p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
   p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
   p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
-  p.expert_tp = static_cast<int>(n.get_int_or("expert_tp", p.ep == 1 ? p.tp : 1, 1, 100'000));
-  if ((p.tp * p.ep) % p.expert_tp != 0) {
-    n.child("expert_tp").fail_value("a divisor of tp x ep = " + std::to_string(p.tp * p.ep));
-  }
-  if (model.is_moe() && p.tp * p.ep / p.expert_tp > model.moe.experts) {
-    n.child(n.has("expert_tp") ? "expert_tp" : "ep")
-        .fail("tp x ep / expert_tp = " + std::to_string(p.tp * p.ep / p.expert_tp) +
-              " expert-parallel ranks, more than " + model.name + "'s " + std::to_string(model.moe.experts) +
-              " experts: raise expert_tp or lower ep");
-  }
-  p.eplb = n.get_bool_or("eplb", false);
+  parse_expert_layout(n, p, model);
   const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
   p.precision = precision_of(prec);
   const std::string compute = n.get_enum_or("compute_precision", kPrecisions, prec);
@@ -201,7 +220,7 @@ wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::C
   p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));  // defaults: PoolSpec
   p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
   p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));
-  p.activation_reserve = n.get_number_or("activation_reserve", p.activation_reserve, 0, 0.9);
+  parse_memory_policy(n, p);
   if (allow_system && n.has("system")) p.cluster = resolve_system(n, catalog, base);
   const hw::GpuSpec& gpu = p.cluster ? p.cluster->gpu : base.gpu;
   if (gpu.flops.at(p.compute) <= 0) {

@@ -52,6 +52,7 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   f.text("name", g.name);
   add_flops(f, "flops.", g.flops, false);
   f.quantity("hbm_capacity", g.hbm_capacity, Dimension::data);
+  f.quantity("hbm_usable", g.hbm_usable, Dimension::data);
   f.quantity("hbm_bandwidth", g.hbm_bandwidth, Dimension::data_rate);
   f.quantity("l2_capacity", g.l2_capacity, Dimension::data);
   f.quantity("nvlink_bandwidth", g.nvlink_bandwidth, Dimension::data_rate);

@@ -54,7 +54,8 @@ struct GpuPower {
 struct GpuSpec {
   std::string name;
   PeakFlops flops;
-  double hbm_capacity = 0;      // usable bytes
+  double hbm_capacity = 0;      // bytes, the vendor's figure
+  double hbm_usable = 0;        // bytes CUDA exposes to applications (cudaMemGetInfo total): what engines budget
   double hbm_bandwidth = 0;     // bytes/s, peak
   double l2_capacity = 0;       // bytes
   double nvlink_bandwidth = 0;  // bytes/s per direction, per GPU (all links together)

@@ -23,6 +23,7 @@
 #include "workloads/agents/serving_llm_service.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/model_ops.hpp"
+#include "workloads/serving/engine_memory.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
@@ -183,16 +184,19 @@ struct Rig {
          {}},
         catalog);
     cluster = s.cluster;
-    cluster.gpu.hbm_capacity = hbm_bytes;
     model = *s.model;
     w = s.agents;
-    w.instance.activation_reserve = 0;
+    // The engine may use all of it; its activation peak and runtime buffers come on top of `hbm_bytes`.
+    w.instance.memory_utilization = 1;
+    cluster.gpu.hbm_usable = hbm_bytes + serving::activation_peak_bytes(model, w.instance, 2) +
+                             serving::kRuntimeBytesSingleGpu;
+    cluster.gpu.hbm_capacity = cluster.gpu.hbm_usable;
   }
 };
 
 TEST(Agents, KvAccountingHoldDropOffloadEvict) {
-  // Llama-3.1-8B bf16: 16.06e9 weight bytes; KV 128 KiB per token. HBM 16.06e9 + 1600 x 131072 bytes leaves 1600
-  // tokens = 100 blocks of 16.
+  // Llama-3.1-8B bf16: 16.06e9 weight bytes; KV 128 KiB per token. 16.06e9 + 1600 x 131072 bytes beside the
+  // activations and runtime leave 1600 tokens = 100 blocks of 16.
   const double kv_tok = 131072;
   Rig rig(16'060'522'496.0 + 1600 * kv_tok);
   ASSERT_NEAR(rig.model.kv_bytes_per_token(2), kv_tok, 0);

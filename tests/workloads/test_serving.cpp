@@ -32,7 +32,7 @@ const std::filesystem::path kTraces = std::filesystem::path(DCSIM_TEST_DATA_DIR)
 ModelSpec tiny_model() { return testing::llama_like(2, 256, 4, 2, 512, 1000, 4096); }
 
 // One GPU with flat efficiency curves (empty curves are 1) so the roofline is exact arithmetic.
-hw::ClusterSpec flat_cluster(double flops, double bandwidth, double hbm = 1e9) {
+hw::ClusterSpec flat_cluster(double flops, double bandwidth, double hbm = 100e9) {
   hw::ClusterSpec c;
   c.gpu.name = "flat";
   c.gpu.flops.bf16 = flops;
@@ -225,20 +225,39 @@ TEST(ServingInstance, ExpertsSplitInsideTheTensorGroupOrSpreadOverRanks) {
   EXPECT_GT(t_ranks, t_split);
 }
 
-TEST(ServingInstance, KvCapacityIsFreeHbmOverBytesPerToken) {
+TEST(ServingInstance, KvCapacityIsWhatTheEngineLeavesOverBytesPerToken) {
   const ModelSpec m = tiny_model();
   const hw::ClusterSpec c = flat_cluster(1e15, 1e12, 100e6);
   const ServingWorkload w = no_cpu();
   PoolSpec pool;
-  pool.activation_reserve = 0.1;
-  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  pool.max_batch = 8;
+  pool.token_budget = 64;
+  hw::ClusterSpec big = flat_cluster(1e15, 1e12, 1e9);
+  InstanceModel im(m, pool, big, nullptr, {0}, w);
   const double weights = 2.0 * static_cast<double>(m.total_params());
   EXPECT_DOUBLE_EQ(im.weight_bytes_per_gpu(), weights);
-  EXPECT_EQ(im.kv_capacity_tokens(), static_cast<std::int64_t>(std::floor((100e6 * 0.9 - weights) / 1024.0)));
-  // Weights that do not fit are an error that says so.
-  EXPECT_THROW(InstanceModel(m, pool, flat_cluster(1e15, 1e12, 1e6), nullptr, {0}, w), std::invalid_argument);
+  // vLLM's policy at 0.9: 90 MB less the weights, the activation peak (8 x 1000 logits x 12 B + 64 tokens x 52 kB)
+  // and the single-GPU runtime's 0.25 GiB... which does not fit 100 MB: the error says what to change.
+  EXPECT_THROW(InstanceModel(m, pool, c, nullptr, {0}, w), std::invalid_argument) << "runtime > HBM";
+  const InstanceModel& fits = im;
+  const double act = 8 * 1000 * 12.0 + 64 * 52e3, runtime = 0.25 * (1ull << 30);
+  const double kv = 0.9 * 1e9 - weights - act - runtime;
+  EXPECT_DOUBLE_EQ(fits.memory().activations, act);
+  EXPECT_DOUBLE_EQ(fits.memory().runtime, runtime);
+  EXPECT_DOUBLE_EQ(fits.memory().kv, kv);
+  // Whole blocks of 16 tokens x 1024 B.
+  EXPECT_EQ(fits.kv_capacity_tokens(), static_cast<std::int64_t>(std::floor(kv / (16 * 1024.0))) * 16);
+  // TensorRT-LLM's policy: 0.9 of what is left after weights, activations and runtime.
+  PoolSpec trt = pool;
+  trt.kv_free_memory_fraction = 0.9;
+  InstanceModel t(m, trt, big, nullptr, {0}, w);
+  EXPECT_DOUBLE_EQ(t.memory().kv, 0.9 * (1e9 - weights - act - runtime));
+  // hbm_usable, when given, is what the engine budgets.
+  hw::ClusterSpec usable = big;
+  usable.gpu.hbm_usable = 0.5e9;
+  EXPECT_DOUBLE_EQ(InstanceModel(m, pool, usable, nullptr, {0}, w).memory().kv, 0.9 * 0.5e9 - weights - act - runtime);
   // FP4 weights take 0.5625 bytes each: the 4-bit value and 1/16 of NVFP4's one FP8 scale per 16 elements.
-  hw::ClusterSpec c4 = c;
+  hw::ClusterSpec c4 = big;
   c4.gpu.flops.fp4 = 1e15;
   PoolSpec p4 = pool;
   p4.precision = hw::Precision::fp4;
@@ -395,7 +414,7 @@ workload:
   arrivals: {process: offline, requests: 300}
   input: 2000
   output: 2000
-  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 4096, activation_reserve: 0.6}
+  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 4096, memory_utilization: 0.3}
 )";
   const RunResult r = run(scenario(yaml));
   EXPECT_EQ(r.metrics.at("requests"), 300);
@@ -421,7 +440,7 @@ workload:
   arrivals: {process: offline, requests: 40}
   input: 1000
   output: 100
-  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 16384, activation_reserve: 0.78}
+  instance: {count: 1, tp: 1, max_batch: 64, token_budget: 16384, memory_utilization: 0.221}
 )";
   const RunResult g = run(scenario(yaml));
   const auto blocks = static_cast<std::int64_t>(g.metrics.at("kv_capacity_tokens")) / 16;

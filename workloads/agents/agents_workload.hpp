@@ -55,7 +55,7 @@ struct AgentsWorkload {
   std::int64_t tasks = 1;     // tasks to run in all (the run ends when the last one finishes)
 
   // --- serving (the model replicas the agents call; serving's iteration model) ---
-  serving::PoolSpec instance;  // tp/pp/ep, precision, max_batch, token_budget, block_size, activation_reserve
+  serving::PoolSpec instance;  // tp/pp/ep, precision, max_batch, token_budget, block_size, memory policy
   int instances = 0;           // 0: as many as the cluster's GPUs hold
   double cpu_iteration_s = serving::ServingWorkload{}.cpu_iteration_s;  // serving_workload.hpp (vLLM060)
   // CPU work per LLM call on the serving host (HTTP server, tokenization, detokenization), at the reference core,

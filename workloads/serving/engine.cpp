@@ -339,6 +339,13 @@ RunResult Engine::run() {
   m.set("iterations", static_cast<double>(steps));
   m.set("preemptions", static_cast<double>(preemptions));
   m.set("kv_capacity_tokens", static_cast<double>(front_.front()->model().kv_capacity_tokens()));
+  // How one GPU of the (front) pool divides its memory (engine_memory.hpp).
+  const GpuMemoryPlan& mem = front_.front()->model().memory();
+  m.set("memory_per_gpu.usable_bytes", mem.usable);
+  m.set("memory_per_gpu.weights_bytes", mem.weights);
+  m.set("memory_per_gpu.activations_bytes", mem.activations);
+  m.set("memory_per_gpu.runtime_bytes", mem.runtime);
+  m.set("memory_per_gpu.kv_bytes", mem.kv);
   if (!back_.empty()) m.set("decode_kv_capacity_tokens", static_cast<double>(back_.front()->model().kv_capacity_tokens()));
   m.set("kv_transfer_bytes", transfer_->bytes_moved());
   m.set("live_requests_peak", static_cast<double>(pool.high_water()));

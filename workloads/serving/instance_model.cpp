@@ -7,6 +7,7 @@
 #include <string>
 
 #include "workloads/roofline.hpp"
+#include "workloads/serving/engine_memory.hpp"
 
 namespace dcsim::wl::serving {
 namespace {
@@ -126,17 +127,25 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   weight_bytes_per_gpu_ = dense_params * wb / (pool_.tp * pool_.pp) + routed * wb / (pool_.tp * pool_.ep * pool_.pp);
   kv_bytes_per_token_ = model_.kv_bytes_per_token(pool_.kv_bytes_per_element);
   const double kv_per_gpu_token = kv_bytes_per_token_ / (kv_shard_ * pool_.pp);
-  const double free = cluster_.gpu.hbm_capacity * (1 - pool_.activation_reserve) - weight_bytes_per_gpu_;
-  if (free <= kv_per_gpu_token * pool_.block_size) {
-    char msg[512];
+  memory_ = plan_gpu_memory(model_, pool_, cluster_.gpu, weight_bytes_per_gpu_, bytes_.activation);
+  if (memory_.kv <= kv_per_gpu_token * pool_.block_size) {
+    const std::string share =
+        pool_.kv_free_memory_fraction > 0
+            ? std::to_string(static_cast<int>(std::lround(pool_.kv_free_memory_fraction * 100))) + "% of the rest"
+            : std::to_string(static_cast<int>(std::lround(pool_.memory_utilization * 100))) + "%";
+    char msg[640];
     std::snprintf(msg, sizeof msg,
-                  "%s weights need %.1f GB per GPU at tp=%d pp=%d ep=%d; %s has %.1f GB of which %.0f%% is reserved: "
-                  "no room for KV cache (raise tp/pp/ep or lower the precision)",
+                  "%s weights need %.1f GB per GPU at tp=%d pp=%d ep=%d, activations %.1f GB and runtime buffers "
+                  "%.1f GB; %s exposes %.1f GB, of which the engine may use %s: no room for KV cache (raise "
+                  "tp/pp/ep, lower the precision, max_batch or token_budget, or raise the memory share)",
                   model_.name.c_str(), weight_bytes_per_gpu_ / 1e9, pool_.tp, pool_.pp, pool_.ep,
-                  cluster_.gpu.name.c_str(), cluster_.gpu.hbm_capacity / 1e9, pool_.activation_reserve * 100);
+                  memory_.activations / 1e9, memory_.runtime / 1e9, cluster_.gpu.name.c_str(), memory_.usable / 1e9,
+                  share.c_str());
     throw std::invalid_argument(msg);
   }
-  kv_capacity_tokens_ = static_cast<std::int64_t>(std::floor(free / kv_per_gpu_token)) * pool_.ep;
+  // Whole blocks, as the engines allocate them (vLLM: floor(KV bytes / block bytes)).
+  const double block_bytes = kv_per_gpu_token * pool_.block_size;
+  kv_capacity_tokens_ = static_cast<std::int64_t>(std::floor(memory_.kv / block_bytes)) * pool_.block_size * pool_.ep;
 
   tp_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp);
   ep_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp * pool_.ep);

@@ -25,6 +25,7 @@
 #include "hw/spec.hpp"
 #include "workloads/model.hpp"
 #include "workloads/model_ops.hpp"
+#include "workloads/serving/engine_memory.hpp"
 #include "workloads/serving/serving_workload.hpp"
 #include "workloads/serving/step_breakdown.hpp"
 
@@ -80,6 +81,8 @@ class InstanceModel {
   // KV bytes one token occupies over the whole instance (all layers, all replicas of a sharded head).
   double kv_bytes_per_token() const { return kv_bytes_per_token_; }
   std::int64_t kv_capacity_tokens() const { return kv_capacity_tokens_; }
+  // How one GPU's memory is divided (engine_memory.hpp).
+  const GpuMemoryPlan& memory() const { return memory_; }
   double peak_flops() const;  // the instance's dense peak at its precision (all GPUs)
   const hw::ClusterSpec& cluster() const { return cluster_; }
 
@@ -142,6 +145,7 @@ class InstanceModel {
   double weight_bytes_per_gpu_ = 0;
   double kv_bytes_per_token_ = 0;
   std::int64_t kv_capacity_tokens_ = 0;
+  GpuMemoryPlan memory_;
   std::vector<int> tp_group_, ep_group_;
   // Caches by token count: per GPU attention group and layer kind (dense ops; [1]: MLA's naive prefill form),
   // per instance and layer kind (collectives). Exact: the integer token count is the key.

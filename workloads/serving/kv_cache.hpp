@@ -1,6 +1,6 @@
 // Paged KV cache of one instance: a pool of blocks of `block_size` tokens (vLLM's PagedAttention). A sequence of
-// n cached tokens holds ceil(n / block_size) blocks. Capacity = (HBM x (1 - activation_reserve) - weights) /
-// (KV bytes per token per GPU), in whole blocks (InstanceModel computes the tokens; docs/serving.md "KV cache").
+// n cached tokens holds ceil(n / block_size) blocks. Capacity = the engine's KV memory (engine_memory.hpp) /
+// (KV bytes per token per GPU), in whole blocks (InstanceModel computes the tokens; docs/serving.md "Memory").
 #pragma once
 
 #include <cstdint>

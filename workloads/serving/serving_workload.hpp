@@ -75,7 +75,11 @@ struct PoolSpec {
   int max_batch = 256;                            // sequences per iteration (vLLM max_num_seqs)
   std::int64_t token_budget = 8192;               // tokens per iteration (chunked prefill; vLLM max_num_batched_tokens)
   int block_size = 16;                            // KV tokens per page
-  double activation_reserve = 0.1;                // share of HBM kept for activations, CUDA graphs, fragmentation
+  // What the engine may use of each GPU (engine_memory.hpp): vLLM's gpu_memory_utilization share of the usable
+  // memory for everything, or, when kv_free_memory_fraction > 0, TensorRT-LLM's share of the memory left after
+  // the weights, activations and runtime for the KV cache.
+  double memory_utilization = 0.9;
+  double kv_free_memory_fraction = 0;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
   int gpus() const { return tp * pp * ep; }
 };
