@@ -282,6 +282,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.gemm_size_curve = parse_curve(n, "gemm_size_curve", Dimension::compute);
   g.sm_count = static_cast<int>(n.get_int_or("sm_count", 0, 0, 100000));
   g.roofline_exponent = n.get_number("roofline_exponent", 1, 100);
+  g.dequant_rate = n.get_number_or("dequant_rate", 0, 1e9, 1e16);
   g.memory_curve = parse_curve(n, "memory_curve", Dimension::data);
   g.decode_attention_curve = parse_curve(n, "decode_attention_curve", Dimension::data);
   g.memory_power_share = n.get_number("memory_power_share", 0, 1);

@@ -68,6 +68,10 @@ struct GpuSpec {
   // max(tc, tm), because its load pipeline and tensor cores overlap imperfectly where the two are close
   // (workloads/roofline.hpp; p fitted to DeepGEMM's H800 FP8 table, docs/hardware.md "Compute-memory overlap").
   double roofline_exponent = 0;
+  // Weights a weight-only quantized GEMM (W4A16, W4A8, W8A16: weights narrower than the math) can dequantize per
+  // second: its weight stream cannot outrun this, however fast HBM is (docs/hardware.md "Dequantization"). 0: no
+  // measured limit.
+  double dequant_rate = 0;
   // Streaming multiprocessors: the GEMM wave-quantization term counts output tiles against them
   // (workloads/roofline.hpp, gemm_wave_fill). 0: unknown, no wave term.
   int sm_count = 0;

@@ -87,8 +87,11 @@ double flops_rate(const hw::GpuSpec& gpu, hw::Precision p, double flops, double 
 }
 }  // namespace
 
-OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops) {
-  return roofline(gpu, p, flops, bytes, flops_rate(gpu, p, flops, kernel_flops), stream_time(gpu, bytes));
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops,
+               double dequant_weights) {
+  double memory = stream_time(gpu, bytes);
+  if (dequant_weights > 0 && gpu.dequant_rate > 0) memory = std::max(memory, dequant_weights / gpu.dequant_rate);
+  return roofline(gpu, p, flops, bytes, flops_rate(gpu, p, flops, kernel_flops), memory);
 }
 
 OpTime decode_attention_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double kv_bytes,

@@ -67,8 +67,10 @@ struct OpTime {
 };
 
 // One kernel: `flops` at precision `p` (0 for a memory-only kernel), `bytes` through HBM, `kernel_flops` the size
-// the GEMM curve is read at (FLOPs of the whole launch; 0 takes `flops`).
-OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops = 0);
+// the GEMM curve is read at (FLOPs of the whole launch; 0 takes `flops`), `dequant_weights` weights it must
+// dequantize first (weight-only quantized GEMMs: its memory time is at least dequant_weights / gpu.dequant_rate).
+OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, double flops, double bytes, double kernel_flops = 0,
+               double dequant_weights = 0);
 // An op of model_ops: a batched or grouped GEMM (gemm.count > 1) is one launch, so its size is all of its FLOPs;
 // a GEMM's rate is achievable_gemm_flops of its shape.
 OpTime op_time(const hw::GpuSpec& gpu, hw::Precision p, const Op& op);

@@ -130,5 +130,18 @@ TEST(Roofline, DecodeAttentionReadsKvAtItsOwnCurve) {
   EXPECT_NEAR(plain.memory_time, 101e6 / (2e12 * 0.9), 1e-12);
 }
 
+TEST(Roofline, WeightOnlyQuantizedGemmIsBoundByDequantization) {
+  // 100 MB of 4-bit weights (200 M weights) at 2e12 x 0.9 B/s stream in 55.6 us; at 2.5e12 weights/s they take
+  // 80 us to dequantize, which bounds the memory time. Without a measured rate the stream alone counts.
+  auto g = gpu();
+  g.dequant_rate = 2.5e12;
+  const OpTime t = op_time(g, hw::Precision::bf16, 1e9, 1e8, 1e9, 2e8);
+  EXPECT_NEAR(t.memory_time, 2e8 / 2.5e12, 1e-15);
+  EXPECT_NEAR(t.time, 80e-6, 1e-12);
+  EXPECT_NEAR(op_time(g, hw::Precision::bf16, 1e9, 1e8, 1e9, 0).memory_time, 1e8 / 1.8e12, 1e-15);
+  g.dequant_rate = 0;
+  EXPECT_NEAR(op_time(g, hw::Precision::bf16, 1e9, 1e8, 1e9, 2e8).memory_time, 1e8 / 1.8e12, 1e-15);
+}
+
 }  // namespace
 }  // namespace dcsim::wl

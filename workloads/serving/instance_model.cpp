@@ -84,6 +84,7 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
   // per-block scales; engines keep activations in fp8 between kernels).
   bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
+  weight_only_quant_ = wb < precision_bytes(pool_.compute);
   attention_math_ = pool_.kv_bytes_per_element < 2 && cluster_.gpu.flops.fp8 > 0 ? hw::Precision::fp8
                                                                                    : hw::Precision::bf16;
   // A GPU with no rate at that precision runs attention at the GEMMs' precision.
@@ -154,6 +155,10 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   comm_cache_.resize(kinds_.size());
 }
 
+double InstanceModel::dequant(double weight_bytes) const {
+  return weight_only_quant_ ? weight_bytes / bytes_.weight : 0.0;
+}
+
 double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.compute) * d(pool_.gpus()); }
 
 const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int64_t group_tokens,
@@ -169,7 +174,7 @@ const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int
   for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
     if (op.attention_core || is_expert(op.kind)) continue;
     const double f = op.flops / tp, by = op_bytes(op) / tp;
-    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f);
+    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(op.weight_bytes / tp));
     e.time += t.time;
     if (t.compute_bound) e.math_time += t.time;
     e.flops += op.flops;
@@ -192,8 +197,8 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double up_f = load * 2 * h * up_n / t, down_f = load * 2 * f * h / t;
   const double up_b = touched * h * up_n * wb + load * (h + up_n / t) * ab;
   const double down_b = touched * f * h * wb + load * (f / t + h) * ab;
-  const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f).time +
-                      op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f).time;
+  const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f, dequant(touched * h * up_n * wb)).time +
+                      op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f, dequant(touched * f * h * wb)).time;
   a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
 }
 
@@ -257,7 +262,7 @@ void InstanceModel::head(Acc& a, double rows) const {
   const double flops = 2 * rows_g * h * V;
   const double f = flops / pool_.tp;
   const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
-  const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f);
+  const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
   a.add_op(t.compute_bound ? StepPart::gemm_math : StepPart::weights, t.time, flops * pool_.ep, f, by);
 }
 

@@ -124,6 +124,9 @@ class InstanceModel {
   double comm(std::size_t kind, std::int64_t tokens);
   void attention(Acc& a, std::size_t kind, const BatchShape& b) const;
   void head(Acc& a, double rows) const;
+  // Weights to dequantize for an op reading `weight_bytes` of weights: all of them when the weights are narrower
+  // than the math (W4A16, W4A8), else none (roofline.hpp op_time).
+  double dequant(double weight_bytes) const;
   Acc gpu_time(const BatchShape& b);
 
   const ModelSpec& model_;
@@ -139,6 +142,7 @@ class InstanceModel {
   bool cpu_overlap_ = true;
   SpeculativeSpec spec_;
   OpBytes bytes_;
+  bool weight_only_quant_ = false;  // weights narrower than the tensor-core math
   std::vector<LayerKind> kinds_;
   std::vector<Coeffs> coeffs_;  // per kind
   double kv_shard_ = 1;         // how many ways one sequence's KV is split across a TP group
