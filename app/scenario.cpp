@@ -186,6 +186,17 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
     s.has_sweep = true;
     for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);
   }
+  if (auto f = root.optional_child("frontier")) {
+    if (!s.has_sweep) f->fail("a frontier is drawn over sweep points: add a `sweep:` block (or remove `frontier`)");
+    FrontierSpec spec;
+    spec.x = f->get_string("x");
+    spec.y = f->get_string("y");
+    if (spec.x == spec.y) f->child("y").fail_value("a metric other than x (" + spec.x + ")");
+    spec.x_max = f->get_enum_or("x_goal", {"max", "min"}, "max") == "max";
+    spec.y_max = f->get_enum_or("y_goal", {"max", "min"}, "max") == "max";
+    f->finish();
+    s.frontier = spec;
+  }
   root.finish();
   doc.finish();
   return s;

@@ -30,6 +30,13 @@ struct ScenarioRequest {
 
 enum class NetworkModelKind { analytical, flow };
 
+// `frontier: {x: METRIC, y: METRIC}` beside a sweep block: `dcsim sweep` marks the points no other point beats on
+// both metrics (the Pareto frontier; both maximized unless x_goal / y_goal is `min`).
+struct FrontierSpec {
+  std::string x, y;
+  bool x_max = true, y_max = true;
+};
+
 struct Scenario {
   std::string name;
   std::string file;
@@ -45,6 +52,7 @@ struct Scenario {
   wl::AgentsWorkload agents;
   std::optional<wl::TokenValueWeights> token_value;  // `token_value: {class: weight}`: adds value_tokens metrics
   bool has_sweep = false;
+  std::optional<FrontierSpec> frontier;
 };
 
 // The scenario file's YAML tree with the --set overrides applied, not yet read.

@@ -13,6 +13,7 @@
 #include "app/config/error.hpp"
 #include "app/csv.hpp"
 #include "app/errors.hpp"
+#include "app/frontier.hpp"
 #include "app/runner.hpp"
 
 namespace dcsim::app {
@@ -100,11 +101,19 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
   if (!points.empty()) {
     for (const auto& [key, value] : points.front().coordinates) header.push_back(key);
   }
+  // With a frontier spec, a column after the coordinates marks the Pareto-optimal points (app/frontier.hpp).
+  const auto& spec = points.empty() ? std::nullopt : points.front().scenario.frontier;
+  std::vector<bool> front;
+  if (spec) {
+    front = sweep_frontier(*spec, points, metrics);
+    header.push_back("frontier");
+  }
   header.insert(header.end(), metric_keys.begin(), metric_keys.end());
   std::string out = csv_line(header);
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::vector<std::string> row = {std::to_string(i)};
     for (const auto& [key, value] : points[i].coordinates) row.push_back(value);
+    if (spec) row.push_back(front[i] ? "1" : "0");
     for (const auto& key : metric_keys) {
       const auto v = metrics.at(i).get(key);
       row.push_back(v ? csv_number(*v) : "");
@@ -117,7 +126,13 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
 std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
   std::vector<std::size_t> all(points.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
-  return sweep_csv(points, run_sweep_points(points, all, jobs, progress));
+  const std::vector<wl::Metrics> metrics = run_sweep_points(points, all, jobs, progress);
+  std::string csv = sweep_csv(points, metrics);
+  if (!points.empty() && points.front().scenario.frontier) {
+    const FrontierSpec& spec = *points.front().scenario.frontier;
+    progress << frontier_summary(spec, points, metrics, sweep_frontier(spec, points, metrics));
+  }
+  return csv;
 }
 
 }  // namespace dcsim::app

@@ -39,11 +39,13 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
                                           const std::vector<std::size_t>& indices, int jobs, std::ostream& progress,
                                           const std::string& label = "sweep");
 
-// CSV: one row per point in sweep order (metrics[i] belongs to points[i]); columns point, the swept keys, then
-// every metric (union over points, in order of first appearance).
+// CSV: one row per point in sweep order (metrics[i] belongs to points[i]); columns point, the swept keys, `frontier`
+// (1 on the Pareto frontier) when the scenario has a frontier spec, then every metric (union over points, in order
+// of first appearance). Throws BadInput when a frontier metric is missing from a point's results.
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics);
 
-// Both of the above for every point, in one process.
+// Both of the above for every point, in one process; with a frontier spec the frontier's points are also listed
+// on `progress`.
 std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress);
 
 }  // namespace dcsim::app

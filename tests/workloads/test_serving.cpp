@@ -519,6 +519,38 @@ workload:
   EXPECT_DOUBLE_EQ(d.metrics.at("kv_transfer_bytes"), 1000 * sd.model->kv_bytes_per_token(2));
 }
 
+TEST(ServingRun, DisaggregatedRunSaysWhichPoolSaturates) {
+  // 400 requests of 2000 + 500 tokens at t = 0 on Llama-3-8B: two prefill instances against one decode instance
+  // whose KV holds few of them (memory_utilization 0.25) hold the prefills back: decode saturates. Poisson 40
+  // requests/s of 2000-token prompts against one prefill instance (~18 prefills/s on an H100) and eight decode
+  // instances: the prefill pool steps all the time: prefill saturates.
+  const std::string base = R"(name: t
+hardware: {system: h100-hgx, count: 2}
+model: llama3-8b
+workload:
+  kind: serving
+  mode: disaggregated
+  arrivals: {process: offline, requests: 400}
+  input: 2000
+  output: 500
+)";
+  const auto info_of = [](const RunResult& r, const std::string& key) {
+    for (const auto& [k, v] : r.info) {
+      if (k == key) return v;
+    }
+    return std::string("(none)");
+  };
+  const RunResult d = run(scenario(base + "  prefill: {count: 2, tp: 1}\n  decode: {count: 1, tp: 1, memory_utilization: 0.25}\n"));
+  EXPECT_GT(d.metrics.at("decode_backpressure_fraction"), 0.05);
+  EXPECT_EQ(info_of(d, "saturated_pool").rfind("decode", 0), 0u) << info_of(d, "saturated_pool");
+  std::string open = base;
+  open.replace(open.find("{process: offline, requests: 400}"), 33, "{process: poisson, rate: 40}\n  duration: 20 s");
+  const RunResult p = run(scenario(open + "  prefill: {count: 1, tp: 1}\n  decode: {count: 8, tp: 1}\n"));
+  EXPECT_LT(p.metrics.at("decode_backpressure_fraction"), 0.05);
+  EXPECT_GE(p.metrics.at("busy_fraction_prefill_pool"), 0.95);
+  EXPECT_EQ(info_of(p, "saturated_pool").rfind("prefill", 0), 0u) << info_of(p, "saturated_pool");
+}
+
 TEST(ServingRun, SameSeedSameResultOtherSeedOtherResult) {
   const app::Scenario s = scenario(kSmall);
   const RunResult a = run(s), b = run(s);

@@ -168,6 +168,7 @@ void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
 
 void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t1) {
   stats.flops(c.model_flops, t0, t1, in.role() == Role::decode ? 1 : 0);
+  stats.busy(in.role() == Role::decode ? 1 : 0, t0, t1);
   if (c.pure_decode) stats.decode_step(c.parts, c.decode_seqs, t0);
   if (trace_) {
     trace_->complete("step", "serving", 0, static_cast<std::uint32_t>(in.index()), sim::from_seconds(t0),
@@ -179,6 +180,7 @@ void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t
 void Engine::after_step(Instance& in) {
   if (in.role() != Role::decode || !blocked_prefill_) return;
   blocked_prefill_ = false;
+  stats.backpressure(blocked_since_, sim.now());
   for (Instance* p : front_) p->kick();
 }
 
@@ -208,6 +210,7 @@ bool Engine::reserve_decode(ReqId id) {
   if (r.output <= 1) return true;  // the prefill's token is the whole answer: no decode
   const std::size_t i = decode_router_.pick(back_);
   if (back_[i]->reserve(id, r.input)) return true;
+  if (!blocked_prefill_) blocked_since_ = sim.now();
   blocked_prefill_ = true;
   return false;
 }
@@ -347,6 +350,35 @@ RunResult Engine::run() {
   m.set("memory_per_gpu.runtime_bytes", mem.runtime);
   m.set("memory_per_gpu.kv_bytes", mem.kv);
   if (!back_.empty()) m.set("decode_kv_capacity_tokens", static_cast<double>(back_.front()->model().kv_capacity_tokens()));
+  // How busy each pool was: instance-seconds stepping / (instances x window). A disaggregated layout whose prefill
+  // pool is saturated while its decode pool idles (or the reverse) says so: its throughput is that pool's.
+  const double window = stats.window_end() - stats.window_start();
+  const auto busy_fraction = [&](int which, std::size_t instances) {
+    return window > 0 && instances > 0 ? stats.busy_seconds(which) / (window * static_cast<double>(instances)) : 0.0;
+  };
+  const double front_busy = busy_fraction(0, front_.size());
+  if (back_.empty()) {
+    m.set("busy_fraction", front_busy);
+  } else {
+    const double back_busy = busy_fraction(1, back_.size());
+    m.set("busy_fraction_prefill_pool", front_busy);
+    m.set("busy_fraction_decode_pool", back_busy);
+    // The decode pool limits when prefills wait for its KV blocks (back-pressure); the prefill pool when its
+    // instances never rest without being held back. Decode instances step whenever they hold a sequence, so their
+    // busy time says nothing about saturation.
+    const double held = window > 0 ? stats.backpressure_seconds() / window : 0.0;
+    m.set("decode_backpressure_fraction", held);
+    if (held > 0.05) {
+      out.info.emplace_back("saturated_pool", "decode (prefills waited for decode KV blocks " +
+                                                  std::to_string(static_cast<int>(std::lround(held * 100))) +
+                                                  "% of the window)");
+    } else if (front_busy >= 0.95) {
+      out.info.emplace_back("saturated_pool", "prefill (its instances stepped " +
+                                                  std::to_string(static_cast<int>(std::lround(front_busy * 100))) +
+                                                  "% of the window)");
+    }
+    (void)back_busy;
+  }
   m.set("kv_transfer_bytes", transfer_->bytes_moved());
   m.set("live_requests_peak", static_cast<double>(pool.high_water()));
   // Time-average of requests in the system over the whole run [0, end] (Little's law: = arrivals / end x mean

@@ -97,6 +97,7 @@ class Engine {
   int gpus_ = 0;
   double peak_[2] = {0, 0};
   bool blocked_prefill_ = false;
+  double blocked_since_ = 0;  // when prefills last began waiting for decode KV blocks
   PowerSnapshot start_energy_, end_energy_;
   bool have_end_energy_ = false;
   std::optional<NewRequest> pending_;

@@ -9,6 +9,7 @@
 // also reported per class (by_class.<class>.{ttft_s,tpot_s}.{p50,p99}).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -60,6 +61,18 @@ class ServingStats {
   // Spreads f uniformly over [t0, t1] and keeps the window's share; `pool` 0 colocated/prefill, 1 decode.
   void flops(double f, double t0, double t1, int pool = 0);
   void rejected() { ++rejected_; }
+  // An instance of `pool` (0 colocated/prefill, 1 decode) stepped over [t0, t1]: its window share is busy time.
+  void busy(int pool, double t0, double t1) {
+    const double lo = std::max(t0, warmup_), hi = has_end_ ? std::min(t1, end_) : t1;
+    if (hi > lo) busy_s_[pool] += hi - lo;
+  }
+  double busy_seconds(int pool) const { return busy_s_[pool]; }
+  // Prefills were held back by the decode pool (no KV blocks to reserve) over [t0, t1].
+  void backpressure(double t0, double t1) {
+    const double lo = std::max(t0, warmup_), hi = has_end_ ? std::min(t1, end_) : t1;
+    if (hi > lo) blocked_s_ += hi - lo;
+  }
+  double backpressure_seconds() const { return blocked_s_; }
   // A pure decode step (no prefill chunk) of `seqs` sequences that started at t0: counted when t0 is in the window.
   void decode_step(const StepBreakdown& parts, std::int64_t seqs, double t0) {
     if (!in_window(t0)) return;
@@ -93,6 +106,8 @@ class ServingStats {
   std::int64_t measured_ = 0, measured_ok_ = 0;
   std::int64_t output_tokens_ = 0, input_tokens_ = 0;
   double flops_[2] = {0, 0};
+  double busy_s_[2] = {0, 0};  // instance-seconds stepping inside the window, by pool
+  double blocked_s_ = 0;       // seconds the prefill pool waited for decode KV blocks
   StepBreakdown decode_parts_;  // summed over the window's pure decode steps
   double decode_seqs_ = 0;
   std::int64_t decode_steps_ = 0;

@@ -1,0 +1,102 @@
+// The Pareto frontier of a sweep: hand cases for the front itself, the `frontier:` block's checks, and the CSV
+// column and stderr listing `dcsim sweep` writes.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "app/catalog.hpp"
+#include "app/config/error.hpp"
+#include "app/errors.hpp"
+#include "app/frontier.hpp"
+#include "app/scenario.hpp"
+#include "app/sweep.hpp"
+
+namespace dcsim::app {
+namespace {
+
+TEST(Frontier, ParetoFrontKeepsTheUndominatedPoints) {
+  // (1, 9) (2, 8) (2, 5) (3, 3) (1, 2) (3, 3): (2, 5) is beaten by (2, 8), (1, 2) by everything, and the two
+  // equal (3, 3) both stay.
+  const std::vector<double> x = {1, 2, 2, 3, 1, 3}, y = {9, 8, 5, 3, 2, 3};
+  EXPECT_EQ(pareto_front(x, y, true, true), (std::vector<bool>{true, true, false, true, false, true}));
+  // Minimizing x instead (latency against throughput): (1, 9) beats everything else.
+  EXPECT_EQ(pareto_front(x, y, false, true), (std::vector<bool>{true, false, false, false, false, false}));
+  // Both minimized: (1, 2) alone.
+  EXPECT_EQ(pareto_front(x, y, false, false), (std::vector<bool>{false, false, false, false, true, false}));
+  EXPECT_TRUE(pareto_front({}, {}, true, true).empty());
+}
+
+class FrontierScenario : public ::testing::Test {
+ protected:
+  std::filesystem::path write(const std::string& text) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("dcsim_frontier_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".yaml");
+    std::ofstream(path_) << text;
+    return path_;
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  std::filesystem::path path_;
+  Catalog catalog{std::filesystem::path(DCSIM_SOURCE_DIR) / "configs"};
+};
+
+const std::string kSweep = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+workload: {kind: collective, op: all_reduce, bytes: 1 MiB}
+sweep:
+  workload.bytes: [1 MiB, 64 MiB, 1 GiB]
+)";
+
+TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
+  const auto points = expand_sweep({write(kSweep + "frontier: {x: a, y: b, x_goal: min}\n"), {}, {}}, catalog);
+  ASSERT_EQ(points.size(), 3u);
+  std::vector<wl::Metrics> metrics(3);
+  const double a[] = {1, 2, 3}, b[] = {5, 4, 6};  // point 2 has the most b; point 0 the least a
+  for (int i = 0; i < 3; ++i) {
+    metrics[static_cast<std::size_t>(i)].set("a", a[i]);
+    metrics[static_cast<std::size_t>(i)].set("b", b[i]);
+  }
+  const std::string csv = sweep_csv(points, metrics);
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,workload.bytes,frontier,a,b");
+  EXPECT_NE(csv.find("\n0,1 MiB,1,1,5\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,64 MiB,0,2,4\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n2,1 GiB,1,3,6\n"), std::string::npos) << csv;
+  const FrontierSpec& spec = *points.front().scenario.frontier;
+  const std::string listing = frontier_summary(spec, points, metrics, sweep_frontier(spec, points, metrics));
+  EXPECT_NE(listing.find("2 of 3 points"), std::string::npos) << listing;
+  EXPECT_LT(listing.find("workload.bytes=1 MiB"), listing.find("workload.bytes=1 GiB")) << listing;
+  // A metric the results lack is bad input that names the key and the point.
+  metrics[1] = wl::Metrics{};
+  metrics[1].set("a", 2);
+  try {
+    (void)sweep_csv(points, metrics);
+    FAIL() << "expected BadInput";
+  } catch (const BadInput& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("frontier.y"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("sweep point 1"), std::string::npos) << msg;
+  }
+}
+
+TEST_F(FrontierScenario, BlockNeedsASweepAndTwoMetrics) {
+  const auto error_of = [&](const std::string& text) -> std::string {
+    try {
+      (void)expand_sweep({write(text), {}, {}}, catalog);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "(no error)";
+  };
+  const std::string base = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+workload: {kind: collective, op: all_reduce, bytes: 1 MiB}
+)";
+  EXPECT_NE(error_of(base + "frontier: {x: a, y: b}\n").find("add a `sweep:` block"), std::string::npos);
+  EXPECT_NE(error_of(kSweep + "frontier: {x: a, y: a}\n").find("frontier.y"), std::string::npos);
+  EXPECT_NE(error_of(kSweep + "frontier: {x: a, y: b, x_goal: up}\n").find("frontier.x_goal"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dcsim::app
