@@ -551,6 +551,42 @@ workload:
   EXPECT_EQ(info_of(p, "saturated_pool").rfind("prefill", 0), 0u) << info_of(p, "saturated_pool");
 }
 
+TEST(ServingInstance, MoeAllToAllOnlyAcrossAttentionGroupsWithItsKernelOverheads) {
+  // A 2-layer MoE on one HGX H100 node. Attention data-parallel over 2 groups (ep 2): each MoE layer dispatches
+  // and combines, each the all-to-all plus its kernel's measured overhead (7.1 us and 15.2 us, TensorRT-LLM
+  // blog18). Attention TP over both GPUs (tp 2, ep 1): every GPU holds every token, no all-to-all, only the two TP
+  // all-reduces per layer.
+  const app::Scenario s = scenario(R"(name: t
+hardware: {system: h100-hgx, count: 1}
+model: llama3-8b
+workload: {kind: serving, arrivals: {process: offline, requests: 1}, input: 8, output: 2, instance: {tp: 1}}
+)");
+  const hw::Topology topo = hw::build_topology(s.cluster);
+  const hw::Collectives coll(topo, s.cluster);
+  ModelSpec m = tiny_model();
+  m.moe.experts = 8;
+  m.moe.top_k = 2;
+  m.moe.ffn_hidden = 512;
+  m.moe.expert_load_cv = 1;
+  const ServingWorkload w = no_cpu();
+  BatchShape b;
+  b.decode_seqs = 4;
+  b.decode_context = 400;
+  PoolSpec dp;
+  dp.ep = 2;
+  InstanceModel im_dp(m, dp, s.cluster, &coll, {0, 1}, w);
+  const std::array<int, 2> pair{0, 1};
+  const double per_rank = 4.0 * 2 * 256 * 2 / 2;  // tokens x top_k x hidden x bf16 / GPUs
+  const double a2a = coll.estimate(hw::CollectiveOp::all_to_all, pair, per_rank).time;
+  EXPECT_NEAR(im_dp.cost(b).comm_s, 2 * (2 * a2a + 7.1e-6 + 15.2e-6), 1e-12);
+  PoolSpec tp;
+  tp.tp = 2;
+  tp.expert_tp = 1;  // experts spread over the two GPUs, attention TP over both
+  InstanceModel im_tp(m, tp, s.cluster, &coll, {0, 1}, w);
+  const double ar = coll.estimate(hw::CollectiveOp::all_reduce, pair, 4.0 * 256 * 2).time;
+  EXPECT_NEAR(im_tp.cost(b).comm_s, 2 * 2 * ar, 1e-12);
+}
+
 TEST(ServingRun, SameSeedSameResultOtherSeedOtherResult) {
   const app::Scenario s = scenario(kSmall);
   const RunResult a = run(s), b = run(s);

@@ -215,12 +215,16 @@ double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
     const double group_tokens = std::ceil(d(tokens) / pool_.ep);
     c += 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, group_tokens * h * 2).time;
   }
-  // Dispatch and combine only where tokens must reach other expert-parallel ranks: experts split tp ways inside a
-  // TP group (ep = 1, expert_tp = tp) see every token already, and the TP all-reduce above combines them.
+  // Dispatch and combine only where tokens live on other attention groups (ep > 1, attention data-parallel) and
+  // reach other expert ranks: with attention TP over the whole instance (ep = 1) every GPU already holds every
+  // token, whatever the experts' split, and the TP all-reduce above combines the expert outputs (TensorRT-LLM
+  // blog1's TP8 attention with EP4 x TP2 experts: 'localReduction, oneshotAllReduce'). Each kernel adds its
+  // measured overhead to the all-to-all (kMoeDispatchOverhead, kMoeCombineOverhead).
   const int G = pool_.tp * pool_.ep;
-  if (kinds_[kind].moe && G / pool_.expert_tp > 1) {
+  if (kinds_[kind].moe && pool_.ep > 1 && G / pool_.expert_tp > 1) {
     const double per_rank = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / G;
-    c += 2 * coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_rank).time;
+    const double a2a = coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_rank).time;
+    c += 2 * a2a + kMoeDispatchOverhead + kMoeCombineOverhead;
   }
   return c;
 }
