@@ -136,8 +136,14 @@ int cmd_plan(const RunOptions& o) {
   if (!json_to_stdout) std::cout << format_plan(outcome);
   if (!o.json_path.empty()) {
     auto doc = result_to_json(identity_of(outcome.scenario), outcome.result);
+    nlohmann::ordered_json chosen;
+    if (outcome.chosen) {
+      chosen = outcome.spec.resolution > 0 ? nlohmann::ordered_json(*outcome.chosen)
+                                           : nlohmann::ordered_json(static_cast<std::int64_t>(*outcome.chosen));
+    }
     doc["plan"] = {{"vary", outcome.spec.vary},
-                   {"chosen", outcome.chosen ? nlohmann::ordered_json(*outcome.chosen) : nlohmann::ordered_json()}};
+                   {"goal", outcome.spec.largest ? "largest" : "smallest"},
+                   {"chosen", chosen}};
     write_output(o.json_path, doc.dump(2) + "\n");
   }
   return outcome.chosen ? kExitOk : kExitRegression;

@@ -1,6 +1,7 @@
 #include "app/plan.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <map>
 #include <sstream>
@@ -38,11 +39,20 @@ PlanSpec parse_plan(const ConfigNode& plan) {
   if (spec.vary.rfind("plan", 0) == 0 || spec.vary.rfind("sweep", 0) == 0) {
     plan.child("vary").fail_value("a scenario key outside plan: and sweep:, e.g. hardware.count");
   }
+  spec.largest = plan.get_enum_or("goal", {"smallest", "largest"}, "smallest") == "largest";
+  if (plan.has("resolution")) spec.resolution = plan.get_number("resolution", 1e-12, 1e12);
   const auto range = plan.get_list("range");
-  if (range.size() != 2) plan.child("range").fail_value("[LOW, HIGH], two integers");
-  spec.low = range[0].as_int(0, 10'000'000);
-  spec.high = range[1].as_int(0, 10'000'000);
-  if (spec.high < spec.low) range[1].fail_value("HIGH >= LOW (" + std::to_string(spec.low) + ")");
+  if (range.size() != 2) {
+    plan.child("range").fail_value(spec.resolution > 0 ? "[LOW, HIGH], two numbers" : "[LOW, HIGH], two integers");
+  }
+  if (spec.resolution > 0) {
+    spec.low = range[0].as_number(0, 1e12);
+    spec.high = range[1].as_number(0, 1e12);
+  } else {
+    spec.low = static_cast<double>(range[0].as_int(0, 10'000'000));
+    spec.high = static_cast<double>(range[1].as_int(0, 10'000'000));
+  }
+  if (spec.high < spec.low) range[1].fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
   for (const ConfigNode& t : plan.get_list("targets")) {
     PlanTarget target;
     target.metric = t.get_string("metric");
@@ -65,12 +75,12 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
     out.spec = parse_plan(*plan);
   }
-  std::map<std::int64_t, std::size_t> seen;  // value -> index in out.evaluated
-  std::map<std::int64_t, std::pair<Scenario, wl::RunResult>> runs;
-  auto evaluate = [&](std::int64_t value) -> bool {
+  std::map<double, std::size_t> seen;  // value -> index in out.evaluated
+  std::map<double, std::pair<Scenario, wl::RunResult>> runs;
+  auto evaluate = [&](double value) -> bool {
     if (auto it = seen.find(value); it != seen.end()) return out.evaluated[it->second].meets;
     ScenarioRequest r = request;
-    r.sets.push_back(out.spec.vary + "=" + std::to_string(value));
+    r.sets.push_back(out.spec.vary + "=" + format_plan_value(out.spec, value));
     Scenario s = load_scenario(r, catalog);
     RunArtifacts artifacts;
     wl::RunResult result = run_scenario(s, artifacts);
@@ -86,51 +96,79 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
       point.observed.emplace_back(t.metric, *v);
       point.meets = point.meets && meets(t, *v);
     }
-    progress << "plan: " << out.spec.vary << " = " << value << (point.meets ? "  meets the targets" : "  misses")
-             << '\n';
+    progress << "plan: " << out.spec.vary << " = " << format_plan_value(out.spec, value)
+             << (point.meets ? "  meets the targets" : "  misses") << '\n';
     seen[value] = out.evaluated.size();
     out.evaluated.push_back(point);
     runs[value] = {std::move(s), std::move(result)};
     return point.meets;
   };
+  // The midpoint of a bracket, and when to stop: integers to adjacent values, reals to the resolution.
+  const bool integer = out.spec.resolution <= 0;
+  auto narrow_enough = [&](double a, double b) { return integer ? b - a <= 1 : b - a <= out.spec.resolution; };
+  auto midpoint = [&](double a, double b) { return integer ? std::floor(a + (b - a) / 2) : a + (b - a) / 2; };
 
-  std::int64_t lo = out.spec.low, hi = out.spec.high;
-  if (evaluate(hi)) {
-    if (evaluate(lo)) {
-      out.chosen = lo;
-    } else {
-      // Invariant: lo misses, hi meets.
-      while (hi - lo > 1) {
-        const std::int64_t mid = lo + (hi - lo) / 2;
-        (evaluate(mid) ? hi : lo) = mid;
+  // The end where the targets are easiest is tried first: if it misses, nothing in the range meets them.
+  double lo = out.spec.low, hi = out.spec.high;
+  if (!out.spec.largest) {
+    if (evaluate(hi)) {
+      if (evaluate(lo)) {
+        out.chosen = lo;
+      } else {
+        while (!narrow_enough(lo, hi)) {  // invariant: lo misses, hi meets
+          const double mid = midpoint(lo, hi);
+          (evaluate(mid) ? hi : lo) = mid;
+        }
+        out.chosen = hi;
       }
+    }
+  } else if (evaluate(lo)) {
+    if (evaluate(hi)) {
       out.chosen = hi;
+    } else {
+      while (!narrow_enough(lo, hi)) {  // invariant: lo meets, hi misses
+        const double mid = midpoint(lo, hi);
+        (evaluate(mid) ? lo : hi) = mid;
+      }
+      out.chosen = lo;
     }
   }
-  const std::int64_t shown = out.chosen ? *out.chosen : out.spec.high;
+  const double shown = out.chosen ? *out.chosen : (out.spec.largest ? out.spec.low : out.spec.high);
   out.scenario = runs.at(shown).first;
   out.result = runs.at(shown).second;
   return out;
 }
 
+std::string format_plan_value(const PlanSpec& spec, double value) {
+  if (spec.resolution <= 0) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", value);
+  return buf;
+}
+
 std::string format_plan(const PlanOutcome& o) {
   std::ostringstream out;
-  out << "plan  smallest " << o.spec.vary << " in [" << o.spec.low << ", " << o.spec.high
-      << "] meeting every target\n";
+  const auto fmt = [&](double v) { return format_plan_value(o.spec, v); };
+  out << "plan  " << (o.spec.largest ? "largest " : "smallest ") << o.spec.vary << " in [" << fmt(o.spec.low)
+      << ", " << fmt(o.spec.high) << "] meeting every target";
+  if (o.spec.resolution > 0) out << " (to " << fmt(o.spec.resolution) << ")";
+  out << '\n';
   std::vector<PlanPoint> points = o.evaluated;
   std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
   for (const PlanPoint& p : points) {
-    out << "  " << o.spec.vary << " = " << p.value << (p.meets ? "  meets " : "  misses");
+    out << "  " << o.spec.vary << " = " << fmt(p.value) << (p.meets ? "  meets " : "  misses");
     for (const auto& [metric, v] : p.observed) out << "  " << metric << " " << format_metric(metric, v);
     out << '\n';
   }
   if (o.chosen) {
     // GPUs the workload uses when it says (serving instances may leave some idle), else the cluster's.
     const double gpus = o.result.metrics.get("gpus").value_or(o.scenario.cluster.total_gpus());
-    out << "chosen  " << o.spec.vary << " = " << *o.chosen << "  (" << gpus << " GPUs in use of "
+    out << "chosen  " << o.spec.vary << " = " << fmt(*o.chosen) << "  (" << gpus << " GPUs in use of "
         << o.scenario.cluster.total_gpus() << ")\n\n";
   } else {
-    out << "no value in the range meets every target; the largest (" << o.spec.high << ") is shown\n\n";
+    const double easiest = o.spec.largest ? o.spec.low : o.spec.high;
+    out << "no value in the range meets every target; the " << (o.spec.largest ? "smallest" : "largest") << " ("
+        << fmt(easiest) << ") is shown\n\n";
   }
   out << format_table(identity_of(o.scenario), o.result);
   return out.str();

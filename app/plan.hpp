@@ -1,6 +1,9 @@
-// `dcsim plan`: capacity planning. A scenario's `plan:` block names one integer knob (how many racks, nodes,
-// instances...), its range and the targets every result must meet; the planner finds the smallest value that
-// meets them all, assuming more of the knob never makes a target worse (it checks that assumption at both ends).
+// `dcsim plan`: capacity planning. A scenario's `plan:` block names one knob (how many racks, nodes,
+// instances...; or a load such as a request rate), its range and the targets every result must meet; the planner
+// finds the smallest value that meets them all, assuming more of the knob never makes a target worse, or with
+// `goal: largest` the largest, assuming more never makes one better (MLPerf Server: the highest request rate that
+// meets the latency limits). It checks the assumption at both ends and bisects between them; an integer knob to
+// 1, a real one (`resolution:`) until the bracket is no wider than the resolution.
 //
 //   plan:
 //     vary: hardware.count
@@ -29,8 +32,10 @@ struct PlanTarget {
 };
 
 struct PlanSpec {
-  std::string vary;  // dotted scenario key holding an integer
-  std::int64_t low = 1, high = 1;
+  std::string vary;  // dotted scenario key holding a number
+  double low = 1, high = 1;
+  bool largest = false;   // goal: largest (more of the knob never helps) instead of smallest
+  double resolution = 0;  // 0: an integer knob, bisected to 1; else a real one, bisected to this width
   std::vector<PlanTarget> targets;
 };
 
@@ -38,7 +43,7 @@ struct PlanSpec {
 PlanSpec parse_plan(const ConfigNode& plan);
 
 struct PlanPoint {
-  std::int64_t value = 0;
+  double value = 0;
   bool meets = false;
   std::vector<std::pair<std::string, double>> observed;  // each target's metric, in target order
 };
@@ -46,7 +51,7 @@ struct PlanPoint {
 struct PlanOutcome {
   PlanSpec spec;
   std::vector<PlanPoint> evaluated;  // in evaluation order
-  std::optional<std::int64_t> chosen;
+  std::optional<double> chosen;
   Scenario scenario;                 // the chosen point's scenario (or the last evaluated one)
   wl::RunResult result;              // its result
 };
@@ -55,5 +60,7 @@ struct PlanOutcome {
 PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std::ostream& progress);
 
 std::string format_plan(const PlanOutcome& outcome);
+// A knob value as the scenario takes it: an integer without decimals, a real with up to 6 significant digits.
+std::string format_plan_value(const PlanSpec& spec, double value);
 
 }  // namespace dcsim::app

@@ -57,6 +57,7 @@ Case read_case(const ConfigNode& node, const std::string& group, const std::stri
   if (auto sets = node.optional_child("set")) {
     for (const ConfigNode& s : sets->items()) c.sets.push_back(s.as_string());
   }
+  c.plan = node.get_bool_or("plan", false);
   c.tolerance = node.get_number("tolerance", 1e-6, 5.0);
   c.role = node.get_enum("role", {"fit", "check"}) == "fit" ? Role::fit : Role::check;
   c.miss = node.get_string_or("miss", "");

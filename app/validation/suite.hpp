@@ -40,6 +40,8 @@ struct Case {
   double scale = 1;           // simulated = metric x scale, in the published unit (time_s -> us: 1e6)
   std::string scenario;       // a bundled scenario (configs/scenarios/NAME.yaml)
   std::vector<std::string> sets;  // --set overrides that make the scenario the published configuration
+  bool plan = false;          // the figure is a plan's answer (MLPerf Server: the highest rate meeting the limits):
+                              // `dcsim plan` runs the scenario's plan: block and the metric is its chosen point's
   double tolerance = 0.1;     // relative: |simulated / published - 1| <= tolerance passes
   Role role = Role::check;
   std::string miss;           // why the model misses by more than the group's target (mechanism, evidence)

@@ -103,6 +103,8 @@ check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/pl
 check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
 check plan-unknown-metric 2 "plan target metric 'ttft_p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
 check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
+check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
+check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
