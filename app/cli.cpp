@@ -63,6 +63,10 @@ ScenarioRequest request_of(const RunOptions& o) {
 }
 
 int cmd_run(const RunOptions& o) {
+  check_writable(o.json_path, "--json");
+  check_writable(o.csv_path, "--csv");
+  check_writable(o.trace_path, "--trace");
+  check_writable(o.report_path, "--report");
   const Catalog catalog = Catalog::open_default();
   const Scenario scenario = load_scenario(request_of(o), catalog);
   RunArtifacts artifacts;
@@ -96,6 +100,7 @@ int cmd_validate(const RunOptions& o) {
 }
 
 int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
+  check_writable(out_path, "--out");
   const Catalog catalog = Catalog::open_default();
   const auto points = expand_sweep(request_of(o), catalog);
   const std::string csv = run_sweep_csv(points, jobs, std::cerr);
@@ -130,6 +135,7 @@ int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path) {
 }
 
 int cmd_plan(const RunOptions& o) {
+  check_writable(o.json_path, "--json");
   const Catalog catalog = Catalog::open_default();
   const PlanOutcome outcome = run_plan(request_of(o), catalog, std::cerr);
   const bool json_to_stdout = o.json_path == "-";

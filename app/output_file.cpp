@@ -1,8 +1,14 @@
 #include "app/output_file.hpp"
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <stdexcept>
+#include <system_error>
+
+#include "app/errors.hpp"
 
 namespace dcsim::app {
 
@@ -15,6 +21,24 @@ void write_output(const std::string& path, const std::string& text) {
   if (!out) throw std::runtime_error("cannot write '" + path + "'");
   out << text;
   if (!out) throw std::runtime_error("error while writing '" + path + "'");
+}
+
+void check_writable(const std::string& path, const std::string& option) {
+  if (path.empty() || path == "-") return;
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const auto fail = [&](const std::string& why) {
+    throw BadInput(option + " '" + path + "': " + why + "; nothing was run");
+  };
+  std::error_code ec;
+  if (fs::is_directory(p, ec)) fail("is a folder, expected a file path");
+  if (fs::exists(p, ec)) {
+    if (::access(p.c_str(), W_OK) != 0) fail("exists and is not writable");
+    return;
+  }
+  const fs::path dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+  if (!fs::is_directory(dir, ec)) fail("folder '" + dir.string() + "' does not exist");
+  if (::access(dir.c_str(), W_OK) != 0) fail("folder '" + dir.string() + "' is not writable");
 }
 
 }  // namespace dcsim::app

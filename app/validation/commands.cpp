@@ -27,6 +27,7 @@ std::string read_text(const std::string& path) {
 }  // namespace
 
 int cmd_validation(const ValidationOptions& o) {
+  check_writable(o.json_path, "--json");
   const Catalog catalog = Catalog::open_default();
   const Suite suite = load_suite(catalog.root() / "validation");
   load_fits(catalog.root() / "validation" / "fits.yaml", suite);  // a broken fit list is a broken suite

@@ -103,6 +103,8 @@ check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/pl
 check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
 check plan-unknown-metric 2 "plan target metric 'ttft_p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
 check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
+check out-missing-folder 2 "--json '/nonexistent-dcsim/r.json': folder '/nonexistent-dcsim' does not exist; nothing was run" -- "$dcsim" run "$quick" --json /nonexistent-dcsim/r.json
+check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
 check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 

@@ -133,7 +133,8 @@ TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
   const ModelSpec m = tiny_model();
   const ServingWorkload w = no_cpu();
   PoolSpec pool;
-  InstanceModel compute(m, pool, flat_cluster(1e15, 1e30), nullptr, {0}, w);
+  const hw::ClusterSpec fast_memory = flat_cluster(1e15, 1e30);  // InstanceModel keeps a reference: a named cluster
+  InstanceModel compute(m, pool, fast_memory, nullptr, {0}, w);
   BatchShape p;
   p.prefill_tokens = 100;
   p.prefill_pairs = 100.0 * 101 / 2;
@@ -147,7 +148,8 @@ TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
   // Decode of one sequence at context 2000 on a GPU with unbounded FLOP/s: the KV term is exactly the KV bytes
   // over the bandwidth (2000 tokens x 1024 B), the weights term the rest of the HBM traffic.
   const double bw = 1e12;
-  InstanceModel memory(m, pool, flat_cluster(1e30, bw), nullptr, {0}, w);
+  const hw::ClusterSpec fast_math = flat_cluster(1e30, bw);
+  InstanceModel memory(m, pool, fast_math, nullptr, {0}, w);
   BatchShape d;
   d.decode_seqs = 1;
   d.decode_context = 2000;
@@ -160,7 +162,7 @@ TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
   // Host time that the GPU step does not hide is charged to cpu: 1 ms of scheduling against a ~1.5 us GPU step.
   ServingWorkload slow_host = no_cpu();
   slow_host.cpu_iteration_s = 1e-3;
-  InstanceModel hosted(m, pool, flat_cluster(1e30, bw), nullptr, {0}, slow_host);
+  InstanceModel hosted(m, pool, fast_math, nullptr, {0}, slow_host);
   const IterationCost hc = hosted.cost(d);
   EXPECT_DOUBLE_EQ(hc.time_s, 1e-3);
   EXPECT_NEAR(hc.parts[StepPart::cpu], 1e-3 - dc.time_s, 1e-15);
