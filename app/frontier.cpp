@@ -1,6 +1,7 @@
 #include "app/frontier.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <limits>
 #include <numeric>
@@ -40,6 +41,10 @@ namespace {
 double metric_of(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics, std::size_t i,
                  const std::string& name, const char* axis) {
   const auto v = metrics.at(i).get(name);
+  if (v && !std::isfinite(*v)) {
+    throw BadInput("frontier." + std::string(axis) + ": metric '" + name + "' of " + describe_point(points, i) +
+                   " is not a finite number; a frontier needs finite values");
+  }
   if (v) return *v;
   std::string have;
   for (const auto& m : metrics.at(i).entries()) have += (have.empty() ? "" : ", ") + m.key;

@@ -12,11 +12,11 @@
 namespace dcsim::app {
 
 // front[i]: no j has x_j >= x_i and y_j >= y_i with one of them strictly better (in each goal's direction; equal
-// points are both on it). O(n log n).
+// points are both on it). O(n log n). Every value must be finite (sweep_frontier checks).
 std::vector<bool> pareto_front(const std::vector<double>& x, const std::vector<double>& y, bool x_max, bool y_max);
 
 // The frontier of the sweep's results; throws BadInput naming `frontier.x` or `frontier.y` when a point lacks
-// that metric (with the metrics it has).
+// that metric (with the metrics it has) or its value is not finite.
 std::vector<bool> sweep_frontier(const FrontierSpec& spec, const std::vector<SweepPoint>& points,
                                  const std::vector<wl::Metrics>& metrics);
 

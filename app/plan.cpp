@@ -40,7 +40,7 @@ PlanSpec parse_plan(const ConfigNode& plan) {
     plan.child("vary").fail_value("a scenario key outside plan: and sweep:, e.g. hardware.count");
   }
   spec.largest = plan.get_enum_or("goal", {"smallest", "largest"}, "smallest") == "largest";
-  if (plan.has("resolution")) spec.resolution = plan.get_number("resolution", 1e-12, 1e12);
+  if (plan.has("resolution")) spec.resolution = plan.get_number("resolution", 1e-9, 1e12);
   const auto range = plan.get_list("range");
   if (range.size() != 2) {
     plan.child("range").fail_value(spec.resolution > 0 ? "[LOW, HIGH], two numbers" : "[LOW, HIGH], two integers");
@@ -53,6 +53,10 @@ PlanSpec parse_plan(const ConfigNode& plan) {
     spec.high = static_cast<double>(range[1].as_int(0, 10'000'000));
   }
   if (spec.high < spec.low) range[1].fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
+  if (spec.resolution > 0 && spec.resolution < (spec.high - spec.low) * 1e-6) {
+    plan.child("resolution").fail_value("at least a millionth of the range (" +
+                                        format_plan_value(spec, (spec.high - spec.low) * 1e-6) + ")");
+  }
   for (const ConfigNode& t : plan.get_list("targets")) {
     PlanTarget target;
     target.metric = t.get_string("metric");
@@ -106,7 +110,11 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   // The midpoint of a bracket, and when to stop: integers to adjacent values, reals to the resolution.
   const bool integer = out.spec.resolution <= 0;
   auto narrow_enough = [&](double a, double b) { return integer ? b - a <= 1 : b - a <= out.spec.resolution; };
-  auto midpoint = [&](double a, double b) { return integer ? std::floor(a + (b - a) / 2) : a + (b - a) / 2; };
+  // A real midpoint is rounded to what the scenario is given (format_plan_value), so the value run is the value
+  // recorded; a midpoint that rounds onto an end ends the search.
+  auto midpoint = [&](double a, double b) {
+    return integer ? std::floor(a + (b - a) / 2) : std::stod(format_plan_value(out.spec, a + (b - a) / 2));
+  };
 
   // The end where the targets are easiest is tried first: if it misses, nothing in the range meets them.
   double lo = out.spec.low, hi = out.spec.high;
@@ -117,6 +125,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
       } else {
         while (!narrow_enough(lo, hi)) {  // invariant: lo misses, hi meets
           const double mid = midpoint(lo, hi);
+          if (mid <= lo || mid >= hi) break;
           (evaluate(mid) ? hi : lo) = mid;
         }
         out.chosen = hi;
@@ -128,6 +137,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     } else {
       while (!narrow_enough(lo, hi)) {  // invariant: lo meets, hi misses
         const double mid = midpoint(lo, hi);
+        if (mid <= lo || mid >= hi) break;
         (evaluate(mid) ? lo : hi) = mid;
       }
       out.chosen = lo;
@@ -142,7 +152,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
 std::string format_plan_value(const PlanSpec& spec, double value) {
   if (spec.resolution <= 0) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.6g", value);
+  std::snprintf(buf, sizeof buf, "%.9g", value);
   return buf;
 }
 

@@ -24,15 +24,20 @@ hw::Precision precision_of(const std::string& s) {
 double element_bytes(const std::string& s) { return s == "fp8" ? 1.0 : s == "fp4" ? wl::kFp4StorageBytes : 2.0; }
 
 void parse_expert_layout(const ConfigNode& n, wl::PoolSpec& p, const wl::ModelSpec& model) {
-  p.expert_tp = static_cast<int>(n.get_int_or("expert_tp", p.ep == 1 ? p.tp : 1, 1, 100'000));
-  if ((p.tp * p.ep) % p.expert_tp != 0) {
+  if (!model.is_moe()) {
+    for (const char* key : {"expert_tp", "eplb"}) {
+      if (n.has(key)) n.child(key).fail(model.name + " is dense: `" + key + "` needs a mixture-of-experts model");
+    }
+    return;
+  }
+  p.expert_tp = static_cast<int>(n.get_int_or("expert_tp", 0, 1, 100'000));
+  if ((p.tp * p.ep) % p.expert_split() != 0) {
     n.child("expert_tp").fail_value("a divisor of tp x ep = " + std::to_string(p.tp * p.ep));
   }
-  if (model.is_moe() && p.tp * p.ep / p.expert_tp > model.moe.experts) {
+  if (p.expert_ranks() > model.moe.experts) {
     n.child(n.has("expert_tp") ? "expert_tp" : "ep")
-        .fail("tp x ep / expert_tp = " + std::to_string(p.tp * p.ep / p.expert_tp) +
-              " expert-parallel ranks, more than " + model.name + "'s " + std::to_string(model.moe.experts) +
-              " experts: raise expert_tp or lower ep");
+        .fail("tp x ep / expert_tp = " + std::to_string(p.expert_ranks()) + " expert-parallel ranks, more than " +
+              model.name + "'s " + std::to_string(model.moe.experts) + " experts: raise expert_tp or lower ep");
   }
   p.eplb = n.get_bool_or("eplb", false);
 }

@@ -28,6 +28,8 @@ std::string read_text(const std::string& path) {
 
 int cmd_validation(const ValidationOptions& o) {
   check_writable(o.json_path, "--json");
+  check_writable(o.markdown_path, "--markdown");
+  check_writable(o.update_doc, "--update-doc");
   const Catalog catalog = Catalog::open_default();
   const Suite suite = load_suite(catalog.root() / "validation");
   load_fits(catalog.root() / "validation" / "fits.yaml", suite);  // a broken fit list is a broken suite

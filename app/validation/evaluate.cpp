@@ -25,10 +25,13 @@ Outcome evaluate(const Case& c, const Catalog& catalog, const std::vector<std::s
   Scenario scenario;
   wl::RunResult result;
   if (c.plan) {
-    // The published figure is a search's answer: the plan's chosen point (or, when none meets the targets, the
-    // point the plan shows) supplies the metric.
+    // The published figure is a search's answer: the plan's chosen point supplies the metric.
     std::ostringstream quiet;
     PlanOutcome outcome = run_plan(request, catalog, quiet);
+    if (!outcome.chosen) {
+      throw BadInput(c.location.to_string() + ": case " + c.id + ": no value of " + outcome.spec.vary +
+                     " in the plan's range meets its targets; widen plan.range of scenario " + c.scenario);
+    }
     scenario = std::move(outcome.scenario);
     result = std::move(outcome.result);
   } else {

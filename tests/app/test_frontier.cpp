@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -78,6 +79,9 @@ TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
     EXPECT_NE(msg.find("frontier.y"), std::string::npos) << msg;
     EXPECT_NE(msg.find("sweep point 1"), std::string::npos) << msg;
   }
+  // A value that is not a number cannot be ordered: bad input, not a hang.
+  metrics[1].set("b", std::numeric_limits<double>::quiet_NaN());
+  EXPECT_THROW((void)sweep_csv(points, metrics), BadInput);
 }
 
 TEST_F(FrontierScenario, BlockNeedsASweepAndTwoMetrics) {

@@ -106,6 +106,7 @@ check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
 check out-missing-folder 2 "--json '/nonexistent-dcsim/r.json': folder '/nonexistent-dcsim' does not exist; nothing was run" -- "$dcsim" run "$quick" --json /nonexistent-dcsim/r.json
 check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
 check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
+check dense-expert-tp 2 'llama3-8b is dense: .expert_tp. needs a mixture-of-experts model' -- "$dcsim" run "$scen/serve-llama3-70b-1h-h100.yaml" --set model=llama3-8b --set workload.instance.expert_tp=1
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems

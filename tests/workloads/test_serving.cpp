@@ -578,9 +578,19 @@ workload: {kind: serving, arrivals: {process: offline, requests: 1}, input: 8, o
   dp.ep = 2;
   InstanceModel im_dp(m, dp, s.cluster, &coll, {0, 1}, w);
   const std::array<int, 2> pair{0, 1};
-  const double per_rank = 4.0 * 2 * 256 * 2 / 2;  // tokens x top_k x hidden x bf16 / GPUs
+  const double per_rank = 4.0 * 2 * 256 * 2 / 2;  // tokens x top_k x hidden x bf16 / expert ranks
   const double a2a = coll.estimate(hw::CollectiveOp::all_to_all, pair, per_rank).time;
   EXPECT_NEAR(im_dp.cost(b).comm_s, 2 * (2 * a2a + 7.1e-6 + 15.2e-6), 1e-12);
+  // One expert rank across both attention groups (expert_tp 2): every GPU needs every token, an all-gather of the
+  // 4 tokens before the experts and a reduce-scatter after.
+  PoolSpec one_rank = dp;
+  one_rank.expert_tp = 2;
+  InstanceModel im_one(m, one_rank, s.cluster, &coll, {0, 1}, w);
+  const double all = 4.0 * 256 * 2;
+  EXPECT_NEAR(im_one.cost(b).comm_s,
+              2 * (coll.estimate(hw::CollectiveOp::all_gather, pair, all).time +
+                   coll.estimate(hw::CollectiveOp::reduce_scatter, pair, all).time),
+              1e-12);
   PoolSpec tp;
   tp.tp = 2;
   tp.expert_tp = 1;  // experts spread over the two GPUs, attention TP over both

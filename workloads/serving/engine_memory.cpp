@@ -10,10 +10,10 @@ double activation_peak_bytes(const ModelSpec& m, const PoolSpec& pool, double ac
                  tokens * kActivationBytesPerToken;
   if (m.is_moe()) {
     // The expert rank's share of the routed assignments, each with its slice of the gated intermediate.
-    const double ranks = static_cast<double>(pool.tp) * ep / pool.expert_tp;
+    const double ranks = pool.expert_ranks();
     const double f = static_cast<double>(m.moe.ffn_hidden), up = m.gated_ffn() ? 2 * f : f;
     bytes += static_cast<double>(pool.token_budget) * static_cast<double>(m.moe.top_k) / ranks * up /
-             pool.expert_tp * activation_bytes;
+             pool.expert_split() * activation_bytes;
   }
   return bytes;
 }
@@ -24,7 +24,7 @@ GpuMemoryPlan plan_gpu_memory(const ModelSpec& m, const PoolSpec& pool, const hw
   p.usable = gpu.hbm_usable > 0 ? gpu.hbm_usable : gpu.hbm_capacity;
   p.weights = weights;
   p.activations = activation_peak_bytes(m, pool, activation_bytes);
-  p.runtime = pool.gpus() > 1 ? kRuntimeBytesMultiGpu : kRuntimeBytesSingleGpu;
+  p.runtime = pool.gpus() > 1 ? kRuntimeBytesMultiGpu : kRuntimeBytesSingleGpu;  // NCCL buffers with any parallelism
   const double rest = p.weights + p.activations + p.runtime;
   p.kv = pool.kv_free_memory_fraction > 0 ? pool.kv_free_memory_fraction * (p.usable - rest)
                                           : pool.memory_utilization * p.usable - rest;

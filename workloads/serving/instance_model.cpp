@@ -76,8 +76,8 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
     throw std::invalid_argument("ep = " + std::to_string(pool_.ep) + " needs a mixture-of-experts model; " +
                                 model_.name + " is dense");
   }
-  if (pool_.expert_tp < 1 || (pool_.tp * pool_.ep) % pool_.expert_tp != 0) {
-    throw std::invalid_argument("expert_tp = " + std::to_string(pool_.expert_tp) + " must divide tp x ep = " +
+  if (pool_.expert_split() < 1 || (pool_.tp * pool_.ep) % pool_.expert_split() != 0) {
+    throw std::invalid_argument("expert_tp = " + std::to_string(pool_.expert_split()) + " must divide tp x ep = " +
                                 std::to_string(pool_.tp * pool_.ep));
   }
   const double wb = precision_bytes(pool_.precision);
@@ -187,7 +187,7 @@ const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int
 void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   if (tokens <= 0) return;
   const MoeSpec& m = model_.moe;
-  const double t = pool_.expert_tp, R = d(pool_.tp) * pool_.ep / t, T = d(tokens), h = d(model_.hidden);
+  const double t = pool_.expert_split(), R = pool_.expert_ranks(), T = d(tokens), h = d(model_.hidden);
   const double f = d(m.ffn_hidden), up_n = model_.gated_ffn() ? 2 * f : f;
   const double assignments = T * d(m.top_k);
   const double load = hottest_rank_load(assignments, R, d(m.experts) / R, m.expert_load_cv, pool_.eplb);
@@ -215,16 +215,24 @@ double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
     const double group_tokens = std::ceil(d(tokens) / pool_.ep);
     c += 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, group_tokens * h * 2).time;
   }
-  // Dispatch and combine only where tokens live on other attention groups (ep > 1, attention data-parallel) and
-  // reach other expert ranks: with attention TP over the whole instance (ep = 1) every GPU already holds every
-  // token, whatever the experts' split, and the TP all-reduce above combines the expert outputs (TensorRT-LLM
-  // blog1's TP8 attention with EP4 x TP2 experts: 'localReduction, oneshotAllReduce'). Each kernel adds its
-  // measured overhead to the all-to-all (kMoeDispatchOverhead, kMoeCombineOverhead).
-  const int G = pool_.tp * pool_.ep;
-  if (kinds_[kind].moe && pool_.ep > 1 && G / pool_.expert_tp > 1) {
-    const double per_rank = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / G;
-    const double a2a = coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_rank).time;
-    c += 2 * a2a + kMoeDispatchOverhead + kMoeCombineOverhead;
+  // Tokens live on ep attention groups (data-parallel attention when ep > 1). With more than one expert rank they
+  // are dispatched to their experts and combined back: an all-to-all each way, every GPU of a rank receiving the
+  // full vector of each assignment routed to the rank (T k h / R bytes), plus each kernel's measured overhead
+  // (kMoeDispatchOverhead, kMoeCombineOverhead). With one rank spanning the groups (expert_tp = tp x ep) every GPU
+  // needs every token: an all-gather before the experts and a reduce-scatter after. With attention TP over the
+  // whole instance (ep = 1) every GPU already holds every token, whatever the experts' split, and the TP all-reduce
+  // above combines the expert outputs (TensorRT-LLM blog1's TP8 attention with EP4 x TP2 experts).
+  if (kinds_[kind].moe && pool_.ep > 1) {
+    const double R = pool_.expert_ranks();
+    if (R > 1) {
+      const double per_gpu = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / R;
+      const double a2a = coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_gpu).time;
+      c += 2 * a2a + kMoeDispatchOverhead + kMoeCombineOverhead;
+    } else {
+      const double all = d(tokens) * h * bytes_.activation;
+      c += coll_->estimate(hw::CollectiveOp::all_gather, ep_group_, all).time +
+           coll_->estimate(hw::CollectiveOp::reduce_scatter, ep_group_, all).time;
+    }
   }
   return c;
 }

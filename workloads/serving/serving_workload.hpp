@@ -62,9 +62,10 @@ struct PoolSpec {
   int pp = 1;  // pipeline stages
   int ep = 1;  // MoE: attention runs data-parallel over ep groups of tp GPUs; experts spread over tp x ep GPUs
   // MoE: ways each routed expert is split (TensorRT-LLM moe_tp_size): the tp x ep GPUs form tp x ep / expert_tp
-  // expert-parallel ranks, each holding its experts sharded expert_tp ways. Default tp when ep = 1 (vLLM and
-  // TensorRT-LLM shard experts like the dense layers unless expert parallelism is asked for), else 1.
-  int expert_tp = 1;
+  // expert-parallel ranks, each holding its experts sharded expert_tp ways. 0 (the default): tp when ep = 1 (vLLM
+  // and TensorRT-LLM shard experts like the dense layers unless expert parallelism is asked for), else 1; read it
+  // through expert_split().
+  int expert_tp = 0;
   // MoE: an expert-parallel load balancer (redundant hot experts, DeepSeek EPLB) evens the ranks' expected loads,
   // leaving the sampling noise of uniform routing; without it the model's expert_load_cv skews them.
   bool eplb = false;
@@ -82,6 +83,8 @@ struct PoolSpec {
   double kv_free_memory_fraction = 0;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
   int gpus() const { return tp * pp * ep; }
+  int expert_split() const { return expert_tp > 0 ? expert_tp : (ep == 1 ? tp : 1); }
+  int expert_ranks() const { return tp * ep / expert_split(); }
 };
 
 struct SpeculativeSpec {
