@@ -267,15 +267,21 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
   }
 }
 
-void InstanceModel::head(Acc& a, double rows) const {
+void InstanceModel::head(Acc& a, std::int64_t rows) {
   if (rows <= 0) return;
-  const double h = d(model_.hidden), V = d(model_.vocab);
-  const double rows_g = std::ceil(rows / pool_.ep);
-  const double flops = 2 * rows_g * h * V;
-  const double f = flops / pool_.tp;
-  const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
-  const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
-  a.add_op(t.compute_bound ? StepPart::gemm_math : StepPart::weights, t.time, flops * pool_.ep, f, by);
+  // Cached by row count (exact: the integer is the key), like the dense ops: every step prices its LM head.
+  if (static_cast<std::int64_t>(head_cache_.size()) <= rows) head_cache_.resize(static_cast<std::size_t>(rows) + 1);
+  DenseEntry& e = head_cache_[static_cast<std::size_t>(rows)];
+  if (e.time < 0) {
+    const double h = d(model_.hidden), V = d(model_.vocab);
+    const double rows_g = std::ceil(d(rows) / pool_.ep);
+    const double flops = 2 * rows_g * h * V;
+    const double f = flops / pool_.tp;
+    const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
+    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
+    e = DenseEntry{t.time, flops * pool_.ep, f, by, t.compute_bound ? t.time : 0.0};
+  }
+  a.add_op(e.math_time > 0 ? StepPart::gemm_math : StepPart::weights, e.time, e.flops, e.gpu_flops, e.gpu_bytes);
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
@@ -308,13 +314,13 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
     layer.parts[StepPart::comm] += c;
     const double n = kinds_[i].count;
     a.time += n * layer.time;
-    a.parts += layer.parts.scaled(n);
+    for (std::size_t p = 0; p < kStepParts; ++p) a.parts.s[p] += n * layer.parts.s[p];
     a.comm += n * layer.comm;
     a.flops += n * layer.flops;
     a.gpu_flops += n * layer.gpu_flops;
     a.gpu_bytes += n * layer.gpu_bytes;
   }
-  head(a, d(b.decode_seqs * b.tokens_per_decode) + b.prefill_logits);
+  head(a, b.decode_seqs * b.tokens_per_decode + b.prefill_logits);
   return a;
 }
 

@@ -131,7 +131,7 @@ class InstanceModel {
   void experts(Acc& a, std::int64_t tokens) const;
   double comm(std::size_t kind, std::int64_t tokens);
   void attention(Acc& a, std::size_t kind, const BatchShape& b) const;
-  void head(Acc& a, double rows) const;
+  void head(Acc& a, std::int64_t rows);
   // Weights to dequantize for an op reading `weight_bytes` of weights: all of them when the weights are narrower
   // than the math (W4A16, W4A8), else none (roofline.hpp op_time).
   double dequant(double weight_bytes) const;
@@ -163,6 +163,7 @@ class InstanceModel {
   // per instance and layer kind (collectives). Exact: the integer token count is the key.
   std::vector<std::vector<DenseEntry>> dense_cache_[2];
   std::vector<std::vector<double>> comm_cache_;
+  std::vector<DenseEntry> head_cache_;  // LM head by logits rows
 };
 
 }  // namespace dcsim::wl::serving
