@@ -23,17 +23,7 @@ void check_schema(const nlohmann::ordered_json& doc, const char* which) {
 }  // namespace
 
 Direction metric_direction(const std::string& dotted_key) {
-  const std::string head = unit_segment(dotted_key);
-  static const std::set<std::string> higher = {"mfu", "hfu", "throughput_rps", "goodput_rps", "slo_attainment",
-                                               "algbw_gbs", "busbw_gbs", "tflops_per_gpu", "requests"};
-  static const std::set<std::string> lower = {"energy_j", "gpu_stall_fraction", "bubble_fraction", "all_in_kw_per_gpu"};
-  const bool utilisation = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0;
-  if (lower.count(head)) return Direction::lower_is_better;  // before the `_per_` rule: all_in_kw_per_gpu is a cost
-  if (higher.count(head) || utilisation || head.find("_per_") != std::string::npos) return Direction::higher_is_better;
-  if (lower.count(head) || head.ends_with("_s") || head.find("_fraction") != std::string::npos) {
-    return Direction::lower_is_better;
-  }
-  return Direction::neutral;
+  return declared_direction(dotted_key).value_or(Direction::neutral);
 }
 
 int Comparison::regressions() const {
@@ -56,6 +46,7 @@ Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::o
     c.key = key;
     c.base = base_value;
     c.direction = metric_direction(key);
+    c.declared = declared_direction(key).has_value();
     auto it = std::find_if(next_metrics.begin(), next_metrics.end(), [&](const auto& kv) { return kv.first == key; });
     if (it == next_metrics.end()) {
       c.missing = true;
@@ -87,7 +78,8 @@ std::string format_comparison(const Comparison& c, double tolerance_pct) {
   std::size_t width = 6;
   for (const auto& m : c.changes) width = std::max(width, m.key.size());
   for (const auto& m : c.changes) {
-    const char* arrow = m.direction == Direction::higher_is_better  ? "higher is better"
+    const char* arrow = !m.declared                                 ? "direction unknown"
+                        : m.direction == Direction::higher_is_better  ? "higher is better"
                         : m.direction == Direction::lower_is_better ? "lower is better"
                                                                     : "neutral";
     char line[256];

@@ -6,12 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "app/metric_directions.hpp"
+
 namespace dcsim::app {
 
-enum class Direction { higher_is_better, lower_is_better, neutral };
-
-// Which way a metric should move, from its dotted name (rules in docs/cli.md): rates, efficiencies and
-// attainment up; times, latencies, energy, stalls down; counts and raw power neutral.
+// Which way a metric should move: its declared direction (app/metric_directions.hpp), neutral for a key no entry
+// covers (such a change is labelled `direction unknown`).
 Direction metric_direction(const std::string& dotted_key);
 
 struct MetricChange {
@@ -20,6 +20,7 @@ struct MetricChange {
   double next = 0;
   double change_pct = 0;  // (next - base) / |base| * 100; +/-inf when base is 0 and next is not
   Direction direction = Direction::neutral;
+  bool declared = true;   // the metric has a declared direction
   bool missing = false;   // present in base, absent in new: a broken contract counts as a regression
   bool regressed = false;
 };

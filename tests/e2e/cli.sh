@@ -68,6 +68,12 @@ check compare-same 0 '0 regression' -- "$dcsim" compare "$tmp/a.json" "$tmp/b.js
 check compare-regression 1 'REGRESSED +busbw_gbs' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5
 check compare-improvement 0 '0 regression' -- "$dcsim" compare "$tmp/slow.json" "$tmp/a.json" --tolerance 5
 check compare-not-json 2 'not valid JSON' -- "$dcsim" compare "$quick" "$tmp/a.json"
+# A CI gate on a serving scenario: the same run at 40% more load breaks the p99 SLO; compare must fail on it.
+server="$root/configs/scenarios/mlperf-llama2-70b-server-b200.yaml"
+"$dcsim" run "$server" --set workload.duration=60s --set workload.warmup=10s --json "$tmp/slo_base.json" >/dev/null
+"$dcsim" run "$server" --set workload.duration=60s --set workload.warmup=10s --set workload.arrivals.rate=48 \
+  --json "$tmp/slo_broken.json" >/dev/null
+check compare-slo-broken 1 'REGRESSED +slo_p99_met +1 -> 0' -- "$dcsim" compare "$tmp/slo_base.json" "$tmp/slo_broken.json" --tolerance 5
 
 # Sweeps: identical CSV whatever --jobs.
 sweep="$root/configs/scenarios/sweep-allreduce-algorithms-h100.yaml"
