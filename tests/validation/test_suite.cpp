@@ -56,7 +56,11 @@ TEST(ValidationSuite, EveryCaseIsWithinItsToleranceFastAndAsTheDocsSay) {
                                       << " vs published " << o.c.published << " " << o.c.unit << ", error "
                                       << 100 * o.error << "% > tolerance " << 100 * o.c.tolerance << "%";
   }
-  for (const auto& [id, wall] : run().wall_s) EXPECT_LT(wall, 1.0) << id << " took " << wall << " s";
+  // Each simulation under a second; a plan case is a search of about eight of them (MLPerf Server), so 4 s.
+  for (const Case& c : suite().active()) {
+    const double wall = run().wall_s.at(c.id), limit = c.plan ? 4.0 : 1.0;
+    EXPECT_LT(wall, limit) << c.id << " took " << wall << " s";
+  }
 
   const fs::path doc = fs::path(DCSIM_SOURCE_DIR) / "docs" / "validation.md";
   std::ifstream in(doc);
