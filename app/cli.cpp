@@ -155,7 +155,8 @@ int cmd_plan(const RunOptions& o) {
   return outcome.chosen ? kExitOk : kExitRegression;
 }
 
-int cmd_compare(const std::string& base_path, const std::string& new_path, double tolerance) {
+int cmd_compare(const std::string& base_path, const std::string& new_path, double tolerance, bool allow_mismatch,
+                bool summary) {
   const auto base = read_json(base_path);
   const auto next = read_json(new_path);
   Comparison c;
@@ -164,7 +165,18 @@ int cmd_compare(const std::string& base_path, const std::string& new_path, doubl
   } catch (const std::invalid_argument& e) {
     throw BadInput(e.what());
   }
-  std::cout << format_comparison(c, tolerance);
+  // Results of different runs compare apples with oranges: refuse unless asked, saying what differs.
+  const std::vector<std::string> differ = run_mismatches(base, next);
+  if (!differ.empty()) {
+    std::string list;
+    for (const std::string& d : differ) list += "\n  " + d;
+    if (!allow_mismatch) {
+      throw BadInput(base_path + " and " + new_path + " are results of different runs:" + list +
+                     "\npass --allow-mismatch to compare them anyway");
+    }
+    std::cerr << "note: comparing results of different runs (--allow-mismatch):" << list << '\n';
+  }
+  std::cout << format_comparison(c, tolerance, summary);
   return c.regressions() > 0 ? kExitRegression : kExitOk;
 }
 
@@ -226,6 +238,10 @@ int run_cli(int argc, char** argv) {
   compare->add_option("new", new_path, "New result JSON")->required();
   compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
       ->check(CLI::Range(0.0, 1e6));
+  bool allow_mismatch = false, summary = false;
+  compare->add_flag("--allow-mismatch", allow_mismatch,
+                    "Compare results of different runs (scenario, workload, system, seed or settings)");
+  compare->add_flag("--summary", summary, "Print only the regressed and improved metrics, with units (CI logs)");
 
   validation::ValidationOptions vopts;
   auto* validation_cmd = app.add_subcommand(
@@ -278,7 +294,7 @@ int run_cli(int argc, char** argv) {
       return kExitOk;
     }
     if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
-    if (*compare) return cmd_compare(base_path, new_path, tolerance);
+    if (*compare) return cmd_compare(base_path, new_path, tolerance, allow_mismatch, summary);
     if (*plan) return cmd_plan(plan_opts);
     if (*validation_cmd) return validation::cmd_validation(vopts);
     if (*fit) return validation::cmd_fit(fit_names);

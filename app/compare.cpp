@@ -32,6 +32,29 @@ int Comparison::regressions() const {
   return n;
 }
 
+int Comparison::improvements() const {
+  int n = 0;
+  for (const auto& c : changes) n += c.improved ? 1 : 0;
+  return n;
+}
+
+std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next) {
+  std::vector<std::string> out;
+  const auto text = [](const nlohmann::ordered_json& doc, const char* key, const char* sub = nullptr) -> std::string {
+    const nlohmann::ordered_json* v = doc.contains(key) ? &doc[key] : nullptr;
+    if (v && sub) v = v->is_object() && v->contains(sub) ? &(*v)[sub] : nullptr;
+    if (!v) return "";
+    return v->is_string() ? v->get<std::string>() : v->dump();
+  };
+  for (const char* key : {"scenario", "workload", "system", "seed"}) {
+    const std::string a = text(base, key), b = text(next, key);
+    if (a != b) out.push_back(std::string(key) + ": " + a + " vs " + b);
+  }
+  const std::string a = text(base, "provenance", "scenario_hash"), b = text(next, "provenance", "scenario_hash");
+  if (!a.empty() && !b.empty() && a != b) out.push_back("scenario_hash: " + a + " vs " + b + " (different settings)");
+  return out;
+}
+
 Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
                            double tolerance_pct) {
   check_schema(base, "BASE");
@@ -63,8 +86,14 @@ Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::o
     } else {
       c.change_pct = delta / std::fabs(c.base) * 100.0;
     }
-    if (c.direction == Direction::lower_is_better) c.regressed = c.change_pct > tolerance_pct;
-    if (c.direction == Direction::higher_is_better) c.regressed = -c.change_pct > tolerance_pct;
+    if (c.direction == Direction::lower_is_better) {
+      c.regressed = c.change_pct > tolerance_pct;
+      c.improved = -c.change_pct > tolerance_pct;
+    }
+    if (c.direction == Direction::higher_is_better) {
+      c.regressed = -c.change_pct > tolerance_pct;
+      c.improved = c.change_pct > tolerance_pct;
+    }
     out.changes.push_back(c);
   }
   for (const auto& [key, value] : next_metrics) {
@@ -73,28 +102,36 @@ Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::o
   return out;
 }
 
-std::string format_comparison(const Comparison& c, double tolerance_pct) {
+std::string format_comparison(const Comparison& c, double tolerance_pct, bool summary) {
   std::ostringstream out;
   std::size_t width = 6;
   for (const auto& m : c.changes) width = std::max(width, m.key.size());
   for (const auto& m : c.changes) {
+    if (summary && !m.regressed && !m.improved) continue;
     const char* arrow = !m.declared                                 ? "direction unknown"
                         : m.direction == Direction::higher_is_better  ? "higher is better"
                         : m.direction == Direction::lower_is_better ? "lower is better"
                                                                     : "neutral";
-    char line[256];
+    const char* label = m.regressed ? "REGRESSED" : m.improved ? "improved" : "ok";
+    char line[320];
     if (m.missing) {
-      std::snprintf(line, sizeof line, "REGRESSED  %-*s  %.6g -> (missing in NEW)\n", static_cast<int>(width),
-                    m.key.c_str(), m.base);
-    } else {
-      std::snprintf(line, sizeof line, "%-9s  %-*s  %.6g -> %.6g  (%+.2f %%, %s)\n",
-                    m.regressed ? "REGRESSED" : "ok", static_cast<int>(width), m.key.c_str(), m.base, m.next,
+      std::snprintf(line, sizeof line, "REGRESSED  %-*s  %s -> (missing in NEW)\n", static_cast<int>(width),
+                    m.key.c_str(), summary ? format_metric(m.key, m.base).c_str() : std::to_string(m.base).c_str());
+    } else if (summary) {
+      std::snprintf(line, sizeof line, "%-9s  %-*s  %s -> %s  (%+.2f %%, %s)\n", label, static_cast<int>(width),
+                    m.key.c_str(), format_metric(m.key, m.base).c_str(), format_metric(m.key, m.next).c_str(),
                     m.change_pct, arrow);
+    } else {
+      std::snprintf(line, sizeof line, "%-9s  %-*s  %.6g -> %.6g  (%+.2f %%, %s)\n", label,
+                    static_cast<int>(width), m.key.c_str(), m.base, m.next, m.change_pct, arrow);
     }
     out << line;
   }
-  for (const auto& k : c.added) out << "new        " << k << '\n';
-  out << c.regressions() << " regression(s) beyond " << tolerance_pct << " % tolerance\n";
+  if (!summary) {
+    for (const auto& k : c.added) out << "new        " << k << '\n';
+  }
+  out << c.regressions() << " regression(s), " << c.improvements() << " improvement(s) beyond " << tolerance_pct
+      << " % tolerance\n";
   return out.str();
 }
 

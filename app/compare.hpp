@@ -23,18 +23,25 @@ struct MetricChange {
   bool declared = true;   // the metric has a declared direction
   bool missing = false;   // present in base, absent in new: a broken contract counts as a regression
   bool regressed = false;
+  bool improved = false;  // moved in its better direction by more than the tolerance
 };
 
 struct Comparison {
   std::vector<MetricChange> changes;  // every metric of base, in base's order
   std::vector<std::string> added;     // metrics only in new (informative)
   int regressions() const;
+  int improvements() const;
 };
+
+// What makes BASE and NEW different runs: scenario name, workload, system, seed and the scenario hash
+// (provenance.scenario_hash, when both record one), one "key: base vs new" line each; empty when they match.
+std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next);
 
 // Both documents must be dcsim results (schema dcsim.result/1); throws std::invalid_argument otherwise.
 Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
                            double tolerance_pct);
 
-std::string format_comparison(const Comparison& c, double tolerance_pct);
+// Every metric a line (`summary`: only the regressed and improved ones, with units), then the counts.
+std::string format_comparison(const Comparison& c, double tolerance_pct, bool summary = false);
 
 }  // namespace dcsim::app

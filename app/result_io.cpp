@@ -86,15 +86,20 @@ nlohmann::ordered_json result_to_json(const RunIdentity& id, const wl::RunResult
   doc["seed"] = id.seed;
   doc["workload"] = id.workload;
   doc["system"] = id.system;
+  doc["provenance"] = {{"dcsim_version", kDcsimVersion}, {"commit", kDcsimCommit}, {"scenario_hash", id.scenario_hash}};
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   for (const auto& m : result.metrics.entries()) insert_dotted(metrics, m.key, m.value);
   doc["metrics"] = std::move(metrics);
   nlohmann::ordered_json info = nlohmann::ordered_json::object();
   for (const auto& [k, v] : result.info) info[k] = v;
   doc["info"] = std::move(info);
+  // The fingerprint as 16 hex digits: it is a 64-bit value above 2^53, which JSON readers keep as a double and
+  // round.
+  char fingerprint[17];
+  std::snprintf(fingerprint, sizeof fingerprint, "%016llx", static_cast<unsigned long long>(result.engine.fingerprint));
   doc["engine"] = {{"events", result.engine.events},
                    {"wall_s", result.engine.wall_s},
-                   {"fingerprint", result.engine.fingerprint}};
+                   {"fingerprint", fingerprint}};
   return doc;
 }
 

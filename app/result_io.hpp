@@ -19,7 +19,13 @@ struct RunIdentity {
   std::uint64_t seed = 1;
   std::string workload;  // workload kind, e.g. "collective"
   std::string system;    // hardware.system
+  std::string scenario_hash;  // Scenario::scenario_hash: the scenario text as read
 };
+
+// What built and fed a result: dcsim's version and the commit it was built from ("unknown" outside a git
+// checkout), written as the result's "provenance" with the scenario hash.
+inline constexpr const char* kDcsimVersion = DCSIM_VERSION;
+inline constexpr const char* kDcsimCommit = DCSIM_COMMIT;
 
 // Sets root["a"]["b"]["c"] for the key "a.b.c", making the intermediate objects.
 void insert_dotted(nlohmann::ordered_json& root, const std::string& key, nlohmann::ordered_json value);

@@ -1,5 +1,8 @@
 #include "app/scenario.hpp"
 
+#include <cstdint>
+#include <cstdio>
+
 #include <algorithm>
 
 #include "app/collective_scenario.hpp"
@@ -13,6 +16,22 @@
 #include "hw/power.hpp"
 
 namespace dcsim::app {
+namespace {
+
+// FNV-1a 64, as 16 hex digits.
+std::string text_hash(const std::string& text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace
+
 namespace {
 
 const Choices kWorkloadKinds = {"collective", "serving", "pretraining", "agents"};
@@ -241,7 +260,9 @@ ConfigDocument load_with_sets(const ScenarioRequest& request) {
 
 Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog) {
   const ConfigDocument doc = load_with_sets(request);
-  return parse_scenario(doc, request, catalog);
+  Scenario s = parse_scenario(doc, request, catalog);
+  s.scenario_hash = text_hash(doc.canonical_text());
+  return s;
 }
 
 std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog) {
@@ -270,6 +291,7 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
       point.coordinates.emplace_back(axes[a].key, value_text(v));
     }
     point.scenario = parse_scenario(doc, request, catalog);
+    point.scenario.scenario_hash = text_hash(doc.canonical_text());
     points.push_back(std::move(point));
   }
   return points;
@@ -283,7 +305,7 @@ std::vector<std::string> token_classes(const Scenario& s) {
 }
 
 RunIdentity identity_of(const Scenario& s) {
-  return RunIdentity{s.name, s.seed, s.workload_kind, s.system_name};
+  return RunIdentity{s.name, s.seed, s.workload_kind, s.system_name, s.scenario_hash};
 }
 
 }  // namespace dcsim::app

@@ -53,6 +53,9 @@ struct Scenario {
   std::optional<wl::TokenValueWeights> token_value;  // `token_value: {class: weight}`: adds value_tokens metrics
   bool has_sweep = false;
   std::optional<FrontierSpec> frontier;
+  // FNV-1a 64 of the scenario as read (after --set, overrides and sweep values; comments and layout dropped), as
+  // 16 hex digits: two results with the same hash ran the same scenario text.
+  std::string scenario_hash;
 };
 
 // The scenario file's YAML tree with the --set overrides applied, not yet read.

@@ -246,4 +246,10 @@ ConfigNode ConfigDocument::root() const {
 
 const std::string& ConfigDocument::file() const { return state_->file; }
 
+std::string ConfigDocument::canonical_text() const {
+  YAML::Emitter out;
+  out << state_->root;
+  return out.c_str();
+}
+
 }  // namespace dcsim::app

@@ -11,7 +11,7 @@ namespace {
 nlohmann::ordered_json result_with(std::initializer_list<std::pair<const char*, double>> metrics) {
   wl::RunResult r;
   for (const auto& [k, v] : metrics) r.metrics.set(k, v);
-  return result_to_json(RunIdentity{"s", 1, "collective", "h100-hgx"}, r);
+  return result_to_json(RunIdentity{"s", 1, "collective", "h100-hgx", "0123456789abcdef"}, r);
 }
 
 TEST(MetricDirection, FollowsTheNameOfTheUnitSegment) {
@@ -89,7 +89,7 @@ TEST(ResultJson, NestsDottedKeysAndKeepsTheContractFields) {
   r.metrics.set("mfu", 0.1);
   r.info.emplace_back("algorithm", "ring");
   r.engine.events = 42;
-  const auto j = result_to_json(RunIdentity{"name", 7, "serving", "gb200-nvl72"}, r);
+  const auto j = result_to_json(RunIdentity{"name", 7, "serving", "gb200-nvl72", "0123456789abcdef"}, r);
   EXPECT_EQ(j["schema"], "dcsim.result/1");
   EXPECT_EQ(j["scenario"], "name");
   EXPECT_EQ(j["seed"], 7);
@@ -99,6 +99,40 @@ TEST(ResultJson, NestsDottedKeysAndKeepsTheContractFields) {
   const auto flat = flatten_metrics(j);
   ASSERT_EQ(flat.size(), 3u);
   EXPECT_EQ(flat[1].first, "ttft_s.p99");
+  // Provenance, and the fingerprint as 16 hex digits (a 64-bit value JSON readers would round as a double).
+  EXPECT_EQ(j["provenance"]["scenario_hash"], "0123456789abcdef");
+  EXPECT_EQ(j["provenance"]["dcsim_version"], std::string(kDcsimVersion));
+  EXPECT_FALSE(j["provenance"]["commit"].get<std::string>().empty());
+  r.engine.fingerprint = 0xfedcba9876543210ull;
+  EXPECT_EQ(result_to_json(RunIdentity{"name", 7, "serving", "gb200-nvl72", "0123456789abcdef"}, r)["engine"]
+                           ["fingerprint"],
+            "fedcba9876543210");
+}
+
+TEST(Compare, DifferentRunsAreNamedAndImprovementsLabelled) {
+  wl::RunResult r;
+  r.metrics.set("tokens_per_s", 100);
+  r.metrics.set("ttft_s.p99", 1.0);
+  const auto base = result_to_json(RunIdentity{"s", 1, "serving", "h100-hgx", "aaaaaaaaaaaaaaaa"}, r);
+  EXPECT_TRUE(run_mismatches(base, base).empty());
+  const auto other = result_to_json(RunIdentity{"s", 2, "serving", "h100-hgx", "bbbbbbbbbbbbbbbb"}, r);
+  const auto diff = run_mismatches(base, other);
+  ASSERT_EQ(diff.size(), 2u);
+  EXPECT_EQ(diff[0], "seed: 1 vs 2");
+  EXPECT_NE(diff[1].find("scenario_hash: aaaaaaaaaaaaaaaa vs bbbbbbbbbbbbbbbb"), std::string::npos);
+  // Faster and higher throughput beyond 5 %: improvements, labelled, and only they and regressions in the summary.
+  wl::RunResult better = r;
+  better.metrics.set("tokens_per_s", 120);
+  better.metrics.set("ttft_s.p99", 0.99);
+  const Comparison c = compare_results(base, result_to_json(RunIdentity{"s", 1, "serving", "h100-hgx", "aaaaaaaaaaaaaaaa"}, better), 5);
+  EXPECT_EQ(c.regressions(), 0);
+  EXPECT_EQ(c.improvements(), 1);
+  const std::string full = format_comparison(c, 5), summary = format_comparison(c, 5, true);
+  EXPECT_NE(full.find("improved"), std::string::npos) << full;
+  EXPECT_NE(full.find("ttft_s.p99"), std::string::npos) << full;
+  EXPECT_EQ(summary.find("ttft_s.p99"), std::string::npos) << summary;  // within tolerance: left out
+  EXPECT_NE(summary.find("tokens_per_s"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("0 regression(s), 1 improvement(s)"), std::string::npos) << summary;
 }
 
 TEST(ResultTable, ShowsUnitsFromTheKey) {
