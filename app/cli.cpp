@@ -1,6 +1,7 @@
 #include "app/cli.hpp"
 
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -142,14 +143,30 @@ int cmd_plan(const RunOptions& o) {
   if (!json_to_stdout) std::cout << format_plan(outcome);
   if (!o.json_path.empty()) {
     auto doc = result_to_json(identity_of(outcome.scenario), outcome.result);
-    nlohmann::ordered_json chosen;
-    if (outcome.chosen) {
-      chosen = outcome.spec.resolution > 0 ? nlohmann::ordered_json(*outcome.chosen)
-                                           : nlohmann::ordered_json(static_cast<std::int64_t>(*outcome.chosen));
+    // Every evaluated point with its targets' values, so a CI job or a notebook can redraw the search.
+    const auto value_json = [&](double v) {
+      return outcome.spec.resolution > 0 ? nlohmann::ordered_json(v)
+                                         : nlohmann::ordered_json(static_cast<std::int64_t>(std::llround(v)));
+    };
+    nlohmann::ordered_json targets = nlohmann::ordered_json::array();
+    for (const PlanTarget& t : outcome.spec.targets) {
+      nlohmann::ordered_json tj = {{"metric", t.metric}};
+      if (t.min) tj["min"] = *t.min;
+      if (t.max) tj["max"] = *t.max;
+      targets.push_back(tj);
+    }
+    nlohmann::ordered_json evaluated = nlohmann::ordered_json::array();
+    for (const PlanPoint& p : outcome.evaluated) {
+      nlohmann::ordered_json observed = nlohmann::ordered_json::object();
+      for (const auto& [metric, v] : p.observed) observed[metric] = v;
+      evaluated.push_back({{"value", value_json(p.value)}, {"meets", p.meets}, {"observed", observed}});
     }
     doc["plan"] = {{"vary", outcome.spec.vary},
                    {"goal", outcome.spec.largest ? "largest" : "smallest"},
-                   {"chosen", chosen}};
+                   {"range", {value_json(outcome.spec.low), value_json(outcome.spec.high)}},
+                   {"targets", targets},
+                   {"evaluated", evaluated},
+                   {"chosen", outcome.chosen ? value_json(*outcome.chosen) : nlohmann::ordered_json()}};
     write_output(o.json_path, doc.dump(2) + "\n");
   }
   return outcome.chosen ? kExitOk : kExitRegression;

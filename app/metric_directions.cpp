@@ -83,6 +83,26 @@ bool matches(std::string_view pattern, const std::string& family) {
 
 }  // namespace
 
+std::vector<std::string> declared_metric_names() {
+  const auto placeholders = [](std::string name) {
+    for (std::size_t star = name.find('*'); star != std::string::npos; star = name.find('*')) {
+      name.replace(star, 1, "<name>");
+    }
+    return name;
+  };
+  std::vector<std::string> out;
+  for (const auto& [pattern, direction] : kTable) {
+    const std::string name(pattern);
+    if (name.ends_with("_s.*")) {  // a latency distribution: its quantiles
+      const std::string stem = placeholders(name.substr(0, name.size() - 1));
+      for (const char* q : {"mean", "p50", "p90", "p99"}) out.push_back(stem + q);
+    } else {
+      out.push_back(placeholders(name));
+    }
+  }
+  return out;
+}
+
 std::optional<Direction> declared_direction(const std::string& dotted_key) {
   const std::string family = family_of(dotted_key);
   for (const auto& [pattern, direction] : kTable) {  // first match wins: specific entries precede wildcards

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace dcsim::app {
 
@@ -15,5 +16,9 @@ enum class Direction { higher_is_better, lower_is_better, neutral };
 // per-quantile keys share their family's entry ("by_size.1024.busbw_gbs" is "by_size.*.busbw_gbs", "ttft_s.p99"
 // is "ttft_s.*").
 std::optional<Direction> declared_direction(const std::string& dotted_key);
+
+// Every declared metric name as a user writes one, for did-you-mean: wildcard families spelled out with a
+// quantile ("ttft_s.p99") or their placeholder ("by_size.<bytes>.busbw_gbs").
+std::vector<std::string> declared_metric_names();
 
 }  // namespace dcsim::app

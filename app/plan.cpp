@@ -6,7 +6,9 @@
 #include <map>
 #include <sstream>
 
+#include "app/config/suggest.hpp"
 #include "app/errors.hpp"
+#include "app/metric_directions.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 
@@ -60,6 +62,10 @@ PlanSpec parse_plan(const ConfigNode& plan) {
   for (const ConfigNode& t : plan.get_list("targets")) {
     PlanTarget target;
     target.metric = t.get_string("metric");
+    if (!declared_direction(target.metric)) {
+      const std::string hint = did_you_mean(target.metric, declared_metric_names());
+      t.child("metric").fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)", hint);
+    }
     if (t.has("min")) target.min = read_bound(t, "min", target.metric);
     if (t.has("max")) target.max = read_bound(t, "max", target.metric);
     if (!target.min && !target.max) t.fail("a target needs min, max or both");
@@ -173,8 +179,12 @@ std::string format_plan(const PlanOutcome& o) {
   if (o.chosen) {
     // GPUs the workload uses when it says (serving instances may leave some idle), else the cluster's.
     const double gpus = o.result.metrics.get("gpus").value_or(o.scenario.cluster.total_gpus());
+    // Systems (nodes, or racks for a rack-scale system) as well as GPUs: what a capacity planner buys.
+    const int per_system = std::max(1, o.scenario.cluster.gpus_per_system);
+    const auto systems_used = static_cast<long long>(std::ceil(gpus / per_system));
     out << "chosen  " << o.spec.vary << " = " << fmt(*o.chosen) << "  (" << gpus << " GPUs in use of "
-        << o.scenario.cluster.total_gpus() << ")\n\n";
+        << o.scenario.cluster.total_gpus() << "; " << systems_used << " of " << o.scenario.cluster.systems << " "
+        << o.scenario.system_name << " systems)\n\n";
   } else {
     const double easiest = o.spec.largest ? o.spec.low : o.spec.high;
     out << "no value in the range meets every target; the " << (o.spec.largest ? "smallest" : "largest") << " ("

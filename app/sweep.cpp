@@ -1,9 +1,12 @@
 #include "app/sweep.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
+#include <iostream>
 #include <mutex>
 #include <numeric>
 #include <optional>
@@ -11,6 +14,7 @@
 
 #include "app/cli.hpp"
 #include "app/config/error.hpp"
+#include "app/config/units.hpp"
 #include "app/csv.hpp"
 #include "app/errors.hpp"
 #include "app/frontier.hpp"
@@ -75,10 +79,12 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
 
   const auto start = std::chrono::steady_clock::now();
   bool shown = false;
+  // The progress line rewrites itself with '\r': only a terminal shows that well; a CI log gets no such lines.
+  const bool terminal = progress.rdbuf() != std::cerr.rdbuf() || ::isatty(STDERR_FILENO) == 1;
   while (done.load() < n && !failed.load()) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    if (elapsed > 1.0) {
+    if (terminal && elapsed > 1.0) {
       progress << "\r" << label << ": " << done.load() << "/" << n << " points, " << static_cast<int>(elapsed) << " s"
                << std::flush;
       shown = true;
@@ -90,6 +96,23 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
   return results;
 }
 
+namespace {
+
+// A swept value as an SI number ("64 KiB" -> 65536, "5 us" -> 5e-6, "8" -> 8), or nothing for a word ("ring").
+std::optional<double> si_value(const std::string& text) {
+  for (Dimension d : {Dimension::dimensionless, Dimension::data, Dimension::data_rate, Dimension::compute,
+                      Dimension::compute_rate, Dimension::time, Dimension::power, Dimension::energy,
+                      Dimension::energy_per_bit, Dimension::frequency}) {
+    try {
+      return parse_quantity(text, d);
+    } catch (const UnitError&) {
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics) {
   std::vector<std::string> metric_keys;
   for (const auto& r : metrics) {
@@ -98,8 +121,17 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
     }
   }
   std::vector<std::string> header = {"point"};
-  if (!points.empty()) {
-    for (const auto& [key, value] : points.front().coordinates) header.push_back(key);
+  // Each swept key as written, and beside it, when its values are quantities or numbers, the SI number (KEY_si).
+  const std::size_t axes = points.empty() ? 0 : points.front().coordinates.size();
+  std::vector<std::vector<std::optional<double>>> si(axes, std::vector<std::optional<double>>(points.size()));
+  std::vector<bool> numeric(axes, false);
+  for (std::size_t a = 0; a < axes; ++a) {
+    for (std::size_t i = 0; i < points.size(); ++i) {
+      si[a][i] = si_value(points[i].coordinates.at(a).second);
+      numeric[a] = numeric[a] || si[a][i].has_value();
+    }
+    header.push_back(points.front().coordinates[a].first);
+    if (numeric[a]) header.push_back(points.front().coordinates[a].first + "_si");
   }
   // With a frontier spec, a column after the coordinates marks the Pareto-optimal points (app/frontier.hpp).
   const auto& spec = points.empty() ? std::nullopt : points.front().scenario.frontier;
@@ -112,7 +144,10 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
   std::string out = csv_line(header);
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::vector<std::string> row = {std::to_string(i)};
-    for (const auto& [key, value] : points[i].coordinates) row.push_back(value);
+    for (std::size_t a = 0; a < axes; ++a) {
+      row.push_back(points[i].coordinates[a].second);
+      if (numeric[a]) row.push_back(si[a][i] ? csv_number(*si[a][i]) : "");
+    }
     if (spec) row.push_back(front[i] ? "1" : "0");
     for (const auto& key : metric_keys) {
       const auto v = metrics.at(i).get(key);

@@ -60,10 +60,11 @@ TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
     metrics[static_cast<std::size_t>(i)].set("b", b[i]);
   }
   const std::string csv = sweep_csv(points, metrics);
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,workload.bytes,frontier,a,b");
-  EXPECT_NE(csv.find("\n0,1 MiB,1,1,5\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("\n1,64 MiB,0,2,4\n"), std::string::npos) << csv;
-  EXPECT_NE(csv.find("\n2,1 GiB,1,3,6\n"), std::string::npos) << csv;
+  // The swept value as written and as an SI number, the frontier mark, then the metrics.
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,a,b");
+  EXPECT_NE(csv.find("\n0,1 MiB,1048576,1,1,5\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n1,64 MiB,67108864,0,2,4\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\n2,1 GiB,1073741824,1,3,6\n"), std::string::npos) << csv;
   const FrontierSpec& spec = *points.front().scenario.frontier;
   const std::string listing = frontier_summary(spec, points, metrics, sweep_frontier(spec, points, metrics));
   EXPECT_NE(listing.find("2 of 3 points"), std::string::npos) << listing;

@@ -109,12 +109,13 @@ check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl
 check plan-finds 0 'chosen  workload.instance.count = 9 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
 check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.range=[1, 4]"
 check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
-check plan-unknown-metric 2 "plan target metric 'ttft_p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
+check plan-unknown-metric 2 "plan.targets\[0\].metric: .*did you mean 'ttft_s.p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
 check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
 check out-missing-folder 2 "--json '/nonexistent-dcsim/r.json': folder '/nonexistent-dcsim' does not exist; nothing was run" -- "$dcsim" run "$quick" --json /nonexistent-dcsim/r.json
 check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
 check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
 check dense-expert-tp 2 'llama3-8b is dense: .expert_tp. needs a mixture-of-experts model' -- "$dcsim" run "$scen/serve-llama3-70b-1h-h100.yaml" --set model=llama3-8b --set workload.instance.expert_tp=1
+check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
