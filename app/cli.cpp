@@ -159,14 +159,17 @@ int cmd_plan(const RunOptions& o) {
     for (const PlanPoint& p : outcome.evaluated) {
       nlohmann::ordered_json observed = nlohmann::ordered_json::object();
       for (const auto& [metric, v] : p.observed) observed[metric] = v;
-      evaluated.push_back({{"value", value_json(p.value)}, {"meets", p.meets}, {"observed", observed}});
+      nlohmann::ordered_json point = {{"value", value_json(p.value)}, {"meets", p.meets}, {"observed", observed}};
+      if (!p.reason.empty()) point["reason"] = p.reason;
+      evaluated.push_back(point);
     }
     doc["plan"] = {{"vary", outcome.spec.vary},
                    {"goal", outcome.spec.largest ? "largest" : "smallest"},
                    {"range", {value_json(outcome.spec.low), value_json(outcome.spec.high)}},
                    {"targets", targets},
                    {"evaluated", evaluated},
-                   {"chosen", outcome.chosen ? value_json(*outcome.chosen) : nlohmann::ordered_json()}};
+                   {"chosen", outcome.chosen ? value_json(*outcome.chosen) : nlohmann::ordered_json()},
+                   {"systems_in_use", outcome.systems_in_use}};
     write_output(o.json_path, doc.dump(2) + "\n");
   }
   return outcome.chosen ? kExitOk : kExitRegression;

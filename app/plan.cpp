@@ -6,6 +6,7 @@
 #include <map>
 #include <sstream>
 
+#include "app/config/error.hpp"
 #include "app/config/suggest.hpp"
 #include "app/errors.hpp"
 #include "app/metric_directions.hpp"
@@ -91,11 +92,24 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     if (auto it = seen.find(value); it != seen.end()) return out.evaluated[it->second].meets;
     ScenarioRequest r = request;
     r.sets.push_back(out.spec.vary + "=" + format_plan_value(out.spec, value));
-    Scenario s = load_scenario(r, catalog);
-    RunArtifacts artifacts;
-    wl::RunResult result = run_scenario(s, artifacts);
     PlanPoint point;
     point.value = value;
+    Scenario s;
+    try {
+      s = load_scenario(r, catalog);
+    } catch (const ConfigError& e) {
+      // A value the configuration cannot take (the model does not fit, the parallelism does not divide): a miss
+      // with its reason, and the search goes on.
+      const std::string what = e.what();
+      point.reason = what.substr(0, what.find('\n'));
+      progress << "plan: " << out.spec.vary << " = " << format_plan_value(out.spec, value) << "  misses: "
+               << point.reason << '\n';
+      seen[value] = out.evaluated.size();
+      out.evaluated.push_back(point);
+      return false;
+    }
+    RunArtifacts artifacts;
+    wl::RunResult result = run_scenario(s, artifacts);
     point.meets = true;
     for (const PlanTarget& t : out.spec.targets) {
       const auto v = result.metrics.get(t.metric);
@@ -150,8 +164,30 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     }
   }
   const double shown = out.chosen ? *out.chosen : (out.spec.largest ? out.spec.low : out.spec.high);
+  if (!runs.count(shown)) {
+    throw BadInput("plan: " + out.spec.vary + " = " + format_plan_value(out.spec, shown) +
+                   " could not run: " + out.evaluated.back().reason);
+  }
   out.scenario = runs.at(shown).first;
   out.result = runs.at(shown).second;
+  // Power, energy and tokens per joule of the answer count only the hardware it uses: when a serving or agents
+  // point leaves whole systems without an instance, it is run again on the systems it uses (the instances take
+  // the same GPUs, so every other metric is unchanged).
+  const int per_system = std::max(1, out.scenario.cluster.gpus_per_system);
+  const double gpus_used = out.result.metrics.get("gpus").value_or(out.scenario.cluster.total_gpus());
+  const int needed = static_cast<int>(std::ceil(gpus_used / per_system));
+  const bool model_workload = out.scenario.workload_kind == "serving" || out.scenario.workload_kind == "agents";
+  if (out.chosen && model_workload && needed < out.scenario.cluster.systems &&
+      out.spec.vary.rfind("hardware.", 0) != 0) {
+    ScenarioRequest r = request;
+    r.sets.push_back(out.spec.vary + "=" + format_plan_value(out.spec, *out.chosen));
+    r.sets.push_back("hardware.count=" + std::to_string(needed));
+    Scenario s = load_scenario(r, catalog);
+    RunArtifacts artifacts;
+    out.result = run_scenario(s, artifacts);
+    out.scenario = std::move(s);
+    out.systems_in_use = needed;
+  }
   return out;
 }
 
@@ -174,6 +210,7 @@ std::string format_plan(const PlanOutcome& o) {
   for (const PlanPoint& p : points) {
     out << "  " << o.spec.vary << " = " << fmt(p.value) << (p.meets ? "  meets " : "  misses");
     for (const auto& [metric, v] : p.observed) out << "  " << metric << " " << format_metric(metric, v);
+    if (!p.reason.empty()) out << "  (" << p.reason << ")";
     out << '\n';
   }
   if (o.chosen) {
@@ -182,9 +219,14 @@ std::string format_plan(const PlanOutcome& o) {
     // Systems (nodes, or racks for a rack-scale system) as well as GPUs: what a capacity planner buys.
     const int per_system = std::max(1, o.scenario.cluster.gpus_per_system);
     const auto systems_used = static_cast<long long>(std::ceil(gpus / per_system));
-    out << "chosen  " << o.spec.vary << " = " << fmt(*o.chosen) << "  (" << gpus << " GPUs in use of "
-        << o.scenario.cluster.total_gpus() << "; " << systems_used << " of " << o.scenario.cluster.systems << " "
-        << o.scenario.system_name << " systems)\n\n";
+    out << "chosen  " << o.spec.vary << " = " << fmt(*o.chosen) << "  (" << gpus << " GPUs in use";
+    if (o.systems_in_use > 0) {
+      out << " on " << o.systems_in_use << " " << o.scenario.system_name
+          << " systems; its result below counts only them: hardware.count = " << o.systems_in_use << ")\n\n";
+    } else {
+      out << " of " << o.scenario.cluster.total_gpus() << "; " << systems_used << " of " << o.scenario.cluster.systems
+          << " " << o.scenario.system_name << " systems)\n\n";
+    }
   } else {
     const double easiest = o.spec.largest ? o.spec.low : o.spec.high;
     out << "no value in the range meets every target; the " << (o.spec.largest ? "smallest" : "largest") << " ("

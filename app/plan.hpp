@@ -45,6 +45,7 @@ PlanSpec parse_plan(const ConfigNode& plan);
 struct PlanPoint {
   double value = 0;
   bool meets = false;
+  std::string reason;  // why the point could not run at all (a configuration that does not fit): a miss
   std::vector<std::pair<std::string, double>> observed;  // each target's metric, in target order
 };
 
@@ -52,6 +53,7 @@ struct PlanOutcome {
   PlanSpec spec;
   std::vector<PlanPoint> evaluated;  // in evaluation order
   std::optional<double> chosen;
+  int systems_in_use = 0;            // the chosen point rerun on only the systems it uses (0: it used them all)
   Scenario scenario;                 // the chosen point's scenario (or the last evaluated one)
   wl::RunResult result;              // its result
 };

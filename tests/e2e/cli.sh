@@ -106,7 +106,7 @@ check classes-shares 2 "shares.yaml:[0-9]+:[0-9]+: workload.classes: the classes
 check collective-algo-op 2 'workload.algorithm: got .nvls., expected an algorithm that can run all_gather' -- "$dcsim" run "$quick" --set workload.op=all_gather --set workload.algorithm=nvls
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
-check plan-finds 0 'chosen  workload.instance.count = 9 ' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
+check plan-finds 0 'chosen  workload.instance.count = 9  \(36 GPUs in use on 5 h100-hgx systems' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
 check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.range=[1, 4]"
 check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
 check plan-unknown-metric 2 "plan.targets\[0\].metric: .*did you mean 'ttft_s.p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
@@ -115,6 +115,7 @@ check out-missing-folder 2 "--json '/nonexistent-dcsim/r.json': folder '/nonexis
 check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
 check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
 check dense-expert-tp 2 'llama3-8b is dense: .expert_tp. needs a mixture-of-experts model' -- "$dcsim" run "$scen/serve-llama3-70b-1h-h100.yaml" --set model=llama3-8b --set workload.instance.expert_tp=1
+check plan-miss-reason 0 'tp = 1  misses: .*no room for KV cache' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set plan.vary=workload.instance.tp --set "plan.range=[1, 8]" --set workload.instance.count=8 --set workload.instance.precision=bf16 --set workload.instance.kv_precision=bf16 --set "plan.targets=[{metric: ttft_s.p99, max: 1000 s}]"
 check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
