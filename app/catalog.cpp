@@ -444,6 +444,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.overheads = parse_overheads(n.child("overheads"));
   s.power_budget = n.get_quantity("power_budget", Dimension::power, 1);
   s.pue = n.get_number("pue", 1.0, 3.0);
+  s.tco_per_gpu_hour = n.get_number_or("tco_per_gpu_hour", 0, 0, 10000);
   s.assumed = n.get_bool_or("assumed", false);
   n.finish();
   return s;

@@ -26,6 +26,7 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"energy_j", L}, {"energy_facility_j", L}, {"all_in_kw_per_gpu", L},
     {"power_w.*", N}, {"gpu_activity.*", N}, {"gpus", N}, {"window_s", N}, {"measured_s", N}, {"run_s", N},
     {"duration_s", N},
+    {"cost.per_m_tokens_usd", L}, {"cost.per_gpu_hour_usd", N}, {"cost.per_hour_usd", N}, {"cost.per_year_usd", N},
     // pretraining
     {"step_time_s", L}, {"optimizer_s", L}, {"bubble_fraction", L}, {"bubble_fraction_analytic", L},
     {"exposed_comm_s.*", L}, {"comm_contention_s", L}, {"micro_batches", N}, {"memory_gib", L},

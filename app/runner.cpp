@@ -36,6 +36,8 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
   }
   // Value-weighted tokens (DESIGN.md §6) from the tokens_by_class.<class> counts every token workload reports.
   if (scenario.token_value) wl::add_value_metrics(result.metrics, *scenario.token_value);
+  // What the run costs: per GPU-hour, per hour and year of the GPUs it uses, per million tokens.
+  if (scenario.cost) wl::add_cost_metrics(result.metrics, *scenario.cost);
   // What the watts behind tokens per joule are spent on (docs/power.md, "Reported metrics").
   if (const std::string d = wl::dominant_power_part(result.metrics); !d.empty()) {
     result.info.emplace_back("power_dominated_by", d);

@@ -200,6 +200,24 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
   if (auto tv = root.optional_child("token_value")) s.token_value = parse_token_value(*tv, s);
+  if (auto cost = root.optional_child("cost")) {
+    // An all-in rate, or capital over a life plus energy at a price: one form, not both.
+    wl::CostSpec c;
+    if (cost->has("tco_per_gpu_hour")) {
+      for (const char* key : {"capex_per_gpu", "life_years", "energy_price_per_kwh"}) {
+        if (cost->has(key)) cost->child(key).fail("give tco_per_gpu_hour (an all-in rate) or capex_per_gpu, life_years and energy_price_per_kwh, not both");
+      }
+      c.tco_per_gpu_hour = cost->get_number("tco_per_gpu_hour", 0, 10000);
+    } else {
+      c.capex_per_gpu = cost->get_number("capex_per_gpu", 1, 1e8);
+      c.life_years = cost->get_number("life_years", 0.1, 50);
+      c.energy_price_per_kwh = cost->get_number("energy_price_per_kwh", 0, 100);
+    }
+    cost->finish();
+    s.cost = c;
+  } else if (s.cluster.system.tco_per_gpu_hour > 0) {
+    s.cost = wl::CostSpec{s.cluster.system.tco_per_gpu_hour, 0, 0, 0};
+  }
   if (auto plan = root.optional_child("plan")) (void)parse_plan(*plan);  // checked here, used by `dcsim plan`
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;

@@ -15,6 +15,7 @@
 #include "app/result_io.hpp"
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
+#include "workloads/cost.hpp"
 #include "workloads/model.hpp"
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/pretraining/pretraining.hpp"
@@ -51,6 +52,8 @@ struct Scenario {
   wl::PretrainingWorkload pretraining;
   wl::AgentsWorkload agents;
   std::optional<wl::TokenValueWeights> token_value;  // `token_value: {class: weight}`: adds value_tokens metrics
+  // `cost:` in the file, else the system's sourced tco_per_gpu_hour; none: no cost metrics (docs/power.md "Cost").
+  std::optional<wl::CostSpec> cost;
   bool has_sweep = false;
   std::optional<FrontierSpec> frontier;
   // FNV-1a 64 of the scenario as read (after --set, overrides and sweep values; comments and layout dropped), as

@@ -247,6 +247,7 @@ struct SystemSpec {
   SystemOverheads overheads;  // fans, power conversion, board (docs/power.md)
   double power_budget = 0;   // watts, provisioned maximum of the whole system (a rating, not a draw)
   double pue = 0;            // default facility PUE for this system's cooling (hardware.pue overrides)
+  double tco_per_gpu_hour = 0;  // USD per GPU-hour, all-in (a sourced market rate); 0: no default (docs/power.md "Cost")
   bool assumed = false;
 };
 

@@ -90,6 +90,19 @@ TEST_F(ScenarioFile, SweepIsTheCartesianProductLastAxisFastest) {
   EXPECT_EQ(points[4].scenario.collective.algorithm, "tree");
 }
 
+TEST_F(ScenarioFile, CostComesFromTheSystemOrTheFile) {
+  // h100-hgx carries InferenceX's $1.30 per GPU-hour; a cost: block replaces it, in one of its two forms.
+  EXPECT_DOUBLE_EQ(load_scenario({write(kBase), {}, {}}, repo_catalog()).cost->tco_per_gpu_hour, 1.30);
+  const Scenario c = load_scenario({write(std::string(kBase) + "cost: {capex_per_gpu: 30000, life_years: 4, "
+                                                               "energy_price_per_kwh: 0.08}\n"),
+                                    {}, {}},
+                                   repo_catalog());
+  EXPECT_DOUBLE_EQ(c.cost->capex_per_gpu, 30000);
+  const std::string both = error_of({write(std::string(kBase) + "cost: {tco_per_gpu_hour: 2, life_years: 4}\n"), {}, {}});
+  EXPECT_NE(both.find("cost.life_years"), std::string::npos) << both;
+  EXPECT_NE(both.find("not both"), std::string::npos) << both;
+}
+
 TEST_F(ScenarioFile, UnknownSystemSuggestsTheNearestName) {
   std::string text = kBase;
   text.replace(text.find("h100-hgx"), 8, "h100-hgz");
