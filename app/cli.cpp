@@ -175,23 +175,31 @@ int cmd_plan(const RunOptions& o) {
   return outcome.chosen ? kExitOk : kExitRegression;
 }
 
-int cmd_compare(const std::string& base_path, const std::string& new_path, double tolerance, bool allow_mismatch,
-                bool summary) {
-  const auto base = read_json(base_path);
-  const auto next = read_json(new_path);
+int cmd_compare(const std::vector<std::string>& base_paths, const std::vector<std::string>& new_paths,
+                double tolerance, bool allow_mismatch, bool summary) {
+  std::vector<nlohmann::ordered_json> bases, nexts;
+  for (const auto& p : base_paths) bases.push_back(read_json(p));
+  for (const auto& p : new_paths) nexts.push_back(read_json(p));
   Comparison c;
   try {
-    c = compare_results(base, next, tolerance);
+    c = compare_result_sets(bases, nexts, tolerance);
   } catch (const std::invalid_argument& e) {
     throw BadInput(e.what());
   }
-  // Results of different runs compare apples with oranges: refuse unless asked, saying what differs.
-  const std::vector<std::string> differ = run_mismatches(base, next);
-  if (!differ.empty()) {
-    std::string list;
-    for (const std::string& d : differ) list += "\n  " + d;
+  // Results of different runs compare apples with oranges: refuse unless asked, saying what differs. With several
+  // seeds a side, every result must be the first BASE's run but for its seed.
+  const bool sets = bases.size() > 1 || nexts.size() > 1;
+  std::string list;
+  for (std::size_t i = 0; i < base_paths.size() + new_paths.size(); ++i) {
+    if (i == 0) continue;
+    const bool is_base = i < base_paths.size();
+    const auto& doc = is_base ? bases[i] : nexts[i - base_paths.size()];
+    const std::string& path = is_base ? base_paths[i] : new_paths[i - base_paths.size()];
+    for (const std::string& d : run_mismatches(bases.front(), doc, sets)) list += "\n  " + path + ": " + d;
+  }
+  if (!list.empty()) {
     if (!allow_mismatch) {
-      throw BadInput(base_path + " and " + new_path + " are results of different runs:" + list +
+      throw BadInput("the results are of different runs (against " + base_paths.front() + "):" + list +
                      "\npass --allow-mismatch to compare them anyway");
     }
     std::cerr << "note: comparing results of different runs (--allow-mismatch):" << list << '\n';
@@ -251,11 +259,14 @@ int run_cli(int argc, char** argv) {
   plan->add_option("--json", plan_opts.json_path, "Write the chosen point's result JSON to PATH, or - for stdout");
 
   std::string base_path, new_path;
+  std::vector<std::string> base_set, new_set;
   double tolerance = 1.0;
   auto* compare = app.add_subcommand("compare", "Compare two result JSON files; exit 1 when a metric regressed "
                                                 "beyond the tolerance (direction-aware)");
-  compare->add_option("base", base_path, "Baseline result JSON")->required();
-  compare->add_option("new", new_path, "New result JSON")->required();
+  compare->add_option("base", base_path, "Baseline result JSON");
+  compare->add_option("new", new_path, "New result JSON");
+  compare->add_option("--base", base_set, "Baseline results of several seeds (repeat; with --new instead of BASE NEW)");
+  compare->add_option("--new", new_set, "New results of several seeds (repeat)");
   compare->add_option("--tolerance", tolerance, "Allowed change against the better direction, in percent")
       ->check(CLI::Range(0.0, 1e6));
   bool allow_mismatch = false, summary = false;
@@ -314,7 +325,16 @@ int run_cli(int argc, char** argv) {
       return kExitOk;
     }
     if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
-    if (*compare) return cmd_compare(base_path, new_path, tolerance, allow_mismatch, summary);
+    if (*compare) {
+      // Two files, or --base/--new sets of several seeds: one form.
+      const bool pair = !base_path.empty() || !new_path.empty(), sets = !base_set.empty() || !new_set.empty();
+      if (pair == sets || (pair && (base_path.empty() || new_path.empty())) ||
+          (sets && (base_set.empty() || new_set.empty()))) {
+        throw BadInput("compare takes BASE.json NEW.json, or --base FILE... --new FILE... (several seeds a side)");
+      }
+      return pair ? cmd_compare({base_path}, {new_path}, tolerance, allow_mismatch, summary)
+                  : cmd_compare(base_set, new_set, tolerance, allow_mismatch, summary);
+    }
     if (*plan) return cmd_plan(plan_opts);
     if (*validation_cmd) return validation::cmd_validation(vopts);
     if (*fit) return validation::cmd_fit(fit_names);

@@ -38,7 +38,8 @@ int Comparison::improvements() const {
   return n;
 }
 
-std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next) {
+std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
+                                        bool ignore_seed) {
   std::vector<std::string> out;
   const auto text = [](const nlohmann::ordered_json& doc, const char* key, const char* sub = nullptr) -> std::string {
     const nlohmann::ordered_json* v = doc.contains(key) ? &doc[key] : nullptr;
@@ -47,37 +48,82 @@ std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, cons
     return v->is_string() ? v->get<std::string>() : v->dump();
   };
   for (const char* key : {"scenario", "workload", "system", "seed"}) {
+    if (ignore_seed && std::string(key) == "seed") continue;
     const std::string a = text(base, key), b = text(next, key);
     if (a != b) out.push_back(std::string(key) + ": " + a + " vs " + b);
   }
   const std::string a = text(base, "provenance", "scenario_hash"), b = text(next, "provenance", "scenario_hash");
-  if (!a.empty() && !b.empty() && a != b) out.push_back("scenario_hash: " + a + " vs " + b + " (different settings)");
+  // The hash covers the scenario text; `--seed` varies the seed without touching it (`--set seed=N` would not).
+  if (!a.empty() && !b.empty() && a != b) {
+    out.push_back("scenario_hash: " + a + " vs " + b + " (different settings)");
+  }
   return out;
 }
 
 Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
                            double tolerance_pct) {
-  check_schema(base, "BASE");
-  check_schema(next, "NEW");
-  const auto base_metrics = flatten_metrics(base);
-  const auto next_metrics = flatten_metrics(next);
+  return compare_result_sets({base}, {next}, tolerance_pct);
+}
+
+namespace {
+
+struct SideStats {
+  double mean = 0, variance = 0;  // sample variance over the side's results (0 with one)
+  std::size_t n = 0;
+  bool present = true;  // in every result of the side
+};
+
+SideStats side_stats(const std::vector<std::vector<std::pair<std::string, double>>>& side, const std::string& key) {
+  SideStats s;
+  std::vector<double> values;
+  for (const auto& metrics : side) {
+    auto it = std::find_if(metrics.begin(), metrics.end(), [&](const auto& kv) { return kv.first == key; });
+    if (it == metrics.end()) {
+      s.present = false;
+      continue;
+    }
+    values.push_back(it->second);
+  }
+  s.n = values.size();
+  if (values.empty()) return s;
+  for (double v : values) s.mean += v / static_cast<double>(values.size());
+  if (values.size() > 1) {
+    for (double v : values) s.variance += (v - s.mean) * (v - s.mean) / static_cast<double>(values.size() - 1);
+  }
+  return s;
+}
+
+}  // namespace
+
+Comparison compare_result_sets(const std::vector<nlohmann::ordered_json>& bases,
+                               const std::vector<nlohmann::ordered_json>& nexts, double tolerance_pct) {
+  if (bases.empty() || nexts.empty()) throw std::invalid_argument("compare needs at least one BASE and one NEW result");
+  std::vector<std::vector<std::pair<std::string, double>>> base_side, next_side;
+  for (const auto& b : bases) {
+    check_schema(b, "BASE");
+    base_side.push_back(flatten_metrics(b));
+  }
+  for (const auto& n : nexts) {
+    check_schema(n, "NEW");
+    next_side.push_back(flatten_metrics(n));
+  }
   Comparison out;
   std::set<std::string> base_keys;
-  for (const auto& [key, base_value] : base_metrics) {
+  for (const auto& [key, first_value] : base_side.front()) {
     base_keys.insert(key);
     MetricChange c;
     c.key = key;
-    c.base = base_value;
     c.direction = metric_direction(key);
     c.declared = declared_direction(key).has_value();
-    auto it = std::find_if(next_metrics.begin(), next_metrics.end(), [&](const auto& kv) { return kv.first == key; });
-    if (it == next_metrics.end()) {
+    const SideStats b = side_stats(base_side, key), n = side_stats(next_side, key);
+    c.base = b.mean;
+    if (!n.present) {
       c.missing = true;
       c.regressed = true;
       out.changes.push_back(c);
       continue;
     }
-    c.next = it->second;
+    c.next = n.mean;
     const double delta = c.next - c.base;
     if (delta == 0) {
       c.change_pct = 0;
@@ -86,21 +132,35 @@ Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::o
     } else {
       c.change_pct = delta / std::fabs(c.base) * 100.0;
     }
+    // Two standard errors of the difference of the means: changes inside it are seed-to-seed noise.
+    const double se = std::sqrt(b.variance / static_cast<double>(b.n) + n.variance / static_cast<double>(n.n));
+    c.spread_pct = c.base != 0 ? 2 * se / std::fabs(c.base) * 100.0 : 0.0;
+    const double band = std::max(tolerance_pct, c.spread_pct);
     if (c.direction == Direction::lower_is_better) {
-      c.regressed = c.change_pct > tolerance_pct;
-      c.improved = -c.change_pct > tolerance_pct;
+      c.regressed = c.change_pct > band;
+      c.improved = -c.change_pct > band;
     }
     if (c.direction == Direction::higher_is_better) {
-      c.regressed = -c.change_pct > tolerance_pct;
-      c.improved = c.change_pct > tolerance_pct;
+      c.regressed = -c.change_pct > band;
+      c.improved = c.change_pct > band;
     }
     out.changes.push_back(c);
   }
-  for (const auto& [key, value] : next_metrics) {
+  for (const auto& [key, value] : next_side.front()) {
     if (!base_keys.count(key)) out.added.push_back(key);
   }
   return out;
 }
+
+namespace {
+// " +/- 1.20 % seed spread" when the sides had several seeds and the metric varied.
+std::string spread_text(const MetricChange& m) {
+  if (m.spread_pct <= 0) return "";
+  char buf[48];
+  std::snprintf(buf, sizeof buf, " +/- %.2f %% seed spread", m.spread_pct);
+  return buf;
+}
+}  // namespace
 
 std::string format_comparison(const Comparison& c, double tolerance_pct, bool summary) {
   std::ostringstream out;
@@ -118,12 +178,12 @@ std::string format_comparison(const Comparison& c, double tolerance_pct, bool su
       std::snprintf(line, sizeof line, "REGRESSED  %-*s  %s -> (missing in NEW)\n", static_cast<int>(width),
                     m.key.c_str(), summary ? format_metric(m.key, m.base).c_str() : std::to_string(m.base).c_str());
     } else if (summary) {
-      std::snprintf(line, sizeof line, "%-9s  %-*s  %s -> %s  (%+.2f %%, %s)\n", label, static_cast<int>(width),
+      std::snprintf(line, sizeof line, "%-9s  %-*s  %s -> %s  (%+.2f %%%s, %s)\n", label, static_cast<int>(width),
                     m.key.c_str(), format_metric(m.key, m.base).c_str(), format_metric(m.key, m.next).c_str(),
-                    m.change_pct, arrow);
+                    m.change_pct, spread_text(m).c_str(), arrow);
     } else {
-      std::snprintf(line, sizeof line, "%-9s  %-*s  %.6g -> %.6g  (%+.2f %%, %s)\n", label,
-                    static_cast<int>(width), m.key.c_str(), m.base, m.next, m.change_pct, arrow);
+      std::snprintf(line, sizeof line, "%-9s  %-*s  %.6g -> %.6g  (%+.2f %%%s, %s)\n", label,
+                    static_cast<int>(width), m.key.c_str(), m.base, m.next, m.change_pct, spread_text(m).c_str(), arrow);
     }
     out << line;
   }

@@ -19,6 +19,7 @@ struct MetricChange {
   double base = 0;
   double next = 0;
   double change_pct = 0;  // (next - base) / |base| * 100; +/-inf when base is 0 and next is not
+  double spread_pct = 0;  // with several seeds a side: two standard errors of the difference, % of |base|
   Direction direction = Direction::neutral;
   bool declared = true;   // the metric has a declared direction
   bool missing = false;   // present in base, absent in new: a broken contract counts as a regression
@@ -35,7 +36,10 @@ struct Comparison {
 
 // What makes BASE and NEW different runs: scenario name, workload, system, seed and the scenario hash
 // (provenance.scenario_hash, when both record one), one "key: base vs new" line each; empty when they match.
-std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next);
+// `ignore_seed`: results of several seeds of one scenario (compare_result_sets; seeds set with --seed, which leaves
+// the scenario hash alone).
+std::vector<std::string> run_mismatches(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
+                                        bool ignore_seed = false);
 
 // Both documents must be dcsim results (schema dcsim.result/1); throws std::invalid_argument otherwise.
 Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::ordered_json& next,
@@ -43,5 +47,12 @@ Comparison compare_results(const nlohmann::ordered_json& base, const nlohmann::o
 
 // Every metric a line (`summary`: only the regressed and improved ones, with units), then the counts.
 std::string format_comparison(const Comparison& c, double tolerance_pct, bool summary = false);
+
+// Several seeds a side (stochastic workloads): base and next are each side's mean; a metric regresses (or improves)
+// only when its mean moves beyond the tolerance *and* beyond two standard errors of the difference of the means
+// (sample standard deviations over each side's seeds), so seed-to-seed noise is not a regression. One result a
+// side is compare_results.
+Comparison compare_result_sets(const std::vector<nlohmann::ordered_json>& bases,
+                               const std::vector<nlohmann::ordered_json>& nexts, double tolerance_pct);
 
 }  // namespace dcsim::app

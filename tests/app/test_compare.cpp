@@ -1,6 +1,8 @@
 // compare: direction-aware regression detection; result JSON and CSV shapes.
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "app/compare.hpp"
 #include "app/csv.hpp"
 #include "app/result_io.hpp"
@@ -107,6 +109,33 @@ TEST(ResultJson, NestsDottedKeysAndKeepsTheContractFields) {
   EXPECT_EQ(result_to_json(RunIdentity{"name", 7, "serving", "gb200-nvl72", "0123456789abcdef"}, r)["engine"]
                            ["fingerprint"],
             "fedcba9876543210");
+}
+
+TEST(Compare, SeveralSeedsASideJudgeTheMeanAgainstTheSeedSpread) {
+  // BASE seeds 100, 104, 96 tok/s (mean 100, sample variance 16); NEW 97, 101, 93 (mean 97). Two standard errors
+  // of the difference: 2 sqrt(16/3 + 16/3) = 6.53 % of 100: the -3 % is noise, not a regression at 1 %.
+  const auto run = [](std::uint64_t seed, double tps) {
+    wl::RunResult r;
+    r.metrics.set("tokens_per_s", tps);
+    return result_to_json(RunIdentity{"s", seed, "serving", "h100-hgx", "0123456789abcdef"}, r);
+  };
+  const Comparison sets =
+      compare_result_sets({run(1, 100), run(2, 104), run(3, 96)}, {run(1, 97), run(2, 101), run(3, 93)}, 1);
+  ASSERT_EQ(sets.changes.size(), 1u);
+  EXPECT_DOUBLE_EQ(sets.changes[0].base, 100);
+  EXPECT_DOUBLE_EQ(sets.changes[0].next, 97);
+  EXPECT_NEAR(sets.changes[0].spread_pct, 2 * std::sqrt(16.0 / 3 + 16.0 / 3), 1e-9);
+  EXPECT_FALSE(sets.changes[0].regressed);
+  EXPECT_NE(format_comparison(sets, 1).find("seed spread"), std::string::npos);
+  // One seed a side: the same -3 % regresses.
+  EXPECT_TRUE(compare_results(run(1, 100), run(1, 97), 1).changes[0].regressed);
+  // Beyond the spread it regresses with several seeds too.
+  EXPECT_TRUE(compare_result_sets({run(1, 100), run(2, 104), run(3, 96)}, {run(1, 90), run(2, 94), run(3, 86)}, 1)
+                  .changes[0]
+                  .regressed);
+  // Seeds may differ within the sets; the runs must not.
+  EXPECT_TRUE(run_mismatches(run(1, 100), run(2, 100), true).empty());
+  EXPECT_FALSE(run_mismatches(run(1, 100), run(2, 100), false).empty());
 }
 
 TEST(Compare, DifferentRunsAreNamedAndImprovementsLabelled) {

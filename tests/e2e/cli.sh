@@ -65,7 +65,7 @@ check json-schema 0 '"schema": "dcsim.result/1"' -- cat "$tmp/a.json"
 # compare: identical results pass; a slower collective (lower busbw, longer time) is a regression naming both.
 check compare-same 0 '0 regression' -- "$dcsim" compare "$tmp/a.json" "$tmp/b.json" --tolerance 1
 "$dcsim" run "$quick" --set hardware.overrides="{system.scale_up.bandwidth_per_gpu: 300 GB/s}" --json "$tmp/slow.json" >/dev/null
-check compare-mismatch 2 'are results of different runs:' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5
+check compare-mismatch 2 'the results are of different runs' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5
 check compare-regression 1 'REGRESSED +busbw_gbs' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5 --allow-mismatch
 check compare-improvement 0 '0 regression\(s\), [1-9][0-9]* improvement' -- "$dcsim" compare "$tmp/slow.json" "$tmp/a.json" --tolerance 5 --allow-mismatch
 check compare-summary 1 '^REGRESSED +busbw_gbs +[0-9.]+ GB/s -> ' -- "$dcsim" compare "$tmp/a.json" "$tmp/slow.json" --tolerance 5 --allow-mismatch --summary
@@ -75,6 +75,11 @@ server="$root/configs/scenarios/mlperf-llama2-70b-server-b200.yaml"
 "$dcsim" run "$server" --set workload.duration=60s --set workload.warmup=10s --json "$tmp/slo_base.json" >/dev/null
 "$dcsim" run "$server" --set workload.duration=60s --set workload.warmup=10s --set workload.arrivals.rate=48 \
   --json "$tmp/slo_broken.json" >/dev/null
+for seed in 1 2 3 4; do
+  "$dcsim" run "$server" --set workload.duration=30s --set workload.warmup=5s --seed "$seed" --json "$tmp/seed$seed.json" >/dev/null
+done
+check compare-seed-sets 0 'seed spread' -- "$dcsim" compare --base "$tmp/seed1.json" --base "$tmp/seed2.json" --new "$tmp/seed3.json" --new "$tmp/seed4.json" --tolerance 50
+check compare-form 2 'compare takes BASE.json NEW.json' -- "$dcsim" compare "$tmp/seed1.json" --new "$tmp/seed2.json"
 check compare-slo-broken 1 'REGRESSED +slo_p99_met +1 -> 0' -- "$dcsim" compare "$tmp/slo_base.json" "$tmp/slo_broken.json" --tolerance 5 --allow-mismatch
 
 # Sweeps: identical CSV whatever --jobs.
