@@ -100,13 +100,15 @@ int cmd_validate(const RunOptions& o) {
   return kExitOk;
 }
 
-int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path) {
+int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
   check_writable(out_path, "--out");
   const Catalog catalog = Catalog::open_default();
-  const auto points = expand_sweep(request_of(o), catalog);
-  const std::string csv = run_sweep_csv(points, jobs, std::cerr);
+  const auto points = expand_sweep(request_of(o), catalog, !fail_fast);
+  std::size_t failed = 0;
+  const std::string csv = run_sweep_csv(points, jobs, std::cerr, !fail_fast, &failed);
   write_output(out_path.empty() ? "-" : out_path, csv);
-  return kExitOk;
+  // Every point's row is written; a sweep with failed points exits 1 so a script notices.
+  return failed > 0 ? kExitRegression : kExitOk;
 }
 
 // The exit code and stderr text of whatever a command threw (the one mapping of errors to exit codes).
@@ -251,6 +253,9 @@ int run_cli(int argc, char** argv) {
   add_scenario_options(*sweep, sweep_opts);
   sweep->add_option("--jobs,-j", jobs, "Points simulated in parallel")->check(CLI::Range(1, 1024));
   sweep->add_option("--out", sweep_out, "CSV output path (default: stdout)");
+  bool fail_fast = false;
+  sweep->add_flag("--fail-fast", fail_fast,
+                  "Stop at the first point that is invalid or fails (default: such points become rows with an error)");
 
   RunOptions plan_opts;
   auto* plan = app.add_subcommand("plan", "Capacity planning: the smallest value of the plan: block's knob that meets "
@@ -324,7 +329,7 @@ int run_cli(int argc, char** argv) {
       std::cout << format_show(Catalog::open_default(), show_kind, show_name, show_json);
       return kExitOk;
     }
-    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out);
+    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out, fail_fast);
     if (*compare) {
       // Two files, or --base/--new sets of several seeds: one form.
       const bool pair = !base_path.empty() || !new_path.empty(), sets = !base_set.empty() || !new_set.empty();

@@ -54,13 +54,20 @@ double metric_of(const std::vector<SweepPoint>& points, const std::vector<wl::Me
 }  // namespace
 
 std::vector<bool> sweep_frontier(const FrontierSpec& spec, const std::vector<SweepPoint>& points,
-                                 const std::vector<wl::Metrics>& metrics) {
-  std::vector<double> x(metrics.size()), y(metrics.size());
+                                 const std::vector<wl::Metrics>& metrics, const std::vector<std::string>& errors) {
+  const auto failed = [&](std::size_t i) { return i < errors.size() && !errors[i].empty(); };
+  std::vector<double> x, y;
+  std::vector<std::size_t> ran;
   for (std::size_t i = 0; i < metrics.size(); ++i) {
-    x[i] = metric_of(points, metrics, i, spec.x, "x");
-    y[i] = metric_of(points, metrics, i, spec.y, "y");
+    if (failed(i)) continue;
+    ran.push_back(i);
+    x.push_back(metric_of(points, metrics, i, spec.x, "x"));
+    y.push_back(metric_of(points, metrics, i, spec.y, "y"));
   }
-  return pareto_front(x, y, spec.x_max, spec.y_max);
+  const std::vector<bool> front_of_ran = pareto_front(x, y, spec.x_max, spec.y_max);
+  std::vector<bool> front(metrics.size(), false);
+  for (std::size_t k = 0; k < ran.size(); ++k) front[ran[k]] = front_of_ran[k];
+  return front;
 }
 
 std::string frontier_summary(const FrontierSpec& spec, const std::vector<SweepPoint>& points,

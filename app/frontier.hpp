@@ -16,9 +16,9 @@ namespace dcsim::app {
 std::vector<bool> pareto_front(const std::vector<double>& x, const std::vector<double>& y, bool x_max, bool y_max);
 
 // The frontier of the sweep's results; throws BadInput naming `frontier.x` or `frontier.y` when a point lacks
-// that metric (with the metrics it has) or its value is not finite.
+// that metric (with the metrics it has) or its value is not finite. Points with a non-empty errors[i] are left off.
 std::vector<bool> sweep_frontier(const FrontierSpec& spec, const std::vector<SweepPoint>& points,
-                                 const std::vector<wl::Metrics>& metrics);
+                                 const std::vector<wl::Metrics>& metrics, const std::vector<std::string>& errors = {});
 
 // "frontier (x: tokens_per_s_per_user, y: tokens_per_s_per_gpu), 5 of 16 points:" then one line per frontier point,
 // in order of x, naming its coordinates and both values.

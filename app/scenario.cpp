@@ -283,7 +283,7 @@ Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog) {
   return s;
 }
 
-std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog) {
+std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog, bool keep_going) {
   const ConfigDocument base = load_with_sets(request);
   const std::vector<Axis> axes = sweep_axes(base);
   std::size_t total = 1;
@@ -308,8 +308,13 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
       apply_override(doc, axes[a].key, v.yaml(), "sweep." + axes[a].key + " (" + v.location().to_string() + ")");
       point.coordinates.emplace_back(axes[a].key, value_text(v));
     }
-    point.scenario = parse_scenario(doc, request, catalog);
-    point.scenario.scenario_hash = text_hash(doc.canonical_text());
+    try {
+      point.scenario = parse_scenario(doc, request, catalog);
+      point.scenario.scenario_hash = text_hash(doc.canonical_text());
+    } catch (const ConfigError& e) {
+      if (!keep_going) throw;
+      point.error = e.what();
+    }
     points.push_back(std::move(point));
   }
   return points;

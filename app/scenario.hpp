@@ -70,11 +70,14 @@ Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog);
 struct SweepPoint {
   std::vector<std::pair<std::string, std::string>> coordinates;  // (dotted key, value as written), in axis order
   Scenario scenario;
+  std::string error;  // with keep_going: why the point is not a valid scenario (it is not run)
 };
 
 // Every point of the Cartesian product of the sweep block (first axis slowest), each fully validated before any
 // runs; a scenario without a sweep block gives one point with no coordinates.
-std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog);
+// `keep_going`: a point whose values make an invalid scenario keeps its error (SweepPoint::error) instead of
+// stopping the expansion; errors of the sweep block itself always stop it.
+std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog, bool keep_going = false);
 
 RunIdentity identity_of(const Scenario& s);
 

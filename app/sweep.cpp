@@ -37,9 +37,10 @@ std::string describe_point(const std::vector<SweepPoint>& points, std::size_t in
 
 std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
                                           const std::vector<std::size_t>& indices, int jobs, std::ostream& progress,
-                                          const std::string& label) {
+                                          const std::string& label, std::vector<std::string>* errors) {
   const std::size_t n = indices.size();
   std::vector<wl::Metrics> results(n);
+  if (errors) errors->assign(n, "");
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> done{0};
   std::atomic<bool> failed{false};
@@ -50,6 +51,11 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
       const std::size_t i = indices.at(k);
       std::string what;
       int code = kExitInternal;
+      if (!points.at(i).error.empty()) {  // invalid before it ran: kept as its row's error
+        if (errors) (*errors)[k] = points[i].error;
+        ++done;
+        continue;
+      }
       try {
         RunArtifacts artifacts;
         results[k] = run_scenario(points.at(i).scenario, artifacts).metrics;
@@ -63,6 +69,10 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
         what = e.what();
       } catch (...) {
         what = "unknown exception";
+      }
+      if (!what.empty() && errors) {  // keep going: the point's row says what went wrong
+        (*errors)[k] = (code == kExitBadInput ? "error: " : "internal error: ") + what;
+        what.clear();
       }
       if (!what.empty()) {
         std::lock_guard lock(failure_mutex);
@@ -113,7 +123,9 @@ std::optional<double> si_value(const std::string& text) {
 
 }  // namespace
 
-std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics) {
+std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
+                      const std::vector<std::string>& errors) {
+  const bool any_error = std::any_of(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); });
   std::vector<std::string> metric_keys;
   for (const auto& r : metrics) {
     for (const auto& m : r.entries()) {
@@ -134,13 +146,20 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
     if (numeric[a]) header.push_back(points.front().coordinates[a].first + "_si");
   }
   // With a frontier spec, a column after the coordinates marks the Pareto-optimal points (app/frontier.hpp).
-  const auto& spec = points.empty() ? std::nullopt : points.front().scenario.frontier;
+  std::optional<FrontierSpec> spec;  // the first valid point's (an invalid one has no scenario)
+  for (const SweepPoint& p : points) {
+    if (p.error.empty()) {
+      spec = p.scenario.frontier;
+      break;
+    }
+  }
   std::vector<bool> front;
   if (spec) {
-    front = sweep_frontier(*spec, points, metrics);
+    front = sweep_frontier(*spec, points, metrics, errors);
     header.push_back("frontier");
   }
   header.insert(header.end(), metric_keys.begin(), metric_keys.end());
+  if (any_error) header.push_back("error");
   std::string out = csv_line(header);
   for (std::size_t i = 0; i < points.size(); ++i) {
     std::vector<std::string> row = {std::to_string(i)};
@@ -153,19 +172,38 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
       const auto v = metrics.at(i).get(key);
       row.push_back(v ? csv_number(*v) : "");
     }
+    if (any_error) row.push_back(i < errors.size() ? errors[i] : "");
     out += csv_line(row);
   }
   return out;
 }
 
-std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress) {
+std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress, bool keep_going,
+                          std::size_t* failed) {
   std::vector<std::size_t> all(points.size());
   std::iota(all.begin(), all.end(), std::size_t{0});
-  const std::vector<wl::Metrics> metrics = run_sweep_points(points, all, jobs, progress);
-  std::string csv = sweep_csv(points, metrics);
-  if (!points.empty() && points.front().scenario.frontier) {
-    const FrontierSpec& spec = *points.front().scenario.frontier;
-    progress << frontier_summary(spec, points, metrics, sweep_frontier(spec, points, metrics));
+  std::vector<std::string> errors;
+  const std::vector<wl::Metrics> metrics =
+      run_sweep_points(points, all, jobs, progress, "sweep", keep_going ? &errors : nullptr);
+  std::string csv = sweep_csv(points, metrics, errors);
+  const std::size_t bad = static_cast<std::size_t>(
+      std::count_if(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); }));
+  if (failed) *failed = bad;
+  if (bad > 0) {
+    progress << "sweep: " << bad << " of " << points.size() << " points failed (the CSV's error column says why):\n";
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      if (!errors[i].empty()) progress << "  " << describe_point(points, i) << ": " << errors[i] << '\n';
+    }
+  }
+  const auto frontier_of = [&]() -> const std::optional<FrontierSpec>& {
+    for (const SweepPoint& p : points) {
+      if (p.error.empty()) return p.scenario.frontier;
+    }
+    static const std::optional<FrontierSpec> none;
+    return none;
+  };
+  if (const auto& spec = frontier_of()) {
+    progress << frontier_summary(*spec, points, metrics, sweep_frontier(*spec, points, metrics, errors));
   }
   return csv;
 }

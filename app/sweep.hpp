@@ -35,17 +35,25 @@ std::string describe_point(const std::vector<SweepPoint>& points, std::size_t in
 // throws SweepPointError for the failed point (the first one to fail; the lowest index when several fail at once
 // is not guaranteed with jobs > 1). A progress line, starting with `label`, goes to `progress` once the points
 // have run for over a second.
+// With `errors` (keep going): a point that fails, or that was invalid already (SweepPoint::error), leaves empty
+// metrics and its message in (*errors)[k] instead of throwing.
 std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
                                           const std::vector<std::size_t>& indices, int jobs, std::ostream& progress,
-                                          const std::string& label = "sweep");
+                                          const std::string& label = "sweep",
+                                          std::vector<std::string>* errors = nullptr);
 
 // CSV: one row per point in sweep order (metrics[i] belongs to points[i]); columns point, the swept keys, `frontier`
 // (1 on the Pareto frontier) when the scenario has a frontier spec, then every metric (union over points, in order
 // of first appearance). Throws BadInput when a frontier metric is missing from a point's results.
-std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics);
+// With any non-empty `errors[i]`, a last column `error` holds each failed point's message (its metric cells
+// empty); failed points are never on the frontier.
+std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
+                      const std::vector<std::string>& errors = {});
 
 // Both of the above for every point, in one process; with a frontier spec the frontier's points are also listed
 // on `progress`.
-std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress);
+// `keep_going`: failed points become rows with an error; `failed` (if given) counts them.
+std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress,
+                          bool keep_going = false, std::size_t* failed = nullptr);
 
 }  // namespace dcsim::app

@@ -80,6 +80,15 @@ TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
     EXPECT_NE(msg.find("frontier.y"), std::string::npos) << msg;
     EXPECT_NE(msg.find("sweep point 1"), std::string::npos) << msg;
   }
+  // A failed point: its row carries the error in the last column and it is never on the frontier, even where its
+  // (missing) metrics would have been best.
+  const std::vector<std::string> errors = {"", "error: it did not fit", ""};
+  std::vector<wl::Metrics> with_failure = metrics;
+  with_failure[1] = wl::Metrics{};
+  const std::string failed_csv = sweep_csv(points, with_failure, errors);
+  EXPECT_EQ(failed_csv.substr(0, failed_csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,a,b,error");
+  EXPECT_NE(failed_csv.find("\n1,64 MiB,67108864,0,,,error: it did not fit\n"), std::string::npos) << failed_csv;
+  EXPECT_EQ(sweep_frontier(spec, points, with_failure, errors), (std::vector<bool>{true, false, true}));
   // A value that is not a number cannot be ordered: bad input, not a hang.
   metrics[1].set("b", std::numeric_limits<double>::quiet_NaN());
   EXPECT_THROW((void)sweep_csv(points, metrics), BadInput);

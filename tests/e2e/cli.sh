@@ -78,6 +78,18 @@ server="$root/configs/scenarios/mlperf-llama2-70b-server-b200.yaml"
 for seed in 1 2 3 4; do
   "$dcsim" run "$server" --set workload.duration=30s --set workload.warmup=5s --seed "$seed" --json "$tmp/seed$seed.json" >/dev/null
 done
+# A sweep whose point is invalid in combination (nvls runs only all_reduce): the point's row carries the error, the
+# others run, exit 1; --fail-fast stops at it, exit 2.
+cat >"$tmp/sw_bad.yaml" <<'YAML'
+name: sw
+hardware: {system: h100-hgx, count: 1}
+workload: {kind: collective, op: all_gather, bytes: 1 MiB}
+sweep:
+  workload.algorithm: [ring, nvls]
+YAML
+check sweep-error-row 1 '^1,nvls,.*"sweep\.workload\.algorithm .*cannot run all_gather' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
+check sweep-error-ran 1 '^0,ring,[0-9]' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
+check sweep-fail-fast 2 'nvls' -- "$dcsim" sweep "$tmp/sw_bad.yaml" --fail-fast
 check compare-seed-sets 0 'seed spread' -- "$dcsim" compare --base "$tmp/seed1.json" --base "$tmp/seed2.json" --new "$tmp/seed3.json" --new "$tmp/seed4.json" --tolerance 50
 check compare-form 2 'compare takes BASE.json NEW.json' -- "$dcsim" compare "$tmp/seed1.json" --new "$tmp/seed2.json"
 check compare-slo-broken 1 'REGRESSED +slo_p99_met +1 -> 0' -- "$dcsim" compare "$tmp/slo_base.json" "$tmp/slo_broken.json" --tolerance 5 --allow-mismatch

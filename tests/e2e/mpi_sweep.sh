@@ -73,7 +73,9 @@ sweep:
   workload.bytes: [64 KiB, 4 MiB, 256 MiB, 4 GiB]
   hardware.gpus: [8, 4, 9]
 YAML
-check bad-single 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- "$dcsim" sweep "$tmp/bad.yaml"
+# Under mpirun a sweep stops at the first invalid point, as a single process does with --fail-fast (without it the
+# single process writes the point's row with an error and exits 1: tests/e2e/cli.sh).
+check bad-single 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- "$dcsim" sweep "$tmp/bad.yaml" --fail-fast
 check bad-mpi 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/bad.yaml"
 cp "$tmp/out" "$tmp/bad.stdout"; cp "$tmp/err" "$tmp/bad.stderr"
 check bad-mpi-once 0 '' -- test "$(grep -c 'sweep\.hardware\.gpus' "$tmp/bad.stderr")" -eq 1
@@ -91,7 +93,7 @@ sweep:
   workload.algorithm: [ring, nvls]
 YAML
 combo='sweep\.workload\.algorithm .*nvls.*all_gather'
-check combo-single 2 "$combo" -- "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1
+check combo-single 2 "$combo" -- "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1 --fail-fast
 check combo-mpi 2 "$combo" -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1
 cp "$tmp/out" "$tmp/runfail.stdout"
 check combo-no-csv 0 '' -- test ! -s "$tmp/runfail.stdout"
