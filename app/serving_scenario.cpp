@@ -209,7 +209,10 @@ hw::ClusterSpec resolve_system(const ConfigNode& pool, const Catalog& catalog, c
 wl::PoolSpec parse_pool(const ConfigNode& n, const Catalog& catalog, const hw::ClusterSpec& base,
                         const wl::ModelSpec& model, bool allow_system) {
   wl::PoolSpec p;
-  p.instances = static_cast<int>(n.get_int_or("count", 1, 1, 1'000'000));
+  // `count: auto`: as many instances as the GPUs left for the pool hold (resolved in parse_serving), so a plan that
+  // varies hardware.count brings the instances with it.
+  const bool auto_count = n.has("count") && n.child("count").is_scalar() && n.child("count").as_string() == "auto";
+  p.instances = auto_count ? 0 : static_cast<int>(n.get_int_or("count", 1, 1, 1'000'000));
   p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
   p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
   p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
@@ -323,8 +326,19 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   s.all_in_kw_per_gpu = w.get_number_or("all_in_kw_per_gpu", 0, 0, 1000);
 
   // Pools must fit the cluster and their weights their GPUs; say so against the pool's key.
-  auto check_pool = [&](const wl::PoolSpec& p, const char* key, int gpus_available) {
+  auto check_pool = [&](wl::PoolSpec& p, const char* key, int gpus_available) {
     const ConfigNode node = w.child(key);
+    if (p.instances == 0) {  // count: auto
+      if (std::string(key) == "prefill") {
+        node.child("count").fail_value("a number of prefill instances",
+                                       "auto is for the colocated and decode pools: the GPUs left after the prefill pool");
+      }
+      p.instances = gpus_available / p.gpus();
+      if (p.instances < 1) {
+        node.child("count").fail("auto: the " + std::to_string(gpus_available) + " GPUs available hold no instance of " +
+                                 std::to_string(p.gpus()) + " GPUs (tp x pp x ep); add hardware or lower tp/pp/ep");
+      }
+    }
     const int need = p.instances * p.gpus();
     if (need > gpus_available) {
       node.fail(std::to_string(p.instances) + " instances x " + std::to_string(p.gpus()) + " GPUs (tp x pp x ep) = " +
