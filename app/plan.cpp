@@ -136,34 +136,25 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     return integer ? std::floor(a + (b - a) / 2) : std::stod(format_plan_value(out.spec, a + (b - a) / 2));
   };
 
-  // The end where the targets are easiest is tried first: if it misses, nothing in the range meets them.
-  double lo = out.spec.low, hi = out.spec.high;
-  if (!out.spec.largest) {
-    if (evaluate(hi)) {
-      if (evaluate(lo)) {
-        out.chosen = lo;
-      } else {
-        while (!narrow_enough(lo, hi)) {  // invariant: lo misses, hi meets
-          const double mid = midpoint(lo, hi);
-          if (mid <= lo || mid >= hi) break;
-          (evaluate(mid) ? hi : lo) = mid;
-        }
-        out.chosen = hi;
-      }
-    }
-  } else if (evaluate(lo)) {
-    if (evaluate(hi)) {
-      out.chosen = hi;
+  // The end where the targets are easiest is tried first: if it misses, nothing in the range meets them. Then the
+  // other end, then bisection between the value that meets (`good`) and the one that misses (`bad`): the smallest
+  // good value, or with goal: largest the largest.
+  const double easiest = out.spec.largest ? out.spec.low : out.spec.high;
+  const double hardest = out.spec.largest ? out.spec.high : out.spec.low;
+  if (evaluate(easiest)) {
+    double good = easiest, bad = hardest;
+    if (evaluate(hardest)) {
+      good = hardest;
     } else {
-      while (!narrow_enough(lo, hi)) {  // invariant: lo meets, hi misses
-        const double mid = midpoint(lo, hi);
-        if (mid <= lo || mid >= hi) break;
-        (evaluate(mid) ? lo : hi) = mid;
+      while (!narrow_enough(std::min(good, bad), std::max(good, bad))) {
+        const double mid = midpoint(std::min(good, bad), std::max(good, bad));
+        if (mid == good || mid == bad) break;
+        (evaluate(mid) ? good : bad) = mid;
       }
-      out.chosen = lo;
     }
+    out.chosen = good;
   }
-  const double shown = out.chosen ? *out.chosen : (out.spec.largest ? out.spec.low : out.spec.high);
+  const double shown = out.chosen ? *out.chosen : easiest;
   if (!runs.count(shown)) {
     throw BadInput("plan: " + out.spec.vary + " = " + format_plan_value(out.spec, shown) +
                    " could not run: " + out.evaluated.back().reason);
