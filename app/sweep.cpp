@@ -121,6 +121,14 @@ std::optional<double> si_value(const std::string& text) {
   return std::nullopt;
 }
 
+// The sweep's frontier spec: the first valid point's (an invalid point has no scenario).
+std::optional<FrontierSpec> frontier_spec(const std::vector<SweepPoint>& points) {
+  for (const SweepPoint& p : points) {
+    if (p.error.empty()) return p.scenario.frontier;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
@@ -146,13 +154,7 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
     if (numeric[a]) header.push_back(points.front().coordinates[a].first + "_si");
   }
   // With a frontier spec, a column after the coordinates marks the Pareto-optimal points (app/frontier.hpp).
-  std::optional<FrontierSpec> spec;  // the first valid point's (an invalid one has no scenario)
-  for (const SweepPoint& p : points) {
-    if (p.error.empty()) {
-      spec = p.scenario.frontier;
-      break;
-    }
-  }
+  const std::optional<FrontierSpec> spec = frontier_spec(points);
   std::vector<bool> front;
   if (spec) {
     front = sweep_frontier(*spec, points, metrics, errors);
@@ -195,14 +197,7 @@ std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::
       if (!errors[i].empty()) progress << "  " << describe_point(points, i) << ": " << errors[i] << '\n';
     }
   }
-  const auto frontier_of = [&]() -> const std::optional<FrontierSpec>& {
-    for (const SweepPoint& p : points) {
-      if (p.error.empty()) return p.scenario.frontier;
-    }
-    static const std::optional<FrontierSpec> none;
-    return none;
-  };
-  if (const auto& spec = frontier_of()) {
+  if (const auto spec = frontier_spec(points)) {
     progress << frontier_summary(*spec, points, metrics, sweep_frontier(*spec, points, metrics, errors));
   }
   return csv;
