@@ -10,6 +10,7 @@
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
 #include "workloads/cluster_power.hpp"
+#include "workloads/run_invariants.hpp"
 
 namespace dcsim::app {
 
@@ -42,6 +43,8 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
   if (const std::string d = wl::dominant_power_part(result.metrics); !d.empty()) {
     result.info.emplace_back("power_dominated_by", d);
   }
+  // A result that breaks a relation every result obeys is a bug, not a number to report: exit 3 (#18).
+  wl::check_run_invariants(result.metrics);
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();
   return result;

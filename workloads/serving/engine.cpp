@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hw/power.hpp"
+#include "workloads/run_invariants.hpp"
 
 namespace dcsim::wl::serving {
 namespace {
@@ -323,6 +324,10 @@ RunResult Engine::run() {
   }
   sim.run();
   end_window();  // a source that never ended its window (nothing arrived)
+  // Requests in = out: the queue ran dry, so every admitted request finished or was rejected (#18).
+  if (pool.live() != 0)
+    throw InvariantViolation("serving: " + std::to_string(pool.live()) +
+                             " requests were neither finished nor rejected when the event queue ran dry");
 
   RunResult out;
   Metrics& m = out.metrics;
