@@ -1,11 +1,13 @@
 #include "app/cli.hpp"
 
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <fstream>
 #include <iostream>
+#include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -45,21 +47,38 @@ nlohmann::ordered_json read_json(const std::string& path) {
 struct RunOptions {
   std::string scenario;
   std::vector<std::string> sets;
-  std::int64_t seed = -1;
+  std::string seed;  // as typed: checked by request_of (CLI11 would clamp an out-of-range number silently)
+  std::uint64_t max_events = kDefaultMaxEvents;
+  double max_memory_gib = kDefaultMaxMemoryBytes / (1ull << 30);
   std::string json_path, csv_path, trace_path, report_path;
 };
 
 void add_scenario_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("scenario", o.scenario, "Scenario YAML file")->required();
   cmd.add_option("--set", o.sets, "Override a scenario key: --set workload.bytes='1 GiB' (repeatable)");
-  cmd.add_option("--seed", o.seed, "Override the scenario's seed")->check(CLI::NonNegativeNumber);
+  cmd.add_option("--seed", o.seed, "Override the scenario's seed (an integer from 0 to 2^64-1)");
+  cmd.add_option("--max-events", o.max_events,
+                 "Work budget: events one simulation may run (default 1e9, a few minutes); over it is exit 2")
+      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
+  cmd.add_option("--max-memory", o.max_memory_gib, "Work budget: GiB of memory a run may plan for (default 8)")
+      ->check(CLI::Range(0.001, 1e6));
 }
 
 ScenarioRequest request_of(const RunOptions& o) {
   ScenarioRequest r;
   r.file = o.scenario;
   r.sets = o.sets;
-  if (o.seed >= 0) r.seed = static_cast<std::uint64_t>(o.seed);
+  if (!o.seed.empty()) {
+    std::uint64_t v = 0;
+    const char* end = o.seed.data() + o.seed.size();
+    const auto [ptr, ec] = std::from_chars(o.seed.data(), end, v);
+    if (ec != std::errc() || ptr != end) {
+      throw BadInput("--seed: got '" + o.seed + "', expected an integer from 0 to 18446744073709551615 (2^64-1)");
+    }
+    r.seed = v;
+  }
+  r.max_events = o.max_events;
+  r.max_memory_bytes = o.max_memory_gib * (1ull << 30);
   return r;
 }
 

@@ -4,17 +4,22 @@
 #include <sstream>
 
 #include "app/csv.hpp"
+#include "app/errors.hpp"
+#include "sim/event_budget.hpp"
 #include "sim/trace.hpp"
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/collective_workload.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/serving/serving_workload.hpp"
 #include "workloads/cluster_power.hpp"
+#include "workloads/input_error.hpp"
 #include "workloads/run_invariants.hpp"
 
 namespace dcsim::app {
 
-wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
+namespace {
+
+wl::RunResult simulate(const Scenario& scenario, RunArtifacts& artifacts) {
   sim::TraceRecorder trace(artifacts.trace);
   const auto start = std::chrono::steady_clock::now();
   wl::RunResult result;
@@ -48,6 +53,26 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (artifacts.trace) artifacts.trace_json = trace.to_json();
   return result;
+}
+
+}  // namespace
+
+wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
+  // The limits a long or large scenario can reach are bad input that names what to change, not internal errors.
+  const sim::EventBudgetScope budget(scenario.max_events);
+  try {
+    return simulate(scenario, artifacts);
+  } catch (const sim::EventBudgetExceeded& e) {
+    throw BadInput(scenario.file + ": " + e.what() +
+                   " (the work budget, --max-events; the estimate at load was lower): make the run smaller "
+                   "(duration, rate, tasks, steps, iterations) or raise --max-events");
+  } catch (const sim::TimeHorizonExceeded& e) {
+    throw BadInput(scenario.file + ": the run passes the simulated-time horizon of 106 days (" + e.what() +
+                   "): shorten the run (duration, steps, iterations, tool and think times) or slow nothing down "
+                   "that much");
+  } catch (const wl::InputError& e) {
+    throw BadInput(scenario.file + ": workload." + e.key() + ": " + e.what());
+  }
 }
 
 std::string single_run_csv(const RunIdentity& id, const wl::RunResult& result) {

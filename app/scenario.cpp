@@ -12,6 +12,7 @@
 #include "app/plan.hpp"
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
+#include "app/work_budget.hpp"
 #include "app/agents_scenario.hpp"
 #include "hw/power.hpp"
 
@@ -183,6 +184,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   s.name = root.get_string("name");
   s.seed = static_cast<std::uint64_t>(root.get_int_or("seed", 1, 0));
   if (request.seed) s.seed = *request.seed;
+  s.max_events = request.max_events;
   s.cluster = parse_hardware(root.child("hardware"), catalog, s.system_name);
   if (auto net = root.optional_child("network")) {
     s.network = net->get_enum_or("model", {"analytical", "flow"}, "analytical") == "flow" ? NetworkModelKind::flow
@@ -199,6 +201,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
+  check_work_budget(s, w, request.max_events, request.max_memory_bytes);
   if (auto tv = root.optional_child("token_value")) s.token_value = parse_token_value(*tv, s);
   if (auto cost = root.optional_child("cost")) {
     // An all-in rate, or capital over a life plus energy at a price: one form, not both.
@@ -271,7 +274,8 @@ std::string value_text(const ConfigNode& n) {
 }  // namespace
 
 ConfigDocument load_with_sets(const ScenarioRequest& request) {
-  ConfigDocument doc = ConfigDocument::load_file(request.file);
+  ConfigDocument doc = request.text ? ConfigDocument::load_string(*request.text, request.file.string())
+                                    : ConfigDocument::load_file(request.file);
   for (const std::string& assignment : request.sets) apply_override(doc, assignment);
   return doc;
 }

@@ -23,10 +23,20 @@
 
 namespace dcsim::app {
 
+// Events one simulation of a run may execute unless --max-events says otherwise (docs/cli.md, "Work budget"): a few
+// minutes of the slowest workloads (~3 million events/s), 100x the largest bundled scenario.
+inline constexpr std::uint64_t kDefaultMaxEvents = 1'000'000'000;
+// Memory a run may plan for unless --max-memory says otherwise: a third of CI's 24 GiB.
+inline constexpr double kDefaultMaxMemoryBytes = 8.0 * (1ull << 30);
+
 struct ScenarioRequest {
   std::filesystem::path file;
   std::vector<std::string> sets;       // "--set dotted.key=value", applied in order
   std::optional<std::uint64_t> seed;   // --seed, overrides the file's seed
+  std::uint64_t max_events = kDefaultMaxEvents;  // --max-events: the work budget (app/work_budget.hpp)
+  double max_memory_bytes = kDefaultMaxMemoryBytes;  // --max-memory
+  // The scenario's text, when it is not read from `file` (which then only names it in messages): the fuzzers.
+  std::optional<std::string> text = std::nullopt;
 };
 
 enum class NetworkModelKind { analytical, flow };
@@ -59,6 +69,8 @@ struct Scenario {
   // FNV-1a 64 of the scenario as read (after --set, overrides and sweep values; comments and layout dropped), as
   // 16 hex digits: two results with the same hash ran the same scenario text.
   std::string scenario_hash;
+  // The work budget: refused at load when the estimate is over it, stopped at run time when a simulation reaches it.
+  std::uint64_t max_events = kDefaultMaxEvents;
 };
 
 // The scenario file's YAML tree with the --set overrides applied, not yet read.

@@ -51,7 +51,11 @@ void Simulator::new_chunk(std::size_t c) {
 
 Time Simulator::add_delay(Time dt) const {
   if (dt < 0) throw std::logic_error("sim::Simulator: negative delay " + std::to_string(dt) + " ps");
-  if (dt > kTimeMax - now_) throw std::overflow_error("sim::Simulator: now + delay is past kTimeMax");
+  if (dt > kTimeMax - now_) {
+    throw TimeHorizonExceeded("sim::Simulator: an event " + std::to_string(to_seconds(dt)) + " s after " +
+                              std::to_string(to_seconds(now_)) +
+                              " s is past the simulated-time horizon of 2^63 ps (106 days)");
+  }
   return now_ + dt;
 }
 

@@ -39,6 +39,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/event_budget.hpp"
 #include "sim/event_queue.hpp"
 #include "sim/time.hpp"
 
@@ -161,6 +162,10 @@ class Simulator {
   void stop() { stopped_ = true; }
 
   std::uint64_t events_executed() const { return executed_; }
+  // At most this many events run (sim/event_budget.hpp; set from the thread's EventBudgetScope at construction);
+  // run(), run_until() and step() throw EventBudgetExceeded rather than execute one more.
+  void set_event_limit(std::uint64_t limit) { event_limit_ = limit; }
+  std::uint64_t event_limit() const { return event_limit_; }
   std::size_t pending() const { return live_; }  // scheduled, not yet run, not cancelled
   // Time of the next live event, or kTimeMax when none is pending.
   Time next_event_time();
@@ -265,6 +270,7 @@ class Simulator {
   Time now_ = 0;
   std::uint64_t seq_ = 0;
   std::uint64_t executed_ = 0;
+  std::uint64_t event_limit_ = current_event_budget();
   std::size_t live_ = 0;
   std::size_t cancelled_ = 0;
   std::uint64_t fingerprint_ = 0xcbf29ce484222325ull;
@@ -309,6 +315,8 @@ EventId Simulator::schedule_at(Time t, F&& fn) {
 }
 
 inline void Simulator::run_top() {
+  if (executed_ >= event_limit_) [[unlikely]]
+    throw EventBudgetExceeded(event_limit_, queue_.top().time);
   const detail::QueueKey e = queue_.take();
   const auto s = static_cast<std::uint32_t>(e.order & kSlotMask);
   if (const detail::QueueKey* ahead = queue_.peek_ahead(kPrefetchAhead)) {

@@ -10,9 +10,10 @@ namespace {
 constexpr double kTwoTo63 = 9223372036854775808.0;  // 2^63, exactly representable
 
 Time checked_to_time(double ps, const char* what) {
-  if (!std::isfinite(ps) || ps >= kTwoTo63 || ps < -kTwoTo63) {
-    throw std::overflow_error(std::string(what) + ": value " + std::to_string(ps) +
-                              " ps is not finite or outside the range of sim::Time");
+  if (!std::isfinite(ps)) throw std::overflow_error(std::string(what) + ": value " + std::to_string(ps) + " ps is not finite");
+  if (ps >= kTwoTo63 || ps < -kTwoTo63) {
+    throw TimeHorizonExceeded(std::string(what) + ": " + std::to_string(ps / 1e12) +
+                              " s is past the simulated-time horizon of 2^63 ps (106 days)");
   }
   return static_cast<Time>(ps);
 }

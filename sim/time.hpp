@@ -6,6 +6,8 @@
 
 #include <cstdint>
 #include <limits>
+#include <stdexcept>
+#include <string>
 
 namespace dcsim::sim {
 
@@ -18,8 +20,17 @@ inline constexpr Time kMillisecond = 1'000'000'000;
 inline constexpr Time kSecond = 1'000'000'000'000;
 inline constexpr Time kTimeMax = std::numeric_limits<Time>::max();
 
+// A finite time past kTimeMax (~106 days): a limit of the engine that a long scenario can reach, not a bug, so the
+// front end reports it as bad input naming the horizon (a NaN or infinite time stays a plain overflow_error: a bug).
+class TimeHorizonExceeded : public std::overflow_error {
+ public:
+  explicit TimeHorizonExceeded(const std::string& what) : std::overflow_error(what) {}
+};
+inline constexpr double kTimeHorizonSeconds = static_cast<double>(kTimeMax) / 1e12;  // 9,223,372 s
+
 // Seconds to picoseconds, rounded to the nearest picosecond (halves away from zero).
-// Throws std::overflow_error when `s` is NaN, infinite or outside the range of Time.
+// Throws TimeHorizonExceeded when `s` is finite but outside the range of Time, std::overflow_error when it is NaN
+// or infinite.
 Time from_seconds(double s);
 
 // Picoseconds to seconds (nearest double).

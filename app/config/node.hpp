@@ -72,6 +72,11 @@ class ConfigNode {
   static constexpr std::int64_t kIntMax = std::numeric_limits<std::int64_t>::max();
   static constexpr double kInf = std::numeric_limits<double>::infinity();
 
+  ConfigNode(const ConfigNode&) = default;
+  // No assignment: assigning a YAML::Node overwrites the node it refers to (yaml-cpp's reference semantics), so
+  // `a = b` would silently rewrite the scenario tree. Hold a std::optional<ConfigNode> and emplace instead.
+  ConfigNode& operator=(const ConfigNode&) = delete;
+
   const std::string& path() const { return path_; }  // "hardware.scale_out", "sweep.seed[2]"; "" for the root
   SourceLocation location() const;
   // Domain errors at this node: "FILE:L:C: PATH: MESSAGE (NOTE)", e.g. fail("tp*pp*dp = 48 does not divide ...").

@@ -242,14 +242,14 @@ std::vector<double> catalog_values(const FitParameter& p, const Catalog& catalog
   std::vector<double> out;
   for (const std::string& file : p.catalog_files) {
     const ConfigDocument doc = ConfigDocument::load_file(catalog.root() / file);
-    ConfigNode node = doc.root();
+    std::optional<ConfigNode> node(doc.root());  // emplaced, not assigned (ConfigNode has no assignment)
     std::string rest = p.catalog_field;
     for (auto dot = rest.find('.'); dot != std::string::npos; dot = rest.find('.')) {
-      node = node.child(rest.substr(0, dot));
+      node.emplace(node->child(rest.substr(0, dot)));
       rest = rest.substr(dot + 1);
     }
-    out.push_back(p.dimension == Dimension::dimensionless ? node.get_number(rest)
-                                                          : node.get_quantity(rest, p.dimension));
+    out.push_back(p.dimension == Dimension::dimensionless ? node->get_number(rest)
+                                                          : node->get_quantity(rest, p.dimension));
   }
   return out;
 }

@@ -1,5 +1,7 @@
 #include "workloads/agents/serving_llm_service.hpp"
 
+#include "workloads/input_error.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -135,7 +137,7 @@ bool ServingLlmService::admit(int i, Pending& p) {
   const std::int64_t need = blocks_for(c.context_tokens + c.output_tokens);
   const std::int64_t have = r.state == State::parked || r.state == State::offloading ? r.blocks : 0;
   if (need > in.kv.capacity()) {
-    throw std::invalid_argument("agents: one call needs " + std::to_string(need * block_size_) +
+    throw InputError("context_window", "one call needs " + std::to_string(need * block_size_) +
                                 " KV tokens; a replica holds " + std::to_string(in.kv.capacity() * block_size_) +
                                 " (lower context_window or raise tp)");
   }

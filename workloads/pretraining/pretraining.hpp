@@ -22,6 +22,7 @@
 #include "hw/spec.hpp"
 #include "sim/trace.hpp"
 #include "workloads/metrics.hpp"
+#include "workloads/input_error.hpp"
 #include "workloads/model.hpp"
 #include "workloads/model_ops.hpp"
 
@@ -77,13 +78,9 @@ struct PretrainingWorkload {
 
 // An invalid plan: `key` is the workload key to blame (dotted under `workload`, e.g. "parallelism.tp"), `what()`
 // says what is wrong and what to change.
-class PlanError : public std::invalid_argument {
+class PlanError : public InputError {
  public:
-  PlanError(std::string key, const std::string& message) : std::invalid_argument(message), key_(std::move(key)) {}
-  const std::string& key() const { return key_; }
-
- private:
-  std::string key_;
+  using InputError::InputError;
 };
 
 // Bytes per GPU on the stage that needs the most (Korthikanti et al. 2022 for activations; ZeRO paper for states).
