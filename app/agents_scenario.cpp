@@ -1,11 +1,13 @@
 #include "app/agents_scenario.hpp"
 
+#include <algorithm>
 #include <numeric>
 #include <string>
 #include <vector>
 
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
+#include "workloads/tensor_parallel.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -18,35 +20,46 @@ hw::StorageTier tier_of(const std::string& s) {
   return hw::StorageTier::cpu_memory;
 }
 
+// Upper bounds of distribution values, so that no sample overflows the integer it becomes or the time horizon:
+// counts (turns, tools, fan-out) to 100,000, token counts to 100 million, times to 30 days. Samples are clamped to
+// the bound too (a lognormal's tail otherwise has no end).
+constexpr double kMaxCount = 100'000;
+constexpr double kMaxTokens = 100'000'000;
+constexpr double kMaxTime = 30 * 86'400.0;
+
 // A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}. `time`: values are
-// durations with units ("0.3 s"); otherwise plain numbers (tokens, counts, fractions).
-wl::AgentDist parse_dist(const ConfigNode& n, bool time, wl::AgentDist fallback) {
+// durations with units ("0.3 s"); otherwise plain numbers (tokens, counts, fractions) of at most `max`.
+wl::AgentDist parse_dist(const ConfigNode& n, bool time, wl::AgentDist fallback, double max = kMaxTokens) {
+  if (time) max = kMaxTime;
   const auto value = [&](const ConfigNode& p, std::string_view key) {
-    return time ? p.get_quantity(key, Dimension::time) : p.get_number(key, 0);
+    return time ? p.get_quantity(key, Dimension::time, 0, max) : p.get_number(key, 0, max);
   };
-  if (n.is_scalar()) {
-    return wl::AgentDist::fixed_at(time ? n.as_quantity(Dimension::time) : n.as_number(0));
-  }
   wl::AgentDist d = fallback;
-  const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "poisson"});
-  if (kind == "fixed") {
-    d = wl::AgentDist::fixed_at(value(n, "value"));
-  } else if (kind == "uniform") {
-    d = wl::AgentDist::uniform_in(value(n, "low"), value(n, "high"));
-    if (d.hi < d.lo) n.child("high").fail_value("at least low");
-  } else if (kind == "lognormal") {
-    d = wl::AgentDist::lognormal(value(n, "median"), n.get_number("sigma", 0, 10));
+  if (n.is_scalar()) {
+    d = wl::AgentDist::fixed_at(time ? n.as_quantity(Dimension::time, 0, max) : n.as_number(0, max));
   } else {
-    d = wl::AgentDist::poisson_mean(n.get_number("mean", 0, 1e6));
+    const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "poisson"});
+    if (kind == "fixed") {
+      d = wl::AgentDist::fixed_at(value(n, "value"));
+    } else if (kind == "uniform") {
+      d = wl::AgentDist::uniform_in(value(n, "low"), value(n, "high"));
+      if (d.hi < d.lo) n.child("high").fail_value("at least low");
+    } else if (kind == "lognormal") {
+      d = wl::AgentDist::lognormal(value(n, "median"), n.get_number("sigma", 0, 10));
+    } else {
+      d = wl::AgentDist::poisson_mean(n.get_number("mean", 0, std::min(max, 1e6)));
+    }
+    if (n.has("cap")) d.cap = value(n, "cap");
+    n.finish();
   }
-  if (n.has("cap")) d.cap = value(n, "cap");
-  n.finish();
+  if (d.cap <= 0 || d.cap > max) d.cap = max;
   return d;
 }
 
-wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, bool time, const wl::AgentDist& fallback) {
+wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, bool time, const wl::AgentDist& fallback,
+                      double max = kMaxTokens) {
   const auto c = parent.optional_child(key);
-  return c ? parse_dist(*c, time, fallback) : fallback;
+  return c ? parse_dist(*c, time, fallback, max) : fallback;
 }
 
 wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster, const wl::ModelSpec& model) {
@@ -95,18 +108,18 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     cpu->finish();
   }
 
-  a.root_turns = dist_or(w, "turns", false, a.root_turns);
+  a.root_turns = dist_or(w, "turns", false, a.root_turns, kMaxCount);
   a.output_tokens = dist_or(w, "output_tokens", false, a.output_tokens);
   a.initial_context = dist_or(w, "initial_context", false, a.initial_context);
   a.context_growth = dist_or(w, "context_growth", false, a.context_growth);
   a.context_window = w.get_int_or("context_window", 0, 0, 100'000'000);
   if (auto c = w.optional_child("compaction")) {
     a.compaction_trigger = c->get_number_or("trigger", a.compaction_trigger, 0.01, 1);
-    a.compaction_keep = dist_or(*c, "keep", false, a.compaction_keep);
+    a.compaction_keep = dist_or(*c, "keep", false, a.compaction_keep, 1);
     c->finish();
   }
 
-  a.tools_per_turn = dist_or(w, "tools_per_turn", false, a.tools_per_turn);
+  a.tools_per_turn = dist_or(w, "tools_per_turn", false, a.tools_per_turn, kMaxCount);
   if (auto tools = w.optional_child("tools")) {
     a.tools.clear();
     for (const ConfigNode& t : tools->items()) {
@@ -136,9 +149,9 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   if (auto s = w.optional_child("spawn")) {
     a.spawn_task_share = s->get_number_or("task_share", a.spawn_task_share, 0, 1);
     a.spawn_turn = static_cast<int>(s->get_int_or("turn", a.spawn_turn, 1, 1'000'000));
-    a.fan_out = dist_or(*s, "extra_fan_out", false, a.fan_out);
+    a.fan_out = dist_or(*s, "extra_fan_out", false, a.fan_out, kMaxCount);
     a.swarm_share = s->get_number_or("swarm_share", a.swarm_share, 0, 1);
-    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", false, a.swarm_fan_out);
+    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", false, a.swarm_fan_out, kMaxCount);
     if (auto dw = s->optional_child("depth_weights")) {
       a.depth_weights.clear();
       for (const ConfigNode& x : dw->items()) a.depth_weights.push_back(x.as_number(0, 1e9));
@@ -146,7 +159,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
         dw->fail_value("weights of max depth 1, 2, ... with a positive sum");
       }
     }
-    a.sub_turns = dist_or(*s, "sub_turns", false, a.sub_turns);
+    a.sub_turns = dist_or(*s, "sub_turns", false, a.sub_turns, kMaxCount);
     a.sub_context = dist_or(*s, "sub_context", false, a.sub_context);
     a.summary_tokens = dist_or(*s, "summary_tokens", false, a.summary_tokens);
     a.sibling_shared_fraction = s->get_number_or("shared_fraction", 0, 0, 1);
@@ -161,13 +174,20 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   a.kv_ttl_s = w.get_quantity_or("kv_ttl", Dimension::time, a.kv_ttl_s, 0);
   a.offload_tier = tier_of(w.get_enum_or("offload_tier", kTiers, "cpu-memory"));
 
-  // The replica must fit its GPUs and the cluster.
+  // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.
+  if (const auto problem = wl::tensor_parallel_problem(*model, a.instance.tp, cluster))
+    w.child("instance").child("tp").fail(*problem);
+  const std::int64_t g64 = std::int64_t{a.instance.tp} * a.instance.pp * a.instance.ep;
+  if (g64 > cluster.total_gpus()) {
+    w.child("instance").fail("a replica of " + std::to_string(g64) + " GPUs (tp x pp x ep); the cluster has " +
+                             std::to_string(cluster.total_gpus()));
+  }
   const int g = a.instance.gpus();
   if (g > cluster.total_gpus()) {
     w.child("instance").fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
-  if (a.instances * g > cluster.total_gpus()) {
+  if (std::int64_t{a.instances} * g > cluster.total_gpus()) {
     w.child("replicas").fail_value("at most " + std::to_string(cluster.total_gpus() / g) + " replicas of " +
                                    std::to_string(g) + " GPUs");
   }
@@ -176,6 +196,18 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   try {
     wl::serving::ServingWorkload sw;
     wl::serving::InstanceModel probe(*model, a.instance, cluster, nullptr, gpus, sw);
+    // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
+    // replica's KV cache, or the run would stop at the first call that outgrows it.
+    const std::int64_t window = a.context_window > 0 ? a.context_window : model->max_context;
+    const auto largest = static_cast<std::int64_t>(a.compaction_trigger * static_cast<double>(window));
+    if (largest > probe.kv_capacity_tokens()) {
+      (w.has("context_window") ? w.child("context_window") : w)
+          .fail("contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
+                    " tokens before compaction, but a replica's KV cache holds " +
+                    std::to_string(probe.kv_capacity_tokens()),
+                "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
+                "kv_precision");
+    }
   } catch (const std::invalid_argument& e) {
     (w.has("instance") ? w.child("instance") : w).fail(e.what());
   }

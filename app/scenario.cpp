@@ -15,6 +15,7 @@
 #include "app/work_budget.hpp"
 #include "app/agents_scenario.hpp"
 #include "hw/power.hpp"
+#include "hw/topology.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -151,6 +152,12 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   }
   // The system's default PUE (its cooling; configs/hw/systems) unless the scenario states the facility's.
   c.pue = h.get_number_or("pue", c.system.pue, 1.0, 3.0);
+  // The fabric must be buildable (at most three switch tiers at the switch's radix): found here, not mid-run.
+  try {
+    (void)hw::build_topology(c);
+  } catch (const std::invalid_argument& e) {
+    (h.has("count") ? h.child("count") : h).fail(std::string("this cluster's fabric cannot be built: ") + e.what());
+  }
   h.finish();
   return c;
 }

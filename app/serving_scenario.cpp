@@ -12,6 +12,7 @@
 #include "app/errors.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/trace_source.hpp"
+#include "workloads/tensor_parallel.hpp"
 
 namespace dcsim::app {
 
@@ -328,20 +329,29 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   // Pools must fit the cluster and their weights their GPUs; say so against the pool's key.
   auto check_pool = [&](wl::PoolSpec& p, const char* key, int gpus_available) {
     const ConfigNode node = w.child(key);
+    const hw::ClusterSpec& pool_cluster = p.cluster ? *p.cluster : cluster;
+    if (const auto problem = wl::tensor_parallel_problem(*model, p.tp, pool_cluster)) node.child("tp").fail(*problem);
+    // In 64 bits: tp x pp x ep and the instance count can pass int (tp and pp to 1024, ep to 100,000).
+    const std::int64_t per_instance = std::int64_t{p.tp} * p.pp * p.ep;
     if (p.instances == 0) {  // count: auto
       if (std::string(key) == "prefill") {
         node.child("count").fail_value("a number of prefill instances",
                                        "auto is for the colocated and decode pools: the GPUs left after the prefill pool");
       }
-      p.instances = gpus_available / p.gpus();
-      if (p.instances < 1) {
+      if (per_instance > gpus_available) {
         node.child("count").fail("auto: the " + std::to_string(gpus_available) + " GPUs available hold no instance of " +
-                                 std::to_string(p.gpus()) + " GPUs (tp x pp x ep); add hardware or lower tp/pp/ep");
+                                 std::to_string(per_instance) + " GPUs (tp x pp x ep); add hardware or lower tp/pp/ep");
       }
+      p.instances = static_cast<int>(gpus_available / per_instance);
     }
-    const int need = p.instances * p.gpus();
+    if (per_instance > gpus_available) {
+      node.fail("an instance of tp x pp x ep = " + std::to_string(p.tp) + " x " + std::to_string(p.pp) + " x " +
+                std::to_string(p.ep) + " = " + std::to_string(per_instance) + " GPUs; " +
+                std::to_string(gpus_available) + " are available");
+    }
+    const std::int64_t need = std::int64_t{p.instances} * per_instance;
     if (need > gpus_available) {
-      node.fail(std::to_string(p.instances) + " instances x " + std::to_string(p.gpus()) + " GPUs (tp x pp x ep) = " +
+      node.fail(std::to_string(p.instances) + " instances x " + std::to_string(per_instance) + " GPUs (tp x pp x ep) = " +
                 std::to_string(need) + " GPUs; " + std::to_string(gpus_available) + " are available");
     }
     std::vector<int> gpus(static_cast<std::size_t>(p.gpus()));

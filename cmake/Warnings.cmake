@@ -4,7 +4,12 @@ function(dcsim_set_warnings target)
                                            -Wimplicit-fallthrough -Werror)
 endfunction()
 
-if(DCSIM_SANITIZE)
+if(DCSIM_FUZZ)  # coverage for libFuzzer in every library; the harnesses link its main (tests/fuzz)
+  add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
+                      -fno-sanitize-recover=undefined
+                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/cmake/fuzz-coverage-ignore.txt)
+  add_link_options(-fsanitize=address,undefined)
+elseif(DCSIM_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
 endif()

@@ -134,7 +134,7 @@ check plan-largest-rate 0 'chosen  workload.arrivals.rate = 33.8' -- "$dcsim" pl
 check dense-expert-tp 2 'llama3-8b is dense: .expert_tp. needs a mixture-of-experts model' -- "$dcsim" run "$scen/serve-llama3-70b-1h-h100.yaml" --set model=llama3-8b --set workload.instance.expert_tp=1
 check plan-miss-reason 0 'tp = 1  misses: .*no room for KV cache' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set plan.vary=workload.instance.tp --set "plan.range=[1, 8]" --set workload.instance.count=8 --set workload.instance.precision=bf16 --set workload.instance.kv_precision=bf16 --set "plan.targets=[{metric: ttft_s.p99, max: 1000 s}]"
 check plan-hardware-count 0 'chosen  hardware.count = 5  \(40 GPUs in use of 40' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]"
-check count-auto-none 2 'workload.instance.count: auto: the 16 GPUs available hold no instance of 32 GPUs' -- "$dcsim" run "$scen/serve-mixed-chat-coding-h100.yaml" --set workload.instance.count=auto --set workload.instance.tp=32
+check count-auto-none 2 'workload.instance.count: auto: the 16 GPUs available hold no instance of 32 GPUs' -- "$dcsim" run "$scen/serve-mixed-chat-coding-h100.yaml" --set workload.instance.count=auto --set workload.instance.tp=8 --set workload.instance.pp=4
 check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 

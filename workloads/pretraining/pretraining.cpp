@@ -14,6 +14,7 @@
 #include "sim/random.hpp"
 #include "workloads/cluster_power.hpp"
 #include "workloads/roofline.hpp"
+#include "workloads/tensor_parallel.hpp"
 
 namespace dcsim::wl {
 namespace {
@@ -216,19 +217,9 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
                             " but the cluster has " + std::to_string(gpus) +
                             " GPUs (hardware.count x GPUs per system); change dp or hardware.count");
   }
-  const int domain = c.system.scale_up.domain_gpus > 0 ? std::min(c.system.scale_up.domain_gpus, c.total_gpus()) : 1;
-  if (!w.allow_tp_across_domains && (w.tp > domain || domain % w.tp != 0)) {
-    fail("parallelism.tp", "tp = " + std::to_string(w.tp) + " does not fit inside the NVLink domain of " +
-                               std::to_string(domain) + " GPUs (it must divide it); lower tp and raise pp, or set "
-                               "allow_tp_across_domains: true");
-  }
-  if (m.heads % w.tp != 0) {
-    fail("parallelism.tp", "the model's " + std::to_string(m.heads) + " attention heads are not divisible by tp = " +
-                               std::to_string(w.tp));
-  }
-  if (m.attention != AttentionKind::mla && m.kv_heads % w.tp != 0 && w.tp % m.kv_heads != 0) {
-    fail("parallelism.tp", "kv_heads = " + std::to_string(m.kv_heads) + " and tp = " + std::to_string(w.tp) +
-                               ": one must divide the other");
+  if (const auto problem = tensor_parallel_problem(m, w.tp, c, w.allow_tp_across_domains)) {
+    const bool domain = problem->find("NVLink domain") != std::string::npos;
+    fail("parallelism.tp", *problem + (domain ? " and raise pp, or set allow_tp_across_domains: true" : ""));
   }
   if (w.schedule == PipelineSchedule::zb_h1 && w.interleave != 1) {
     fail("interleave", "interleave = " + std::to_string(w.interleave) +

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "hw/power.hpp"
+#include "workloads/input_error.hpp"
 #include "workloads/run_invariants.hpp"
 
 namespace dcsim::wl::serving {
@@ -38,7 +39,6 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
       cluster_(cluster),
       flow_(flow_network),
       trace_(trace),
-      seed_(seed),
       source_(w_, seed),
       stats(w_),
       router_(w_.routing),
@@ -324,6 +324,16 @@ RunResult Engine::run() {
   }
   sim.run();
   end_window();  // a source that never ended its window (nothing arrived)
+  // An empty measurement window has no throughput, latency or energy to report: the input's mistake, said so.
+  if (stats.window_end() <= stats.window_start()) {
+    const bool any = pool.high_water() > 0;
+    throw InputError(any ? "warmup" : "duration",
+                     any ? "the measurement window [warmup, last arrival] = [" + std::to_string(stats.window_start()) +
+                               " s, " + std::to_string(stats.window_end()) +
+                               " s] is empty: no request arrived after the warmup; shorten the warmup or lengthen "
+                               "the duration"
+                         : "no request arrived during the run; raise the arrival rate or the duration");
+  }
   // Requests in = out: the queue ran dry, so every admitted request finished or was rejected (#18).
   if (pool.live() != 0)
     throw InvariantViolation("serving: " + std::to_string(pool.live()) +

@@ -78,7 +78,6 @@ class Engine {
   const hw::ClusterSpec& cluster_;
   bool flow_;
   sim::TraceRecorder* trace_;
-  std::uint64_t seed_;
   std::unique_ptr<hw::Topology> topo_;
   std::unique_ptr<hw::Collectives> coll_;
   std::unique_ptr<hw::Topology> decode_topo_;

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fuzz the scenario loader, and load + run with a small work budget, with libFuzzer under ASan/UBSan (#18).
+# Usage: scripts/fuzz.sh [RUNS_PER_TARGET] [extra libFuzzer flags...]
+#   CI: a fixed seed and a fixed number of inputs per target, so a run is repeatable; longer by hand, e.g.
+#   scripts/fuzz.sh 0 -max_total_time=3600   (0 runs = until the time limit).
+# Seeds: every bundled scenario (configs/scenarios). Findings (crash-*, timeout-*, oom-*) land in build-fuzz/findings.
+# Needs clang and libclang-rt-dev (scripts/setup.sh installs them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-20000}
+shift || true
+build=${DCSIM_FUZZ_BUILD:-build-fuzz}
+CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1" \
+  -DDCSIM_FUZZ=ON -DDCSIM_BUILD_TESTS=OFF -DDCSIM_BUILD_BENCH=OFF >/dev/null
+cmake --build "$build" -j "$(nproc)" --target fuzz_scenario_load fuzz_scenario_run
+export DCSIM_CONFIGS="$PWD/configs"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+mkdir -p "$build/findings"
+status=0
+for target in load run; do
+  corpus="$build/corpus-$target"
+  mkdir -p "$corpus"
+  cp -n configs/scenarios/*.yaml "$corpus/" 2>/dev/null || true
+  echo "fuzz: $target, $runs inputs"
+  # -timeout: an input that runs this long is a hang; -rss_limit_mb: one that needs this much memory is a blow-up.
+  if ! (cd "$build/findings" && "../fuzz_scenario_$target" -seed=1 -runs="$runs" -timeout=20 -rss_limit_mb=3072 \
+        -max_len=16384 -print_final_stats=1 "$@" "../corpus-$target") >"$build/fuzz-$target.log" 2>&1; then
+    echo "fuzz: $target found a problem:"; grep -E "ERROR|internal error|SUMMARY|Test unit written" "$build/fuzz-$target.log" | head -20
+    status=1
+  fi
+  grep -E "stat::number_of_executed_units|Done [0-9]+ runs" "$build/fuzz-$target.log" | tail -2
+done
+exit $status
