@@ -77,6 +77,7 @@ ScenarioRequest request_of(const RunOptions& o) {
     }
     r.seed = v;
   }
+  if (!std::isfinite(o.max_memory_gib)) throw BadInput("--max-memory: got nan, expected GiB from 0.001 to 1000000");
   r.max_events = o.max_events;
   r.max_memory_bytes = o.max_memory_gib * (1ull << 30);
   return r;
@@ -198,6 +199,8 @@ int cmd_plan(const RunOptions& o) {
 
 int cmd_compare(const std::vector<std::string>& base_paths, const std::vector<std::string>& new_paths,
                 double tolerance, bool allow_mismatch, bool summary) {
+  // CLI11's range check lets NaN through (every comparison with it is false), and NaN would pass every change.
+  if (!std::isfinite(tolerance)) throw BadInput("--tolerance: got nan, expected a percentage from 0 to 1000000");
   std::vector<nlohmann::ordered_json> bases, nexts;
   for (const auto& p : base_paths) bases.push_back(read_json(p));
   for (const auto& p : new_paths) nexts.push_back(read_json(p));

@@ -9,6 +9,8 @@
 #include "app/config/override.hpp"
 #include "app/errors.hpp"
 #include "app/model_catalog.hpp"
+#include "app/config/suggest.hpp"
+#include "app/metric_directions.hpp"
 #include "app/plan.hpp"
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
@@ -238,6 +240,13 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
     FrontierSpec spec;
     spec.x = f->get_string("x");
     spec.y = f->get_string("y");
+    // Checked here, as plan targets are, rather than after every point has run.
+    for (const char* axis : {"x", "y"}) {
+      const std::string metric = f->get_string(axis);
+      if (!declared_direction(metric))
+        f->child(axis).fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)",
+                                  did_you_mean(metric, declared_metric_names()));
+    }
     if (spec.x == spec.y) f->child("y").fail_value("a metric other than x (" + spec.x + ")");
     spec.x_max = f->get_enum_or("x_goal", {"max", "min"}, "max") == "max";
     spec.y_max = f->get_enum_or("y_goal", {"max", "min"}, "max") == "max";

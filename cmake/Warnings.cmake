@@ -7,7 +7,8 @@ endfunction()
 if(DCSIM_FUZZ)  # coverage for libFuzzer in every library; the harnesses link its main (tests/fuzz)
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined
-                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/cmake/fuzz-coverage-ignore.txt)
+                      -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/cmake/fuzz-coverage-ignore.txt
+                      -Wno-unknown-warning-option)  # GCC-only pragmas (-Wrestrict) in the sources
   add_link_options(-fsanitize=address,undefined)
 elseif(DCSIM_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)

@@ -49,5 +49,8 @@ inline SourceLocation location_of(const std::string& file, const YAML::Mark& m, 
 // Validates a freshly parsed or overridden tree: scalar keys only, no duplicates, no merge keys, within the depth
 // and node-count limits. Throws ConfigError located in `file` (or at `origin`).
 void check_tree(const YAML::Node& root, const std::string& file, const std::string& origin, const std::string& path);
+// YAML text is UTF-8 without NUL or control characters (tab and line ends aside): a ConfigError naming `file`
+// (a path, or "--set KEY=VALUE") and the line and column otherwise.
+void check_text(std::string_view text, const std::string& file);
 
 }  // namespace dcsim::app::detail

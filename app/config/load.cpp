@@ -29,48 +29,6 @@ namespace {
 
 std::string mib(std::uintmax_t bytes) { return format_quantity(static_cast<double>(bytes), Dimension::data); }
 
-// Text checks yaml-cpp does not make: it would accept NUL bytes and invalid UTF-8, and report garbage as odd
-// syntax errors far from the cause.
-void check_text(std::string_view text, const std::string& file) {
-  // NUL first, wherever it is: it is the surest sign of a binary file, clearer than the stray byte before it.
-  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
-    const auto before = text.substr(0, nul);
-    const auto last_nl = before.rfind('\n');
-    const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
-    const int column = static_cast<int>(last_nl == std::string_view::npos ? nul + 1 : nul - last_nl);
-    file_error(file, "contains NUL bytes: this is a binary file, expected YAML text", {}, line, column);
-  }
-  int line = 1, column = 1;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    std::size_t len = 1;
-    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "0x%02x", c);
-      file_error(file, std::string("contains the control character ") + hex + ", expected YAML text", {}, line,
-                 column);
-    } else if (c >= 0x80) {
-      // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
-      len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-      bool ok = len != 0 && i + len <= text.size();
-      for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
-      if (ok && len >= 3) {
-        const auto c1 = static_cast<unsigned char>(text[i + 1]);
-        ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90) &&
-             !(c == 0xF4 && c1 >= 0x90);
-      }
-      if (!ok) file_error(file, "is not valid UTF-8 text (a binary file?)", {}, line, column);
-    }
-    if (c == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-    i += len;
-  }
-}
-
 const char* kind_of(const YAML::Node& n) {
   switch (n.Type()) {
     case YAML::NodeType::Map: return "a mapping";
@@ -173,6 +131,48 @@ std::optional<YAML::Mark> second_document(const std::string& text) {
 
 namespace detail {
 
+// Text checks yaml-cpp does not make: it would accept NUL bytes and invalid UTF-8, and report garbage as odd
+// syntax errors far from the cause.
+void check_text(std::string_view text, const std::string& file) {
+  // NUL first, wherever it is: it is the surest sign of a binary file, clearer than the stray byte before it.
+  if (const auto nul = text.find('\0'); nul != std::string_view::npos) {
+    const auto before = text.substr(0, nul);
+    const auto last_nl = before.rfind('\n');
+    const int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+    const int column = static_cast<int>(last_nl == std::string_view::npos ? nul + 1 : nul - last_nl);
+    file_error(file, "contains NUL bytes: this is a binary file, expected YAML text", {}, line, column);
+  }
+  int line = 1, column = 1;
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    std::size_t len = 1;
+    if (c < 0x20 && c != '\n' && c != '\t' && c != '\r') {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "0x%02x", c);
+      file_error(file, std::string("contains the control character ") + hex + ", expected YAML text", {}, line,
+                 column);
+    } else if (c >= 0x80) {
+      // Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
+      len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+      bool ok = len != 0 && i + len <= text.size();
+      for (std::size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+      if (ok && len >= 3) {
+        const auto c1 = static_cast<unsigned char>(text[i + 1]);
+        ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) && !(c == 0xF0 && c1 < 0x90) &&
+             !(c == 0xF4 && c1 >= 0x90);
+      }
+      if (!ok) file_error(file, "is not valid UTF-8 text (a binary file?)", {}, line, column);
+    }
+    if (c == '\n') {
+      ++line;
+      column = 1;
+    } else {
+      ++column;
+    }
+    i += len;
+  }
+}
+
 void check_tree(const YAML::Node& root, const std::string& file, const std::string& origin, const std::string& path) {
   TreeChecker{file, origin}.walk(root, path, 0);
 }
@@ -184,7 +184,7 @@ ConfigDocument ConfigDocument::load_string(std::string_view text, std::string fi
     file_error(file_name, "file is " + mib(text.size()) + ", larger than the " + mib(kMaxBytes) + " limit",
                "scenario files are small; is this a trace or data file?");
   if (text.size() >= 3 && text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // BOM: harmless, drop it
-  check_text(text, file_name);
+  detail::check_text(text, file_name);
 
   const std::string owned(text);
   YAML::Node root;

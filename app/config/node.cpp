@@ -21,7 +21,8 @@ std::string_view trim(std::string_view s) {
 }
 
 // Quoted and block scalars are strings to YAML; reading one as a number would hide a mistake in the file.
-bool is_quoted(const YAML::Node& n) { return n.Tag() == "!"; }
+// A quoted scalar (tag "!") or one tagged !!str: a string, whatever it looks like.
+bool is_quoted(const YAML::Node& n) { return n.Tag() == "!" || n.Tag() == "tag:yaml.org,2002:str"; }
 
 constexpr std::string_view kQuotedNote = "it is quoted, so it is a string: remove the quotes";
 

@@ -1,6 +1,7 @@
 #include "app/config/override.hpp"
 
 #include <algorithm>
+#include <vector>
 
 #include "app/config/doc_state.hpp"
 
@@ -108,9 +109,12 @@ void apply_override(ConfigDocument& doc, std::string_view assignment) {
   if (text.find_first_not_of(" \t") == std::string_view::npos)
     bad(origin, key, "the value after '=' is empty", "for an empty string write " + std::string(key) + "=''");
 
+  detail::check_text(assignment, origin);  // control characters, NUL, invalid UTF-8
   YAML::Node value;
   try {
-    value = YAML::Load(std::string(text));
+    const std::vector<YAML::Node> docs = YAML::LoadAll(std::string(text));
+    if (docs.size() != 1) bad(origin, key, "the value holds " + std::to_string(docs.size()) + " YAML documents, expected one");
+    value = docs.front();
   } catch (const YAML::Exception& e) {
     bad(origin, key, "the value is not valid YAML: " + e.msg);
   }

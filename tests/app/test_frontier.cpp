@@ -51,17 +51,17 @@ sweep:
 )";
 
 TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
-  const auto points = expand_sweep({write(kSweep + "frontier: {x: a, y: b, x_goal: min}\n"), {}, {}}, catalog);
+  const auto points = expand_sweep({write(kSweep + "frontier: {x: time_s, y: busbw_gbs, x_goal: min}\n"), {}, {}}, catalog);
   ASSERT_EQ(points.size(), 3u);
   std::vector<wl::Metrics> metrics(3);
   const double a[] = {1, 2, 3}, b[] = {5, 4, 6};  // point 2 has the most b; point 0 the least a
   for (int i = 0; i < 3; ++i) {
-    metrics[static_cast<std::size_t>(i)].set("a", a[i]);
-    metrics[static_cast<std::size_t>(i)].set("b", b[i]);
+    metrics[static_cast<std::size_t>(i)].set("time_s", a[i]);
+    metrics[static_cast<std::size_t>(i)].set("busbw_gbs", b[i]);
   }
   const std::string csv = sweep_csv(points, metrics);
   // The swept value as written and as an SI number, the frontier mark, then the metrics.
-  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,a,b");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,time_s,busbw_gbs");
   EXPECT_NE(csv.find("\n0,1 MiB,1048576,1,1,5\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n1,64 MiB,67108864,0,2,4\n"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\n2,1 GiB,1073741824,1,3,6\n"), std::string::npos) << csv;
@@ -71,7 +71,7 @@ TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
   EXPECT_LT(listing.find("workload.bytes=1 MiB"), listing.find("workload.bytes=1 GiB")) << listing;
   // A metric the results lack is bad input that names the key and the point.
   metrics[1] = wl::Metrics{};
-  metrics[1].set("a", 2);
+  metrics[1].set("time_s", 2);
   try {
     (void)sweep_csv(points, metrics);
     FAIL() << "expected BadInput";
@@ -86,11 +86,11 @@ TEST_F(FrontierScenario, CsvMarksTheFrontierAndTheListingNamesIt) {
   std::vector<wl::Metrics> with_failure = metrics;
   with_failure[1] = wl::Metrics{};
   const std::string failed_csv = sweep_csv(points, with_failure, errors);
-  EXPECT_EQ(failed_csv.substr(0, failed_csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,a,b,error");
+  EXPECT_EQ(failed_csv.substr(0, failed_csv.find('\n')), "point,workload.bytes,workload.bytes_si,frontier,time_s,busbw_gbs,error");
   EXPECT_NE(failed_csv.find("\n1,64 MiB,67108864,0,,,error: it did not fit\n"), std::string::npos) << failed_csv;
   EXPECT_EQ(sweep_frontier(spec, points, with_failure, errors), (std::vector<bool>{true, false, true}));
   // A value that is not a number cannot be ordered: bad input, not a hang.
-  metrics[1].set("b", std::numeric_limits<double>::quiet_NaN());
+  metrics[1].set("busbw_gbs", std::numeric_limits<double>::quiet_NaN());
   EXPECT_THROW((void)sweep_csv(points, metrics), BadInput);
 }
 
@@ -107,9 +107,13 @@ TEST_F(FrontierScenario, BlockNeedsASweepAndTwoMetrics) {
 hardware: {system: h100-hgx, count: 1}
 workload: {kind: collective, op: all_reduce, bytes: 1 MiB}
 )";
-  EXPECT_NE(error_of(base + "frontier: {x: a, y: b}\n").find("add a `sweep:` block"), std::string::npos);
-  EXPECT_NE(error_of(kSweep + "frontier: {x: a, y: a}\n").find("frontier.y"), std::string::npos);
-  EXPECT_NE(error_of(kSweep + "frontier: {x: a, y: b, x_goal: up}\n").find("frontier.x_goal"), std::string::npos);
+  EXPECT_NE(error_of(base + "frontier: {x: time_s, y: busbw_gbs}\n").find("add a `sweep:` block"), std::string::npos);
+  EXPECT_NE(error_of(kSweep + "frontier: {x: time_s, y: time_s}\n").find("frontier.y"), std::string::npos);
+  // A metric no run reports is found at load, with the nearest name, not after every point has run.
+  EXPECT_NE(error_of(kSweep + "frontier: {x: time_s, y: busbw_gb}\n").find("frontier.y: got 'busbw_gb'"),
+            std::string::npos);
+  EXPECT_NE(error_of(kSweep + "frontier: {x: time_s, y: busbw_gb}\n").find("busbw_gbs"), std::string::npos);
+  EXPECT_NE(error_of(kSweep + "frontier: {x: time_s, y: busbw_gbs, x_goal: up}\n").find("frontier.x_goal"), std::string::npos);
 }
 
 }  // namespace
