@@ -90,6 +90,8 @@ int cmd_run(const RunOptions& o) {
   check_writable(o.report_path, "--report");
   const Catalog catalog = Catalog::open_default();
   const Scenario scenario = load_scenario(request_of(o), catalog);
+  // The same checks as `validate`: a sweep scenario's points are checked too, though only the base point runs.
+  if (scenario.has_sweep) (void)expand_sweep(request_of(o), catalog);
   RunArtifacts artifacts;
   artifacts.trace = !o.trace_path.empty();
   const wl::RunResult result = run_scenario(scenario, artifacts);
@@ -113,6 +115,8 @@ int cmd_run(const RunOptions& o) {
 
 int cmd_validate(const RunOptions& o) {
   const Catalog catalog = Catalog::open_default();
+  // The base point (what `run` runs) and every sweep point (what `sweep` runs): the same checks as theirs.
+  (void)load_scenario(request_of(o), catalog);
   const auto points = expand_sweep(request_of(o), catalog);
   std::cout << o.scenario << ": ok";
   if (points.size() > 1) std::cout << " (" << points.size() << " sweep points, each valid)";
