@@ -127,6 +127,7 @@ int cmd_validate(const RunOptions& o) {
 int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
   check_writable(out_path, "--out");
   const Catalog catalog = Catalog::open_default();
+  (void)load_scenario(request_of(o), catalog);  // the base point's checks (a bad frontier: once, exit 2)
   const auto points = expand_sweep(request_of(o), catalog, !fail_fast);
   std::size_t failed = 0;
   const std::string csv = run_sweep_csv(points, jobs, std::cerr, !fail_fast, &failed);

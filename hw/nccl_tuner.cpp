@@ -104,8 +104,12 @@ NcclGraph nccl_ring_graph(int cc, double nvlink_gbs, int nics_per_node, double n
     if (s > nvlink_gbs || (multi_node && s > nic_gbs)) continue;
     if (first > 0 && s / first <= 0.49) break;
     if (first == 0) first = s;
-    int c = static_cast<int>(std::floor(nvlink_gbs / s + 1e-9));
-    if (multi_node) c = std::min(c, nics_per_node * static_cast<int>(std::floor(nic_gbs / s + 1e-9)));
+    // Capped as doubles before the cast: a link without a bandwidth limit (infinite) would overflow int.
+    const auto channels = [](double gbs, double speed) {
+      return static_cast<int>(std::min<double>(kMaxRingChannels, std::floor(gbs / speed + 1e-9)));
+    };
+    int c = channels(nvlink_gbs, s);
+    if (multi_node) c = std::min(c, nics_per_node * channels(nic_gbs, s));
     c = std::min(c, kMaxRingChannels);
     if (c > 0 && c * s > best.channels * best.bw_intra + 1e-9) best = NcclGraph{c, s, s};
   }
