@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "app/limits.hpp"
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -25,7 +26,7 @@ hw::StorageTier tier_of(const std::string& s) {
 // the bound too (a lognormal's tail otherwise has no end).
 constexpr double kMaxCount = 100'000;
 constexpr double kMaxTokens = 100'000'000;
-constexpr double kMaxTime = 30 * 86'400.0;
+constexpr double kMaxTime = kMaxScenarioTime;
 
 // A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}. `time`: values are
 // durations with units ("0.3 s"); otherwise plain numbers (tokens, counts, fractions) of at most `max`.
@@ -103,8 +104,8 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   if (auto in = w.optional_child("instance")) a.instance = parse_instance(*in, cluster, *model);
   a.instances = static_cast<int>(w.get_int_or("replicas", 0, 0, 10'000'000));
   if (auto cpu = w.optional_child("cpu")) {
-    a.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, a.cpu_iteration_s);
-    a.cpu_per_call_s = cpu->get_quantity_or("per_call", Dimension::time, a.cpu_per_call_s);
+    a.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, a.cpu_iteration_s, 0, kMaxCpuStepTime);
+    a.cpu_per_call_s = cpu->get_quantity_or("per_call", Dimension::time, a.cpu_per_call_s, 0, kMaxCpuStepTime);
     cpu->finish();
   }
 
@@ -171,7 +172,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
                 : policy == "ttl"     ? wl::KvPolicy::ttl
                 : policy == "offload" ? wl::KvPolicy::offload
                                       : wl::KvPolicy::hold;
-  a.kv_ttl_s = w.get_quantity_or("kv_ttl", Dimension::time, a.kv_ttl_s, 0);
+  a.kv_ttl_s = w.get_quantity_or("kv_ttl", Dimension::time, a.kv_ttl_s, 0, kMaxScenarioTime);
   a.offload_tier = tier_of(w.get_enum_or("offload_tier", kTiers, "cpu-memory"));
 
   // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.

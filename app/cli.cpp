@@ -58,7 +58,7 @@ void add_scenario_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--set", o.sets, "Override a scenario key: --set workload.bytes='1 GiB' (repeatable)");
   cmd.add_option("--seed", o.seed, "Override the scenario's seed (an integer from 0 to 2^64-1)");
   cmd.add_option("--max-events", o.max_events,
-                 "Work budget: events one simulation may run (default 1e9, a few minutes); over it is exit 2")
+                 "Work budget: events one simulation may run (default 2.5e8, a minute or two); over it is exit 2")
       ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
   cmd.add_option("--max-memory", o.max_memory_gib, "Work budget: GiB of memory a run may plan for (default 8)")
       ->check(CLI::Range(0.001, 1e6));

@@ -23,9 +23,9 @@
 
 namespace dcsim::app {
 
-// Events one simulation of a run may execute unless --max-events says otherwise (docs/cli.md, "Work budget"): a few
-// minutes of the slowest workloads (~3 million events/s), 100x the largest bundled scenario.
-inline constexpr std::uint64_t kDefaultMaxEvents = 1'000'000'000;
+// Events one simulation of a run may execute unless --max-events says otherwise (docs/cli.md, "Work budget"): a
+// minute or two of the slowest workloads (~3 million events/s), 25x the largest bundled scenario (9 million).
+inline constexpr std::uint64_t kDefaultMaxEvents = 250'000'000;
 // Memory a run may plan for unless --max-memory says otherwise: a third of CI's 24 GiB.
 inline constexpr double kDefaultMaxMemoryBytes = 8.0 * (1ull << 30);
 

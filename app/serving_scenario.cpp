@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "app/errors.hpp"
+#include "app/limits.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/trace_source.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -155,7 +156,7 @@ wl::ArrivalSpec parse_arrivals(const ConfigNode& n, const std::vector<std::strin
   } else if (p == "closed-loop") {
     a.kind = wl::ArrivalSpec::Kind::closed_loop;
     a.users = static_cast<int>(n.get_int("users", 1, 10'000'000));
-    a.think_time_s = n.get_quantity_or("think_time", Dimension::time, 0);
+    a.think_time_s = n.get_quantity_or("think_time", Dimension::time, 0, 0, kMaxScenarioTime);
   } else if (p == "offline") {
     a.kind = wl::ArrivalSpec::Kind::offline;
   } else {
@@ -307,8 +308,8 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
     s.speculative.draft_layers = sp->get_number_or("draft_layers", 1, 0, 1000);
     sp->finish();
   }
-  s.duration_s = w.get_quantity_or("duration", Dimension::time, 60, 1e-6);
-  s.warmup_s = w.get_quantity_or("warmup", Dimension::time, 0);
+  s.duration_s = w.get_quantity_or("duration", Dimension::time, 60, 1e-6, kMaxScenarioTime);
+  s.warmup_s = w.get_quantity_or("warmup", Dimension::time, 0, 0, kMaxScenarioTime);
   if (s.warmup_s >= s.duration_s && s.arrivals.kind != wl::ArrivalSpec::Kind::offline) {
     w.child("warmup").fail_value("less than the duration");
   }
@@ -318,8 +319,9 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
     slo->finish();
   }
   if (auto cpu = w.optional_child("cpu")) {
-    s.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, s.cpu_iteration_s);
-    s.cpu_per_sequence_s = cpu->get_quantity_or("per_sequence", Dimension::time, s.cpu_per_sequence_s);
+    s.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, s.cpu_iteration_s, 0, kMaxCpuStepTime);
+    s.cpu_per_sequence_s =
+        cpu->get_quantity_or("per_sequence", Dimension::time, s.cpu_per_sequence_s, 0, kMaxCpuStepTime);
     s.cpu_overlap = cpu->get_bool_or("overlap", s.cpu_overlap);
     cpu->finish();
   }

@@ -5,22 +5,26 @@
 #include <cstdio>
 #include <string>
 
+#include "sim/time.hpp"
+
 namespace dcsim::app {
 
 namespace {
 
 // Per-unit lower bounds, from the bundled scenarios (engine.events and peak memory of `dcsim run`):
-//  - serving: offline runs take 1 event per request (one decode iteration serves many), Poisson runs 10-150;
-//    a request holds ~26 B of latency samples and state for the rest of the run (1 h at 100 req/s: 4.6 MB over
-//    180,000 requests);
-//  - agents: 3,000-35,000 events and ~1.7 KiB per task (research and swarm scenarios);
+//  - serving: offline runs take 0.7 events per request (one decode iteration serves many), Poisson runs 10-150;
+//    a served request holds ~26 B of latency samples for the rest of the run (1 h at 100 req/s: 4.6 MB over
+//    180,000 requests); one in flight ~170-300 B (offline: 1e6 requests at once, 168 B each; closed loop: 297 B
+//    per user), and offline and closed-loop runs hold all of theirs in flight at once;
+//  - agents: ~1,400-1,600 events and ~425 B per agent (research and swarm scenarios: 4 and 25 agents per task);
 //  - pretraining: ~30 events per micro-batch, stage and model chunk (its tasks, sends and receives: 7,848 for 64
 //    micro-batches on 4 stages, Llama 3 70B) and ~1.5 KiB each (395 MB for 64,000 micro-batches on 4 stages);
 //  - collectives: ~6 events per size and iteration analytically; as flows ~23 per rank.
-constexpr double kServingEventsPerRequest = 1;
+constexpr double kServingEventsPerRequest = 0.5;
 constexpr double kServingBytesPerRequest = 24;
-constexpr double kAgentsEventsPerTask = 1000;
-constexpr double kAgentsBytesPerTask = 1024;
+constexpr double kServingBytesPerLiveRequest = 160;
+constexpr double kAgentsEventsPerAgent = 500;
+constexpr double kAgentsBytesPerAgent = 256;
 constexpr double kPretrainingEventsPerTask = 20;
 constexpr double kPretrainingBytesPerTask = 1024;
 constexpr double kCollectiveEventsPerIteration = 5;
@@ -40,6 +44,18 @@ ConfigNode node_at(const ConfigNode& n, const std::string& dotted) {
   const auto next = n.optional_child(dotted.substr(0, dot));
   if (!next) return n;
   return dot == std::string::npos ? *next : node_at(*next, dotted.substr(dot + 1));
+}
+
+// The mean of an agents distribution, clamped at its cap (an upper bound on the clamped mean; good enough for a
+// lower bound on work, which only needs the order of magnitude).
+double mean_of(const wl::AgentDist& d) {
+  using K = wl::AgentDist::Kind;
+  double m = d.kind == K::fixed     ? d.value
+             : d.kind == K::uniform ? (d.lo + d.hi) / 2
+             : d.kind == K::poisson ? d.mean
+                                    : d.median * std::exp(d.sigma * d.sigma / 2);
+  if (d.cap > 0) m = std::min(m, d.cap);
+  return m;
 }
 
 struct Driven {
@@ -79,7 +95,9 @@ Driven serving_work(const Scenario& s) {
     case Kind::trace:  // read whole at load: its size is the file's, already in memory
       break;
   }
-  return {{requests * kServingEventsPerRequest, requests * kServingBytesPerRequest, driver}, key};
+  const bool all_in_flight = a.kind == Kind::offline || a.kind == Kind::closed_loop;
+  const double per_request = all_in_flight ? kServingBytesPerLiveRequest : kServingBytesPerRequest;
+  return {{requests * kServingEventsPerRequest, requests * per_request, driver}, key};
 }
 
 }  // namespace
@@ -87,8 +105,15 @@ Driven serving_work(const Scenario& s) {
 WorkEstimate estimate_work(const Scenario& s) {
   if (s.workload_kind == "serving") return serving_work(s).estimate;
   if (s.workload_kind == "agents") {
-    const double tasks = static_cast<double>(s.agents.tasks);
-    return {tasks * kAgentsEventsPerTask, tasks * kAgentsBytesPerTask, num(tasks) + " tasks"};
+    const auto& a = s.agents;
+    const double tasks = static_cast<double>(a.tasks);
+    // Poisson arrivals spread the tasks over (tasks - 1) / rate on average.
+    const double span = a.arrival == wl::AgentsWorkload::Arrival::poisson && a.rate > 0 ? (tasks - 1) / a.rate : 0;
+    // Agents per task: the root, plus for the tasks that spawn a wave of 1 + fan_out sub-agents or a swarm.
+    const double wave = (1 - a.swarm_share) * (1 + mean_of(a.fan_out)) + a.swarm_share * mean_of(a.swarm_fan_out);
+    const double agents = tasks * (1 + a.spawn_task_share * wave);
+    return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
+            num(tasks) + " tasks x " + num(agents / tasks) + " agents each", span};
   }
   if (s.workload_kind == "pretraining") {
     const auto& p = s.pretraining;
@@ -101,9 +126,16 @@ WorkEstimate estimate_work(const Scenario& s) {
     const auto& c = s.collective;
     const double ranks = s.network == NetworkModelKind::flow ? std::max(1, c.gpus) : 1;
     const double reps = static_cast<double>(c.iterations) * static_cast<double>(c.bytes.size());
+    // No collective moves its bytes faster than every link of a GPU at once, both ways, twice over (in-network
+    // reduction halves the traffic): a lower bound on its time.
+    const double nic = s.cluster.scale_out.nic_bandwidth > 0 ? s.cluster.scale_out.nic_bandwidth : s.cluster.nic.bandwidth;
+    const double link = 4 * (s.cluster.gpu.nvlink_bandwidth + nic);
+    double seconds = 0;
+    for (double b : c.bytes) seconds += link > 0 ? b / link * c.iterations : 0;
     return {reps * ranks * kCollectiveEventsPerIteration, 0,
             std::to_string(c.iterations) + " iterations x " + std::to_string(c.bytes.size()) + " sizes" +
-                (ranks > 1 ? " x " + num(ranks) + " ranks as flows" : "")};
+                (ranks > 1 ? " x " + num(ranks) + " ranks as flows" : ""),
+            seconds};
   }
   return {};
 }
@@ -121,9 +153,14 @@ void check_work_budget(const Scenario& s, const ConfigNode& workload, std::uint6
                    num(static_cast<double>(max_events)) + " events",
                "make the run smaller, or raise the budget with --max-events");
   }
+  if (e.seconds > sim::kTimeHorizonSeconds) {
+    blame.fail("this run lasts at least " + num(e.seconds / 86'400) + " days of simulated time (" + e.driver +
+                   "), past the horizon of 2^63 ps (106 days)",
+               "make the run shorter");
+  }
   if (e.bytes > max_bytes) {
     blame.fail("this run needs at least " + num(e.bytes / (1ull << 30)) + " GiB of memory (" + e.driver +
-                   "), over the budget of " + num(max_bytes / (1ull << 30)) + " GiB",
+                   "), over the work budget of " + num(max_bytes / (1ull << 30)) + " GiB",
                "make the run smaller, or raise the budget with --max-memory");
   }
 }

@@ -345,6 +345,17 @@ TEST(PretrainingRun, ZbH1BeatsOneFOneBOnTheSamePlan) {
   EXPECT_GT(z.engine.events, f.engine.events);  // the W passes are tasks of their own
 }
 
+TEST(PretrainingRun, StepsScaleEnergyPastTheTimeHorizon) {
+  // Every step is the same, so a run's energy is one step's times the steps: a million 15-second steps (174 days,
+  // past the 106 days of simulated time) run and report exactly a million times one step's energy.
+  const RunResult one = run(scenario("llama3-70b-pretrain-h100-hgx"));
+  const RunResult many = run(scenario("llama3-70b-pretrain-h100-hgx", {"workload.steps=1000000"}));
+  EXPECT_GT(many.metrics.at("step_time_s") * 1e6, 106 * 86400.0);
+  EXPECT_DOUBLE_EQ(many.metrics.at("energy_j"), one.metrics.at("energy_j") * 1e6);
+  EXPECT_DOUBLE_EQ(many.metrics.at("power_w.it"), one.metrics.at("power_w.it"));
+  EXPECT_DOUBLE_EQ(many.metrics.at("tokens_per_joule"), one.metrics.at("tokens_per_joule"));
+}
+
 TEST(PretrainingFlops, SixNPlusAttentionByHand) {
   // gpt-22b (Megatron GPT, tied embeddings): N = 12 L h^2 + V h = 12*48*6144^2 + 51200*6144 = 22,058,434,560 (+
   // biases and norms are not FLOPs); attention (full count) 12 L S h = 12*48*2048*6144 = 7,247,757,312 per token.
