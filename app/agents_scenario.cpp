@@ -28,16 +28,38 @@ constexpr double kMaxCount = 100'000;
 constexpr double kMaxTokens = 100'000'000;
 constexpr double kMaxTime = kMaxScenarioTime;
 
-// A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}. `time`: values are
-// durations with units ("0.3 s"); otherwise plain numbers (tokens, counts, fractions) of at most `max`.
-wl::AgentDist parse_dist(const ConfigNode& n, bool time, wl::AgentDist fallback, double max = kMaxTokens) {
-  if (time) max = kMaxTime;
-  const auto value = [&](const ConfigNode& p, std::string_view key) {
-    return time ? p.get_quantity(key, Dimension::time, 0, max) : p.get_number(key, 0, max);
+// How a distribution's values are read: durations with units ("0.3 s"), or plain numbers (fractions), or whole
+// counts of at least `min` (turns, tools, tokens), all at most `max`.
+struct DistBounds {
+  bool time = false;
+  bool whole = false;  // a fixed value or a bound must be a whole number
+  double min = 0;
+  double max = kMaxTokens;
+};
+constexpr DistBounds kTime{true, false, 0, kMaxTime};
+constexpr DistBounds kFraction{false, false, 0, 1};
+constexpr DistBounds kTokens{false, true, 0, kMaxTokens};
+constexpr DistBounds kAtLeastOneToken{false, true, 1, kMaxTokens};
+constexpr DistBounds kCount{false, true, 0, kMaxCount};
+constexpr DistBounds kAtLeastOne{false, true, 1, kMaxCount};
+
+// A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}.
+wl::AgentDist parse_dist(const ConfigNode& n, const DistBounds& b, wl::AgentDist fallback) {
+  const bool time = b.time;
+  const double max = b.max;
+  const auto read = [&](const ConfigNode& v) {
+    if (time) return v.as_quantity(Dimension::time, b.min, max);
+    return b.whole ? static_cast<double>(v.as_int(static_cast<std::int64_t>(b.min), static_cast<std::int64_t>(max)))
+                   : v.as_number(b.min, max);
+  };
+  const auto value = [&](const ConfigNode& p, std::string_view key) { return read(p.child(key)); };
+  // A lognormal's median and a cap need not be whole: they shape samples that are rounded when drawn.
+  const auto number = [&](const ConfigNode& p, std::string_view key) {
+    return time ? p.get_quantity(key, Dimension::time, b.min, max) : p.get_number(key, b.min, max);
   };
   wl::AgentDist d = fallback;
   if (n.is_scalar()) {
-    d = wl::AgentDist::fixed_at(time ? n.as_quantity(Dimension::time, 0, max) : n.as_number(0, max));
+    d = wl::AgentDist::fixed_at(read(n));
   } else {
     const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "poisson"});
     if (kind == "fixed") {
@@ -46,21 +68,21 @@ wl::AgentDist parse_dist(const ConfigNode& n, bool time, wl::AgentDist fallback,
       d = wl::AgentDist::uniform_in(value(n, "low"), value(n, "high"));
       if (d.hi < d.lo) n.child("high").fail_value("at least low");
     } else if (kind == "lognormal") {
-      d = wl::AgentDist::lognormal(value(n, "median"), n.get_number("sigma", 0, 10));
+      d = wl::AgentDist::lognormal(number(n, "median"), n.get_number("sigma", 0, 10));
     } else {
       d = wl::AgentDist::poisson_mean(n.get_number("mean", 0, std::min(max, 1e6)));
     }
-    if (n.has("cap")) d.cap = value(n, "cap");
+    if (n.has("cap")) d.cap = number(n, "cap");
     n.finish();
   }
   if (d.cap <= 0 || d.cap > max) d.cap = max;
   return d;
 }
 
-wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, bool time, const wl::AgentDist& fallback,
-                      double max = kMaxTokens) {
+wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, const DistBounds& b,
+                      const wl::AgentDist& fallback) {
   const auto c = parent.optional_child(key);
-  return c ? parse_dist(*c, time, fallback, max) : fallback;
+  return c ? parse_dist(*c, b, fallback) : fallback;
 }
 
 wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster, const wl::ModelSpec& model) {
@@ -109,25 +131,25 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     cpu->finish();
   }
 
-  a.root_turns = dist_or(w, "turns", false, a.root_turns, kMaxCount);
-  a.output_tokens = dist_or(w, "output_tokens", false, a.output_tokens);
-  a.initial_context = dist_or(w, "initial_context", false, a.initial_context);
-  a.context_growth = dist_or(w, "context_growth", false, a.context_growth);
+  a.root_turns = dist_or(w, "turns", kAtLeastOne, a.root_turns);
+  a.output_tokens = dist_or(w, "output_tokens", kAtLeastOneToken, a.output_tokens);
+  a.initial_context = dist_or(w, "initial_context", kAtLeastOneToken, a.initial_context);
+  a.context_growth = dist_or(w, "context_growth", kTokens, a.context_growth);
   a.context_window = w.get_int_or("context_window", 0, 0, 100'000'000);
   if (auto c = w.optional_child("compaction")) {
     a.compaction_trigger = c->get_number_or("trigger", a.compaction_trigger, 0.01, 1);
-    a.compaction_keep = dist_or(*c, "keep", false, a.compaction_keep, 1);
+    a.compaction_keep = dist_or(*c, "keep", kFraction, a.compaction_keep);
     c->finish();
   }
 
-  a.tools_per_turn = dist_or(w, "tools_per_turn", false, a.tools_per_turn, kMaxCount);
+  a.tools_per_turn = dist_or(w, "tools_per_turn", kCount, a.tools_per_turn);
   if (auto tools = w.optional_child("tools")) {
     a.tools.clear();
     for (const ConfigNode& t : tools->items()) {
       wl::ToolKind k;
       k.name = t.get_string("name");
       k.weight = t.get_number_or("weight", 1, 0);
-      k.duration_s = parse_dist(t.child("duration"), true, {});
+      k.duration_s = parse_dist(t.child("duration"), kTime, {});
       k.cpu_bound = t.get_bool_or("cpu_bound", true);
       t.finish();
       a.tools.push_back(k);
@@ -137,11 +159,11 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     for (const auto& k : a.tools) sum += k.weight;
     if (sum <= 0) tools->fail_value("tool weights with a positive sum");
   }
-  a.harness_overhead_s = dist_or(w, "harness_overhead", true, a.harness_overhead_s);
+  a.harness_overhead_s = dist_or(w, "harness_overhead", kTime, a.harness_overhead_s);
 
   if (auto m = w.optional_child("memory")) {
     a.memory_load_probability = m->get_number("probability", 0, 1);
-    a.memory_load_tokens = parse_dist(m->child("tokens"), false, {});
+    a.memory_load_tokens = parse_dist(m->child("tokens"), kTokens, {});
     a.memory_tier = tier_of(m->get_enum_or("tier", kTiers, "cpu-memory"));
     a.memory_as_kv = m->get_enum_or("as", {"kv", "context"}, "kv") == "kv";
     m->finish();
@@ -150,9 +172,9 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
   if (auto s = w.optional_child("spawn")) {
     a.spawn_task_share = s->get_number_or("task_share", a.spawn_task_share, 0, 1);
     a.spawn_turn = static_cast<int>(s->get_int_or("turn", a.spawn_turn, 1, 1'000'000));
-    a.fan_out = dist_or(*s, "extra_fan_out", false, a.fan_out, kMaxCount);
+    a.fan_out = dist_or(*s, "extra_fan_out", kCount, a.fan_out);
     a.swarm_share = s->get_number_or("swarm_share", a.swarm_share, 0, 1);
-    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", false, a.swarm_fan_out, kMaxCount);
+    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", kAtLeastOne, a.swarm_fan_out);
     if (auto dw = s->optional_child("depth_weights")) {
       a.depth_weights.clear();
       for (const ConfigNode& x : dw->items()) a.depth_weights.push_back(x.as_number(0, 1e9));
@@ -160,9 +182,9 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
         dw->fail_value("weights of max depth 1, 2, ... with a positive sum");
       }
     }
-    a.sub_turns = dist_or(*s, "sub_turns", false, a.sub_turns, kMaxCount);
-    a.sub_context = dist_or(*s, "sub_context", false, a.sub_context);
-    a.summary_tokens = dist_or(*s, "summary_tokens", false, a.summary_tokens);
+    a.sub_turns = dist_or(*s, "sub_turns", kAtLeastOne, a.sub_turns);
+    a.sub_context = dist_or(*s, "sub_context", kAtLeastOneToken, a.sub_context);
+    a.summary_tokens = dist_or(*s, "summary_tokens", kTokens, a.summary_tokens);
     a.sibling_shared_fraction = s->get_number_or("shared_fraction", 0, 0, 1);
     s->finish();
   }
@@ -200,6 +222,13 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
     // replica's KV cache, or the run would stop at the first call that outgrows it.
     const std::int64_t window = a.context_window > 0 ? a.context_window : model->max_context;
+    // A window must hold a task's opening context and one answer, or every call would compact.
+    const double opening = a.initial_context.expected() + a.output_tokens.expected();
+    if (static_cast<double>(window) < opening) {
+      (w.has("context_window") ? w.child("context_window") : w)
+          .fail_value("at least initial_context + output_tokens on average (" +
+                      std::to_string(static_cast<std::int64_t>(std::ceil(opening))) + " tokens)");
+    }
     const auto largest = static_cast<std::int64_t>(a.compaction_trigger * static_cast<double>(window));
     if (largest > probe.kv_capacity_tokens()) {
       (w.has("context_window") ? w.child("context_window") : w)

@@ -48,7 +48,7 @@ struct RunOptions {
   std::string scenario;
   std::vector<std::string> sets;
   std::string seed;  // as typed: checked by request_of (CLI11 would clamp an out-of-range number silently)
-  std::uint64_t max_events = kDefaultMaxEvents;
+  std::int64_t max_events = kDefaultMaxEvents;  // signed: CLI11 would wrap "-5" into a huge unsigned budget
   double max_memory_gib = kDefaultMaxMemoryBytes / (1ull << 30);
   std::string json_path, csv_path, trace_path, report_path;
 };
@@ -59,7 +59,7 @@ void add_scenario_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--seed", o.seed, "Override the scenario's seed (an integer from 0 to 2^64-1)");
   cmd.add_option("--max-events", o.max_events,
                  "Work budget: events one simulation may run (default 2.5e8, a minute or two); over it is exit 2")
-      ->check(CLI::Range(std::uint64_t{1}, std::numeric_limits<std::uint64_t>::max()));
+      ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
   cmd.add_option("--max-memory", o.max_memory_gib, "Work budget: GiB of memory a run may plan for (default 8)")
       ->check(CLI::Range(0.001, 1e6));
 }
@@ -78,12 +78,15 @@ ScenarioRequest request_of(const RunOptions& o) {
     r.seed = v;
   }
   if (!std::isfinite(o.max_memory_gib)) throw BadInput("--max-memory: got nan, expected GiB from 0.001 to 1000000");
-  r.max_events = o.max_events;
+  r.max_events = static_cast<std::uint64_t>(o.max_events);
   r.max_memory_bytes = o.max_memory_gib * (1ull << 30);
   return r;
 }
 
 int cmd_run(const RunOptions& o) {
+  int to_stdout = 0;
+  for (const std::string* p : {&o.json_path, &o.csv_path, &o.trace_path, &o.report_path}) to_stdout += *p == "-";
+  if (to_stdout > 1) throw BadInput("--json, --csv, --trace and --report: at most one may write to stdout ('-')");
   check_writable(o.json_path, "--json");
   check_writable(o.csv_path, "--csv");
   check_writable(o.trace_path, "--trace");
@@ -101,11 +104,11 @@ int cmd_run(const RunOptions& o) {
     if (scenario.workload_kind == "collective") std::cout << format_nccl_tests(scenario.collective, result);
     std::cout << format_table(id, result);
   }
-  if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n");
-  if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result));
-  if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json);
+  if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n", "--json");
+  if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result), "--csv");
+  if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json, "--trace");
   if (!o.report_path.empty()) {
-    write_output(o.report_path, render_html_report(id, result, scenario.cluster.total_gpus()));
+    write_output(o.report_path, render_html_report(id, result, scenario.cluster.total_gpus()), "--report");
   }
   if (scenario.has_sweep && !json_to_stdout) {
     std::cerr << "note: this scenario has a sweep block; `dcsim run` ran its base point, `dcsim sweep` runs them all\n";
@@ -131,7 +134,7 @@ int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path, bool f
   const auto points = expand_sweep(request_of(o), catalog, !fail_fast);
   std::size_t failed = 0;
   const std::string csv = run_sweep_csv(points, jobs, std::cerr, !fail_fast, &failed);
-  write_output(out_path.empty() ? "-" : out_path, csv);
+  write_output(out_path.empty() ? "-" : out_path, csv, "--out");
   // Every point's row is written; a sweep with failed points exits 1 so a script notices.
   return failed > 0 ? kExitRegression : kExitOk;
 }
@@ -197,7 +200,7 @@ int cmd_plan(const RunOptions& o) {
                    {"evaluated", evaluated},
                    {"chosen", outcome.chosen ? value_json(*outcome.chosen) : nlohmann::ordered_json()},
                    {"systems_in_use", outcome.systems_in_use}};
-    write_output(o.json_path, doc.dump(2) + "\n");
+    write_output(o.json_path, doc.dump(2) + "\n", "--json");
   }
   return outcome.chosen ? kExitOk : kExitRegression;
 }

@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,15 +14,17 @@
 
 namespace dcsim::app {
 
-void write_output(const std::string& path, const std::string& text) {
+void write_output(const std::string& path, const std::string& text, const std::string& option) {
   if (path == "-") {
     std::cout << text;
     return;
   }
+  const std::string where = (option.empty() ? "" : option + " ") + "'" + path + "'";
   std::ofstream out(path, std::ios::binary);
-  if (!out) throw std::runtime_error("cannot write '" + path + "'");
+  if (!out) throw BadInput(where + ": cannot open it for writing: " + std::strerror(errno));
   out << text;
-  if (!out) throw std::runtime_error("error while writing '" + path + "'");
+  out.flush();
+  if (!out) throw BadInput(where + ": the write failed: " + std::strerror(errno) + " (a full disk?)");
 }
 
 void check_writable(const std::string& path, const std::string& option) {

@@ -5,8 +5,9 @@
 
 namespace dcsim::app {
 
-// Throws std::runtime_error naming the path when it cannot be written.
-void write_output(const std::string& path, const std::string& text);
+// Throws BadInput (exit 2: the place, not dcsim, is at fault) naming `option` (when given), the path and the
+// system's reason when it cannot be written, e.g. a full disk.
+void write_output(const std::string& path, const std::string& text, const std::string& option = "");
 
 // Before a command runs: throws BadInput (exit 2) naming `option` and the path when the path could not be written
 // (its folder is missing or not writable, it is a folder, or it exists read-only). Leaves the file system as it

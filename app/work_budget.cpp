@@ -46,18 +46,6 @@ ConfigNode node_at(const ConfigNode& n, const std::string& dotted) {
   return dot == std::string::npos ? *next : node_at(*next, dotted.substr(dot + 1));
 }
 
-// The mean of an agents distribution, clamped at its cap (an upper bound on the clamped mean; good enough for a
-// lower bound on work, which only needs the order of magnitude).
-double mean_of(const wl::AgentDist& d) {
-  using K = wl::AgentDist::Kind;
-  double m = d.kind == K::fixed     ? d.value
-             : d.kind == K::uniform ? (d.lo + d.hi) / 2
-             : d.kind == K::poisson ? d.mean
-                                    : d.median * std::exp(d.sigma * d.sigma / 2);
-  if (d.cap > 0) m = std::min(m, d.cap);
-  return m;
-}
-
 struct Driven {
   WorkEstimate estimate;
   std::string key;  // under workload, dotted: where to point
@@ -110,7 +98,7 @@ WorkEstimate estimate_work(const Scenario& s) {
     // Poisson arrivals spread the tasks over (tasks - 1) / rate on average.
     const double span = a.arrival == wl::AgentsWorkload::Arrival::poisson && a.rate > 0 ? (tasks - 1) / a.rate : 0;
     // Agents per task: the root, plus for the tasks that spawn a wave of 1 + fan_out sub-agents or a swarm.
-    const double wave = (1 - a.swarm_share) * (1 + mean_of(a.fan_out)) + a.swarm_share * mean_of(a.swarm_fan_out);
+    const double wave = (1 - a.swarm_share) * (1 + a.fan_out.expected()) + a.swarm_share * a.swarm_fan_out.expected();
     const double agents = tasks * (1 + a.spawn_task_share * wave);
     return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
             num(tasks) + " tasks x " + num(agents / tasks) + " agents each", span};

@@ -5,6 +5,8 @@
 // docs/agents.md documents every field with its source (../shared/calibration/agents.yaml keys cited below).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +34,14 @@ struct AgentDist {
     return AgentDist{Kind::lognormal, 0, 0, 0, median, sigma, 0, cap};
   }
   static AgentDist poisson_mean(double m, double cap = 0) { return AgentDist{Kind::poisson, 0, 0, 0, 1, 0, m, cap}; }
+  // The mean, clamped at the cap (for a lognormal, an upper bound on the clamped mean).
+  double expected() const {
+    double m = kind == Kind::fixed     ? value
+               : kind == Kind::uniform ? (lo + hi) / 2
+               : kind == Kind::poisson ? mean
+                                       : median * std::exp(sigma * sigma / 2);
+    return cap > 0 ? std::min(m, cap) : m;
+  }
 };
 
 // A kind of tool call: its service time at the reference core (single_thread_speed 1) and whether it is CPU work
