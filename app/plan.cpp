@@ -86,6 +86,9 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
     out.spec = parse_plan(*plan);
   }
+  // The base scenario's checks, as `validate` makes them (its plan.vary tried with the range's low end among them):
+  // a typo in the plan is exit 2 here, not a miss at every point.
+  (void)load_scenario(request, catalog);
   std::map<double, std::size_t> seen;  // value -> index in out.evaluated
   std::map<double, std::pair<Scenario, wl::RunResult>> runs;
   auto evaluate = [&](double value) -> bool {

@@ -188,6 +188,28 @@ wl::TokenValueWeights parse_token_value(const ConfigNode& n, const Scenario& s) 
 
 // `sweep_checked`: the sweep block's lists were checked already (sweep_axes on the same document); a sweep point
 // skips them, so that expanding N points does not read N lists of N values.
+// The plan's vary key must be a key the scenario takes, of a type its range's values have: tried with the range's
+// low end, an error at that key (a typo makes an unknown key, a number for a time or a choice a type error) is the
+// plan's mistake, said at plan.vary. Other errors (the low end does not fit) are left to `dcsim plan`, as misses.
+void check_plan_vary(const ConfigNode& plan, const PlanSpec& spec, const ScenarioRequest& request,
+                     const Catalog& catalog) {
+  ScenarioRequest trial = request;
+  trial.plan_trial = true;
+  const std::string assignment = spec.vary + "=" + format_plan_value(spec, spec.low);
+  trial.sets.push_back(assignment);
+  try {
+    (void)load_scenario(trial, catalog);
+  } catch (const ConfigError& e) {
+    const bool at_the_key = e.key_path() == spec.vary;
+    const bool unknown = e.location().origin == "--set " + assignment && e.expected().rfind("unknown key", 0) == 0;
+    if (at_the_key || unknown) {
+      plan.child("vary").fail_value("a scenario key that takes the plan's range of values (" +
+                                    format_plan_value(spec, spec.low) + " to " + format_plan_value(spec, spec.high) +
+                                    ")", std::string("with its low end: ") + e.what());
+    }
+  }
+}
+
 Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& request, const Catalog& catalog,
                         bool sweep_checked = false) {
   const ConfigNode root = doc.root();
@@ -233,7 +255,10 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   } else if (s.cluster.system.tco_per_gpu_hour > 0) {
     s.cost = wl::CostSpec{s.cluster.system.tco_per_gpu_hour, 0, 0, 0};
   }
-  if (auto plan = root.optional_child("plan")) (void)parse_plan(*plan);  // checked here, used by `dcsim plan`
+  if (auto plan = root.optional_child("plan")) {  // checked here, used by `dcsim plan`
+    const PlanSpec spec = parse_plan(*plan);
+    if (!request.plan_trial) check_plan_vary(*plan, spec, request, catalog);
+  }
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
     if (sweep_checked) {

@@ -37,6 +37,8 @@ struct ScenarioRequest {
   double max_memory_bytes = kDefaultMaxMemoryBytes;  // --max-memory
   // The scenario's text, when it is not read from `file` (which then only names it in messages): the fuzzers.
   std::optional<std::string> text = std::nullopt;
+  // Internal: this load is the trial of a plan's vary key (app/scenario.cpp), which must not try it again.
+  bool plan_trial = false;
 };
 
 enum class NetworkModelKind { analytical, flow };
