@@ -358,6 +358,18 @@ TEST(ServingSources, BadTracesNameFileAndLine) {
       << message("bad_field.csv");
   EXPECT_NE(message("backwards.csv").find("backwards.csv:3: arrival time goes backwards"), std::string::npos);
   EXPECT_NE(message("missing.csv").find("cannot open"), std::string::npos);
+  // Token counts are whole numbers from 1 to 1e9 (a fraction was rounded, 1e30 overflowed the integer); a JSONL
+  // line is one complete JSON object without repeated keys (the hand-written reader guessed at both).
+  EXPECT_NE(message("fractional.jsonl").find("fractional.jsonl:2: \"input_tokens\" '100.5' is not a whole number"),
+            std::string::npos)
+      << message("fractional.jsonl");
+  EXPECT_NE(message("huge.csv").find("huge.csv:3: input tokens '1e30' is out of range"), std::string::npos)
+      << message("huge.csv");
+  EXPECT_NE(message("duplicate_key.jsonl").find("duplicate_key.jsonl:1: duplicate key \"input_tokens\""),
+            std::string::npos)
+      << message("duplicate_key.jsonl");
+  EXPECT_NE(message("truncated.jsonl").find("truncated.jsonl:2: not a JSON object"), std::string::npos)
+      << message("truncated.jsonl");
 }
 
 // --- whole runs on the catalog ----------------------------------------------------------------------------

@@ -7,7 +7,10 @@
 #include <optional>
 #include <stdexcept>
 #include <utility>
+#include <unordered_set>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace dcsim::wl::serving {
 namespace {
@@ -82,43 +85,9 @@ std::optional<double> datetime(const std::string& s) {
          *h * 3600.0 + *m * 60.0 + *sec + frac;
 }
 
-// Where the value of "key" starts in a JSON object line (after the colon and blanks), or nullopt when absent.
-std::optional<std::size_t> json_value_at(const std::string& line, const std::string& key) {
-  const std::string quoted = "\"" + key + "\"";
-  std::size_t at = line.find(quoted);
-  if (at == std::string::npos) return std::nullopt;
-  at = line.find(':', at + quoted.size());
-  if (at == std::string::npos) return std::nullopt;
-  ++at;
-  while (at < line.size() && std::isspace(static_cast<unsigned char>(line[at]))) ++at;
-  return at;
-}
-
-std::optional<double> json_number(const std::string& line, const std::string& key) {
-  const auto start = json_value_at(line, key);
-  if (!start) return std::nullopt;
-  const std::size_t at = *start;
-  std::size_t end = at;
-  while (end < line.size() && line[end] != ',' && line[end] != '}' &&
-         !std::isspace(static_cast<unsigned char>(line[end]))) {
-    ++end;
-  }
-  return number(line.substr(at, end - at));
-}
-
-// The string value of "key" in a JSON object line, or nullopt when the key is absent; `bad` is set when the value
-// is not a plain string.
-std::optional<std::string> json_string(const std::string& line, const std::string& key, bool& bad) {
-  const auto start = json_value_at(line, key);
-  if (!start) return std::nullopt;
-  const std::size_t at = *start;
-  const std::size_t end = at < line.size() && line[at] == '"' ? line.find('"', at + 1) : std::string::npos;
-  if (end == std::string::npos) {
-    bad = true;
-    return std::nullopt;
-  }
-  return line.substr(at + 1, end - at - 1);
-}
+// Token counts are whole numbers from 1 to a billion (no request is longer; a larger count would overflow the
+// integer it becomes).
+constexpr double kMaxTraceTokens = 1e9;
 
 }  // namespace
 
@@ -172,26 +141,53 @@ std::optional<NewRequest> TraceReader::parse_csv(const std::string& line) {
   std::optional<double> t = number(ts);
   if (!t) t = datetime(ts);
   if (!t) fail("arrival time '" + ts + "' is neither seconds nor a date-time YYYY-MM-DD HH:MM:SS[.f]");
-  const auto in = number(f[static_cast<std::size_t>(col_in_)]);
-  const auto out = number(f[static_cast<std::size_t>(col_out_)]);
-  if (!in) fail("input tokens '" + f[static_cast<std::size_t>(col_in_)] + "' is not a number");
-  if (!out) fail("output tokens '" + f[static_cast<std::size_t>(col_out_)] + "' is not a number");
-  NewRequest r{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
+  NewRequest r{*t, tokens("input tokens", number(f[static_cast<std::size_t>(col_in_)]), f[static_cast<std::size_t>(col_in_)]),
+               tokens("output tokens", number(f[static_cast<std::size_t>(col_out_)]),
+                      f[static_cast<std::size_t>(col_out_)])};
   if (col_class_ >= 0) r.cls = class_index(f[static_cast<std::size_t>(col_class_)]);
   return r;
 }
 
+std::int64_t TraceReader::tokens(const char* what, std::optional<double> v, const std::string& text) const {
+  if (!v) fail(std::string(what) + " '" + text + "' is not a number");
+  if (*v != std::floor(*v)) fail(std::string(what) + " '" + text + "' is not a whole number");
+  if (*v < 1 || *v > kMaxTraceTokens)
+    fail(std::string(what) + " '" + text + "' is out of range: expected from 1 to at most 1e9");
+  return static_cast<std::int64_t>(*v);
+}
+
 std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
-  auto t = json_number(line, "arrival_s");
-  if (!t) t = json_number(line, "timestamp");
-  const auto in = json_number(line, "input_tokens");
-  const auto out = json_number(line, "output_tokens");
-  if (!t || !in || !out) fail("expected numeric \"arrival_s\" (or \"timestamp\"), \"input_tokens\", \"output_tokens\"");
-  NewRequest r{*t, static_cast<std::int64_t>(std::llround(*in)), static_cast<std::int64_t>(std::llround(*out))};
-  bool bad = false;
-  const auto cls = json_string(line, "class", bad);
-  if (bad) fail("\"class\" must be a string naming one of the workload's classes");
-  if (cls) r.cls = class_index(*cls);
+  // A real JSON parser (nlohmann-json): a truncated object or a duplicate key is an error, not a guess.
+  std::unordered_set<std::string> keys;
+  std::string duplicate;
+  const auto check_keys = [&](int depth, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    if (event == nlohmann::json::parse_event_t::key && depth == 1 && !keys.insert(parsed.get<std::string>()).second)
+      duplicate = parsed.get<std::string>();
+    return true;
+  };
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(line, check_keys);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail(std::string("not a JSON object: ") + e.what());
+  }
+  if (!j.is_object()) fail("expected a JSON object, got " + std::string(j.type_name()));
+  if (!duplicate.empty()) fail("duplicate key \"" + duplicate + "\"");
+  const auto number_of = [&](const char* key) -> std::optional<double> {
+    const auto it = j.find(key);
+    if (it == j.end() || !it->is_number()) return std::nullopt;
+    return it->get<double>();
+  };
+  const auto text_of = [&](const char* key) { return j.contains(key) ? j[key].dump() : std::string("(absent)"); };
+  auto t = number_of("arrival_s");
+  if (!t) t = number_of("timestamp");
+  if (!t || !std::isfinite(*t)) fail("expected a numeric \"arrival_s\" (or \"timestamp\")");
+  NewRequest r{*t, tokens("\"input_tokens\"", number_of("input_tokens"), text_of("input_tokens")),
+               tokens("\"output_tokens\"", number_of("output_tokens"), text_of("output_tokens"))};
+  if (const auto c = j.find("class"); c != j.end()) {
+    if (!c->is_string()) fail("\"class\" must be a string naming one of the workload's classes");
+    r.cls = class_index(c->get<std::string>());
+  }
   return r;
 }
 
@@ -201,7 +197,6 @@ std::optional<NewRequest> TraceReader::next() {
     ++line_no_;
     if (trim(line).empty()) continue;
     NewRequest r = *(json_ ? parse_json(line) : parse_csv(line));
-    if (r.input < 1 || r.output < 1) fail("token counts must be at least 1");
     if (first_) {
       t0_ = r.arrival_s;
       last_ = r.arrival_s;

@@ -9,7 +9,8 @@
 // JSONL: one object a line with numeric "arrival_s" (or "timestamp"), "input_tokens" and "output_tokens", and
 // optionally a string "class".
 // Errors (std::runtime_error) name the file and the line: a missing column, a field that is not a number, token
-// counts below 1, a time going backwards, an empty trace, a class the workload does not declare.
+// counts that are not whole numbers from 1 to 1e9, a JSONL line that is not one JSON object (nlohmann-json parses
+// it) or repeats a key, a time going backwards, an empty trace, a class the workload does not declare.
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,8 @@ class TraceReader {
   int class_index(const std::string& name) const;
   std::optional<NewRequest> parse_csv(const std::string& line);
   std::optional<NewRequest> parse_json(const std::string& line);
+  // A token count: a whole number from 1 to 1e9, else an error quoting `text` as the line has it.
+  std::int64_t tokens(const char* what, std::optional<double> v, const std::string& text) const;
 
   std::string path_;
   std::vector<std::string> classes_;
