@@ -75,11 +75,17 @@ wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSp
     requested = size_range(w);
   } else {
     const ConfigNode bytes = w.child("bytes");
+    // A message is whole bytes: 1000.5 B would be truncated by the element alignment without a word.
+    const auto whole_bytes = [](const ConfigNode& n) {
+      const double v = n.as_quantity(Dimension::data, 1, 1e15);
+      if (v != std::floor(v)) n.fail_value("a whole number of bytes");
+      return v;
+    };
     if (bytes.is_sequence()) {
-      for (const ConfigNode& item : bytes.items()) requested.push_back(item.as_quantity(Dimension::data, 1, 1e15));
+      for (const ConfigNode& item : bytes.items()) requested.push_back(whole_bytes(item));
       if (requested.empty()) bytes.fail_value("at least one message size");
     } else {
-      requested.push_back(bytes.as_quantity(Dimension::data, 1, 1e15));
+      requested.push_back(whole_bytes(bytes));
     }
   }
   for (double r : requested) {

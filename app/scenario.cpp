@@ -137,7 +137,8 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
     const std::string topo = so->get_enum_or("topology", {"rail-optimized-fat-tree", "fat-tree"}, "rail-optimized-fat-tree");
     c.scale_out.topology = topo == "fat-tree" ? hw::ScaleOutTopology::fat_tree
                                               : hw::ScaleOutTopology::rail_optimized_fat_tree;
-    c.scale_out.nic_bandwidth = so->get_quantity_or("nic_bandwidth", Dimension::data_rate, c.nic.bandwidth, 1);
+    // At most 100 TB/s (800 Tb/s) per GPU: far past any NIC, and short of the figures that overflow power.
+    c.scale_out.nic_bandwidth = so->get_quantity_or("nic_bandwidth", Dimension::data_rate, c.nic.bandwidth, 1, 1e14);
     c.scale_out.oversubscription = so->get_number_or("oversubscription", 1.0, 1.0, 1024.0);
     if (so->has("switch")) c.scale_out.switch_name = catalog_ref(*so, "switch", catalog, "switch");
     if (so->has("optics")) {

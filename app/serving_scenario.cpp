@@ -326,7 +326,9 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
     cpu->finish();
   }
   s.kv_transfer_groups = static_cast<int>(w.get_int_or("kv_transfer_groups", s.kv_transfer_groups, 1, 1024));
-  s.all_in_kw_per_gpu = w.get_number_or("all_in_kw_per_gpu", 0, 0, 1000);
+  // Absent: from the hardware. Given: a real all-in figure (0.1 to 1000 kW per GPU); 1e-300 made tokens per MW
+  // astronomical.
+  s.all_in_kw_per_gpu = w.get_number_or("all_in_kw_per_gpu", 0, 0.1, 1000);
 
   // Pools must fit the cluster and their weights their GPUs; say so against the pool's key.
   auto check_pool = [&](wl::PoolSpec& p, const char* key, int gpus_available) {

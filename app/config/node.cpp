@@ -172,6 +172,15 @@ ConfigNode ConfigNode::require(std::string_view key, std::string_view what) cons
                         "is '" + near.front() + "' a misspelling of it?");
     }
   }
+  // Or swallowed by a quote left open: yaml-cpp reads `name: "abc` to the end of the file as one string, so the
+  // keys after it vanish into that value. Point at the quote.
+  for (const auto& kv : node_) {
+    if (!kv.second.IsScalar() || kv.second.Scalar().find(std::string(key) + ":") == std::string::npos) continue;
+    const std::string origin = make_child(kv.first.Scalar(), kv.second, kv.first.Mark()).origin_;
+    throw ConfigError(detail::location_of(doc_->file, kv.second.Mark(), origin), path_, std::nullopt, message,
+                      "it is inside the value of '" + kv.first.Scalar() +
+                          "', which runs on over the lines after it: an unclosed quote?");
+  }
   throw ConfigError(location(), path_, std::nullopt, message,
                     what.empty() ? std::string() : "expected " + std::string(what));
 }
