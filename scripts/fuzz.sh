@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Fuzz the scenario loader, and load + run with a small work budget, with libFuzzer under ASan/UBSan (#18).
-# Usage: scripts/fuzz.sh [RUNS_PER_TARGET] [extra libFuzzer flags...]
-#   CI: a fixed seed and a fixed number of inputs per target, so a run is repeatable; longer by hand, e.g.
-#   scripts/fuzz.sh 0 -max_total_time=3600   (0 runs = until the time limit).
+# Usage: scripts/fuzz.sh [LOAD_RUNS] [RUN_RUNS] [extra libFuzzer flags...]
+#   CI: a fixed seed and a fixed number of inputs per target (20,000 loads, ~30 s; 2,000 runs, ~1 min), so a run
+#   is repeatable; longer by hand, e.g. scripts/fuzz.sh -1 -1 -max_total_time=3600 (-1 = until the time limit).
 # Seeds: every bundled scenario (configs/scenarios). Findings (crash-*, timeout-*, oom-*) land in build-fuzz/findings.
 # Needs clang and libclang-rt-dev (scripts/setup.sh installs them).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-runs=${1:-20000}
-shift || true
+load_runs=${1:-20000}
+run_runs=${2:-2000}
+shift 2 || shift $# || true
 build=${DCSIM_FUZZ_BUILD:-build-fuzz}
 CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1" \
   -DDCSIM_FUZZ=ON -DDCSIM_BUILD_TESTS=OFF -DDCSIM_BUILD_BENCH=OFF >/dev/null
@@ -18,12 +19,14 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 mkdir -p "$build/findings"
 status=0
 for target in load run; do
+  runs=$load_runs
+  [ "$target" = run ] && runs=$run_runs
   corpus="$build/corpus-$target"
   mkdir -p "$corpus"
   cp -n configs/scenarios/*.yaml "$corpus/" 2>/dev/null || true
   echo "fuzz: $target, $runs inputs"
   # -timeout: an input that runs this long is a hang; -rss_limit_mb: one that needs this much memory is a blow-up.
-  if ! (cd "$build/findings" && "../fuzz_scenario_$target" -seed=1 -runs="$runs" -timeout=20 -rss_limit_mb=3072 \
+  if ! (cd "$build/findings" && "../tests/fuzz/fuzz_scenario_$target" -seed=1 -runs="$runs" -timeout=20 -rss_limit_mb=3072 \
         -max_len=16384 -print_final_stats=1 "$@" "../corpus-$target") >"$build/fuzz-$target.log" 2>&1; then
     echo "fuzz: $target found a problem:"; grep -E "ERROR|internal error|SUMMARY|Test unit written" "$build/fuzz-$target.log" | head -20
     status=1
