@@ -322,6 +322,10 @@ std::string value_text(const ConfigNode& n) {
 
 }  // namespace
 
+// Blocks that describe a family of runs, not the run: left out of the scenario hash, so that a sweep point's hash is
+// that of `dcsim run` with the same values, and expanding N points hashes N scenarios, not N copies of the sweep.
+const std::vector<std::string> kFamilyBlocks = {"sweep", "frontier"};
+
 ConfigDocument load_with_sets(const ScenarioRequest& request) {
   ConfigDocument doc = request.text ? ConfigDocument::load_string(*request.text, request.file.string())
                                     : ConfigDocument::load_file(request.file);
@@ -332,7 +336,7 @@ ConfigDocument load_with_sets(const ScenarioRequest& request) {
 Scenario load_scenario(const ScenarioRequest& request, const Catalog& catalog) {
   const ConfigDocument doc = load_with_sets(request);
   Scenario s = parse_scenario(doc, request, catalog);
-  s.scenario_hash = text_hash(doc.canonical_text());
+  s.scenario_hash = text_hash(doc.canonical_text(kFamilyBlocks));
   return s;
 }
 
@@ -366,7 +370,7 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
     }
     try {
       point.scenario = parse_scenario(doc, request, catalog, true);
-      point.scenario.scenario_hash = text_hash(doc.canonical_text());
+      point.scenario.scenario_hash = text_hash(doc.canonical_text(kFamilyBlocks));
     } catch (const ConfigError& e) {
       if (!keep_going) throw;
       point.error = e.what();

@@ -246,9 +246,18 @@ ConfigNode ConfigDocument::root() const {
 
 const std::string& ConfigDocument::file() const { return state_->file; }
 
-std::string ConfigDocument::canonical_text() const {
+std::string ConfigDocument::canonical_text(const std::vector<std::string>& leave_out) const {
   YAML::Emitter out;
-  out << state_->root;
+  if (leave_out.empty() || !state_->root.IsMap()) {
+    out << state_->root;
+    return out.c_str();
+  }
+  out << YAML::BeginMap;
+  for (const auto& kv : state_->root) {
+    if (std::find(leave_out.begin(), leave_out.end(), kv.first.Scalar()) != leave_out.end()) continue;
+    out << YAML::Key << kv.first << YAML::Value << kv.second;
+  }
+  out << YAML::EndMap;
   return out.c_str();
 }
 

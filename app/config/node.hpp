@@ -50,7 +50,8 @@ class ConfigDocument {
   ConfigNode root() const;
   const std::string& file() const;
   // The tree as YAML text, overrides applied, comments and layout dropped: what a run actually read.
-  std::string canonical_text() const;
+  // `leave_out`: top-level keys to drop (a sweep's own block, which every point would otherwise carry whole).
+  std::string canonical_text(const std::vector<std::string>& leave_out = {}) const;
   // The unknown-key check of ConfigNode::finish() on every mapping the reader has opened (by root(), child(),
   // items(), ...), so that a reader that forgets one finish() still rejects typos. Reports the first in file order.
   void finish() const;

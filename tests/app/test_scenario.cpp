@@ -90,6 +90,20 @@ TEST_F(ScenarioFile, SweepIsTheCartesianProductLastAxisFastest) {
   EXPECT_EQ(points[4].scenario.collective.algorithm, "tree");
 }
 
+TEST_F(ScenarioFile, SweepPointsAreEachRunWithTheSameHashAndTheSameChecks) {
+  // The hash leaves the sweep block out: point 1 (tree, 2 systems) is `run --set` with those values.
+  const auto file = write(std::string(kBase) + "sweep:\n  workload.algorithm: [ring, tree]\n  hardware.count: [1, 2]\n");
+  const auto points = expand_sweep({file, {}, {}}, repo_catalog());
+  ASSERT_EQ(points.size(), 4u);
+  const Scenario run = load_scenario({file, {"workload.algorithm=tree", "hardware.count=2"}, {}}, repo_catalog());
+  EXPECT_EQ(points[3].scenario.scenario_hash, run.scenario_hash);
+  EXPECT_NE(points[2].scenario.scenario_hash, run.scenario_hash);
+  // One document serves every point: each point overrides every axis, so no value leaks from the point before.
+  EXPECT_EQ(points[2].scenario.cluster.systems, 1);
+  EXPECT_EQ(points[2].scenario.collective.algorithm, "tree");
+  EXPECT_EQ(points[1].scenario.collective.algorithm, "ring");
+}
+
 TEST_F(ScenarioFile, CostComesFromTheSystemOrTheFile) {
   // h100-hgx carries InferenceX's $1.30 per GPU-hour; a cost: block replaces it, in one of its two forms.
   EXPECT_DOUBLE_EQ(load_scenario({write(kBase), {}, {}}, repo_catalog()).cost->tco_per_gpu_hour, 1.30);
