@@ -46,6 +46,10 @@ std::vector<double> size_range(const ConfigNode& w) {
 wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSpec& cluster) {
   wl::CollectiveWorkload c;
   c.op = w.get_enum("op", {"all_reduce", "all_gather", "reduce_scatter", "all_to_all", "broadcast", "send_recv"});
+  if (cluster.total_gpus() < 2) {  // one rank has no one to talk to: 0 s and 0 J is no answer
+    w.fail("a collective needs at least 2 GPUs; the cluster has " + std::to_string(cluster.total_gpus()) +
+           " (raise hardware.gpus or hardware.count)");
+  }
   c.gpus = static_cast<int>(w.get_int_or("gpus", cluster.total_gpus(), 2, cluster.total_gpus()));
   if (c.op == "send_recv" && c.gpus != 2) {
     // A send/recv is between two ranks; nccl-tests' sendrecv_perf pairs every rank, which all_to_all covers.

@@ -372,8 +372,15 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
       point.scenario = parse_scenario(doc, request, catalog, true);
       point.scenario.scenario_hash = text_hash(doc.canonical_text(kFamilyBlocks));
     } catch (const ConfigError& e) {
-      if (!keep_going) throw;
-      point.error = e.what();
+      // An error the point's values cause elsewhere (a pool that no longer fits) points at the base file: say which
+      // point it is.
+      std::string where;
+      for (const auto& [key, value] : point.coordinates) where += (where.empty() ? "" : ", ") + key + "=" + value;
+      const std::string note = (e.note().empty() ? "" : e.note() + "; ") + "at sweep point " + std::to_string(p) +
+                               (where.empty() ? "" : " (" + where + ")");
+      const ConfigError located(e.location(), e.key_path(), e.got(), e.expected(), note);
+      if (!keep_going) throw located;
+      point.error = located.what();
     }
     points.push_back(std::move(point));
   }
