@@ -174,7 +174,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     a.spawn_turn = static_cast<int>(s->get_int_or("turn", a.spawn_turn, 1, 1'000'000));
     a.fan_out = dist_or(*s, "extra_fan_out", kCount, a.fan_out);
     a.swarm_share = s->get_number_or("swarm_share", a.swarm_share, 0, 1);
-    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", kAtLeastOne, a.swarm_fan_out);
+    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", kCount, a.swarm_fan_out);
     if (auto dw = s->optional_child("depth_weights")) {
       a.depth_weights.clear();
       for (const ConfigNode& x : dw->items()) a.depth_weights.push_back(x.as_number(0, 1e9));
@@ -224,17 +224,19 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     const std::int64_t window = a.context_window > 0 ? a.context_window : model->max_context;
     // A window must hold a task's opening context and one answer, or every call would compact.
     const double opening = a.initial_context.expected() + a.output_tokens.expected();
+    const std::string defaulted =
+        a.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
     if (static_cast<double>(window) < opening) {
       (w.has("context_window") ? w.child("context_window") : w)
-          .fail_value("at least initial_context + output_tokens on average (" +
-                      std::to_string(static_cast<std::int64_t>(std::ceil(opening))) + " tokens)");
+          .fail("context_window = " + std::to_string(window) + " is below initial_context + output_tokens on " +
+                "average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) + " tokens)" + defaulted);
     }
     const auto largest = static_cast<std::int64_t>(a.compaction_trigger * static_cast<double>(window));
     if (largest > probe.kv_capacity_tokens()) {
       (w.has("context_window") ? w.child("context_window") : w)
           .fail("contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
                     " tokens before compaction, but a replica's KV cache holds " +
-                    std::to_string(probe.kv_capacity_tokens()),
+                    std::to_string(probe.kv_capacity_tokens()) + defaulted,
                 "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
                 "kv_precision");
     }

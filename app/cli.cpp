@@ -48,7 +48,7 @@ struct RunOptions {
   std::string scenario;
   std::vector<std::string> sets;
   std::string seed;  // as typed: checked by request_of (CLI11 would clamp an out-of-range number silently)
-  std::int64_t max_events = kDefaultMaxEvents;  // signed: CLI11 would wrap "-5" into a huge unsigned budget
+  std::string max_events;  // as typed: "2.5e8" is a whole number CLI11's integer parsing refuses
   double max_memory_gib = kDefaultMaxMemoryBytes / (1ull << 30);
   std::string json_path, csv_path, trace_path, report_path;
 };
@@ -58,8 +58,7 @@ void add_scenario_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("--set", o.sets, "Override a scenario key: --set workload.bytes='1 GiB' (repeatable)");
   cmd.add_option("--seed", o.seed, "Override the scenario's seed (an integer from 0 to 2^64-1)");
   cmd.add_option("--max-events", o.max_events,
-                 "Work budget: events one simulation may run (default 2.5e8, a minute or two); over it is exit 2")
-      ->check(CLI::Range(std::int64_t{1}, std::numeric_limits<std::int64_t>::max()));
+                 "Work budget: events one simulation may run (default 2.5e8, a minute or two); over it is exit 2");
   cmd.add_option("--max-memory", o.max_memory_gib, "Work budget: GiB of memory a run may plan for (default 8)")
       ->check(CLI::Range(0.001, 1e6));
 }
@@ -78,7 +77,16 @@ ScenarioRequest request_of(const RunOptions& o) {
     r.seed = v;
   }
   if (!std::isfinite(o.max_memory_gib)) throw BadInput("--max-memory: got nan, expected GiB from 0.001 to 1000000");
-  r.max_events = static_cast<std::uint64_t>(o.max_events);
+  if (!o.max_events.empty()) {
+    double v = 0;
+    const char* end = o.max_events.data() + o.max_events.size();
+    const auto [ptr, ec] = std::from_chars(o.max_events.data(), end, v);
+    if (ec != std::errc() || ptr != end || !(v >= 1) || v > 9e18 || v != std::floor(v)) {
+      throw BadInput("--max-events: got '" + o.max_events + "', expected a whole number of events from 1 to 9e18 "
+                     "(e.g. 1000000 or 2.5e8)");
+    }
+    r.max_events = static_cast<std::uint64_t>(v);
+  }
   r.max_memory_bytes = o.max_memory_gib * (1ull << 30);
   return r;
 }
@@ -93,8 +101,17 @@ int cmd_run(const RunOptions& o) {
   check_writable(o.report_path, "--report");
   const Catalog catalog = Catalog::open_default();
   const Scenario scenario = load_scenario(request_of(o), catalog);
-  // The same checks as `validate`: a sweep scenario's points are checked too, though only the base point runs.
-  if (scenario.has_sweep) (void)expand_sweep(request_of(o), catalog);
+  // A sweep scenario's points are checked too, though only the base point runs: the invalid ones are named (as
+  // `dcsim sweep` would report them as error rows), not fatal, since a sweep may cross infeasible points on purpose.
+  if (scenario.has_sweep) {
+    std::size_t invalid = 0;
+    std::string first;
+    for (const SweepPoint& p : expand_sweep(request_of(o), catalog, true)) {
+      if (p.error.empty()) continue;
+      if (invalid++ == 0) first = p.error;
+    }
+    if (invalid > 0) std::cerr << "note: " << invalid << " sweep point(s) are invalid; the first: " << first << '\n';
+  }
   RunArtifacts artifacts;
   artifacts.trace = !o.trace_path.empty();
   const wl::RunResult result = run_scenario(scenario, artifacts);
@@ -130,7 +147,6 @@ int cmd_validate(const RunOptions& o) {
 int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
   check_writable(out_path, "--out");
   const Catalog catalog = Catalog::open_default();
-  (void)load_scenario(request_of(o), catalog);  // the base point's checks (a bad frontier: once, exit 2)
   const auto points = expand_sweep(request_of(o), catalog, !fail_fast);
   std::size_t failed = 0;
   const std::string csv = run_sweep_csv(points, jobs, std::cerr, !fail_fast, &failed);
@@ -159,7 +175,7 @@ Failure describe_failure(std::exception_ptr error) {
 // `dcsim sweep` under mpirun (app/mpi_shard.hpp): every rank runs its share, rank 0 alone writes the CSV or the error.
 int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path) {
   auto expand = [&o] { return expand_sweep(request_of(o), Catalog::open_default()); };
-  auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv); };
+  auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv, "--out"); };
   const ShardedSweepOutcome outcome = run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure);
   if (outcome.exit_code != kExitOk) std::cerr << outcome.error << '\n';  // rank 0 only: the others exit 0
   return outcome.exit_code;

@@ -94,6 +94,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   auto evaluate = [&](double value) -> bool {
     if (auto it = seen.find(value); it != seen.end()) return out.evaluated[it->second].meets;
     ScenarioRequest r = request;
+    r.plan_trial = true;  // plan.vary was tried once, at the base load
     r.sets.push_back(out.spec.vary + "=" + format_plan_value(out.spec, value));
     PlanPoint point;
     point.value = value;
@@ -112,7 +113,19 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
       return false;
     }
     RunArtifacts artifacts;
-    wl::RunResult result = run_scenario(s, artifacts);
+    wl::RunResult result;
+    try {
+      result = run_scenario(s, artifacts);
+    } catch (const BadInput& e) {
+      // A value past a limit (the work budget, the time horizon, a call outgrowing the KV cache): a miss with its
+      // reason, like a configuration that does not fit; the search goes on.
+      point.reason = e.what();
+      progress << "plan: " << out.spec.vary << " = " << format_plan_value(out.spec, value) << "  misses: "
+               << point.reason << '\n';
+      seen[value] = out.evaluated.size();
+      out.evaluated.push_back(point);
+      return false;
+    }
     point.meets = true;
     for (const PlanTarget& t : out.spec.targets) {
       const auto v = result.metrics.get(t.metric);
@@ -174,6 +187,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   if (out.chosen && model_workload && needed < out.scenario.cluster.systems &&
       out.spec.vary.rfind("hardware.", 0) != 0) {
     ScenarioRequest r = request;
+    r.plan_trial = true;  // plan.vary was tried once, at the base load
     r.sets.push_back(out.spec.vary + "=" + format_plan_value(out.spec, *out.chosen));
     r.sets.push_back("hardware.count=" + std::to_string(needed));
     Scenario s = load_scenario(r, catalog);

@@ -68,8 +68,7 @@ wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts) {
                    "(duration, rate, tasks, steps, iterations) or raise --max-events");
   } catch (const sim::TimeHorizonExceeded& e) {
     throw BadInput(scenario.file + ": the run passes the simulated-time horizon of 106 days (" + e.what() +
-                   "): shorten the run (duration, steps, iterations, tool and think times) or slow nothing down "
-                   "that much");
+                   "): shorten it (duration, iterations, message sizes, tool and think times, arrival spacing)");
   } catch (const wl::InputError& e) {
     throw BadInput(scenario.file + ": workload." + e.key() + ": " + e.what());
   }

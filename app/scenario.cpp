@@ -201,8 +201,18 @@ void check_plan_vary(const ConfigNode& plan, const PlanSpec& spec, const Scenari
   try {
     (void)load_scenario(trial, catalog);
   } catch (const ConfigError& e) {
-    const bool at_the_key = e.key_path() == spec.vary;
+    const bool at_the_key = e.key_path() == spec.vary && e.got().has_value();
     const bool unknown = e.location().origin == "--set " + assignment && e.expected().rfind("unknown key", 0) == 0;
+    // A value outside the key's range is the range's fault; a value of the wrong kind (a number for a time, for a
+    // choice) or a key that does not exist is vary's. A value the key takes but the configuration cannot (heads
+    // that tp does not divide) is a miss for `dcsim plan` to report.
+    const std::string& x = e.expected();
+    const bool out_of_range = x.find(" from ") != std::string::npos || x.find(" of at least ") != std::string::npos ||
+                              x.find(" of at most ") != std::string::npos;
+    if (at_the_key && out_of_range) {
+      plan.child("range").fail_value("values " + spec.vary + " takes",
+                                     std::string("its low end is refused: ") + e.what());
+    }
     if (at_the_key || unknown) {
       plan.child("vary").fail_value("a scenario key that takes the plan's range of values (" +
                                     format_plan_value(spec, spec.low) + " to " + format_plan_value(spec, spec.high) +
@@ -258,7 +268,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   }
   if (auto plan = root.optional_child("plan")) {  // checked here, used by `dcsim plan`
     const PlanSpec spec = parse_plan(*plan);
-    if (!request.plan_trial) check_plan_vary(*plan, spec, request, catalog);
+    if (!request.plan_trial && !sweep_checked) check_plan_vary(*plan, spec, request, catalog);
   }
   if (auto sweep = root.optional_child("sweep")) {
     s.has_sweep = true;
@@ -355,7 +365,9 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
   // base with that point's values, and the file (whose sweep lists grow with the points) is read once, not once
   // per point (2,000 points took 45 s).
   ConfigDocument doc = load_with_sets(request);
+  const std::size_t set_overrides = doc.overrides_applied();
   for (std::size_t p = 0; p < total; ++p) {
+    doc.start_pass(set_overrides);  // nothing the points before read or overrode is remembered
     // Mixed-radix counter, last axis fastest.
     std::size_t rest = p;
     for (std::size_t a = axes.size(); a-- > 0;) {
@@ -379,7 +391,8 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
       const std::string note = (e.note().empty() ? "" : e.note() + "; ") + "at sweep point " + std::to_string(p) +
                                (where.empty() ? "" : " (" + where + ")");
       const ConfigError located(e.location(), e.key_path(), e.got(), e.expected(), note);
-      if (!keep_going) throw located;
+      // The frontier block is the sweep's, not a point's: its mistake is reported once, not as an error per row.
+      if (!keep_going || e.key_path().rfind("frontier", 0) == 0) throw located;
       point.error = located.what();
     }
     points.push_back(std::move(point));

@@ -11,6 +11,7 @@
 
 #include "app/errors.hpp"
 #include "app/limits.hpp"
+#include "hw/topology.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/trace_source.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -205,6 +206,11 @@ hw::ClusterSpec resolve_system(const ConfigNode& pool, const Catalog& catalog, c
   c.scale_out_switch = load_switch(catalog, c.scale_out.switch_name);
   if (!c.scale_out.optics.empty()) c.scale_out_optics = load_optics(catalog, c.scale_out.optics);
   c.pue = base.pue;
+  try {  // its fabric must be buildable too (at most three switch tiers), found here rather than mid-run
+    (void)hw::build_topology(c);
+  } catch (const std::invalid_argument& e) {
+    (pool.has("systems") ? pool.child("systems") : pool).fail(std::string("this pool's fabric cannot be built: ") + e.what());
+  }
   return c;
 }
 

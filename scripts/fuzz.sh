@@ -11,7 +11,7 @@ load_runs=${1:-20000}
 run_runs=${2:-2000}
 shift 2 || shift $# || true
 build=${DCSIM_FUZZ_BUILD:-build-fuzz}
-CC=clang CXX=clang++ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1" \
+CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1" \
   -DDCSIM_FUZZ=ON -DDCSIM_BUILD_TESTS=OFF -DDCSIM_BUILD_BENCH=OFF >/dev/null
 cmake --build "$build" -j "$(nproc)" --target fuzz_scenario_load fuzz_scenario_run
 export DCSIM_CONFIGS="$PWD/configs"

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build libboost-graph-dev libeigen3-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
-          clang libclang-rt-14-dev)  # clang and libFuzzer: scripts/fuzz.sh
+          clang-14 libclang-rt-14-dev)  # clang and libFuzzer (Debian 12's 14): scripts/fuzz.sh
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

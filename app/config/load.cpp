@@ -246,6 +246,13 @@ ConfigNode ConfigDocument::root() const {
 
 const std::string& ConfigDocument::file() const { return state_->file; }
 
+std::size_t ConfigDocument::overrides_applied() const { return state_->origins.size(); }
+
+void ConfigDocument::start_pass(std::size_t overrides_mark) const {
+  state_->maps.clear();
+  if (state_->origins.size() > overrides_mark) state_->origins.resize(overrides_mark);
+}
+
 std::string ConfigDocument::canonical_text(const std::vector<std::string>& leave_out) const {
   YAML::Emitter out;
   if (leave_out.empty() || !state_->root.IsMap()) {

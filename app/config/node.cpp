@@ -175,7 +175,9 @@ ConfigNode ConfigNode::require(std::string_view key, std::string_view what) cons
   // Or swallowed by a quote left open: yaml-cpp reads `name: "abc` to the end of the file as one string, so the
   // keys after it vanish into that value. Point at the quote.
   for (const auto& kv : node_) {
-    if (!kv.second.IsScalar() || kv.second.Scalar().find(std::string(key) + ":") == std::string::npos) continue;
+    if (!kv.second.IsScalar() || !is_quoted(kv.second) ||
+        kv.second.Scalar().find(std::string(key) + ":") == std::string::npos)
+      continue;
     const std::string origin = make_child(kv.first.Scalar(), kv.second, kv.first.Mark()).origin_;
     throw ConfigError(detail::location_of(doc_->file, kv.second.Mark(), origin), path_, std::nullopt, message,
                       "it is inside the value of '" + kv.first.Scalar() +

@@ -56,6 +56,12 @@ class ConfigDocument {
   // items(), ...), so that a reader that forgets one finish() still rejects typos. Reports the first in file order.
   void finish() const;
 
+  // One document read many times (a sweep's points): overrides_applied() marks the overrides that stay (the
+  // --set ones); start_pass(mark) forgets every key a reader asked for and the origins of later overrides, so that
+  // each pass is checked as if the document were new, whatever the passes before it read.
+  std::size_t overrides_applied() const;
+  void start_pass(std::size_t overrides_mark) const;
+
  private:
   explicit ConfigDocument(std::shared_ptr<detail::DocState> state) : state_(std::move(state)) {}
   std::shared_ptr<detail::DocState> state_;

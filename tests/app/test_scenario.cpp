@@ -104,6 +104,31 @@ TEST_F(ScenarioFile, SweepPointsAreEachRunWithTheSameHashAndTheSameChecks) {
   EXPECT_EQ(points[1].scenario.collective.algorithm, "ring");
 }
 
+TEST_F(ScenarioFile, ASweepPointIsCheckedAsIfItWereAloneWhateverThePointsBefore) {
+  // One document serves every point: what the poisson point read (its `rate`) must not make `rate` acceptable to
+  // the offline point after it. Either order refuses the offline point, as `run --set` would.
+  const std::string base = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  arrivals: {process: poisson, rate: 5, requests: 10}
+  input: 128
+  output: 16
+  instance: {count: 1, tp: 1}
+  duration: 2 s
+)";
+  for (const char* order : {"[poisson, offline]", "[offline, poisson]"}) {
+    const auto points = expand_sweep({write(base + "sweep:\n  workload.arrivals.process: " + order + "\n"), {}, {}},
+                                     repo_catalog(), true);
+    ASSERT_EQ(points.size(), 2u);
+    for (const SweepPoint& p : points) {
+      const bool offline = p.coordinates[0].second == "offline";
+      EXPECT_EQ(p.error.find("unknown key 'rate'") != std::string::npos, offline) << order << ": " << p.error;
+    }
+  }
+}
+
 TEST_F(ScenarioFile, CostComesFromTheSystemOrTheFile) {
   // h100-hgx carries InferenceX's $1.30 per GPU-hour; a cost: block replaces it, in one of its two forms.
   EXPECT_DOUBLE_EQ(load_scenario({write(kBase), {}, {}}, repo_catalog()).cost->tco_per_gpu_hour, 1.30);

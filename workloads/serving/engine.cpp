@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <numeric>
 #include <stdexcept>
 #include <string>
@@ -326,13 +327,20 @@ RunResult Engine::run() {
   end_window();  // a source that never ended its window (nothing arrived)
   // An empty measurement window has no throughput, latency or energy to report: the input's mistake, said so.
   if (stats.window_end() <= stats.window_start()) {
-    const bool any = pool.high_water() > 0;
-    throw InputError(any ? "warmup" : "duration",
-                     any ? "the measurement window [warmup, last arrival] = [" + std::to_string(stats.window_start()) +
-                               " s, " + std::to_string(stats.window_end()) +
-                               " s] is empty: no request arrived after the warmup; shorten the warmup or lengthen "
-                               "the duration"
-                         : "no request arrived during the run; raise the arrival rate or the duration");
+    const auto secs = [](double s) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.6g s", s);
+      return std::string(buf);
+    };
+    if (pool.high_water() == 0)
+      throw InputError("duration", "no request arrived during the run; raise the arrival rate or the duration");
+    if (w.warmup_s <= 0)  // every request at t = 0 (a trace whose requests share one timestamp)
+      throw InputError("arrivals", "every request arrived at once, so there is no window to measure a rate over; "
+                                   "use arrivals: {process: offline, ...} for a batch");
+    throw InputError("warmup", "the measurement window [warmup, last arrival] = [" + secs(stats.window_start()) +
+                                   ", " + secs(stats.window_end()) +
+                                   "] is empty: no request arrived after the warmup; shorten the warmup or "
+                                   "lengthen the duration");
   }
   // Requests in = out: the queue ran dry, so every admitted request finished or was rejected (#18).
   if (pool.live() != 0)

@@ -168,7 +168,7 @@ std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
   nlohmann::json j;
   try {
     j = nlohmann::json::parse(line, check_keys);
-  } catch (const nlohmann::json::parse_error& e) {
+  } catch (const nlohmann::json::exception& e) {  // parse_error, and out_of_range for numbers past a double
     fail(std::string("not a JSON object: ") + e.what());
   }
   if (!j.is_object()) fail("expected a JSON object, got " + std::string(j.type_name()));
