@@ -173,11 +173,14 @@ Failure describe_failure(std::exception_ptr error) {
 }
 
 // `dcsim sweep` under mpirun (app/mpi_shard.hpp): every rank runs its share, rank 0 alone writes the CSV or the error.
-int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path) {
-  auto expand = [&o] { return expand_sweep(request_of(o), Catalog::open_default()); };
+int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
+  auto expand = [&o, fail_fast] { return expand_sweep(request_of(o), Catalog::open_default(), !fail_fast); };
   auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv, "--out"); };
-  const ShardedSweepOutcome outcome = run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure);
+  const ShardedSweepOutcome outcome =
+      run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure, !fail_fast);
   if (outcome.exit_code != kExitOk) std::cerr << outcome.error << '\n';  // rank 0 only: the others exit 0
+  // As in one process: every point's row is written, and failed points make the exit code 1 (rank 0's is the job's).
+  if (outcome.exit_code == kExitOk && outcome.failed_points > 0) return kExitRegression;
   return outcome.exit_code;
 }
 
@@ -375,7 +378,7 @@ int run_cli(int argc, char** argv) {
       std::cout << format_show(Catalog::open_default(), show_kind, show_name, show_json);
       return kExitOk;
     }
-    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out) : cmd_sweep(sweep_opts, jobs, sweep_out, fail_fast);
+    if (*sweep) return mpi ? cmd_sweep_mpi(sweep_opts, jobs, sweep_out, fail_fast) : cmd_sweep(sweep_opts, jobs, sweep_out, fail_fast);
     if (*compare) {
       // Two files, or --base/--new sets of several seeds: one form.
       const bool pair = !base_path.empty() || !new_path.empty(), sets = !base_set.empty() || !new_set.empty();

@@ -74,12 +74,14 @@ std::string encode_failure(const Failure& f) {
   return std::move(w.bytes());
 }
 
-std::string encode_results(const std::vector<std::size_t>& indices, const std::vector<wl::Metrics>& metrics) {
+std::string encode_results(const std::vector<std::size_t>& indices, const std::vector<wl::Metrics>& metrics,
+                           const std::vector<std::string>& errors) {
   Writer w;
   w.put<std::uint8_t>(kOk);
   w.put<std::uint64_t>(indices.size());
   for (std::size_t k = 0; k < indices.size(); ++k) {
     w.put<std::uint64_t>(indices[k]);
+    w.put_string(k < errors.size() ? errors[k] : std::string());  // empty: the point ran
     w.put<std::uint64_t>(metrics[k].entries().size());
     for (const auto& m : metrics[k].entries()) {
       w.put_string(m.key);
@@ -177,7 +179,7 @@ std::vector<std::size_t> shard_of(std::size_t points, int rank, int ranks) {
 
 ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint>()>& expand, int jobs,
                                       std::ostream& progress, const std::function<void(const std::string&)>& write,
-                                      const std::function<Failure(std::exception_ptr)>& describe) {
+                                      const std::function<Failure(std::exception_ptr)>& describe, bool keep_going) {
   MpiSession mpi;
   ShardedSweepOutcome outcome;
   outcome.root = mpi.rank == 0;
@@ -190,8 +192,10 @@ ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint
     const std::vector<std::size_t> indices = shard_of(points.size(), mpi.rank, mpi.size);
     std::ostream null_stream(nullptr);
     const std::string label = "sweep (rank 0 of " + std::to_string(mpi.size) + ")";
-    const auto metrics = run_sweep_points(points, indices, jobs, outcome.root ? progress : null_stream, label);
-    mine = encode_results(indices, metrics);
+    std::vector<std::string> errors;
+    const auto metrics = run_sweep_points(points, indices, jobs, outcome.root ? progress : null_stream, label,
+                                          keep_going ? &errors : nullptr);
+    mine = encode_results(indices, metrics, errors);
     if (mine.size() > static_cast<std::size_t>(INT_MAX)) {
       throw std::runtime_error("MPI sweep: rank " + std::to_string(mpi.rank) +
                                "'s results exceed 2 GiB; run with more ranks");
@@ -210,6 +214,7 @@ ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint
   std::vector<std::string> messages = receive_all(mpi.size);
   messages[0] = std::move(mine);
   std::vector<wl::Metrics> metrics(points.size());
+  std::vector<std::string> errors(points.size());
   std::vector<bool> have(points.size(), false);
   try {
     for (const std::string& message : messages) {
@@ -224,6 +229,7 @@ ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint
         const auto i = r.get<std::uint64_t>();
         if (i >= points.size() || have[i]) throw std::runtime_error("MPI sweep: a rank sent an unexpected point");
         have[i] = true;
+        errors[i] = r.get_string();
         const auto entries = r.get<std::uint64_t>();
         for (std::uint64_t e = 0; e < entries; ++e) {
           std::string key = r.get_string();
@@ -235,7 +241,7 @@ ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint
       for (std::size_t i = 0; i < points.size(); ++i) {
         if (!have[i]) throw std::runtime_error("MPI sweep: no rank sent " + describe_point(points, i));
       }
-      write(sweep_csv(points, metrics));
+      write(report_sweep_csv(points, metrics, errors, progress, &outcome.failed_points));
     }
   } catch (...) {
     const Failure f = describe(std::current_exception());

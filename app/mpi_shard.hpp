@@ -42,6 +42,7 @@ struct ShardedSweepOutcome {
   bool root = false;
   int exit_code = 0;
   std::string error;
+  std::size_t failed_points = 0;  // keep going: the points that became error rows (rank 0)
 };
 
 // Initialises MPI (MPI_Init_thread, funneled), then on every rank: expands the sweep with `expand` (every rank gets
@@ -51,8 +52,11 @@ struct ShardedSweepOutcome {
 // CSV from every point's metrics in sweep order (byte-identical to run_sweep_csv) and hands it to `write`. All ranks
 // leave together (a barrier), and MPI is finalised before returning. Progress (of rank 0's own share) goes to
 // `progress` on rank 0 only.
+// `keep_going`: as `dcsim sweep` without --fail-fast, a point that is invalid or fails is a row with its error (each
+// rank sends its points' errors with their metrics); the expansion must then have kept invalid points too.
 ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint>()>& expand, int jobs,
                                       std::ostream& progress, const std::function<void(const std::string&)>& write,
-                                      const std::function<Failure(std::exception_ptr)>& describe);
+                                      const std::function<Failure(std::exception_ptr)>& describe,
+                                      bool keep_going = false);
 
 }  // namespace dcsim::app

@@ -187,6 +187,11 @@ std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::
   std::vector<std::string> errors;
   const std::vector<wl::Metrics> metrics =
       run_sweep_points(points, all, jobs, progress, "sweep", keep_going ? &errors : nullptr);
+  return report_sweep_csv(points, metrics, errors, progress, failed);
+}
+
+std::string report_sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
+                             const std::vector<std::string>& errors, std::ostream& progress, std::size_t* failed) {
   std::string csv = sweep_csv(points, metrics, errors);
   const std::size_t bad = static_cast<std::size_t>(
       std::count_if(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); }));

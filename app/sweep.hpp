@@ -56,4 +56,10 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
 std::string run_sweep_csv(const std::vector<SweepPoint>& points, int jobs, std::ostream& progress,
                           bool keep_going = false, std::size_t* failed = nullptr);
 
+// The CSV of points that have run (every point's metrics and error, in sweep order), with the failed points and
+// the frontier listed on `progress`: the end of run_sweep_csv, and of an MPI sweep on rank 0.
+std::string report_sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
+                             const std::vector<std::string>& errors, std::ostream& progress,
+                             std::size_t* failed = nullptr);
+
 }  // namespace dcsim::app

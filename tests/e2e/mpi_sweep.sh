@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end checks of `mpirun -n N dcsim sweep` (DESIGN.md §8, docs/cli.md "MPI sweeps"): the CSV is byte-identical
-# to the single-process one, a bad point fails the whole job with a message naming it, other subcommands refuse.
+# to the single-process one, failed points included (error rows), --fail-fast ends the whole job at a bad point with
+# a message naming it, other subcommands refuse.
 # Usage: mpi_sweep.sh PATH/TO/dcsim REPO_ROOT. Exits 77 (ctest: skipped) with a SKIP line only when mpirun is absent.
 set -u
 dcsim=$1
@@ -73,10 +74,17 @@ sweep:
   workload.bytes: [64 KiB, 4 MiB, 256 MiB, 4 GiB]
   hardware.gpus: [8, 4, 9]
 YAML
-# Under mpirun a sweep stops at the first invalid point, as a single process does with --fail-fast (without it the
-# single process writes the point's row with an error and exits 1: tests/e2e/cli.sh).
+# Without --fail-fast the invalid points become rows with their error, under mpirun as in one process: the same CSV
+# byte for byte, exit 1, the failed points listed once (by rank 0).
+check bad-single-rows 1 '' -- "$dcsim" sweep "$tmp/bad.yaml" --jobs 1 --out "$tmp/bad-single.csv"
+check bad-mpi-rows 1 '' -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/bad.yaml" --out "$tmp/bad-mpi.csv"
+cp "$tmp/err" "$tmp/bad-rows.stderr"
+same bad-mpi-rows-csv "$tmp/bad-single.csv" "$tmp/bad-mpi.csv"
+check bad-mpi-rows-error-column 0 '' -- grep -q 'sweep\.hardware\.gpus' "$tmp/bad-mpi.csv"
+check bad-mpi-rows-listed-once 0 '' -- test "$(grep -c 'points failed' "$tmp/bad-rows.stderr")" -eq 1
+# With --fail-fast the sweep stops at the first invalid point, no CSV, the message printed once.
 check bad-single 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- "$dcsim" sweep "$tmp/bad.yaml" --fail-fast
-check bad-mpi 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/bad.yaml"
+check bad-mpi 2 'sweep\.hardware\.gpus \(.*bad\.yaml:[0-9]+:[0-9]+\)' -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/bad.yaml" --fail-fast
 cp "$tmp/out" "$tmp/bad.stdout"; cp "$tmp/err" "$tmp/bad.stderr"
 check bad-mpi-once 0 '' -- test "$(grep -c 'sweep\.hardware\.gpus' "$tmp/bad.stderr")" -eq 1
 check bad-mpi-no-csv 0 '' -- test ! -s "$tmp/bad.stdout"
@@ -94,7 +102,7 @@ sweep:
 YAML
 combo='sweep\.workload\.algorithm .*nvls.*all_gather'
 check combo-single 2 "$combo" -- "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1 --fail-fast
-check combo-mpi 2 "$combo" -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1
+check combo-mpi 2 "$combo" -- timeout 120 "${mpi[@]}" -n 2 "$dcsim" sweep "$tmp/runfail.yaml" --jobs 1 --fail-fast
 cp "$tmp/out" "$tmp/runfail.stdout"
 check combo-no-csv 0 '' -- test ! -s "$tmp/runfail.stdout"
 
