@@ -129,6 +129,19 @@ std::optional<FrontierSpec> frontier_spec(const std::vector<SweepPoint>& points)
   return std::nullopt;
 }
 
+// Whether a collective point measured one message size: its by_size.<bytes>.* metrics then repeat its headline
+// time_s, algbw_gbs and busbw_gbs, and as columns they would only add a sparse triple per swept size.
+bool one_size(const wl::Metrics& r) {
+  std::string first;
+  for (const auto& m : r.entries()) {
+    if (!m.key.starts_with("by_size.")) continue;
+    const std::string size = m.key.substr(0, m.key.find('.', 8));
+    if (first.empty()) first = size;
+    if (size != first) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
@@ -136,7 +149,9 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
   const bool any_error = std::any_of(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); });
   std::vector<std::string> metric_keys;
   for (const auto& r : metrics) {
+    const bool skip_sizes = one_size(r);  // per-size columns only for points that measured several sizes
     for (const auto& m : r.entries()) {
+      if (skip_sizes && m.key.starts_with("by_size.")) continue;
       if (std::find(metric_keys.begin(), metric_keys.end(), m.key) == metric_keys.end()) metric_keys.push_back(m.key);
     }
   }

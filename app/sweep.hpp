@@ -44,7 +44,8 @@ std::vector<wl::Metrics> run_sweep_points(const std::vector<SweepPoint>& points,
 
 // CSV: one row per point in sweep order (metrics[i] belongs to points[i]); columns point, the swept keys, `frontier`
 // (1 on the Pareto frontier) when the scenario has a frontier spec, then every metric (union over points, in order
-// of first appearance). Throws BadInput when a frontier metric is missing from a point's results.
+// of first appearance; a collective point's by_size.<bytes>.* only when it measured several sizes, since with one
+// they repeat its headline figures). Throws BadInput when a frontier metric is missing from a point's results.
 // With any non-empty `errors[i]`, a last column `error` holds each failed point's message (its metric cells
 // empty); failed points are never on the frontier.
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,

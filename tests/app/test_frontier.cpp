@@ -118,3 +118,36 @@ workload: {kind: collective, op: all_reduce, bytes: 1 MiB}
 
 }  // namespace
 }  // namespace dcsim::app
+
+namespace dcsim::app {
+namespace {
+
+TEST_F(FrontierScenario, PerSizeColumnsOnlyForPointsThatMeasuredSeveralSizes) {
+  // Three points of one size each: their by_size.<bytes>.* repeat the headline, so no per-size column; a point that
+  // measured two sizes brings its own (and the other points' cells stay empty where they have no such size).
+  const std::string sweep = R"(name: t
+hardware: {system: h100-hgx, count: 1}
+workload: {kind: collective, op: all_reduce, bytes: 1 MiB}
+sweep:
+  workload.bytes: [1 MiB, 64 MiB, 1 GiB]
+)";
+  const auto points = expand_sweep({write(sweep), {}, {}}, catalog);
+  ASSERT_EQ(points.size(), 3u);
+  std::vector<wl::Metrics> metrics(3);
+  const double sizes[] = {1048576, 67108864, 1073741824};
+  for (std::size_t i = 0; i < 3; ++i) {
+    metrics[i].set("busbw_gbs", 100.0 + static_cast<double>(i));
+    metrics[i].set("by_size." + std::to_string(static_cast<long long>(sizes[i])) + ".busbw_gbs", 100.0 + static_cast<double>(i));
+  }
+  const std::string one = sweep_csv(points, metrics);
+  EXPECT_EQ(one.substr(0, one.find('\n')), "point,workload.bytes,workload.bytes_si,busbw_gbs");
+  metrics[2].set("by_size.1048576.busbw_gbs", 50);  // point 2 now measured 1 MiB as well
+  const std::string two = sweep_csv(points, metrics);
+  EXPECT_EQ(two.substr(0, two.find('\n')),
+            "point,workload.bytes,workload.bytes_si,busbw_gbs,by_size.1073741824.busbw_gbs,by_size.1048576.busbw_gbs");
+  EXPECT_NE(two.find("\n0,1 MiB,1048576,100,,100\n"), std::string::npos) << two;
+  EXPECT_NE(two.find("\n2,1 GiB,1073741824,102,102,50\n"), std::string::npos) << two;
+}
+
+}  // namespace
+}  // namespace dcsim::app
