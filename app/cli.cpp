@@ -219,6 +219,21 @@ int cmd_plan(const RunOptions& o) {
                    {"evaluated", evaluated},
                    {"chosen", outcome.chosen ? value_json(*outcome.chosen) : nlohmann::ordered_json()},
                    {"systems_in_use", outcome.systems_in_use}};
+    if (!outcome.grid.empty()) {  // every combination with its answer; "evaluated" above is the best one's
+      nlohmann::ordered_json grid = nlohmann::ordered_json::array();
+      for (std::size_t c = 0; c < outcome.grid.size(); ++c) {
+        const PlanGridResult& g = outcome.grid[c];
+        nlohmann::ordered_json values = nlohmann::ordered_json::object();
+        for (const auto& [key, value] : g.values) values[key] = value;
+        nlohmann::ordered_json entry = {{"values", values},
+                                        {"chosen", g.chosen ? value_json(*g.chosen) : nlohmann::ordered_json()},
+                                        {"tokens_per_joule", g.tokens_per_joule},
+                                        {"best", outcome.chosen.has_value() && c == outcome.grid_chosen}};
+        if (!g.reason.empty()) entry["reason"] = g.reason;
+        grid.push_back(entry);
+      }
+      doc["plan"]["grid"] = grid;
+    }
     write_output(o.json_path, doc.dump(2) + "\n", "--json");
   }
   return outcome.chosen ? kExitOk : kExitRegression;

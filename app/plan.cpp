@@ -74,21 +74,46 @@ PlanSpec parse_plan(const ConfigNode& plan) {
     spec.targets.push_back(target);
   }
   if (spec.targets.empty()) plan.child("targets").fail_value("at least one {metric, min | max} target");
+  if (const auto grid = plan.optional_child("grid")) {
+    if (!grid->is_map()) grid->fail_value("a mapping of dotted keys to lists of values, e.g. {workload.instance.tp: [4, 8]}");
+    std::size_t combinations = 1;
+    for (const std::string& key : grid->keys()) {
+      if (key == spec.vary) grid->child(key).fail("is plan.vary: the grid holds the other knobs");
+      if (key.rfind("plan", 0) == 0 || key.rfind("sweep", 0) == 0)
+        grid->child(key).fail("a grid varies scenario keys outside plan: and sweep:");
+      std::vector<std::string> values;
+      for (const ConfigNode& v : grid->get_list(key)) {
+        YAML::Emitter e;  // one line, for --set and for the table
+        e.SetMapFormat(YAML::Flow);
+        e.SetSeqFormat(YAML::Flow);
+        e << v.yaml();
+        values.emplace_back(e.c_str());
+      }
+      if (values.empty()) grid->child(key).fail_value("a non-empty list of values");
+      combinations *= values.size();
+      if (combinations > 256) grid->child(key).fail("the grid has more than 256 combinations; narrow it");
+      spec.grid.emplace_back(key, std::move(values));
+    }
+  }
   plan.finish();
   return spec;
 }
 
-PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std::ostream& progress) {
+namespace {
+
+// A miss's reason, with a long --set origin (a grid value that is a whole block) cut to its start.
+std::string short_reason(const ConfigError& e) {
+  SourceLocation where = e.location();
+  if (where.origin.size() > 80) where.origin = where.origin.substr(0, 77) + "...";
+  const std::string text = ConfigError::format(where, e.key_path(), e.got(), e.expected(), e.note());
+  return text.substr(0, text.find('\n'));
+}
+
+// The bisection over plan.vary for one scenario request (the base, or one grid combination).
+PlanOutcome search(const ScenarioRequest& request, const Catalog& catalog, std::ostream& progress,
+                   const PlanSpec& spec) {
   PlanOutcome out;
-  {
-    const ConfigDocument doc = load_with_sets(request);
-    const auto plan = doc.root().optional_child("plan");
-    if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
-    out.spec = parse_plan(*plan);
-  }
-  // The base scenario's checks, as `validate` makes them (its plan.vary tried with the range's low end among them):
-  // a typo in the plan is exit 2 here, not a miss at every point.
-  (void)load_scenario(request, catalog);
+  out.spec = spec;
   std::map<double, std::size_t> seen;  // value -> index in out.evaluated
   std::map<double, std::pair<Scenario, wl::RunResult>> runs;
   auto evaluate = [&](double value) -> bool {
@@ -104,8 +129,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
     } catch (const ConfigError& e) {
       // A value the configuration cannot take (the model does not fit, the parallelism does not divide): a miss
       // with its reason, and the search goes on.
-      const std::string what = e.what();
-      point.reason = what.substr(0, what.find('\n'));
+      point.reason = short_reason(e);
       progress << "plan: " << out.spec.vary << " = " << format_plan_value(out.spec, value) << "  misses: "
                << point.reason << '\n';
       seen[value] = out.evaluated.size();
@@ -199,6 +223,71 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   return out;
 }
 
+}  // namespace
+
+PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std::ostream& progress) {
+  PlanSpec spec;
+  {
+    const ConfigDocument doc = load_with_sets(request);
+    const auto plan = doc.root().optional_child("plan");
+    if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
+    spec = parse_plan(*plan);
+  }
+  // The base scenario's checks, as `validate` makes them (its plan.vary tried with the range's low end among them):
+  // a typo in the plan is exit 2 here, not a miss at every point.
+  (void)load_scenario(request, catalog);
+  if (spec.grid.empty()) return search(request, catalog, progress, spec);
+
+  // Every combination of the grid (first key slowest), each searched; the best is the answer.
+  std::vector<PlanGridResult> grid;
+  std::optional<PlanOutcome> best;
+  std::size_t total = 1;
+  for (const auto& axis : spec.grid) total *= axis.second.size();
+  for (std::size_t c = 0; c < total; ++c) {
+    PlanGridResult g;
+    ScenarioRequest r = request;
+    std::size_t rest = c;
+    std::vector<std::size_t> index(spec.grid.size());
+    for (std::size_t a = spec.grid.size(); a-- > 0;) {
+      index[a] = rest % spec.grid[a].second.size();
+      rest /= spec.grid[a].second.size();
+    }
+    std::string label;
+    for (std::size_t a = 0; a < spec.grid.size(); ++a) {
+      const auto& [key, values] = spec.grid[a];
+      g.values.emplace_back(key, values[index[a]]);
+      r.sets.push_back(key + "=" + values[index[a]]);
+      label += (label.empty() ? "" : ", ") + key + "=" + values[index[a]];
+    }
+    progress << "plan: grid " << (c + 1) << " of " << total << " (" << label << ")\n";
+    try {
+      PlanOutcome o = search(r, catalog, progress, spec);
+      g.chosen = o.chosen;
+      if (o.chosen) g.tokens_per_joule = o.result.metrics.get("tokens_per_joule").value_or(0);
+      if (!o.chosen) g.reason = "no value in the range meets every target";
+      const bool better = [&] {
+        if (!o.chosen) return false;
+        if (!best || !best->chosen) return true;
+        if (*o.chosen != *best->chosen) return spec.largest ? *o.chosen > *best->chosen : *o.chosen < *best->chosen;
+        return g.tokens_per_joule > grid[best->grid_chosen].tokens_per_joule;
+      }();
+      if (better || !best) {
+        best = std::move(o);
+        best->grid_chosen = grid.size();
+      }
+    } catch (const ConfigError& e) {  // the combination is one the scenario cannot take: a miss with its reason
+      g.reason = e.what();
+    } catch (const BadInput& e) {
+      g.reason = e.what();
+    }
+    grid.push_back(std::move(g));
+  }
+  if (!best) throw BadInput("plan: no grid combination could run: " + grid.front().reason);
+  best->grid = std::move(grid);
+  best->spec = spec;
+  return std::move(*best);
+}
+
 std::string format_plan_value(const PlanSpec& spec, double value) {
   if (spec.resolution <= 0) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
   char buf[32];
@@ -213,6 +302,27 @@ std::string format_plan(const PlanOutcome& o) {
       << ", " << fmt(o.spec.high) << "] meeting every target";
   if (o.spec.resolution > 0) out << " (to " << fmt(o.spec.resolution) << ")";
   out << '\n';
+  if (!o.grid.empty()) {
+    out << "grid  " << o.grid.size() << " combinations, each searched; the best: the "
+        << (o.spec.largest ? "largest" : "smallest") << " value, then the most tokens per joule\n";
+    for (std::size_t c = 0; c < o.grid.size(); ++c) {
+      const PlanGridResult& g = o.grid[c];
+      out << (c == o.grid_chosen && o.chosen ? "  * " : "    ");
+      for (std::size_t a = 0; a < g.values.size(); ++a) {
+        // A whole block is long: its first 60 characters tell the alternatives apart (the JSON has them whole).
+        const std::string& v = g.values[a].second;
+        out << (a ? ", " : "") << g.values[a].first << "=" << (v.size() > 60 ? v.substr(0, 57) + "..." : v);
+      }
+      if (g.chosen) {
+        out << "  ->  " << o.spec.vary << " = " << fmt(*g.chosen) << "  tokens_per_joule "
+            << format_metric("tokens_per_joule", g.tokens_per_joule);
+      } else {
+        out << "  ->  " << g.reason.substr(0, g.reason.find('\n'));
+      }
+      out << '\n';
+    }
+    out << "points of the best combination:\n";
+  }
   std::vector<PlanPoint> points = o.evaluated;
   std::sort(points.begin(), points.end(), [](const auto& a, const auto& b) { return a.value < b.value; });
   for (const PlanPoint& p : points) {

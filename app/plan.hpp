@@ -11,6 +11,16 @@
 //     targets:
 //       - {metric: ttft_s.p99, max: 2 s}      # units allowed where the metric has one (time: s)
 //       - {metric: slo_attainment, min: 0.99}
+//     grid:                                    # optional: other knobs, every combination searched
+//       workload.instance.tp: [4, 8]
+//       workload.instance.precision: [fp8, bf16]
+//
+// Several knobs at once: a grid over the others and the bisection over `vary` in each combination (an exhaustive
+// grid, not a smarter search: each combination costs a bisection, ~log2(range) runs). The answer is the combination
+// with the smallest (goal: largest, the largest) value of `vary` that meets the targets; among equals, the one with
+// the most tokens per joule, then the first in grid order. A grid value may be a whole block (a mapping), so that
+// layouts that differ in shape, such as colocated against disaggregated serving, are alternatives of one axis
+// (`workload: [{...colocated...}, {...disaggregated...}]`). A combination the scenario cannot take is a miss.
 #pragma once
 
 #include <cstdint>
@@ -37,6 +47,16 @@ struct PlanSpec {
   bool largest = false;   // goal: largest (more of the knob never helps) instead of smallest
   double resolution = 0;  // 0: an integer knob, bisected to 1; else a real one, bisected to this width
   std::vector<PlanTarget> targets;
+  // grid: (dotted key, its values as YAML flow text to --set), in file order; the first key varies slowest.
+  std::vector<std::pair<std::string, std::vector<std::string>>> grid;
+};
+
+// One combination of the grid and the answer of its search.
+struct PlanGridResult {
+  std::vector<std::pair<std::string, std::string>> values;  // (key, value as set), in grid order
+  std::optional<double> chosen;
+  double tokens_per_joule = 0;  // of its chosen point (0 when it has none or reports none)
+  std::string reason;           // why it has no answer: a miss at every value, or could not run
 };
 
 // Reads and checks the `plan:` block (a ConfigError at the offending key).
@@ -56,6 +76,8 @@ struct PlanOutcome {
   int systems_in_use = 0;            // the chosen point rerun on only the systems it uses (0: it used them all)
   Scenario scenario;                 // the chosen point's scenario (or the last evaluated one)
   wl::RunResult result;              // its result
+  std::vector<PlanGridResult> grid;  // with a grid: every combination, in grid order; `evaluated` is the best's
+  std::size_t grid_chosen = 0;       // index of the best combination in `grid`
 };
 
 // Runs the search. Throws BadInput when a target names a metric the workload does not report.

@@ -136,6 +136,14 @@ check plan-miss-reason 0 'tp = 1  misses: .*no room for KV cache' -- "$dcsim" pl
 check plan-hardware-count 0 'chosen  hardware.count = 5  \(40 GPUs in use of 40' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]"
 check count-auto-none 2 'workload.instance.count: auto: the 16 GPUs available hold no instance of 32 GPUs' -- "$dcsim" run "$scen/serve-mixed-chat-coding-h100.yaml" --set workload.instance.count=auto --set workload.instance.tp=8 --set workload.instance.pp=4
 check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -
+# Several knobs at once: a grid over the others, each combination bisected over plan.vary; the best is the fewest
+# nodes, then the most tokens per joule (colocated and disaggregated tie at 5 nodes; disaggregated with 8 prefill
+# instances has more tokens per joule; with 4 prefill instances nothing in range meets the TTFT limit).
+check plan-grid 0 'chosen  hardware.count = 5' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
+check plan-grid-best 0 '^  \* workload=\{kind: serving, mode: disaggregated.*hardware.count = 5' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
+check plan-grid-miss 0 'mode: disaggregated.*no value in the range meets every target' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
+check plan-grid-precision 0 'workload.instance.precision=bf16  ->  hardware.count = 7' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]" --set "plan.grid={workload.instance.precision: [fp8, bf16]}"
+check plan-grid-json 0 '"best": true' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml" --json -
 check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
