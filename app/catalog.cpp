@@ -445,6 +445,7 @@ hw::SystemSpec parse_system(const ConfigNode& n) {
   s.power_budget = n.get_quantity("power_budget", Dimension::power, 1);
   s.pue = n.get_number("pue", 1.0, 3.0);
   s.tco_per_gpu_hour = n.get_number_or("tco_per_gpu_hour", 0, 0, 10000);
+  s.capex_per_gpu = n.get_number_or("capex_per_gpu", 0, 0, 1e8);
   s.assumed = n.get_bool_or("assumed", false);
   n.finish();
   return s;

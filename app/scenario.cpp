@@ -257,8 +257,14 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
       }
       c.tco_per_gpu_hour = cost->get_number("tco_per_gpu_hour", 0, 10000);
     } else {
-      c.capex_per_gpu = cost->get_number("capex_per_gpu", 1, 1e8);
-      c.life_years = cost->get_number("life_years", 0.1, 50);
+      // Capital: the scenario's, else the system's sourced purchase price per GPU; life: InferenceX's 4 years.
+      const double catalog_capex = s.cluster.system.capex_per_gpu;
+      if (!cost->has("capex_per_gpu") && catalog_capex <= 0) {
+        cost->fail("system " + s.system_name + " has no sourced capex_per_gpu: give capex_per_gpu (USD per GPU), "
+                   "or tco_per_gpu_hour");
+      }
+      c.capex_per_gpu = cost->get_number_or("capex_per_gpu", catalog_capex, 1, 1e8);
+      c.life_years = cost->get_number_or("life_years", wl::kDefaultCapexLifeYears, 0.1, 50);
       c.energy_price_per_kwh = cost->get_number("energy_price_per_kwh", 0, 100);
     }
     cost->finish();

@@ -172,6 +172,7 @@ Fields system_fields(const Catalog& c, const hw::SystemSpec& s) {
   f.quantity("power_budget", s.power_budget, Dimension::power);
   f.number("pue", s.pue);
   if (s.tco_per_gpu_hour > 0) f.number("tco_per_gpu_hour", s.tco_per_gpu_hour);
+  if (s.capex_per_gpu > 0) f.number("capex_per_gpu", s.capex_per_gpu);
   for (hw::Precision p : hw::kAllPrecisions) {
     if (gpu.flops.at(p) > 0) {
       f.quantity(std::string("total.flops.") + hw::to_string(p), gpu.flops.at(p) * s.gpus, Dimension::compute_rate);

@@ -248,6 +248,7 @@ struct SystemSpec {
   double power_budget = 0;   // watts, provisioned maximum of the whole system (a rating, not a draw)
   double pue = 0;            // default facility PUE for this system's cooling (hardware.pue overrides)
   double tco_per_gpu_hour = 0;  // USD per GPU-hour, all-in (a sourced market rate); 0: no default (docs/power.md "Cost")
+  double capex_per_gpu = 0;     // USD: the system's purchase price / its GPUs (sourced); 0: none, a cost block gives it
   bool assumed = false;
 };
 

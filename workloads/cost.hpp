@@ -16,6 +16,9 @@ struct CostSpec {
 };
 
 inline constexpr double kHoursPerYear = 8760;
+// The economic life capital is amortised over unless a scenario says: the 4 years of SemiAnalysis' AI Cloud TCO
+// model behind InferenceX for an owner of the hardware (Epoch AI uses 5 for hardware bought from 2023).
+inline constexpr double kDefaultCapexLifeYears = 4;
 
 // Sets cost.per_gpu_hour_usd, cost.per_hour_usd, cost.per_year_usd and, when the run made tokens,
 // cost.per_m_tokens_usd, from the run's `gpus`, `tokens_per_s` and `power_w.facility`.

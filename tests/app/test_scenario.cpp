@@ -140,6 +140,17 @@ TEST_F(ScenarioFile, CostComesFromTheSystemOrTheFile) {
   const std::string both = error_of({write(std::string(kBase) + "cost: {tco_per_gpu_hour: 2, life_years: 4}\n"), {}, {}});
   EXPECT_NE(both.find("cost.life_years"), std::string::npos) << both;
   EXPECT_NE(both.find("not both"), std::string::npos) << both;
+  // Capital defaults to the system's sourced purchase price per GPU (h100-hgx: DGX H100 ~$270,000 / 8 = $33,750),
+  // amortised over InferenceX's 4 years.
+  const Scenario d = load_scenario({write(std::string(kBase) + "cost: {energy_price_per_kwh: 0.08}\n"), {}, {}},
+                                   repo_catalog());
+  EXPECT_DOUBLE_EQ(d.cost->capex_per_gpu, 33750);
+  EXPECT_DOUBLE_EQ(d.cost->life_years, 4);
+  // A system without a sourced price needs the scenario's.
+  std::string h800 = kBase;
+  h800.replace(h800.find("h100-hgx"), 8, "h800-hgx");
+  const std::string none = error_of({write(h800 + "cost: {energy_price_per_kwh: 0.08}\n"), {}, {}});
+  EXPECT_NE(none.find("system h800-hgx has no sourced capex_per_gpu"), std::string::npos) << none;
 }
 
 TEST_F(ScenarioFile, UnknownSystemSuggestsTheNearestName) {
