@@ -199,7 +199,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
 
   // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.
   if (const auto problem = wl::tensor_parallel_problem(*model, a.instance.tp, cluster))
-    w.child("instance").child("tp").fail(*problem);
+    w.child("instance").child("tp").fail(problem->message);
   const std::int64_t g64 = std::int64_t{a.instance.tp} * a.instance.pp * a.instance.ep;
   if (g64 > cluster.total_gpus()) {
     w.child("instance").fail("a replica of " + std::to_string(g64) + " GPUs (tp x pp x ep); the cluster has " +

@@ -340,7 +340,8 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   auto check_pool = [&](wl::PoolSpec& p, const char* key, int gpus_available) {
     const ConfigNode node = w.child(key);
     const hw::ClusterSpec& pool_cluster = p.cluster ? *p.cluster : cluster;
-    if (const auto problem = wl::tensor_parallel_problem(*model, p.tp, pool_cluster)) node.child("tp").fail(*problem);
+    if (const auto problem = wl::tensor_parallel_problem(*model, p.tp, pool_cluster))
+      node.child("tp").fail(problem->message);
     // In 64 bits: tp x pp x ep and the instance count can pass int (tp and pp to 1024, ep to 100,000).
     const std::int64_t per_instance = std::int64_t{p.tp} * p.pp * p.ep;
     if (p.instances == 0) {  // count: auto

@@ -12,9 +12,15 @@
 
 namespace dcsim::wl {
 
+struct TensorParallelProblem {
+  enum class Rule { domain, heads, kv_heads };
+  Rule rule;
+  std::string message;  // what is wrong and, for the domain rule, "lower tp"
+};
+
 // What is wrong with `tp` for this model on this cluster, or nullopt. `allow_across_domains` lifts the domain rule
 // (pretraining's allow_tp_across_domains).
-std::optional<std::string> tensor_parallel_problem(const ModelSpec& m, int tp, const hw::ClusterSpec& c,
-                                                   bool allow_across_domains = false);
+std::optional<TensorParallelProblem> tensor_parallel_problem(const ModelSpec& m, int tp, const hw::ClusterSpec& c,
+                                                             bool allow_across_domains = false);
 
 }  // namespace dcsim::wl

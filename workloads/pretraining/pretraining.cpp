@@ -218,8 +218,8 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
                             " GPUs (hardware.count x GPUs per system); change dp or hardware.count");
   }
   if (const auto problem = tensor_parallel_problem(m, w.tp, c, w.allow_tp_across_domains)) {
-    const bool domain = problem->find("NVLink domain") != std::string::npos;
-    fail("parallelism.tp", *problem + (domain ? " and raise pp, or set allow_tp_across_domains: true" : ""));
+    const bool domain = problem->rule == TensorParallelProblem::Rule::domain;
+    fail("parallelism.tp", problem->message + (domain ? " and raise pp, or set allow_tp_across_domains: true" : ""));
   }
   if (w.schedule == PipelineSchedule::zb_h1 && w.interleave != 1) {
     fail("interleave", "interleave = " + std::to_string(w.interleave) +
