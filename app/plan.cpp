@@ -242,16 +242,15 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   std::vector<PlanGridResult> grid;
   std::optional<PlanOutcome> best;
   std::size_t total = 1;
-  for (const auto& axis : spec.grid) total *= axis.second.size();
+  std::vector<std::size_t> sizes;
+  for (const auto& axis : spec.grid) {
+    sizes.push_back(axis.second.size());
+    total *= axis.second.size();
+  }
   for (std::size_t c = 0; c < total; ++c) {
     PlanGridResult g;
     ScenarioRequest r = request;
-    std::size_t rest = c;
-    std::vector<std::size_t> index(spec.grid.size());
-    for (std::size_t a = spec.grid.size(); a-- > 0;) {
-      index[a] = rest % spec.grid[a].second.size();
-      rest /= spec.grid[a].second.size();
-    }
+    const std::vector<std::size_t> index = product_index(c, sizes);
     std::string label;
     for (std::size_t a = 0; a < spec.grid.size(); ++a) {
       const auto& [key, values] = spec.grid[a];

@@ -34,10 +34,6 @@ std::string text_hash(const std::string& text) {
   return buf;
 }
 
-}  // namespace
-
-namespace {
-
 const Choices kWorkloadKinds = {"collective", "serving", "pretraining", "agents"};
 const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
 
@@ -366,7 +362,8 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
   }
   std::vector<SweepPoint> points;
   points.reserve(total);
-  std::vector<std::size_t> index(axes.size(), 0);
+  std::vector<std::size_t> sizes;
+  for (const Axis& a : axes) sizes.push_back(a.values.size());
   // One document for every point: each point overrides every axis key, so the tree after its overrides is the
   // base with that point's values, and the file (whose sweep lists grow with the points) is read once, not once
   // per point (2,000 points took 45 s).
@@ -374,12 +371,7 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
   const std::size_t set_overrides = doc.overrides_applied();
   for (std::size_t p = 0; p < total; ++p) {
     doc.start_pass(set_overrides);  // nothing the points before read or overrode is remembered
-    // Mixed-radix counter, last axis fastest.
-    std::size_t rest = p;
-    for (std::size_t a = axes.size(); a-- > 0;) {
-      index[a] = rest % axes[a].values.size();
-      rest /= axes[a].values.size();
-    }
+    const std::vector<std::size_t> index = product_index(p, sizes);
     SweepPoint point;
     for (std::size_t a = 0; a < axes.size(); ++a) {
       const ConfigNode& v = axes[a].values[index[a]];
@@ -411,6 +403,15 @@ std::vector<std::string> token_classes(const Scenario& s) {
   if (s.workload_kind == "pretraining") return {std::string(wl::kTrainingClass)};
   if (s.workload_kind == "agents") return {std::string(wl::kAgentClass)};
   return {};
+}
+
+std::vector<std::size_t> product_index(std::size_t p, const std::vector<std::size_t>& sizes) {
+  std::vector<std::size_t> index(sizes.size());
+  for (std::size_t a = sizes.size(); a-- > 0;) {  // mixed radix, last axis fastest
+    index[a] = p % sizes[a];
+    p /= sizes[a];
+  }
+  return index;
 }
 
 RunIdentity identity_of(const Scenario& s) {

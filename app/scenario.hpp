@@ -93,6 +93,10 @@ struct SweepPoint {
 // stopping the expansion; errors of the sweep block itself always stop it.
 std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catalog& catalog, bool keep_going = false);
 
+// Point p of a Cartesian product of axes of the given sizes: each axis's index, the first axis slowest (the order of
+// sweep points and of plan grids).
+std::vector<std::size_t> product_index(std::size_t p, const std::vector<std::size_t>& sizes);
+
 RunIdentity identity_of(const Scenario& s);
 
 // The token classes a scenario's workload produces (tokens_by_class.<class>): serving its declared classes or

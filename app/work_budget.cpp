@@ -46,12 +46,7 @@ ConfigNode node_at(const ConfigNode& n, const std::string& dotted) {
   return dot == std::string::npos ? *next : node_at(*next, dotted.substr(dot + 1));
 }
 
-struct Driven {
-  WorkEstimate estimate;
-  std::string key;  // under workload, dotted: where to point
-};
-
-Driven serving_work(const Scenario& s) {
+WorkEstimate serving_work(const Scenario& s) {
   const auto& w = s.serving;
   const auto& a = w.arrivals;
   double requests = 0;
@@ -85,13 +80,13 @@ Driven serving_work(const Scenario& s) {
   }
   const bool all_in_flight = a.kind == Kind::offline || a.kind == Kind::closed_loop;
   const double per_request = all_in_flight ? kServingBytesPerLiveRequest : kServingBytesPerRequest;
-  return {{requests * kServingEventsPerRequest, requests * per_request, driver}, key};
+  return {requests * kServingEventsPerRequest, requests * per_request, driver, key};
 }
 
 }  // namespace
 
 WorkEstimate estimate_work(const Scenario& s) {
-  if (s.workload_kind == "serving") return serving_work(s).estimate;
+  if (s.workload_kind == "serving") return serving_work(s);
   if (s.workload_kind == "agents") {
     const auto& a = s.agents;
     const double tasks = static_cast<double>(a.tasks);
@@ -101,14 +96,15 @@ WorkEstimate estimate_work(const Scenario& s) {
     const double wave = (1 - a.swarm_share) * (1 + a.fan_out.expected()) + a.swarm_share * a.swarm_fan_out.expected();
     const double agents = tasks * (1 + a.spawn_task_share * wave);
     return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
-            num(tasks) + " tasks x " + num(agents / tasks) + " agents each", span};
+            num(tasks) + " tasks x " + num(agents / tasks) + " agents each", "tasks", span};
   }
   if (s.workload_kind == "pretraining") {
     const auto& p = s.pretraining;
     const double tasks = static_cast<double>(p.micro_batches()) * p.pp * p.interleave;
     return {tasks * kPretrainingEventsPerTask, tasks * kPretrainingBytesPerTask,
             num(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
-                " stages x " + std::to_string(p.interleave) + " chunks"};
+                " stages x " + std::to_string(p.interleave) + " chunks",
+            "global_batch"};
   }
   if (s.workload_kind == "collective") {
     const auto& c = s.collective;
@@ -123,19 +119,14 @@ WorkEstimate estimate_work(const Scenario& s) {
     return {reps * ranks * kCollectiveEventsPerIteration, 0,
             std::to_string(c.iterations) + " iterations x " + std::to_string(c.bytes.size()) + " sizes" +
                 (ranks > 1 ? " x " + num(ranks) + " ranks as flows" : ""),
-            seconds};
+            "iterations", seconds};
   }
   return {};
 }
 
 void check_work_budget(const Scenario& s, const ConfigNode& workload, std::uint64_t max_events, double max_bytes) {
   const WorkEstimate e = estimate_work(s);
-  std::string key;
-  if (s.workload_kind == "serving") key = serving_work(s).key;
-  if (s.workload_kind == "agents") key = "tasks";
-  if (s.workload_kind == "pretraining") key = "global_batch";
-  if (s.workload_kind == "collective") key = "iterations";
-  const ConfigNode blame = node_at(workload, key);
+  const ConfigNode blame = node_at(workload, e.key);
   if (e.events > static_cast<double>(max_events)) {
     blame.fail("this run needs at least " + num(e.events) + " events (" + e.driver + "), over the work budget of " +
                    num(static_cast<double>(max_events)) + " events",

@@ -16,6 +16,7 @@ struct WorkEstimate {
   double events = 0;  // at least this many events
   double bytes = 0;   // at least this much memory held at once
   std::string driver;  // what drives it, for the message: "rate x duration = 3.6e9 requests"
+  std::string key;     // the workload key (dotted under workload) the message points at
   double seconds = 0;  // at least this much simulated time (against the 106-day horizon of sim::Time)
 };
 
