@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
+#include <optional>
+#include <utility>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@
 #include "app/compare.hpp"
 #include "app/nccl_table.hpp"
 #include "app/config/error.hpp"
+#include "app/config/units.hpp"
+#include "app/limits.hpp"
+#include "app/request_csv.hpp"
 #include "app/errors.hpp"
 #include "app/mpi_shard.hpp"
 #include "app/output_file.hpp"
@@ -50,7 +55,7 @@ struct RunOptions {
   std::string seed;  // as typed: checked by request_of (CLI11 would clamp an out-of-range number silently)
   std::string max_events;  // as typed: "2.5e8" is a whole number CLI11's integer parsing refuses
   double max_memory_gib = kDefaultMaxMemoryBytes / (1ull << 30);
-  std::string json_path, csv_path, trace_path, report_path;
+  std::string json_path, csv_path, trace_path, report_path, requests_path, trace_window;
 };
 
 void add_scenario_options(CLI::App& cmd, RunOptions& o) {
@@ -91,14 +96,46 @@ ScenarioRequest request_of(const RunOptions& o) {
   return r;
 }
 
+// "--trace-window START:END": simulated times with units ("10 s:20 s", "0:90 min"; a bare number is seconds).
+std::pair<sim::Time, sim::Time> parse_trace_window(const std::string& text) {
+  const auto bad = [&](const std::string& why) {
+    throw BadInput("--trace-window: got '" + text + "', expected START:END in simulated time, e.g. '10 s:20 s' (" +
+                   why + ")");
+  };
+  const auto colon = text.find(':');
+  if (colon == std::string::npos) bad("no ':' between start and end");
+  const auto time_of = [&](std::string part) {
+    if (part.find_first_not_of("0123456789.eE+- ") == std::string::npos) part += " s";
+    try {
+      const double s = parse_quantity(part, Dimension::time);
+      if (!(s >= 0) || s > kMaxScenarioTime) bad("a time from 0 to 30 days");
+      return sim::from_seconds(s);
+    } catch (const UnitError& e) {
+      bad(e.detail());
+    }
+    return sim::Time{0};
+  };
+  const sim::Time start = time_of(text.substr(0, colon)), end = time_of(text.substr(colon + 1));
+  if (end <= start) bad("the end must come after the start");
+  return {start, end};
+}
+
 int cmd_run(const RunOptions& o) {
   int to_stdout = 0;
-  for (const std::string* p : {&o.json_path, &o.csv_path, &o.trace_path, &o.report_path}) to_stdout += *p == "-";
-  if (to_stdout > 1) throw BadInput("--json, --csv, --trace and --report: at most one may write to stdout ('-')");
+  for (const std::string* p : {&o.json_path, &o.csv_path, &o.trace_path, &o.report_path, &o.requests_path}) {
+    to_stdout += *p == "-";
+  }
+  if (to_stdout > 1) {
+    throw BadInput("--json, --csv, --trace, --report and --requests: at most one may write to stdout ('-')");
+  }
   check_writable(o.json_path, "--json");
   check_writable(o.csv_path, "--csv");
   check_writable(o.trace_path, "--trace");
   check_writable(o.report_path, "--report");
+  check_writable(o.requests_path, "--requests");
+  if (!o.trace_window.empty() && o.trace_path.empty()) throw BadInput("--trace-window needs --trace PATH");
+  const auto window = o.trace_window.empty() ? std::pair<sim::Time, sim::Time>{0, sim::kTimeMax}
+                                             : parse_trace_window(o.trace_window);
   const Catalog catalog = Catalog::open_default();
   const Scenario scenario = load_scenario(request_of(o), catalog);
   // A sweep scenario's points are checked too, though only the base point runs: the invalid ones are named (as
@@ -112,18 +149,35 @@ int cmd_run(const RunOptions& o) {
     }
     if (invalid > 0) std::cerr << "note: " << invalid << " sweep point(s) are invalid; the first: " << first << '\n';
   }
+  if (!o.requests_path.empty() && scenario.workload_kind != "serving" && scenario.workload_kind != "agents") {
+    throw BadInput("--requests: a " + scenario.workload_kind +
+                   " run has no requests; it applies to serving (a row per request) and agents (a row per task)");
+  }
   RunArtifacts artifacts;
-  artifacts.trace = !o.trace_path.empty();
+  std::optional<OutputStream> trace_file, requests_file;
+  std::optional<CsvRequestLog> requests;
+  if (!o.trace_path.empty()) {
+    trace_file.emplace(o.trace_path, "--trace");
+    artifacts.trace_out = &trace_file->stream();
+    artifacts.trace_start = window.first;
+    artifacts.trace_end = window.second;
+  }
+  if (!o.requests_path.empty()) {
+    requests_file.emplace(o.requests_path, "--requests");
+    requests.emplace(requests_file->stream());
+    artifacts.requests = &*requests;
+  }
   const wl::RunResult result = run_scenario(scenario, artifacts);
+  if (trace_file) trace_file->close();
+  if (requests_file) requests_file->close();
   const RunIdentity id = identity_of(scenario);
-  const bool json_to_stdout = o.json_path == "-";
+  const bool json_to_stdout = to_stdout > 0;  // the table would mix with the one output on stdout
   if (!json_to_stdout) {
     if (scenario.workload_kind == "collective") std::cout << format_nccl_tests(scenario.collective, result);
     std::cout << format_table(id, result);
   }
   if (!o.json_path.empty()) write_output(o.json_path, result_to_json(id, result).dump(2) + "\n", "--json");
   if (!o.csv_path.empty()) write_output(o.csv_path, single_run_csv(id, result), "--csv");
-  if (artifacts.trace) write_output(o.trace_path, artifacts.trace_json, "--trace");
   if (!o.report_path.empty()) {
     write_output(o.report_path, render_html_report(id, result, scenario.cluster.total_gpus()), "--report");
   }
@@ -288,6 +342,10 @@ int run_cli(int argc, char** argv) {
   run->add_option("--csv", run_opts.csv_path, "Write the metrics as one CSV row to PATH");
   run->add_option("--trace", run_opts.trace_path, "Write a Chrome/Perfetto trace JSON of the run to PATH");
   run->add_option("--report", run_opts.report_path, "Write a self-contained HTML report of the result to PATH");
+  run->add_option("--requests", run_opts.requests_path,
+                  "Write one CSV row per request (serving) or task (agents) to PATH, streamed as they finish");
+  run->add_option("--trace-window", run_opts.trace_window,
+                  "Trace only events overlapping START:END of simulated time, e.g. '60 s:70 s' (with --trace)");
 
   RunOptions val_opts;
   auto* validate = app.add_subcommand("validate", "Check a scenario (and every sweep point) without running it");

@@ -9,6 +9,7 @@
 #include <iostream>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 #include "app/errors.hpp"
 
@@ -25,6 +26,20 @@ void write_output(const std::string& path, const std::string& text, const std::s
   out << text;
   out.flush();
   if (!out) throw BadInput(where + ": the write failed: " + std::strerror(errno) + " (a full disk?)");
+}
+
+OutputStream::OutputStream(const std::string& path, std::string option)
+    : path_(path), option_(std::move(option)), out_(&std::cout) {
+  if (path == "-") return;
+  file_.open(path, std::ios::binary);
+  if (!file_) throw BadInput(option_ + " '" + path + "': cannot open it for writing: " + std::strerror(errno));
+  out_ = &file_;
+}
+
+void OutputStream::close() {
+  out_->flush();
+  if (!*out_) throw BadInput(option_ + " '" + path_ + "': the write failed: " + std::strerror(errno) + " (a full disk?)");
+  if (file_.is_open()) file_.close();
 }
 
 void check_writable(const std::string& path, const std::string& option) {

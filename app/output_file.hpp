@@ -1,6 +1,8 @@
 // Writing a command's text output: to a file, or to stdout when the path is "-".
 #pragma once
 
+#include <fstream>
+#include <ostream>
 #include <string>
 
 namespace dcsim::app {
@@ -13,5 +15,19 @@ void write_output(const std::string& path, const std::string& text, const std::s
 // (its folder is missing or not writable, it is a folder, or it exists read-only). Leaves the file system as it
 // was; "-" and "" pass.
 void check_writable(const std::string& path, const std::string& option);
+
+// A file written as a run goes (a streamed trace, per-request rows), or stdout for "-". close() flushes and throws
+// BadInput naming `option` and the path when any write failed (a full disk).
+class OutputStream {
+ public:
+  OutputStream(const std::string& path, std::string option);
+  std::ostream& stream() { return *out_; }
+  void close();
+
+ private:
+  std::string path_, option_;
+  std::ofstream file_;
+  std::ostream* out_;
+};
 
 }  // namespace dcsim::app

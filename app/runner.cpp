@@ -20,25 +20,31 @@ namespace dcsim::app {
 namespace {
 
 wl::RunResult simulate(const Scenario& scenario, RunArtifacts& artifacts) {
-  sim::TraceRecorder trace(artifacts.trace);
+  const bool tracing = artifacts.trace_out != nullptr;
+  sim::TraceRecorder trace(tracing);
+  if (tracing) {
+    trace.set_window(artifacts.trace_start, artifacts.trace_end);
+    trace.stream_to(*artifacts.trace_out);
+  }
   const auto start = std::chrono::steady_clock::now();
   wl::RunResult result;
   const auto fidelity =
       scenario.network == NetworkModelKind::flow ? wl::NetworkFidelity::flow : wl::NetworkFidelity::analytical;
   if (scenario.workload_kind == "collective") {
-    result = wl::run_collective(scenario.collective, scenario.cluster, fidelity, artifacts.trace ? &trace : nullptr);
+    result = wl::run_collective(scenario.collective, scenario.cluster, fidelity, tracing ? &trace : nullptr);
   }
   if (scenario.workload_kind == "serving") {
     result = wl::run_serving(scenario.serving, *scenario.model, scenario.cluster,
-                             fidelity == wl::NetworkFidelity::flow, artifacts.trace ? &trace : nullptr, scenario.seed);
+                             fidelity == wl::NetworkFidelity::flow, tracing ? &trace : nullptr, scenario.seed,
+                             artifacts.requests);
   }
   if (scenario.workload_kind == "agents") {
-    result = wl::run_agents(scenario.agents, *scenario.model, scenario.cluster, artifacts.trace ? &trace : nullptr,
-                            scenario.seed);
+    result = wl::run_agents(scenario.agents, *scenario.model, scenario.cluster, tracing ? &trace : nullptr,
+                            scenario.seed, artifacts.requests);
   }
   if (scenario.workload_kind == "pretraining") {
     result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,
-                                 artifacts.trace ? &trace : nullptr);
+                                 tracing ? &trace : nullptr);
   }
   // Value-weighted tokens (DESIGN.md §6) from the tokens_by_class.<class> counts every token workload reports.
   if (scenario.token_value) wl::add_value_metrics(result.metrics, *scenario.token_value);
@@ -51,7 +57,7 @@ wl::RunResult simulate(const Scenario& scenario, RunArtifacts& artifacts) {
   // A result that breaks a relation every result obeys is a bug, not a number to report: exit 3 (#18).
   wl::check_run_invariants(result.metrics);
   result.engine.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (artifacts.trace) artifacts.trace_json = trace.to_json();
+  trace.finish();
   return result;
 }
 

@@ -1,16 +1,22 @@
 // Runs a loaded scenario: picks the workload, times the run, gathers optional artifacts (trace).
 #pragma once
 
+#include <iosfwd>
 #include <string>
 
 #include "app/scenario.hpp"
+#include "sim/time.hpp"
 #include "workloads/metrics.hpp"
+#include "workloads/request_log.hpp"
 
 namespace dcsim::app {
 
 struct RunArtifacts {
-  bool trace = false;      // in: record a Chrome/Perfetto trace
-  std::string trace_json;  // out
+  // A Chrome/Perfetto trace, streamed to trace_out as the run goes (bounded memory), of the events that overlap
+  // [trace_start, trace_end) of simulated time.
+  std::ostream* trace_out = nullptr;
+  sim::Time trace_start = 0, trace_end = sim::kTimeMax;
+  wl::RequestLog* requests = nullptr;  // one row per request or task (serving, agents)
 };
 
 wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts);

@@ -11,12 +11,48 @@ namespace dcsim::sim {
 
 void TraceRecorder::process_name(std::uint32_t pid, std::string_view name) {
   if (!enabled_) return;
-  metadata_.push_back(Record{'M', "process_name", {}, pid, 0, 0, 0, TraceArgs{{"name", std::string(name)}}});
+  emit(Record{'M', "process_name", {}, pid, 0, 0, 0, TraceArgs{{"name", std::string(name)}}, 0});
 }
 
 void TraceRecorder::thread_name(std::uint32_t pid, std::uint32_t tid, std::string_view name) {
   if (!enabled_) return;
-  metadata_.push_back(Record{'M', "thread_name", {}, pid, tid, 0, 0, TraceArgs{{"name", std::string(name)}}});
+  emit(Record{'M', "thread_name", {}, pid, tid, 0, 0, TraceArgs{{"name", std::string(name)}}, 0});
+}
+
+void TraceRecorder::stream_to(std::ostream& out) {
+  stream_ = &out;
+  out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
+  for (const Record& r : metadata_) {
+    out << (streamed_first_ ? "\n" : ",\n");
+    streamed_first_ = false;
+    write_record(out, r);
+  }
+  for (const Record& r : events_) {
+    out << (streamed_first_ ? "\n" : ",\n");
+    streamed_first_ = false;
+    write_record(out, r);
+  }
+  metadata_.clear();
+  events_.clear();
+}
+
+void TraceRecorder::finish() {
+  if (stream_ == nullptr || finished_) return;
+  *stream_ << "\n]}\n";
+  stream_->flush();
+  finished_ = true;
+}
+
+void TraceRecorder::emit(Record&& r) {
+  if (r.phase != 'M') ++recorded_;
+  if (stream_ != nullptr) {
+    if (finished_) return;
+    *stream_ << (streamed_first_ ? "\n" : ",\n");
+    streamed_first_ = false;
+    write_record(*stream_, r);
+    return;
+  }
+  (r.phase == 'M' ? metadata_ : events_).push_back(std::move(r));
 }
 
 void TraceRecorder::write_escaped(std::ostream& out, std::string_view s) {
@@ -86,36 +122,41 @@ void write_args(std::ostream& out, const TraceArgs& args) {
 
 }  // namespace
 
+void TraceRecorder::write_record(std::ostream& out, const Record& r) {
+  out << "{\"ph\":\"" << r.phase << "\",\"name\":";
+  write_escaped(out, r.name);
+  if (!r.category.empty()) {
+    out << ",\"cat\":";
+    write_escaped(out, r.category);
+  }
+  out << ",\"pid\":" << r.pid << ",\"tid\":" << r.tid;
+  if (r.phase == 'b' || r.phase == 'e') out << ",\"id\":" << r.id;
+  if (r.phase != 'M') {
+    out << ",\"ts\":";
+    write_micros(out, r.ts);
+  }
+  if (r.phase == 'X') {
+    out << ",\"dur\":";
+    write_micros(out, r.dur);
+  }
+  if (r.phase == 'i') out << ",\"s\":\"t\"";
+  if (!r.args.empty()) {
+    out << ",\"args\":";
+    write_args(out, r.args);
+  }
+  out << '}';
+}
+
 void TraceRecorder::write_json(std::ostream& out) const {
   out << "{\"displayTimeUnit\":\"ns\",\"traceEvents\":[";
   bool first = true;
-  auto write_record = [&](const Record& r) {
-    out << (first ? "\n" : ",\n");
-    first = false;
-    out << "{\"ph\":\"" << r.phase << "\",\"name\":";
-    write_escaped(out, r.name);
-    if (!r.category.empty()) {
-      out << ",\"cat\":";
-      write_escaped(out, r.category);
+  for (const auto* list : {&metadata_, &events_}) {
+    for (const Record& r : *list) {
+      out << (first ? "\n" : ",\n");
+      first = false;
+      write_record(out, r);
     }
-    out << ",\"pid\":" << r.pid << ",\"tid\":" << r.tid;
-    if (r.phase != 'M') {
-      out << ",\"ts\":";
-      write_micros(out, r.ts);
-    }
-    if (r.phase == 'X') {
-      out << ",\"dur\":";
-      write_micros(out, r.dur);
-    }
-    if (r.phase == 'i') out << ",\"s\":\"t\"";
-    if (!r.args.empty()) {
-      out << ",\"args\":";
-      write_args(out, r.args);
-    }
-    out << '}';
-  };
-  for (const Record& r : metadata_) write_record(r);
-  for (const Record& r : events_) write_record(r);
+  }
   out << "\n]}\n";
 }
 

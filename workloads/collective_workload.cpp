@@ -173,6 +173,13 @@ RunResult run_collective(const CollectiveWorkload& w, const hw::ClusterSpec& clu
                           std::string(hw::to_string(s.cost.algorithm)) + "/" + hw::to_string(s.cost.protocol));
   }
   out.info.emplace_back("network_model", fidelity == NetworkFidelity::flow ? "flow" : "analytical");
+  SizeCurve busbw{"bus bandwidth", "GB/s", {}}, time{"time", "s", {}};
+  for (const SizeResult& s : r.results) {
+    const double algbw = s.time > 0 ? s.bytes / s.time : 0.0;
+    busbw.points.emplace_back(s.bytes, algbw * hw::bus_factor(r.op, n) / 1e9);
+    time.points.emplace_back(s.bytes, s.time);
+  }
+  out.observed.size_curves = {std::move(busbw), std::move(time)};
   out.engine.events = sim.events_executed();
   out.engine.fingerprint = sim.fingerprint();
   return out;

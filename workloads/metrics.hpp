@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "workloads/observations.hpp"
+
 namespace dcsim::wl {
 
 struct Metric {
@@ -58,6 +60,7 @@ struct RunResult {
   // Descriptive facts that are not numbers (the algorithm a collective used, a plan's layout), in order.
   std::vector<std::pair<std::string, std::string>> info;
   EngineStats engine;
+  Observations observed;  // for pictures; not compared, not in the JSON result
 };
 
 }  // namespace dcsim::wl

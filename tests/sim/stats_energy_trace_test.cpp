@@ -179,3 +179,46 @@ TEST(Fingerprint, OrderSensitive) {
 
 }  // namespace
 }  // namespace dcsim::sim
+
+namespace dcsim::sim {
+namespace {
+
+void record(TraceRecorder& t) {
+  t.process_name(0, "p");
+  t.complete("a", "c", 0, 1, 10 * kMicrosecond, 5 * kMicrosecond);
+  t.counter("q", 0, 12 * kMicrosecond, 3.0);
+  t.async_span("r", "req", 1, 7, 11 * kMicrosecond, 2 * kMicrosecond, {{"n", std::int64_t{4}}});
+  t.complete("late", "c", 0, 1, 30 * kMicrosecond, kMicrosecond);
+}
+
+TEST(TraceStreaming, WritesTheSameEventsAsInMemory) {
+  TraceRecorder held;
+  record(held);
+  std::ostringstream streamed_out;
+  TraceRecorder streamed;
+  streamed.stream_to(streamed_out);
+  record(streamed);
+  streamed.finish();
+  streamed.finish();  // idempotent
+  EXPECT_EQ(streamed_out.str(), held.to_json());
+  EXPECT_EQ(streamed.size(), 5u);  // a, q, r begin, r end, late
+  EXPECT_NE(streamed_out.str().find(R"({"ph":"b","name":"r","cat":"req","pid":1,"tid":0,"id":7,"ts":11.000000,"args":{"n":4}})"),
+            std::string::npos);
+  EXPECT_NE(streamed_out.str().find(R"({"ph":"e","name":"r","cat":"req","pid":1,"tid":0,"id":7,"ts":13.000000})"),
+            std::string::npos);
+}
+
+TEST(TraceStreaming, AWindowKeepsWhatOverlapsItAndEveryName) {
+  TraceRecorder t;
+  t.set_window(12 * kMicrosecond, 20 * kMicrosecond);
+  record(t);
+  const std::string json = t.to_json();
+  EXPECT_NE(json.find("\"name\":\"a\""), std::string::npos);     // [10, 15) overlaps
+  EXPECT_NE(json.find("\"name\":\"q\""), std::string::npos);     // at 12
+  EXPECT_NE(json.find("\"name\":\"r\""), std::string::npos);     // [11, 13)
+  EXPECT_EQ(json.find("\"name\":\"late\""), std::string::npos);  // [30, 31)
+  EXPECT_NE(json.find("process_name"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dcsim::sim

@@ -11,6 +11,8 @@
 #include "sim/energy.hpp"
 #include "sim/stats.hpp"
 #include "workloads/agents/agents_workload.hpp"
+
+#include "workloads/observe.hpp"
 #include "workloads/agents/serving_llm_service.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/cluster_power.hpp"
@@ -62,7 +64,7 @@ agents::StorageLink tier_link(const hw::ClusterSpec& c, hw::StorageTier tier, in
 }  // namespace
 
 RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                     sim::TraceRecorder* trace, std::uint64_t seed) {
+                     sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests) {
   AgentsWorkload w = w_in;
   if (w.context_window <= 0) w.context_window = model.max_context;
   const int g = w.instance.gpus();
@@ -118,8 +120,18 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     b = Busy{};
     if (--on == 0) sum_c = sum_m = sum_link = 0;  // no drift from the running sums
   };
+  // Pictures (observations.hpp): whole-run series, binned.
+  using Kind = sim::BinnedSeries::Kind;
+  sim::BinnedSeries kv_series(Kind::level, sim::kMillisecond), stall_series(Kind::level, sim::kMillisecond),
+      tools_series(Kind::level, sim::kMillisecond), power_series(Kind::level, sim::kMillisecond),
+      tokens_series(Kind::rate, sim::kMillisecond);
+  const auto sample_stall = [&] {
+    stall_series.set(sim.now(), static_cast<double>(stall.stalled_now()) / replicas);
+    power_series.set(sim.now(), ledger.total_power_w());
+  };
   service.on_step = [&](int i, const serving::IterationCost& c, std::int64_t tokens) {
     off(i);
+    if (c.decode_seqs > 0) tokens_series.add(sim.now(), static_cast<double>(c.decode_seqs));
     Busy& b = busy[static_cast<std::size_t>(i)];
     b.a = c.activity;
     // Ring all-reduce of the residual stream (bf16), twice per layer: 2 (tp - 1) x tokens x hidden x 2 bytes sent
@@ -135,26 +147,50 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     sum_link += b.link_bps;
     ++on;
     apply();
+    sample_stall();
   };
   service.on_idle = [&](int i) {
     off(i);
     apply();
+    sample_stall();
   };
   const double kv_cap = static_cast<double>(service.kv_capacity_tokens());
   sim::TimeWeightedAverage kv_occ(0, 0.0);
   service.on_kv = [&](std::int64_t used) {
     const double occ = kv_cap > 0 ? static_cast<double>(used) / kv_cap : 0.0;
     kv_occ.set(sim.now(), occ);
+    kv_series.set(sim.now(), occ);
     if (trace) trace->counter("kv_occupancy", 0, sim.now(), occ);
   };
   swarm.on_cpu = [&](int busy_cores, int total) {
     power.set_cpu_utilization(total > 0 ? static_cast<double>(busy_cores) / total : 0.0, sim.now());
   };
+  swarm.on_tools = [&](int in_flight) {
+    tools_series.set(sim.now(), in_flight);
+    sample_stall();
+    if (trace) trace->counter("tool calls in flight", 0, sim.now(), static_cast<double>(in_flight));
+  };
   if (trace) {
-    trace->process_name(0, "agents: KV occupancy");
+    trace->process_name(0, "agents: counters (KV occupancy, tool calls in flight)");
     trace->process_name(1, "agents (one track per agent)");
+    trace->process_name(2, "tasks (arrival to finish)");
     swarm.trace = trace;
   }
+  if (requests) {
+    requests->columns({"task", "arrival_s", "finish_s", "latency_s", "agents", "llm_calls", "prompt_tokens",
+                       "added_tokens", "generated_tokens", "first_call_tokens"});
+  }
+  swarm.on_task_done = [&](std::int64_t task, const agents::TaskRecord& t) {
+    if (trace) {
+      trace->async_span("task", "task", 2, static_cast<std::uint64_t>(task), sim::from_seconds(t.arrival),
+                        sim::from_seconds(t.finish) - sim::from_seconds(t.arrival),
+                        {{"task", task}, {"agents", static_cast<std::int64_t>(t.agents)},
+                         {"generated_tokens", t.generated}});
+    }
+    if (!requests) return;
+    requests->row({task, t.arrival, t.finish, t.finish - t.arrival, static_cast<std::int64_t>(t.agents),
+                   static_cast<std::int64_t>(t.calls), t.prompt, t.added, t.generated, t.first_call});
+  };
 
   // Rates, utilisations, stall and energy are measured over [0, the last task's start]: the swarm runs at its
   // full load until then and only drains afterwards (a run whose tasks all start at once is measured to its end).
@@ -229,6 +265,15 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
+  Observations& ob = out.observed;
+  ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));
+  ob.series.push_back(observe_series("GPU replicas stalled on tools, memory or KV reloads", "fraction", stall_series, end));
+  ob.series.push_back(observe_series("tool calls in flight", "calls", tools_series, end));
+  ob.series.push_back(observe_series("KV-cache occupancy", "fraction", kv_series, end));
+  ob.series.push_back(observe_series("IT power", "W", power_series, end));
+  ob.distributions.push_back(observe_distribution("task latency", "s", swarm.task_latency));
+  ob.distributions.push_back(observe_distribution("tool wait", "s", swarm.tool_wait));
+  ob.distributions.push_back(observe_distribution("LLM call", "s", swarm.llm_latency));
   out.info.emplace_back("kv_policy", to_string(w.kv_policy));
   out.info.emplace_back("cpu", cluster.cpu.name);
   out.info.emplace_back("scheduler", "agents' simplified continuous batching on serving's InstanceModel");

@@ -140,6 +140,7 @@ sim::Process Swarm::run_task(std::int64_t index) {
   task_tokens.add(static_cast<double>(t.added));
   chat_turn_tokens.add(static_cast<double>(t.first_call));
   ++tasks_done;
+  if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
 }
 
 sim::Process Swarm::cpu_work(int pool, double seconds) {
@@ -153,6 +154,8 @@ sim::Process Swarm::cpu_work(int pool, double seconds) {
 
 sim::Process Swarm::tool_call(int pool, const ToolKind& kind, double duration_s, double harness_s) {
   const sim::Time t0 = sim_.now();
+  ++tools_in_flight_;
+  if (on_tools) on_tools(tools_in_flight_);
   // The harness (agent framework) and a CPU-bound tool run on one core at the CPU's single-thread speed; a tool
   // that waits on a remote service (web search) holds no core and does not scale.
   const double cpu_s = (harness_s + (kind.cpu_bound ? duration_s : 0.0)) / hw_.cpu_speed;
@@ -160,6 +163,8 @@ sim::Process Swarm::tool_call(int pool, const ToolKind& kind, double duration_s,
   if (!kind.cpu_bound) co_await sim_.delay(sim::from_seconds(duration_s));
   tool_wait.add(sim::to_seconds(sim_.now() - t0));
   ++tool_calls;
+  --tools_in_flight_;
+  if (on_tools) on_tools(tools_in_flight_);
 }
 
 sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, int level, int max_depth,

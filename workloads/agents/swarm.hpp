@@ -33,12 +33,19 @@ class StallMeter {
   explicit StallMeter(int instances) : s_(static_cast<std::size_t>(instances)) {}
   void set_busy(int i, bool busy, sim::Time now) {
     advance(i, now);
-    s_[static_cast<std::size_t>(i)].busy = busy;
+    S& s = s_[static_cast<std::size_t>(i)];
+    const bool was = stalled(s);
+    s.busy = busy;
+    count(was, stalled(s));
   }
   void external(int i, int delta, sim::Time now) {
     advance(i, now);
-    s_[static_cast<std::size_t>(i)].waiting += delta;
+    S& s = s_[static_cast<std::size_t>(i)];
+    const bool was = stalled(s);
+    s.waiting += delta;
+    count(was, stalled(s));
   }
+  int stalled_now() const { return stalled_now_; }  // replicas stalled at this moment
   void finish(sim::Time now) {
     for (std::size_t i = 0; i < s_.size(); ++i) advance(static_cast<int>(i), now);
   }
@@ -54,6 +61,8 @@ class StallMeter {
     sim::Time last = 0, stalled = 0, idle = 0, busy_t = 0;
   };
   double sum_s(sim::Time S::*field) const;
+  static bool stalled(const S& s) { return !s.busy && s.waiting > 0; }
+  void count(bool was, bool is) { stalled_now_ += static_cast<int>(is) - static_cast<int>(was); }
   void advance(int i, sim::Time now) {
     S& s = s_[static_cast<std::size_t>(i)];
     const sim::Time dt = now - s.last;
@@ -66,6 +75,7 @@ class StallMeter {
     s.last = now;
   }
   std::vector<S> s_;
+  int stalled_now_ = 0;
 };
 
 // What the agents need to know about the hardware.
@@ -104,6 +114,8 @@ class Swarm {
   std::function<void(int busy_cores, int total_cores)> on_cpu;
   // Called once, when the last task has started: the end of the measured window (the swarm drains afterwards).
   std::function<void()> on_last_start;
+  std::function<void(std::int64_t task, const TaskRecord& t)> on_task_done;  // as each task finishes
+  std::function<void(int in_flight)> on_tools;  // tool calls in flight changed
   // Spans per agent (process 1, one track per agent): llm, tools, wave, memory. May be null.
   sim::TraceRecorder* trace = nullptr;
   // Records every wave (memory grows with waves: for tests).
@@ -146,6 +158,7 @@ class Swarm {
   std::int64_t live_agents_ = 0;
   std::int64_t started_ = 0;
   AgentId next_id_ = 1;
+  int tools_in_flight_ = 0;
   std::uint64_t next_wave_ = 1;
   int busy_cores_ = 0;
   std::vector<TaskRecord> tasks_;

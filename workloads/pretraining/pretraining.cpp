@@ -19,6 +19,8 @@
 namespace dcsim::wl {
 namespace {
 
+constexpr std::size_t kMaxTimelineSpans = 20000;  // past it the report leaves the timeline to the trace
+
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
@@ -699,6 +701,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
       dp_contention(static_cast<std::size_t>(pp));
   const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+  std::vector<TimelineSpan> dp_spans;  // for the report's timeline
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
     double busy_until = 0, params = 0, first_fwd = 0, reduce_total = 0;
@@ -713,6 +716,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
           const double ready = w.overlap_grad_reduce ? sp.start + (d(static_cast<i64>(b)) + 1) / n * (sp.end - sp.start)
                                                      : tl.compute_end[su];
           const double t = ar(grad_op, P.dp_group, ch.bucket_params[b] * dp_bytes_per_param);
+          if (dp_spans.size() < kMaxTimelineSpans) dp_spans.push_back({s, std::max(busy_until, ready), std::max(busy_until, ready) + t, "DP gradient reduction"});
           busy_until = std::max(busy_until, ready) + t;
           reduce_total += t;
         }
@@ -811,6 +815,30 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   const sim::Time end_t = sim::from_seconds(step);
 
   RunResult out;
+  // The step's pipeline timeline for the report (the trace above has the same spans); a very large schedule is
+  // left to the trace.
+  if (tl.spans.size() <= kMaxTimelineSpans) {
+    Timeline& line = out.observed.timeline;
+    for (int s = 0; s < pp; ++s) line.lanes.push_back("stage " + std::to_string(s));
+    for (const TaskSpan& sp : tl.spans) {
+      line.spans.push_back({sp.stage, sp.start, sp.end, sp.task.forward ? "forward" : sp.task.weight ? "wgrad" : "backward"});
+      // The pass's exposed TP/CP/EP (and ZeRO-3) communication runs layer by layer inside it: drawn as its summed
+      // share at the pass's end.
+      if (sp.task.weight) continue;
+      const Chunk& ch = chunks[static_cast<std::size_t>(sp.stage)][static_cast<std::size_t>(sp.task.chunk)];
+      const auto& ph = sp.task.forward ? ch.fwd : ch.bwd;
+      const double comm = std::min(sp.end - sp.start, ph.tp + ph.cp + ph.ep + ph.dp);
+      if (comm > 0) line.spans.push_back({sp.stage, sp.end - comm, sp.end, "TP/CP/EP comm (exposed)"});
+    }
+    line.spans.insert(line.spans.end(), dp_spans.begin(), dp_spans.end());
+    for (int s = 0; s < pp; ++s) {
+      const auto su = static_cast<std::size_t>(s);
+      if (dp_exposed[su] > 0) {
+        line.spans.push_back({s, tl.compute_end[su], tl.compute_end[su] + dp_exposed[su], "DP exposed"});
+      }
+      line.spans.push_back({s, stage_end[su] - opt_time[su], stage_end[su], "optimizer"});
+    }
+  }
   Metrics& M = out.metrics;
   const double tokens = tokens_step * steps;
   M.set("tokens", tokens);

@@ -9,6 +9,7 @@
 
 #include "hw/power.hpp"
 #include "workloads/input_error.hpp"
+#include "workloads/observe.hpp"
 #include "workloads/run_invariants.hpp"
 
 namespace dcsim::wl::serving {
@@ -34,7 +35,7 @@ const char* tier_name(KvTier t) {
 }  // namespace
 
 Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::ClusterSpec& cluster, bool flow_network,
-               sim::TraceRecorder* trace, std::uint64_t seed)
+               sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests)
     : w(w_),
       model(model_),
       cluster_(cluster),
@@ -43,7 +44,8 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
       source_(w_, seed),
       stats(w_),
       router_(w_.routing),
-      decode_router_(w_.routing) {
+      decode_router_(w_.routing),
+      requests_(requests) {
   topo_ = std::make_unique<hw::Topology>(hw::build_topology(cluster_));
   coll_ = std::make_unique<hw::Collectives>(*topo_, cluster_);
   PowerGroup main;
@@ -93,6 +95,83 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
     cross_lat = cluster_.nic.latency + w.decode.cluster->nic.latency;
   }
   transfer_ = std::make_unique<KvTransfer>(sim, net_.get(), coll_.get(), cross_bw, cross_lat);
+  levels_.resize(instances_.size());
+  for (const auto& in : instances_) kv_blocks_total_ += static_cast<double>(in->kv().capacity());
+  power_series_.set(0, ledger_.total_power_w());
+  if (trace_) {
+    trace_->process_name(0, "serving instances (steps, collectives)");
+    trace_->process_name(1, "requests (arrival to last token; first token)");
+    trace_->process_name(2, "KV-cache transfers (prefill to decode)");
+    trace_->process_name(3, "serving counters");
+  }
+  if (requests_) {
+    requests_->columns({"request", "class", "status", "arrival_s", "first_token_s", "finish_s", "ttft_s", "tpot_s",
+                        "e2e_s", "input_tokens", "output_tokens", "cached_prompt_tokens", "instance",
+                        "decode_instance", "preemptions", "measured"});
+  }
+}
+
+void Engine::observe(const Instance& in) {
+  Levels& l = levels_[static_cast<std::size_t>(in.index())];
+  const Levels now{static_cast<double>(in.decoding()), static_cast<double>(in.kv().used()),
+                   static_cast<double>(in.waiting())};
+  level_sum_.decoding += now.decoding - l.decoding;
+  level_sum_.kv_blocks += now.kv_blocks - l.kv_blocks;
+  level_sum_.waiting += now.waiting - l.waiting;
+  l = now;
+  const sim::Time t = sim.now();
+  const double kv = kv_blocks_total_ > 0 ? level_sum_.kv_blocks / kv_blocks_total_ : 0.0;
+  decoding_series_.set(t, level_sum_.decoding);
+  kv_series_.set(t, kv);
+  waiting_series_.set(t, level_sum_.waiting);
+  if (trace_ && trace_->enabled()) {
+    trace_->counter("batch and queue", 3, t,
+                    {{"decoding sequences", level_sum_.decoding}, {"waiting requests", level_sum_.waiting}});
+    trace_->counter("KV occupancy", 3, t, kv);
+  }
+}
+
+void Engine::log_request(const Request& r, double finish, bool rejected) {
+  if (trace_ && trace_->enabled() && !rejected) {
+    const std::vector<std::string> names = w.class_names();
+    trace_->async_span(names[static_cast<std::size_t>(r.cls)] + " request", "request", 1, r.serial,
+                       sim::from_seconds(r.arrival), sim::from_seconds(finish) - sim::from_seconds(r.arrival),
+                       {{"request", static_cast<std::int64_t>(r.serial)},
+                        {"input_tokens", r.input},
+                        {"output_tokens", r.output},
+                        {"instance", static_cast<std::int64_t>(r.prefill_instance)},
+                        {"preemptions", static_cast<std::int64_t>(r.preemptions)}});
+    if (r.first_token >= r.arrival) {
+      trace_->async_span("until first token", "first token", 1, r.serial, sim::from_seconds(r.arrival),
+                         sim::from_seconds(r.first_token) - sim::from_seconds(r.arrival));
+    }
+  }
+  if (requests_ == nullptr) return;
+  const std::vector<std::string> names = w.class_names();
+  const auto time_or_blank = [](bool have, double v) { return have ? RequestCell{v} : RequestCell{std::string()}; };
+  const bool done = !rejected;
+  const bool first = done && r.first_token >= 0;
+  const double tpot = done && r.output > 1 ? (finish - r.first_token) / static_cast<double>(r.output - 1) : 0.0;
+  requests_->row({static_cast<std::int64_t>(r.serial), names[static_cast<std::size_t>(r.cls)],
+                  std::string(rejected ? "rejected" : "finished"), r.arrival, time_or_blank(first, r.first_token),
+                  time_or_blank(done, finish), time_or_blank(first, r.first_token - r.arrival),
+                  time_or_blank(done && r.output > 1, tpot), time_or_blank(done, finish - r.arrival), r.input,
+                  r.output, r.prefix_cached, static_cast<std::int64_t>(r.prefill_instance),
+                  static_cast<std::int64_t>(r.decode_instance), static_cast<std::int64_t>(r.preemptions),
+                  static_cast<std::int64_t>(r.measured ? 1 : 0)});
+}
+
+void Engine::observations(RunResult& out) const {
+  const sim::Time end = sim.now();
+  Observations& ob = out.observed;
+  ob.series.push_back(observe_series("output throughput", "tokens/s", tokens_series_, end));
+  ob.series.push_back(observe_series("decoding sequences", "sequences", decoding_series_, end));
+  ob.series.push_back(observe_series("KV-cache occupancy", "fraction", kv_series_, end));
+  ob.series.push_back(observe_series("waiting requests", "requests", waiting_series_, end));
+  ob.series.push_back(observe_series("IT power", "W", power_series_, end));
+  ob.distributions.push_back(observe_distribution("TTFT", "s", stats.ttft()));
+  ob.distributions.push_back(observe_distribution("TPOT", "s", stats.tpot()));
+  ob.distributions.push_back(observe_distribution("end-to-end latency", "s", stats.e2e()));
 }
 
 Engine::~Engine() = default;
@@ -160,23 +239,39 @@ void Engine::set_power(Instance& in, double p, bool busy) {
   // Each busy GPU's watts are summed, so the mean over busy GPUs gives the exact total.
   const double mean = g.busy > 0 ? std::max(0.0, g.sum_p / g.busy) : 0.0;
   g.power->set_gpu_power(mean, std::max(0, g.busy), sim.now());
+  power_series_.set(sim.now(), ledger_.total_power_w());
 }
 
 void Engine::step_started(Instance& in, const IterationCost& c) {
   set_power(in, hw::gpu_power(in.model().cluster().gpu, c.activity), true);
+  observe(in);
 }
 
-void Engine::went_idle(Instance& in) { set_power(in, 0, false); }
+void Engine::went_idle(Instance& in) {
+  set_power(in, 0, false);
+  observe(in);
+}
 
 void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t1) {
   stats.flops(c.model_flops, t0, t1, in.role() == Role::decode ? 1 : 0);
   stats.busy(in.role() == Role::decode ? 1 : 0, t0, t1);
   if (c.pure_decode) stats.decode_step(c.parts, c.decode_seqs, t0);
-  if (trace_) {
-    trace_->complete("step", "serving", 0, static_cast<std::uint32_t>(in.index()), sim::from_seconds(t0),
+  if (trace_ && trace_->enabled()) {
+    const auto tid = static_cast<std::uint32_t>(in.index());
+    trace_->complete(c.pure_decode ? "decode step" : "step", "serving", 0, tid, sim::from_seconds(t0),
                      sim::from_seconds(t1) - sim::from_seconds(t0),
-                     {{"decoding", static_cast<std::int64_t>(in.decoding())}});
+                     {{"decoding", static_cast<std::int64_t>(in.decoding())},
+                      {"decode_seqs", c.decode_seqs},
+                      {"collectives_s", c.comm_s},
+                      {"cpu_s", c.cpu_s}});
+    // The step's TP all-reduces and EP all-to-alls run layer by layer inside it; drawn as one nested slice of
+    // their summed time so the share is visible.
+    if (c.comm_s > 0) {
+      trace_->complete("TP/EP collectives (summed)", "comm", 0, tid, sim::from_seconds(t0),
+                       std::min(sim::from_seconds(c.comm_s), sim::from_seconds(t1) - sim::from_seconds(t0)));
+    }
   }
+  observe(in);
 }
 
 void Engine::after_step(Instance& in) {
@@ -195,6 +290,7 @@ void Engine::first_token(ReqId id, double t) {
 void Engine::finish(ReqId id, double t) {
   Request& r = pool[id];
   stats.finished(r.arrival, r.first_token, t, r.output, r.measured, r.cls);
+  log_request(r, t, false);
   const int user = r.user;
   pool.release(id);
   in_system_.set(sim.now(), static_cast<double>(pool.live()));
@@ -230,7 +326,16 @@ void Engine::stream_kv(Instance& src, ReqId id, std::int64_t tokens, double star
   for (int g = 0; g < groups; ++g) {
     const double at = start + dt * (g + 1) / groups;
     sim.schedule_at(sim::from_seconds(at), [this, id, gen, bytes, groups, &src, &dst] {
-      transfer_->start(src.model().gpus(), dst.model().gpus(), bytes / groups, heterogeneous_, [this, id, gen] {
+      const sim::Time began = sim.now();
+      const std::uint64_t serial = pool[id].serial;
+      transfer_->start(src.model().gpus(), dst.model().gpus(), bytes / groups, heterogeneous_,
+                       [this, id, gen, began, serial, bytes, groups, &src, &dst] {
+        if (trace_ && trace_->enabled()) {
+          trace_->complete("KV transfer", "kv", 2, static_cast<std::uint32_t>(dst.index()), began, sim.now() - began,
+                           {{"request", static_cast<std::int64_t>(serial)},
+                            {"bytes", bytes / groups},
+                            {"from_instance", static_cast<std::int64_t>(src.index())}});
+        }
         Request& q = pool[id];
         if (!q.live || q.generation != gen) return;
         if (--q.pending_transfers == 0 && q.prefill_finished) handoff_complete(id);
@@ -265,6 +370,7 @@ void Engine::admit_new(const NewRequest& nr, int user) {
                                                                                              static_cast<double>(r.input))));
   r.target = r.input;
   r.measured = arrival >= w.warmup_s;
+  r.serial = next_serial_++;
   in_system_.set(sim.now(), static_cast<double>(pool.live()));
   // A request whose KV can never fit one instance is refused at the door.
   const Instance& f = *front_.front();
@@ -272,12 +378,16 @@ void Engine::admit_new(const NewRequest& nr, int user) {
   if (!back_.empty()) fits = fits && back_.front()->kv().blocks_for(r.input + r.output) <= back_.front()->kv().capacity();
   if (!fits) {
     stats.rejected();
+    log_request(r, arrival, true);
     pool.release(id);
     in_system_.set(sim.now(), static_cast<double>(pool.live()));
     if (user >= 0) sim.schedule_in(0, [this, user] { closed_loop_send(user); });
     return;
   }
-  front_[router_.pick(front_)]->enqueue(id);
+  Instance& to = *front_[router_.pick(front_)];
+  r.prefill_instance = to.index();
+  to.enqueue(id);
+  observe(to);
 }
 
 void Engine::arrival() {
@@ -411,6 +521,7 @@ RunResult Engine::run() {
   out.info.emplace_back("mode", w.mode == ServingWorkload::Mode::colocated ? "colocated" : "disaggregated");
   out.info.emplace_back("model", model.name);
   out.info.emplace_back("network_model", flow_ ? "flow" : "analytical");
+  observations(out);
   out.engine.events = sim.events_executed();
   out.engine.fingerprint = sim.fingerprint();
   return out;
@@ -421,8 +532,8 @@ RunResult Engine::run() {
 namespace dcsim::wl {
 
 RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed) {
-  serving::Engine e(w, model, cluster, flow_network, trace, seed);
+                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests) {
+  serving::Engine e(w, model, cluster, flow_network, trace, seed, requests);
   return e.run();
 }
 

@@ -10,6 +10,7 @@
 #include "hw/collectives.hpp"
 #include "hw/flow_network.hpp"
 #include "hw/topology.hpp"
+#include "sim/binned_series.hpp"
 #include "sim/energy.hpp"
 #include "sim/simulator.hpp"
 #include "sim/stats.hpp"
@@ -27,7 +28,7 @@ namespace dcsim::wl::serving {
 class Engine {
  public:
   Engine(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster, bool flow_network,
-         sim::TraceRecorder* trace, std::uint64_t seed);
+         sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests = nullptr);
   ~Engine();
 
   RunResult run();
@@ -35,8 +36,16 @@ class Engine {
   // --- called by instances ---
   double now() const { return sim::to_seconds(sim.now()); }
   void first_token(ReqId id, double t);
-  void tokens(std::int64_t n, double t, int cls) { stats.tokens(n, t, cls); }
-  void tokens_by_class(const std::vector<std::int64_t>& n, double t) { stats.tokens_by_class(n, t); }
+  void tokens(std::int64_t n, double t, int cls) {
+    stats.tokens(n, t, cls);
+    tokens_series_.add(sim.now(), static_cast<double>(n));
+  }
+  void tokens_by_class(const std::vector<std::int64_t>& n, double t) {
+    stats.tokens_by_class(n, t);
+    double all = 0;
+    for (const std::int64_t k : n) all += static_cast<double>(k);
+    tokens_series_.add(sim.now(), all);
+  }
   void finish(ReqId id, double t);
   void step_started(Instance& in, const IterationCost& c);
   void went_idle(Instance& in);
@@ -74,6 +83,10 @@ class Engine {
   void set_power(Instance& in, double p, bool busy);
   void snapshot_start();
   void end_window();
+  // Pictures and per-request output (observations.hpp, request_log.hpp, the trace).
+  void observe(const Instance& in);
+  void log_request(const Request& r, double finish, bool rejected);
+  void observations(RunResult& out) const;
 
   const hw::ClusterSpec& cluster_;
   bool flow_;
@@ -101,6 +114,20 @@ class Engine {
   bool have_end_energy_ = false;
   std::optional<NewRequest> pending_;
   sim::TimeWeightedAverage in_system_{0, 0.0};  // live requests over the whole run (Little's law)
+
+  RequestLog* requests_ = nullptr;
+  std::uint64_t next_serial_ = 0;
+  struct Levels {  // one instance's share of the series below
+    double decoding = 0, kv_blocks = 0, waiting = 0;
+  };
+  std::vector<Levels> levels_;
+  Levels level_sum_;
+  double kv_blocks_total_ = 0;
+  sim::BinnedSeries tokens_series_{sim::BinnedSeries::Kind::rate, sim::kMillisecond};
+  sim::BinnedSeries decoding_series_{sim::BinnedSeries::Kind::level, sim::kMillisecond};
+  sim::BinnedSeries kv_series_{sim::BinnedSeries::Kind::level, sim::kMillisecond};
+  sim::BinnedSeries waiting_series_{sim::BinnedSeries::Kind::level, sim::kMillisecond};
+  sim::BinnedSeries power_series_{sim::BinnedSeries::Kind::level, sim::kMillisecond};
 };
 
 }  // namespace dcsim::wl::serving

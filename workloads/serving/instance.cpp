@@ -90,6 +90,7 @@ void Instance::preempt(ReqId id, double& extra_s) {
   kv_.release(kv_.blocks_for(ctx));
   unhold(r);
   ++preemptions_;
+  ++r.preemptions;
   r.target = r.input + r.generated;
   r.done = 0;
   if (engine_.w.preemption == ServingWorkload::Preemption::swap && offload_.bandwidth > 0) {
@@ -213,6 +214,7 @@ void Instance::step() {
     queued_tokens_ += r.done;
     r.done = 0;
     ++preemptions_;
+    ++r.preemptions;
     waiting_.push_front(id);
     busy_ = false;
     step();

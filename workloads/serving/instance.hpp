@@ -59,6 +59,7 @@ class Instance {
   std::int64_t sequences() const;       // decoding + prefilling + waiting + arriving
   std::int64_t queued_tokens() const { return queued_tokens_; }  // prompt tokens not yet prefilled
   std::int64_t decoding() const { return decode_.size(); }
+  std::int64_t waiting() const { return static_cast<std::int64_t>(waiting_.size()); }  // not yet admitted
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   bool busy() const { return busy_; }

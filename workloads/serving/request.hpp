@@ -25,6 +25,8 @@ struct Request {
   std::uint64_t admitted = 0;      // admission order in the decode set (preemption picks the latest)
   std::int64_t kv_held = 0;        // KV blocks held for its whole length (admission guaranteed_no_evict)
   std::uint32_t generation = 0;    // bumps when a record leaves a decode set: stale heap entries are skipped
+  std::uint64_t serial = 0;        // arrival order from 0: the request's name in --requests and traces
+  int preemptions = 0;             // times its KV was given back and its prompt queued again
   int user = -1;                   // closed loop: the user who sent it
   int cls = 0;                     // request class: index into ServingWorkload::class_names()
   int prefill_instance = -1, decode_instance = -1;

@@ -13,6 +13,7 @@
 
 #include "hw/spec.hpp"
 #include "sim/trace.hpp"
+#include "workloads/request_log.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/model.hpp"
 
@@ -148,7 +149,8 @@ struct ServingWorkload {
 // Simulates the workload with random streams seeded from `seed`. Throws std::invalid_argument for configurations that cannot run (weights larger
 // than HBM, parallelism that does not fit the cluster). `trace` may be null.
 RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed);
+                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed,
+                      RequestLog* requests = nullptr);
 
 }  // namespace dcsim::wl
 
