@@ -115,7 +115,17 @@ bool valid_class_name(const std::string& name) {
 // workload.classes: [{name, share, input, output}, ...]; shares sum to 1 (within kShareTolerance).
 constexpr double kShareTolerance = 1e-6;
 
-std::vector<wl::RequestClass> parse_classes(const ConfigNode& list) {
+// With a trace the lengths come from its lines, so `input` and `output` given here would be silently unused.
+void refuse_lengths(const ConfigNode& n) {
+  for (const char* key : {"input", "output"}) {
+    if (n.has(key)) {
+      n.child(key).fail(std::string("the trace (arrivals.process: trace) gives every request its input and output "
+                                    "tokens; remove `") + key + "`");
+    }
+  }
+}
+
+std::vector<wl::RequestClass> parse_classes(const ConfigNode& list, bool from_trace) {
   if (!list.is_sequence()) {
     list.fail_value("a list of request classes, e.g. [{name: chat, share: 0.7, input: ..., output: ...}, ...]");
   }
@@ -132,8 +142,12 @@ std::vector<wl::RequestClass> parse_classes(const ConfigNode& list) {
       if (earlier.name == c.name) item.child("name").fail("class '" + c.name + "' is declared twice; names must be unique");
     }
     c.share = item.get_number("share", 0, 1);
-    c.input = parse_length(item.child("input"));
-    c.output = parse_length(item.child("output"));
+    if (from_trace) {
+      refuse_lengths(item);
+    } else {
+      c.input = parse_length(item.child("input"));
+      c.output = parse_length(item.child("output"));
+    }
     item.finish();
     sum += c.share;
     out.push_back(std::move(c));
@@ -264,6 +278,9 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
   s.mode = w.get_enum_or("mode", {"colocated", "disaggregated"}, "colocated") == "disaggregated"
                ? wl::ServingWorkload::Mode::disaggregated
                : wl::ServingWorkload::Mode::colocated;
+  // A trace gives every request its own lengths: input and output distributions would go unused.
+  const bool from_trace = w.has("arrivals") && w.child("arrivals").is_map() && w.child("arrivals").has("process") &&
+                          w.child("arrivals").get_string("process") == "trace";
   if (w.has("classes")) {
     for (const char* key : {"input", "output"}) {
       if (w.has(key)) {
@@ -271,7 +288,9 @@ wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cl
                           "` (or remove `classes` for one class of requests)");
       }
     }
-    s.classes = parse_classes(w.child("classes"));
+    s.classes = parse_classes(w.child("classes"), from_trace);
+  } else if (from_trace) {
+    refuse_lengths(w);
   } else {
     s.input = parse_length(w.child("input"));
     s.output = parse_length(w.child("output"));

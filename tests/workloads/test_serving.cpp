@@ -336,6 +336,16 @@ TEST(ServingSources, AzureCsvAndJsonlTraces) {
   ASSERT_TRUE(csv.next());
   EXPECT_FALSE(csv.next());
 
+  // The Azure 2024 code trace's format as a spreadsheet saves it: a byte-order mark, every field quoted, CRLF line
+  // ends, and a day boundary between two requests 24.6914 ms apart.
+  TraceReader excel((kTraces / "azure_code_2024_excel.csv").string());
+  const auto e1 = excel.next(), e2 = excel.next();
+  ASSERT_TRUE(e1 && e2);
+  EXPECT_EQ(e1->input, 4808);
+  EXPECT_EQ(e2->output, 8);
+  EXPECT_NEAR(e2->arrival_s, 0.0246914, 1e-7);
+  EXPECT_FALSE(excel.next());
+
   TraceReader js((kTraces / "small.jsonl").string());
   auto j = js.next();
   EXPECT_DOUBLE_EQ(j->arrival_s, 0);
@@ -640,7 +650,7 @@ workload:
   const std::string trace = "name: t\nhardware: {system: h100-hgx, count: 1, gpus: 1}\nmodel: llama3-8b\n"
                             "workload:\n  kind: serving\n  arrivals: {process: trace, file: " +
                             (kTraces / "azure_conv_small.csv").string() +
-                            "}\n  input: 1\n  output: 1\n  instance: {count: 1}\n  duration: 100 s\n";
+                            "}\n  instance: {count: 1}\n  duration: 100 s\n";
   const RunResult t = run(scenario(trace));
   EXPECT_EQ(t.metrics.at("requests"), 3);
   // The window of an open-loop source ends at its last arrival.

@@ -242,8 +242,8 @@ TEST(RequestClasses, TraceClassColumnPicksTheClass) {
                           "0.0,100,10,chat\n0.5,3000,40,coding\n1.0,200,7,chat\n";
   const std::string yaml = "name: t\nhardware: {system: h100-hgx, count: 1, gpus: 1}\nmodel: llama3-8b\n"
                            "workload:\n  kind: serving\n  arrivals: {process: trace, file: " + trace.string() +
-                           "}\n  classes:\n    - {name: chat, share: 0.5, input: 1, output: 1}\n"
-                           "    - {name: coding, share: 0.5, input: 1, output: 1}\n"
+                           "}\n  classes:\n    - {name: chat, share: 0.5}\n"
+                           "    - {name: coding, share: 0.5}\n"
                            "  instance: {count: 1}\n  duration: 100 s\n";
   const RunResult r = run(scenario(yaml));
   EXPECT_EQ(r.metrics.at("requests"), 3);

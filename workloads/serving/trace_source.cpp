@@ -24,20 +24,14 @@ std::string trim(const std::string& s) {
   std::size_t a = 0, b = s.size();
   while (a < b && std::isspace(static_cast<unsigned char>(s[a]))) ++a;
   while (b > a && std::isspace(static_cast<unsigned char>(s[b - 1]))) --b;
-  std::string t = s.substr(a, b - a);
-  if (t.size() >= 2 && t.front() == '"' && t.back() == '"') t = t.substr(1, t.size() - 2);
-  return t;
+  return s.substr(a, b - a);
 }
 
-std::vector<std::string> split(const std::string& line) {
-  std::vector<std::string> out;
-  std::size_t start = 0;
-  for (;;) {
-    const std::size_t comma = line.find(',', start);
-    out.push_back(trim(line.substr(start, comma == std::string::npos ? std::string::npos : comma - start)));
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
+bool blank(const std::vector<std::string>& record) { return record.size() == 1 && trim(record[0]).empty(); }
+
+std::string joined(const std::vector<std::string>& record) {
+  std::string out;
+  for (std::size_t i = 0; i < record.size(); ++i) out += (i ? "," : "") + record[i];
   return out;
 }
 
@@ -59,8 +53,14 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
 }
 
-// "YYYY-MM-DD HH:MM:SS[.frac]" (or with 'T') to seconds since the epoch.
-std::optional<double> datetime(const std::string& s) {
+// "YYYY-MM-DD HH:MM:SS[.frac]" (or with 'T'): whole seconds since the epoch and the fraction apart, so that the
+// differences between requests keep their sub-microsecond digits (an epoch time as one double keeps ~0.2 us).
+struct DateTime {
+  std::int64_t whole = 0;
+  double fraction = 0;
+};
+
+std::optional<DateTime> datetime(const std::string& s) {
   if (s.size() < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
       s[16] != ':') {
     return std::nullopt;
@@ -81,8 +81,9 @@ std::optional<double> datetime(const std::string& s) {
     if (!f) return std::nullopt;
     frac = *f;
   }
-  return static_cast<double>(days_from_civil(*Y, static_cast<unsigned>(*M), static_cast<unsigned>(*D))) * 86400.0 +
-         *h * 3600.0 + *m * 60.0 + *sec + frac;
+  return DateTime{days_from_civil(*Y, static_cast<unsigned>(*M), static_cast<unsigned>(*D)) * 86400 + *h * 3600 +
+                      *m * 60 + *sec,
+                  frac};
 }
 
 // Token counts are whole numbers from 1 to a billion (no request is longer; a larger count would overflow the
@@ -98,15 +99,17 @@ TraceReader::TraceReader(const std::string& path, std::vector<std::string> class
   const auto dot = path.rfind('.');
   json_ = dot != std::string::npos && lower(path.substr(dot)) == ".jsonl";
   if (json_) return;
-  std::string header;
-  while (std::getline(in_, header)) {
-    ++line_no_;
-    if (!trim(header).empty()) break;
+  csv_ = std::make_unique<CsvReader>(in_);
+  std::vector<std::string> cols;
+  while (auto rec = read_csv()) {
+    if (!blank(*rec)) {
+      cols = std::move(*rec);
+      break;
+    }
   }
-  const std::vector<std::string> cols = split(header);
   columns_ = static_cast<int>(cols.size());
   for (int i = 0; i < columns_; ++i) {
-    const std::string c = lower(cols[static_cast<std::size_t>(i)]);
+    const std::string c = lower(trim(cols[static_cast<std::size_t>(i)]));
     if (c == "arrival_s" || c == "timestamp") col_time_ = i;
     if (c == "input_tokens" || c == "contexttokens") col_in_ = i;
     if (c == "output_tokens" || c == "generatedtokens") col_out_ = i;
@@ -114,7 +117,18 @@ TraceReader::TraceReader(const std::string& path, std::vector<std::string> class
   }
   if (col_time_ < 0 || col_in_ < 0 || col_out_ < 0) {
     fail("the header needs an arrival time (arrival_s or TIMESTAMP), input tokens (input_tokens or "
-         "ContextTokens) and output tokens (output_tokens or GeneratedTokens) column; got '" + trim(header) + "'");
+         "ContextTokens) and output tokens (output_tokens or GeneratedTokens) column; got '" + joined(cols) + "'");
+  }
+}
+
+std::optional<std::vector<std::string>> TraceReader::read_csv() {
+  try {
+    auto rec = csv_->next();
+    if (rec) line_no_ = static_cast<std::int64_t>(csv_->line());
+    return rec;
+  } catch (const CsvError& e) {
+    line_no_ = static_cast<std::int64_t>(e.line());
+    fail(std::string(e.what()).substr(std::string(e.what()).find(": ") + 2));
   }
 }
 
@@ -132,14 +146,20 @@ int TraceReader::class_index(const std::string& name) const {
        "); declare it under workload.classes");
 }
 
-std::optional<NewRequest> TraceReader::parse_csv(const std::string& line) {
-  const std::vector<std::string> f = split(line);
+std::optional<NewRequest> TraceReader::parse_csv(const std::vector<std::string>& record) {
+  std::vector<std::string> f;
+  for (const std::string& field : record) f.push_back(trim(field));
   if (static_cast<int>(f.size()) != columns_) {
     fail("expected " + std::to_string(columns_) + " fields, got " + std::to_string(f.size()));
   }
   const std::string& ts = f[static_cast<std::size_t>(col_time_)];
   std::optional<double> t = number(ts);
-  if (!t) t = datetime(ts);
+  if (!t) {
+    if (const auto dt = datetime(ts)) {
+      if (!date_base_) date_base_ = dt->whole;  // times are relative to the first request anyway
+      t = static_cast<double>(dt->whole - *date_base_) + dt->fraction;
+    }
+  }
   if (!t) fail("arrival time '" + ts + "' is neither seconds nor a date-time YYYY-MM-DD HH:MM:SS[.f]");
   NewRequest r{*t, tokens("input tokens", number(f[static_cast<std::size_t>(col_in_)]), f[static_cast<std::size_t>(col_in_)]),
                tokens("output tokens", number(f[static_cast<std::size_t>(col_out_)]),
@@ -192,11 +212,21 @@ std::optional<NewRequest> TraceReader::parse_json(const std::string& line) {
 }
 
 std::optional<NewRequest> TraceReader::next() {
-  std::string line;
-  while (std::getline(in_, line)) {
-    ++line_no_;
-    if (trim(line).empty()) continue;
-    NewRequest r = *(json_ ? parse_json(line) : parse_csv(line));
+  for (;;) {
+    std::optional<NewRequest> got;
+    if (json_) {
+      std::string line;
+      if (!std::getline(in_, line)) break;
+      ++line_no_;
+      if (trim(line).empty()) continue;
+      got = parse_json(line);
+    } else {
+      auto rec = read_csv();
+      if (!rec) break;
+      if (blank(*rec)) continue;
+      got = parse_csv(*rec);
+    }
+    NewRequest r = *got;
     if (first_) {
       t0_ = r.arrival_s;
       last_ = r.arrival_s;

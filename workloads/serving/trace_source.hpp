@@ -1,6 +1,6 @@
 // Request traces: one request a line, read lazily (a trace of millions of requests is never held in memory).
 //
-// CSV: a header line naming the columns, comma-separated. Arrival time: `arrival_s` (seconds) or `timestamp`
+// CSV (RFC 4180, csv_reader.hpp: quoted fields, CRLF, a byte-order mark): a header record naming the columns. Arrival time: `arrival_s` (seconds) or `timestamp`
 // (seconds, or a date-time "YYYY-MM-DD HH:MM:SS[.fffffff]" as in the Azure LLM inference traces, whose column is
 // TIMESTAMP); input tokens: `input_tokens` or `ContextTokens`; output tokens: `output_tokens` or
 // `GeneratedTokens` (column names are matched case-insensitively). Arrival times are taken relative to the first
@@ -15,9 +15,12 @@
 
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "workloads/csv_reader.hpp"
 
 namespace dcsim::wl::serving {
 
@@ -38,7 +41,8 @@ class TraceReader {
  private:
   [[noreturn]] void fail(const std::string& what) const;
   int class_index(const std::string& name) const;
-  std::optional<NewRequest> parse_csv(const std::string& line);
+  std::optional<NewRequest> parse_csv(const std::vector<std::string>& fields);
+  std::optional<std::vector<std::string>> read_csv();  // the next record, its line in line_no_
   std::optional<NewRequest> parse_json(const std::string& line);
   // A token count: a whole number from 1 to 1e9, else an error quoting `text` as the line has it.
   std::int64_t tokens(const char* what, std::optional<double> v, const std::string& text) const;
@@ -46,11 +50,13 @@ class TraceReader {
   std::string path_;
   std::vector<std::string> classes_;
   std::ifstream in_;
+  std::unique_ptr<CsvReader> csv_;  // CSV traces: RFC 4180 records
   std::int64_t line_no_ = 0;
   bool json_ = false;
   int col_time_ = -1, col_in_ = -1, col_out_ = -1, col_class_ = -1, columns_ = 0;
   bool first_ = true;
   double t0_ = 0, last_ = 0;
+  std::optional<std::int64_t> date_base_;  // date-time traces: whole seconds of the first request's time
 };
 
 }  // namespace dcsim::wl::serving
