@@ -154,6 +154,7 @@ int cmd_run(const RunOptions& o) {
                    " run has no requests; it applies to serving (a row per request) and agents (a row per task)");
   }
   RunArtifacts artifacts;
+  artifacts.observe = !o.report_path.empty();
   std::optional<OutputStream> trace_file, requests_file;
   std::optional<CsvRequestLog> requests;
   if (!o.trace_path.empty()) {

@@ -5,7 +5,7 @@
 
 #include <ostream>
 
-#include "workloads/request_log.hpp"
+#include "workloads/run_outputs.hpp"
 
 namespace dcsim::app {
 

@@ -36,11 +36,11 @@ wl::RunResult simulate(const Scenario& scenario, RunArtifacts& artifacts) {
   if (scenario.workload_kind == "serving") {
     result = wl::run_serving(scenario.serving, *scenario.model, scenario.cluster,
                              fidelity == wl::NetworkFidelity::flow, tracing ? &trace : nullptr, scenario.seed,
-                             artifacts.requests);
+                             wl::RunOutputs{artifacts.requests, artifacts.observe});
   }
   if (scenario.workload_kind == "agents") {
     result = wl::run_agents(scenario.agents, *scenario.model, scenario.cluster, tracing ? &trace : nullptr,
-                            scenario.seed, artifacts.requests);
+                            scenario.seed, wl::RunOutputs{artifacts.requests, artifacts.observe});
   }
   if (scenario.workload_kind == "pretraining") {
     result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,

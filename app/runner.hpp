@@ -7,7 +7,7 @@
 #include "app/scenario.hpp"
 #include "sim/time.hpp"
 #include "workloads/metrics.hpp"
-#include "workloads/request_log.hpp"
+#include "workloads/run_outputs.hpp"
 
 namespace dcsim::app {
 
@@ -17,6 +17,7 @@ struct RunArtifacts {
   std::ostream* trace_out = nullptr;
   sim::Time trace_start = 0, trace_end = sim::kTimeMax;
   wl::RequestLog* requests = nullptr;  // one row per request or task (serving, agents)
+  bool observe = false;  // collect what a report draws (RunResult::observed); costs run time when on
 };
 
 wl::RunResult run_scenario(const Scenario& scenario, RunArtifacts& artifacts);

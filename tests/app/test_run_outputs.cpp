@@ -97,6 +97,7 @@ const wl::ObservedSeries& series(const wl::RunResult& r, const std::string& name
 
 TEST(RunOutputs, ServingSeriesAgreeWithTheMetrics) {
   RunArtifacts a;
+  a.observe = true;
   const wl::RunResult r = run_scenario(load(kServing), a);
   const double end = r.metrics.at("run_s");
   // Offline with no warm-up: the window is the whole run, so every emitted token is counted and the power is the
@@ -146,6 +147,7 @@ TEST(RunOutputs, TaskRowsAddUpToTheAgentsRun) {
   CsvRequestLog log(csv);
   RunArtifacts a;
   a.requests = &log;
+  a.observe = true;
   const wl::RunResult r = run_scenario(load(kAgents), a);
   const Table t = parse(csv.str());
   ASSERT_EQ(static_cast<double>(t.rows.size()), r.metrics.at("tasks"));
@@ -217,8 +219,11 @@ TEST(RunOutputs, TracesAndRequestRowsDoNotChangeTheRun) {
   RunArtifacts with;
   with.trace_out = &trace;
   with.requests = &log;
+  with.observe = true;
   const wl::RunResult b = run_scenario(s, with);
   EXPECT_EQ(a.engine.fingerprint, b.engine.fingerprint);
+  EXPECT_TRUE(a.observed.series.empty());  // nobody asked for pictures
+  EXPECT_FALSE(b.observed.series.empty());
   ASSERT_EQ(a.metrics.entries().size(), b.metrics.entries().size());
   for (std::size_t i = 0; i < a.metrics.entries().size(); ++i) {
     EXPECT_EQ(a.metrics.entries()[i].value, b.metrics.entries()[i].value) << a.metrics.entries()[i].key;
@@ -246,6 +251,7 @@ workload: {kind: pretraining, parallelism: {tp: 2, pp: 4, dp: 2}, micro_batch: 1
 
 TEST(RunOutputs, ReportDrawsEveryObservationWithData) {
   RunArtifacts a;
+  a.observe = true;
   const Scenario s = load(kServing);
   const wl::RunResult r = run_scenario(s, a);
   const std::string html = render_html_report(identity_of(s), r, 8);

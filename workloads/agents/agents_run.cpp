@@ -64,7 +64,9 @@ agents::StorageLink tier_link(const hw::ClusterSpec& c, hw::StorageTier tier, in
 }  // namespace
 
 RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                     sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests) {
+                     sim::TraceRecorder* trace, std::uint64_t seed, const RunOutputs& outputs) {
+  RequestLog* const requests = outputs.requests;
+  const bool observing = outputs.observe;
   AgentsWorkload w = w_in;
   if (w.context_window <= 0) w.context_window = model.max_context;
   const int g = w.instance.gpus();
@@ -126,12 +128,13 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
       tools_series(Kind::level, sim::kMillisecond), power_series(Kind::level, sim::kMillisecond),
       tokens_series(Kind::rate, sim::kMillisecond);
   const auto sample_stall = [&] {
+    if (!observing) return;
     stall_series.set(sim.now(), static_cast<double>(stall.stalled_now()) / replicas);
     power_series.set(sim.now(), ledger.total_power_w());
   };
   service.on_step = [&](int i, const serving::IterationCost& c, std::int64_t tokens) {
     off(i);
-    if (c.decode_seqs > 0) tokens_series.add(sim.now(), static_cast<double>(c.decode_seqs));
+    if (observing && c.decode_seqs > 0) tokens_series.add(sim.now(), static_cast<double>(c.decode_seqs));
     Busy& b = busy[static_cast<std::size_t>(i)];
     b.a = c.activity;
     // Ring all-reduce of the residual stream (bf16), twice per layer: 2 (tp - 1) x tokens x hidden x 2 bytes sent
@@ -159,17 +162,19 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   service.on_kv = [&](std::int64_t used) {
     const double occ = kv_cap > 0 ? static_cast<double>(used) / kv_cap : 0.0;
     kv_occ.set(sim.now(), occ);
-    kv_series.set(sim.now(), occ);
+    if (observing) kv_series.set(sim.now(), occ);
     if (trace) trace->counter("kv_occupancy", 0, sim.now(), occ);
   };
   swarm.on_cpu = [&](int busy_cores, int total) {
     power.set_cpu_utilization(total > 0 ? static_cast<double>(busy_cores) / total : 0.0, sim.now());
   };
-  swarm.on_tools = [&](int in_flight) {
-    tools_series.set(sim.now(), in_flight);
-    sample_stall();
-    if (trace) trace->counter("tool calls in flight", 0, sim.now(), static_cast<double>(in_flight));
-  };
+  if (observing || trace) {
+    swarm.on_tools = [&](int in_flight) {
+      if (observing) tools_series.set(sim.now(), in_flight);
+      sample_stall();
+      if (trace) trace->counter("tool calls in flight", 0, sim.now(), static_cast<double>(in_flight));
+    };
+  }
   if (trace) {
     trace->process_name(0, "agents: counters (KV occupancy, tool calls in flight)");
     trace->process_name(1, "agents (one track per agent)");
@@ -265,15 +270,18 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
-  Observations& ob = out.observed;
-  ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));
-  ob.series.push_back(observe_series("GPU replicas stalled on tools, memory or KV reloads", "fraction", stall_series, end));
-  ob.series.push_back(observe_series("tool calls in flight", "calls", tools_series, end));
-  ob.series.push_back(observe_series("KV-cache occupancy", "fraction", kv_series, end));
-  ob.series.push_back(observe_series("IT power", "W", power_series, end));
-  ob.distributions.push_back(observe_distribution("task latency", "s", swarm.task_latency));
-  ob.distributions.push_back(observe_distribution("tool wait", "s", swarm.tool_wait));
-  ob.distributions.push_back(observe_distribution("LLM call", "s", swarm.llm_latency));
+  if (observing) {
+    Observations& ob = out.observed;
+    ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));
+    ob.series.push_back(
+        observe_series("GPU replicas stalled on tools, memory or KV reloads", "fraction", stall_series, end));
+    ob.series.push_back(observe_series("tool calls in flight", "calls", tools_series, end));
+    ob.series.push_back(observe_series("KV-cache occupancy", "fraction", kv_series, end));
+    ob.series.push_back(observe_series("IT power", "W", power_series, end));
+    ob.distributions.push_back(observe_distribution("task latency", "s", swarm.task_latency));
+    ob.distributions.push_back(observe_distribution("tool wait", "s", swarm.tool_wait));
+    ob.distributions.push_back(observe_distribution("LLM call", "s", swarm.llm_latency));
+  }
   out.info.emplace_back("kv_policy", to_string(w.kv_policy));
   out.info.emplace_back("cpu", cluster.cpu.name);
   out.info.emplace_back("scheduler", "agents' simplified continuous batching on serving's InstanceModel");

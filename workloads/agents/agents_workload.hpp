@@ -13,7 +13,7 @@
 
 #include "hw/spec.hpp"
 #include "sim/trace.hpp"
-#include "workloads/request_log.hpp"
+#include "workloads/run_outputs.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/model.hpp"
 #include "workloads/serving/serving_workload.hpp"
@@ -117,6 +117,6 @@ struct AgentsWorkload {
 // Simulates the workload with streams seeded from `seed`. Throws std::invalid_argument for configurations that
 // cannot run (weights larger than HBM, more GPUs than the cluster has, a storage tier the system lacks).
 RunResult run_agents(const AgentsWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                     sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests = nullptr);
+                     sim::TraceRecorder* trace, std::uint64_t seed, const RunOutputs& outputs = {});
 
 }  // namespace dcsim::wl

@@ -35,7 +35,7 @@ const char* tier_name(KvTier t) {
 }  // namespace
 
 Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::ClusterSpec& cluster, bool flow_network,
-               sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests)
+               sim::TraceRecorder* trace, std::uint64_t seed, const RunOutputs& outputs)
     : w(w_),
       model(model_),
       cluster_(cluster),
@@ -45,7 +45,8 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
       stats(w_),
       router_(w_.routing),
       decode_router_(w_.routing),
-      requests_(requests) {
+      requests_(outputs.requests),
+      observing_(outputs.observe) {
   topo_ = std::make_unique<hw::Topology>(hw::build_topology(cluster_));
   coll_ = std::make_unique<hw::Collectives>(*topo_, cluster_);
   PowerGroup main;
@@ -112,6 +113,8 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
 }
 
 void Engine::observe(const Instance& in) {
+  const bool tracing = trace_ != nullptr && trace_->enabled();
+  if (!observing_ && !tracing) return;
   Levels& l = levels_[static_cast<std::size_t>(in.index())];
   const Levels now{static_cast<double>(in.decoding()), static_cast<double>(in.kv().used()),
                    static_cast<double>(in.waiting())};
@@ -121,10 +124,13 @@ void Engine::observe(const Instance& in) {
   l = now;
   const sim::Time t = sim.now();
   const double kv = kv_blocks_total_ > 0 ? level_sum_.kv_blocks / kv_blocks_total_ : 0.0;
-  decoding_series_.set(t, level_sum_.decoding);
-  kv_series_.set(t, kv);
-  waiting_series_.set(t, level_sum_.waiting);
-  if (trace_ && trace_->enabled()) {
+  if (observing_) {
+    decoding_series_.set(t, level_sum_.decoding);
+    kv_series_.set(t, kv);
+    waiting_series_.set(t, level_sum_.waiting);
+    power_series_.set(t, ledger_.total_power_w());
+  }
+  if (tracing) {
     trace_->counter("batch and queue", 3, t,
                     {{"decoding sequences", level_sum_.decoding}, {"waiting requests", level_sum_.waiting}});
     trace_->counter("KV occupancy", 3, t, kv);
@@ -162,6 +168,7 @@ void Engine::log_request(const Request& r, double finish, bool rejected) {
 }
 
 void Engine::observations(RunResult& out) const {
+  if (!observing_) return;
   const sim::Time end = sim.now();
   Observations& ob = out.observed;
   ob.series.push_back(observe_series("output throughput", "tokens/s", tokens_series_, end));
@@ -239,7 +246,6 @@ void Engine::set_power(Instance& in, double p, bool busy) {
   // Each busy GPU's watts are summed, so the mean over busy GPUs gives the exact total.
   const double mean = g.busy > 0 ? std::max(0.0, g.sum_p / g.busy) : 0.0;
   g.power->set_gpu_power(mean, std::max(0, g.busy), sim.now());
-  power_series_.set(sim.now(), ledger_.total_power_w());
 }
 
 void Engine::step_started(Instance& in, const IterationCost& c) {
@@ -271,7 +277,7 @@ void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t
                        std::min(sim::from_seconds(c.comm_s), sim::from_seconds(t1) - sim::from_seconds(t0)));
     }
   }
-  observe(in);
+  // The levels it changed (KV, the decode set) are observed when the next step starts or the instance idles.
 }
 
 void Engine::after_step(Instance& in) {
@@ -532,8 +538,8 @@ RunResult Engine::run() {
 namespace dcsim::wl {
 
 RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
-                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests) {
-  serving::Engine e(w, model, cluster, flow_network, trace, seed, requests);
+                      bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed, const RunOutputs& outputs) {
+  serving::Engine e(w, model, cluster, flow_network, trace, seed, outputs);
   return e.run();
 }
 

@@ -28,7 +28,7 @@ namespace dcsim::wl::serving {
 class Engine {
  public:
   Engine(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster, bool flow_network,
-         sim::TraceRecorder* trace, std::uint64_t seed, RequestLog* requests = nullptr);
+         sim::TraceRecorder* trace, std::uint64_t seed, const RunOutputs& outputs = {});
   ~Engine();
 
   RunResult run();
@@ -38,10 +38,11 @@ class Engine {
   void first_token(ReqId id, double t);
   void tokens(std::int64_t n, double t, int cls) {
     stats.tokens(n, t, cls);
-    tokens_series_.add(sim.now(), static_cast<double>(n));
+    if (observing_) tokens_series_.add(sim.now(), static_cast<double>(n));
   }
   void tokens_by_class(const std::vector<std::int64_t>& n, double t) {
     stats.tokens_by_class(n, t);
+    if (!observing_) return;
     double all = 0;
     for (const std::int64_t k : n) all += static_cast<double>(k);
     tokens_series_.add(sim.now(), all);
@@ -116,6 +117,7 @@ class Engine {
   sim::TimeWeightedAverage in_system_{0, 0.0};  // live requests over the whole run (Little's law)
 
   RequestLog* requests_ = nullptr;
+  bool observing_ = false;
   std::uint64_t next_serial_ = 0;
   struct Levels {  // one instance's share of the series below
     double decoding = 0, kv_blocks = 0, waiting = 0;

@@ -13,7 +13,7 @@
 
 #include "hw/spec.hpp"
 #include "sim/trace.hpp"
-#include "workloads/request_log.hpp"
+#include "workloads/run_outputs.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/model.hpp"
 
@@ -150,7 +150,7 @@ struct ServingWorkload {
 // than HBM, parallelism that does not fit the cluster). `trace` may be null.
 RunResult run_serving(const ServingWorkload& w, const ModelSpec& model, const hw::ClusterSpec& cluster,
                       bool flow_network, sim::TraceRecorder* trace, std::uint64_t seed,
-                      RequestLog* requests = nullptr);
+                      const RunOutputs& outputs = {});
 
 }  // namespace dcsim::wl
 
