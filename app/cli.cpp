@@ -34,6 +34,7 @@
 #include "app/report_html.hpp"
 #include "app/show.hpp"
 #include "app/sweep.hpp"
+#include "app/sweep_report.hpp"
 #include "app/validation/commands.hpp"
 
 namespace dcsim::app {
@@ -199,13 +200,26 @@ int cmd_validate(const RunOptions& o) {
   return kExitOk;
 }
 
+// `sweep --report`: the swept keys (the CSV columns after `point`) and the page.
+void write_sweep_report(const std::string& path, const std::vector<SweepPoint>& points, const std::string& csv) {
+  if (path.empty() || points.empty()) return;
+  std::vector<std::string> swept;
+  for (const auto& [key, value] : points.front().coordinates) swept.push_back(key);
+  const Scenario& s = points.front().scenario;
+  write_output(path, render_sweep_report(s.name, csv, swept, s.frontier), "--report");
+}
+
 int cmd_sweep(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
   check_writable(out_path, "--out");
+  check_writable(o.report_path, "--report");
+  if (out_path == "-" && o.report_path == "-") throw BadInput("--out and --report: at most one may write to stdout ('-')");
   const Catalog catalog = Catalog::open_default();
   const auto points = expand_sweep(request_of(o), catalog, !fail_fast);
   std::size_t failed = 0;
   const std::string csv = run_sweep_csv(points, jobs, std::cerr, !fail_fast, &failed);
-  write_output(out_path.empty() ? "-" : out_path, csv, "--out");
+  if (o.report_path != "-") write_output(out_path.empty() ? "-" : out_path, csv, "--out");
+  else if (!out_path.empty()) write_output(out_path, csv, "--out");
+  write_sweep_report(o.report_path, points, csv);
   // Every point's row is written; a sweep with failed points exits 1 so a script notices.
   return failed > 0 ? kExitRegression : kExitOk;
 }
@@ -229,8 +243,14 @@ Failure describe_failure(std::exception_ptr error) {
 
 // `dcsim sweep` under mpirun (app/mpi_shard.hpp): every rank runs its share, rank 0 alone writes the CSV or the error.
 int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path, bool fail_fast) {
+  check_writable(o.report_path, "--report");
+  if (out_path == "-" && o.report_path == "-") throw BadInput("--out and --report: at most one may write to stdout ('-')");
   auto expand = [&o, fail_fast] { return expand_sweep(request_of(o), Catalog::open_default(), !fail_fast); };
-  auto write = [&out_path](const std::string& csv) { write_output(out_path.empty() ? "-" : out_path, csv, "--out"); };
+  auto write = [&](const std::string& csv) {  // rank 0 only
+    if (o.report_path != "-") write_output(out_path.empty() ? "-" : out_path, csv, "--out");
+    else if (!out_path.empty()) write_output(out_path, csv, "--out");
+    if (!o.report_path.empty()) write_sweep_report(o.report_path, expand(), csv);
+  };
   const ShardedSweepOutcome outcome =
       run_sweep_sharded(expand, jobs, std::cerr, write, describe_failure, !fail_fast);
   if (outcome.exit_code != kExitOk) std::cerr << outcome.error << '\n';  // rank 0 only: the others exit 0
@@ -241,10 +261,13 @@ int cmd_sweep_mpi(const RunOptions& o, int jobs, const std::string& out_path, bo
 
 int cmd_plan(const RunOptions& o) {
   check_writable(o.json_path, "--json");
+  check_writable(o.report_path, "--report");
+  if (o.json_path == "-" && o.report_path == "-") throw BadInput("--json and --report: at most one may write to stdout ('-')");
   const Catalog catalog = Catalog::open_default();
   const PlanOutcome outcome = run_plan(request_of(o), catalog, std::cerr);
-  const bool json_to_stdout = o.json_path == "-";
+  const bool json_to_stdout = o.json_path == "-" || o.report_path == "-";
   if (!json_to_stdout) std::cout << format_plan(outcome);
+  if (!o.report_path.empty()) write_output(o.report_path, render_plan_report(outcome), "--report");
   if (!o.json_path.empty()) {
     auto doc = result_to_json(identity_of(outcome.scenario), outcome.result);
     // Every evaluated point with its targets' values, so a CI job or a notebook can redraw the search.
@@ -376,6 +399,9 @@ int run_cli(int argc, char** argv) {
   add_scenario_options(*sweep, sweep_opts);
   sweep->add_option("--jobs,-j", jobs, "Points simulated in parallel")->check(CLI::Range(1, 1024));
   sweep->add_option("--out", sweep_out, "CSV output path (default: stdout)");
+  sweep->add_option("--report", sweep_opts.report_path,
+                    "Write an HTML page of the sweep to PATH: its Pareto frontier, any column against any other, "
+                    "the points");
   bool fail_fast = false;
   sweep->add_flag("--fail-fast", fail_fast,
                   "Stop at the first point that is invalid or fails (default: such points become rows with an error)");
@@ -385,6 +411,8 @@ int run_cli(int argc, char** argv) {
                                           "every target (exit 1 when none in range does)");
   add_scenario_options(*plan, plan_opts);
   plan->add_option("--json", plan_opts.json_path, "Write the chosen point's result JSON to PATH, or - for stdout");
+  plan->add_option("--report", plan_opts.report_path,
+                   "Write an HTML page of the search to PATH: each target's metric at every evaluated point");
 
   std::string base_path, new_path;
   std::vector<std::string> base_set, new_set;

@@ -129,7 +129,7 @@ std::string html_page(const std::string& title, const std::string& body) {
       << "</title>\n<style>body{font-family:sans-serif;margin:2em;max-width:66em;color:#222}"
          ".cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ccc;border-radius:6px;padding:.6em 1em}"
          ".card b{display:block;font-size:1.4em}table{border-collapse:collapse}td,th{padding:.2em .8em;"
-         "border-bottom:1px solid #eee;text-align:left}td.v{text-align:right;font-variant-numeric:tabular-nums}"
+         "border-bottom:1px solid #eee;text-align:left}td.v{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}code{font-size:.85em}"
          "figure{margin:1em 0}figcaption{font-weight:bold;margin-bottom:.3em}.row{display:flex;flex-wrap:wrap;"
          "gap:1em}.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:1.2em;margin:.3em 0}"
          ".legend span{display:inline-block;width:.9em;height:.9em;margin-right:.3em}</style></head><body>\n"

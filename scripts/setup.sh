@@ -7,6 +7,10 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake ninja-build libboost-graph-dev libeigen3-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
           clang-14 libclang-rt-14-dev)  # clang and libFuzzer (Debian 12's 14): scripts/fuzz.sh
+# --with-browser: Chromium too, for the test that renders the HTML reports (tests/e2e/report_browser.sh; CI).
+for arg in "$@"; do
+  [ "$arg" = "--with-browser" ] && packages+=(chromium fonts-liberation)
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
@@ -19,7 +23,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-[ "${1:-}" = "--deps-only" ] && exit 0
+for arg in "$@"; do
+  [ "$arg" = "--deps-only" ] && exit 0
+done
 
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc)"

@@ -269,3 +269,40 @@ TEST(RunOutputs, ReportDrawsEveryObservationWithData) {
 
 }  // namespace
 }  // namespace dcsim::app
+
+#include "app/sweep_report.hpp"
+
+namespace dcsim::app {
+namespace {
+
+TEST(SweepReport, MarksTheFrontierAndLabelsItsPointsByTheirValues) {
+  // Four points; (x, y) both maximised: (1, 4) and (3, 3) and (4, 1) are on the frontier, (2, 2) is beaten by (3, 3).
+  const std::string csv =
+      "point,workload.instance.tp,workload.instance.tp_si,tokens_per_s_per_user,tokens_per_s_per_gpu,error\n"
+      "0,1,1,1,4,\n1,2,2,2,2,\n2,4,4,3,3,\n3,8,8,4,1,\n4,16,16,,,\"sweep point 4: <too big>, no fit\"\n";
+  const std::string html = render_sweep_report("s", csv, {"workload.instance.tp"}, std::nullopt);
+  EXPECT_NE(html.find("5 points, 1 failed"), std::string::npos);
+  EXPECT_NE(html.find("Pareto frontier"), std::string::npos);
+  EXPECT_NE(html.find("\"frontier\":[true,false,true,true,false]"), std::string::npos);
+  EXPECT_NE(html.find("\"labels\":[\"tp=1\",\"tp=2\",\"tp=4\",\"tp=8\",\"tp=16\"]"), std::string::npos);
+  // The frontier chart labels its three points; the error text is escaped in the table.
+  EXPECT_NE(html.find(">tp=4</text>"), std::string::npos);
+  EXPECT_EQ(html.find(">tp=2</text>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;too big&gt;"), std::string::npos);
+  // The swept key appears once in the explorer, by its SI column.
+  EXPECT_NE(html.find("\"columns\":[\"workload.instance.tp_si\",\"tokens_per_s_per_user\",\"tokens_per_s_per_gpu\"]"),
+            std::string::npos);
+}
+
+TEST(SweepReport, EmbeddedDataCannotCloseItsScriptElement) {
+  const std::string csv = "point,workload.name,x_s\n0,</script><b>,1\n";
+  const std::string html = render_sweep_report("s", csv, {"workload.name"}, std::nullopt);
+  const auto data = html.find("id=\"sweep-data\">");
+  ASSERT_NE(data, std::string::npos);
+  const auto end = html.find("</script>", data);
+  EXPECT_EQ(html.substr(data, end - data).find("<b>"), std::string::npos);
+  EXPECT_NE(html.substr(data, end - data).find("\\u003c/script>\\u003cb>"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace dcsim::app
