@@ -304,7 +304,7 @@ std::string format_count(double count) {
   static constexpr struct {
     double scale;
     const char* suffix;
-  } kUnits[] = {{1e12, " T"}, {1e9, " B"}, {1e6, " M"}, {1e3, " K"}};
+  } kUnits[] = {{1e12, " trillion"}, {1e9, " billion"}, {1e6, " million"}, {1e3, " thousand"}};
   for (const auto& u : kUnits) {
     if (std::fabs(count) >= u.scale) {
       char buf[32];

@@ -45,7 +45,7 @@ std::string with_prefix(double value, const char* unit, double base = 1000.0) {
 
 std::string unit_segment(const std::string& key) {
   // The segment that carries the unit: "by_size.1024.busbw_gbs" -> "busbw_gbs", "ttft_s.p99" -> "ttft_s".
-  static const char* const suffixes[] = {"_s", "_gbs", "_j", "_w", "_bytes", "_fraction", "mfu", "hfu", "_rps"};
+  static const char* const suffixes[] = {"_s", "_gbs", "_j", "_w", "_bytes", "_fraction", "mfu", "hfu", "_rps", "_usd"};
   std::vector<std::string> segments;
   std::size_t start = 0;
   for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
@@ -109,21 +109,82 @@ std::vector<std::pair<std::string, double>> flatten_metrics(const nlohmann::orde
   return out;
 }
 
+namespace {
+
+// A fraction of one (shown as a percentage): utilisations, shares, hit rates, occupancies, MFU.
+bool is_fraction(const std::string& head) {
+  return head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0 || head.find("_fraction") != std::string::npos ||
+         head == "slo_attainment" || head.find("utilization") != std::string::npos ||
+         head.find("occupancy") != std::string::npos || head.ends_with("hit_rate");
+}
+
+// The unit of a rate named "<what>_per_<unit>[_per_<unit>]": tokens_per_s_per_gpu -> "tokens/s/GPU".
+std::string rate_unit(const std::string& head) {
+  static const std::pair<const char*, const char*> kWhat[] = {
+      {"tokens", "tokens"}, {"input_tokens", "tokens"}, {"value_tokens", "tokens"}, {"tflops", "TFLOP/s"},
+      {"hw_tflops", "TFLOP/s"}, {"tasks", "tasks"}, {"agents", "agents"}, {"all_in_kw", "kW"}};
+  static const std::pair<const char*, const char*> kPer[] = {
+      {"s", "s"}, {"joule", "J"}, {"joule_facility", "J at the facility"}, {"gpu", "GPU"}, {"user", "user"},
+      {"mw", "MW"}, {"call", "call"}, {"task", "task"}};
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (auto at = head.find("_per_"); at != std::string::npos; at = head.find("_per_", start)) {
+    parts.push_back(head.substr(start, at - start));
+    start = at + 5;
+  }
+  parts.push_back(head.substr(start));
+  const auto lookup = [](const auto& table, const std::string& word) {
+    for (const auto& [from, to] : table) {
+      if (word == from) return std::string(to);
+    }
+    std::string spaced = word;
+    std::replace(spaced.begin(), spaced.end(), '_', ' ');
+    return spaced;
+  };
+  std::string unit = lookup(kWhat, parts.front());
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    unit += '/';  // appended apart: GCC 12 warns falsely (-Wrestrict) on unit += "/" + ...
+    unit += lookup(kPer, parts[i]);
+  }
+  return unit;
+}
+
+// 4 significant digits, SI prefixes from 100,000 up ("624.6 k").
+std::string count_text(double value) {
+  if (std::fabs(value) >= 1e5) return with_prefix(value, "");
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.4g", value);
+  return buf;
+}
+
+}  // namespace
+
 std::string format_metric(const std::string& key, double value) {
   const std::string head = unit_segment(key);
   char buf[64];
-  const bool fraction = head.rfind("mfu", 0) == 0 || head.rfind("hfu", 0) == 0 ||
-                        head.find("_fraction") != std::string::npos || head == "slo_attainment";
-  if (head.find("_per_") != std::string::npos || fraction) {
-    if (fraction) {
-      std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
-      return buf;
-    }
-    if (std::fabs(value) >= 1e5) return with_prefix(value, "");
-    std::snprintf(buf, sizeof buf, "%.6g", value);
+  if (is_fraction(head)) {
+    std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
     return buf;
   }
-  if (head.ends_with("_s")) return with_prefix(value, "s");
+  if (head.ends_with("_usd")) {  // cost.per_gpu_hour_usd
+    std::string dollars = "$";  // appended, not "$" + ...: GCC 12 warns falsely (-Wrestrict) on that form
+    dollars += count_text(value);
+    return dollars;
+  }
+  if (head.find("_per_") != std::string::npos) return count_text(value) + " " + rate_unit(head);
+  if (head.ends_with("_rps")) return count_text(value) + " req/s";
+  if (head.ends_with("_s")) {
+    // Long times read in minutes and hours, not kiloseconds.
+    if (std::fabs(value) >= 3600) {
+      std::snprintf(buf, sizeof buf, "%.4g h", value / 3600);
+      return buf;
+    }
+    if (std::fabs(value) >= 60) {
+      std::snprintf(buf, sizeof buf, "%.4g min", value / 60);
+      return buf;
+    }
+    return with_prefix(value, "s");
+  }
   if (head.ends_with("_gbs")) {
     std::snprintf(buf, sizeof buf, "%.1f GB/s", value);
     return buf;
@@ -131,7 +192,7 @@ std::string format_metric(const std::string& key, double value) {
   if (head.ends_with("_j")) return with_prefix(value, "J");
   if (head.ends_with("_w")) return with_prefix(value, "W");
   if (head.ends_with("_bytes")) return with_prefix(value, "B");
-  // Counts and rates without a unit: SI prefixes past 100,000 ("1.378 M"), plain below.
+  // Counts without a unit: SI prefixes past 100,000 ("1.378 M"), plain below.
   if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   std::snprintf(buf, sizeof buf, "%.6g", value);
   return buf;

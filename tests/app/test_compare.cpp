@@ -171,7 +171,20 @@ TEST(ResultTable, ShowsUnitsFromTheKey) {
   EXPECT_EQ(format_metric("mfu", 0.4321), "43.21 %");
   EXPECT_EQ(format_metric("power_w.gpu", 5600), "5.6 kW");
   EXPECT_EQ(format_metric("tokens", 16777216), "16.78 M");
-  EXPECT_EQ(format_metric("tokens_per_s", 1377753.35), "1.378 M");
+  EXPECT_EQ(format_metric("tokens_per_s", 1377753.35), "1.378 M tokens/s");
+  // #16: long times in minutes and hours, units on rates, fractions as percent.
+  EXPECT_EQ(format_metric("task_latency_s.p99", 22880), "6.356 h");
+  EXPECT_EQ(format_metric("tool_wait_s.p99", 187.7), "3.128 min");
+  EXPECT_EQ(format_metric("tokens_per_joule", 0.0787182), "0.07872 tokens/J");
+  EXPECT_EQ(format_metric("tokens_per_s_per_gpu", 2186.4), "2186 tokens/s/GPU");
+  EXPECT_EQ(format_metric("tokens_per_joule_facility", 0.5), "0.5 tokens/J at the facility");
+  EXPECT_EQ(format_metric("tflops_per_gpu", 522.09), "522.1 TFLOP/s/GPU");
+  EXPECT_EQ(format_metric("all_in_kw_per_gpu", 1.573), "1.573 kW/GPU");
+  EXPECT_EQ(format_metric("throughput_rps", 12.5), "12.5 req/s");
+  EXPECT_EQ(format_metric("kv_occupancy.mean", 0.910765), "91.08 %");
+  EXPECT_EQ(format_metric("cpu_utilization", 0.1), "10.00 %");
+  EXPECT_EQ(format_metric("prefix_hit_rate", 0.332419), "33.24 %");
+  EXPECT_EQ(format_metric("cost.per_gpu_hour_usd", 1.206), "$1.206");
   EXPECT_EQ(format_metric("requests", 28004), "28004");
 }
 

@@ -216,15 +216,16 @@ TEST(ModelCatalog, ShowAsTableAndJson) {
   const wl::ModelSpec m = load_model(repo_catalog(), "llama3-8b");
   const std::string table = format_model(m, false);
   EXPECT_NE(table.find("params.total"), std::string::npos) << table;
-  EXPECT_NE(table.find("8.03 B"), std::string::npos) << table;
+  EXPECT_NE(table.find("8.03 billion"), std::string::npos) << table;
   EXPECT_NE(table.find("128 KiB"), std::string::npos) << table;
   const auto doc = nlohmann::json::parse(format_model(m, true));
   EXPECT_EQ(doc["kind"], "model");
   EXPECT_DOUBLE_EQ(doc["params"]["total"].get<double>(), 8030261248.0);
   EXPECT_DOUBLE_EQ(doc["kv_bytes_per_token"]["bf16"].get<double>(), 131072.0);
   EXPECT_EQ(doc["tied_embeddings"], false);
-  EXPECT_EQ(format_count(671.0e9), "671 B");
-  EXPECT_EQ(format_count(1.8e12), "1.8 T");
+  // Words, not "B": a parameter count is not a size in bytes.
+  EXPECT_EQ(format_count(671.0e9), "671 billion");
+  EXPECT_EQ(format_count(1.8e12), "1.8 trillion");
 }
 
 }  // namespace
