@@ -153,7 +153,7 @@ std::string rate_unit(const std::string& head) {
 std::string count_text(double value) {
   if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.4g", value);
+  std::snprintf(buf, sizeof buf, std::fabs(value) >= 1e4 ? "%.0f" : "%.4g", value);  // 91104, not 9.11e+04
   return buf;
 }
 

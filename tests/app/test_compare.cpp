@@ -185,6 +185,7 @@ TEST(ResultTable, ShowsUnitsFromTheKey) {
   EXPECT_EQ(format_metric("cpu_utilization", 0.1), "10.00 %");
   EXPECT_EQ(format_metric("prefix_hit_rate", 0.332419), "33.24 %");
   EXPECT_EQ(format_metric("cost.per_gpu_hour_usd", 1.206), "$1.206");
+  EXPECT_EQ(format_metric("cost.per_year_usd", 91104.2), "$91104");
   EXPECT_EQ(format_metric("requests", 28004), "28004");
 }
 
