@@ -230,6 +230,39 @@ TEST(RunOutputs, TracesAndRequestRowsDoNotChangeTheRun) {
   }
 }
 
+TEST(RunOutputs, DisaggregatedTraceHasAKvTransferSpanPerFlowOnNamedTracks) {
+  const Scenario s = load(R"(name: kv
+hardware: {system: h100-hgx, count: 1}
+model: llama3-8b
+workload:
+  kind: serving
+  mode: disaggregated
+  arrivals: {process: offline, requests: 5}
+  input: 1000
+  output: 50
+  prefill: {count: 1, tp: 4}
+  decode: {count: 1, tp: 4}
+  kv_transfer_groups: 2
+)");
+  std::ostringstream trace;
+  RunArtifacts a;
+  a.trace_out = &trace;
+  (void)run_scenario(s, a);
+  const nlohmann::json doc = nlohmann::json::parse(trace.str());
+  int transfers = 0;
+  bool named = false;
+  for (const auto& e : doc["traceEvents"]) {
+    if (e["ph"] == "X" && e["name"] == "KV transfer") {
+      ++transfers;
+      EXPECT_EQ(e["pid"], 2);
+      EXPECT_EQ(e["tid"], 1);  // the decode instance
+    }
+    if (e["ph"] == "M" && e["pid"] == 2 && e["tid"] == 1 && e["name"] == "thread_name") named = true;
+  }
+  EXPECT_EQ(transfers, 5 * 2 * 4);  // each request's KV in 2 groups, each over the 4 TP GPU pairs
+  EXPECT_TRUE(named);
+}
+
 TEST(RunOutputs, PretrainingTimelineHasEveryPassOfTheStep) {
   const Scenario s = load(R"(name: tl
 hardware: {system: h100-hgx, count: 2}

@@ -176,6 +176,10 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
   const int pool = hw_.pool_of_instance[static_cast<std::size_t>(instance)];
   ++agents;
   ++tasks_[static_cast<std::size_t>(task)].agents;
+  if (trace != nullptr && trace->enabled()) {
+    trace->thread_name(1, static_cast<std::uint32_t>(id),
+                       "task " + std::to_string(task) + " agent " + path + (level == 0 ? " (root)" : ""));
+  }
   peak_live_agents = std::max(peak_live_agents, ++live_agents_);
   max_level = std::max(max_level, level);
   const int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? w_.root_turns : w_.sub_turns, r)));

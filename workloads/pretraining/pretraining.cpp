@@ -716,7 +716,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
           const double ready = w.overlap_grad_reduce ? sp.start + (d(static_cast<i64>(b)) + 1) / n * (sp.end - sp.start)
                                                      : tl.compute_end[su];
           const double t = ar(grad_op, P.dp_group, ch.bucket_params[b] * dp_bytes_per_param);
-          if (dp_spans.size() < kMaxTimelineSpans) dp_spans.push_back({s, std::max(busy_until, ready), std::max(busy_until, ready) + t, "DP gradient reduction"});
+          dp_spans.push_back({s, std::max(busy_until, ready), std::max(busy_until, ready) + t, "DP gradient reduction"});
           busy_until = std::max(busy_until, ready) + t;
           reduce_total += t;
         }
@@ -780,12 +780,21 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   const double peak = g.flops.at(w.precision);
   const int steps = std::max(1, w.steps);
 
+  // A pass's exposed TP/CP/EP (and ZeRO-3) communication runs layer by layer inside it; traces and the report's
+  // timeline draw it as its summed share at the pass's end.
+  const auto pass_comm = [&](const TaskSpan& sp) {
+    if (sp.task.weight) return 0.0;
+    const Chunk& ch = chunks[static_cast<std::size_t>(sp.stage)][static_cast<std::size_t>(sp.task.chunk)];
+    const auto& ph = sp.task.forward ? ch.fwd : ch.bwd;
+    return std::min(sp.end - sp.start, ph.tp + ph.cp + ph.ep + ph.dp);
+  };
   // Trace: one step, one process per stage.
   if (trace != nullptr && trace->enabled()) {
     for (int s = 0; s < pp; ++s) {
       trace->process_name(static_cast<std::uint32_t>(s), "stage " + std::to_string(s));
       trace->thread_name(static_cast<std::uint32_t>(s), 0, "compute");
       trace->thread_name(static_cast<std::uint32_t>(s), 1, "dp + optimizer");
+      trace->thread_name(static_cast<std::uint32_t>(s), 2, "communication (TP/CP/EP exposed, DP reduction)");
     }
     for (const TaskSpan& sp : tl.spans) {
       const char* kind = sp.task.forward ? "F" : sp.task.weight ? "W" : "B";
@@ -793,6 +802,14 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       trace->complete(name, sp.task.forward ? "fwd" : sp.task.weight ? "wgrad" : "bwd",
                       static_cast<std::uint32_t>(sp.stage), 0, sim::from_seconds(sp.start),
                       sim::from_seconds(sp.end - sp.start));
+      if (const double comm = pass_comm(sp); comm > 0) {
+        trace->complete("TP/CP/EP exposed " + name, "comm", static_cast<std::uint32_t>(sp.stage), 2,
+                        sim::from_seconds(sp.end - comm), sim::from_seconds(comm));
+      }
+    }
+    for (const TimelineSpan& r : dp_spans) {
+      trace->complete("DP gradient reduction", "comm", static_cast<std::uint32_t>(r.lane), 2,
+                      sim::from_seconds(r.start_s), sim::from_seconds(r.end_s - r.start_s));
     }
     for (int s = 0; s < pp; ++s) {
       const auto su = static_cast<std::size_t>(s);
@@ -822,13 +839,9 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
     for (int s = 0; s < pp; ++s) line.lanes.push_back("stage " + std::to_string(s));
     for (const TaskSpan& sp : tl.spans) {
       line.spans.push_back({sp.stage, sp.start, sp.end, sp.task.forward ? "forward" : sp.task.weight ? "wgrad" : "backward"});
-      // The pass's exposed TP/CP/EP (and ZeRO-3) communication runs layer by layer inside it: drawn as its summed
-      // share at the pass's end.
-      if (sp.task.weight) continue;
-      const Chunk& ch = chunks[static_cast<std::size_t>(sp.stage)][static_cast<std::size_t>(sp.task.chunk)];
-      const auto& ph = sp.task.forward ? ch.fwd : ch.bwd;
-      const double comm = std::min(sp.end - sp.start, ph.tp + ph.cp + ph.ep + ph.dp);
-      if (comm > 0) line.spans.push_back({sp.stage, sp.end - comm, sp.end, "TP/CP/EP comm (exposed)"});
+      if (const double comm = pass_comm(sp); comm > 0) {
+        line.spans.push_back({sp.stage, sp.end - comm, sp.end, "TP/CP/EP comm (exposed)"});
+      }
     }
     line.spans.insert(line.spans.end(), dp_spans.begin(), dp_spans.end());
     for (int s = 0; s < pp; ++s) {

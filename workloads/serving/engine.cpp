@@ -131,9 +131,10 @@ void Engine::observe(const Instance& in) {
     power_series_.set(t, ledger_.total_power_w());
   }
   if (tracing) {
-    trace_->counter("batch and queue", 3, t,
-                    {{"decoding sequences", level_sum_.decoding}, {"waiting requests", level_sum_.waiting}});
-    trace_->counter("KV occupancy", 3, t, kv);
+    trace_->counter("load", 3, t,
+                    {{"decoding sequences", level_sum_.decoding},
+                     {"waiting requests", level_sum_.waiting},
+                     {"KV occupancy %", kv * 100}});
   }
 }
 
@@ -220,6 +221,9 @@ void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& 
     inst_power_.push_back(InstancePower{group, 0, false});
     gpus_ += spec.gpus();
     peak_[role == Role::decode ? 1 : 0] += in->model().peak_flops();
+    if (trace_ && role == Role::decode) {
+      trace_->thread_name(2, static_cast<std::uint32_t>(index), "into decode " + std::to_string(index));
+    }
     if (trace_) trace_->thread_name(0, static_cast<std::uint32_t>(index),
                                     std::string(role == Role::decode    ? "decode "
                                                 : role == Role::prefill ? "prefill "
@@ -266,8 +270,7 @@ void Engine::step_done(Instance& in, const IterationCost& c, double t0, double t
     const auto tid = static_cast<std::uint32_t>(in.index());
     trace_->complete(c.pure_decode ? "decode step" : "step", "serving", 0, tid, sim::from_seconds(t0),
                      sim::from_seconds(t1) - sim::from_seconds(t0),
-                     {{"decoding", static_cast<std::int64_t>(in.decoding())},
-                      {"decode_seqs", c.decode_seqs},
+                     {{"decode_seqs", c.decode_seqs},
                       {"collectives_s", c.comm_s},
                       {"cpu_s", c.cpu_s}});
     // The step's TP all-reduces and EP all-to-alls run layer by layer inside it; drawn as one nested slice of
