@@ -228,10 +228,10 @@ std::string timeline(const std::string& title, const wl::Timeline& t, int width)
   static const std::map<std::string, const char*> kFixed = {
       {"forward", "#6baed6"},   {"backward", "#fd8d3c"},  {"wgrad", "#74c476"},
       {"DP exposed", "#d62728"}, {"optimizer", "#9467bd"}, {"TP/CP/EP comm (exposed)", "#08306b"},
-      {"DP gradient reduction", "#a50f15"}};
+      {"DP gradient reduction", "#a50f15"}, {"PP send", "#6a51a3"}};
   // Communication draws in the lower part of its lane, over the compute it runs under or beside.
   const auto is_comm = [](const std::string& k) {
-    return k.find("comm") != std::string::npos || k.find("DP") != std::string::npos;
+    return k.find("comm") != std::string::npos || k.find("DP") != std::string::npos || k.find("PP") != std::string::npos;
   };
   const auto colour = [&](const std::string& k) {
     const auto f = kFixed.find(k);

@@ -277,6 +277,8 @@ workload: {kind: pretraining, parallelism: {tp: 2, pp: 4, dp: 2}, micro_batch: 1
   EXPECT_EQ(std::count_if(t.spans.begin(), t.spans.end(), [](const auto& sp) { return sp.kind == "forward"; }), 32);
   EXPECT_EQ(std::count_if(t.spans.begin(), t.spans.end(), [](const auto& sp) { return sp.kind == "backward"; }), 32);
   EXPECT_EQ(std::count_if(t.spans.begin(), t.spans.end(), [](const auto& sp) { return sp.kind == "optimizer"; }), 4);
+  // Activations leave stages 0-2, gradients stages 1-3: 3 x 8 each way.
+  EXPECT_EQ(std::count_if(t.spans.begin(), t.spans.end(), [](const auto& sp) { return sp.kind == "PP send"; }), 48);
   double end = 0;
   for (const auto& sp : t.spans) end = std::max(end, sp.end_s);
   EXPECT_NEAR(end, r.metrics.at("step_time_s"), 1e-9 * end);

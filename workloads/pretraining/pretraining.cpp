@@ -788,6 +788,17 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
     const auto& ph = sp.task.forward ? ch.fwd : ch.bwd;
     return std::min(sp.end - sp.start, ph.tp + ph.cp + ph.ep + ph.dp);
   };
+  // The pass's PP send (activations forward, gradients backward), from its end; 0 when it sends nothing.
+  const auto pass_send = [&](const TaskSpan& sp) {
+    const int j = sp.task.chunk * pp + sp.stage;
+    const auto per = [&](const std::vector<std::vector<double>>& over) {
+      return over.empty() ? dur.p2p
+                          : over[static_cast<std::size_t>(sp.stage)][static_cast<std::size_t>(sp.task.chunk)];
+    };
+    if (sp.task.weight) return 0.0;
+    if (sp.task.forward) return j + 1 < pp * v ? per(dur.fwd_p2p) : 0.0;
+    return j > 0 ? per(dur.bwd_p2p) : 0.0;
+  };
   // Trace: one step, one process per stage.
   if (trace != nullptr && trace->enabled()) {
     for (int s = 0; s < pp; ++s) {
@@ -795,6 +806,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       trace->thread_name(static_cast<std::uint32_t>(s), 0, "compute");
       trace->thread_name(static_cast<std::uint32_t>(s), 1, "dp + optimizer");
       trace->thread_name(static_cast<std::uint32_t>(s), 2, "communication (TP/CP/EP exposed, DP reduction)");
+      trace->thread_name(static_cast<std::uint32_t>(s), 3, "PP sends");
     }
     for (const TaskSpan& sp : tl.spans) {
       const char* kind = sp.task.forward ? "F" : sp.task.weight ? "W" : "B";
@@ -805,6 +817,10 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       if (const double comm = pass_comm(sp); comm > 0) {
         trace->complete("TP/CP/EP exposed " + name, "comm", static_cast<std::uint32_t>(sp.stage), 2,
                         sim::from_seconds(sp.end - comm), sim::from_seconds(comm));
+      }
+      if (const double send = pass_send(sp); send > 0) {
+        trace->complete("PP send " + name, "comm", static_cast<std::uint32_t>(sp.stage), 3,
+                        sim::from_seconds(sp.end), sim::from_seconds(send));
       }
     }
     for (const TimelineSpan& r : dp_spans) {
@@ -842,6 +858,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       if (const double comm = pass_comm(sp); comm > 0) {
         line.spans.push_back({sp.stage, sp.end - comm, sp.end, "TP/CP/EP comm (exposed)"});
       }
+      if (const double send = pass_send(sp); send > 0) line.spans.push_back({sp.stage, sp.end, sp.end + send, "PP send"});
     }
     line.spans.insert(line.spans.end(), dp_spans.begin(), dp_spans.end());
     for (int s = 0; s < pp; ++s) {
