@@ -285,6 +285,18 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.dequant_rate = n.get_number_or("dequant_rate", 0, 1e9, 1e16);
   g.memory_curve = parse_curve(n, "memory_curve", Dimension::data);
   g.decode_attention_curve = parse_curve(n, "decode_attention_curve", Dimension::data);
+  if (n.has("training_attention")) {
+    const ConfigNode a = n.child("training_attention");
+    g.training_attention_kernel = a.get_string("kernel");
+    const auto by_seq = [&](std::string_view key) {
+      return parse_points(
+          a, key, "seq_len", "fraction", 0, [](const ConfigNode& item) { return item.get_number("seq_len", 1, 1e8); },
+          [](double x) { return std::to_string(static_cast<long long>(x)); });
+    };
+    g.training_attention_forward = by_seq("forward");
+    g.training_attention_backward = by_seq("backward");
+    a.finish();
+  }
   g.memory_power_share = n.get_number("memory_power_share", 0, 1);
   g.compute_capability = static_cast<int>(std::lround(n.get_number("compute_capability", 7.0, 20.0) * 10));
   g.assumed = n.get_bool_or("assumed", false);

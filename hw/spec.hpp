@@ -81,6 +81,12 @@ struct GpuSpec {
   // one GPU). Measured kernels pay a far larger fixed cost per call (page tables, split-KV reduction: ~20 us on
   // H100) and plateau lower than a streaming copy (docs/hardware.md, "Decode attention").
   std::vector<EfficiencyPoint> decode_attention_curve;
+  // Fused causal attention in training (FlashAttention-class kernels, head dim 128, bf16): achieved fraction of the
+  // dense bf16 peak by sequence length (`size` = tokens per sequence), forward and backward apart, as the kernel's
+  // own benchmarks count FLOPs (4 b s^2 h d / 2 forward, 2.5x that backward: the backward recomputes QK^T). Empty:
+  // the attention core is timed as GEMMs (docs/hardware.md, "Training attention").
+  std::string training_attention_kernel;
+  std::vector<EfficiencyPoint> training_attention_forward, training_attention_backward;
   // Share of the dynamic power range (max - idle) drawn when HBM streams at its achievable peak with the tensor
   // cores idle: memory-bound decode sits well below TDP (docs/power.md gives the source).
   double memory_power_share = 0;

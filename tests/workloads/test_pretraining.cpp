@@ -464,6 +464,39 @@ TEST(PretrainingCompute, UnfusedGradientAccumulationReadsAndWritesMainGradEveryM
   EXPECT_LT((unfused - fused) / at_peak, 1 / 0.85);
 }
 
+TEST(PretrainingCompute, FusedAttentionRunsAtTheKernelsMeasuredRateByHand) {
+  // Llama 3 8B, TP8 on one HGX H100 node, seq 2048, one micro-batch, no recompute. Per layer and GPU the attention
+  // core executes F = QK^T + PV = 2 x 2 x pairs x head_dim x heads/tp FLOPs, pairs = s (s + 1) / 2 (causal):
+  // 4 x 2,098,176 x 128 x 4 = 4.297e9. The fused kernel takes F / (peak f) forward and 2.5 F / (peak f) backward,
+  // so halving a flat efficiency f from 0.5 to 0.25 adds 32 layers x 3.5 F x (1/0.25 - 1/0.5) / 989.4 TFLOP/s.
+  app::Scenario s = scenario("llama3-70b-pretrain-h100-hgx",
+                             {"model=llama3-8b", "hardware.count=1", "workload.parallelism={tp: 8, pp: 1, dp: 1}",
+                              "workload.seq_len=2048", "workload.global_batch=1", "workload.schedule=1f1b",
+                              "workload.interleave=1", "workload.recompute=none", "workload.zero=0"});
+  const auto at = [&](double f) {
+    app::Scenario t = s;
+    t.cluster.gpu.training_attention_forward = {{1, f}};
+    t.cluster.gpu.training_attention_backward = {{1, f}};
+    return run(t).metrics.at("step_time_s");
+  };
+  const double pairs = 2048.0 * 2049.0 / 2;
+  const double F = 4 * pairs * 128 * (32 / 8);
+  const double expected = 32 * 3.5 * F * (1 / 0.25 - 1 / 0.5) / 989.4e12;
+  EXPECT_NEAR(at(0.25) - at(0.5), expected, 1e-9 * expected + 1e-12);
+  // The catalog's H100 curve is read at the sequence length: cuDNN 9.19 at 2k, 484 and 370 TFLOP/s.
+  app::Scenario flat = s;
+  flat.cluster.gpu.training_attention_forward = {{1, 484 / 989.4}};
+  flat.cluster.gpu.training_attention_backward = {{1, 370 / 989.4}};
+  EXPECT_NEAR(run(s).metrics.at("step_time_s"), run(flat).metrics.at("step_time_s"), 1e-3 * 1e-3);  // 3-digit fractions
+  // An unfused kernel is not a FlashAttention kernel: the curves do not apply.
+  app::Scenario unfused = s;
+  unfused.pretraining.attention_kernel = AttentionKernel::unfused;
+  app::Scenario unfused_flat = unfused;
+  unfused_flat.cluster.gpu.training_attention_forward = {{1, 0.01}};
+  unfused_flat.cluster.gpu.training_attention_backward = {{1, 0.01}};
+  EXPECT_EQ(run(unfused).metrics.at("step_time_s"), run(unfused_flat).metrics.at("step_time_s"));
+}
+
 // --- validation (docs/validation.md, "Pretraining") ------------------------------------------------------------
 struct Row {
   const char* scenario;

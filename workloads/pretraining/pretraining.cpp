@@ -20,6 +20,9 @@ namespace dcsim::wl {
 namespace {
 
 constexpr std::size_t kMaxTimelineSpans = 20000;  // past it the report leaves the timeline to the trace
+// A fused attention backward performs 2.5x its forward's FLOPs: dQ, dK, dV and the recomputed QK^T (the
+// FlashAttention benchmarks' own count, benchmarks/benchmark_flash_attention.py).
+constexpr double kFusedAttentionBackwardFlops = 2.5;
 
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
@@ -314,6 +317,8 @@ struct PassCost {
 struct LayerCost {
   PassCost fwd;              // forward ops
   double core_fwd = 0;       // attention-core part of fwd.compute (selective recompute)
+  double core_bwd = 0;       // the attention core's backward (2 x core_fwd, or the fused kernel's measured rate)
+  double core_bwd_units = 0;
   double linear_fwd = 0;     // linear-layer GEMM part of fwd.compute (each one's dW GEMM costs the same)
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap)
@@ -418,8 +423,9 @@ struct Planner {
     const OpBytes ob{weight_elem_bytes(w.precision), 2, 2};
     const double touched = m.layer_is_moe(l) ? expected_distinct_experts(m.moe.experts, m.moe.top_k, d(pass.tokens())) : 0;
     Acc all, core;
-    double linear = 0;
+    double linear = 0, core_flops = 0;
     const hw::GpuSpec& g = c.gpu;
+    const bool fused = w.attention_kernel == AttentionKernel::flash && !g.training_attention_forward.empty();
     for (const Op& raw : layer_ops(m, l, pass, ob)) {
       Op op = shard(raw, touched);
       const hw::Precision p = prec_of(op);
@@ -435,10 +441,31 @@ struct Planner {
       if (w.attention_kernel == AttentionKernel::unfused && op.kind == OpKind::attn_context) {
         op.act_read_bytes += 2 * op.gemm.count * op.gemm.m * op.gemm.k;
       }
+      if (fused && op.attention_core) {
+        core_flops += op.flops;  // timed below, at the fused kernel's measured rate
+        continue;
+      }
       const OpTime t = op_time(g, p, op);
       all.add(g, p, t, op.is_gemm(), op.attention_core);
       if (op.attention_core) core.add(g, p, t, true, true);
       if (op.is_gemm() && !op.attention_core) linear += t.time;
+    }
+    // Fused (flash) attention at the GPU's measured training-kernel rate by sequence length (docs/hardware.md,
+    // "Training attention"): forward F / (peak x f_fwd(s)); backward 2.5 F / (peak x f_bwd(s)), the kernel
+    // recomputing QK^T as its benchmarks count it. Ring attention (cp) runs blocks of s / cp queries.
+    double core_bwd = 0, core_bwd_units = 0;
+    if (fused && core_flops > 0) {
+      const double peak = g.flops.at(hw::Precision::bf16);
+      const double seq = d(w.seq_len) / w.cp;
+      const double t_fwd = core_flops / (peak * curve_fraction(g.training_attention_forward, seq));
+      core_bwd = kFusedAttentionBackwardFlops * core_flops / (peak * curve_fraction(g.training_attention_backward, seq));
+      OpTime t;
+      t.time = t.compute_time = t_fwd;
+      t.compute_bound = true;
+      t.flops = core_flops;
+      all.add(g, hw::Precision::bf16, t, true, true);
+      core.add(g, hw::Precision::bf16, t, true, true);
+      core_bwd_units = kFusedAttentionBackwardFlops * core_flops / gemm_peak_flops(g, hw::Precision::bf16);
     }
     // Two residual adds per layer (read 2, write 1 activation each), not in the op list.
     const double tokens_local = d(pass.tokens()) / (w.cp * sp_div(w));
@@ -459,6 +486,8 @@ struct Planner {
     lc.fwd.units = all.units;
     lc.fwd.mem_units = all.mem;
     lc.core_fwd = core.time;
+    lc.core_bwd = fused ? core_bwd : 2 * core.time;
+    lc.core_bwd_units = fused ? core_bwd_units : 2 * core.units;
     lc.linear_fwd = linear;
     lc.core_units = core.units;
     lc.core_mem_units = core.mem;
@@ -568,13 +597,13 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         } else if (w.recompute == Recompute::selective) {
           rc = lc.core_fwd; rc_units = lc.core_units; rc_mem = lc.core_mem_units;
         }
-        B.compute += 2 * lc.fwd.compute + rc;
+        B.compute += 2 * (lc.fwd.compute - lc.core_fwd) + lc.core_bwd + rc;
         // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and
         // shapes. B keeps the input-gradient GEMMs, the attention core's backward, norms and elementwise ops, the
         // recomputation that precedes them, and the communication.
         B.wgrad += lc.linear_fwd;
         B.gemm += 2 * lc.fwd.gemm;
-        B.units += 2 * lc.fwd.units + rc_units;
+        B.units += 2 * (lc.fwd.units - lc.core_units) + lc.core_bwd_units + rc_units;
         B.mem_units += 2 * lc.fwd.mem_units + rc_mem;
         B.tp += exposed(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm) + rc_tp;
         B.cp += exposed(2 * lc.cp_comm, 2 * lc.core_fwd, true) + rc_cp;
