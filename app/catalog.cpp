@@ -290,7 +290,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
     g.training_attention_kernel = a.get_string("kernel");
     const auto by_seq = [&](std::string_view key) {
       return parse_points(
-          a, key, "seq_len", "fraction", 0, [](const ConfigNode& item) { return item.get_number("seq_len", 1, 1e8); },
+          a, key, "seq_len", "fraction", 0.001, [](const ConfigNode& item) { return item.get_number("seq_len", 1, 1e8); },
           [](double x) { return std::to_string(static_cast<long long>(x)); });
     };
     g.training_attention_forward = by_seq("forward");

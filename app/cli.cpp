@@ -9,6 +9,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <iterator>
 #include <utility>
 #include <sstream>
 #include <string>
@@ -128,6 +129,20 @@ int cmd_run(const RunOptions& o) {
   }
   if (to_stdout > 1) {
     throw BadInput("--json, --csv, --trace, --report and --requests: at most one may write to stdout ('-')");
+  }
+  {  // two outputs to one file would overwrite each other
+    const std::pair<const char*, const std::string*> outs[] = {{"--json", &o.json_path}, {"--csv", &o.csv_path},
+                                                               {"--trace", &o.trace_path}, {"--report", &o.report_path},
+                                                               {"--requests", &o.requests_path}};
+    for (std::size_t i = 0; i < std::size(outs); ++i) {
+      for (std::size_t j = i + 1; j < std::size(outs); ++j) {
+        const std::string& a = *outs[i].second;
+        if (!a.empty() && a != "-" && a == *outs[j].second) {
+          throw BadInput(std::string(outs[i].first) + " and " + outs[j].first + " both write '" + a +
+                         "'; give each output its own file");
+        }
+      }
+    }
   }
   check_writable(o.json_path, "--json");
   check_writable(o.csv_path, "--csv");

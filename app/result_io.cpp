@@ -159,6 +159,17 @@ std::string count_text(double value) {
 
 }  // namespace
 
+std::string metric_unit_kind(const std::string& key) {
+  const std::string head = unit_segment(key);
+  if (is_fraction(head)) return "fraction";
+  if (head.ends_with("_usd") || head.find("_per_") != std::string::npos || head.ends_with("_rps")) return "";
+  if (head.ends_with("_s")) return "s";
+  if (head.ends_with("_j")) return "J";
+  if (head.ends_with("_w")) return "W";
+  if (head.ends_with("_bytes")) return "B";
+  return "";
+}
+
 std::string format_metric(const std::string& key, double value) {
   const std::string head = unit_segment(key);
   char buf[64];

@@ -44,5 +44,8 @@ std::string unit_segment(const std::string& dotted_key);
 
 // A value with the unit its key implies ("time_s" -> "1.25 ms", "busbw_gbs" -> "367 GB/s").
 std::string format_metric(const std::string& key, double value);
+// The quantity a metric's key names, as the report's axes take it: "fraction", "s", "J", "W", "B", or "" (a count
+// or a rate whose unit format_metric writes out).
+std::string metric_unit_kind(const std::string& key);
 
 }  // namespace dcsim::app

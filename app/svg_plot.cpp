@@ -90,12 +90,12 @@ const char* palette(std::size_t i) {
 
 std::vector<double> ticks(double lo, double hi, Scale scale, int max_ticks) {
   std::vector<double> out;
-  if (!(hi > lo)) return out;
+  if (!(hi > lo) || !std::isfinite(lo) || !std::isfinite(hi)) return out;
   if (scale != Scale::linear) {
     // lo, hi are exponents; a tick per power, thinned to at most max_ticks.
     const double first = std::ceil(lo - 1e-9), last = std::floor(hi + 1e-9);
     const double every = std::max(1.0, std::ceil((last - first + 1) / std::max(2, max_ticks)));
-    for (double e = first; e <= last + 1e-9; e += every) out.push_back(e);
+    for (double e = first; e <= last + 1e-9 && out.size() < 50; e += every) out.push_back(e);
     return out;
   }
   const double raw = (hi - lo) / 5;
@@ -107,7 +107,11 @@ std::vector<double> ticks(double lo, double hi, Scale scale, int max_ticks) {
       break;
     }
   }
-  for (double t = std::ceil(lo / step - 1e-9) * step; t <= hi + step * 1e-9; t += step) {
+  // Counted, not accumulated: a step below the rounding of lo's magnitude would never advance t.
+  const double first = std::ceil(lo / step - 1e-9);
+  for (int i = 0; i < 50; ++i) {
+    const double t = (first + i) * step;
+    if (t > hi + step * 1e-9) break;
     out.push_back(std::fabs(t) < step * 1e-9 ? 0.0 : t);
   }
   return out;

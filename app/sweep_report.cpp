@@ -82,17 +82,6 @@ std::string tail(const std::string& key) {
   return dot == std::string::npos ? key : key.substr(dot + 1);
 }
 
-std::string unit_of_metric(const std::string& key) {
-  const std::string head = key.substr(0, key.find('.'));
-  if (head.find("_fraction") != std::string::npos || head == "mfu" || head == "hfu" || head == "slo_attainment")
-    return "fraction";
-  if (head.find("_per_") != std::string::npos) return "";
-  if (head.ends_with("_s")) return "s";
-  if (head.ends_with("_w")) return "W";
-  if (head.ends_with("_j")) return "J";
-  if (head.ends_with("_bytes")) return "B";
-  return "";
-}
 
 // The inline script of the explorer: redraws the chart from the embedded table when a column or a scale changes.
 // Plain DOM and SVG; it marks <body data-ready="1"> when it has drawn, so a test can tell it ran.
@@ -109,6 +98,11 @@ const char* kExplorerScript = R"JS(
     });
   });
   xs.value = data.x; ys.value = data.y;
+  function esc(t) {
+    return String(t).replace(/[&<>"']/g, function (c) {
+      return {'&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c];
+    });
+  }
   function fmt(v) {
     var a = Math.abs(v);
     if (a >= 1e9) return (v / 1e9).toPrecision(3) + ' G';
@@ -118,10 +112,10 @@ const char* kExplorerScript = R"JS(
   }
   function ticks(lo, hi, log) {
     var t = [];
-    if (log) { for (var e = Math.ceil(lo - 1e-9); e <= Math.floor(hi + 1e-9); e++) t.push(e); return t; }
+    if (log) { for (var e = Math.ceil(lo - 1e-9); e <= Math.floor(hi + 1e-9) && t.length < 50; e++) t.push(e); return t; }
     var raw = (hi - lo) / 5, mag = Math.pow(10, Math.floor(Math.log10(raw))), step = mag;
     [1, 2, 5, 10].some(function (m) { if (m * mag >= raw) { step = m * mag; return true; } return false; });
-    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) t.push(v);
+    for (var v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9 && t.length < 50; v += step) t.push(v);
     return t;
   }
   function draw() {
@@ -158,11 +152,11 @@ const char* kExplorerScript = R"JS(
       pts.forEach(function (p) {
         var on = data.frontier[p[2]];
         svg += '<circle cx="' + sx(p[0]) + '" cy="' + sy(p[1]) + '" r="3.5" fill="' + (on ? '#d62728' : '#1f77b4') +
-               '"><title>' + data.labels[p[2]] + '</title></circle>';
+               '"><title>' + esc(data.labels[p[2]]) + '</title></circle>';
       });
     }
-    svg += '<text x="' + (L + pw / 2) + '" y="' + (H - 8) + '" text-anchor="middle">' + data.columns[xi] + '</text>';
-    svg += '<text transform="translate(14,' + (T + ph / 2) + ') rotate(-90)" text-anchor="middle">' + data.columns[yi] + '</text></svg>';
+    svg += '<text x="' + (L + pw / 2) + '" y="' + (H - 8) + '" text-anchor="middle">' + esc(data.columns[xi]) + '</text>';
+    svg += '<text transform="translate(14,' + (T + ph / 2) + ') rotate(-90)" text-anchor="middle">' + esc(data.columns[yi]) + '</text></svg>';
     fig.querySelector('.chart').innerHTML = svg;
     fig.setAttribute('data-points', pts.length);
   }
@@ -259,8 +253,8 @@ std::string render_sweep_report(const std::string& title, const std::string& csv
     out << "<h2>Pareto frontier</h2>\n<p>" << escape(spec->y) << (spec->y_max ? " (more is better)" : " (less is better)")
         << " against " << escape(spec->x) << (spec->x_max ? " (more is better)" : " (less is better)")
         << ": no other point beats a frontier point on both.</p>\n";
-    const svg::Axis ax{spec->x, svg::Scale::linear, formatter_for(unit_of_metric(spec->x)), true};
-    const svg::Axis ay{spec->y, svg::Scale::linear, formatter_for(unit_of_metric(spec->y)), true};
+    const svg::Axis ax{spec->x, svg::Scale::linear, formatter_for(metric_unit_kind(spec->x)), true};
+    const svg::Axis ay{spec->y, svg::Scale::linear, formatter_for(metric_unit_kind(spec->y)), true};
     out << svg::chart(spec->y + " against " + spec->x, ax, ay, {all, edge}, 900, 420);
   }
 
@@ -316,7 +310,7 @@ std::string render_sweep_report(const std::string& title, const std::string& csv
     }
     const std::string first = svg::chart(cy.name + " against " + cx.name,
                                          {cx.name, svg::Scale::linear, formatter_for(cx.unit), true},
-                                         {cy.name, svg::Scale::linear, formatter_for(unit_of_metric(cy.name)), true},
+                                         {cy.name, svg::Scale::linear, formatter_for(metric_unit_kind(cy.name)), true},
                                          {pts}, 760, 320);
     const auto svg_at = first.find("<svg");
     const auto svg_end = first.find("</svg>") + 6;
@@ -390,7 +384,7 @@ std::string render_plan_report(const PlanOutcome& o) {
       if (target.max) series.push_back({"target max " + format_metric(target.metric, *target.max), {{lo, *target.max}, {hi, *target.max}}, true, false, {}, "#555555"});
     }
     const svg::Axis ax{spec.vary, svg::Scale::linear, {}, false};
-    const svg::Axis ay{target.metric, svg::Scale::linear, formatter_for(unit_of_metric(target.metric)), true};
+    const svg::Axis ay{target.metric, svg::Scale::linear, formatter_for(metric_unit_kind(target.metric)), true};
     out << svg::chart(target.metric + " at each evaluated " + spec.vary, ax, ay, series, 760, 300);
   }
   std::size_t unrun = 0;

@@ -56,12 +56,24 @@ std::vector<std::pair<double, double>> BinnedSeries::points(Time end) const {
   else s.cover(std::max(end, last_));
   std::vector<std::pair<double, double>> out;
   const Time stop = std::max(end, s.last_);
-  for (std::size_t i = 0; i < s.area_.size(); ++i) {
+  // Bins that start before the end (at least one). An amount recorded exactly at the end of a run that ends on a bin
+  // edge sits in the next bin: it joins the last one rather than being lost.
+  std::size_t n = 1;
+  while (n < s.area_.size() && static_cast<Time>(n) * s.width_ < stop) ++n;
+  std::vector<double> area(s.area_.begin(), s.area_.begin() + static_cast<std::ptrdiff_t>(n));
+  for (std::size_t i = n; i < s.area_.size(); ++i) area.back() += s.area_[i];
+  // A rate's last bin measured over a sliver of its width would turn one step's tokens into a spike: one that covers
+  // less than half its width joins the bin before, the two measured over their span together.
+  if (kind_ == Kind::rate && n > 1 && 2 * (stop - static_cast<Time>(n - 1) * s.width_) < s.width_) {
+    area[n - 2] += area[n - 1];
+    area.pop_back();
+    --n;
+  }
+  for (std::size_t i = 0; i < n; ++i) {
     const Time lo = static_cast<Time>(i) * s.width_;
-    if (lo >= stop && i > 0) break;
-    const Time hi = std::min(lo + s.width_, std::max(stop, lo + 1));
+    const Time hi = i + 1 < n ? lo + s.width_ : std::max(stop, lo + 1);
     const double span_ps = static_cast<double>(hi - lo);
-    const double v = kind_ == Kind::level ? s.area_[i] / span_ps : s.area_[i] / (span_ps * 1e-12);
+    const double v = kind_ == Kind::level ? area[i] / span_ps : area[i] / (span_ps * 1e-12);
     out.emplace_back(to_seconds(lo + (hi - lo) / 2), v);
   }
   return out;

@@ -30,7 +30,8 @@ class BinnedSeries {
   void add(Time t, double amount);
 
   // (bin centre in seconds, value) for the bins that cover [0, end]; the last bin is measured over its covered
-  // part. A level is integrated up to `end` first (end >= the last set()).
+  // part (a rate's, when that is under half a bin, joins the bin before it). A level is integrated up to `end`
+  // first (end >= the last set()).
   std::vector<std::pair<double, double>> points(Time end) const;
   Time width() const { return width_; }
 

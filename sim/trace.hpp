@@ -39,7 +39,10 @@ class TraceRecorder {
     window_start_ = start;
     window_end_ = end;
   }
-  bool in_window(Time start, Time end) const { return end >= window_start_ && start < window_end_; }
+  // A span overlaps when it ends after the window opens; an instant when it lies in [start, end).
+  bool in_window(Time start, Time end) const {
+    return (end > window_start_ || (end == start && start >= window_start_)) && start < window_end_;
+  }
 
   // A span [start, start + duration) on track (pid, tid).
   void complete(std::string_view name, std::string_view category, std::uint32_t pid, std::uint32_t tid, Time start,

@@ -58,6 +58,10 @@ std::optional<std::vector<std::string>> CsvReader::next() {
         } else {
           if (ch == '\n') ++line_;
           fields.back() += ch;
+          // A quote left open would swallow the rest of the file into one field: stop at a size no field reaches.
+          if (fields.back().size() > kMaxFieldBytes) {
+            throw CsvError(record_line_, "a quoted field runs past 1 MiB (a missing '\"'?)");
+          }
         }
         break;
       case State::quote_in_quoted:

@@ -1,8 +1,9 @@
 // RFC 4180 CSV, read a record at a time from a stream (a trace of millions of lines is never held in memory):
 // fields separated by commas; a field in double quotes may hold commas, line breaks and doubled quotes ("");
 // records end at CRLF or LF. Also accepted, as spreadsheets write them: a UTF-8 byte-order mark at the start and
-// a last record without a line break. Errors name the line: a quote that never closes, text after a closing
-// quote, a quote inside an unquoted field.
+// a last record without a line break. Errors name the line: a quote that never closes (or a quoted field past 1
+// MiB, so an unclosed quote never pulls a whole trace into memory), text after a closing quote, a quote inside an
+// unquoted field.
 #pragma once
 
 #include <cstddef>
@@ -26,6 +27,7 @@ class CsvError : public std::runtime_error {
 
 class CsvReader {
  public:
+  static constexpr std::size_t kMaxFieldBytes = 1 << 20;  // a longer field is an error (an unclosed quote)
   explicit CsvReader(std::istream& in) : in_(in) {}
   // The next record's fields (an empty line is one empty field); nullopt at the end of the input.
   std::optional<std::vector<std::string>> next();

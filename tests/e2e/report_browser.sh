@@ -57,6 +57,19 @@ check sweep 2 ready
 "$dcsim" plan $s/plan-llama3-70b-h100-100rps.yaml --report "$tmp/plan.html" >/dev/null 2>&1 || true
 check plan 2
 
+# Scenario text reaches the page as text, never as markup: a swept name that is an HTML tag with a handler.
+cat >"$tmp/inject.yaml" <<'YAML'
+name: inject
+hardware: {system: h100-hgx, count: 1}
+workload: {kind: collective, op: all_reduce, bytes: 1 GiB, gpus: 8}
+sweep:
+  workload.bytes: [1 MiB, 1 GiB]
+  name: ["a", "<img src=x onerror=\"document.body.setAttribute('data-pwned','1')\">"]
+YAML
+"$dcsim" sweep "$tmp/inject.yaml" --out "$tmp/inject.csv" --report "$tmp/inject.html" 2>/dev/null
+check inject 1 ready
+if grep -q 'data-pwned="1"' "$tmp/inject.dom"; then echo "FAIL inject: a swept value ran as script"; fail=1; fi
+
 # The check can fail: a page with a script error and an empty plot is refused.
 printf '<html><body><figure class="plot" data-points="0"></figure><script>nope();</script></body></html>' \
   >"$tmp/broken.html"

@@ -89,3 +89,32 @@ TEST(BinnedSeries, AJumpFarPastTheBinsMergesWithoutTouchingMissingBins) {
 
 }  // namespace
 }  // namespace dcsim::sim
+
+namespace dcsim::sim {
+namespace {
+
+TEST(BinnedSeries, ASliverOfALastBinDoesNotSpikeARate) {
+  // 100 tokens every 10 ms for 3 s, the last at 3 s + 1 ps, just past a bin edge: no bin may read above 10k/s much.
+  BinnedSeries r(BinnedSeries::Kind::rate, kSecond, 8);
+  for (int i = 1; i <= 300; ++i) r.add(i * 10 * kMillisecond, 100);
+  r.add(3 * kSecond + 1, 100);
+  const auto p = r.points(3 * kSecond + 1);
+  ASSERT_EQ(p.size(), 3u);  // the sliver joined the bin [2 s, 3 s)
+  for (const auto& [t, v] : p) EXPECT_LT(v, 10'200.0) << t;
+  double amount = 0;
+  amount += p[0].second + p[1].second;               // two whole 1 s bins
+  amount += p[2].second * (1.0 + 1e-12);             // the last, over [2 s, 3 s + 1 ps]
+  EXPECT_NEAR(amount, 30'100.0, 1e-6);
+}
+
+TEST(BinnedSeries, AnAmountAtTheEndOfARunEndingOnABinEdgeIsKept) {
+  BinnedSeries r(BinnedSeries::Kind::rate, kSecond, 8);
+  r.add(kSecond / 2, 10);
+  r.add(2 * kSecond, 10);  // at the end, which is a bin edge
+  const auto p = r.points(2 * kSecond);
+  ASSERT_EQ(p.size(), 2u);
+  EXPECT_DOUBLE_EQ(p[0].second + p[1].second, 20.0);
+}
+
+}  // namespace
+}  // namespace dcsim::sim

@@ -42,6 +42,10 @@ TEST(CsvReader, NamesTheLineOfAMalformedRecord) {
     EXPECT_NE(std::string(e.what()).find("never closed"), std::string::npos);
   }
   EXPECT_THROW((void)parse_csv("a,\"b\"c\n"), CsvError);
+  // An unclosed quote in a long file stops at 1 MiB instead of reading the rest into memory.
+  std::string big = "h\n\"";
+  big += std::string(CsvReader::kMaxFieldBytes + 10, 'x');
+  EXPECT_THROW((void)parse_csv(big), CsvError);
   EXPECT_THROW((void)parse_csv("a,b\"c\n"), CsvError);
 }
 

@@ -46,7 +46,8 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
       router_(w_.routing),
       decode_router_(w_.routing),
       requests_(outputs.requests),
-      observing_(outputs.observe) {
+      observing_(outputs.observe),
+      class_names_(w_.class_names()) {
   topo_ = std::make_unique<hw::Topology>(hw::build_topology(cluster_));
   coll_ = std::make_unique<hw::Collectives>(*topo_, cluster_);
   PowerGroup main;
@@ -140,8 +141,7 @@ void Engine::observe(const Instance& in) {
 
 void Engine::log_request(const Request& r, double finish, bool rejected) {
   if (trace_ && trace_->enabled() && !rejected) {
-    const std::vector<std::string> names = w.class_names();
-    trace_->async_span(names[static_cast<std::size_t>(r.cls)] + " request", "request", 1, r.serial,
+    trace_->async_span(class_names_[static_cast<std::size_t>(r.cls)] + " request", "request", 1, r.serial,
                        sim::from_seconds(r.arrival), sim::from_seconds(finish) - sim::from_seconds(r.arrival),
                        {{"request", static_cast<std::int64_t>(r.serial)},
                         {"input_tokens", r.input},
@@ -149,12 +149,12 @@ void Engine::log_request(const Request& r, double finish, bool rejected) {
                         {"instance", static_cast<std::int64_t>(r.prefill_instance)},
                         {"preemptions", static_cast<std::int64_t>(r.preemptions)}});
     if (r.first_token >= r.arrival) {
-      trace_->async_span("until first token", "first token", 1, r.serial, sim::from_seconds(r.arrival),
+      trace_->async_span("until first token", "request", 1, r.serial, sim::from_seconds(r.arrival),
                          sim::from_seconds(r.first_token) - sim::from_seconds(r.arrival));
     }
   }
   if (requests_ == nullptr) return;
-  const std::vector<std::string> names = w.class_names();
+  const std::vector<std::string>& names = class_names_;
   const auto time_or_blank = [](bool have, double v) { return have ? RequestCell{v} : RequestCell{std::string()}; };
   const bool done = !rejected;
   const bool first = done && r.first_token >= 0;

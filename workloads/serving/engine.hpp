@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "hw/collectives.hpp"
@@ -118,6 +119,7 @@ class Engine {
 
   RequestLog* requests_ = nullptr;
   bool observing_ = false;
+  std::vector<std::string> class_names_;  // w.class_names(), once
   std::uint64_t next_serial_ = 0;
   struct Levels {  // one instance's share of the series below
     double decoding = 0, kv_blocks = 0, waiting = 0;
