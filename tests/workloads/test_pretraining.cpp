@@ -464,6 +464,36 @@ TEST(PretrainingCompute, UnfusedGradientAccumulationReadsAndWritesMainGradEveryM
   EXPECT_LT((unfused - fused) / at_peak, 1 / 0.85);
 }
 
+TEST(PretrainingCompute, Fp8QuantizeKernelsMoveTheBytesTransformerEngineMovesByHand) {
+  // Llama 2 7B's QKV projection on one GPU, 4096 tokens, 16 micro-batches a step: the input arrives narrow from the
+  // fused LayerNorm (transpose only, 2 bytes an element), the weights are cast-transposed once a step (4 bytes,
+  // spread over 16 micro-batches), the output gradient cast-transposed in the backward (4 bytes).
+  Op qkv;
+  qkv.kind = OpKind::qkv_proj;
+  qkv.gemm = {4096, 12288, 4096, 1};
+  const QuantizeBytes q = quantize_bytes(qkv, 16);
+  EXPECT_DOUBLE_EQ(q.forward, 4096.0 * 4096 * 2 + 4096.0 * 12288 * 4 / 16);
+  EXPECT_DOUBLE_EQ(q.backward, 4096.0 * 12288 * 4);
+  // The attention output projection's input comes from the attention kernel in 16 bits: cast-transposed, 4 bytes.
+  Op out = qkv;
+  out.kind = OpKind::out_proj;
+  out.gemm = {4096, 4096, 4096, 1};
+  EXPECT_DOUBLE_EQ(quantize_bytes(out, 1).forward, 4096.0 * 4096 * 4 + 4096.0 * 4096 * 4);
+  // Experts: every local expert's weights, its tokens' inputs and gradients.
+  Op expert;
+  expert.kind = OpKind::expert_down;
+  expert.gemm = {100, 7168, 2048, 8};
+  EXPECT_DOUBLE_EQ(quantize_bytes(expert, 4).backward, 100.0 * 7168 * 8 * 4);
+  // The attention core and the router stay in 16 bits.
+  Op core = qkv;
+  core.kind = OpKind::attn_scores;
+  core.attention_core = true;
+  EXPECT_EQ(quantize_bytes(core, 1).forward, 0);
+  Op router = qkv;
+  router.kind = OpKind::router;
+  EXPECT_EQ(quantize_bytes(router, 1).backward, 0);
+}
+
 TEST(PretrainingCompute, FusedAttentionRunsAtTheKernelsMeasuredRateByHand) {
   // Llama 3 8B, TP8 on one HGX H100 node, seq 2048, one micro-batch, no recompute. Per layer and GPU the attention
   // core executes F = QK^T + PV = 2 x 2 x pairs x head_dim x heads/tp FLOPs, pairs = s (s + 1) / 2 (causal):

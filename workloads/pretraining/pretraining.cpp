@@ -24,6 +24,25 @@ constexpr std::size_t kMaxTimelineSpans = 20000;  // past it the report leaves t
 // FlashAttention benchmarks' own count, benchmarks/benchmark_flash_attention.py).
 constexpr double kFusedAttentionBackwardFlops = 2.5;
 
+// Transformer Engine's narrow-precision recipes (FP8, NVFP4) quantize around every linear GEMM, in memory-bound kernels
+// of their own (docs/pretraining.md, "Quantize kernels"). Bytes per element: a cast-transpose reads the 16-bit tensor
+// and writes it narrow twice (as is and transposed, the layout the other GEMM of the pair needs): 2 + 1 + 1; an input
+// whose producer already writes it narrow (TE's LayerNorm + Linear and its activation + cast fusions) needs only the
+// transpose: 1 + 1.
+constexpr double kCastTransposeBytes = 4;
+constexpr double kTransposeOnlyBytes = 2;
+
+// Linear GEMMs whose input a fused norm or activation kernel already writes narrow.
+bool input_arrives_narrow(OpKind k) {
+  switch (k) {
+    case OpKind::qkv_proj: case OpKind::q_down: case OpKind::kv_down: case OpKind::ffn_up: case OpKind::shared_up:
+    case OpKind::expert_up: case OpKind::ffn_down: case OpKind::shared_down: case OpKind::expert_down:
+      return true;
+    default:
+      return false;
+  }
+}
+
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
@@ -319,6 +338,8 @@ struct LayerCost {
   double core_fwd = 0;       // attention-core part of fwd.compute (selective recompute)
   double core_bwd = 0;       // the attention core's backward (2 x core_fwd, or the fused kernel's measured rate)
   double core_bwd_units = 0;
+  // FP8/FP4 quantize kernels: the forward's (in fwd.compute, not doubled into the backward) and the backward's.
+  double quant_fwd = 0, quant_fwd_mem_units = 0, quant_bwd = 0, quant_bwd_mem_units = 0;
   double linear_fwd = 0;     // linear-layer GEMM part of fwd.compute (each one's dW GEMM costs the same)
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap)
@@ -423,7 +444,8 @@ struct Planner {
     const OpBytes ob{weight_elem_bytes(w.precision), 2, 2};
     const double touched = m.layer_is_moe(l) ? expected_distinct_experts(m.moe.experts, m.moe.top_k, d(pass.tokens())) : 0;
     Acc all, core;
-    double linear = 0, core_flops = 0;
+    double linear = 0, core_flops = 0, quant_fwd = 0, quant_fwd_mem = 0, quant_bwd = 0, quant_bwd_mem = 0;
+    const double micro_batches = std::max<double>(1, d(w.micro_batches()));
     const hw::GpuSpec& g = c.gpu;
     const bool fused = w.attention_kernel == AttentionKernel::flash && !g.training_attention_forward.empty();
     for (const Op& raw : layer_ops(m, l, pass, ob)) {
@@ -449,6 +471,17 @@ struct Planner {
       all.add(g, p, t, op.is_gemm(), op.attention_core);
       if (op.attention_core) core.add(g, p, t, true, true);
       if (op.is_gemm() && !op.attention_core) linear += t.time;
+      const QuantizeBytes q = p == hw::Precision::fp8 || p == hw::Precision::fp4 ? quantize_bytes(op, micro_batches)
+                                                                                : QuantizeBytes{};
+      if (q.forward > 0) {
+        const OpTime fwd = op_time(g, hw::Precision::bf16, 0, q.forward);
+        all.add(g, hw::Precision::bf16, fwd, false, false);
+        quant_fwd += fwd.time;
+        quant_fwd_mem += fwd.bytes / g.hbm_bandwidth;
+        const OpTime bwd = op_time(g, hw::Precision::bf16, 0, q.backward);
+        quant_bwd += bwd.time;
+        quant_bwd_mem += bwd.bytes / g.hbm_bandwidth;
+      }
     }
     // Fused (flash) attention at the GPU's measured training-kernel rate by sequence length (docs/hardware.md,
     // "Training attention"): forward F / (peak x f_fwd(s)); backward 2.5 F / (peak x f_bwd(s)), the kernel
@@ -488,6 +521,10 @@ struct Planner {
     lc.core_fwd = core.time;
     lc.core_bwd = fused ? core_bwd : 2 * core.time;
     lc.core_bwd_units = fused ? core_bwd_units : 2 * core.units;
+    lc.quant_fwd = quant_fwd;
+    lc.quant_fwd_mem_units = quant_fwd_mem;
+    lc.quant_bwd = quant_bwd;
+    lc.quant_bwd_mem_units = quant_bwd_mem;
     lc.linear_fwd = linear;
     lc.core_units = core.units;
     lc.core_mem_units = core.mem;
@@ -513,6 +550,17 @@ double contention(double comm, double hide, bool overlap, double share) {
 }
 
 }  // namespace
+
+QuantizeBytes quantize_bytes(const Op& op, double micro_batches) {
+  if (!op.is_gemm() || op.attention_core || op.kind == OpKind::router) return {};
+  // Forward: the input (m x k), and the weights (k x n) once a step (TE keeps a step's narrow weights across its
+  // micro-batches). Backward: the output gradient (m x n), cast-transposed for the dgrad and wgrad GEMMs.
+  const double in = op.gemm.m * op.gemm.k * op.gemm.count, out = op.gemm.m * op.gemm.n * op.gemm.count;
+  const double weights = op.gemm.k * op.gemm.n * op.gemm.count;
+  return {in * (input_arrives_narrow(op.kind) ? kTransposeOnlyBytes : kCastTransposeBytes) +
+              weights * kCastTransposeBytes / std::max(1.0, micro_batches),
+          out * kCastTransposeBytes};
+}
 
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
                           std::uint64_t seed, sim::TraceRecorder* trace) {
@@ -597,14 +645,14 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
         } else if (w.recompute == Recompute::selective) {
           rc = lc.core_fwd; rc_units = lc.core_units; rc_mem = lc.core_mem_units;
         }
-        B.compute += 2 * (lc.fwd.compute - lc.core_fwd) + lc.core_bwd + rc;
+        B.compute += 2 * (lc.fwd.compute - lc.core_fwd - lc.quant_fwd) + lc.core_bwd + lc.quant_bwd + rc;
         // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and
         // shapes. B keeps the input-gradient GEMMs, the attention core's backward, norms and elementwise ops, the
         // recomputation that precedes them, and the communication.
         B.wgrad += lc.linear_fwd;
         B.gemm += 2 * lc.fwd.gemm;
         B.units += 2 * (lc.fwd.units - lc.core_units) + lc.core_bwd_units + rc_units;
-        B.mem_units += 2 * lc.fwd.mem_units + rc_mem;
+        B.mem_units += 2 * (lc.fwd.mem_units - lc.quant_fwd_mem_units) + lc.quant_bwd_mem_units + rc_mem;
         B.tp += exposed(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm) + rc_tp;
         B.cp += exposed(2 * lc.cp_comm, 2 * lc.core_fwd, true) + rc_cp;
         B.contention += contention(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +

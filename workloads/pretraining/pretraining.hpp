@@ -137,6 +137,16 @@ struct PipelineTimeline {
 PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int interleave,
                                    int micro_batches);
 
+// Bytes Transformer Engine's narrow-precision (FP8, NVFP4) recipe moves in its quantize kernels around one linear
+// GEMM op (shapes per GPU), per micro-batch: forward the input (cast-transposed, 4 bytes an element, or transposed
+// only, 2, when a fused norm or activation already wrote it narrow) and a step's weight cast spread over its
+// micro-batches; backward the output gradient, cast-transposed (docs/pretraining.md, "Quantize kernels"). Zero for
+// the attention core and the router, which stay in 16 bits.
+struct QuantizeBytes {
+  double forward = 0, backward = 0;
+};
+QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
+
 // Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2), for
 // any pass times. ZB-H1 (Qi et al. 2024 §2.1): idle (p-1)(T_F + T_B - T_W) against m (T_F + T_B + T_W) of work, so
 // it depends on the pass times t_f, t_b (input gradient) and t_w (weight gradient); valid for m >= p.
