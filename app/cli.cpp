@@ -184,7 +184,14 @@ int cmd_run(const RunOptions& o) {
     requests.emplace(requests_file->stream());
     artifacts.requests = &*requests;
   }
-  const wl::RunResult result = run_scenario(scenario, artifacts);
+  wl::RunResult result;
+  try {
+    result = run_scenario(scenario, artifacts);
+  } catch (...) {
+    if (trace_file) trace_file->discard();
+    if (requests_file) requests_file->discard();
+    throw;
+  }
   if (trace_file) trace_file->close();
   if (requests_file) requests_file->close();
   const RunIdentity id = identity_of(scenario);

@@ -42,6 +42,13 @@ void OutputStream::close() {
   if (file_.is_open()) file_.close();
 }
 
+void OutputStream::discard() {
+  if (!file_.is_open()) return;
+  file_.close();
+  std::error_code ec;
+  std::filesystem::remove(path_, ec);  // best effort: the run's own error is what the user must see
+}
+
 void check_writable(const std::string& path, const std::string& option) {
   if (path.empty() || path == "-") return;
   namespace fs = std::filesystem;

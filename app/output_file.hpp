@@ -17,12 +17,14 @@ void write_output(const std::string& path, const std::string& text, const std::s
 void check_writable(const std::string& path, const std::string& option);
 
 // A file written as a run goes (a streamed trace, per-request rows), or stdout for "-". close() flushes and throws
-// BadInput naming `option` and the path when any write failed (a full disk).
+// BadInput naming `option` and the path when any write failed (a full disk); discard() removes a file whose run
+// failed, so no truncated trace or half a table is left behind looking like a result.
 class OutputStream {
  public:
   OutputStream(const std::string& path, std::string option);
   std::ostream& stream() { return *out_; }
   void close();
+  void discard();
 
  private:
   std::string path_, option_;

@@ -169,5 +169,14 @@ check validation-doc-needs-whole-suite 2 'needs the whole suite' -- "$dcsim" val
 check fit-nvls 0 'nvls_efficiency +=' -- "$dcsim" fit nvlink-nvls
 check fit-unknown 2 "no fit named 'nope'" -- "$dcsim" fit nope
 
+# A run that fails leaves no truncated trace or half a request table behind (#16).
+check failed-run-no-trace 2 'max-events' -- "$dcsim" run "$root/configs/scenarios/serve-llama3-70b-1h-h100.yaml" \
+  --max-events 1000 --trace "$tmp/failed.json" --requests "$tmp/failed.csv"
+check failed-run-files-removed 0 '^gone$' -- bash -c "[ ! -e '$tmp/failed.json' ] && [ ! -e '$tmp/failed.csv' ] && echo gone"
+# A finished run's request table: a header and one row per request.
+"$dcsim" run "$root/configs/scenarios/serve-llama3-70b-1h-h100.yaml" --set "workload.duration=20 s" --set "workload.warmup=5 s" \
+  --requests "$tmp/requests.csv" >/dev/null
+check requests-csv 0 '^request,class,status,arrival_s,first_token_s,finish_s' -- head -1 "$tmp/requests.csv"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
