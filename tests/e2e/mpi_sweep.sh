@@ -61,6 +61,10 @@ check mpi2-out 0 '' -- "${mpi[@]}" -n 2 "$dcsim" sweep "$sweep" --out "$tmp/mpi2
 same mpi2-out "$tmp/single.csv" "$tmp/mpi2.csv"
 cp "$tmp/out" "$tmp/mpi2.stdout"
 check mpi2-no-other-output 0 '' -- test ! -s "$tmp/mpi2.stdout"
+# --report under mpirun: rank 0 writes the same page one process writes.
+check single-report 0 '' -- "$dcsim" sweep "$sweep" --jobs 1 --out "$tmp/single-r.csv" --report "$tmp/single.html"
+check mpi2-report 0 '' -- "${mpi[@]}" -n 2 "$dcsim" sweep "$sweep" --out "$tmp/mpi2-r.csv" --report "$tmp/mpi2.html"
+same mpi2-report "$tmp/single.html" "$tmp/mpi2.html"
 # To stdout: rank 0 alone prints, so stdout is exactly the CSV. 3 ranks (8 points do not divide) with 2 threads each.
 "${mpi[@]}" -n 3 "$dcsim" sweep "$sweep" --jobs 2 >"$tmp/mpi3.csv" 2>"$tmp/mpi3.err"
 check mpi3-stdout-exit 0 '' -- test $? -eq 0
