@@ -17,15 +17,6 @@ const char* const kHeadline[] = {"step_time_s",     "ttft_s.p99",   "tpot_s.p99"
                                  "busbw_gbs",       "tokens_per_s", "tokens_per_joule", "mfu",
                                  "gpu_stall_fraction", "power_w.it"};
 
-std::string compact(double v) {
-  char buf[32];
-  const double a = std::fabs(v);
-  if (a >= 1e9) std::snprintf(buf, sizeof buf, "%.3g G", v / 1e9);
-  else if (a >= 1e6) std::snprintf(buf, sizeof buf, "%.3g M", v / 1e6);
-  else if (a >= 1e4) std::snprintf(buf, sizeof buf, "%.3g k", v / 1e3);
-  else std::snprintf(buf, sizeof buf, "%.4g", v);
-  return buf;
-}
 
 void power_section(std::ostringstream& out, const wl::Metrics& m) {
   const auto parts = [&](const std::vector<std::pair<const char*, const char*>>& keys) {
@@ -120,7 +111,7 @@ std::function<std::string(double)> formatter_for(const std::string& unit) {
   if (unit == "W") return quantity(Dimension::power);
   if (unit == "B") return quantity(Dimension::data);
   if (unit == "J") return quantity(Dimension::energy);
-  return compact;
+  return format_number;
 }
 
 std::string html_page(const std::string& title, const std::string& body) {

@@ -21,6 +21,18 @@ void flatten(const nlohmann::ordered_json& node, const std::string& prefix,
   }
 }
 
+// "a.b.c" split at `sep` ("." -> {"a", "b", "c"}).
+std::vector<std::string> split(const std::string& text, const std::string& sep) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (auto at = text.find(sep); at != std::string::npos; at = text.find(sep, start)) {
+    parts.push_back(text.substr(start, at - start));
+    start = at + sep.size();
+  }
+  parts.push_back(text.substr(start));
+  return parts;
+}
+
 std::string with_prefix(double value, const char* unit, double base = 1000.0) {
   static const char* const up[] = {"", "k", "M", "G", "T", "P", "E"};
   static const char* const down[] = {"", "m", "u", "n", "p"};
@@ -46,13 +58,7 @@ std::string with_prefix(double value, const char* unit, double base = 1000.0) {
 std::string unit_segment(const std::string& key) {
   // The segment that carries the unit: "by_size.1024.busbw_gbs" -> "busbw_gbs", "ttft_s.p99" -> "ttft_s".
   static const char* const suffixes[] = {"_s", "_gbs", "_j", "_w", "_bytes", "_fraction", "mfu", "hfu", "_rps", "_usd"};
-  std::vector<std::string> segments;
-  std::size_t start = 0;
-  for (auto dot = key.find('.'); dot != std::string::npos; dot = key.find('.', start)) {
-    segments.push_back(key.substr(start, dot - start));
-    start = dot + 1;
-  }
-  segments.push_back(key.substr(start));
+  const std::vector<std::string> segments = split(key, ".");
   for (auto it = segments.rbegin(); it != segments.rend(); ++it) {
     if (it->find("_per_") != std::string::npos || it->rfind("mfu", 0) == 0 || it->rfind("hfu", 0) == 0 ||
         it->find("_fraction") != std::string::npos) {
@@ -126,13 +132,7 @@ std::string rate_unit(const std::string& head) {
   static const std::pair<const char*, const char*> kPer[] = {
       {"s", "s"}, {"joule", "J"}, {"joule_facility", "J at the facility"}, {"gpu", "GPU"}, {"user", "user"},
       {"mw", "MW"}, {"call", "call"}, {"task", "task"}};
-  std::vector<std::string> parts;
-  std::size_t start = 0;
-  for (auto at = head.find("_per_"); at != std::string::npos; at = head.find("_per_", start)) {
-    parts.push_back(head.substr(start, at - start));
-    start = at + 5;
-  }
-  parts.push_back(head.substr(start));
+  const std::vector<std::string> parts = split(head, "_per_");
   const auto lookup = [](const auto& table, const std::string& word) {
     for (const auto& [from, to] : table) {
       if (word == from) return std::string(to);
@@ -149,15 +149,14 @@ std::string rate_unit(const std::string& head) {
   return unit;
 }
 
-// 4 significant digits, SI prefixes from 100,000 up ("624.6 k").
-std::string count_text(double value) {
+}  // namespace
+
+std::string format_number(double value) {
   if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   char buf[64];
   std::snprintf(buf, sizeof buf, std::fabs(value) >= 1e4 ? "%.0f" : "%.4g", value);  // 91104, not 9.11e+04
   return buf;
 }
-
-}  // namespace
 
 std::string metric_unit_kind(const std::string& key) {
   const std::string head = unit_segment(key);
@@ -172,37 +171,33 @@ std::string metric_unit_kind(const std::string& key) {
 
 std::string format_metric(const std::string& key, double value) {
   const std::string head = unit_segment(key);
+  const std::string kind = metric_unit_kind(key);
   char buf[64];
-  if (is_fraction(head)) {
+  if (kind == "fraction") {
     std::snprintf(buf, sizeof buf, "%.2f %%", value * 100.0);
     return buf;
   }
-  if (head.ends_with("_usd")) {  // cost.per_gpu_hour_usd
-    std::string dollars = "$";  // appended, not "$" + ...: GCC 12 warns falsely (-Wrestrict) on that form
-    dollars += count_text(value);
-    return dollars;
-  }
-  if (head.find("_per_") != std::string::npos) return count_text(value) + " " + rate_unit(head);
-  if (head.ends_with("_rps")) return count_text(value) + " req/s";
-  if (head.ends_with("_s")) {
+  if (kind == "s") {
     // Long times read in minutes and hours, not kiloseconds.
-    if (std::fabs(value) >= 3600) {
-      std::snprintf(buf, sizeof buf, "%.4g h", value / 3600);
-      return buf;
-    }
     if (std::fabs(value) >= 60) {
-      std::snprintf(buf, sizeof buf, "%.4g min", value / 60);
+      const bool hours = std::fabs(value) >= 3600;
+      std::snprintf(buf, sizeof buf, hours ? "%.4g h" : "%.4g min", value / (hours ? 3600 : 60));
       return buf;
     }
     return with_prefix(value, "s");
   }
+  if (!kind.empty()) return with_prefix(value, kind.c_str());  // J, W, B
+  if (head.ends_with("_usd")) {  // cost.per_gpu_hour_usd
+    std::string dollars = "$";  // appended, not "$" + ...: GCC 12 warns falsely (-Wrestrict) on that form
+    dollars += format_number(value);
+    return dollars;
+  }
+  if (head.find("_per_") != std::string::npos) return format_number(value) + " " + rate_unit(head);
+  if (head.ends_with("_rps")) return format_number(value) + " req/s";
   if (head.ends_with("_gbs")) {
     std::snprintf(buf, sizeof buf, "%.1f GB/s", value);
     return buf;
   }
-  if (head.ends_with("_j")) return with_prefix(value, "J");
-  if (head.ends_with("_w")) return with_prefix(value, "W");
-  if (head.ends_with("_bytes")) return with_prefix(value, "B");
   // Counts without a unit: SI prefixes past 100,000 ("1.378 M"), plain below.
   if (std::fabs(value) >= 1e5) return with_prefix(value, "");
   std::snprintf(buf, sizeof buf, "%.6g", value);

@@ -47,5 +47,8 @@ std::string format_metric(const std::string& key, double value);
 // The quantity a metric's key names, as the report's axes take it: "fraction", "s", "J", "W", "B", or "" (a count
 // or a rate whose unit format_metric writes out).
 std::string metric_unit_kind(const std::string& key);
+// A count or rate without its unit: 4 significant digits, whole numbers from 10,000, SI prefixes from 100,000
+// ("624.6 k"); format_metric writes rates with it and the report's axes their ticks.
+std::string format_number(double value);
 
 }  // namespace dcsim::app

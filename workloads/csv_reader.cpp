@@ -23,6 +23,20 @@ std::optional<std::vector<std::string>> CsvReader::next() {
   record_line_ = line_;
   std::vector<std::string> fields(1);
   enum class State { start, unquoted, quoted, quote_in_quoted } state = State::start;
+  // Outside quotes a comma ends the field and a line break (LF or CRLF) the record; true when `ch` did either.
+  bool record_done = false;
+  const auto separator = [&](char ch) {
+    if (ch == ',') {
+      fields.emplace_back();
+      state = State::start;
+      return true;
+    }
+    if (ch != '\n' && ch != '\r') return false;
+    if (ch == '\r' && in_.peek() == '\n') in_.get();
+    ++line_;
+    record_done = true;
+    return true;
+  };
   for (;; c = in_.get()) {
     if (c == std::char_traits<char>::eof()) {
       if (state == State::quoted) throw CsvError(record_line_, "a quoted field is never closed (a missing '\"')");
@@ -32,17 +46,8 @@ std::optional<std::vector<std::string>> CsvReader::next() {
     switch (state) {
       case State::start:
       case State::unquoted:
-        if (ch == ',') {
-          fields.emplace_back();
-          state = State::start;
-        } else if (ch == '\n') {
-          ++line_;
-          return fields;
-        } else if (ch == '\r') {
-          if (in_.peek() == '\n') in_.get();
-          ++line_;
-          return fields;
-        } else if (ch == '"') {
+        if (separator(ch)) break;
+        if (ch == '"') {
           if (state == State::unquoted) {
             throw CsvError(line_, "a '\"' inside an unquoted field (quote the whole field and double the quote)");
           }
@@ -68,21 +73,13 @@ std::optional<std::vector<std::string>> CsvReader::next() {
         if (ch == '"') {  // a doubled quote is one quote
           fields.back() += '"';
           state = State::quoted;
-        } else if (ch == ',') {
-          fields.emplace_back();
-          state = State::start;
-        } else if (ch == '\n') {
-          ++line_;
-          return fields;
-        } else if (ch == '\r') {
-          if (in_.peek() == '\n') in_.get();
-          ++line_;
-          return fields;
-        } else {
-          throw CsvError(line_, std::string("text after a closing quote ('") + ch + "'); a field is either quoted whole or not at all");
+        } else if (!separator(ch)) {
+          throw CsvError(line_, std::string("text after a closing quote ('") + ch +
+                                    "'); a field is either quoted whole or not at all");
         }
         break;
     }
+    if (record_done) return fields;
   }
 }
 
