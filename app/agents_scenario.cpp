@@ -5,7 +5,6 @@
 #include <string>
 #include <vector>
 
-#include "app/limits.hpp"
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -13,7 +12,8 @@
 namespace dcsim::app {
 namespace {
 
-const Choices kTiers = {"cpu-memory", "local-nvme", "network-flash"};
+using schema::Reader;
+using schema::Value;
 
 hw::StorageTier tier_of(const std::string& s) {
   if (s == "local-nvme") return hw::StorageTier::local_nvme;
@@ -21,197 +21,156 @@ hw::StorageTier tier_of(const std::string& s) {
   return hw::StorageTier::cpu_memory;
 }
 
-// Upper bounds of distribution values, so that no sample overflows the integer it becomes or the time horizon:
-// counts (turns, tools, fan-out) to 100,000, token counts to 100 million, times to 30 days. Samples are clamped to
-// the bound too (a lognormal's tail otherwise has no end).
-constexpr double kMaxCount = 100'000;
-constexpr double kMaxTokens = 100'000'000;
-constexpr double kMaxTime = kMaxScenarioTime;
+// A sample, bound or shape of a distribution, as its key declares it: a time ("0.3 s"), a whole count or a
+// fraction (schema/keys_agents.cpp holds the bounds).
+double read_sample(const Value& v) {
+  const schema::Type& t = v.scalar_form();
+  if (t.kind == schema::Kind::quantity) return v.quantity();
+  if (t.kind == schema::Kind::integer) return static_cast<double>(v.integer());
+  return v.number();
+}
 
-// How a distribution's values are read: durations with units ("0.3 s"), or plain numbers (fractions), or whole
-// counts of at least `min` (turns, tools, tokens), all at most `max`.
-struct DistBounds {
-  bool time = false;
-  bool whole = false;  // a fixed value or a bound must be a whole number
-  double min = 0;
-  double max = kMaxTokens;
-};
-constexpr DistBounds kTime{true, false, 0, kMaxTime};
-constexpr DistBounds kFraction{false, false, 0, 1};
-constexpr DistBounds kTokens{false, true, 0, kMaxTokens};
-constexpr DistBounds kAtLeastOneToken{false, true, 1, kMaxTokens};
-constexpr DistBounds kCount{false, true, 0, kMaxCount};
-constexpr DistBounds kAtLeastOne{false, true, 1, kMaxCount};
-
-// A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}.
-wl::AgentDist parse_dist(const ConfigNode& n, const DistBounds& b, wl::AgentDist fallback) {
-  const bool time = b.time;
-  const double max = b.max;
-  const auto read = [&](const ConfigNode& v) {
-    if (time) return v.as_quantity(Dimension::time, b.min, max);
-    return b.whole ? static_cast<double>(v.as_int(static_cast<std::int64_t>(b.min), static_cast<std::int64_t>(max)))
-                   : v.as_number(b.min, max);
-  };
-  const auto value = [&](const ConfigNode& p, std::string_view key) { return read(p.child(key)); };
-  // A lognormal's median and a cap need not be whole: they shape samples that are rounded when drawn.
-  const auto number = [&](const ConfigNode& p, std::string_view key) {
-    return time ? p.get_quantity(key, Dimension::time, b.min, max) : p.get_number(key, b.min, max);
-  };
-  wl::AgentDist d = fallback;
-  if (n.is_scalar()) {
-    d = wl::AgentDist::fixed_at(read(n));
+// A distribution: a plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}. Samples are clamped to
+// the declared bound (a lognormal's tail otherwise has no end).
+wl::AgentDist parse_dist(const Value& v) {
+  const double max = v.scalar_form().max;
+  wl::AgentDist d;
+  if (v.is_scalar()) {
+    d = wl::AgentDist::fixed_at(read_sample(v));
   } else {
-    const std::string kind = n.get_enum("dist", {"fixed", "uniform", "lognormal", "poisson"});
+    const Reader n = v.section();
+    const std::string kind = n.choice("dist");
     if (kind == "fixed") {
-      d = wl::AgentDist::fixed_at(value(n, "value"));
+      d = wl::AgentDist::fixed_at(read_sample(n.value("value")));
     } else if (kind == "uniform") {
-      d = wl::AgentDist::uniform_in(value(n, "low"), value(n, "high"));
-      if (d.hi < d.lo) n.child("high").fail_value("at least low");
+      d = wl::AgentDist::uniform_in(read_sample(n.value("low")), read_sample(n.value("high")));
+      if (d.hi < d.lo) n.at("high").fail_value("at least low");
     } else if (kind == "lognormal") {
-      d = wl::AgentDist::lognormal(number(n, "median"), n.get_number("sigma", 0, 10));
+      d = wl::AgentDist::lognormal(read_sample(n.value("median")), n.number("sigma"));
     } else {
-      d = wl::AgentDist::poisson_mean(n.get_number("mean", 0, std::min(max, 1e6)));
+      d = wl::AgentDist::poisson_mean(n.number("mean"));
     }
-    if (n.has("cap")) d.cap = number(n, "cap");
+    if (const auto cap = n.value_if("cap")) d.cap = read_sample(*cap);
     n.finish();
   }
   if (d.cap <= 0 || d.cap > max) d.cap = max;
   return d;
 }
 
-wl::AgentDist dist_or(const ConfigNode& parent, std::string_view key, const DistBounds& b,
-                      const wl::AgentDist& fallback) {
-  const auto c = parent.optional_child(key);
-  return c ? parse_dist(*c, b, fallback) : fallback;
-}
-
-wl::serving::PoolSpec parse_instance(const ConfigNode& n, const hw::ClusterSpec& cluster, const wl::ModelSpec& model) {
-  wl::serving::PoolSpec p;
-  p.tp = static_cast<int>(n.get_int_or("tp", 1, 1, 1024));
-  p.pp = static_cast<int>(n.get_int_or("pp", 1, 1, 1024));
-  p.ep = static_cast<int>(n.get_int_or("ep", 1, 1, 100'000));
-  parse_expert_layout(n, p, model);
-  const std::string prec = n.get_enum_or("precision", kPrecisions, "bf16");
-  p.precision = precision_of(prec);
-  p.compute = precision_of(n.get_enum_or("compute_precision", kPrecisions, prec));
-  p.kv_bytes_per_element = element_bytes(n.get_enum_or("kv_precision", kPrecisions, prec == "fp4" ? "fp8" : prec));
-  p.max_batch = static_cast<int>(n.get_int_or("max_batch", p.max_batch, 1, 1'000'000));
-  p.token_budget = n.get_int_or("token_budget", p.token_budget, 1, 10'000'000);
-  p.block_size = static_cast<int>(n.get_int_or("block_size", p.block_size, 1, 4096));
-  parse_memory_policy(n, p);
-  if (cluster.gpu.flops.at(p.compute) <= 0) {
-    n.child(n.has("compute_precision") ? "compute_precision" : "precision")
-        .fail_value(std::string("a precision ") + cluster.gpu.name + " supports");
-  }
-  n.finish();
-  return p;
+wl::AgentDist dist_or(const Reader& parent, std::string_view key, const wl::AgentDist& fallback) {
+  const auto v = parent.value_if(key);
+  return v ? parse_dist(*v) : fallback;
 }
 
 }  // namespace
 
-wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& cluster,
+wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
                                 const std::optional<wl::ModelSpec>& model) {
   if (!model) w.fail("an agents workload needs a top-level `model:` (a catalog name or an inline model)");
   wl::AgentsWorkload a;
-  const ConfigNode arr = w.child("arrivals");
-  if (arr.get_enum("process", {"poisson", "closed-loop"}) == "poisson") {
+  const Reader arr = w.section("arrivals");
+  if (arr.choice("process") == "poisson") {
     a.arrival = wl::AgentsWorkload::Arrival::poisson;
-    a.rate = arr.get_number("rate", 1e-9, 1e9);
+    a.rate = arr.number("rate");
   } else {
     a.arrival = wl::AgentsWorkload::Arrival::closed_loop;
-    a.concurrency = static_cast<int>(arr.get_int("concurrency", 1, 10'000'000));
+    a.concurrency = static_cast<int>(arr.integer("concurrency"));
   }
   arr.finish();
-  a.tasks = w.get_int("tasks", 1, 100'000'000);
-  if (auto in = w.optional_child("instance")) a.instance = parse_instance(*in, cluster, *model);
-  a.instances = static_cast<int>(w.get_int_or("replicas", 0, 0, 10'000'000));
-  if (auto cpu = w.optional_child("cpu")) {
-    a.cpu_iteration_s = cpu->get_quantity_or("iteration", Dimension::time, a.cpu_iteration_s, 0, kMaxCpuStepTime);
-    a.cpu_per_call_s = cpu->get_quantity_or("per_call", Dimension::time, a.cpu_per_call_s, 0, kMaxCpuStepTime);
+  a.tasks = w.integer("tasks");
+  if (auto in = w.section_if("instance")) {
+    parse_engine_instance(*in, a.instance, *model);
+    check_instance_precision(*in, a.instance, cluster.gpu);
+    in->finish();
+  }
+  a.instances = static_cast<int>(w.integer("replicas"));
+  if (auto cpu = w.section_if("cpu")) {
+    a.cpu_iteration_s = cpu->quantity("iteration");
+    a.cpu_per_call_s = cpu->quantity("per_call");
     cpu->finish();
   }
 
-  a.root_turns = dist_or(w, "turns", kAtLeastOne, a.root_turns);
-  a.output_tokens = dist_or(w, "output_tokens", kAtLeastOneToken, a.output_tokens);
-  a.initial_context = dist_or(w, "initial_context", kAtLeastOneToken, a.initial_context);
-  a.context_growth = dist_or(w, "context_growth", kTokens, a.context_growth);
-  a.context_window = w.get_int_or("context_window", 0, 0, 100'000'000);
-  if (auto c = w.optional_child("compaction")) {
-    a.compaction_trigger = c->get_number_or("trigger", a.compaction_trigger, 0.01, 1);
-    a.compaction_keep = dist_or(*c, "keep", kFraction, a.compaction_keep);
+  a.root_turns = dist_or(w, "turns", a.root_turns);
+  a.output_tokens = dist_or(w, "output_tokens", a.output_tokens);
+  a.initial_context = dist_or(w, "initial_context", a.initial_context);
+  a.context_growth = dist_or(w, "context_growth", a.context_growth);
+  a.context_window = w.integer_if("context_window").value_or(0);
+  if (auto c = w.section_if("compaction")) {
+    a.compaction_trigger = c->number("trigger");
+    a.compaction_keep = dist_or(*c, "keep", a.compaction_keep);
     c->finish();
   }
 
-  a.tools_per_turn = dist_or(w, "tools_per_turn", kCount, a.tools_per_turn);
-  if (auto tools = w.optional_child("tools")) {
+  a.tools_per_turn = dist_or(w, "tools_per_turn", a.tools_per_turn);
+  if (auto tools = w.value_if("tools")) {
     a.tools.clear();
-    for (const ConfigNode& t : tools->items()) {
+    for (const Value& item : tools->items()) {
+      const Reader t = item.section();
       wl::ToolKind k;
-      k.name = t.get_string("name");
-      k.weight = t.get_number_or("weight", 1, 0);
-      k.duration_s = parse_dist(t.child("duration"), kTime, {});
-      k.cpu_bound = t.get_bool_or("cpu_bound", true);
+      k.name = t.text("name");
+      k.weight = t.number("weight");
+      k.duration_s = parse_dist(t.value("duration"));
+      k.cpu_bound = t.boolean("cpu_bound");
       t.finish();
       a.tools.push_back(k);
     }
-    if (a.tools.empty()) tools->fail_value("at least one tool kind");
     double sum = 0;
     for (const auto& k : a.tools) sum += k.weight;
-    if (sum <= 0) tools->fail_value("tool weights with a positive sum");
+    if (sum <= 0) tools->node().fail_value("tool weights with a positive sum");
   }
-  a.harness_overhead_s = dist_or(w, "harness_overhead", kTime, a.harness_overhead_s);
+  a.harness_overhead_s = dist_or(w, "harness_overhead", a.harness_overhead_s);
 
-  if (auto m = w.optional_child("memory")) {
-    a.memory_load_probability = m->get_number("probability", 0, 1);
-    a.memory_load_tokens = parse_dist(m->child("tokens"), kTokens, {});
-    a.memory_tier = tier_of(m->get_enum_or("tier", kTiers, "cpu-memory"));
-    a.memory_as_kv = m->get_enum_or("as", {"kv", "context"}, "kv") == "kv";
+  if (auto m = w.section_if("memory")) {
+    a.memory_load_probability = m->number("probability");
+    a.memory_load_tokens = parse_dist(m->value("tokens"));
+    a.memory_tier = tier_of(m->choice("tier"));
+    a.memory_as_kv = m->choice("as") == "kv";
     m->finish();
   }
 
-  if (auto s = w.optional_child("spawn")) {
-    a.spawn_task_share = s->get_number_or("task_share", a.spawn_task_share, 0, 1);
-    a.spawn_turn = static_cast<int>(s->get_int_or("turn", a.spawn_turn, 1, 1'000'000));
-    a.fan_out = dist_or(*s, "extra_fan_out", kCount, a.fan_out);
-    a.swarm_share = s->get_number_or("swarm_share", a.swarm_share, 0, 1);
-    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", kCount, a.swarm_fan_out);
-    if (auto dw = s->optional_child("depth_weights")) {
+  if (auto s = w.section_if("spawn")) {
+    a.spawn_task_share = s->number("task_share");
+    a.spawn_turn = static_cast<int>(s->integer("turn"));
+    a.fan_out = dist_or(*s, "extra_fan_out", a.fan_out);
+    a.swarm_share = s->number("swarm_share");
+    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", a.swarm_fan_out);
+    if (auto dw = s->value_if("depth_weights")) {
       a.depth_weights.clear();
-      for (const ConfigNode& x : dw->items()) a.depth_weights.push_back(x.as_number(0, 1e9));
-      if (a.depth_weights.empty() || std::accumulate(a.depth_weights.begin(), a.depth_weights.end(), 0.0) <= 0) {
-        dw->fail_value("weights of max depth 1, 2, ... with a positive sum");
+      for (const Value& x : dw->items()) a.depth_weights.push_back(x.number());
+      if (std::accumulate(a.depth_weights.begin(), a.depth_weights.end(), 0.0) <= 0) {
+        dw->node().fail_value("weights of max depth 1, 2, ... with a positive sum");
       }
     }
-    a.sub_turns = dist_or(*s, "sub_turns", kAtLeastOne, a.sub_turns);
-    a.sub_context = dist_or(*s, "sub_context", kAtLeastOneToken, a.sub_context);
-    a.summary_tokens = dist_or(*s, "summary_tokens", kTokens, a.summary_tokens);
-    a.sibling_shared_fraction = s->get_number_or("shared_fraction", 0, 0, 1);
+    a.sub_turns = dist_or(*s, "sub_turns", a.sub_turns);
+    a.sub_context = dist_or(*s, "sub_context", a.sub_context);
+    a.summary_tokens = dist_or(*s, "summary_tokens", a.summary_tokens);
+    a.sibling_shared_fraction = s->number("shared_fraction");
     s->finish();
   }
 
-  const std::string policy = w.get_enum_or("kv_policy", {"drop", "hold", "ttl", "offload"}, "hold");
+  const std::string policy = w.choice("kv_policy");
   a.kv_policy = policy == "drop"      ? wl::KvPolicy::drop
                 : policy == "ttl"     ? wl::KvPolicy::ttl
                 : policy == "offload" ? wl::KvPolicy::offload
                                       : wl::KvPolicy::hold;
-  a.kv_ttl_s = w.get_quantity_or("kv_ttl", Dimension::time, a.kv_ttl_s, 0, kMaxScenarioTime);
-  a.offload_tier = tier_of(w.get_enum_or("offload_tier", kTiers, "cpu-memory"));
+  a.kv_ttl_s = w.quantity("kv_ttl");
+  a.offload_tier = tier_of(w.choice("offload_tier"));
 
   // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.
   if (const auto problem = wl::tensor_parallel_problem(*model, a.instance.tp, cluster))
-    w.child("instance").child("tp").fail(problem->message);
+    w.value("instance").section().at("tp").fail(problem->message);
   const std::int64_t g64 = std::int64_t{a.instance.tp} * a.instance.pp * a.instance.ep;
   if (g64 > cluster.total_gpus()) {
-    w.child("instance").fail("a replica of " + std::to_string(g64) + " GPUs (tp x pp x ep); the cluster has " +
+    (w.has("instance") ? w.at("instance") : w.node()).fail("a replica of " + std::to_string(g64) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
   const int g = a.instance.gpus();
   if (g > cluster.total_gpus()) {
-    w.child("instance").fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
+    (w.has("instance") ? w.at("instance") : w.node()).fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
   if (std::int64_t{a.instances} * g > cluster.total_gpus()) {
-    w.child("replicas").fail_value("at most " + std::to_string(cluster.total_gpus() / g) + " replicas of " +
+    w.at("replicas").fail_value("at most " + std::to_string(cluster.total_gpus() / g) + " replicas of " +
                                    std::to_string(g) + " GPUs");
   }
   std::vector<int> gpus(static_cast<std::size_t>(g));
@@ -227,13 +186,13 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
     const std::string defaulted =
         a.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
     if (static_cast<double>(window) < opening) {
-      (w.has("context_window") ? w.child("context_window") : w)
+      (w.has("context_window") ? w.at("context_window") : w.node())
           .fail("context_window = " + std::to_string(window) + " is below initial_context + output_tokens on " +
                 "average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) + " tokens)" + defaulted);
     }
     const auto largest = static_cast<std::int64_t>(a.compaction_trigger * static_cast<double>(window));
     if (largest > probe.kv_capacity_tokens()) {
-      (w.has("context_window") ? w.child("context_window") : w)
+      (w.has("context_window") ? w.at("context_window") : w.node())
           .fail("contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
                     " tokens before compaction, but a replica's KV cache holds " +
                     std::to_string(probe.kv_capacity_tokens()) + defaulted,
@@ -241,7 +200,7 @@ wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& clus
                 "kv_precision");
     }
   } catch (const std::invalid_argument& e) {
-    (w.has("instance") ? w.child("instance") : w).fail(e.what());
+    (w.has("instance") ? w.at("instance") : w.node()).fail(e.what());
   }
   w.finish();
   return a;

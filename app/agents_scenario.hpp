@@ -3,7 +3,7 @@
 
 #include <optional>
 
-#include "app/config/node.hpp"
+#include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/model.hpp"
@@ -11,7 +11,7 @@
 namespace dcsim::app {
 
 // `w` is the workload mapping; calls w.finish().
-wl::AgentsWorkload parse_agents(const ConfigNode& w, const hw::ClusterSpec& cluster,
+wl::AgentsWorkload parse_agents(const schema::Reader& w, const hw::ClusterSpec& cluster,
                                 const std::optional<wl::ModelSpec>& model);
 
 }  // namespace dcsim::app

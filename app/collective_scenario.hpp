@@ -3,13 +3,13 @@
 // `redop`, `algorithm`, `iterations`, `gpus`.
 #pragma once
 
-#include "app/config/node.hpp"
+#include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/collective_workload.hpp"
 
 namespace dcsim::app {
 
 // `w` is the workload mapping; calls w.finish().
-wl::CollectiveWorkload parse_collective(const ConfigNode& w, const hw::ClusterSpec& cluster);
+wl::CollectiveWorkload parse_collective(const schema::Reader& w, const hw::ClusterSpec& cluster);
 
 }  // namespace dcsim::app

@@ -10,6 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "app/errors.hpp"
+#include "app/schema/reader.hpp"
+#include "app/schema/scenario_keys.hpp"
 #include "workloads/model_ops.hpp"
 
 namespace dcsim::app {
@@ -18,97 +20,98 @@ namespace {
 namespace fs = std::filesystem;
 using i64 = std::int64_t;
 
-constexpr i64 kMaxDim = 1'000'000;  // widths and sizes: far above any model, low enough to keep counts in int64
-
 std::string str(i64 v) { return std::to_string(v); }
 
-wl::AttentionKind parse_attention(const ConfigNode& n) {
-  const std::string a = n.get_enum("attention", {"mha", "gqa", "mqa", "mla"});
+using schema::Bounds;
+using schema::Reader;
+
+wl::AttentionKind parse_attention(const Reader& n) {
+  const std::string a = n.choice("attention");
   if (a == "mha") return wl::AttentionKind::mha;
   if (a == "mqa") return wl::AttentionKind::mqa;
   if (a == "mla") return wl::AttentionKind::mla;
   return wl::AttentionKind::gqa;
 }
 
-wl::FfnKind parse_ffn(const ConfigNode& n) {
-  const std::string f = n.get_enum("ffn", {"swiglu", "geglu", "gelu", "relu"});
+wl::FfnKind parse_ffn(const Reader& n) {
+  const std::string f = n.choice("ffn");
   if (f == "geglu") return wl::FfnKind::geglu;
   if (f == "gelu") return wl::FfnKind::gelu;
   if (f == "relu") return wl::FfnKind::relu;
   return wl::FfnKind::swiglu;
 }
 
-void parse_heads(const ConfigNode& n, wl::ModelSpec& m) {
+void parse_heads(const Reader& n, wl::ModelSpec& m) {
   if (m.attention == wl::AttentionKind::mla) {
     for (const char* key : {"kv_heads", "head_dim"}) {
       if (n.has(key)) {
-        n.child(key).fail("MLA has no " + std::string(key) +
-                          ": its widths are mla.qk_nope_head_dim, qk_rope_head_dim and v_head_dim; remove this key");
+        n.at(key).fail("MLA has no " + std::string(key) +
+                       ": its widths are mla.qk_nope_head_dim, qk_rope_head_dim and v_head_dim; remove this key");
       }
     }
     return;
   }
-  const i64 fallback_kv = m.attention == wl::AttentionKind::mqa ? 1 : m.heads;
+  const Bounds at_most_heads{1, static_cast<double>(m.heads)};
   if (m.attention == wl::AttentionKind::gqa) {
-    m.kv_heads = n.get_int("kv_heads", 1, m.heads);
+    m.kv_heads = n.value("kv_heads").integer(at_most_heads);
   } else {
-    m.kv_heads = n.get_int_or("kv_heads", fallback_kv, 1, m.heads);
+    m.kv_heads = n.integer_if("kv_heads", at_most_heads).value_or(m.attention == wl::AttentionKind::mqa ? 1 : m.heads);
   }
   if (m.heads % m.kv_heads != 0) {
-    n.child("kv_heads").fail_value("a divisor of heads (" + str(m.heads) + ")",
-                                   "each key/value head serves the same number of query heads");
+    n.at("kv_heads").fail_value("a divisor of heads (" + str(m.heads) + ")",
+                                "each key/value head serves the same number of query heads");
   }
   if (m.attention == wl::AttentionKind::mha && m.kv_heads != m.heads) {
-    n.child("kv_heads").fail_value(str(m.heads) + " (= heads) for attention: mha", "or set attention: gqa");
+    n.at("kv_heads").fail_value(str(m.heads) + " (= heads) for attention: mha", "or set attention: gqa");
   }
   if (m.attention == wl::AttentionKind::mqa && m.kv_heads != 1) {
-    n.child("kv_heads").fail_value("1 for attention: mqa", "or set attention: gqa");
+    n.at("kv_heads").fail_value("1 for attention: mqa", "or set attention: gqa");
   }
-  if (n.has("head_dim")) {
-    m.head_dim = n.get_int("head_dim", 1, kMaxDim);
+  if (const auto head_dim = n.integer_if("head_dim")) {
+    m.head_dim = *head_dim;
   } else if (m.hidden % m.heads != 0) {
-    n.child("heads").fail("hidden (" + str(m.hidden) + ") is not a multiple of heads (" + str(m.heads) +
-                          "): give head_dim explicitly");
+    n.at("heads").fail("hidden (" + str(m.hidden) + ") is not a multiple of heads (" + str(m.heads) +
+                       "): give head_dim explicitly");
   } else {
     m.head_dim = m.hidden / m.heads;
   }
 }
 
-wl::MlaSpec parse_mla(const ConfigNode& n) {
+wl::MlaSpec parse_mla(const Reader& n) {
   wl::MlaSpec a;
-  a.q_lora_rank = n.get_int_or("q_lora_rank", 0, 0, kMaxDim);
-  a.kv_lora_rank = n.get_int("kv_lora_rank", 1, kMaxDim);
-  a.qk_nope_head_dim = n.get_int("qk_nope_head_dim", 1, kMaxDim);
-  a.qk_rope_head_dim = n.get_int("qk_rope_head_dim", 1, kMaxDim);
-  a.v_head_dim = n.get_int("v_head_dim", 1, kMaxDim);
+  a.q_lora_rank = n.integer("q_lora_rank");
+  a.kv_lora_rank = n.integer("kv_lora_rank");
+  a.qk_nope_head_dim = n.integer("qk_nope_head_dim");
+  a.qk_rope_head_dim = n.integer("qk_rope_head_dim");
+  a.v_head_dim = n.integer("v_head_dim");
   n.finish();
   return a;
 }
 
-wl::MoeSpec parse_moe(const ConfigNode& n, const wl::ModelSpec& m) {
+wl::MoeSpec parse_moe(const Reader& n, const wl::ModelSpec& m) {
   wl::MoeSpec e;
-  e.experts = n.get_int("experts", 1, 100'000);
-  e.top_k = n.get_int("top_k", 1, 100'000);
-  if (e.top_k > e.experts) n.child("top_k").fail_value("at most experts (" + str(e.experts) + ")");
-  e.shared_experts = n.get_int_or("shared_experts", 0, 0, 1000);
-  e.first_dense_layers = n.get_int_or("first_dense_layers", 0, 0, m.layers - 1);
-  e.expert_load_cv = n.get_number("expert_load_cv", 0, 100);
-  if (n.has("ffn_hidden")) {
-    e.ffn_hidden = n.get_int("ffn_hidden", 1, kMaxDim);
+  e.experts = n.integer("experts");
+  e.top_k = n.integer("top_k");
+  if (e.top_k > e.experts) n.at("top_k").fail_value("at most experts (" + str(e.experts) + ")");
+  e.shared_experts = n.integer("shared_experts");
+  e.first_dense_layers = n.integer("first_dense_layers", Bounds{0, static_cast<double>(m.layers - 1)});
+  e.expert_load_cv = n.number("expert_load_cv");
+  if (const auto width = n.integer_if("ffn_hidden")) {
+    e.ffn_hidden = *width;
   } else if (m.ffn_hidden > 0) {
     e.ffn_hidden = m.ffn_hidden;
   } else {
     n.fail("missing required key 'ffn_hidden' (the width of one routed expert; or give a top-level ffn_hidden)");
   }
-  e.shared_ffn_hidden = n.get_int_or("shared_ffn_hidden", e.ffn_hidden, 1, kMaxDim);
+  e.shared_ffn_hidden = n.integer_if("shared_ffn_hidden").value_or(e.ffn_hidden);
   n.finish();
   return e;
 }
 
-wl::SlidingWindowSpec parse_sliding(const ConfigNode& n, const wl::ModelSpec& m) {
+wl::SlidingWindowSpec parse_sliding(const Reader& n, const wl::ModelSpec& m) {
   wl::SlidingWindowSpec s;
-  s.window = n.get_int("window", 1, m.max_context);
-  s.full_attention_every = n.get_int("full_attention_every", 1, m.layers);
+  s.window = n.integer("window", Bounds{1, static_cast<double>(m.max_context)});
+  s.full_attention_every = n.integer("full_attention_every", Bounds{1, static_cast<double>(m.layers)});
   n.finish();
   return s;
 }
@@ -222,47 +225,46 @@ std::string render_json(const Rows& rows) {
 
 }  // namespace
 
-wl::ModelSpec parse_model(const ConfigNode& n) {
-  n.get_enum_or("kind", {"model"}, "model");
+wl::ModelSpec parse_model(const ConfigNode& node) {
+  const Reader n(node, schema::model_keys());
+  (void)n.choice("kind");
   wl::ModelSpec m;
-  m.name = n.get_string("name");
-  if (m.name.empty()) n.child("name").fail_value("a non-empty model name");
-  m.description = n.get_string_or("description", "");
-  m.layers = n.get_int("layers", 1, 10'000);
-  m.hidden = n.get_int("hidden", 1, kMaxDim);
-  m.heads = n.get_int("heads", 1, kMaxDim);
+  m.name = n.text("name");
+  if (m.name.empty()) n.at("name").fail_value("a non-empty model name");
+  m.description = n.text("description");
+  m.layers = n.integer("layers");
+  m.hidden = n.integer("hidden");
+  m.heads = n.integer("heads");
   m.attention = parse_attention(n);
-  m.vocab = n.get_int("vocab", 1, 100'000'000);
-  m.max_context = n.get_int("max_context", 1, 1'000'000'000);
-  m.tied_embeddings = n.get_bool_or("tied_embeddings", false);
+  m.vocab = n.integer("vocab");
+  m.max_context = n.integer("max_context");
+  m.tied_embeddings = n.boolean("tied_embeddings");
   m.ffn = parse_ffn(n);
-  m.norm = n.get_enum_or("norm", {"rmsnorm", "layernorm"}, "rmsnorm") == "layernorm" ? wl::NormKind::layernorm
-                                                                                       : wl::NormKind::rmsnorm;
-  m.position = n.get_enum_or("position", {"rope", "learned"}, "rope") == "learned" ? wl::PositionKind::learned
-                                                                                   : wl::PositionKind::rope;
-  m.attention_bias = n.get_bool_or("attention_bias", false);
-  m.ffn_bias = n.get_bool_or("ffn_bias", false);
-  m.mtp_modules = n.get_int_or("mtp_modules", 0, 0, 100);
-  m.assumed = n.get_bool_or("assumed", false);
+  m.norm = n.choice("norm") == "layernorm" ? wl::NormKind::layernorm : wl::NormKind::rmsnorm;
+  m.position = n.choice("position") == "learned" ? wl::PositionKind::learned : wl::PositionKind::rope;
+  m.attention_bias = n.boolean("attention_bias");
+  m.ffn_bias = n.boolean("ffn_bias");
+  m.mtp_modules = n.integer("mtp_modules");
+  m.assumed = n.boolean("assumed");
 
   parse_heads(n, m);
   if (m.attention == wl::AttentionKind::mla) {
-    m.mla = parse_mla(n.child("mla"));
+    m.mla = parse_mla(n.value("mla").section());
   } else if (n.has("mla")) {
-    n.child("mla").fail("an mla block needs attention: mla; remove it or change attention");
+    n.at("mla").fail("an mla block needs attention: mla; remove it or change attention");
   }
 
-  m.ffn_hidden = n.get_int_or("ffn_hidden", 0, 1, kMaxDim);
-  if (auto moe = n.optional_child("moe")) m.moe = parse_moe(*moe, m);
+  m.ffn_hidden = n.integer_if("ffn_hidden").value_or(0);
+  if (auto moe = n.section_if("moe")) m.moe = parse_moe(*moe, m);
   const bool all_moe = m.is_moe() && m.moe.first_dense_layers == 0;
   if (m.ffn_hidden == 0 && !all_moe) {
-    n.child("ffn_hidden");  // raises "missing required key": dense layers need a width
+    (void)n.at("ffn_hidden");  // raises "missing required key": dense layers need a width
   }
-  if (auto s = n.optional_child("sliding_window")) m.sliding = parse_sliding(*s, m);
+  if (auto s = n.section_if("sliding_window")) m.sliding = parse_sliding(*s, m);
 
-  if (auto pub = n.optional_child("published")) {
-    m.published_total_params = pub->get_number_or("total_params", 0, 0, 1e15);
-    m.published_active_params = pub->get_number_or("active_params", 0, 0, 1e15);
+  if (auto pub = n.section_if("published")) {
+    m.published_total_params = pub->number("total_params");
+    m.published_active_params = pub->number("active_params");
     pub->finish();
   }
   n.finish();

@@ -12,20 +12,21 @@
 #include "app/metric_directions.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
+#include "app/schema/scenario_keys.hpp"
 
 namespace dcsim::app {
 namespace {
 
 // The unit a target bound is written in follows the metric's unit segment (docs/cli.md): "ttft_s.p99" takes a
 // time such as '2 s', "power_w.it" a power, fractions and rates plain numbers.
-double read_bound(const ConfigNode& target, std::string_view key, const std::string& metric) {
+double read_bound(const schema::Value& bound, const std::string& metric) {
   const std::string unit = unit_segment(metric);
   if (unit.find("_per_") == std::string::npos) {
-    if (unit.ends_with("_s")) return target.get_quantity(key, Dimension::time);
-    if (unit.ends_with("_w")) return target.get_quantity(key, Dimension::power);
-    if (unit.ends_with("_j")) return target.get_quantity(key, Dimension::energy);
+    if (unit.ends_with("_s")) return bound.quantity_in(Dimension::time);
+    if (unit.ends_with("_w")) return bound.quantity_in(Dimension::power);
+    if (unit.ends_with("_j")) return bound.quantity_in(Dimension::energy);
   }
-  return target.get_number(key);
+  return bound.number();
 }
 
 bool meets(const PlanTarget& t, double v) {
@@ -36,62 +37,69 @@ bool meets(const PlanTarget& t, double v) {
 
 }  // namespace
 
-PlanSpec parse_plan(const ConfigNode& plan) {
+PlanSpec parse_plan(const schema::Reader& plan) {
   PlanSpec spec;
-  spec.vary = plan.get_string("vary");
+  spec.vary = plan.text("vary");
   if (spec.vary.rfind("plan", 0) == 0 || spec.vary.rfind("sweep", 0) == 0) {
-    plan.child("vary").fail_value("a scenario key outside plan: and sweep:, e.g. hardware.count");
+    plan.at("vary").fail_value("a scenario key outside plan: and sweep:, e.g. hardware.count");
   }
-  spec.largest = plan.get_enum_or("goal", {"smallest", "largest"}, "smallest") == "largest";
-  if (plan.has("resolution")) spec.resolution = plan.get_number("resolution", 1e-9, 1e12);
-  const auto range = plan.get_list("range");
-  if (range.size() != 2) {
-    plan.child("range").fail_value(spec.resolution > 0 ? "[LOW, HIGH], two numbers" : "[LOW, HIGH], two integers");
+  spec.largest = plan.choice("goal") == "largest";
+  spec.resolution = plan.number_if("resolution").value_or(0);
+  const schema::Value range_value = plan.value("range");
+  if (!range_value.is_list() || range_value.node().items().size() != 2) {
+    range_value.node().fail_value(spec.resolution > 0 ? "[LOW, HIGH], two numbers" : "[LOW, HIGH], two integers");
   }
+  const auto range = range_value.items();
   if (spec.resolution > 0) {
-    spec.low = range[0].as_number(0, 1e12);
-    spec.high = range[1].as_number(0, 1e12);
+    spec.low = range[0].number();
+    spec.high = range[1].number();
   } else {
-    spec.low = static_cast<double>(range[0].as_int(0, 10'000'000));
-    spec.high = static_cast<double>(range[1].as_int(0, 10'000'000));
+    spec.low = static_cast<double>(range[0].integer());
+    spec.high = static_cast<double>(range[1].integer());
   }
-  if (spec.high < spec.low) range[1].fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
+  if (spec.high < spec.low) range[1].node().fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
   if (spec.resolution > 0 && spec.resolution < (spec.high - spec.low) * 1e-6) {
-    plan.child("resolution").fail_value("at least a millionth of the range (" +
-                                        format_plan_value(spec, (spec.high - spec.low) * 1e-6) + ")");
+    plan.at("resolution").fail_value("at least a millionth of the range (" +
+                                     format_plan_value(spec, (spec.high - spec.low) * 1e-6) + ")");
   }
-  for (const ConfigNode& t : plan.get_list("targets")) {
+  const schema::Value targets = plan.value("targets");
+  if (targets.is_list() && targets.node().items().empty()) {
+    targets.node().fail_value("at least one {metric, min | max} target");
+  }
+  for (const schema::Value& entry : targets.items()) {
+    const schema::Reader t = entry.section();
     PlanTarget target;
-    target.metric = t.get_string("metric");
+    target.metric = t.text("metric");
     if (!declared_direction(target.metric)) {
       const std::string hint = did_you_mean(target.metric, declared_metric_names());
-      t.child("metric").fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)", hint);
+      t.at("metric").fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)", hint);
     }
-    if (t.has("min")) target.min = read_bound(t, "min", target.metric);
-    if (t.has("max")) target.max = read_bound(t, "max", target.metric);
+    if (const auto min = t.value_if("min")) target.min = read_bound(*min, target.metric);
+    if (const auto max = t.value_if("max")) target.max = read_bound(*max, target.metric);
     if (!target.min && !target.max) t.fail("a target needs min, max or both");
     t.finish();
     spec.targets.push_back(target);
   }
-  if (spec.targets.empty()) plan.child("targets").fail_value("at least one {metric, min | max} target");
-  if (const auto grid = plan.optional_child("grid")) {
-    if (!grid->is_map()) grid->fail_value("a mapping of dotted keys to lists of values, e.g. {workload.instance.tp: [4, 8]}");
+  if (const auto grid = plan.value_if("grid")) {
+    if (!grid->is_map()) {
+      grid->node().fail_value("a mapping of dotted keys to lists of values, e.g. {workload.instance.tp: [4, 8]}");
+    }
     std::size_t combinations = 1;
-    for (const std::string& key : grid->keys()) {
-      if (key == spec.vary) grid->child(key).fail("is plan.vary: the grid holds the other knobs");
+    for (const auto& [key, list] : grid->entries()) {
+      if (key == spec.vary) list.node().fail("is plan.vary: the grid holds the other knobs");
       if (key.rfind("plan", 0) == 0 || key.rfind("sweep", 0) == 0)
-        grid->child(key).fail("a grid varies scenario keys outside plan: and sweep:");
+        list.node().fail("a grid varies scenario keys outside plan: and sweep:");
+      if (list.is_list() && list.node().items().empty()) list.node().fail_value("a non-empty list of values");
       std::vector<std::string> values;
-      for (const ConfigNode& v : grid->get_list(key)) {
+      for (const schema::Value& v : list.items()) {
         YAML::Emitter e;  // one line, for --set and for the table
         e.SetMapFormat(YAML::Flow);
         e.SetSeqFormat(YAML::Flow);
-        e << v.yaml();
+        e << v.node().yaml();
         values.emplace_back(e.c_str());
       }
-      if (values.empty()) grid->child(key).fail_value("a non-empty list of values");
       combinations *= values.size();
-      if (combinations > 256) grid->child(key).fail("the grid has more than 256 combinations; narrow it");
+      if (combinations > 256) list.node().fail("the grid has more than 256 combinations; narrow it");
       spec.grid.emplace_back(key, std::move(values));
     }
   }
@@ -229,7 +237,7 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
   PlanSpec spec;
   {
     const ConfigDocument doc = load_with_sets(request);
-    const auto plan = doc.root().optional_child("plan");
+    const auto plan = schema::Reader(doc.root(), schema::scenario_keys()).section_if("plan");
     if (!plan) throw BadInput(request.file.string() + ": no plan: block (see docs/cli.md, plan)");
     spec = parse_plan(*plan);
   }

@@ -31,6 +31,7 @@
 
 #include "app/catalog.hpp"
 #include "app/config/node.hpp"
+#include "app/schema/reader.hpp"
 #include "app/scenario.hpp"
 #include "workloads/metrics.hpp"
 
@@ -60,7 +61,7 @@ struct PlanGridResult {
 };
 
 // Reads and checks the `plan:` block (a ConfigError at the offending key).
-PlanSpec parse_plan(const ConfigNode& plan);
+PlanSpec parse_plan(const schema::Reader& plan);
 
 struct PlanPoint {
   double value = 0;

@@ -4,7 +4,7 @@
 
 #include <optional>
 
-#include "app/config/node.hpp"
+#include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/model.hpp"
 #include "workloads/pretraining/pretraining.hpp"
@@ -12,7 +12,7 @@
 namespace dcsim::app {
 
 // `w` is the workload mapping; calls w.finish().
-wl::PretrainingWorkload parse_pretraining(const ConfigNode& w, const hw::ClusterSpec& cluster,
+wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::ClusterSpec& cluster,
                                           const std::optional<wl::ModelSpec>& model);
 
 }  // namespace dcsim::app

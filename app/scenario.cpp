@@ -12,6 +12,7 @@
 #include "app/config/suggest.hpp"
 #include "app/metric_directions.hpp"
 #include "app/plan.hpp"
+#include "app/schema/scenario_keys.hpp"
 #include "app/pretraining_scenario.hpp"
 #include "app/serving_scenario.hpp"
 #include "app/work_budget.hpp"
@@ -34,13 +35,10 @@ std::string text_hash(const std::string& text) {
   return buf;
 }
 
-const Choices kWorkloadKinds = {"collective", "serving", "pretraining", "agents"};
-const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
+using schema::Reader;
+using schema::Value;
 
-// A catalog reference in the scenario: the value must name an entry of that kind (with a did-you-mean).
-std::string catalog_ref(const ConfigNode& parent, std::string_view key, const Catalog& catalog, std::string_view kind) {
-  return parent.get_enum(key, catalog.names(kind));
-}
+const Choices kOverrideParts = {"system", "gpu", "cpu", "nic", "scale_up_switch", "scale_out_switch", "optics"};
 
 // hardware.overrides: {gpu.hbm_bandwidth: 6 TB/s}: each value lands in the catalog entry's own YAML tree, which
 // is then validated as usual; errors point back at the override.
@@ -74,6 +72,7 @@ Spec load_with_overrides(const Catalog& catalog, std::string_view kind, const st
 // `{gpu.power: {max: 800 W}}` all name the same kind of thing.
 void collect_overrides(const ConfigNode& map, const std::string& prefix,
                        std::vector<std::pair<std::string, ConfigNode>>& out) {
+  // The keys are catalog field paths, checked where each value lands (the catalog entry's own reader).
   for (const std::string& key : map.keys()) {
     const ConfigNode value = map.child(key);
     const std::string path = prefix.empty() ? key : prefix + "." + key;
@@ -95,32 +94,32 @@ void collect_overrides(const ConfigNode& map, const std::string& prefix,
   }
 }
 
-hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std::string& system_name) {
-  system_name = catalog_ref(h, "system", catalog, "system");
+hw::ClusterSpec parse_hardware(const Reader& h, const Catalog& catalog, std::string& system_name) {
+  system_name = h.catalog_name("system", catalog.names("system"));
 
   std::vector<std::pair<std::string, ConfigNode>> overrides;
-  if (auto o = h.optional_child("overrides")) {
-    if (!o->is_map()) o->fail_value("a mapping of catalog field paths to values, e.g. {gpu.hbm_bandwidth: 6 TB/s}");
-    collect_overrides(*o, "", overrides);
+  if (auto o = h.value_if("overrides")) {
+    if (!o->is_map()) o->node().fail_value("a mapping of catalog field paths to values, e.g. {gpu.hbm_bandwidth: 6 TB/s}");
+    collect_overrides(o->node(), "", overrides);
   }
 
   hw::ClusterSpec c;
   c.system = load_with_overrides<hw::SystemSpec>(catalog, "system", system_name, overrides, "system", parse_system);
-  c.systems = static_cast<int>(h.get_int_or("count", 1, 1, 10'000'000));
-  c.gpus_per_system = static_cast<int>(h.get_int_or("gpus", c.system.gpus, 1, c.system.gpus));
+  c.systems = static_cast<int>(h.integer("count"));
+  c.gpus_per_system =
+      static_cast<int>(h.integer_if("gpus", schema::Bounds{1, static_cast<double>(c.system.gpus)}).value_or(c.system.gpus));
   if (c.gpus_per_system < c.system.gpus && c.systems > 1) {
-    h.child("gpus").fail("a partial system (gpus < " + std::to_string(c.system.gpus) +
-                         ") is only possible with count: 1; use whole systems for a cluster");
+    h.at("gpus").fail("a partial system (gpus < " + std::to_string(c.system.gpus) +
+                      ") is only possible with count: 1; use whole systems for a cluster");
   }
-  std::string cpu_name = c.system.cpu;
-  if (h.has("cpu")) cpu_name = catalog_ref(h, "cpu", catalog, "cpu");
+  const std::string cpu_name = h.catalog_name_if("cpu", catalog.names("cpu")).value_or(c.system.cpu);
   c.gpu = load_with_overrides<hw::GpuSpec>(catalog, "gpu", c.system.gpu, overrides, "gpu", parse_gpu);
   // A power limit below the maximum lowers the clock: compute slows, HBM does not (docs/power.md).
   hw::apply_power_limit(c.gpu);
   c.cpu = load_with_overrides<hw::CpuSpec>(catalog, "cpu", cpu_name, overrides, "cpu", parse_cpu);
   // The NIC family (InfiniBand, RoCE, SRD) is the system's unless the scenario names another for its fabric.
-  const std::optional<ConfigNode> so = h.optional_child("scale_out");
-  const std::string nic_name = so && so->has("nic") ? catalog_ref(*so, "nic", catalog, "nic") : c.system.nic;
+  const std::optional<Reader> so = h.section_if("scale_out");
+  const std::string nic_name = so ? so->catalog_name_if("nic", catalog.names("nic")).value_or(c.system.nic) : c.system.nic;
   c.nic = load_with_overrides<hw::NicSpec>(catalog, "nic", nic_name, overrides, "nic", parse_nic);
   c.scale_up_switch = load_with_overrides<hw::SwitchSpec>(catalog, "switch", c.system.scale_up.switch_name, overrides,
                                                           "scale_up_switch", parse_switch);
@@ -130,16 +129,13 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
   c.scale_out.optics = c.system.scale_out_optics;
   c.scale_out.nic_bandwidth = c.nic.bandwidth;
   if (so) {
-    const std::string topo = so->get_enum_or("topology", {"rail-optimized-fat-tree", "fat-tree"}, "rail-optimized-fat-tree");
-    c.scale_out.topology = topo == "fat-tree" ? hw::ScaleOutTopology::fat_tree
-                                              : hw::ScaleOutTopology::rail_optimized_fat_tree;
-    // At most 100 TB/s (800 Tb/s) per GPU: far past any NIC, and short of the figures that overflow power.
-    c.scale_out.nic_bandwidth = so->get_quantity_or("nic_bandwidth", Dimension::data_rate, c.nic.bandwidth, 1, 1e14);
-    c.scale_out.oversubscription = so->get_number_or("oversubscription", 1.0, 1.0, 1024.0);
-    if (so->has("switch")) c.scale_out.switch_name = catalog_ref(*so, "switch", catalog, "switch");
-    if (so->has("optics")) {
-      const ConfigNode optics = so->child("optics");
-      c.scale_out.optics = optics.is_null() ? "" : catalog_ref(*so, "optics", catalog, "optics");
+    c.scale_out.topology = so->choice("topology") == "fat-tree" ? hw::ScaleOutTopology::fat_tree
+                                                                : hw::ScaleOutTopology::rail_optimized_fat_tree;
+    c.scale_out.nic_bandwidth = so->quantity_if("nic_bandwidth").value_or(c.nic.bandwidth);
+    c.scale_out.oversubscription = so->number("oversubscription");
+    c.scale_out.switch_name = so->catalog_name_if("switch", catalog.names("switch")).value_or(c.scale_out.switch_name);
+    if (const auto optics = so->value_if("optics")) {
+      c.scale_out.optics = optics->is_null() ? "" : optics->catalog_name(catalog.names("optics"));
     }
     so->finish();
   }
@@ -150,19 +146,20 @@ hw::ClusterSpec parse_hardware(const ConfigNode& h, const Catalog& catalog, std:
                                                              "optics", parse_optics);
   }
   // The system's default PUE (its cooling; configs/hw/systems) unless the scenario states the facility's.
-  c.pue = h.get_number_or("pue", c.system.pue, 1.0, 3.0);
+  c.pue = h.number_if("pue").value_or(c.system.pue);
   // The fabric must be buildable (at most three switch tiers at the switch's radix): found here, not mid-run.
   try {
     (void)hw::build_topology(c);
   } catch (const std::invalid_argument& e) {
-    (h.has("count") ? h.child("count") : h).fail(std::string("this cluster's fabric cannot be built: ") + e.what());
+    (h.has("count") ? h.at("count") : h.node()).fail(std::string("this cluster's fabric cannot be built: ") + e.what());
   }
   h.finish();
   return c;
 }
 
 // token_value: {class: weight, ...}: weights >= 0, every class one the workload produces.
-wl::TokenValueWeights parse_token_value(const ConfigNode& n, const Scenario& s) {
+wl::TokenValueWeights parse_token_value(const Value& v, const Scenario& s) {
+  const ConfigNode& n = v.node();
   if (!n.is_map()) n.fail_value("a mapping of token class to weight, e.g. {coding: 2, chat: 1}");
   const std::vector<std::string> produced = token_classes(s);
   if (produced.empty()) {
@@ -172,8 +169,8 @@ wl::TokenValueWeights parse_token_value(const ConfigNode& n, const Scenario& s) 
   std::string list;
   for (const std::string& c : produced) list += (list.empty() ? "" : ", ") + c;
   wl::TokenValueWeights weights;
-  for (const std::string& key : n.keys()) {
-    const double weight = n.get_number(key, 0, 1e12);
+  for (const auto& [key, value] : v.entries()) {
+    const double weight = value.number();
     if (std::find(produced.begin(), produced.end(), key) == produced.end()) {
       n.child(key).fail("this " + s.workload_kind + " workload produces no token class '" + key +
                         "'; its classes are: " + list);
@@ -183,12 +180,33 @@ wl::TokenValueWeights parse_token_value(const ConfigNode& n, const Scenario& s) 
   return weights;
 }
 
+struct Axis {
+  std::string key;
+  std::vector<ConfigNode> values;
+};
+
+// sweep: {DOTTED.KEY: [values...]}: each value is applied as an override and checked where it lands.
+std::vector<Axis> sweep_axes_of(const Value& sweep) {
+  if (!sweep.is_map()) {
+    sweep.node().fail_value("a mapping of dotted keys to lists of values, e.g. {workload.bytes: [1 MiB, 1 GiB]}");
+  }
+  std::vector<Axis> axes;
+  for (const auto& [key, list] : sweep.entries()) {
+    if (key == "sweep" || key.rfind("sweep.", 0) == 0) list.node().fail("a sweep cannot sweep itself");
+    if (list.is_list() && list.node().items().empty()) list.node().fail_value("a non-empty list of values");
+    Axis axis{key, {}};
+    for (const Value& v : list.items()) axis.values.push_back(v.node());
+    axes.push_back(std::move(axis));
+  }
+  return axes;
+}
+
 // `sweep_checked`: the sweep block's lists were checked already (sweep_axes on the same document); a sweep point
 // skips them, so that expanding N points does not read N lists of N values.
 // The plan's vary key must be a key the scenario takes, of a type its range's values have: tried with the range's
 // low end, an error at that key (a typo makes an unknown key, a number for a time or a choice a type error) is the
 // plan's mistake, said at plan.vary. Other errors (the low end does not fit) are left to `dcsim plan`, as misses.
-void check_plan_vary(const ConfigNode& plan, const PlanSpec& spec, const ScenarioRequest& request,
+void check_plan_vary(const Reader& plan, const PlanSpec& spec, const ScenarioRequest& request,
                      const Catalog& catalog) {
   ScenarioRequest trial = request;
   trial.plan_trial = true;
@@ -206,11 +224,11 @@ void check_plan_vary(const ConfigNode& plan, const PlanSpec& spec, const Scenari
     const bool out_of_range = x.find(" from ") != std::string::npos || x.find(" of at least ") != std::string::npos ||
                               x.find(" of at most ") != std::string::npos;
     if (at_the_key && out_of_range) {
-      plan.child("range").fail_value("values " + spec.vary + " takes",
+      plan.at("range").fail_value("values " + spec.vary + " takes",
                                      std::string("its low end is refused: ") + e.what());
     }
     if (at_the_key || unknown) {
-      plan.child("vary").fail_value("a scenario key that takes the plan's range of values (" +
+      plan.at("vary").fail_value("a scenario key that takes the plan's range of values (" +
                                     format_plan_value(spec, spec.low) + " to " + format_plan_value(spec, spec.high) +
                                     ")", std::string("with its low end: ") + e.what());
     }
@@ -219,39 +237,38 @@ void check_plan_vary(const ConfigNode& plan, const PlanSpec& spec, const Scenari
 
 Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& request, const Catalog& catalog,
                         bool sweep_checked = false) {
-  const ConfigNode root = doc.root();
+  const Reader root(doc.root(), schema::scenario_keys());
   Scenario s;
   s.file = doc.file();
-  s.name = root.get_string("name");
-  s.seed = static_cast<std::uint64_t>(root.get_int_or("seed", 1, 0));
+  s.name = root.text("name");
+  s.seed = static_cast<std::uint64_t>(root.integer("seed"));
   if (request.seed) s.seed = *request.seed;
   s.max_events = request.max_events;
-  s.cluster = parse_hardware(root.child("hardware"), catalog, s.system_name);
-  if (auto net = root.optional_child("network")) {
-    s.network = net->get_enum_or("model", {"analytical", "flow"}, "analytical") == "flow" ? NetworkModelKind::flow
-                                                                                        : NetworkModelKind::analytical;
+  s.cluster = parse_hardware(root.section("hardware"), catalog, s.system_name);
+  if (auto net = root.section_if("network")) {
+    s.network = net->choice("model") == "flow" ? NetworkModelKind::flow : NetworkModelKind::analytical;
     net->finish();
   }
-  if (auto model = root.optional_child("model")) {
+  if (auto model = root.value_if("model")) {
     // A catalog name (with a did-you-mean over the catalog) or a whole model written inline.
-    s.model = model->is_map() ? parse_model(*model) : load_model(catalog, root.get_enum("model", model_names(catalog)));
+    s.model = model->is_map() ? parse_model(model->node()) : load_model(catalog, model->catalog_name(model_names(catalog)));
   }
-  const ConfigNode w = root.child("workload");
-  s.workload_kind = w.get_enum("kind", kWorkloadKinds);
+  const Reader w = root.section("workload");
+  s.workload_kind = w.choice("kind");
   if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
-  check_work_budget(s, w, request.max_events, request.max_memory_bytes);
-  if (auto tv = root.optional_child("token_value")) s.token_value = parse_token_value(*tv, s);
-  if (auto cost = root.optional_child("cost")) {
+  check_work_budget(s, w.node(), request.max_events, request.max_memory_bytes);
+  if (auto tv = root.value_if("token_value")) s.token_value = parse_token_value(*tv, s);
+  if (auto cost = root.section_if("cost")) {
     // An all-in rate, or capital over a life plus energy at a price: one form, not both.
     wl::CostSpec c;
     if (cost->has("tco_per_gpu_hour")) {
       for (const char* key : {"capex_per_gpu", "life_years", "energy_price_per_kwh"}) {
-        if (cost->has(key)) cost->child(key).fail("give tco_per_gpu_hour (an all-in rate) or capex_per_gpu, life_years and energy_price_per_kwh, not both");
+        if (cost->has(key)) cost->at(key).fail("give tco_per_gpu_hour (an all-in rate) or capex_per_gpu, life_years and energy_price_per_kwh, not both");
       }
-      c.tco_per_gpu_hour = cost->get_number("tco_per_gpu_hour", 0, 10000);
+      c.tco_per_gpu_hour = *cost->number_if("tco_per_gpu_hour");
     } else {
       // Capital: the scenario's, else the system's sourced purchase price per GPU; life: InferenceX's 4 years.
       const double catalog_capex = s.cluster.system.capex_per_gpu;
@@ -259,42 +276,44 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
         cost->fail("system " + s.system_name + " has no sourced capex_per_gpu: give capex_per_gpu (USD per GPU), "
                    "or tco_per_gpu_hour");
       }
-      c.capex_per_gpu = cost->get_number_or("capex_per_gpu", catalog_capex, 1, 1e8);
-      c.life_years = cost->get_number_or("life_years", wl::kDefaultCapexLifeYears, 0.1, 50);
-      c.energy_price_per_kwh = cost->get_number("energy_price_per_kwh", 0, 100);
+      c.capex_per_gpu = cost->number_if("capex_per_gpu").value_or(catalog_capex);
+      c.life_years = cost->number("life_years");
+      const auto price = cost->number_if("energy_price_per_kwh");
+      if (!price) (void)cost->at("energy_price_per_kwh");  // "missing required key"
+      c.energy_price_per_kwh = *price;
     }
     cost->finish();
     s.cost = c;
   } else if (s.cluster.system.tco_per_gpu_hour > 0) {
     s.cost = wl::CostSpec{s.cluster.system.tco_per_gpu_hour, 0, 0, 0};
   }
-  if (auto plan = root.optional_child("plan")) {  // checked here, used by `dcsim plan`
+  if (auto plan = root.section_if("plan")) {  // checked here, used by `dcsim plan`
     const PlanSpec spec = parse_plan(*plan);
     if (!request.plan_trial && !sweep_checked) check_plan_vary(*plan, spec, request, catalog);
   }
-  if (auto sweep = root.optional_child("sweep")) {
+  if (auto sweep = root.value_if("sweep")) {
     s.has_sweep = true;
     if (sweep_checked) {
-      (void)sweep->yaml();  // marks the block as read
+      (void)sweep->node().yaml();  // marks the block as read
     } else {
-      for (const std::string& key : sweep->keys()) (void)sweep->get_list(key);
+      (void)sweep_axes_of(*sweep);
     }
   }
-  if (auto f = root.optional_child("frontier")) {
+  if (auto f = root.section_if("frontier")) {
     if (!s.has_sweep) f->fail("a frontier is drawn over sweep points: add a `sweep:` block (or remove `frontier`)");
     FrontierSpec spec;
-    spec.x = f->get_string("x");
-    spec.y = f->get_string("y");
+    spec.x = f->text("x");
+    spec.y = f->text("y");
     // Checked here, as plan targets are, rather than after every point has run.
     for (const char* axis : {"x", "y"}) {
-      const std::string metric = f->get_string(axis);
+      const std::string metric = f->text(axis);
       if (!declared_direction(metric))
-        f->child(axis).fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)",
-                                  did_you_mean(metric, declared_metric_names()));
+        f->at(axis).fail_value("a metric a run reports (`dcsim run SCENARIO` lists them)",
+                               did_you_mean(metric, declared_metric_names()));
     }
-    if (spec.x == spec.y) f->child("y").fail_value("a metric other than x (" + spec.x + ")");
-    spec.x_max = f->get_enum_or("x_goal", {"max", "min"}, "max") == "max";
-    spec.y_max = f->get_enum_or("y_goal", {"max", "min"}, "max") == "max";
+    if (spec.x == spec.y) f->at("y").fail_value("a metric other than x (" + spec.x + ")");
+    spec.x_max = f->choice("x_goal") == "max";
+    spec.y_max = f->choice("y_goal") == "max";
     f->finish();
     s.frontier = spec;
   }
@@ -303,24 +322,10 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   return s;
 }
 
-struct Axis {
-  std::string key;
-  std::vector<ConfigNode> values;
-};
-
 std::vector<Axis> sweep_axes(const ConfigDocument& doc) {
-  std::vector<Axis> axes;
-  const ConfigNode root = doc.root();
-  const auto sweep = root.optional_child("sweep");
-  if (!sweep) return axes;
-  if (!sweep->is_map()) sweep->fail_value("a mapping of dotted keys to lists of values, e.g. {workload.bytes: [1 MiB, 1 GiB]}");
-  for (const std::string& key : sweep->keys()) {
-    if (key == "sweep" || key.rfind("sweep.", 0) == 0) sweep->child(key).fail("a sweep cannot sweep itself");
-    Axis axis{key, sweep->get_list(key)};
-    if (axis.values.empty()) sweep->child(key).fail_value("a non-empty list of values");
-    axes.push_back(std::move(axis));
-  }
-  return axes;
+  const Reader root(doc.root(), schema::scenario_keys());
+  const auto sweep = root.value_if("sweep");
+  return sweep ? sweep_axes_of(*sweep) : std::vector<Axis>{};
 }
 
 std::string value_text(const ConfigNode& n) {

@@ -6,27 +6,25 @@
 #include <string>
 
 #include "app/catalog.hpp"
-#include "app/config/node.hpp"
+#include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/model.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app {
 
-// Precision names in serving and agents YAML (kPrecisions): the hardware precision, and the bytes of one element.
-inline const Choices kPrecisions = {"bf16", "fp8", "fp4"};
+// Precision names in serving and agents YAML: the hardware precision, and the bytes of one element.
 hw::Precision precision_of(const std::string& s);
 double element_bytes(const std::string& s);
 
-// Keys every model instance shares (serving pools and the agents' instance), read from instance mapping `n`:
-// the MoE expert layout (`expert_tp`, default tp when ep = 1, else 1; `eplb`) after tp and ep are set, checked
-// against the model; and the engine's memory policy (`memory_utilization`, vLLM's, default 0.9, or
-// `kv_free_memory_fraction`, TensorRT-LLM's; at most one).
-void parse_expert_layout(const ConfigNode& n, wl::PoolSpec& p, const wl::ModelSpec& model);
-void parse_memory_policy(const ConfigNode& n, wl::PoolSpec& p);
+// The keys every model instance shares (serving pools and the agents' replica; schema::engine_instance_keys):
+// parallelism, the MoE expert layout (checked against the model), precisions, batch limits and the engine's memory
+// policy. check_instance_precision: the GPU has a peak at the instance's compute precision.
+void parse_engine_instance(const schema::Reader& n, wl::PoolSpec& p, const wl::ModelSpec& model);
+void check_instance_precision(const schema::Reader& n, const wl::PoolSpec& p, const hw::GpuSpec& gpu);
 
 // `w` is the workload mapping; calls w.finish().
-wl::ServingWorkload parse_serving(const ConfigNode& w, const hw::ClusterSpec& cluster,
+wl::ServingWorkload parse_serving(const schema::Reader& w, const hw::ClusterSpec& cluster,
                                   const std::optional<wl::ModelSpec>& model, const Catalog& catalog);
 
 }  // namespace dcsim::app

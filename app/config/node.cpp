@@ -69,19 +69,37 @@ std::string join_key(const std::string& path, std::string_view key) {
   return path.empty() ? std::string(key) : path + "." + std::string(key);
 }
 
-// The first key of `rec` nobody asked for, as an error; nullopt when all were asked for.
-std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const detail::DocState& doc) {
+// The keys a mapping declares (app/schema), with where each applies; null when it has no declarations.
+struct Declared {
+  const std::vector<std::string>& names;
+  const std::vector<std::string>& whens;
+};
+
+// The first key of `rec` nobody asked for, as an error; nullopt when all were asked for. With declarations, the
+// suggestions come from them, and a declared key nobody asked for is one that does not apply here.
+std::optional<ConfigError> unknown_key(const detail::MapRecord& rec, const detail::DocState& doc,
+                                       const Declared* declared = nullptr) {
   if (rec.opaque || !rec.node.IsMap()) return std::nullopt;
   for (const auto& kv : rec.node) {
     const std::string key = kv.first.Scalar();
     if (rec.asked.count(key)) continue;
-    const std::vector<std::string> known(rec.asked.begin(), rec.asked.end());
-    std::string note = did_you_mean(key, known);
-    if (note.empty() && !known.empty() && known.size() <= 12) note = "known keys here: " + quoted_list(known);
     // A key an override added inside a mapping from the file is the override's mistake, not the file's.
     const std::string* added_by = doc.origin_of(kv.second);
-    return ConfigError(detail::location_of(doc.file, kv.first.Mark(), added_by ? *added_by : rec.origin), rec.path,
-                       std::nullopt,
+    const SourceLocation where = detail::location_of(doc.file, kv.first.Mark(), added_by ? *added_by : rec.origin);
+    if (declared) {
+      const auto it = std::find(declared->names.begin(), declared->names.end(), key);
+      if (it != declared->names.end()) {
+        const std::string& when = declared->whens[static_cast<std::size_t>(it - declared->names.begin())];
+        return ConfigError(where, rec.path, std::nullopt, "key '" + key + "' does not apply here",
+                           when.empty() ? "the other keys of this mapping leave it unused; remove it"
+                                        : "it applies with " + when + "; remove it");
+      }
+    }
+    const std::vector<std::string> known =
+        declared ? declared->names : std::vector<std::string>(rec.asked.begin(), rec.asked.end());
+    std::string note = did_you_mean(key, known);
+    if (note.empty() && !known.empty() && known.size() <= 12) note = "known keys here: " + quoted_list(known);
+    return ConfigError(where, rec.path, std::nullopt,
                        "unknown key '" + key + "'" + (rec.path.empty() ? " at the top level" : ""), note);
   }
   return std::nullopt;
@@ -189,6 +207,9 @@ ConfigNode ConfigNode::require(std::string_view key, std::string_view what) cons
 
 bool ConfigNode::has(std::string_view key) const { return lookup(key).has_value(); }
 ConfigNode ConfigNode::child(std::string_view key) const { return require(key, {}); }
+ConfigNode ConfigNode::required_child(std::string_view key, std::string_view expected) const {
+  return require(key, expected);
+}
 std::optional<ConfigNode> ConfigNode::optional_child(std::string_view key) const { return lookup(key); }
 
 std::vector<std::string> ConfigNode::keys() const {
@@ -203,6 +224,15 @@ void ConfigNode::finish() const {
   auto it = doc_->maps.find(id_);
   if (it == doc_->maps.end()) return;
   if (auto err = unknown_key(it->second, *doc_)) throw *err;
+}
+
+void ConfigNode::finish_declared(const std::vector<std::string>& declared,
+                                 const std::vector<std::string>& applies_when) const {
+  require_map({});
+  auto it = doc_->maps.find(id_);
+  if (it == doc_->maps.end()) return;
+  const Declared d{declared, applies_when};
+  if (auto err = unknown_key(it->second, *doc_, &d)) throw *err;
 }
 
 std::string ConfigNode::get_string(std::string_view key) const { return require(key, "a string").as_string(); }

@@ -99,9 +99,15 @@ class ConfigNode {
   // --- on a mapping ---------------------------------------------------------------------------------------------
   bool has(std::string_view key) const;                                  // present (null counts as present)
   ConfigNode child(std::string_view key) const;                          // error "missing required key"
+  // The same, the error saying what the key takes ("expected an integer from 1 to 1024").
+  ConfigNode required_child(std::string_view key, std::string_view expected) const;
   std::optional<ConfigNode> optional_child(std::string_view key) const;  // nullopt when absent
   std::vector<std::string> keys() const;  // in file order; for maps with free-form keys (sweep, overrides)
   void finish() const;                    // every key of this mapping was asked for, or ConfigError
+  // finish() for a mapping whose keys are declared (app/schema): a declared key nobody asked for "does not apply
+  // here" (with where it applies, from `applies_when`, parallel to `declared`); an undeclared one is unknown, with a
+  // did-you-mean over the declared keys.
+  void finish_declared(const std::vector<std::string>& declared, const std::vector<std::string>& applies_when) const;
 
   std::string get_string(std::string_view key) const;
   std::string get_string_or(std::string_view key, std::string_view fallback) const;

@@ -124,7 +124,7 @@ workload:
     ASSERT_EQ(points.size(), 2u);
     for (const SweepPoint& p : points) {
       const bool offline = p.coordinates[0].second == "offline";
-      EXPECT_EQ(p.error.find("unknown key 'rate'") != std::string::npos, offline) << order << ": " << p.error;
+      EXPECT_EQ(p.error.find("key 'rate' does not apply here") != std::string::npos, offline) << order << ": " << p.error;
     }
   }
 }

@@ -1,0 +1,252 @@
+// workload (kind: serving): LLM inference, colocated or disaggregated (docs/serving.md). Defaults are the
+// workload's own (wl::ServingWorkload, wl::PoolSpec).
+#include "app/limits.hpp"
+#include "app/schema/scenario_keys.hpp"
+#include "workloads/serving/serving_workload.hpp"
+
+namespace dcsim::app::schema {
+namespace {
+
+constexpr std::int64_t kMaxLength = 10'000'000;  // tokens of one prompt or answer
+
+SectionPtr length_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).input", "A distribution of token counts (input and output alike).",
+      {choice("dist", {"fixed", "uniform", "lognormal", "empirical"}).describe("the distribution"),
+       integer("tokens", 1, kMaxLength).describe("the fixed count").when_("dist: fixed"),
+       integer("low", 1, kMaxLength).describe("uniform's lower end").when_("dist: uniform"),
+       integer("high", 1, kMaxLength).describe("uniform's upper end").rule_("at least low").when_("dist: uniform"),
+       number("median", 1, 1e7).describe("lognormal's median").when_("dist: lognormal"),
+       number("sigma", 0, 5).describe("lognormal's sigma (of the log)").when_("dist: lognormal"),
+       key("cdf", list_type(list_type(number_type(0, 1e7), 2, 2), 1))
+           .describe("[tokens, cumulative probability] points, non-decreasing, ending at probability 1")
+           .when_("dist: empirical"),
+       integer("min", 1, kMaxLength).or_default(1).describe("samples are clamped to at least this"),
+       integer("max", 1, kMaxLength)
+           .or_default(kMaxLength)
+           .describe("samples are clamped to at most this")
+           .rule_("at least min")});
+  return s;
+}
+
+Type length_type_scalar() { return integer_type(1, kMaxLength); }
+
+SectionPtr class_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).classes[]", "One class of requests with its share and lengths.",
+      {text("name", "[A-Za-z0-9_-]{1,64}",
+            "a class name of 1 to 64 letters, digits, '_' and '-' (it becomes part of metric keys)")
+           .describe("the class's name; it becomes part of metric keys (by_class.NAME...)")
+           .rule_("unique among the classes"),
+       number("share", 0, 1).describe("share of the requests").rule_("the shares sum to 1 (within 1e-6)"),
+       key("input", length_type_scalar())
+           .or_form(section_type(length_keys()))
+           .optional("required unless arrivals come from a trace")
+           .describe("prompt tokens: a count, or a distribution")
+           .rule_("refused with a trace (it gives every request its lengths)"),
+       key("output", length_type_scalar())
+           .or_form(section_type(length_keys()))
+           .optional("required unless arrivals come from a trace")
+           .describe("generated tokens: a count, or a distribution")
+           .rule_("refused with a trace")});
+  return s;
+}
+
+SectionPtr arrival_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).arrivals", "Where requests come from.",
+      {choice("process", {"poisson", "gamma", "closed-loop", "offline", "trace"})
+           .describe("poisson or gamma arrivals at a rate, closed-loop users, offline (all at t = 0), or a trace"),
+       number("rate", 1e-6, 1e9).describe("requests per second").when_("process: poisson or gamma"),
+       number("cv", 0.01, 100).describe("coefficient of variation of inter-arrival times (bursts)")
+           .when_("process: gamma"),
+       integer("users", 1, 10'000'000).describe("concurrent users").when_("process: closed-loop"),
+       quantity("think_time", Dimension::time, 0, kMaxScenarioTime)
+           .or_default(0.0)
+           .describe("mean (exponential) think time between a user's requests")
+           .when_("process: closed-loop"),
+       text("file")
+           .describe("a CSV or JSONL trace, relative to the scenario file (docs/serving.md, Traces)")
+           .when_("process: trace"),
+       number("time_scale", 1e-6, 1e6)
+           .or_default(1.0)
+           .describe("arrival times are multiplied by this")
+           .when_("process: trace"),
+       integer("requests", 0, 1'000'000'000)
+           .or_default(0)
+           .describe("requests sent (offline: required; others: a cap, 0 for none)")
+           .rule_("at least 1 for offline")});
+  return s;
+}
+
+SectionPtr prefix_cache_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).prefix_cache", "Prompt prefixes found in a cache.",
+      {number("hit_rate", 0, 1).describe("share of each prompt found in the prefix cache"),
+       choice("tier", {"hbm", "cpu-memory", "local-nvme", "network-flash"})
+           .or_default("hbm")
+           .describe("where cached prefixes live (others than hbm are reloaded from the tier)")});
+  return s;
+}
+
+SectionPtr speculative_keys() {
+  const wl::SpeculativeSpec d;
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).speculative", "Speculative decoding or MTP (docs/serving.md).",
+      {integer("draft_tokens", 1, 16).describe("tokens proposed per verification step (k)"),
+       key("acceptance", list_type(number_type(1, 17), 1))
+           .describe("mean tokens emitted per verification step for k = 1, 2, ... (the verified token included)")
+           .rule_("one per draft length up to draft_tokens; at most draft_tokens + 1"),
+       number("draft_layers", 0, 1000)
+           .or_default(d.draft_layers)
+           .describe("cost of one draft token in target-model layers (an MTP module: 1)")});
+  return s;
+}
+
+SectionPtr slo_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).slo", "Latency limits for goodput and the SLO metrics (one pair for all classes).",
+      {quantity("ttft", Dimension::time, 0, 1e300).optional("no limit").describe("time to first token limit"),
+       quantity("tpot", Dimension::time, 0, 1e300).optional("no limit").describe("time per output token limit")});
+  return s;
+}
+
+SectionPtr serving_cpu_keys() {
+  const wl::ServingWorkload d;
+  static const SectionPtr s = make_section(
+      "workload (kind: serving).cpu", "The engine's CPU work per step (scheduler, sampling, detokenisation).",
+      {quantity("iteration", Dimension::time, 0, kMaxCpuStepTime)
+           .or_default(d.cpu_iteration_s)
+           .describe("CPU time per engine step (vLLM 0.6 profile: 4.1 ms)"),
+       quantity("per_sequence", Dimension::time, 0, kMaxCpuStepTime)
+           .or_default(d.cpu_per_sequence_s)
+           .describe("CPU time per sequence in a step"),
+       boolean("overlap")
+           .or_default(d.cpu_overlap)
+           .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)")});
+  return s;
+}
+
+SectionPtr pool_keys(std::string name, bool heterogeneous) {
+  std::vector<Key> keys;
+  Type count = integer_type(1, 1'000'000);
+  count.choices = {"auto"};
+  keys.push_back(key("count", count)
+                     .or_default(1)
+                     .describe("instances; auto: as many as the pool's GPUs hold (colocated and decode pools)")
+                     .rule_("instances x tp x pp x ep GPUs fit the cluster"));
+  for (Key& k : engine_instance_keys()) keys.push_back(std::move(k));
+  if (heterogeneous) {
+    keys.push_back(catalog_ref("system", "system")
+                       .optional("the scenario's hardware")
+                       .describe("another catalog system for this pool (heterogeneous disaggregation)"));
+    keys.push_back(integer("systems", 1, 100'000).or_default(1).describe("how many of that system").when_("system"));
+  }
+  return make_section(std::move(name), "A pool of identical model instances.", keys);
+}
+
+}  // namespace
+
+std::vector<Key> engine_instance_keys() {
+  const wl::PoolSpec d;
+  const std::vector<std::string> precisions = {"bf16", "fp8", "fp4"};
+  return {
+      integer("tp", 1, 1024)
+          .or_default(d.tp)
+          .describe("tensor parallel")
+          .rule_("divides heads (and kv_heads); fits one scale-up domain"),
+      integer("pp", 1, 1024).or_default(d.pp).describe("pipeline stages (memory only: stages run in sequence)"),
+      integer("ep", 1, 100'000)
+          .or_default(d.ep)
+          .describe("MoE: attention data-parallel over ep groups of tp GPUs, experts over tp x ep"),
+      integer("expert_tp", 1, 100'000)
+          .computed("tp when ep = 1, else 1")
+          .describe("MoE only: ways each expert is split (TensorRT-LLM moe_tp_size)")
+          .rule_("divides tp x ep; tp x ep / expert_tp at most the experts; MoE models only"),
+      boolean("eplb").or_default(d.eplb).describe("MoE only: an expert-parallel load balancer places the experts"),
+      choice("precision", precisions).or_default("bf16").describe("of the weights").rule_("the GPU has a peak at it"),
+      choice("compute_precision", precisions)
+          .computed("precision")
+          .describe("tensor-core math, if wider than the weights (W4A8)")
+          .rule_("at least as wide as precision"),
+      choice("kv_precision", precisions).computed("precision (fp8 for fp4 weights)").describe("of the KV cache"),
+      integer("max_batch", 1, 1'000'000).or_default(d.max_batch).describe("sequences per iteration (vLLM max_num_seqs)"),
+      integer("token_budget", 1, 10'000'000)
+          .or_default(d.token_budget)
+          .describe("tokens per iteration (chunked prefill; vLLM max_num_batched_tokens)"),
+      integer("block_size", 1, 4096).or_default(d.block_size).describe("KV tokens per page"),
+      number("memory_utilization", 0.05, 1)
+          .or_default(d.memory_utilization)
+          .describe("vLLM's gpu_memory_utilization: the share of usable memory the engine takes")
+          .rule_("not with kv_free_memory_fraction"),
+      number("kv_free_memory_fraction", 0.01, 1)
+          .optional("vLLM's policy (memory_utilization)")
+          .describe("TensorRT-LLM's kv_cache_free_gpu_memory_fraction: KV gets this share of what is left")
+          .rule_("not with memory_utilization"),
+      key("activation_reserve", any_type())
+          .retire("replaced by the engine's memory policy: memory_utilization or kv_free_memory_fraction"),
+  };
+}
+
+SectionPtr serving_keys() {
+  const wl::ServingWorkload d;
+  static const SectionPtr s = make_section(
+      "workload (kind: serving)", "Requests served by model instances (docs/serving.md).",
+      {choice("kind", workload_kinds()).describe("serving"),
+       choice("mode", {"colocated", "disaggregated"})
+           .or_default("colocated")
+           .describe("colocated: one pool does prefill and decode; disaggregated: prefill and decode pools"),
+       key("input", length_type_scalar())
+           .or_form(section_type(length_keys()))
+           .optional("required unless classes or a trace give the lengths")
+           .describe("prompt tokens: a count, or a distribution")
+           .rule_("not with classes; refused with a trace"),
+       key("output", length_type_scalar())
+           .or_form(section_type(length_keys()))
+           .optional("required unless classes or a trace give the lengths")
+           .describe("generated tokens: a count, or a distribution")
+           .rule_("not with classes; refused with a trace"),
+       key("classes", list_type(section_type(class_keys()), 1))
+           .optional("one class, chat")
+           .describe("request classes, each with its share and lengths (replaces input and output)"),
+       section("arrivals", arrival_keys()).describe("where requests come from"),
+       section("instance", pool_keys("workload (kind: serving).instance", false))
+           .describe("the colocated pool")
+           .when_("mode: colocated"),
+       section("prefill", pool_keys("workload (kind: serving).prefill", false))
+           .describe("the prefill pool")
+           .when_("mode: disaggregated"),
+       section("decode", pool_keys("workload (kind: serving).decode", true))
+           .describe("the decode pool (may name another system)")
+           .when_("mode: disaggregated"),
+       choice("routing", {"round-robin", "least-loaded", "kv-aware"})
+           .or_default("least-loaded")
+           .describe("how requests pick an instance"),
+       choice("kv_admission", {"on-demand", "guaranteed-no-evict"})
+           .or_default("on-demand")
+           .describe("on-demand (vLLM) or guaranteed-no-evict (TensorRT-LLM's default)"),
+       choice("preemption", {"recompute", "swap"}).or_default("recompute").describe("what happens to preempted KV"),
+       choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
+           .or_default("cpu-memory")
+           .describe("where swapped KV goes"),
+       section("prefix_cache", prefix_cache_keys()).optional("no prefix cache").describe("a prefix cache"),
+       section("speculative", speculative_keys()).optional("no speculation").describe("speculative decoding / MTP"),
+       quantity("duration", Dimension::time, 1e-6, kMaxScenarioTime)
+           .or_default(d.duration_s)
+           .describe("arrivals stop after this (closed loop: users stop sending)"),
+       quantity("warmup", Dimension::time, 0, kMaxScenarioTime)
+           .or_default(d.warmup_s)
+           .describe("requests arriving earlier are left out of latency figures and the window")
+           .rule_("less than the duration (offline excepted)"),
+       section("slo", slo_keys()).optional("no limits").describe("latency limits"),
+       section("cpu", serving_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
+       integer("kv_transfer_groups", 1, 1024)
+           .or_default(d.kv_transfer_groups)
+           .describe("disaggregated: KV sent in this many layer groups as the layers finish"),
+       number("all_in_kw_per_gpu", 0.1, 1000)
+           .optional("the simulated facility power")
+           .describe("InferenceX's tokens/s/MW convention: all-in kW per GPU")});
+  return s;
+}
+
+}  // namespace dcsim::app::schema
