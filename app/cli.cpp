@@ -31,6 +31,7 @@
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
 #include "app/scenario.hpp"
+#include "app/schema_commands.hpp"
 #include "app/plan.hpp"
 #include "app/report_html.hpp"
 #include "app/show.hpp"
@@ -467,6 +468,20 @@ int run_cli(int argc, char** argv) {
   validation_cmd->add_option("--update-doc", vopts.update_doc,
                              "Replace the generated section of PATH (docs/validation.md) with the tables");
 
+  std::string schema_format = "json", schema_out;
+  auto* schema_cmd = app.add_subcommand(
+      "schema", "Write the scenario format as a JSON Schema (for a YAML language server in an editor), a model "
+                "file's, or the key reference (docs/reference.md)");
+  schema_cmd->add_option("--format", schema_format, "json (scenario), model-json (model catalog file) or markdown")
+      ->check(CLI::IsMember({"json", "model-json", "markdown"}));
+  schema_cmd->add_option("--out", schema_out, "Output path (default: stdout)");
+
+  std::string explain_key;
+  auto* explain_cmd = app.add_subcommand("explain", "Print one scenario key's declaration: type, unit and range, "
+                                                    "default, rules and what it does");
+  explain_cmd->add_option("key", explain_key, "Dotted key, e.g. workload.parallelism.tp or hardware.scale_out.nic")
+      ->required();
+
   std::vector<std::string> fit_names;
   auto* fit = app.add_subcommand("fit", "Rerun the least-squares fits of configs/validation/fits.yaml (all, or the "
                                         "named ones): fitted constants and residuals");
@@ -516,6 +531,8 @@ int run_cli(int argc, char** argv) {
     if (*plan) return cmd_plan(plan_opts);
     if (*validation_cmd) return validation::cmd_validation(vopts);
     if (*fit) return validation::cmd_fit(fit_names);
+    if (*schema_cmd) return cmd_schema(Catalog::open_default(), schema_format, schema_out);
+    if (*explain_cmd) return cmd_explain(explain_key);
   } catch (...) {
     const Failure f = describe_failure(std::current_exception());
     std::cerr << f.message << '\n';

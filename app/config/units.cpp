@@ -206,6 +206,14 @@ std::string explain_unit(std::string_view unit, Dimension dim) {
 
 }  // namespace
 
+std::vector<std::string> unit_symbols(Dimension dim) {
+  std::vector<std::string> out;
+  for (const auto& [symbol, unit] : units())
+    if (unit.dim == dim) out.push_back(symbol);
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
 double parse_quantity(std::string_view text, Dimension dim) {
   const std::string expected(expected_text(dim));
   auto fail = [&](std::string detail) { return UnitError(std::string(text), expected, std::move(detail)); };

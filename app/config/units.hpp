@@ -10,6 +10,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace dcsim::app {
 
@@ -52,5 +53,9 @@ double parse_quantity(std::string_view text, Dimension dim);
 // is exact at 3 digits ("80 GiB" for 85899345920 B) and SI otherwise ("141 GB"). Time above a minute is shown in
 // min, above an hour in h. parse_quantity(format_quantity(x, d), d) equals x to 3 significant digits.
 std::string format_quantity(double value, Dimension dim);
+
+// Every unit symbol parse_quantity takes for `dim` ("GB/s", "Gb/s", "GiB/s", ...), sorted: for the JSON Schema's
+// pattern of a quantity (app/schema).
+std::vector<std::string> unit_symbols(Dimension dim);
 
 }  // namespace dcsim::app

@@ -1,6 +1,8 @@
 // workload (kind: agents): tasks whose agents call an LLM, tools and sub-agents (docs/agents.md). Defaults are the
 // workload's own (wl::AgentsWorkload), shown as the distributions they are.
 #include <cstdio>
+#include <map>
+#include <mutex>
 
 #include "app/limits.hpp"
 #include "app/schema/scenario_keys.hpp"
@@ -24,9 +26,9 @@ constexpr double kMaxTokens = 100'000'000;
 constexpr DistBounds kTime{"time", true, false, 0, kMaxScenarioTime};
 constexpr DistBounds kFraction{"fraction", false, false, 0, 1};
 constexpr DistBounds kTokens{"tokens", false, true, 0, kMaxTokens};
-constexpr DistBounds kAtLeastOneToken{"tokens (at least 1)", false, true, 1, kMaxTokens};
+constexpr DistBounds kAtLeastOneToken{"tokens, at least 1", false, true, 1, kMaxTokens};
 constexpr DistBounds kCount{"count", false, true, 0, kMaxCount};
-constexpr DistBounds kAtLeastOne{"count (at least 1)", false, true, 1, kMaxCount};
+constexpr DistBounds kAtLeastOne{"count, at least 1", false, true, 1, kMaxCount};
 
 // A fixed value, a bound, a sample: a time, a whole number or a fraction.
 Type sample_type(const DistBounds& b) {
@@ -40,9 +42,17 @@ Type shape_type(const DistBounds& b) {
   return number_type(b.min, b.max);
 }
 
+// One section per kind of bounds, shared by every key with those bounds (built under a lock: the blocks that use
+// them are first built by whichever thread reads a scenario first).
 SectionPtr dist_keys(const DistBounds& b) {
-  return make_section(
-      std::string("distribution of a ") + b.name, "{dist: fixed|uniform|lognormal|poisson, ...}",
+  static std::mutex lock;
+  static std::map<std::string, SectionPtr> made;
+  const std::lock_guard<std::mutex> hold(lock);
+  SectionPtr& s = made[b.name];
+  if (s) return s;
+  s = make_section(
+      std::string("agents distribution (") + b.name + ")",
+      "A plain value (fixed), or {dist: fixed|uniform|lognormal|poisson, ...}; samples are clamped to the bound.",
       {choice("dist", {"fixed", "uniform", "lognormal", "poisson"}).describe("the distribution"),
        key("value", sample_type(b)).describe("the fixed value").when_("dist: fixed"),
        key("low", sample_type(b)).describe("uniform's lower end").when_("dist: uniform"),
@@ -51,6 +61,7 @@ SectionPtr dist_keys(const DistBounds& b) {
        number("sigma", 0, 10).describe("lognormal's sigma (of the log)").when_("dist: lognormal"),
        number("mean", 0, std::min(b.max, 1e6)).describe("Poisson's mean").when_("dist: poisson"),
        key("cap", shape_type(b)).optional("the bound").describe("samples above are clamped to it")});
+  return s;
 }
 
 std::string num(double v) {

@@ -22,6 +22,7 @@ SectionPtr scale_out_keys() {
            .describe("downlink to uplink ratio at every switch tier above the leaves"),
        catalog_ref("switch", "switch").computed("the system's scale-out switch").describe("the scale-out switch"),
        key("optics", optics)
+           .or_form(null_type())
            .computed("the system's transceivers")
            .describe("the transceivers of switch links; null for copper (no optics power)")});
   return s;

@@ -25,13 +25,13 @@ std::int64_t int_bound(double v, bool lower) {
 
 // --- Value --------------------------------------------------------------------------------------------------------
 
-Value::Value(ConfigNode node, const std::vector<Type>* forms, std::string key_path)
-    : node_(std::move(node)), forms_(forms), key_path_(std::move(key_path)) {}
+Value::Value(ConfigNode node, const std::vector<Type>* forms, const Key* key)
+    : node_(std::move(node)), forms_(forms), key_(key) {}
 
 const Type& Value::form(Kind kind) const {
   for (const Type& t : *forms_)
     if (t.kind == kind) return t;
-  bug(key_path_ + " is read as a form it does not declare");
+  bug(node_.path() + " (" + key_->name + ") is read as a form it does not declare");
 }
 
 void Value::require_shape(bool ok) const {
@@ -40,15 +40,18 @@ void Value::require_shape(bool ok) const {
 
 const Type& Value::scalar_form() const {
   for (const Type& t : *forms_)
-    if (t.kind != Kind::section && t.kind != Kind::list && t.kind != Kind::map && t.kind != Kind::any) return t;
-  bug(key_path_ + " is read as a scalar, which it does not declare");
+    if (t.kind != Kind::section && t.kind != Kind::list && t.kind != Kind::map && t.kind != Kind::any &&
+        t.kind != Kind::null)
+      return t;
+  bug(node_.path() + " (" + key_->name + ") is read as a scalar, which it does not declare");
 }
 
 bool Value::is_word(std::string_view word) const {
   if (!node_.is_scalar() || node_.as_string() != word) return false;
   for (const Type& t : *forms_)
     if (std::find(t.choices.begin(), t.choices.end(), word) != t.choices.end()) return true;
-  bug(key_path_ + " is asked for the word '" + std::string(word) + "', which it does not declare");
+  bug(node_.path() + " (" + key_->name + ") is asked for the word '" + std::string(word) +
+      "', which it does not declare");
 }
 
 std::int64_t Value::integer(Bounds b) const {
@@ -79,7 +82,7 @@ double Value::quantity_in(Dimension dim, Bounds b) const {
     const auto [lo, hi] = narrowed(t, b);
     return node_.as_quantity(dim, lo, hi);
   }
-  bug(key_path_ + " is read as a quantity of a dimension it does not declare");
+  bug(node_.path() + " (" + key_->name + ") is read as a quantity of a dimension it does not declare");
 }
 
 bool Value::boolean() const {
@@ -111,7 +114,7 @@ std::vector<Value> Value::items() const {
   const Type& t = form(Kind::list);
   require_shape(node_.is_sequence());
   std::vector<Value> out;
-  for (const ConfigNode& item : node_.items()) out.emplace_back(item, &t.items, key_path_ + "[]");
+  for (const ConfigNode& item : node_.items()) out.emplace_back(item, &t.items, key_);
   if (out.size() < t.min_items || out.size() > t.max_items) node_.fail_value(describe_type(t));
   return out;
 }
@@ -120,7 +123,7 @@ std::vector<std::pair<std::string, Value>> Value::entries() const {
   const Type& t = form(Kind::map);
   require_shape(node_.is_map());
   std::vector<std::pair<std::string, Value>> out;
-  for (const std::string& k : node_.keys()) out.emplace_back(k, Value(node_.child(k), &t.items, key_path_ + ".*"));
+  for (const std::string& k : node_.keys()) out.emplace_back(k, Value(node_.child(k), &t.items, key_));
   return out;
 }
 
@@ -181,14 +184,14 @@ ConfigNode Reader::at(std::string_view key) const {
 
 Value Reader::value(std::string_view key) const {
   const Key& k = declared(key);
-  return Value(node_.required_child(key, describe_forms(k.forms)), &k.forms, section_->name + "." + k.name);
+  return Value(node_.required_child(key, describe_forms(k.forms)), &k.forms, &k);
 }
 
 std::optional<Value> Reader::value_if(std::string_view key) const {
   const Key& k = declared(key);
   auto c = node_.optional_child(key);
   if (!c) return std::nullopt;
-  return Value(*c, &k.forms, section_->name + "." + k.name);
+  return Value(*c, &k.forms, &k);
 }
 
 std::int64_t Reader::integer(std::string_view key, Bounds b) const {

@@ -35,7 +35,7 @@ class Reader;
 // One present value and the forms its key declares.
 class Value {
  public:
-  Value(ConfigNode node, const std::vector<Type>* forms, std::string key_path);
+  Value(ConfigNode node, const std::vector<Type>* forms, const Key* key);
   const ConfigNode& node() const { return node_; }
   bool is_map() const { return node_.is_map(); }
   bool is_list() const { return node_.is_sequence(); }
@@ -64,7 +64,7 @@ class Value {
 
   ConfigNode node_;
   const std::vector<Type>* forms_;
-  std::string key_path_;  // for internal errors: which declaration
+  const Key* key_;  // the declaration, for internal errors
 };
 
 class Reader {

@@ -173,6 +173,11 @@ Type map_type(Type value) {
   return t;
 }
 Type any_type() { return Type{}; }
+Type null_type() {
+  Type t;
+  t.kind = Kind::null;
+  return t;
+}
 
 Key key(std::string name, Type type) {
   Key k;
@@ -255,6 +260,8 @@ std::string describe_type(const Type& t) {
       return "a mapping of names to " + describe_forms(t.items);
     case Kind::any:
       return "any value";
+    case Kind::null:
+      return "null";
   }
   return "a value";
 }

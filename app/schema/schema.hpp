@@ -31,6 +31,7 @@ enum class Kind {
   list,      // a list of `items`
   map,       // a mapping of free-form keys to `items` (sweep axes, token-value classes, overrides)
   any,       // any YAML value, handed on unread (an override or sweep value, checked where it lands)
+  null,      // an explicit null ("optics: null": no transceivers)
 };
 
 struct Type {
@@ -116,6 +117,7 @@ Type section_type(SectionPtr section);
 Type list_type(Type item, std::size_t min_items = 0, std::size_t max_items = std::numeric_limits<std::size_t>::max());
 Type map_type(Type value);
 Type any_type();
+Type null_type();
 
 // Keys of one form (required until told otherwise).
 Key key(std::string name, Type type);
