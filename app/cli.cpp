@@ -123,6 +123,30 @@ std::pair<sim::Time, sim::Time> parse_trace_window(const std::string& text) {
   return {start, end};
 }
 
+// What `validate` and `run` both check, alike: the base point (what `run` runs) and every sweep point (what `sweep`
+// runs), each read through the same declarations (app/schema). A bad base point throws; bad sweep points are listed.
+struct ScenarioCheck {
+  Scenario base;
+  std::size_t points = 1;
+  std::vector<std::string> invalid;  // each invalid sweep point's error, in point order
+};
+
+ScenarioCheck check_scenario(const RunOptions& o, const Catalog& catalog) {
+  ScenarioCheck check{load_scenario(request_of(o), catalog), 1, {}};
+  if (!check.base.has_sweep) return check;
+  const std::vector<SweepPoint> points = expand_sweep(request_of(o), catalog, true);
+  check.points = points.size();
+  for (const SweepPoint& p : points)
+    if (!p.error.empty()) check.invalid.push_back(p.error);
+  return check;
+}
+
+std::string invalid_points_text(const ScenarioCheck& c) {
+  return std::to_string(c.invalid.size()) + " of " + std::to_string(c.points) + " sweep point" +
+         (c.points == 1 ? "" : "s") + (c.invalid.size() == 1 ? " is" : " are") +
+         " invalid (`dcsim sweep` reports each as an error row); the first: " + c.invalid.front();
+}
+
 int cmd_run(const RunOptions& o) {
   int to_stdout = 0;
   for (const std::string* p : {&o.json_path, &o.csv_path, &o.trace_path, &o.report_path, &o.requests_path}) {
@@ -154,18 +178,11 @@ int cmd_run(const RunOptions& o) {
   const auto window = o.trace_window.empty() ? std::pair<sim::Time, sim::Time>{0, sim::kTimeMax}
                                              : parse_trace_window(o.trace_window);
   const Catalog catalog = Catalog::open_default();
-  const Scenario scenario = load_scenario(request_of(o), catalog);
-  // A sweep scenario's points are checked too, though only the base point runs: the invalid ones are named (as
-  // `dcsim sweep` would report them as error rows), not fatal, since a sweep may cross infeasible points on purpose.
-  if (scenario.has_sweep) {
-    std::size_t invalid = 0;
-    std::string first;
-    for (const SweepPoint& p : expand_sweep(request_of(o), catalog, true)) {
-      if (p.error.empty()) continue;
-      if (invalid++ == 0) first = p.error;
-    }
-    if (invalid > 0) std::cerr << "note: " << invalid << " sweep point(s) are invalid; the first: " << first << '\n';
-  }
+  const ScenarioCheck check = check_scenario(o, catalog);
+  const Scenario& scenario = check.base;
+  // Invalid sweep points are named, not fatal: `run` runs only the base point, and a sweep may cross infeasible
+  // points on purpose (`dcsim sweep` reports them as error rows; `validate` refuses them).
+  if (!check.invalid.empty()) std::cerr << "note: " << invalid_points_text(check) << '\n';
   if (!o.requests_path.empty() && scenario.workload_kind != "serving" && scenario.workload_kind != "agents") {
     throw BadInput("--requests: a " + scenario.workload_kind +
                    " run has no requests; it applies to serving (a row per request) and agents (a row per task)");
@@ -214,11 +231,10 @@ int cmd_run(const RunOptions& o) {
 
 int cmd_validate(const RunOptions& o) {
   const Catalog catalog = Catalog::open_default();
-  // The base point (what `run` runs) and every sweep point (what `sweep` runs): the same checks as theirs.
-  (void)load_scenario(request_of(o), catalog);
-  const auto points = expand_sweep(request_of(o), catalog);
+  const ScenarioCheck check = check_scenario(o, catalog);
+  if (!check.invalid.empty()) throw BadInput(invalid_points_text(check));
   std::cout << o.scenario << ": ok";
-  if (points.size() > 1) std::cout << " (" << points.size() << " sweep points, each valid)";
+  if (check.points > 1) std::cout << " (" << check.points << " sweep points, each valid)";
   std::cout << '\n';
   return kExitOk;
 }

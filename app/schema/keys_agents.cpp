@@ -5,11 +5,15 @@
 #include <mutex>
 
 #include "app/limits.hpp"
+#include <limits>
+
 #include "app/schema/scenario_keys.hpp"
 #include "workloads/agents/agents_workload.hpp"
 
 namespace dcsim::app::schema {
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // How a distribution's values are read, so that no sample overflows the integer it becomes or the time horizon:
 // durations with units ("0.3 s"), fractions, or whole counts of at least `min`; all at most `max`. Samples are
@@ -133,7 +137,7 @@ SectionPtr tool_keys() {
   static const SectionPtr s = make_section(
       "workload (kind: agents).tools[]", "A kind of tool call.",
       {text("name").describe("the tool's name"),
-       number("weight", 0, 1e300).or_default(1.0).describe("relative frequency among the tools")
+       number("weight", 0, kInf).or_default(1.0).describe("relative frequency among the tools")
            .rule_("the weights have a positive sum"),
        dist("duration", kTime).describe("service time at the reference core (single_thread_speed 1)"),
        boolean("cpu_bound").or_default(true).describe("holds a CPU core and scales with its speed (else waits)")});

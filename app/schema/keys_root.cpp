@@ -2,11 +2,15 @@
 // token_value, plan, sweep, frontier.
 #include <cstdint>
 
+#include <limits>
+
 #include "app/schema/scenario_keys.hpp"
 #include "workloads/cost.hpp"
 
 namespace dcsim::app::schema {
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 SectionPtr network_keys() {
   static const SectionPtr s = make_section(
@@ -59,18 +63,18 @@ SectionPtr plan_target_keys() {
       "plan.targets[]", "One target every result must meet.",
       {text("metric").describe("a metric a run reports (`dcsim run SCENARIO` lists them), e.g. ttft_s.p99")
            .rule_("a metric a run reports"),
-       key("min", number_type(-1e300, 1e300))
-           .or_form(quantity_type(Dimension::time, 0, 1e300))
-           .or_form(quantity_type(Dimension::power, 0, 1e300))
-           .or_form(quantity_type(Dimension::energy, 0, 1e300))
+       key("min", number_type(-kInf, kInf))
+           .or_form(quantity_type(Dimension::time, 0, kInf))
+           .or_form(quantity_type(Dimension::power, 0, kInf))
+           .or_form(quantity_type(Dimension::energy, 0, kInf))
            .optional("no lower bound")
            .describe("the smallest value that meets the target; a time, power or energy for metrics in s, W or "
                      "J ('2 s'), else a number")
            .rule_("min, max or both"),
-       key("max", number_type(-1e300, 1e300))
-           .or_form(quantity_type(Dimension::time, 0, 1e300))
-           .or_form(quantity_type(Dimension::power, 0, 1e300))
-           .or_form(quantity_type(Dimension::energy, 0, 1e300))
+       key("max", number_type(-kInf, kInf))
+           .or_form(quantity_type(Dimension::time, 0, kInf))
+           .or_form(quantity_type(Dimension::power, 0, kInf))
+           .or_form(quantity_type(Dimension::energy, 0, kInf))
            .optional("no upper bound")
            .describe("the largest value that meets the target, in the metric's unit as for min")
            .rule_("min, max or both")});

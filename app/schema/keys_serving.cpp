@@ -1,11 +1,15 @@
 // workload (kind: serving): LLM inference, colocated or disaggregated (docs/serving.md). Defaults are the
 // workload's own (wl::ServingWorkload, wl::PoolSpec).
 #include "app/limits.hpp"
+#include <limits>
+
 #include "app/schema/scenario_keys.hpp"
 #include "workloads/serving/serving_workload.hpp"
 
 namespace dcsim::app::schema {
 namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
 
 constexpr std::int64_t kMaxLength = 10'000'000;  // tokens of one prompt or answer
 
@@ -106,8 +110,8 @@ SectionPtr speculative_keys() {
 SectionPtr slo_keys() {
   static const SectionPtr s = make_section(
       "workload (kind: serving).slo", "Latency limits for goodput and the SLO metrics (one pair for all classes).",
-      {quantity("ttft", Dimension::time, 0, 1e300).optional("no limit").describe("time to first token limit"),
-       quantity("tpot", Dimension::time, 0, 1e300).optional("no limit").describe("time per output token limit")});
+      {quantity("ttft", Dimension::time, 0, kInf).optional("no limit").describe("time to first token limit"),
+       quantity("tpot", Dimension::time, 0, kInf).optional("no limit").describe("time per output token limit")});
   return s;
 }
 

@@ -47,9 +47,9 @@ const Type& Value::scalar_form() const {
 }
 
 bool Value::is_word(std::string_view word) const {
-  if (!node_.is_scalar() || node_.as_string() != word) return false;
   for (const Type& t : *forms_)
-    if (std::find(t.choices.begin(), t.choices.end(), word) != t.choices.end()) return true;
+    if (std::find(t.choices.begin(), t.choices.end(), word) != t.choices.end())
+      return node_.is_scalar() && node_.as_string() == word;
   bug(node_.path() + " (" + key_->name + ") is asked for the word '" + std::string(word) +
       "', which it does not declare");
 }

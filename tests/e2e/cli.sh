@@ -97,6 +97,13 @@ YAML
 check sweep-error-row 1 '^1,nvls,.*"sweep\.workload\.algorithm .*cannot run all_gather' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
 check sweep-error-ran 1 '^0,ring,[0-9]' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
 check sweep-fail-fast 2 'nvls' -- "$dcsim" sweep "$tmp/sw_bad.yaml" --fail-fast
+# validate and run check a sweep alike (#17): the same words for its invalid point; validate refuses, run notes it
+# and runs the base point.
+check sweep-validate-refuses 2 '^error: 1 of 2 sweep points is invalid .*at sweep point 1' -- "$dcsim" validate "$tmp/sw_bad.yaml"
+grep -o '1 of 2 sweep points is invalid.*' "$tmp/err" >"$tmp/validate_says"
+check sweep-run-notes 0 '^note: 1 of 2 sweep points is invalid .*at sweep point 1' -- "$dcsim" run "$tmp/sw_bad.yaml"
+grep -o '1 of 2 sweep points is invalid.*' "$tmp/err" >"$tmp/run_says"
+check sweep-validate-and-run-say-the-same 0 '' -- cmp -s "$tmp/validate_says" "$tmp/run_says"
 check compare-seed-sets 0 'seed spread' -- "$dcsim" compare --base "$tmp/seed1.json" --base "$tmp/seed2.json" --new "$tmp/seed3.json" --new "$tmp/seed4.json" --tolerance 50
 check compare-form 2 'compare takes BASE.json NEW.json' -- "$dcsim" compare "$tmp/seed1.json" --new "$tmp/seed2.json"
 check compare-slo-broken 1 'REGRESSED +slo_p99_met +1 -> 0' -- "$dcsim" compare "$tmp/slo_base.json" "$tmp/slo_broken.json" --tolerance 5 --allow-mismatch
