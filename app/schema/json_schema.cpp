@@ -212,11 +212,11 @@ void pin_discriminators(const SectionPtr& s, json& defs, Emitter& e, std::set<co
 
 json wrap(const SectionPtr& root, const SectionPtr& section,
           const std::function<std::vector<std::string>(const std::string&)>& catalog_names) {
+  (void)root;  // the section's own blocks are all it needs: a model file's schema holds no scenario blocks
   Emitter e(catalog_names);
-  (void)e.ref(root);
   const json top = e.ref(section);
   std::set<const Section*> seen;
-  pin_discriminators(root, e.defs(), e, seen);
+  pin_discriminators(section, e.defs(), e, seen);
   json j{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
          {"title", section == root ? "dcsim scenario" : "dcsim " + section->name},
          {"$ref", top["$ref"]},

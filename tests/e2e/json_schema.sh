@@ -18,6 +18,11 @@ fail=0
 
 "$dcsim" schema --out "$tmp/scenario.json"
 "$dcsim" schema --format model-json --out "$tmp/model.json"
+# The committed copies editors point at are what this dcsim writes.
+for f in scenario model; do
+  cmp -s "$tmp/$f.json" "docs/schema/$f.schema.json" ||
+    { echo "FAIL docs/schema/$f.schema.json is stale: run dcsim schema (docs/cli.md, schema and explain)"; fail=1; }
+done
 "$py" tests/e2e/schema_validate.py "$tmp/scenario.json" --valid configs/scenarios/*.yaml || fail=1
 "$py" tests/e2e/schema_validate.py "$tmp/model.json" --valid configs/models/*.yaml || fail=1
 
