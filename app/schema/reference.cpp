@@ -61,10 +61,9 @@ std::string forms_cell(const std::vector<Type>& forms) {
 std::string type_cell(const Type& t) {
   if (t.kind == Kind::section) return "a mapping: [" + title(*t.section) + "](#" + anchor(*t.section) + ")";
   if (t.kind == Kind::list) {
-    std::string s = "a list of " + forms_cell(t.items);
-    if (t.min_items == t.max_items) s += " (exactly " + std::to_string(t.min_items) + ")";
-    else if (t.min_items > 0) s += " (at least " + std::to_string(t.min_items) + ")";
-    return s;
+    const std::string each = ", each " + forms_cell(t.items);
+    if (t.min_items == t.max_items) return "a list of exactly " + std::to_string(t.min_items) + " values" + each;
+    return std::string(t.min_items > 0 ? "a non-empty list" : "a list") + each;
   }
   if (t.kind == Kind::map) return "a mapping of names to " + forms_cell(t.items);
   return describe_type(t);

@@ -251,10 +251,9 @@ std::string describe_type(const Type& t) {
     case Kind::section:
       return "a mapping (" + t.section->name + ")";
     case Kind::list: {
-      std::string s = "a list of " + describe_forms(t.items);
-      if (t.min_items == t.max_items) s += " (exactly " + std::to_string(t.min_items) + ")";
-      else if (t.min_items > 0) s += " (at least " + std::to_string(t.min_items) + ")";
-      return s;
+      const std::string each = ", each " + describe_forms(t.items);
+      if (t.min_items == t.max_items) return "a list of exactly " + std::to_string(t.min_items) + " values" + each;
+      return std::string(t.min_items > 0 ? "a non-empty list" : "a list") + each;
     }
     case Kind::map:
       return "a mapping of names to " + describe_forms(t.items);

@@ -96,6 +96,13 @@ sweep:
 YAML
 check sweep-error-row 1 '^1,nvls,.*"sweep\.workload\.algorithm .*cannot run all_gather' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
 check sweep-error-ran 1 '^0,ring,[0-9]' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
+# The declarations, printed (#17).
+check explain-key 0 'default: 1$' -- "$dcsim" explain workload.parallelism.tp
+check explain-two-kinds 0 'kind: agents\)\.instance\.tp' -- "$dcsim" explain workload.instance.tp
+check explain-unknown 2 "no scenario key 'workload.parallelism.tpp' \(did you mean" -- "$dcsim" explain workload.parallelism.tpp
+check schema-json 0 '"\$schema": "https://json-schema.org/draft/2020-12/schema"' -- "$dcsim" schema
+check schema-markdown 0 '^# Scenario reference' -- "$dcsim" schema --format markdown
+check schema-bad-format 2 'format' -- "$dcsim" schema --format yaml
 check sweep-fail-fast 2 'nvls' -- "$dcsim" sweep "$tmp/sw_bad.yaml" --fail-fast
 # validate and run check a sweep alike (#17): the same words for its invalid point; validate refuses, run notes it
 # and runs the base point.
