@@ -2,10 +2,14 @@
 
 #include <algorithm>
 #include <cmath>
+// GCC 12 reports a false -Wmaybe-uninitialized inside <regex> at -O1 with the sanitizers (std::function in the
+// regex automaton); the library, not this file.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
 #include <stdexcept>
 
 #include "app/config/suggest.hpp"
+
 
 namespace dcsim::app::schema {
 namespace {
