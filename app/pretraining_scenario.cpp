@@ -24,19 +24,17 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
                                           const std::optional<wl::ModelSpec>& model) {
   if (!model) w.fail("pretraining needs a model: add a top-level `model:` (a catalog name or an inline model)");
   wl::PretrainingWorkload p;
-  const std::optional<schema::Reader> par = w.section_if("parallelism");
-  if (par) {
-    p.tp = static_cast<int>(par->integer("tp"));
-    p.pp = static_cast<int>(par->integer("pp"));
-    p.cp = static_cast<int>(par->integer("cp"));
-    p.ep = static_cast<int>(par->integer("ep"));
-  }
+  const schema::Reader par = w.section("parallelism");
+  p.tp = static_cast<int>(par.integer("tp"));
+  p.pp = static_cast<int>(par.integer("pp"));
+  p.cp = static_cast<int>(par.integer("cp"));
+  p.ep = static_cast<int>(par.integer("ep"));
   const int gpus = cluster.total_gpus();
   const int rest = p.tp * p.pp * p.cp;
   // dp defaults to what the other dimensions leave of the cluster.
   const int dp_left = rest > 0 && gpus % rest == 0 ? gpus / rest : 1;
-  p.dp = par ? static_cast<int>(par->integer_if("dp").value_or(dp_left)) : dp_left;
-  if (par) par->finish();
+  p.dp = static_cast<int>(par.integer_if("dp").value_or(dp_left));
+  par.finish();
   p.seq_len = w.integer("seq_len");
   p.global_batch = w.integer("global_batch");
   p.micro_batch = w.integer("micro_batch");

@@ -21,7 +21,7 @@ int cmd_schema(const Catalog& catalog, const std::string& format, const std::str
   if (format == "markdown") {
     text = schema::reference_markdown(schema::scenario_keys());
   } else if (format == "model-json") {
-    text = schema::json_schema_of_section(schema::scenario_keys(), schema::model_keys(), names).dump(2) + "\n";
+    text = schema::json_schema_of_section(schema::model_keys(), names).dump(2) + "\n";
   } else {
     text = schema::json_schema(schema::scenario_keys(), names).dump(2) + "\n";
   }

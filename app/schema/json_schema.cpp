@@ -1,5 +1,6 @@
 #include "app/schema/json_schema.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <set>
@@ -89,7 +90,8 @@ class Emitter {
         j["type"] = "boolean";
         return j;
       case Kind::text:
-        j["type"] = "string";
+        // dcsim reads any scalar as text (`name: 2024`); the pattern applies to strings.
+        j["type"] = json::array({"string", "number", "boolean"});
         if (!t.pattern.empty()) j["pattern"] = "^(?:" + t.pattern + ")$";
         return j;
       case Kind::choice:
@@ -110,6 +112,7 @@ class Emitter {
       case Kind::map:
         j["type"] = "object";
         j["additionalProperties"] = forms(t.items);
+        if (!t.pattern.empty()) j["propertyNames"] = json{{"pattern", t.pattern}};
         return j;
       case Kind::any:
         return j;
@@ -210,15 +213,15 @@ void pin_discriminators(const SectionPtr& s, json& defs, Emitter& e, std::set<co
   for (const auto& [value, variant] : s->variants) pin_discriminators(variant, defs, e, seen);
 }
 
-json wrap(const SectionPtr& root, const SectionPtr& section,
+// The schema of `section` with the blocks it reaches (a model file's holds no scenario blocks).
+json wrap(const SectionPtr& section,
           const std::function<std::vector<std::string>(const std::string&)>& catalog_names) {
-  (void)root;  // the section's own blocks are all it needs: a model file's schema holds no scenario blocks
   Emitter e(catalog_names);
   const json top = e.ref(section);
   std::set<const Section*> seen;
   pin_discriminators(section, e.defs(), e, seen);
   json j{{"$schema", "https://json-schema.org/draft/2020-12/schema"},
-         {"title", section == root ? "dcsim scenario" : "dcsim " + section->name},
+         {"title", section->name.empty() ? "dcsim scenario" : "dcsim " + section->name},
          {"$ref", top["$ref"]},
          {"$defs", e.defs()}};
   return j;
@@ -228,12 +231,12 @@ json wrap(const SectionPtr& root, const SectionPtr& section,
 
 json json_schema(const SectionPtr& root,
                  const std::function<std::vector<std::string>(const std::string&)>& catalog_names) {
-  return wrap(root, root, catalog_names);
+  return wrap(root, catalog_names);
 }
 
-json json_schema_of_section(const SectionPtr& root, const SectionPtr& section,
+json json_schema_of_section(const SectionPtr& section,
                             const std::function<std::vector<std::string>(const std::string&)>& catalog_names) {
-  return wrap(root, section, catalog_names);
+  return wrap(section, catalog_names);
 }
 
 }  // namespace dcsim::app::schema

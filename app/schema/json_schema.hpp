@@ -17,8 +17,8 @@ namespace dcsim::app::schema {
 nlohmann::json json_schema(const SectionPtr& root,
                            const std::function<std::vector<std::string>(const std::string&)>& catalog_names);
 
-// The schema of one section alone (a model catalog file is the `model` section), referring to the same $defs.
-nlohmann::json json_schema_of_section(const SectionPtr& root, const SectionPtr& section,
+// The schema of one section alone (a model catalog file is the `model` section).
+nlohmann::json json_schema_of_section(const SectionPtr& section,
                                       const std::function<std::vector<std::string>(const std::string&)>& catalog_names);
 
 }  // namespace dcsim::app::schema

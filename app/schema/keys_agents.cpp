@@ -87,6 +87,21 @@ std::string describe_dist(const wl::AgentDist& d, const DistBounds& b) {
   return s;
 }
 
+std::string list_text(const std::vector<double>& values) {
+  std::string s;
+  for (const double v : values) s += (s.empty() ? "" : ", ") + num(v);
+  return s;
+}
+
+std::string tools_text(const std::vector<wl::ToolKind>& tools) {
+  std::string s;
+  for (const wl::ToolKind& t : tools) {
+    s += (s.empty() ? "" : "; ") + t.name + " (weight " + num(t.weight) + "): " + describe_dist(t.duration_s, kTime) +
+         (t.cpu_bound ? ", CPU-bound" : ", waiting");
+  }
+  return s;
+}
+
 // A distribution key: a plain value (fixed) or a distribution mapping.
 Key dist(std::string name, const DistBounds& b) {
   return key(std::move(name), sample_type(b)).or_form(section_type(dist_keys(b)));
@@ -112,24 +127,28 @@ SectionPtr agent_instance_keys() {
 }
 
 SectionPtr agent_cpu_keys() {
-  const wl::AgentsWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: agents).cpu", "The serving engine's CPU work.",
-      {quantity("iteration", Dimension::time, 0, kMaxCpuStepTime)
-           .or_default(d.cpu_iteration_s)
-           .describe("CPU time per engine step (serving's default)"),
-       quantity("per_call", Dimension::time, 0, kMaxCpuStepTime)
-           .or_default(d.cpu_per_call_s)
-           .describe("API-server CPU time per LLM call (vLLM 0.6 profile)")});
+  static const SectionPtr s = [] {
+    const wl::AgentsWorkload d;
+    return make_section(
+        "workload (kind: agents).cpu", "The serving engine's CPU work.",
+        {quantity("iteration", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_iteration_s)
+             .describe("CPU time per engine step (serving's default)"),
+         quantity("per_call", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_per_call_s)
+             .describe("API-server CPU time per LLM call (vLLM 0.6 profile)")});
+  }();
   return s;
 }
 
 SectionPtr compaction_keys() {
-  const wl::AgentsWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: agents).compaction", "Context compaction when a context nears the window.",
-      {number("trigger", 0.01, 1).or_default(d.compaction_trigger).describe("compact when context > trigger x window"),
-       dist("keep", kFraction, d.compaction_keep).describe("the share of the window a compacted context keeps")});
+  static const SectionPtr s = [] {
+    const wl::AgentsWorkload d;
+    return make_section(
+        "workload (kind: agents).compaction", "Context compaction when a context nears the window.",
+        {number("trigger", 0.01, 1).or_default(d.compaction_trigger).describe("compact when context > trigger x window"),
+         dist("keep", kFraction, d.compaction_keep).describe("the share of the window a compacted context keeps")});
+  }();
   return s;
 }
 
@@ -157,72 +176,76 @@ SectionPtr memory_keys() {
 }
 
 SectionPtr spawn_keys() {
-  const wl::AgentsWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: agents).spawn", "Sub-agents: waves, swarms and depth.",
-      {number("task_share", 0, 1).or_default(d.spawn_task_share).describe("share of tasks whose root spawns sub-agents"),
-       integer("turn", 1, 1'000'000).or_default(d.spawn_turn).describe("the turn after whose LLM call an agent spawns"),
-       dist("extra_fan_out", kCount, d.fan_out).describe("sub-agents per wave beyond the first"),
-       number("swarm_share", 0, 1).or_default(d.swarm_share).describe("share of tasks whose root spawns a swarm"),
-       dist("swarm_fan_out", kCount, d.swarm_fan_out).describe("sub-agents of a swarm"),
-       key("depth_weights", list_type(number_type(0, 1e9), 1))
-           .or_default_described("0.70, 0.25, 0.05")
-           .describe("weights of max depth 1, 2, ...")
-           .rule_("a positive sum"),
-       dist("sub_turns", kAtLeastOne, d.sub_turns).describe("LLM calls of a sub-agent"),
-       dist("sub_context", kAtLeastOneToken, d.sub_context).describe("a sub-agent's opening context"),
-       dist("summary_tokens", kTokens, d.summary_tokens).describe("the summary a sub-agent returns"),
-       number("shared_fraction", 0, 1)
-           .or_default(d.sibling_shared_fraction)
-           .describe("share of a sub-agent's opening context identical across its siblings")});
+  static const SectionPtr s = [] {
+    const wl::AgentsWorkload d;
+    return make_section(
+        "workload (kind: agents).spawn", "Sub-agents: waves, swarms and depth.",
+        {number("task_share", 0, 1).or_default(d.spawn_task_share).describe("share of tasks whose root spawns sub-agents"),
+         integer("turn", 1, 1'000'000).or_default(d.spawn_turn).describe("the turn after whose LLM call an agent spawns"),
+         dist("extra_fan_out", kCount, d.fan_out).describe("sub-agents per wave beyond the first"),
+         number("swarm_share", 0, 1).or_default(d.swarm_share).describe("share of tasks whose root spawns a swarm"),
+         dist("swarm_fan_out", kCount, d.swarm_fan_out).describe("sub-agents of a swarm"),
+         key("depth_weights", list_type(number_type(0, 1e9), 1))
+             .or_default_described(list_text(d.depth_weights))
+             .describe("weights of max depth 1, 2, ...")
+             .rule_("a positive sum"),
+         dist("sub_turns", kAtLeastOne, d.sub_turns).describe("LLM calls of a sub-agent"),
+         dist("sub_context", kAtLeastOneToken, d.sub_context).describe("a sub-agent's opening context"),
+         dist("summary_tokens", kTokens, d.summary_tokens).describe("the summary a sub-agent returns"),
+         number("shared_fraction", 0, 1)
+             .or_default(d.sibling_shared_fraction)
+             .describe("share of a sub-agent's opening context identical across its siblings")});
+  }();
   return s;
 }
 
 }  // namespace
 
 SectionPtr agents_keys() {
-  const wl::AgentsWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: agents)", "Agent tasks on model replicas, tools and storage (docs/agents.md).",
-      {choice("kind", workload_kinds()).describe("agents"),
-       section("arrivals", agent_arrival_keys()).describe("how tasks arrive"),
-       integer("tasks", 1, 100'000'000).describe("tasks run in all (the run ends when the last finishes)"),
-       section("instance", agent_instance_keys())
-           .optional("tp 1, bf16 and the serving pool's defaults")
-           .describe("one model replica")
-           .rule_("fits the cluster; holds compaction.trigger x context_window tokens of KV"),
-       integer("replicas", 0, 10'000'000)
-           .or_default(0)
-           .describe("model replicas (0: as many as the cluster's GPUs hold)")
-           .rule_("replicas x the replica's GPUs fit the cluster"),
-       section("cpu", agent_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
-       dist("turns", kAtLeastOne, d.root_turns).describe("LLM calls of a root agent (calibration: llm_calls_per_task)"),
-       dist("output_tokens", kAtLeastOneToken, d.output_tokens).describe("tokens generated per call"),
-       dist("initial_context", kAtLeastOneToken, d.initial_context).describe("a task's opening context"),
-       dist("context_growth", kTokens, d.context_growth).describe("context added per turn (tool results etc.)"),
-       integer("context_window", 0, 100'000'000)
-           .computed("the model's max_context")
-           .describe("tokens a context may reach before compaction")
-           .rule_("holds initial_context + output_tokens on average"),
-       section("compaction", compaction_keys()).optional("trigger 0.8, keep uniform 0.1 to 0.2")
-           .describe("context compaction"),
-       dist("tools_per_turn", kCount, d.tools_per_turn).describe("tool calls after each LLM call"),
-       key("tools", list_type(section_type(tool_keys()), 1))
-           .optional("one kind, any: lognormal median 300 ms, sigma 2.8, CPU-bound")
-           .describe("the tool kinds and their weights"),
-       dist("harness_overhead", kTime, d.harness_overhead_s).describe("harness time per tool call"),
-       section("memory", memory_keys()).optional("no memory loads").describe("long-term memory loads"),
-       section("spawn", spawn_keys()).optional("the defaults of its keys").describe("sub-agents"),
-       choice("kv_policy", {"drop", "hold", "ttl", "offload"})
-           .or_default("hold")
-           .describe("an agent's KV while it waits on a tool (docs/agents.md)"),
-       quantity("kv_ttl", Dimension::time, 0, kMaxScenarioTime)
-           .or_default(d.kv_ttl_s)
-           .describe("how long KV is held")
-           .when_("kv_policy: ttl"),
-       choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
-           .or_default("cpu-memory")
-           .describe("where offloaded KV goes (kv_policy: offload)")});
+  static const SectionPtr s = [] {
+    const wl::AgentsWorkload d;
+    return make_section(
+        "workload (kind: agents)", "Agent tasks on model replicas, tools and storage (docs/agents.md).",
+        {choice("kind", workload_kinds()).describe("agents"),
+         section("arrivals", agent_arrival_keys()).describe("how tasks arrive"),
+         integer("tasks", 1, 100'000'000).describe("tasks run in all (the run ends when the last finishes)"),
+         section("instance", agent_instance_keys())
+             .optional("the defaults of its keys (the serving pool's)")
+             .describe("one model replica")
+             .rule_("fits the cluster; holds compaction.trigger x context_window tokens of KV"),
+         integer("replicas", 0, 10'000'000)
+             .or_default(0)
+             .describe("model replicas (0: as many as the cluster's GPUs hold)")
+             .rule_("replicas x the replica's GPUs fit the cluster"),
+         section("cpu", agent_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
+         dist("turns", kAtLeastOne, d.root_turns).describe("LLM calls of a root agent (calibration: llm_calls_per_task)"),
+         dist("output_tokens", kAtLeastOneToken, d.output_tokens).describe("tokens generated per call"),
+         dist("initial_context", kAtLeastOneToken, d.initial_context).describe("a task's opening context"),
+         dist("context_growth", kTokens, d.context_growth).describe("context added per turn (tool results etc.)"),
+         integer("context_window", 0, 100'000'000)
+             .computed("the model's max_context")
+             .describe("tokens a context may reach before compaction")
+             .rule_("holds initial_context + output_tokens on average"),
+         section("compaction", compaction_keys())
+             .optional("trigger " + num(d.compaction_trigger) + ", keep " + describe_dist(d.compaction_keep, kFraction))
+             .describe("context compaction"),
+         dist("tools_per_turn", kCount, d.tools_per_turn).describe("tool calls after each LLM call"),
+         key("tools", list_type(section_type(tool_keys()), 1))
+             .optional(tools_text(d.tools))
+             .describe("the tool kinds and their weights"),
+         dist("harness_overhead", kTime, d.harness_overhead_s).describe("harness time per tool call"),
+         section("memory", memory_keys()).optional("no memory loads").describe("long-term memory loads"),
+         section("spawn", spawn_keys()).optional("the defaults of its keys").describe("sub-agents"),
+         choice("kv_policy", {"drop", "hold", "ttl", "offload"})
+             .or_default("hold")
+             .describe("an agent's KV while it waits on a tool (docs/agents.md)"),
+         quantity("kv_ttl", Dimension::time, 0, kMaxScenarioTime)
+             .or_default(d.kv_ttl_s)
+             .describe("how long KV is held while an agent waits (used by kv_policy: ttl)"),
+         choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
+             .or_default("cpu-memory")
+             .describe("where offloaded KV goes (kv_policy: offload)")});
+  }();
   return s;
 }
 

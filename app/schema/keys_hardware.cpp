@@ -5,26 +5,28 @@ namespace dcsim::app::schema {
 namespace {
 
 SectionPtr scale_out_keys() {
-  Type optics = catalog_type("optics");
-  static const SectionPtr s = make_section(
-      "hardware.scale_out", "The scale-out fabric between systems (docs/network.md).",
-      {choice("topology", {"rail-optimized-fat-tree", "fat-tree"})
-           .or_default("rail-optimized-fat-tree")
-           .describe("rail-optimized: GPU i of every system on leaf i's rail; fat-tree: a system's GPUs on one leaf"),
-       catalog_ref("nic", "nic")
-           .computed("the system's NIC")
-           .describe("the NIC family and model (InfiniBand, RoCE, SRD; docs/network.md, NIC families)"),
-       quantity("nic_bandwidth", Dimension::data_rate, 1, 1e14)
-           .computed("the NIC's bandwidth")
-           .describe("scale-out bandwidth per GPU, e.g. 400 Gb/s"),
-       number("oversubscription", 1.0, 1024.0)
-           .or_default(1.0)
-           .describe("downlink to uplink ratio at every switch tier above the leaves"),
-       catalog_ref("switch", "switch").computed("the system's scale-out switch").describe("the scale-out switch"),
-       key("optics", optics)
-           .or_form(null_type())
-           .computed("the system's transceivers")
-           .describe("the transceivers of switch links; null for copper (no optics power)")});
+  static const SectionPtr s = [] {
+    Type optics = catalog_type("optics");
+    return make_section(
+        "hardware.scale_out", "The scale-out fabric between systems (docs/network.md).",
+        {choice("topology", {"rail-optimized-fat-tree", "fat-tree"})
+             .or_default("rail-optimized-fat-tree")
+             .describe("rail-optimized: GPU i of every system on leaf i's rail; fat-tree: a system's GPUs on one leaf"),
+         catalog_ref("nic", "nic")
+             .computed("the system's NIC")
+             .describe("the NIC family and model (InfiniBand, RoCE, SRD; docs/network.md, NIC families)"),
+         quantity("nic_bandwidth", Dimension::data_rate, 1, 1e14)
+             .computed("the NIC's bandwidth")
+             .describe("scale-out bandwidth per GPU, e.g. 400 Gb/s"),
+         number("oversubscription", 1.0, 1024.0)
+             .or_default(1.0)
+             .describe("downlink to uplink ratio at every switch tier above the leaves"),
+         catalog_ref("switch", "switch").computed("the system's scale-out switch").describe("the scale-out switch"),
+         key("optics", optics)
+             .or_form(null_type())
+             .computed("the system's transceivers")
+             .describe("the transceivers of switch links; null for copper (no optics power)")});
+  }();
   return s;
 }
 
@@ -49,7 +51,12 @@ SectionPtr hardware_keys() {
        section("scale_out", scale_out_keys())
            .optional("the system's NIC, switch and optics in a rail-optimized fat tree, not oversubscribed")
            .describe("the scale-out fabric"),
-       key("overrides", map_type(any_type()))
+       key("overrides", [] {
+         // PART.FIELD (or PART: {FIELD: ...}): the parts app/scenario.cpp's kOverrideParts names.
+         Type t = map_type(any_type());
+         t.pattern = "^(system|gpu|cpu|nic|scale_up_switch|scale_out_switch|optics)(\\.|$)";
+         return t;
+       }())
            .optional("the catalog's figures")
            .describe("catalog fields to change, as PART.FIELD: value, PART one of system, gpu, cpu, nic, "
                      "scale_up_switch, scale_out_switch, optics (e.g. {gpu.hbm_bandwidth: 6 TB/s}); each value is "

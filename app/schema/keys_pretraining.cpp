@@ -7,23 +7,25 @@ namespace dcsim::app::schema {
 namespace {
 
 SectionPtr parallelism_keys() {
-  const wl::PretrainingWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: pretraining).parallelism", "How the model and batch are split over the GPUs.",
-      {integer("tp", 1, 1 << 20)
-           .or_default(d.tp)
-           .describe("tensor parallel: each layer's GEMMs split over tp GPUs")
-           .rule_("divides heads (and kv_heads); fits one scale-up domain unless allow_tp_across_domains"),
-       integer("pp", 1, 1 << 20).or_default(d.pp).describe("pipeline stages").rule_("at most the layers"),
-       integer("cp", 1, 1 << 20).or_default(d.cp).describe("context parallel: the sequence split over cp GPUs"),
-       integer("ep", 1, 1 << 20)
-           .or_default(d.ep)
-           .describe("expert parallel: a MoE layer's experts spread over ep GPUs of the data-parallel group")
-           .rule_("divides the experts and dp x cp"),
-       integer("dp", 1, 1 << 24)
-           .computed("the GPUs tp x pp x cp leave: GPUs / (tp x pp x cp)")
-           .describe("data-parallel replicas")
-           .rule_("tp x pp x cp x dp equals the cluster's GPUs")});
+  static const SectionPtr s = [] {
+    const wl::PretrainingWorkload d;
+    return make_section(
+        "workload (kind: pretraining).parallelism", "How the model and batch are split over the GPUs.",
+        {integer("tp", 1, 1 << 20)
+             .or_default(d.tp)
+             .describe("tensor parallel: each layer's GEMMs split over tp GPUs")
+             .rule_("divides heads (and kv_heads); fits one scale-up domain unless allow_tp_across_domains"),
+         integer("pp", 1, 1 << 20).or_default(d.pp).describe("pipeline stages").rule_("at most the layers"),
+         integer("cp", 1, 1 << 20).or_default(d.cp).describe("context parallel: the sequence split over cp GPUs"),
+         integer("ep", 1, 1 << 20)
+             .or_default(d.ep)
+             .describe("expert parallel: a MoE layer's experts spread over ep GPUs of the data-parallel group")
+             .rule_("divides the experts and dp x cp"),
+         integer("dp", 1, 1 << 24)
+             .computed("the GPUs tp x pp x cp leave: GPUs / (tp x pp x cp)")
+             .describe("data-parallel replicas")
+             .rule_("tp x pp x cp x dp equals the cluster's GPUs")});
+  }();
   return s;
 }
 
@@ -32,74 +34,76 @@ std::vector<std::string> names_of(auto... values) { return {std::string(wl::to_s
 }  // namespace
 
 SectionPtr pretraining_keys() {
-  using wl::PipelineSchedule, wl::Recompute, wl::AttentionKernel;
-  const wl::PretrainingWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: pretraining)", "Training steps of a model on the cluster (docs/pretraining.md).",
-      {choice("kind", workload_kinds()).describe("pretraining"),
-       section("parallelism", parallelism_keys()).optional("tp = pp = cp = ep = 1, dp = all GPUs")
-           .describe("how the model and batch are split"),
-       integer("seq_len", 1, 1 << 24).describe("tokens per sequence"),
-       integer("global_batch", 1, std::int64_t{1} << 40)
-           .describe("sequences per step (= micro_batch x dp x micro-batches)")
-           .rule_("a multiple of micro_batch x dp"),
-       integer("micro_batch", 1, 1 << 20).or_default(d.micro_batch).describe("sequences per micro-batch"),
-       choice("schedule", names_of(PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved,
-                                   PipelineSchedule::gpipe, PipelineSchedule::zb_h1))
-           .or_default(wl::to_string(d.schedule))
-           .describe("pipeline schedule: 1f1b, interleaved (needs interleave >= 2), gpipe, zb-h1 (zero-bubble ZB-H1, Qi et al. "
-                     "2024)")
-           .rule_("zb-h1: pp >= 2, interleave 1 and at least pp micro-batches"),
-       integer("interleave", 1, 1024)
-           .or_default(d.interleave)
-           .describe("virtual stages (model chunks) per pipeline stage")
-           .rule_("> 1 only with schedule: interleaved; divides the layers per stage"),
-       choice("recompute", names_of(Recompute::none, Recompute::selective, Recompute::full))
-           .or_default(wl::to_string(d.recompute))
-           .describe("activation recomputation: none, selective (the attention core, Korthikanti 2022), full"),
-       choice("precision", {"bf16", "fp8", "fp4"})
-           .or_default(std::string(hw::to_string(d.precision)))
-           .describe("of the transformer GEMMs")
-           .rule_("the GPU has a peak at it"),
-       integer("steps", 1, 1'000'000).or_default(d.steps).describe("steps simulated (tokens = global_batch x seq_len x steps)"),
-       boolean("sequence_parallel")
-           .or_default(d.sequence_parallel)
-           .describe("with tp > 1: norms and dropout split over the sequence (Korthikanti 2022)")
-           .rule_("required for MoE with tp > 1"),
-       integer("zero", 0, 3)
-           .or_default(d.zero)
-           .describe("0 plain DP; 1 optimizer states sharded (Megatron distributed optimizer); 2 + gradients; 3 + "
-                     "parameters (FSDP)"),
-       boolean("overlap_grad_reduce").or_default(d.overlap_grad_reduce)
-           .describe("DP gradient reduction per bucket, overlapped with the backward"),
-       boolean("overlap_param_gather").or_default(d.overlap_param_gather)
-           .describe("ZeRO parameter all-gather overlapped with the next forward"),
-       boolean("overlap_tp_comm").or_default(d.overlap_tp_comm)
-           .describe("TP collectives hidden behind the neighbouring GEMMs (TE userbuffers)"),
-       number("comm_sm_share", 0.0, 0.9)
-           .or_default(d.comm_sm_share)
-           .describe("share of the SMs NCCL holds while hidden communication runs (16 CTAs of an A100's 108 SMs; H100 "
-                     "16/132 = 0.12)"),
-       boolean("grad_accumulation_fusion").or_default(d.grad_accumulation_fusion)
-           .describe("weight-gradient GEMMs accumulate into the fp32 main_grad (Megatron-LM 2022 on); false: a separate "
-                     "add per micro-batch (Megatron-LM 2021)"),
-       boolean("grad_reduce_fp32").or_default(d.grad_reduce_fp32)
-           .describe("gradients reduced in fp32 (Llama 3) rather than bf16"),
-       boolean("allow_tp_across_domains").or_default(d.allow_tp_across_domains)
-           .describe("allow TP groups wider than the scale-up (NVLink) domain"),
-       choice("attention_kernel", names_of(AttentionKernel::flash, AttentionKernel::unfused))
-           .or_default(wl::to_string(d.attention_kernel))
-           .describe("flash: fused attention at the GPU's measured kernel rates; unfused: scores through HBM"),
-       integer("pipeline_ends_fewer_layers", 0, 1 << 20)
-           .or_default(d.pipeline_ends_fewer_layers)
-           .describe("layers taken off the first and the last model chunk each (Llama 3: 1)"),
-       boolean("dropout").or_default(d.dropout).describe("attention and hidden dropout masks (Megatron GPT recipe)"),
-       boolean("async_p2p").or_default(d.async_p2p)
-           .describe("pipeline sends do not block the sender (Llama 3, section 3.3.2); Megatron's do"),
-       number("straggler_cv", 0.0, 0.5)
-           .or_default(d.straggler_cv)
-           .describe("per-GPU speed factor ~ Normal(1, cv) from the stream pretraining.stragglers; a stage runs at its "
-                     "slowest GPU")});
+  static const SectionPtr s = [] {
+    using wl::PipelineSchedule, wl::Recompute, wl::AttentionKernel;
+    const wl::PretrainingWorkload d;
+    return make_section(
+        "workload (kind: pretraining)", "Training steps of a model on the cluster (docs/pretraining.md).",
+        {choice("kind", workload_kinds()).describe("pretraining"),
+         section("parallelism", parallelism_keys())
+             .describe("how the model and batch are split (a mapping, which may be empty: {})"),
+         integer("seq_len", 1, 1 << 24).describe("tokens per sequence"),
+         integer("global_batch", 1, std::int64_t{1} << 40)
+             .describe("sequences per step (= micro_batch x dp x micro-batches)")
+             .rule_("a multiple of micro_batch x dp"),
+         integer("micro_batch", 1, 1 << 20).or_default(d.micro_batch).describe("sequences per micro-batch"),
+         choice("schedule", names_of(PipelineSchedule::one_f_one_b, PipelineSchedule::interleaved,
+                                     PipelineSchedule::gpipe, PipelineSchedule::zb_h1))
+             .or_default(wl::to_string(d.schedule))
+             .describe("pipeline schedule: 1f1b, interleaved (needs interleave >= 2), gpipe, zb-h1 (zero-bubble ZB-H1, Qi et al. "
+                       "2024)")
+             .rule_("zb-h1: pp >= 2, interleave 1 and at least pp micro-batches"),
+         integer("interleave", 1, 1024)
+             .or_default(d.interleave)
+             .describe("virtual stages (model chunks) per pipeline stage")
+             .rule_("> 1 only with schedule: interleaved; divides the layers per stage"),
+         choice("recompute", names_of(Recompute::none, Recompute::selective, Recompute::full))
+             .or_default(wl::to_string(d.recompute))
+             .describe("activation recomputation: none, selective (the attention core, Korthikanti 2022), full"),
+         choice("precision", precision_names())
+             .or_default(std::string(hw::to_string(d.precision)))
+             .describe("of the transformer GEMMs")
+             .rule_("the GPU has a peak at it"),
+         integer("steps", 1, 1'000'000).or_default(d.steps).describe("steps simulated (tokens = global_batch x seq_len x steps)"),
+         boolean("sequence_parallel")
+             .or_default(d.sequence_parallel)
+             .describe("with tp > 1: norms and dropout split over the sequence (Korthikanti 2022)")
+             .rule_("required for MoE with tp > 1"),
+         integer("zero", 0, 3)
+             .or_default(d.zero)
+             .describe("0 plain DP; 1 optimizer states sharded (Megatron distributed optimizer); 2 + gradients; 3 + "
+                       "parameters (FSDP)"),
+         boolean("overlap_grad_reduce").or_default(d.overlap_grad_reduce)
+             .describe("DP gradient reduction per bucket, overlapped with the backward"),
+         boolean("overlap_param_gather").or_default(d.overlap_param_gather)
+             .describe("ZeRO parameter all-gather overlapped with the next forward"),
+         boolean("overlap_tp_comm").or_default(d.overlap_tp_comm)
+             .describe("TP collectives hidden behind the neighbouring GEMMs (TE userbuffers)"),
+         number("comm_sm_share", 0.0, 0.9)
+             .or_default(d.comm_sm_share)
+             .describe("share of the SMs NCCL holds while hidden communication runs (16 CTAs of an A100's 108 SMs; H100 "
+                       "16/132 = 0.12)"),
+         boolean("grad_accumulation_fusion").or_default(d.grad_accumulation_fusion)
+             .describe("weight-gradient GEMMs accumulate into the fp32 main_grad (Megatron-LM 2022 on); false: a separate "
+                       "add per micro-batch (Megatron-LM 2021)"),
+         boolean("grad_reduce_fp32").or_default(d.grad_reduce_fp32)
+             .describe("gradients reduced in fp32 (Llama 3) rather than bf16"),
+         boolean("allow_tp_across_domains").or_default(d.allow_tp_across_domains)
+             .describe("allow TP groups wider than the scale-up (NVLink) domain"),
+         choice("attention_kernel", names_of(AttentionKernel::flash, AttentionKernel::unfused))
+             .or_default(wl::to_string(d.attention_kernel))
+             .describe("flash: fused attention at the GPU's measured kernel rates; unfused: scores through HBM"),
+         integer("pipeline_ends_fewer_layers", 0, 1 << 20)
+             .or_default(d.pipeline_ends_fewer_layers)
+             .describe("layers taken off the first and the last model chunk each (Llama 3: 1)"),
+         boolean("dropout").or_default(d.dropout).describe("attention and hidden dropout masks (Megatron GPT recipe)"),
+         boolean("async_p2p").or_default(d.async_p2p)
+             .describe("pipeline sends do not block the sender (Llama 3, section 3.3.2); Megatron's do"),
+         number("straggler_cv", 0.0, 0.5)
+             .or_default(d.straggler_cv)
+             .describe("per-GPU speed factor ~ Normal(1, cv) from the stream pretraining.stragglers; a stage runs at its "
+                       "slowest GPU")});
+  }();
   return s;
 }
 

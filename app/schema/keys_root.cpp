@@ -84,29 +84,31 @@ SectionPtr plan_target_keys() {
 }  // namespace
 
 SectionPtr plan_keys() {
-  // [LOW, HIGH]: integers, or numbers with `resolution` (a real knob).
-  Type range = list_type(integer_type(0, 10'000'000), 2, 2);
-  range.items.push_back(number_type(0, 1e12));
-  static const SectionPtr s = make_section(
-      "plan", "Capacity planning for `dcsim plan`: the smallest (or largest) value of one knob that meets every "
-              "target (docs/cli.md, plan).",
-      {text("vary").describe("the dotted scenario key the plan varies, e.g. hardware.count")
-           .rule_("a key the scenario takes, outside plan: and sweep:"),
-       choice("goal", {"smallest", "largest"}).or_default("smallest")
-           .describe("smallest: the least value that meets the targets; largest: the most (a load)"),
-       number("resolution", 1e-9, 1e12)
-           .optional("an integer knob, bisected to 1")
-           .describe("a real knob, bisected to this width")
-           .rule_("at least a millionth of the range"),
-       key("range", range)
-           .describe("[LOW, HIGH]: integers from 0 to 10,000,000, or with resolution numbers from 0 to 1e12")
-           .rule_("HIGH >= LOW"),
-       key("targets", list_type(section_type(plan_target_keys()), 1))
-           .describe("the targets every result must meet"),
-       key("grid", map_type(list_type(any_type(), 1)))
-           .optional("one search")
-           .describe("other knobs: dotted keys to lists of values; the plan is searched at each combination")
-           .rule_("at most 256 combinations; not plan.vary, nor keys under plan: or sweep:")});
+  static const SectionPtr s = [] {
+    // [LOW, HIGH]: integers, or numbers with `resolution` (a real knob).
+    Type range = list_type(integer_type(0, 10'000'000), 2, 2);
+    range.items.push_back(number_type(0, 1e12));
+    return make_section(
+        "plan", "Capacity planning for `dcsim plan`: the smallest (or largest) value of one knob that meets every "
+                "target (docs/cli.md, plan).",
+        {text("vary").describe("the dotted scenario key the plan varies, e.g. hardware.count")
+             .rule_("a key the scenario takes, outside plan: and sweep:"),
+         choice("goal", {"smallest", "largest"}).or_default("smallest")
+             .describe("smallest: the least value that meets the targets; largest: the most (a load)"),
+         number("resolution", 1e-9, 1e12)
+             .optional("an integer knob, bisected to 1")
+             .describe("a real knob, bisected to this width")
+             .rule_("at least a millionth of the range"),
+         key("range", range)
+             .describe("[LOW, HIGH]: integers from 0 to 10,000,000, or with resolution numbers from 0 to 1e12")
+             .rule_("HIGH >= LOW"),
+         key("targets", list_type(section_type(plan_target_keys()), 1))
+             .describe("the targets every result must meet"),
+         key("grid", map_type(list_type(any_type(), 1)))
+             .optional("one search")
+             .describe("other knobs: dotted keys to lists of values; the plan is searched at each combination")
+             .rule_("at most 256 combinations; not plan.vary, nor keys under plan: or sweep:")});
+  }();
   return s;
 }
 

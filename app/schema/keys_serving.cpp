@@ -33,7 +33,14 @@ SectionPtr length_keys() {
   return s;
 }
 
-Type length_type_scalar() { return integer_type(1, kMaxLength); }
+// `input` or `output`: a token count, or a distribution of them (the same key at workload and class level).
+Key length_key(std::string name, std::string what, std::string absent, std::string rule) {
+  return key(std::move(name), integer_type(1, kMaxLength))
+      .or_form(section_type(length_keys()))
+      .optional(std::move(absent))
+      .describe(what + ": a count, or a distribution")
+      .rule_(std::move(rule));
+}
 
 SectionPtr class_keys() {
   static const SectionPtr s = make_section(
@@ -43,16 +50,10 @@ SectionPtr class_keys() {
            .describe("the class's name; it becomes part of metric keys (by_class.NAME...)")
            .rule_("unique among the classes"),
        number("share", 0, 1).describe("share of the requests").rule_("the shares sum to 1 (within 1e-6)"),
-       key("input", length_type_scalar())
-           .or_form(section_type(length_keys()))
-           .optional("required unless arrivals come from a trace")
-           .describe("prompt tokens: a count, or a distribution")
-           .rule_("refused with a trace (it gives every request its lengths)"),
-       key("output", length_type_scalar())
-           .or_form(section_type(length_keys()))
-           .optional("required unless arrivals come from a trace")
-           .describe("generated tokens: a count, or a distribution")
-           .rule_("refused with a trace")});
+       length_key("input", "prompt tokens", "required unless arrivals come from a trace",
+                  "refused with a trace (it gives every request its lengths)"),
+       length_key("output", "generated tokens", "required unless arrivals come from a trace",
+                  "refused with a trace")});
   return s;
 }
 
@@ -94,16 +95,18 @@ SectionPtr prefix_cache_keys() {
 }
 
 SectionPtr speculative_keys() {
-  const wl::SpeculativeSpec d;
-  static const SectionPtr s = make_section(
-      "workload (kind: serving).speculative", "Speculative decoding or MTP (docs/serving.md).",
-      {integer("draft_tokens", 1, 16).describe("tokens proposed per verification step (k)"),
-       key("acceptance", list_type(number_type(1, 17), 1))
-           .describe("mean tokens emitted per verification step for k = 1, 2, ... (the verified token included)")
-           .rule_("one per draft length up to draft_tokens; at most draft_tokens + 1"),
-       number("draft_layers", 0, 1000)
-           .or_default(d.draft_layers)
-           .describe("cost of one draft token in target-model layers (an MTP module: 1)")});
+  static const SectionPtr s = [] {
+    const wl::SpeculativeSpec d;
+    return make_section(
+        "workload (kind: serving).speculative", "Speculative decoding or MTP (docs/serving.md).",
+        {integer("draft_tokens", 1, 16).describe("tokens proposed per verification step (k)"),
+         key("acceptance", list_type(number_type(1, 17), 1))
+             .describe("mean tokens emitted per verification step for k = 1, 2, ... (the verified token included)")
+             .rule_("one per draft length up to draft_tokens; at most draft_tokens + 1"),
+         number("draft_layers", 0, 1000)
+             .or_default(d.draft_layers)
+             .describe("cost of one draft token in target-model layers (an MTP module: 1)")});
+  }();
   return s;
 }
 
@@ -116,18 +119,20 @@ SectionPtr slo_keys() {
 }
 
 SectionPtr serving_cpu_keys() {
-  const wl::ServingWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: serving).cpu", "The engine's CPU work per step (scheduler, sampling, detokenisation).",
-      {quantity("iteration", Dimension::time, 0, kMaxCpuStepTime)
-           .or_default(d.cpu_iteration_s)
-           .describe("CPU time per engine step (vLLM 0.6 profile: 4.1 ms)"),
-       quantity("per_sequence", Dimension::time, 0, kMaxCpuStepTime)
-           .or_default(d.cpu_per_sequence_s)
-           .describe("CPU time per sequence in a step"),
-       boolean("overlap")
-           .or_default(d.cpu_overlap)
-           .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)")});
+  static const SectionPtr s = [] {
+    const wl::ServingWorkload d;
+    return make_section(
+        "workload (kind: serving).cpu", "The engine's CPU work per step (scheduler, sampling, detokenisation).",
+        {quantity("iteration", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_iteration_s)
+             .describe("CPU time per engine step (vLLM 0.6 profile: 4.1 ms)"),
+         quantity("per_sequence", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_per_sequence_s)
+             .describe("CPU time per sequence in a step"),
+         boolean("overlap")
+             .or_default(d.cpu_overlap)
+             .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)")});
+  }();
   return s;
 }
 
@@ -151,9 +156,14 @@ SectionPtr pool_keys(std::string name, bool heterogeneous) {
 
 }  // namespace
 
+const std::vector<std::string>& precision_names() {
+  static const std::vector<std::string> names = {"bf16", "fp8", "fp4"};
+  return names;
+}
+
 std::vector<Key> engine_instance_keys() {
   const wl::PoolSpec d;
-  const std::vector<std::string> precisions = {"bf16", "fp8", "fp4"};
+  const std::vector<std::string>& precisions = precision_names();
   return {
       integer("tp", 1, 1024)
           .or_default(d.tp)
@@ -193,63 +203,59 @@ std::vector<Key> engine_instance_keys() {
 }
 
 SectionPtr serving_keys() {
-  const wl::ServingWorkload d;
-  static const SectionPtr s = make_section(
-      "workload (kind: serving)", "Requests served by model instances (docs/serving.md).",
-      {choice("kind", workload_kinds()).describe("serving"),
-       choice("mode", {"colocated", "disaggregated"})
-           .or_default("colocated")
-           .describe("colocated: one pool does prefill and decode; disaggregated: prefill and decode pools"),
-       key("input", length_type_scalar())
-           .or_form(section_type(length_keys()))
-           .optional("required unless classes or a trace give the lengths")
-           .describe("prompt tokens: a count, or a distribution")
-           .rule_("not with classes; refused with a trace"),
-       key("output", length_type_scalar())
-           .or_form(section_type(length_keys()))
-           .optional("required unless classes or a trace give the lengths")
-           .describe("generated tokens: a count, or a distribution")
-           .rule_("not with classes; refused with a trace"),
-       key("classes", list_type(section_type(class_keys()), 1))
-           .optional("one class, chat")
-           .describe("request classes, each with its share and lengths (replaces input and output)"),
-       section("arrivals", arrival_keys()).describe("where requests come from"),
-       section("instance", pool_keys("workload (kind: serving).instance", false))
-           .describe("the colocated pool")
-           .when_("mode: colocated"),
-       section("prefill", pool_keys("workload (kind: serving).prefill", false))
-           .describe("the prefill pool")
-           .when_("mode: disaggregated"),
-       section("decode", pool_keys("workload (kind: serving).decode", true))
-           .describe("the decode pool (may name another system)")
-           .when_("mode: disaggregated"),
-       choice("routing", {"round-robin", "least-loaded", "kv-aware"})
-           .or_default("least-loaded")
-           .describe("how requests pick an instance"),
-       choice("kv_admission", {"on-demand", "guaranteed-no-evict"})
-           .or_default("on-demand")
-           .describe("on-demand (vLLM) or guaranteed-no-evict (TensorRT-LLM's default)"),
-       choice("preemption", {"recompute", "swap"}).or_default("recompute").describe("what happens to preempted KV"),
-       choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
-           .or_default("cpu-memory")
-           .describe("where swapped KV goes"),
-       section("prefix_cache", prefix_cache_keys()).optional("no prefix cache").describe("a prefix cache"),
-       section("speculative", speculative_keys()).optional("no speculation").describe("speculative decoding / MTP"),
-       quantity("duration", Dimension::time, 1e-6, kMaxScenarioTime)
-           .or_default(d.duration_s)
-           .describe("arrivals stop after this (closed loop: users stop sending)"),
-       quantity("warmup", Dimension::time, 0, kMaxScenarioTime)
-           .or_default(d.warmup_s)
-           .describe("requests arriving earlier are left out of latency figures and the window")
-           .rule_("less than the duration (offline excepted)"),
-       section("slo", slo_keys()).optional("no limits").describe("latency limits"),
-       section("cpu", serving_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
-       integer("kv_transfer_groups", 1, 1024)
-           .or_default(d.kv_transfer_groups)
-           .describe("disaggregated: KV sent in this many layer groups as the layers finish"),
-       number("all_in_kw_per_gpu", 0.1, 1000)
-           .optional("the simulated facility power")
-           .describe("InferenceX's tokens/s/MW convention: all-in kW per GPU")});
+  static const SectionPtr s = [] {
+    const wl::ServingWorkload d;
+    return make_section(
+        "workload (kind: serving)", "Requests served by model instances (docs/serving.md).",
+        {choice("kind", workload_kinds()).describe("serving"),
+         choice("mode", {"colocated", "disaggregated"})
+             .or_default("colocated")
+             .describe("colocated: one pool does prefill and decode; disaggregated: prefill and decode pools"),
+         length_key("input", "prompt tokens", "required unless classes or a trace give the lengths",
+                    "not with classes; refused with a trace"),
+         length_key("output", "generated tokens", "required unless classes or a trace give the lengths",
+                    "not with classes; refused with a trace"),
+         key("classes", list_type(section_type(class_keys()), 1))
+             .optional("one class, chat")
+             .describe("request classes, each with its share and lengths (replaces input and output)"),
+         section("arrivals", arrival_keys()).describe("where requests come from"),
+         section("instance", pool_keys("workload (kind: serving).instance", false))
+             .describe("the colocated pool")
+             .when_("mode: colocated"),
+         section("prefill", pool_keys("workload (kind: serving).prefill", false))
+             .describe("the prefill pool")
+             .when_("mode: disaggregated"),
+         section("decode", pool_keys("workload (kind: serving).decode", true))
+             .describe("the decode pool (may name another system)")
+             .when_("mode: disaggregated"),
+         choice("routing", {"round-robin", "least-loaded", "kv-aware"})
+             .or_default("least-loaded")
+             .describe("how requests pick an instance"),
+         choice("kv_admission", {"on-demand", "guaranteed-no-evict"})
+             .or_default("on-demand")
+             .describe("on-demand (vLLM) or guaranteed-no-evict (TensorRT-LLM's default)"),
+         choice("preemption", {"recompute", "swap"}).or_default("recompute").describe("what happens to preempted KV"),
+         choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
+             .or_default("cpu-memory")
+             .describe("where swapped KV goes"),
+         section("prefix_cache", prefix_cache_keys()).optional("no prefix cache").describe("a prefix cache"),
+         section("speculative", speculative_keys()).optional("no speculation").describe("speculative decoding / MTP"),
+         quantity("duration", Dimension::time, 1e-6, kMaxScenarioTime)
+             .or_default(d.duration_s)
+             .describe("arrivals stop after this (closed loop: users stop sending)"),
+         quantity("warmup", Dimension::time, 0, kMaxScenarioTime)
+             .or_default(d.warmup_s)
+             .describe("requests arriving earlier are left out of latency figures and the window")
+             .rule_("less than the duration (offline excepted)"),
+         section("slo", slo_keys()).optional("no limits").describe("latency limits"),
+         section("cpu", serving_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
+         integer("kv_transfer_groups", 1, 1024)
+             .or_default(d.kv_transfer_groups)
+             .describe("disaggregated: KV sent in this many layer groups as the layers finish"),
+         number("all_in_kw_per_gpu", 0.1, 1000)
+             .optional("the simulated facility power")
+             .describe("InferenceX's tokens/s/MW convention: all-in kW per GPU")});
+  }();
   return s;
 }
 

@@ -6,6 +6,8 @@
 // regex automaton); the library, not this file.
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <regex>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 
 #include "app/config/suggest.hpp"
@@ -15,6 +17,17 @@ namespace dcsim::app::schema {
 namespace {
 
 [[noreturn]] void bug(const std::string& what) { throw std::logic_error("scenario schema: " + what); }
+
+// Each pattern compiled once (a class name is read at every sweep point); nodes of a std::map stay put, and matching
+// against a const regex is safe from several threads.
+const std::regex& compiled(const std::string& pattern) {
+  static std::mutex lock;
+  static std::map<std::string, std::regex> cache;
+  const std::lock_guard<std::mutex> hold(lock);
+  auto it = cache.find(pattern);
+  if (it == cache.end()) it = cache.emplace(pattern, std::regex(pattern)).first;
+  return it->second;
+}
 
 std::pair<double, double> narrowed(const Type& t, const Bounds& b) {
   return {std::max(t.min, b.min), std::min(t.max, b.max)};
@@ -104,7 +117,7 @@ std::string Value::catalog_name(const std::vector<std::string>& names) const {
 std::string Value::text() const {
   const Type& t = form(Kind::text);
   const std::string s = node_.as_string();
-  if (!t.pattern.empty() && !std::regex_match(s, std::regex(t.pattern))) node_.fail_value(describe_type(t));
+  if (!t.pattern.empty() && !std::regex_match(s, compiled(t.pattern))) node_.fail_value(describe_type(t));
   return s;
 }
 
@@ -280,13 +293,6 @@ std::optional<Reader> Reader::section_if(std::string_view key) const {
   return std::nullopt;
 }
 
-void Reader::finish() const {
-  std::vector<std::string> names, whens;
-  for (const Key& k : section_->keys) {
-    names.push_back(k.name);
-    whens.push_back(k.when);
-  }
-  node_.finish_declared(names, whens);
-}
+void Reader::finish() const { node_.finish_declared(section_->live_names, section_->live_whens); }
 
 }  // namespace dcsim::app::schema

@@ -27,6 +27,9 @@ std::vector<Key> engine_instance_keys();
 // nccl-tests' data types and their element sizes (keys_collective.cpp).
 const std::vector<std::pair<std::string, int>>& collective_dtypes();
 
+// The precisions a scenario names (pretraining GEMMs, serving weights, compute and KV).
+const std::vector<std::string>& precision_names();
+
 // The workload kinds, in the order the reference lists them.
 const std::vector<std::string>& workload_kinds();
 

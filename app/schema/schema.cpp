@@ -209,6 +209,10 @@ SectionPtr make_section(std::string name, std::string doc, std::vector<Key> keys
     for (const Key& other : s->keys)
       if (other.name == k.name) throw std::logic_error("schema: key " + k.name + " declared twice in " + s->name);
     s->keys.push_back(k);
+    if (!k.retired) {
+      s->live_names.push_back(k.name);
+      s->live_whens.push_back(k.when);
+    }
   }
   return s;
 }

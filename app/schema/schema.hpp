@@ -41,7 +41,8 @@ struct Type {
   double max = std::numeric_limits<double>::infinity();
   std::vector<std::string> choices;          // choice; also a literal word a numeric form accepts ("auto")
   std::string catalog;                       // catalog: "system", "gpu", "model", ...
-  std::string pattern;                       // text: ECMA regular expression a whole value must match
+  std::string pattern;                       // text: ECMA regular expression a whole value must match; map: its
+                                             // keys' (JSON Schema only: the reader checks map keys itself)
   std::string pattern_doc;                   // text: what the pattern means, for messages ("letters, digits")
   std::shared_ptr<const Section> section;    // section
   std::vector<Type> items;                   // list: item forms; map: value forms
@@ -98,6 +99,8 @@ struct Section {
   // A mapping whose keys depend on one of them ("kind"): each value names the section that applies.
   std::string discriminator;
   std::vector<std::pair<std::string, std::shared_ptr<const Section>>> variants;
+  // The keys that are not retired, and where each applies: what an unread or unknown key is checked against.
+  std::vector<std::string> live_names, live_whens;
 
   const Key* find(std::string_view name) const;
   std::vector<std::string> key_names() const;

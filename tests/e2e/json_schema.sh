@@ -56,7 +56,8 @@ scalar-for-mapping|arrivals: {process: poisson, rate: 5, requests: 10}|arrivals:
 missing-required|name: t|title: t
 bad-class-name|  input: 128|  classes: [{name: co.ding, share: 1, input: 128, output: 16}]\n  input: 128
 top-level-typo|hardware: {|hardwar: {
-boolean-for-number|requests: 10|requests: true'
+boolean-for-number|requests: 10|requests: true
+override-part|count: 1}|count: 1, overrides: {gpux.hbm_bandwidth: 6 TB/s}}'
 while IFS='|' read -r name from to; do
   printf '%s\n' "$base" | "$py" -c 'import sys; s=sys.stdin.read(); f, t = sys.argv[1], sys.argv[2].replace("\\n", "\n"); assert f in s, f; sys.stdout.write(s.replace(f, t, 1))' "$from" "$to" >"$tmp/$name.yaml"
   rc=0
@@ -65,5 +66,15 @@ while IFS='|' read -r name from to; do
   "$py" tests/e2e/schema_validate.py "$tmp/scenario.json" --invalid "$tmp/$name.yaml" >"$tmp/$name.out" ||
     { echo "FAIL $name: $(head -1 "$tmp/$name.out")"; fail=1; }
 done <<<"$bad_cases"
+# Scenarios both must accept, beyond the bundled ones: a number as a name (dcsim reads any scalar as text), an
+# override of a catalog field.
+good_cases='numeric-name|name: t|name: 2024
+override|count: 1}|count: 1, overrides: {gpu.hbm_bandwidth: 6 TB/s}}'
+while IFS='|' read -r name from to; do
+  printf '%s\n' "$base" | "$py" -c 'import sys; s=sys.stdin.read(); f, t = sys.argv[1], sys.argv[2]; assert f in s, f; sys.stdout.write(s.replace(f, t, 1))' "$from" "$to" >"$tmp/$name.yaml"
+  "$dcsim" validate "$tmp/$name.yaml" >/dev/null 2>&1 || { echo "FAIL $name: dcsim validate refuses it"; fail=1; }
+  "$py" tests/e2e/schema_validate.py "$tmp/scenario.json" --valid "$tmp/$name.yaml" >"$tmp/$name.out" ||
+    { echo "FAIL $name: $(head -1 "$tmp/$name.out")"; fail=1; }
+done <<<"$good_cases"
 [ "$fail" = 0 ] && echo "json_schema: all checks passed"
 exit "$fail"
