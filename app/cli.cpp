@@ -63,7 +63,9 @@ struct RunOptions {
 
 void add_scenario_options(CLI::App& cmd, RunOptions& o) {
   cmd.add_option("scenario", o.scenario, "Scenario YAML file")->required();
-  cmd.add_option("--set", o.sets, "Override a scenario key: --set workload.bytes='1 GiB' (repeatable)");
+  cmd.add_option("--set", o.sets,
+                 "Override a scenario key: --set workload.bytes='1 GiB' (repeatable; `dcsim explain KEY` says what a "
+                 "key takes, docs/reference.md lists them all)");
   cmd.add_option("--seed", o.seed, "Override the scenario's seed (an integer from 0 to 2^64-1)");
   cmd.add_option("--max-events", o.max_events,
                  "Work budget: events one simulation may run (default 2.5e8, a minute or two); over it is exit 2");

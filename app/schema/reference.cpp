@@ -188,6 +188,21 @@ std::vector<std::string> explain(const SectionPtr& root, std::string_view dotted
     if (!k->rule.empty()) e << "  rule:    " << k->rule << "\n";
     if (!k->when.empty()) e << "  applies: with " << k->when << "\n";
     if (!k->doc.empty()) e << "  " << k->doc << "\n";
+    // A block: the keys it takes (or, chosen by a key, its kinds), for the next `explain`.
+    for (const Type& t : k->forms) {
+      const Type& inner = t.kind == Kind::list && !t.items.empty() ? t.items.front() : t;
+      if (inner.kind != Kind::section) continue;
+      const Section& sec = *inner.section;
+      std::string names;
+      if (!sec.variants.empty()) {
+        for (const auto& [value, variant] : sec.variants) names += (names.empty() ? "" : ", ") + value;
+        e << "  " << sec.discriminator << ":    " << names << " (each with its own keys)\n";
+      } else {
+        for (const Key& child : sec.keys)
+          if (!child.retired) names += (names.empty() ? "" : ", ") + child.name;
+        e << "  keys:    " << names << "\n";
+      }
+    }
     out.push_back(e.str());
   }
   return out;
