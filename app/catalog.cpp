@@ -204,13 +204,14 @@ Catalog::Catalog(std::filesystem::path configs_root) : root_(std::move(configs_r
 
 std::string Catalog::folder_of(std::string_view kind) {
   if (kind == "switch") return "switches";
-  if (kind == "optics" || kind == "storage") return std::string(kind);
+  if (kind == "optics" || kind == "storage" || kind == "reliability") return std::string(kind);
   return std::string(kind) + "s";
 }
 
 std::vector<std::string> Catalog::listable_kinds() {
   std::vector<std::string> out;
   for (const std::string& kind : showable_kinds()) out.push_back(folder_of(kind));
+  out.emplace_back("reliability");
   out.emplace_back("scenarios");
   return out;
 }
@@ -472,6 +473,36 @@ hw::SwitchSpec load_switch(const Catalog& c, std::string_view name) {
 hw::OpticsSpec load_optics(const Catalog& c, std::string_view name) {
   return load_entry<hw::OpticsSpec>(c, "optics", name, parse_optics);
 }
+// A reliability profile: causes of interruption with their rates, as `per_million_hours` of their part (a
+// published count over the source's part-hours; each file shows its arithmetic).
+hw::ReliabilitySpec parse_reliability(const ConfigNode& n) {
+  check_header(n, "reliability");
+  hw::ReliabilitySpec r;
+  r.name = n.get_string("name");
+  for (const ConfigNode& item : n.get_list("causes")) {
+    hw::FailureCause cause;
+    cause.name = item.get_string("name");
+    for (const hw::FailureCause& earlier : r.causes) {
+      if (earlier.name == cause.name) item.child("name").fail("cause '" + cause.name + "' is listed twice");
+    }
+    cause.category = item.get_string("category");
+    cause.part = get_hw_enum(item, "per", hw::kAllFailureParts);
+    cause.rate_per_hour = item.get_number("per_million_hours", 0, 1e9) * 1e-6;
+    cause.planned = item.get_bool_or("planned", false);
+    item.finish();
+    r.causes.push_back(cause);
+  }
+  if (r.causes.empty()) n.child("causes").fail_value("at least one cause of interruption");
+  n.get_string_or("source", "");
+  n.get_bool_or("assumed", false);
+  n.finish();
+  return r;
+}
+
+hw::ReliabilitySpec load_reliability(const Catalog& c, std::string_view name) {
+  return load_entry<hw::ReliabilitySpec>(c, "reliability", name, parse_reliability);
+}
+
 hw::StorageSpec load_storage(const Catalog& c, std::string_view name) {
   return load_entry<hw::StorageSpec>(c, "storage", name, parse_storage);
 }

@@ -48,6 +48,7 @@ hw::SwitchSpec parse_switch(const ConfigNode& n);
 hw::OpticsSpec parse_optics(const ConfigNode& n);
 hw::StorageSpec parse_storage(const ConfigNode& n);
 hw::SystemSpec parse_system(const ConfigNode& n);
+hw::ReliabilitySpec parse_reliability(const ConfigNode& n);
 
 hw::GpuSpec load_gpu(const Catalog& c, std::string_view name);
 hw::CpuSpec load_cpu(const Catalog& c, std::string_view name);
@@ -56,5 +57,6 @@ hw::SwitchSpec load_switch(const Catalog& c, std::string_view name);
 hw::OpticsSpec load_optics(const Catalog& c, std::string_view name);
 hw::StorageSpec load_storage(const Catalog& c, std::string_view name);
 hw::SystemSpec load_system(const Catalog& c, std::string_view name);
+hw::ReliabilitySpec load_reliability(const Catalog& c, std::string_view name);
 
 }  // namespace dcsim::app

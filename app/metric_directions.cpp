@@ -31,6 +31,13 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"step_time_s", L}, {"optimizer_s", L}, {"bubble_fraction", L}, {"bubble_fraction_analytic", L},
     {"exposed_comm_s.*", L}, {"comm_contention_s", L}, {"micro_batches", N}, {"memory_gib", L},
     {"memory_gib_breakdown.*", L},
+    {"reliability.ettr", H}, {"reliability.ettr_expected", H}, {"reliability.interruptions", L},
+    {"reliability.interruptions_unplanned", L}, {"reliability.interruptions_planned", N},
+    {"reliability.interruptions_by_cause.*", L}, {"reliability.job_mtbf_h", H}, {"reliability.checkpoint_bytes", N},
+    {"reliability.checkpoint_write_s", L}, {"reliability.checkpoint_stall_s", L}, {"reliability.checkpoint_restore_s", L},
+    {"reliability.checkpoint_interval_s", N}, {"reliability.checkpoint_interval_optimal_s", N},
+    {"reliability.useful_h", H}, {"reliability.lost_work_h", L}, {"reliability.restart_h", L},
+    {"reliability.restore_h", L}, {"reliability.checkpoint_h", L}, {"goodput_tokens_per_day", H},
     // serving
     {"requests", H}, {"requests_rejected", L}, {"throughput_rps", H}, {"goodput_rps", H}, {"slo_attainment", H},
     {"slo_p99_met", H}, {"ttft_s.*", L}, {"tpot_s.*", L}, {"e2e_s.*", L}, {"by_class.*.ttft_s.*", L},

@@ -1,5 +1,7 @@
 #include "app/pretraining_scenario.hpp"
 
+#include "app/catalog.hpp"
+
 #include <array>
 #include <cstddef>
 #include <stdexcept>
@@ -21,7 +23,7 @@ E named_enum(const schema::Reader& n, std::string_view key, const std::array<E, 
 }  // namespace
 
 wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::ClusterSpec& cluster,
-                                          const std::optional<wl::ModelSpec>& model) {
+                                          const std::optional<wl::ModelSpec>& model, const Catalog& catalog) {
   if (!model) w.fail("pretraining needs a model: add a top-level `model:` (a catalog name or an inline model)");
   wl::PretrainingWorkload p;
   const schema::Reader par = w.section("parallelism");
@@ -60,6 +62,20 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.dropout = w.boolean("dropout");
   p.async_p2p = w.boolean("async_p2p");
   p.straggler_cv = w.number("straggler_cv");
+  if (const auto rel = w.section_if("reliability")) {
+    wl::GoodputSpec g;
+    g.profile = load_reliability(catalog, rel->catalog_name("profile", catalog.names("reliability")));
+    g.duration_s = rel->quantity("duration");
+    if (const auto interval = rel->value_if("checkpoint_interval"); interval && !interval->is_word("auto")) {
+      g.checkpoint_interval_s = interval->quantity();
+    }
+    g.checkpoint_write_bandwidth = rel->quantity("checkpoint_write");
+    g.checkpoint_read_bandwidth = rel->quantity_if("checkpoint_read").value_or(g.checkpoint_write_bandwidth);
+    g.async_checkpoint = rel->boolean("async_checkpoint");
+    g.restart_s = rel->quantity("restart");
+    rel->finish();
+    p.reliability = g;
+  }
   w.finish();
   try {
     wl::check_plan(p, *model, cluster);

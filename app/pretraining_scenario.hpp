@@ -4,6 +4,7 @@
 
 #include <optional>
 
+#include "app/catalog.hpp"
 #include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/model.hpp"
@@ -13,6 +14,6 @@ namespace dcsim::app {
 
 // `w` is the workload mapping; calls w.finish().
 wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::ClusterSpec& cluster,
-                                          const std::optional<wl::ModelSpec>& model);
+                                          const std::optional<wl::ModelSpec>& model, const Catalog& catalog);
 
 }  // namespace dcsim::app

@@ -261,7 +261,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   s.workload_kind = w.choice("kind");
   if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
-  if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model);
+  if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
   check_work_budget(s, w.node(), request.max_events, request.max_memory_bytes);
   if (auto tv = root.value_if("token_value")) s.token_value = parse_token_value(*tv, s);

@@ -243,6 +243,13 @@ std::string format_list(const Catalog& catalog, const std::string& what) {
     for (const auto& p : catalog.scenario_files()) out << p.stem().string() << "  " << p.string() << '\n';
     return out.str();
   }
+  if (what == "reliability") {  // failure profiles (configs/hw/reliability/), each checked as it is listed
+    for (const auto& name : catalog.names("reliability")) {
+      const std::size_t causes = load_reliability(catalog, name).causes.size();
+      out << name << "  " << causes << (causes == 1 ? " cause" : " causes") << " of interruption\n";
+    }
+    return out.str();
+  }
   const std::vector<std::string> kinds = Catalog::showable_kinds();
   const auto it = std::find_if(kinds.begin(), kinds.end(),
                                [&](const std::string& k) { return Catalog::folder_of(k) == what; });

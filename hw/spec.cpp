@@ -30,6 +30,16 @@ const char* to_string(GpuLinkKind k) {
   return "?";
 }
 
+const char* to_string(FailurePart p) {
+  switch (p) {
+    case FailurePart::gpu: return "gpu";
+    case FailurePart::host: return "host";
+    case FailurePart::link: return "link";
+    case FailurePart::job: return "job";
+  }
+  return "?";
+}
+
 const char* to_string(CpuArchitecture a) {
   switch (a) {
     case CpuArchitecture::x86_64: return "x86_64";

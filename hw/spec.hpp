@@ -210,6 +210,27 @@ struct StorageSpec {
   double idle_power = 0; // watts, powered and idle: what GPU workloads leave the tier at (docs/power.md)
 };
 
+// What interrupts a training job, and how often: one cause per line of a published failure breakdown, with the
+// part it is counted per (a GPU, a host, a scale-out link, or the job itself) and its rate per part-hour
+// (configs/hw/reliability/, docs/pretraining.md "Failures and goodput").
+enum class FailurePart { gpu, host, link, job };
+inline constexpr FailurePart kAllFailureParts[] = {FailurePart::gpu, FailurePart::host, FailurePart::link,
+                                                   FailurePart::job};
+const char* to_string(FailurePart p);
+
+struct FailureCause {
+  std::string name;      // "faulty-gpu", "hbm", ...
+  std::string category;  // the source's category: GPU, host, network, software, maintenance
+  FailurePart part = FailurePart::gpu;
+  double rate_per_hour = 0;  // interruptions per part-hour
+  bool planned = false;      // announced maintenance: the job saves a checkpoint first and loses no work
+};
+
+struct ReliabilitySpec {
+  std::string name;
+  std::vector<FailureCause> causes;
+};
+
 // The scale-up domain of a system: GPUs joined by NVLink switches (or a photonic fabric).
 struct ScaleUpSpec {
   std::string switch_name;        // key into configs/hw/switches

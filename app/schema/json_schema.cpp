@@ -85,6 +85,7 @@ class Emitter {
       case Kind::quantity:
         j["type"] = "string";
         j["pattern"] = quantity_pattern(t.dim);
+        if (!t.choices.empty()) return json{{"anyOf", json::array({j, json{{"enum", t.choices}}})}};
         return j;
       case Kind::boolean:
         j["type"] = "boolean";

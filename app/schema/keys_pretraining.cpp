@@ -29,6 +29,40 @@ SectionPtr parallelism_keys() {
   return s;
 }
 
+SectionPtr reliability_keys() {
+  static const SectionPtr s = [] {
+    const wl::GoodputSpec d;
+    constexpr double kDay = 86400;
+    Type interval = quantity_type(Dimension::time, 1, 3650 * kDay);
+    interval.choices = {"auto"};
+    return make_section(
+        "workload (kind: pretraining).reliability",
+        "A long campaign's interruptions, checkpoints and goodput (docs/pretraining.md, Failures and goodput).",
+        {catalog_ref("profile", "reliability")
+             .describe("the causes of interruption and their rates per part-hour (configs/hw/reliability/)"),
+         quantity("duration", Dimension::time, 3600, 3650 * kDay)
+             .or_default(d.duration_s)
+             .describe("the campaign's wall-clock time"),
+         key("checkpoint_interval", interval)
+             .computed("auto: Daly's optimum for this job")
+             .describe("training time between checkpoints, or auto"),
+         quantity("checkpoint_write", Dimension::data_rate, 1e6, 1e15)
+             .describe("the checkpoint store's write bandwidth for the whole job (Llama 3: Tectonic, 2 TB/s "
+                       "sustained)"),
+         quantity("checkpoint_read", Dimension::data_rate, 1e6, 1e15)
+             .computed("checkpoint_write")
+             .describe("its read bandwidth, for the restore after an interruption"),
+         boolean("async_checkpoint")
+             .or_default(d.async_checkpoint)
+             .describe("only the copy of each GPU's state to host memory stalls training; the write overlaps it"),
+         quantity("restart", Dimension::time, 0, kDay)
+             .or_default(d.restart_s)
+             .describe("detection, rescheduling and job start per interruption (MegaScale: detection and "
+                       "diagnosis under 10 min; Kokolis et al.: 5 to 20 min)")});
+  }();
+  return s;
+}
+
 std::vector<std::string> names_of(auto... values) { return {std::string(wl::to_string(values))...}; }
 
 }  // namespace
@@ -99,7 +133,10 @@ SectionPtr pretraining_keys() {
          boolean("dropout").or_default(d.dropout).describe("attention and hidden dropout masks (Megatron GPT recipe)"),
          boolean("async_p2p").or_default(d.async_p2p)
              .describe("pipeline sends do not block the sender (Llama 3, section 3.3.2); Megatron's do"),
-         number("straggler_cv", 0.0, 0.5)
+         section("reliability", reliability_keys())
+           .optional("no failures: every step runs")
+           .describe("a long campaign's interruptions, checkpoints and goodput per day"),
+       number("straggler_cv", 0.0, 0.5)
              .or_default(d.straggler_cv)
              .describe("per-GPU speed factor ~ Normal(1, cv) from the stream pretraining.stragglers; a stage runs at its "
                        "slowest GPU")});

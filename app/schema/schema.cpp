@@ -12,7 +12,7 @@ namespace {
 // `dcsim list` takes plurals: systems, gpus, switches; optics and storage stay as they are.
 std::string catalog_list_name(const std::string& kind) {
   if (kind == "switch") return "switches";
-  if (kind == "optics" || kind == "storage") return kind;
+  if (kind == "optics" || kind == "storage" || kind == "reliability") return kind;
   return kind + "s";
 }
 

@@ -562,6 +562,40 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches) {
           out * kCastTransposeBytes};
 }
 
+// A campaign's failures and goodput (goodput.hpp) for this job: its parts, and a checkpoint of every parameter in
+// bf16 with its fp32 master copy and two Adam moments (2 + 4 + 4 + 4 bytes; Megatron's distributed checkpoint).
+// An asynchronous checkpoint stalls training for one GPU's state (weights and optimizer shard) over its host link.
+void report_goodput(const GoodputSpec& spec, const ModelSpec& m, const hw::ClusterSpec& c, const MemoryEstimate& mem,
+                    double tokens_per_s, std::uint64_t seed, Metrics& M) {
+  constexpr double kCheckpointBytesPerParam = 2 + 4 + 4 + 4;
+  GoodputJob job;
+  job.gpus = c.total_gpus();
+  job.hosts = std::ceil(job.gpus / c.system.gpus);
+  job.links = job.gpus;  // one scale-out NIC link per GPU (rail-optimised HGX and NVL72 alike)
+  job.checkpoint_bytes = d(m.total_params()) * kCheckpointBytesPerParam;
+  job.snapshot_s = c.cpu.gpu_link_bandwidth > 0 ? (mem.weights + mem.optimizer) / c.cpu.gpu_link_bandwidth : 0;
+  const GoodputResult r = simulate_goodput(spec, job, seed);
+  M.set("reliability.ettr", r.ettr);
+  M.set("reliability.ettr_expected", r.ettr_expected);
+  M.set("reliability.interruptions", d(r.unplanned + r.planned));
+  M.set("reliability.interruptions_unplanned", d(r.unplanned));
+  M.set("reliability.interruptions_planned", d(r.planned));
+  for (const auto& [cause, n] : r.by_cause) M.set("reliability.interruptions_by_cause." + cause, d(n));
+  if (r.unplanned_rate_per_s > 0) M.set("reliability.job_mtbf_h", 1 / r.unplanned_rate_per_s / 3600);
+  M.set("reliability.checkpoint_bytes", job.checkpoint_bytes);
+  M.set("reliability.checkpoint_write_s", r.checkpoint_write_s);
+  M.set("reliability.checkpoint_stall_s", r.checkpoint_block_s);
+  M.set("reliability.checkpoint_restore_s", r.checkpoint_restore_s);
+  M.set("reliability.checkpoint_interval_s", r.interval_s);
+  if (std::isfinite(r.optimal_interval_s)) M.set("reliability.checkpoint_interval_optimal_s", r.optimal_interval_s);
+  M.set("reliability.useful_h", r.useful_s / 3600);
+  M.set("reliability.lost_work_h", r.lost_work_s / 3600);
+  M.set("reliability.restart_h", r.restart_s / 3600);
+  M.set("reliability.restore_h", r.restore_s / 3600);
+  M.set("reliability.checkpoint_h", r.checkpoint_s / 3600);
+  M.set("goodput_tokens_per_day", r.ettr * tokens_per_s * 86400);
+}
+
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
                           std::uint64_t seed, sim::TraceRecorder* trace) {
   check_plan(w, m, c);
@@ -982,6 +1016,8 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   M.set("gpu_activity.memory", act.memory);
   M.set("micro_batches", d(mbs));
   M.set("gpus", gpus);
+
+  if (w.reliability) report_goodput(*w.reliability, m, c, mem, tokens_step / step, seed, M);
 
   out.info.emplace_back("plan", "tp=" + std::to_string(w.tp) + " pp=" + std::to_string(w.pp) + " dp=" +
                                     std::to_string(w.dp) + " cp=" + std::to_string(w.cp) + " ep=" + std::to_string(w.ep) +

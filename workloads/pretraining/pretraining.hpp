@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -25,6 +26,7 @@
 #include "workloads/input_error.hpp"
 #include "workloads/model.hpp"
 #include "workloads/model_ops.hpp"
+#include "workloads/pretraining/goodput.hpp"
 
 namespace dcsim::wl {
 
@@ -72,6 +74,8 @@ struct PretrainingWorkload {
   // Pipeline sends that do not block the sender (Llama 3 §3.3.2). Megatron-LM's 1F1B waits for its sends.
   bool async_p2p = false;
   double straggler_cv = 0;  // per-GPU speed: factor ~ Normal(1, cv) from the named stream "pretraining.stragglers"
+  // A long campaign's interruptions, checkpoints and goodput (goodput.hpp); absent: not modelled.
+  std::optional<GoodputSpec> reliability;
 
   std::int64_t micro_batches() const { return global_batch / (micro_batch * dp); }
 };
