@@ -4,8 +4,13 @@
 #include <cmath>
 #include <initializer_list>
 #include <limits>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "sim/random.hpp"
+#include "workloads/input_error.hpp"
 
 namespace dcsim::wl {
 namespace {
@@ -25,7 +30,8 @@ double parts_of(const GoodputJob& job, hw::FailurePart p) {
 double optimal_checkpoint_interval(double stall_s, double mtbf_s) {
   if (!(mtbf_s > 0) || !std::isfinite(mtbf_s)) return std::numeric_limits<double>::infinity();
   if (stall_s >= 2 * mtbf_s) return mtbf_s;
-  return std::max(std::sqrt(2 * stall_s * mtbf_s) - stall_s, 1e-3);
+  const double x = stall_s / (2 * mtbf_s);
+  return std::max(std::sqrt(2 * stall_s * mtbf_s) * (1 + std::sqrt(x) / 3 + x / 9) - stall_s, 1e-3);
 }
 
 double expected_ettr(double rate_per_s, double loss_s, double interval_s, double stall_s) {
@@ -34,6 +40,9 @@ double expected_ettr(double rate_per_s, double loss_s, double interval_s, double
 }
 
 GoodputResult simulate_goodput(const GoodputSpec& spec, const GoodputJob& job, std::uint64_t seed) {
+  if (!(spec.duration_s > 0) || !(spec.checkpoint_write_bandwidth > 0) || !(job.checkpoint_bytes >= 0)) {
+    throw std::invalid_argument("goodput: a campaign needs a positive duration and checkpoint write bandwidth");
+  }
   GoodputResult r;
   std::vector<double> rates;  // per cause, per second, for the whole job
   for (const hw::FailureCause& c : spec.profile.causes) {
@@ -43,6 +52,13 @@ GoodputResult simulate_goodput(const GoodputSpec& spec, const GoodputJob& job, s
     r.by_cause.emplace_back(c.name, 0);
   }
   const double total_rate = r.planned_rate_per_s + r.unplanned_rate_per_s;
+  // Each interruption is a step of the loop below: past ten million the campaign is not a what-if anyone runs.
+  constexpr double kMaxInterruptions = 1e7;
+  if (total_rate * spec.duration_s > kMaxInterruptions) {
+    throw InputError("reliability.duration",
+                     "the profile's rates over this job give " + std::to_string(std::llround(total_rate * spec.duration_s)) +
+                         " interruptions in the campaign, more than 10 million; shorten the duration");
+  }
   const double read_bw = spec.checkpoint_read_bandwidth > 0 ? spec.checkpoint_read_bandwidth
                                                             : spec.checkpoint_write_bandwidth;
   r.checkpoint_write_s = job.checkpoint_bytes / spec.checkpoint_write_bandwidth;
@@ -68,12 +84,12 @@ GoodputResult simulate_goodput(const GoodputSpec& spec, const GoodputJob& job, s
   const auto next_after = [&](double t) {
     return total_rate > 0 ? t + rng.exponential(1 / total_rate) : std::numeric_limits<double>::infinity();
   };
-  // Overhead from `from` for `amounts` in order, clipped at the end of the campaign.
-  const auto spend = [&](double from, std::initializer_list<std::pair<double*, double>> amounts) {
+  // Overhead from `from` for `amounts` in order, cut at `until` (the end of the campaign, or an interruption that
+  // cuts a recovery short); returns when it would have ended.
+  const auto spend = [&](double from, double until, const std::vector<std::pair<double*, double>>& amounts) {
     double t = from;
     for (const auto& [counter, amount] : amounts) {
-      const double used = std::clamp(D - t, 0.0, amount);
-      *counter += used;
+      *counter += std::clamp(until - t, 0.0, amount);
       t += amount;
     }
     return t;
@@ -86,27 +102,41 @@ GoodputResult simulate_goodput(const GoodputSpec& spec, const GoodputJob& job, s
       inflight = 0;
     }
   };
-  // An interruption at `at` after `progress` seconds of training since the last checkpoint.
+  // An interruption at `at` after `progress` seconds of training since the last checkpoint. Interruptions keep
+  // arriving during the recovery (the rates are per hour of the campaign, not of running); one that does restarts
+  // the recovery (Daly 2006).
   const auto interrupt = [&](double at, double progress) {
-    double pick = rng.next_double() * total_rate;
-    std::size_t cause = 0;
-    while (cause + 1 < rates.size() && pick >= rates[cause]) pick -= rates[cause++];
-    ++r.by_cause[cause].second;
-    commit_by(at);
-    if (spec.profile.causes[cause].planned) {
-      ++r.planned;
-      r.useful_s += progress + inflight;  // announced: the job saves everything first
+    while (true) {
+      double pick = rng.next_double() * total_rate;
+      std::size_t cause = 0;
+      while (cause + 1 < rates.size() && pick >= rates[cause]) pick -= rates[cause++];
+      ++r.by_cause[cause].second;
+      commit_by(at);
+      std::vector<std::pair<double*, double>> recovery;
+      if (spec.profile.causes[cause].planned) {
+        ++r.planned;
+        r.useful_s += progress + inflight;  // announced: the job saves everything first
+        recovery = {{&r.checkpoint_s, r.checkpoint_write_s}, {&r.restart_s, spec.restart_s},
+                    {&r.restore_s, r.checkpoint_restore_s}};
+      } else {
+        ++r.unplanned;
+        r.lost_work_s += progress + inflight;
+        recovery = {{&r.restart_s, spec.restart_s}, {&r.restore_s, r.checkpoint_restore_s}};
+      }
       inflight = 0;
-      t = spend(at, {{&r.checkpoint_s, r.checkpoint_write_s}, {&r.restart_s, spec.restart_s},
-                     {&r.restore_s, r.checkpoint_restore_s}});
-    } else {
-      ++r.unplanned;
-      r.lost_work_s += progress + inflight;
-      inflight = 0;
-      t = spend(at, {{&r.restart_s, spec.restart_s}, {&r.restore_s, r.checkpoint_restore_s}});
+      progress = 0;
+      const double again = next_after(at);
+      double end = at;
+      for (const auto& [counter, amount] : recovery) end += amount;
+      if (again < std::min(end, D)) {
+        spend(at, again, recovery);
+        at = again;
+        continue;
+      }
+      t = spend(at, D, recovery);
+      next = again;
+      return;
     }
-    // ASSUMED: no interruption strikes during the recovery itself (it is minutes against hours between them).
-    next = next_after(t);
   };
   const double cycle = tau + delta;
   while (t < D) {

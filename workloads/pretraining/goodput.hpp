@@ -43,16 +43,18 @@ struct GoodputResult {
   std::vector<std::pair<std::string, std::int64_t>> by_cause;  // in the profile's order
 };
 
-// Daly (2006) first order: sqrt(2 delta M) - delta for delta < 2M, else M (M: mean time between unplanned
-// interruptions, delta: the checkpoint's stall).
+// Daly (2006, eq. 20), the higher-order optimum: sqrt(2 delta M) (1 + sqrt(x)/3 + x/9) - delta with x = delta/(2M),
+// for delta < 2M, else M (M: mean time between unplanned interruptions, delta: the checkpoint's stall). For
+// delta << M it is Young's sqrt(2 delta M).
 double optimal_checkpoint_interval(double stall_s, double mtbf_s);
 
 // First-order ETTR (Kokolis et al. 2024, after Daly): (1 - lambda (R + tau/2)) / (1 + delta/tau), with R the cost
 // of an interruption beyond the lost work (restart and restore), clamped at 0.
 double expected_ettr(double rate_per_s, double loss_s, double interval_s, double stall_s);
 
-// Simulates the campaign: interruptions as Poisson processes per cause (named random stream
-// "pretraining.failures"), checkpoints every interval of training. Deterministic for a seed.
+// Simulates the campaign: interruptions as Poisson processes per cause over the whole campaign, recoveries
+// included (named random stream "pretraining.failures"), checkpoints every interval of training. Deterministic for
+// a seed. InputError when the rates give more than ten million interruptions.
 GoodputResult simulate_goodput(const GoodputSpec& spec, const GoodputJob& job, std::uint64_t seed);
 
 }  // namespace dcsim::wl

@@ -570,7 +570,9 @@ void report_goodput(const GoodputSpec& spec, const ModelSpec& m, const hw::Clust
   constexpr double kCheckpointBytesPerParam = 2 + 4 + 4 + 4;
   GoodputJob job;
   job.gpus = c.total_gpus();
-  job.hosts = std::ceil(job.gpus / c.system.gpus);
+  // Hosts as the per-host rates count them: compute nodes (an HGX board, an NVL72 compute tray of 4 GPUs).
+  const int node = c.system.gpus_per_node > 0 ? c.system.gpus_per_node : c.system.gpus;
+  job.hosts = c.systems * std::ceil(static_cast<double>(c.gpus_per_system) / node);
   job.links = job.gpus;  // one scale-out NIC link per GPU (rail-optimised HGX and NVL72 alike)
   job.checkpoint_bytes = d(m.total_params()) * kCheckpointBytesPerParam;
   job.snapshot_s = c.cpu.gpu_link_bandwidth > 0 ? (mem.weights + mem.optimizer) / c.cpu.gpu_link_bandwidth : 0;
