@@ -12,6 +12,7 @@
 #include "app/metric_directions.hpp"
 #include "app/result_io.hpp"
 #include "app/runner.hpp"
+#include "app/schema/reference.hpp"
 #include "app/schema/scenario_keys.hpp"
 
 namespace dcsim::app {
@@ -44,13 +45,24 @@ PlanSpec parse_plan(const schema::Reader& plan) {
     plan.at("vary").fail_value("a scenario key outside plan: and sweep:, e.g. hardware.count");
   }
   spec.largest = plan.choice("goal") == "largest";
-  spec.resolution = plan.number_if("resolution").value_or(0);
+  spec.unit = quantity_dimension(spec.vary);
+  const auto resolution = plan.value_if("resolution");
+  // A quantity's range and resolution are read in the vary key's unit (declared as text: the unit depends on vary).
+  const auto in_unit = [&](const schema::Value& v) { return v.node().as_quantity(*spec.unit, 0); };
+  if (resolution) spec.resolution = spec.unit ? in_unit(*resolution) : resolution->number();
   const schema::Value range_value = plan.value("range");
   if (!range_value.is_list() || range_value.node().items().size() != 2) {
-    range_value.node().fail_value(spec.resolution > 0 ? "[LOW, HIGH], two numbers" : "[LOW, HIGH], two integers");
+    range_value.node().fail_value(spec.unit ? "[LOW, HIGH], two " + std::string(dimension_name(*spec.unit)) + "s"
+                                  : spec.resolution > 0 ? "[LOW, HIGH], two numbers"
+                                                        : "[LOW, HIGH], two integers");
   }
   const auto range = range_value.items();
-  if (spec.resolution > 0) {
+  if (spec.unit) {
+    spec.low = in_unit(range[0]);
+    spec.high = in_unit(range[1]);
+    // A quantity is a real knob: bisected to a thousandth of its range unless a resolution is given.
+    if (spec.resolution <= 0) spec.resolution = (spec.high - spec.low) / 1000;
+  } else if (spec.resolution > 0) {
     spec.low = range[0].number();
     spec.high = range[1].number();
   } else {
@@ -58,6 +70,7 @@ PlanSpec parse_plan(const schema::Reader& plan) {
     spec.high = static_cast<double>(range[1].integer());
   }
   if (spec.high < spec.low) range[1].node().fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
+  if (spec.unit && spec.high <= spec.low) range[1].node().fail_value("HIGH > LOW (" + format_plan_value(spec, spec.low) + ")");
   if (spec.resolution > 0 && spec.resolution < (spec.high - spec.low) * 1e-6) {
     plan.at("resolution").fail_value("at least a millionth of the range (" +
                                      format_plan_value(spec, (spec.high - spec.low) * 1e-6) + ")");
@@ -181,7 +194,9 @@ PlanOutcome search(const ScenarioRequest& request, const Catalog& catalog, std::
   // A real midpoint is rounded to what the scenario is given (format_plan_value), so the value run is the value
   // recorded; a midpoint that rounds onto an end ends the search.
   auto midpoint = [&](double a, double b) {
-    return integer ? std::floor(a + (b - a) / 2) : std::stod(format_plan_value(out.spec, a + (b - a) / 2));
+    if (integer) return std::floor(a + (b - a) / 2);
+    const std::string text = format_plan_value(out.spec, a + (b - a) / 2);
+    return out.spec.unit ? parse_quantity(text, *out.spec.unit) : std::stod(text);
   };
 
   // The end where the targets are easiest is tried first: if it misses, nothing in the range meets them. Then the
@@ -296,10 +311,41 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
 }
 
 std::string format_plan_value(const PlanSpec& spec, double value) {
-  if (spec.resolution <= 0) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
-  char buf[32];
+  if (spec.resolution <= 0 && !spec.unit) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
+  char buf[48];
+  if (spec.unit && !base_unit(*spec.unit).empty()) {
+    // Nine digits in the SI-prefixed unit that puts the number at 1 or more ("517.216797 GB/s", "4.5 ms"): what
+    // the table shows and what the scenario is given, the same text.
+    static constexpr std::pair<const char*, double> kPrefixes[] = {{"P", 1e15}, {"T", 1e12}, {"G", 1e9}, {"M", 1e6},
+                                                                   {"k", 1e3},  {"", 1},    {"m", 1e-3}, {"u", 1e-6},
+                                                                   {"n", 1e-9}, {"p", 1e-12}};
+    const std::string base(base_unit(*spec.unit));
+    const std::vector<std::string> symbols = unit_symbols(*spec.unit);
+    std::string unit = base;
+    double factor = 1;
+    for (const auto& [prefix, f] : kPrefixes) {
+      const std::string symbol = prefix + base;
+      if (std::find(symbols.begin(), symbols.end(), symbol) == symbols.end()) continue;
+      unit = symbol;
+      factor = f;
+      if (std::fabs(value) >= f) break;
+    }
+    std::snprintf(buf, sizeof buf, "%.9g", value / factor);
+    return std::string(buf) + " " + unit;
+  }
   std::snprintf(buf, sizeof buf, "%.9g", value);
   return buf;
+}
+
+std::optional<Dimension> quantity_dimension(const std::string& dotted_key) {
+  std::optional<Dimension> dim;
+  for (const schema::Key* k : schema::declarations_of(schema::scenario_keys(), dotted_key)) {
+    const auto it = std::find_if(k->forms.begin(), k->forms.end(),
+                                 [](const schema::Type& t) { return t.kind == schema::Kind::quantity; });
+    if (it == k->forms.end() || (dim && *dim != it->dim)) return std::nullopt;
+    dim = it->dim;
+  }
+  return dim;
 }
 
 std::string format_plan(const PlanOutcome& o) {

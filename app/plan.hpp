@@ -47,6 +47,9 @@ struct PlanSpec {
   double low = 1, high = 1;
   bool largest = false;   // goal: largest (more of the knob never helps) instead of smallest
   double resolution = 0;  // 0: an integer knob, bisected to 1; else a real one, bisected to this width
+  // The vary key's dimension when it is a quantity (a time, a bandwidth): the range and resolution are written with
+  // units, values are held in SI and given to the scenario in its base unit ("0.003 s"). Such a knob is real.
+  std::optional<Dimension> unit;
   std::vector<PlanTarget> targets;
   // grid: (dotted key, its values as YAML flow text to --set), in file order; the first key varies slowest.
   std::vector<std::pair<std::string, std::vector<std::string>>> grid;
@@ -87,5 +90,8 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
 std::string format_plan(const PlanOutcome& outcome);
 // A knob value as the scenario takes it: an integer without decimals, a real with up to 6 significant digits.
 std::string format_plan_value(const PlanSpec& spec, double value);
+// The dimension of a scenario key declared as a quantity (workload.cpu.per_call: a time), from app/schema;
+// nullopt for keys of other types, and for keys the workloads declare with different dimensions.
+std::optional<Dimension> quantity_dimension(const std::string& dotted_key);
 
 }  // namespace dcsim::app

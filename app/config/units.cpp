@@ -206,6 +206,22 @@ std::string explain_unit(std::string_view unit, Dimension dim) {
 
 }  // namespace
 
+std::string_view base_unit(Dimension dim) {
+  switch (dim) {
+    case Dimension::dimensionless: return "";
+    case Dimension::data: return "B";
+    case Dimension::data_rate: return "B/s";
+    case Dimension::compute: return "FLOP";
+    case Dimension::compute_rate: return "FLOP/s";
+    case Dimension::time: return "s";
+    case Dimension::power: return "W";
+    case Dimension::energy: return "J";
+    case Dimension::energy_per_bit: return "J/bit";
+    case Dimension::frequency: return "Hz";
+  }
+  return "";
+}
+
 std::vector<std::string> unit_symbols(Dimension dim) {
   std::vector<std::string> out;
   for (const auto& [symbol, unit] : units())

@@ -88,6 +88,7 @@ SectionPtr plan_keys() {
     // [LOW, HIGH]: integers, or numbers with `resolution` (a real knob).
     Type range = list_type(integer_type(0, 10'000'000), 2, 2);
     range.items.push_back(number_type(0, 1e12));
+    range.items.push_back(text_type({}, "a quantity in the unit of the key it varies ('1 ms', '400 GB/s')"));
     return make_section(
         "plan", "Capacity planning for `dcsim plan`: the smallest (or largest) value of one knob that meets every "
                 "target (docs/cli.md, plan).",
@@ -96,11 +97,14 @@ SectionPtr plan_keys() {
          choice("goal", {"smallest", "largest"}).or_default("smallest")
              .describe("smallest: the least value that meets the targets; largest: the most (a load)"),
          number("resolution", 1e-9, 1e12)
-             .optional("an integer knob, bisected to 1")
+             .or_form(text_type({}, "a quantity in the unit of the key it varies ('1 ms')"))
+             .optional("an integer knob, bisected to 1; a quantity (vary: a time, a bandwidth), to a thousandth of "
+                       "the range")
              .describe("a real knob, bisected to this width")
              .rule_("at least a millionth of the range"),
          key("range", range)
-             .describe("[LOW, HIGH]: integers from 0 to 10,000,000, or with resolution numbers from 0 to 1e12")
+             .describe("[LOW, HIGH]: integers from 0 to 10,000,000; with resolution numbers from 0 to 1e12; for a key "
+                       "that is a quantity, values with its units ([1 ms, 30 ms])")
              .rule_("HIGH >= LOW"),
          key("targets", list_type(section_type(plan_target_keys()), 1))
              .describe("the targets every result must meet"),

@@ -156,7 +156,10 @@ std::string reference_markdown(const SectionPtr& root) {
   return md.str();
 }
 
-std::vector<std::string> explain(const SectionPtr& root, std::string_view dotted_key) {
+namespace {
+
+// The entries of a dotted key with their reference paths.
+std::vector<std::pair<std::string, const Key*>> lookup(const SectionPtr& root, std::string_view dotted_key) {
   // "classes[0].name" and "classes[].name" name the same key as "classes.name".
   std::string cleaned;
   for (std::size_t i = 0; i < dotted_key.size(); ++i) {
@@ -171,10 +174,22 @@ std::vector<std::string> explain(const SectionPtr& root, std::string_view dotted
   std::stringstream in(cleaned);
   while (std::getline(in, seg, '.'))
     if (!seg.empty()) segments.push_back(seg);
-  std::vector<std::string> out;
-  if (segments.empty()) return out;
   std::vector<std::pair<std::string, const Key*>> found;
-  find(root, segments, 0, found);
+  if (!segments.empty()) find(root, segments, 0, found);
+  return found;
+}
+
+}  // namespace
+
+std::vector<const Key*> declarations_of(const SectionPtr& root, std::string_view dotted_key) {
+  std::vector<const Key*> out;
+  for (const auto& [path, k] : lookup(root, dotted_key)) out.push_back(k);
+  return out;
+}
+
+std::vector<std::string> explain(const SectionPtr& root, std::string_view dotted_key) {
+  std::vector<std::string> out;
+  const std::vector<std::pair<std::string, const Key*>> found = lookup(root, dotted_key);
   for (const auto& [path, k] : found) {
     std::ostringstream e;
     e << path << "\n";

@@ -18,6 +18,9 @@ std::string reference_markdown(const SectionPtr& root);
 // Empty when nothing is declared there.
 std::vector<std::string> explain(const SectionPtr& root, std::string_view dotted_key);
 
+// The declarations of a dotted key, one per workload kind that declares it (empty when none does).
+std::vector<const Key*> declarations_of(const SectionPtr& root, std::string_view dotted_key);
+
 // Every declared dotted key (list items without an index), for did-you-mean.
 std::vector<std::string> declared_paths(const SectionPtr& root);
 
