@@ -69,8 +69,11 @@ PlanSpec parse_plan(const schema::Reader& plan) {
     spec.low = static_cast<double>(range[0].integer());
     spec.high = static_cast<double>(range[1].integer());
   }
-  if (spec.high < spec.low) range[1].node().fail_value("HIGH >= LOW (" + format_plan_value(spec, spec.low) + ")");
-  if (spec.unit && spec.high <= spec.low) range[1].node().fail_value("HIGH > LOW (" + format_plan_value(spec, spec.low) + ")");
+  // A quantity's range must have a width: its resolution is a thousandth of it.
+  if (spec.high < spec.low || (spec.unit && spec.high == spec.low)) {
+    range[1].node().fail_value(std::string(spec.unit ? "HIGH > LOW (" : "HIGH >= LOW (") +
+                               format_plan_value(spec, spec.low) + ")");
+  }
   if (spec.resolution > 0 && spec.resolution < (spec.high - spec.low) * 1e-6) {
     plan.at("resolution").fail_value("at least a millionth of the range (" +
                                      format_plan_value(spec, (spec.high - spec.low) * 1e-6) + ")");
@@ -312,27 +315,8 @@ PlanOutcome run_plan(const ScenarioRequest& request, const Catalog& catalog, std
 
 std::string format_plan_value(const PlanSpec& spec, double value) {
   if (spec.resolution <= 0 && !spec.unit) return std::to_string(static_cast<std::int64_t>(std::llround(value)));
-  char buf[48];
-  if (spec.unit && !base_unit(*spec.unit).empty()) {
-    // Nine digits in the SI-prefixed unit that puts the number at 1 or more ("517.216797 GB/s", "4.5 ms"): what
-    // the table shows and what the scenario is given, the same text.
-    static constexpr std::pair<const char*, double> kPrefixes[] = {{"P", 1e15}, {"T", 1e12}, {"G", 1e9}, {"M", 1e6},
-                                                                   {"k", 1e3},  {"", 1},    {"m", 1e-3}, {"u", 1e-6},
-                                                                   {"n", 1e-9}, {"p", 1e-12}};
-    const std::string base(base_unit(*spec.unit));
-    const std::vector<std::string> symbols = unit_symbols(*spec.unit);
-    std::string unit = base;
-    double factor = 1;
-    for (const auto& [prefix, f] : kPrefixes) {
-      const std::string symbol = prefix + base;
-      if (std::find(symbols.begin(), symbols.end(), symbol) == symbols.end()) continue;
-      unit = symbol;
-      factor = f;
-      if (std::fabs(value) >= f) break;
-    }
-    std::snprintf(buf, sizeof buf, "%.9g", value / factor);
-    return std::string(buf) + " " + unit;
-  }
+  if (spec.unit) return format_quantity_precise(value, *spec.unit);
+  char buf[32];
   std::snprintf(buf, sizeof buf, "%.9g", value);
   return buf;
 }

@@ -206,22 +206,6 @@ std::string explain_unit(std::string_view unit, Dimension dim) {
 
 }  // namespace
 
-std::string_view base_unit(Dimension dim) {
-  switch (dim) {
-    case Dimension::dimensionless: return "";
-    case Dimension::data: return "B";
-    case Dimension::data_rate: return "B/s";
-    case Dimension::compute: return "FLOP";
-    case Dimension::compute_rate: return "FLOP/s";
-    case Dimension::time: return "s";
-    case Dimension::power: return "W";
-    case Dimension::energy: return "J";
-    case Dimension::energy_per_bit: return "J/bit";
-    case Dimension::frequency: return "Hz";
-  }
-  return "";
-}
-
 std::vector<std::string> unit_symbols(Dimension dim) {
   std::vector<std::string> out;
   for (const auto& [symbol, unit] : units())
@@ -392,6 +376,23 @@ bool round_trips(const std::string& s, double v, Dimension dim) {
 }
 
 }  // namespace
+
+std::string format_quantity_precise(double v, Dimension dim) {
+  char buf[64];
+  if (dim == Dimension::dimensionless || !std::isfinite(v)) {
+    std::snprintf(buf, sizeof buf, "%.9g", v);
+    return buf;
+  }
+  const Scales& scales = scales_for(dim, false);
+  std::size_t k = 0;
+  if (v == 0) {
+    while (k + 1 < scales.size() && scales[k].factor < 1) ++k;
+  } else {
+    while (k + 1 < scales.size() && scales[k + 1].factor <= std::fabs(v)) ++k;
+  }
+  std::snprintf(buf, sizeof buf, "%.9g", v / scales[k].factor);
+  return std::string(buf) + " " + scales[k].unit;
+}
 
 std::string format_quantity(double v, Dimension dim) {
   if (std::isnan(v)) return "nan";

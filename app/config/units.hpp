@@ -54,8 +54,9 @@ double parse_quantity(std::string_view text, Dimension dim);
 // min, above an hour in h. parse_quantity(format_quantity(x, d), d) equals x to 3 significant digits.
 std::string format_quantity(double value, Dimension dim);
 
-// The SI unit a value of `dim` is held in ("s", "B/s", "" for dimensionless): "0.003 s" reads back exactly.
-std::string_view base_unit(Dimension dim);
+// Nine significant digits in the SI-prefixed unit format_quantity would choose ("517.216797 GB/s", "4.5 ms"): text
+// that parse_quantity reads back to the value within a part in 1e9 (what `dcsim plan` gives a scenario).
+std::string format_quantity_precise(double value, Dimension dim);
 
 // Every unit symbol parse_quantity takes for `dim` ("GB/s", "Gb/s", "GiB/s", ...), sorted: for the JSON Schema's
 // pattern of a quantity (app/schema).

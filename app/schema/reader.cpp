@@ -85,12 +85,7 @@ double Value::number(Bounds b) const {
   return node_.as_number(lo, hi);
 }
 
-double Value::quantity(Bounds b) const {
-  const Type& t = form(Kind::quantity);
-  require_shape(node_.is_scalar());
-  const auto [lo, hi] = narrowed(t, b);
-  return node_.as_quantity(t.dim, lo, hi);
-}
+double Value::quantity(Bounds b) const { return quantity_in(form(Kind::quantity).dim, b); }
 
 double Value::quantity_in(Dimension dim, Bounds b) const {
   for (const Type& t : *forms_) {
@@ -252,45 +247,42 @@ Reader Reader::section(std::string_view key) const {
   return value(key).section();
 }
 
-std::optional<std::int64_t> Reader::integer_if(std::string_view key, Bounds b) const {
+std::optional<Value> Reader::optional_value(std::string_view key) const {
   (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->integer(b);
-  return std::nullopt;
+  return value_if(key);
+}
+
+std::optional<std::int64_t> Reader::integer_if(std::string_view key, Bounds b) const {
+  const auto v = optional_value(key);
+  return v ? std::optional(v->integer(b)) : std::nullopt;
 }
 std::optional<double> Reader::number_if(std::string_view key, Bounds b) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->number(b);
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->number(b)) : std::nullopt;
 }
 std::optional<double> Reader::quantity_if(std::string_view key, Bounds b) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->quantity(b);
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->quantity(b)) : std::nullopt;
 }
 std::optional<bool> Reader::boolean_if(std::string_view key) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->boolean();
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->boolean()) : std::nullopt;
 }
 std::optional<std::string> Reader::choice_if(std::string_view key) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->choice();
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->choice()) : std::nullopt;
 }
 std::optional<std::string> Reader::text_if(std::string_view key) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->text();
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->text()) : std::nullopt;
 }
 std::optional<std::string> Reader::catalog_name_if(std::string_view key, const std::vector<std::string>& names) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->catalog_name(names);
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->catalog_name(names)) : std::nullopt;
 }
 std::optional<Reader> Reader::section_if(std::string_view key) const {
-  (void)with_default(key, false);
-  if (auto v = value_if(key)) return v->section();
-  return std::nullopt;
+  const auto v = optional_value(key);
+  return v ? std::optional(v->section()) : std::nullopt;
 }
 
 void Reader::finish() const { node_.finish_declared(section_->live_names, section_->live_whens); }

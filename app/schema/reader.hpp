@@ -109,6 +109,7 @@ class Reader {
  private:
   const Key& declared(std::string_view key) const;
   const Key& with_default(std::string_view key, bool has_default) const;
+  std::optional<Value> optional_value(std::string_view key) const;  // of a key declared computed or optional
   template <class T>
   T default_of(const Key& k) const;
 
