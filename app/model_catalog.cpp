@@ -282,24 +282,28 @@ wl::ModelSpec load_model(const Catalog& catalog, std::string_view name) {
   if (name.empty() || name.find('/') != std::string_view::npos || !fs::is_regular_file(model_path(catalog, name), ec)) {
     throw BadInput("no model named '" + std::string(name) + "' in " + (catalog.root() / "models").string());
   }
-  const ConfigDocument doc = ConfigDocument::load_file(model_path(catalog, name));
-  const ConfigNode root = doc.root();
-  root.child("kind");  // catalog files name their kind: a file copied into the wrong folder is caught
-  const ConfigNode name_node = root.child("name");
-  if (name_node.as_string() != name) name_node.fail_value("'" + std::string(name) + "' (catalog names are file stems)");
-  wl::ModelSpec m = parse_model(root);
-  doc.finish();
-  return m;
+  return catalog.parsed<wl::ModelSpec>("model", name, [&] {
+    const ConfigDocument doc = ConfigDocument::load_file(model_path(catalog, name));
+    const ConfigNode root = doc.root();
+    root.child("kind");  // catalog files name their kind: a file copied into the wrong folder is caught
+    const ConfigNode name_node = root.child("name");
+    if (name_node.as_string() != name) name_node.fail_value("'" + std::string(name) + "' (catalog names are file stems)");
+    wl::ModelSpec m = parse_model(root);
+    doc.finish();
+    return m;
+  });
 }
 
 std::vector<std::string> model_names(const Catalog& catalog) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(catalog.root() / "models", ec)) {
-    if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
+  return catalog.parsed<std::vector<std::string>>("listing", "models", [&] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(catalog.root() / "models", ec)) {
+      if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  });
 }
 
 std::string format_count(double count) {

@@ -56,8 +56,17 @@ template <class Spec, class Parse>
 Spec load_with_overrides(const Catalog& catalog, std::string_view kind, const std::string& name,
                          const std::vector<std::pair<std::string, ConfigNode>>& all, std::string_view part,
                          Parse parse) {
+  const auto mine = overrides_for(all, part);
+  if (mine.empty()) {  // the entry as the catalog has it: parsed once per catalog
+    return catalog.parsed<Spec>(kind, name, [&] {
+      const ConfigDocument doc = catalog.document(kind, name);
+      Spec spec = parse(doc.root());
+      doc.finish();
+      return spec;
+    });
+  }
   ConfigDocument doc = catalog.document(kind, name);
-  for (const auto& [key, node] : overrides_for(all, part)) {
+  for (const auto& [key, node] : mine) {
     const SourceLocation where = node.location();
     apply_override(doc, key, node.yaml(),
                    "hardware.overrides." + std::string(part) + "." + key + " (" + where.to_string() + ")");

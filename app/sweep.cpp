@@ -11,6 +11,8 @@
 #include <numeric>
 #include <optional>
 #include <thread>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "app/cli.hpp"
 #include "app/config/error.hpp"
@@ -147,12 +149,13 @@ bool one_size(const wl::Metrics& r) {
 std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<wl::Metrics>& metrics,
                       const std::vector<std::string>& errors) {
   const bool any_error = std::any_of(errors.begin(), errors.end(), [](const std::string& e) { return !e.empty(); });
-  std::vector<std::string> metric_keys;
+  std::vector<std::string> metric_keys;  // in order of first appearance
+  std::unordered_set<std::string_view> seen;
   for (const auto& r : metrics) {
     const bool skip_sizes = one_size(r);  // per-size columns only for points that measured several sizes
     for (const auto& m : r.entries()) {
       if (skip_sizes && m.key.starts_with("by_size.")) continue;
-      if (std::find(metric_keys.begin(), metric_keys.end(), m.key) == metric_keys.end()) metric_keys.push_back(m.key);
+      if (seen.insert(m.key).second) metric_keys.push_back(m.key);
     }
   }
   std::vector<std::string> header = {"point"};
@@ -161,8 +164,12 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
   std::vector<std::vector<std::optional<double>>> si(axes, std::vector<std::optional<double>>(points.size()));
   std::vector<bool> numeric(axes, false);
   for (std::size_t a = 0; a < axes; ++a) {
+    std::unordered_map<std::string, std::optional<double>> known;  // an axis has few distinct values
     for (std::size_t i = 0; i < points.size(); ++i) {
-      si[a][i] = si_value(points[i].coordinates.at(a).second);
+      const std::string& text = points[i].coordinates.at(a).second;
+      auto it = known.find(text);
+      if (it == known.end()) it = known.emplace(text, si_value(text)).first;
+      si[a][i] = it->second;
       numeric[a] = numeric[a] || si[a][i].has_value();
     }
     header.push_back(points.front().coordinates[a].first);
@@ -185,9 +192,11 @@ std::string sweep_csv(const std::vector<SweepPoint>& points, const std::vector<w
       if (numeric[a]) row.push_back(si[a][i] ? csv_number(*si[a][i]) : "");
     }
     if (spec) row.push_back(front[i] ? "1" : "0");
+    std::unordered_map<std::string_view, double> values;
+    for (const auto& m : metrics.at(i).entries()) values.emplace(m.key, m.value);
     for (const auto& key : metric_keys) {
-      const auto v = metrics.at(i).get(key);
-      row.push_back(v ? csv_number(*v) : "");
+      const auto v = values.find(key);
+      row.push_back(v != values.end() ? csv_number(v->second) : "");
     }
     if (any_error) row.push_back(i < errors.size() ? errors[i] : "");
     out += csv_line(row);

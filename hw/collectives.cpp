@@ -204,7 +204,26 @@ NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
   return s;
 }
 
+std::size_t Collectives::GroupHash::operator()(const std::vector<int>& g) const noexcept {
+  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the ranks
+  for (const int r : g) h = (h ^ static_cast<std::uint32_t>(r)) * 1099511628211ull;
+  return static_cast<std::size_t>(h);
+}
+
 GroupLayout Collectives::layout(std::span<const int> group) const {
+  std::vector<int> key(group.begin(), group.end());
+  {
+    std::lock_guard lock(layouts_->mutex);
+    if (const auto it = layouts_->by_group.find(key); it != layouts_->by_group.end()) return it->second;
+  }
+  const GroupLayout g = compute_layout(group);
+  std::lock_guard lock(layouts_->mutex);
+  if (layouts_->by_group.size() >= kLayoutCacheSize) layouts_->by_group.clear();
+  layouts_->by_group.emplace(std::move(key), g);
+  return g;
+}
+
+GroupLayout Collectives::compute_layout(std::span<const int> group) const {
   GroupLayout g;
   g.n = static_cast<int>(group.size());
   if (g.n == 0) return g;

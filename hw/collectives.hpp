@@ -10,7 +10,10 @@
 #include <array>
 #include <coroutine>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include "hw/collective_kinds.hpp"
@@ -68,6 +71,7 @@ class Collectives {
   // Keeps a reference to `topo` (it must outlive this object) and copies what it needs from `spec`.
   Collectives(const Topology& topo, const ClusterSpec& spec);
 
+  // Remembered per group (a training step prices the same few groups many times): the same answer, computed once.
   GroupLayout layout(std::span<const int> group) const;
 
   // Analytical (alpha-beta) cost. `automatic` picks the cheapest algorithm NCCL would consider (docs/network.md).
@@ -107,6 +111,19 @@ class Collectives {
  private:
   struct Choice;
   Choice cost(CollectiveOp op, const GroupLayout& g, double bytes, CollectiveAlgo algo, Protocol p) const;
+  GroupLayout compute_layout(std::span<const int> group) const;
+
+  struct GroupHash {
+    std::size_t operator()(const std::vector<int>& g) const noexcept;
+  };
+  // Layouts by group, at most kLayoutCacheSize of them (then it starts again): bounded memory for callers that
+  // price many distinct groups. Guarded, so that a const Collectives stays safe to share between threads.
+  static constexpr std::size_t kLayoutCacheSize = 4096;
+  struct LayoutCache {
+    std::mutex mutex;
+    std::unordered_map<std::vector<int>, GroupLayout, GroupHash> by_group;
+  };
+  std::unique_ptr<LayoutCache> layouts_ = std::make_unique<LayoutCache>();
 
   const Topology& topo_;
   CollectiveTuning up_;

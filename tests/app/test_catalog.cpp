@@ -171,5 +171,57 @@ TEST(Catalog, RegionTunerVertexMustBeAPair) {
   EXPECT_EQ(shipped.nccl_region_tuner.regions.size(), 11u);
 }
 
+// A catalog folder of one NIC, written by the test (the shipped connectx-7 entry under another name).
+struct OneNicCatalog {
+  std::filesystem::path root = std::filesystem::temp_directory_path() /
+                               ("dcsim-catalog-cache-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
+                                "-" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  OneNicCatalog() { std::filesystem::create_directories(root / "hw" / "nics"); }
+  ~OneNicCatalog() { std::filesystem::remove_all(root); }
+  void write(const std::string& text) const { std::ofstream(root / "hw" / "nics" / "mynic.yaml") << text; }
+  static std::string nic(const std::string& bandwidth) {
+    return with_edit(with_edit(catalog_text("hw/nics/connectx-7.yaml"), "name: connectx-7", "name: mynic"),
+                     "bandwidth: 400 Gb/s", "bandwidth: " + bandwidth);
+  }
+};
+
+TEST(Catalog, AnEntryIsParsedOncePerCatalog) {
+  // A sweep's points read the same entries thousands of times (#19): the first parse answers every later call,
+  // and copies of the catalog share it. The files are taken not to change during a run; editing one shows it.
+  const OneNicCatalog dir;
+  ASSERT_FALSE(OneNicCatalog::nic("400 Gb/s").empty());
+  dir.write(OneNicCatalog::nic("400 Gb/s"));
+  const Catalog c(dir.root);
+  EXPECT_DOUBLE_EQ(load_nic(c, "mynic").bandwidth, 50e9);
+  EXPECT_EQ(c.names("nic"), std::vector<std::string>{"mynic"});
+  dir.write(OneNicCatalog::nic("800 Gb/s"));
+  std::ofstream(dir.root / "hw" / "nics" / "other.yaml") << "kind: nic\n";
+  EXPECT_DOUBLE_EQ(load_nic(c, "mynic").bandwidth, 50e9);  // the first parse
+  const Catalog copy = c;  // NOLINT(performance-unnecessary-copy-initialization): copies share the parsed entries
+  EXPECT_DOUBLE_EQ(load_nic(copy, "mynic").bandwidth, 50e9);
+  EXPECT_EQ(copy.names("nic"), std::vector<std::string>{"mynic"});
+  const Catalog fresh(dir.root);  // a new catalog reads the files as they are now
+  EXPECT_DOUBLE_EQ(load_nic(fresh, "mynic").bandwidth, 100e9);
+  EXPECT_EQ(fresh.names("nic"), (std::vector<std::string>{"mynic", "other"}));
+}
+
+TEST(Catalog, ABrokenEntryIsNotRemembered) {
+  // A parse that fails is not kept: the same error every time, and a catalog that later finds the file mended
+  // loads it.
+  const OneNicCatalog dir;
+  dir.write(OneNicCatalog::nic("400 GHz"));
+  const Catalog c(dir.root);
+  for (int k = 0; k < 2; ++k) {
+    try {
+      load_nic(c, "mynic");
+      FAIL() << "no error";
+    } catch (const ConfigError& e) {
+      EXPECT_NE(std::string(e.what()).find("400 GHz"), std::string::npos) << e.what();
+    }
+  }
+  dir.write(OneNicCatalog::nic("400 Gb/s"));
+  EXPECT_DOUBLE_EQ(load_nic(c, "mynic").bandwidth, 50e9);
+}
+
 }  // namespace
 }  // namespace dcsim::app

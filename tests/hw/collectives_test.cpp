@@ -195,6 +195,44 @@ TEST(Collectives, UnevenDomainsRunAtTheSmallestDomainsNics) {
   }
 }
 
+TEST(Collectives, RememberedLayoutsAreTheLayoutsOfTheirGroups) {
+  // layout() keeps what it computed per group (#19: a training step prices the same groups many times) and starts
+  // again past 4,096 groups. Each answer must be its own group's, before, during and after that flood.
+  const ClusterSpec spec = hgx_h100(4);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const auto uneven = iota(20);   // 8 + 8 + 4 GPUs: 3 domains, 4 NICs in the smallest
+  const auto strided = [] {       // one GPU of each node: 4 domains of 1
+    std::vector<int> g;
+    for (int n = 0; n < 4; ++n) g.push_back(8 * n + 3);
+    return g;
+  }();
+  const GroupLayout a = coll.layout(uneven);
+  EXPECT_EQ(a.domains, 3);
+  EXPECT_EQ(a.per_domain, 8);
+  EXPECT_EQ(a.nics_per_domain, 4);
+  const GroupLayout b = coll.layout(strided);
+  EXPECT_EQ(b.domains, 4);
+  EXPECT_EQ(b.per_domain, 1);
+  for (int k = 0; k < 5000; ++k) {  // more distinct groups than are kept
+    const std::vector<int> pair = {k % 32, (k + 1 + k / 32) % 32 == k % 32 ? (k + 2) % 32 : (k + 1 + k / 32) % 32};
+    const GroupLayout p = coll.layout(pair);
+    ASSERT_EQ(p.n, 2);
+    ASSERT_EQ(p.domains, pair[0] / 8 == pair[1] / 8 ? 1 : 2) << pair[0] << " " << pair[1];
+  }
+  const GroupLayout a2 = coll.layout(uneven), b2 = coll.layout(strided);
+  EXPECT_EQ(a2.domains, a.domains);
+  EXPECT_EQ(a2.nics_per_domain, a.nics_per_domain);
+  EXPECT_DOUBLE_EQ(a2.net_latency, a.net_latency);
+  EXPECT_DOUBLE_EQ(a2.net_bandwidth, a.net_bandwidth);
+  EXPECT_EQ(b2.domains, b.domains);
+  EXPECT_DOUBLE_EQ(b2.net_latency, b.net_latency);
+  // A group is its ranks in order: the same set in another order is its own entry with the same counts.
+  std::vector<int> reversed(uneven.rbegin(), uneven.rend());
+  EXPECT_EQ(coll.layout(reversed).domains, 3);
+  EXPECT_EQ(coll.layout(reversed).nics_per_domain, 4);
+}
+
 TEST(Collectives, TreeAllReduceSlowsUnderTrafficOnOneNic) {
   // Non-blocking fabric, 4 HGX nodes: a bulk transfer from GPU 0 to GPU 8 shares NIC 0 and NIC 8 with the tree's
   // chains of channel 0; the tree waits for its slowest channel.
