@@ -45,36 +45,73 @@ void TimeWeightedAverage::reset(Time t) {
 }
 
 void SampleSet::add(double x) {
-  samples_.push_back(x);
-  sorted_ = samples_.size() < 2 || (sorted_ && samples_[samples_.size() - 2] <= x);
+  ++count_;
   sum_ += x;
+  const double delta = x - welford_mean_;
+  welford_mean_ += delta / static_cast<double>(count_);
+  welford_m2_ += delta * (x - welford_mean_);
   min_ = std::min(min_, x);
   max_ = std::max(max_, x);
+  if (sketch_) {
+    sketch_->add(x);
+    return;
+  }
+  samples_.push_back(x);
+  sorted_ = samples_.size() < 2 || (sorted_ && samples_[samples_.size() - 2] <= x);
+  if (samples_.size() > exact_limit_) to_sketch();
+}
+
+void SampleSet::to_sketch() {
+  sketch_.emplace(kSketchAccuracy);
+  for (const double v : samples_) sketch_->add(v);
+  std::vector<double>().swap(samples_);
+  sorted_ = true;
+}
+
+void SampleSet::merge(const SampleSet& other) {
+  if (other.sketch_) {
+    if (!sketch_) to_sketch();
+    sketch_->merge(*other.sketch_);
+    const std::size_t n = count_ + other.count_;
+    const double delta = other.welford_mean_ - welford_mean_;
+    welford_m2_ += other.welford_m2_ + delta * delta * static_cast<double>(count_) *
+                                           static_cast<double>(other.count_) / static_cast<double>(n);
+    welford_mean_ += delta * static_cast<double>(other.count_) / static_cast<double>(n);
+    count_ = n;
+    sum_ += other.sum_;
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+    return;
+  }
+  for (const double v : other.samples_) add(v);
 }
 
 void SampleSet::clear() {
   samples_.clear();
   sorted_ = true;
+  sketch_.reset();
+  count_ = 0;
   sum_ = 0.0;
+  welford_mean_ = welford_m2_ = 0.0;
   min_ = std::numeric_limits<double>::infinity();
   max_ = -std::numeric_limits<double>::infinity();
 }
 
-double SampleSet::mean() const { return samples_.empty() ? kNaN : sum_ / static_cast<double>(samples_.size()); }
+double SampleSet::mean() const { return count_ == 0 ? kNaN : sum_ / static_cast<double>(count_); }
 
 double SampleSet::variance() const {
-  const std::size_t n = samples_.size();
-  if (n == 0) return kNaN;
-  if (n == 1) return 0.0;
+  if (count_ == 0) return kNaN;
+  if (count_ == 1) return 0.0;
+  if (sketch_) return welford_m2_ / static_cast<double>(count_ - 1);
   const double m = mean();
   double ss = 0.0;
   for (double x : samples_) ss += (x - m) * (x - m);
-  return ss / static_cast<double>(n - 1);
+  return ss / static_cast<double>(count_ - 1);
 }
 
 double SampleSet::stddev() const { return std::sqrt(variance()); }
-double SampleSet::min() const { return samples_.empty() ? kNaN : min_; }
-double SampleSet::max() const { return samples_.empty() ? kNaN : max_; }
+double SampleSet::min() const { return count_ == 0 ? kNaN : min_; }
+double SampleSet::max() const { return count_ == 0 ? kNaN : max_; }
 
 void SampleSet::sort() const {
   if (sorted_) return;
@@ -82,24 +119,33 @@ void SampleSet::sort() const {
   sorted_ = true;
 }
 
+double SampleSet::order_statistic(std::size_t k) const {
+  if (k == 0) return min_;
+  if (k + 1 >= count_) return max_;
+  if (!sketch_) {
+    sort();
+    return samples_[k];
+  }
+  return std::clamp(sketch_->order_statistic(k), min_, max_);
+}
+
 double SampleSet::quantile(double q) const {
   check_q(q);
-  if (samples_.empty()) return kNaN;
-  sort();
-  const double h = static_cast<double>(samples_.size() - 1) * q;
+  if (count_ == 0) return kNaN;
+  const double h = static_cast<double>(count_ - 1) * q;
   const auto lo = static_cast<std::size_t>(std::floor(h));
-  if (lo + 1 >= samples_.size()) return samples_.back();
+  if (lo + 1 >= count_) return order_statistic(count_ - 1);
   const double frac = h - static_cast<double>(lo);
-  return samples_[lo] + frac * (samples_[lo + 1] - samples_[lo]);
+  const double a = order_statistic(lo), b = order_statistic(lo + 1);
+  return a + frac * (b - a);
 }
 
 double SampleSet::quantile_nearest_rank(double q) const {
   check_q(q);
-  if (samples_.empty()) return kNaN;
-  sort();
-  const double rank = std::ceil(q * static_cast<double>(samples_.size()));
+  if (count_ == 0) return kNaN;
+  const double rank = std::ceil(q * static_cast<double>(count_));
   const std::size_t idx = rank < 1.0 ? 0 : static_cast<std::size_t>(rank) - 1;
-  return samples_[std::min(idx, samples_.size() - 1)];
+  return order_statistic(std::min(idx, count_ - 1));
 }
 
 }  // namespace dcsim::sim

@@ -3,9 +3,12 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <limits>
+#include <optional>
 #include <vector>
 
+#include "sim/quantile_sketch.hpp"
 #include "sim/time.hpp"
 
 namespace dcsim::sim {
@@ -53,19 +56,36 @@ class TimeWeightedAverage {
   double max_;
 };
 
-// Stores every sample: exact quantiles, mean, variance, min, max.
+// A distribution of samples: quantiles, mean, variance, min, max, in memory that does not grow with the count.
 //
-// quantile(q) uses linear interpolation between closest ranks, the default of numpy.quantile ("linear", Hyndman &
-// Fan type 7): with the samples sorted x[0] <= ... <= x[n-1], h = (n - 1) q, result = x[floor h] + (h - floor h) *
-// (x[floor h + 1] - x[floor h]). quantile_nearest_rank(q) is the classic nearest-rank value x[ceil(q n) - 1]
-// (x[0] for q = 0). On an empty set every statistic except count() returns NaN.
+// Up to exact_limit samples (kExactSamples, 1,048,576, unless the constructor says otherwise) every sample is kept
+// and quantiles are exact. quantile(q) uses linear interpolation between closest ranks, the default of
+// numpy.quantile ("linear", Hyndman & Fan type 7): with the samples sorted x[0] <= ... <= x[n-1], h = (n - 1) q,
+// result = x[floor h] + (h - floor h) * (x[floor h + 1] - x[floor h]). quantile_nearest_rank(q) is the classic
+// nearest-rank value x[ceil(q n) - 1] (x[0] for q = 0).
+//
+// Past the limit the samples move into a QuantileSketch (relative accuracy kSketchAccuracy, 0.1%) and are
+// freed: the same rules then read each order statistic from the sketch, so every quantile is within 0.1% of the
+// exact one (a convex combination of two values each within 0.1%), and the extremes (q = 0 and 1) stay exact.
+// count, sum, mean, min and max stay exact; the variance is then Welford's running value (the exact two-pass sum
+// before). On an empty set every statistic except count() returns NaN. A run of a day of a 1,000 request/s fleet
+// (86 M requests) keeps a few MB per distribution instead of 690 MB.
 class SampleSet {
  public:
-  void add(double x);
-  void reserve(std::size_t n) { samples_.reserve(n); }
-  void clear();
+  static constexpr std::size_t kExactSamples = 1u << 20;
+  static constexpr double kSketchAccuracy = 0.001;
 
-  std::size_t count() const { return samples_.size(); }
+  explicit SampleSet(std::size_t exact_limit = kExactSamples) : exact_limit_(exact_limit) {}
+
+  void add(double x);
+  void reserve(std::size_t n) { samples_.reserve(std::min(n, exact_limit_)); }
+  void clear();
+  // Adds every sample of `other` (its sketch's counts once it has one): the result answers as if one set had seen
+  // both. Exact while the two together stay within this set's limit.
+  void merge(const SampleSet& other);
+
+  std::size_t count() const { return count_; }
+  bool exact() const { return !sketch_; }  // false once the samples went into the sketch
   double sum() const { return sum_; }
   double mean() const;
   // Unbiased sample variance (divides by n - 1); 0 for one sample.
@@ -80,14 +100,18 @@ class SampleSet {
   double p90() const { return quantile(0.90); }
   double p99() const { return quantile(0.99); }
 
-  const std::vector<double>& samples() const { return samples_; }  // in insertion order until a quantile is asked
-
  private:
   void sort() const;
+  void to_sketch();
+  double order_statistic(std::size_t k) const;  // 0-based, k < count()
 
+  std::size_t exact_limit_;
   mutable std::vector<double> samples_;
   mutable bool sorted_ = true;
+  std::optional<QuantileSketch> sketch_;
+  std::size_t count_ = 0;
   double sum_ = 0.0;
+  double welford_mean_ = 0.0, welford_m2_ = 0.0;
   double min_ = std::numeric_limits<double>::infinity();
   double max_ = -std::numeric_limits<double>::infinity();
 };

@@ -97,6 +97,13 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
     cross_lat = cluster_.nic.latency + w.decode.cluster->nic.latency;
   }
   transfer_ = std::make_unique<KvTransfer>(sim, net_.get(), coll_.get(), cross_bw, cross_lat);
+  router_.attach(front_);
+  decode_router_.attach(back_);
+  route_slot_.resize(instances_.size());
+  for (std::size_t p = 0; p < front_.size(); ++p) route_slot_[static_cast<std::size_t>(front_[p]->index())] = {&router_, p};
+  for (std::size_t p = 0; p < back_.size(); ++p) {
+    route_slot_[static_cast<std::size_t>(back_[p]->index())] = {&decode_router_, p};
+  }
   levels_.resize(instances_.size());
   for (const auto& in : instances_) kv_blocks_total_ += static_cast<double>(in->kv().capacity());
   power_series_.set(0, ledger_.total_power_w());
@@ -315,7 +322,7 @@ void Engine::finish(ReqId id, double t) {
 bool Engine::reserve_decode(ReqId id) {
   Request& r = pool[id];
   if (r.output <= 1) return true;  // the prefill's token is the whole answer: no decode
-  const std::size_t i = decode_router_.pick(back_);
+  const std::size_t i = decode_router_.pick();
   if (back_[i]->reserve(id, r.input)) return true;
   if (!blocked_prefill_) blocked_since_ = sim.now();
   blocked_prefill_ = true;
@@ -393,7 +400,7 @@ void Engine::admit_new(const NewRequest& nr, int user) {
     if (user >= 0) sim.schedule_in(0, [this, user] { closed_loop_send(user); });
     return;
   }
-  Instance& to = *front_[router_.pick(front_)];
+  Instance& to = *front_[router_.pick()];
   r.prefill_instance = to.index();
   to.enqueue(id);
   observe(to);

@@ -55,6 +55,7 @@ bool Instance::reserve(ReqId id, std::int64_t tokens) {
   }
   engine_.pool[id].decode_instance = index_;
   ++arriving_;
+  engine_.instance_changed(*this);
   return true;
 }
 
@@ -70,8 +71,8 @@ void Instance::release_handoff(std::int64_t tokens) {
 }
 
 void Instance::kick() {
-  if (busy_) return;
-  step();
+  if (!busy_) step();
+  engine_.instance_changed(*this);  // enqueue, arrive and release_handoff end here too
 }
 
 double Instance::prefill_time(std::int64_t tokens) {
@@ -272,6 +273,7 @@ void Instance::end_step() {
   }
   busy_ = false;
   step();
+  engine_.instance_changed(*this);
   engine_.after_step(*this);
 }
 
