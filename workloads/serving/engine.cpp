@@ -220,6 +220,7 @@ void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& 
     std::iota(gpus.begin(), gpus.end(), first_gpu + i * spec.gpus());
     InstanceModel m(model, spec, cluster, coll, gpus, w);
     const int index = static_cast<int>(instances_.size());
+    if (i > 0) m.share_dense_costs(instances_[static_cast<std::size_t>(index - i)]->model());
     auto in = std::make_unique<Instance>(*this, index, role, std::move(m), spec, w.speculative);
     in->set_tiers(w.preemption == ServingWorkload::Preemption::swap ? tier_link(cluster, w.offload_tier, spec.gpus())
                                                                     : TierLink{},

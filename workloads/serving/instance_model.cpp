@@ -150,8 +150,8 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
 
   tp_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp);
   ep_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp * pool_.ep);
-  dense_cache_[0].resize(kinds_.size());
-  dense_cache_[1].resize(kinds_.size());
+  dense_costs_->by_kind[0].resize(kinds_.size());
+  dense_costs_->by_kind[1].resize(kinds_.size());
   comm_cache_.resize(kinds_.size());
 }
 
@@ -163,7 +163,7 @@ double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.co
 
 const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int64_t group_tokens,
                                                       bool prefill_form) {
-  auto& cache = dense_cache_[prefill_form ? 1 : 0][kind];
+  auto& cache = dense_costs_->by_kind[prefill_form ? 1 : 0][kind];
   if (static_cast<std::int64_t>(cache.size()) <= group_tokens) cache.resize(static_cast<std::size_t>(group_tokens) + 1);
   DenseEntry& e = cache[static_cast<std::size_t>(group_tokens)];
   if (e.time >= 0) return e;
@@ -270,8 +270,9 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) con
 void InstanceModel::head(Acc& a, std::int64_t rows) {
   if (rows <= 0) return;
   // Cached by row count (exact: the integer is the key), like the dense ops: every step prices its LM head.
-  if (static_cast<std::int64_t>(head_cache_.size()) <= rows) head_cache_.resize(static_cast<std::size_t>(rows) + 1);
-  DenseEntry& e = head_cache_[static_cast<std::size_t>(rows)];
+  std::vector<DenseEntry>& head_cache = dense_costs_->head;
+  if (static_cast<std::int64_t>(head_cache.size()) <= rows) head_cache.resize(static_cast<std::size_t>(rows) + 1);
+  DenseEntry& e = head_cache[static_cast<std::size_t>(rows)];
   if (e.time < 0) {
     const double h = d(model_.hidden), V = d(model_.vocab);
     const double rows_g = std::ceil(d(rows) / pool_.ep);

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "hw/collectives.hpp"
@@ -85,6 +86,10 @@ class InstanceModel {
   IterationCost cost(const BatchShape& b);
 
   const std::vector<int>& gpus() const { return gpus_; }
+  // The dense ops and LM head cost the same on every instance of a pool (they depend on the model, the pool's
+  // layout and the GPU, not on which GPUs): this instance reads and fills `same_pool`'s table instead of its own,
+  // so a fleet of identical instances computes each token count once and keeps one table in cache, not one each.
+  void share_dense_costs(const InstanceModel& same_pool) { dense_costs_ = same_pool.dense_costs_; }
   double weight_bytes_per_gpu() const { return weight_bytes_per_gpu_; }
   // KV bytes one token occupies over the whole instance (all layers, all replicas of a sharded head).
   double kv_bytes_per_token() const { return kv_bytes_per_token_; }
@@ -159,11 +164,15 @@ class InstanceModel {
   std::int64_t kv_capacity_tokens_ = 0;
   GpuMemoryPlan memory_;
   std::vector<int> tp_group_, ep_group_;
-  // Caches by token count: per GPU attention group and layer kind (dense ops; [1]: MLA's naive prefill form),
-  // per instance and layer kind (collectives). Exact: the integer token count is the key.
-  std::vector<std::vector<DenseEntry>> dense_cache_[2];
+  // Caches by token count: per GPU attention group and layer kind (dense ops; [1]: MLA's naive prefill form) and
+  // the LM head by logits rows, shared by every instance of a pool (share_dense_costs); per instance and layer kind
+  // (collectives, which depend on where its GPUs sit). Exact: the integer token count is the key.
+  struct DenseCosts {
+    std::vector<std::vector<DenseEntry>> by_kind[2];
+    std::vector<DenseEntry> head;
+  };
+  std::shared_ptr<DenseCosts> dense_costs_ = std::make_shared<DenseCosts>();
   std::vector<std::vector<double>> comm_cache_;
-  std::vector<DenseEntry> head_cache_;  // LM head by logits rows
 };
 
 }  // namespace dcsim::wl::serving
