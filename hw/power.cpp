@@ -32,6 +32,15 @@ void apply_power_limit(GpuSpec& gpu) {
   for (double* fraction : {&g.fp64, &g.tf32, &g.bf16, &g.fp8, &g.fp4}) *fraction *= f;
 }
 
+void apply_sustained_clock(GpuSpec& gpu) {
+  const double s = gpu.sustained_clock_fraction;
+  PeakFlops& g = gpu.gemm_peak_fraction;
+  for (double* fraction : {&g.fp64, &g.tf32, &g.bf16, &g.fp8, &g.fp4}) *fraction *= s;
+  for (auto* curve : {&gpu.training_attention_forward, &gpu.training_attention_backward}) {
+    for (EfficiencyPoint& p : *curve) p.fraction *= s;
+  }
+}
+
 double cpu_power(const CpuSpec& cpu, double utilization) {
   return cpu.power.idle + (cpu.power.max - cpu.power.idle) * clamp01(utilization);
 }

@@ -26,6 +26,12 @@ double power_limit_clock_factor(const GpuSpec& gpu);
 // Lowers the achievable GEMM fractions by the power limit's clock factor (compute slows; HBM bandwidth does not).
 void apply_power_limit(GpuSpec& gpu);
 
+// Lowers the achievable GEMM fractions and the training-attention fractions by sustained_clock_fraction: the clock
+// of continuous tensor load at the power limit (training), against the burst at which the fractions were measured.
+// On top of a power limit (apply_power_limit) the two multiply: at a limit L a full-load GPU holds
+// sustained x ((L - idle) / (max - idle))^(1 / dvfs_exponent) of the burst clock. HBM-bound work does not slow.
+void apply_sustained_clock(GpuSpec& gpu);
+
 // Linear in utilization (busy cores / cores) between idle and maximum power.
 double cpu_power(const CpuSpec& cpu, double utilization);
 

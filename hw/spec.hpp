@@ -72,6 +72,11 @@ struct GpuSpec {
   // second: its weight stream cannot outrun this, however fast HBM is (docs/hardware.md "Dequantization"). 0: no
   // measured limit.
   double dequant_rate = 0;
+  // The clock the GPU holds under continuous full tensor-core load at its default power limit, as a fraction of
+  // the clock its gemm_peak_fraction was measured at (a burst of a few hundred milliseconds): the "maximum
+  // sustainable" over the "maximum achievable" matmul rate. Training runs its tensor cores for seconds at a time
+  // and throttles to it (docs/hardware.md, "Sustained clock"). 1: not throttled, or not measured.
+  double sustained_clock_fraction = 1.0;
   // Streaming multiprocessors: the GEMM wave-quantization term counts output tiles against them
   // (workloads/roofline.hpp, gemm_wave_fill). 0: unknown, no wave term.
   int sm_count = 0;

@@ -60,6 +60,32 @@ TEST(GpuPower, APowerLimitClipsComputeAndSlowsTheClock) {
   EXPECT_DOUBLE_EQ(hw::power_limit_clock_factor(gpu_700w()), 1.0);  // uncapped
 }
 
+// Training's sustained clock (B200's 0.82: MSMF 1426 / MAMF 1745) lowers the GEMM fractions and the training-attention
+// curves, not the peaks; under a 500 W cap the two clock factors multiply: 0.82 x ((500 - 120) / (700 - 120))^(1/1.6).
+TEST(GpuPower, TheSustainedClockSlowsTensorWorkAndMultipliesAPowerLimit) {
+  hw::GpuSpec g = gpu_700w();
+  g.flops.bf16 = 1000e12;
+  g.sustained_clock_fraction = 0.82;
+  g.training_attention_forward = {{2048, 0.5}, {8192, 0.6}};
+  g.training_attention_backward = {{2048, 0.4}};
+  hw::GpuSpec s = g;
+  hw::apply_sustained_clock(s);
+  EXPECT_NEAR(s.gemm_peak_fraction.bf16, 0.8 * 0.82, 1e-15);
+  EXPECT_NEAR(s.gemm_peak_fraction.fp8, 0.7 * 0.82, 1e-15);
+  EXPECT_NEAR(s.training_attention_forward[1].fraction, 0.6 * 0.82, 1e-15);
+  EXPECT_EQ(s.training_attention_forward[1].size, 8192);
+  EXPECT_NEAR(s.training_attention_backward[0].fraction, 0.4 * 0.82, 1e-15);
+  EXPECT_EQ(s.flops.bf16, 1000e12);  // MFU's denominator stays the peak
+  hw::GpuSpec capped = g;
+  capped.power.limit = 500;
+  hw::apply_power_limit(capped);
+  hw::apply_sustained_clock(capped);
+  EXPECT_NEAR(capped.gemm_peak_fraction.bf16, 0.8 * 0.82 * std::pow(380.0 / 580.0, 1 / 1.6), 1e-15);
+  hw::GpuSpec unthrottled = gpu_700w();  // 1 (the default): nothing moves
+  hw::apply_sustained_clock(unthrottled);
+  EXPECT_EQ(unthrottled.gemm_peak_fraction.bf16, 0.8);
+}
+
 TEST(SwitchPower, EmptyPortsDrawNothing) {
   hw::SwitchSpec s;
   s.radix = 64;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hw/collectives.hpp"
+#include "hw/power.hpp"
 #include "hw/topology.hpp"
 #include "sim/energy.hpp"
 #include "sim/random.hpp"
@@ -505,11 +506,17 @@ struct Planner {
     // With dropout, each is Megatron's fused bias-dropout-add, which also writes a 1-byte mask.
     const double residual_bytes = tokens_local * d(m.hidden) * (3 * 2 + (w.dropout ? 1 : 0));
     for (int k = 0; k < 2; ++k) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, residual_bytes), false, false);
-    // FFN biases: Megatron-LM adds the bias with the activation in its own fused kernel (bias_gelu), not in the
-    // GEMM epilogue: it reads and writes the intermediate tensor.
-    if (m.ffn_bias && !m.layer_is_moe(l)) {
-      const double inter = d(pass.tokens()) / w.cp * d(m.ffn_hidden) / w.tp * 2;
-      all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, 2 * inter), false, false);
+    // The FFN's activation is its own elementwise kernel, bias or not, in every framework of the suite
+    // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
+    // GEMM epilogue: it reads the up-projection's output (2f gated, f plain) and writes f, per token (routed experts:
+    // per assignment) on each GPU's shard.
+    for (const Op& raw : layer_ops(m, l, pass, ob)) {
+      const double bytes = activation_kernel_bytes(shard(raw, touched), m.gated_ffn());
+      if (bytes > 0) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, bytes), false, false);
+    }
+    // Rotary embeddings: one fused kernel (Transformer Engine's fused RoPE, Megatron-LM apply_rope_fusion).
+    if (const double bytes = rope_kernel_bytes(m, d(pass.tokens()) / w.cp, w.tp); bytes > 0) {
+      all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, bytes), false, false);
     }
 
     LayerCost lc;
@@ -562,6 +569,21 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches) {
           out * kCastTransposeBytes};
 }
 
+double activation_kernel_bytes(const Op& sharded_up, bool gated) {
+  if (sharded_up.kind != OpKind::ffn_up && sharded_up.kind != OpKind::expert_up && sharded_up.kind != OpKind::shared_up) {
+    return 0;
+  }
+  return sharded_up.act_write_bytes * ((gated ? 2 : 1) + 1);
+}
+
+double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp) {
+  if (m.position != PositionKind::rope) return 0;
+  const double rotated = m.attention == AttentionKind::mla
+                             ? d(m.heads) * d(m.mla.qk_rope_head_dim) + d(m.mla.qk_rope_head_dim)
+                             : d(m.heads + m.kv_heads) * d(m.head_dim);
+  return 2 * 2 * tokens * rotated / tp;  // read and write, 2 bytes an element
+}
+
 // A campaign's failures and goodput (goodput.hpp) for this job: its parts, and a checkpoint of every parameter in
 // bf16 with its fp32 master copy and two Adam moments (2 + 4 + 4 + 4 bytes; Megatron's distributed checkpoint).
 // An asynchronous checkpoint stalls training for one GPU's state (weights and optimizer shard) over its host link.
@@ -598,8 +620,13 @@ void report_goodput(const GoodputSpec& spec, const ModelSpec& m, const hw::Clust
   M.set("goodput_tokens_per_day", r.ettr * tokens_per_s * 86400);
 }
 
-RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
+RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& cluster,
                           std::uint64_t seed, sim::TraceRecorder* trace) {
+  // Training keeps the tensor cores busy for seconds at a time: its GPUs run at the clock they sustain at their
+  // power limit, below the burst at which the catalog's GEMM and attention rates were measured (docs/hardware.md,
+  // "Sustained clock"). Peaks, and so MFU, are unchanged.
+  hw::ClusterSpec c = cluster;
+  hw::apply_sustained_clock(c.gpu);
   check_plan(w, m, c);
   const hw::Topology topo = hw::build_topology(c);
   const hw::Collectives coll(topo, c);
