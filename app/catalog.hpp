@@ -9,6 +9,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 #include <vector>
 
 #include "app/config/node.hpp"
@@ -47,7 +48,8 @@ class Catalog {
   // copies of a catalog share what it has parsed.
   template <class Spec>
   Spec parsed(std::string_view kind, std::string_view name, const std::function<Spec()>& load) const {
-    const std::string key = std::string(kind) + '/' + std::string(name);
+    // The type is part of the key: asking for one entry as two types must not alias them.
+    const std::string key = std::string(kind) + '/' + std::string(name) + '#' + typeid(Spec).name();
     {
       std::lock_guard lock(cache_->mutex);
       if (const auto it = cache_->entries.find(key); it != cache_->entries.end()) {
@@ -64,7 +66,7 @@ class Catalog {
   struct Cache {
     std::mutex mutex;
     std::map<std::string, std::vector<std::string>> names;        // by kind
-    std::map<std::string, std::shared_ptr<const void>> entries;  // by "kind/name"
+    std::map<std::string, std::shared_ptr<const void>> entries;  // by "kind/name#type"
   };
   std::filesystem::path root_;
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();

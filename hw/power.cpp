@@ -26,20 +26,20 @@ double power_limit_clock_factor(const GpuSpec& gpu) {
   return std::pow(std::max(0.0, limit - gpu.power.idle) / range, 1.0 / gpu.power.dvfs_exponent);
 }
 
-void apply_power_limit(GpuSpec& gpu) {
-  const double f = power_limit_clock_factor(gpu);
+namespace {
+// Tensor-core work slows with the clock: the GEMM plateau and the fused training-attention kernels alike.
+void scale_tensor_rates(GpuSpec& gpu, double f) {
   PeakFlops& g = gpu.gemm_peak_fraction;
   for (double* fraction : {&g.fp64, &g.tf32, &g.bf16, &g.fp8, &g.fp4}) *fraction *= f;
-}
-
-void apply_sustained_clock(GpuSpec& gpu) {
-  const double s = gpu.sustained_clock_fraction;
-  PeakFlops& g = gpu.gemm_peak_fraction;
-  for (double* fraction : {&g.fp64, &g.tf32, &g.bf16, &g.fp8, &g.fp4}) *fraction *= s;
   for (auto* curve : {&gpu.training_attention_forward, &gpu.training_attention_backward}) {
-    for (EfficiencyPoint& p : *curve) p.fraction *= s;
+    for (EfficiencyPoint& p : *curve) p.fraction *= f;
   }
 }
+}  // namespace
+
+void apply_power_limit(GpuSpec& gpu) { scale_tensor_rates(gpu, power_limit_clock_factor(gpu)); }
+
+void apply_sustained_clock(GpuSpec& gpu) { scale_tensor_rates(gpu, gpu.sustained_clock_fraction); }
 
 double cpu_power(const CpuSpec& cpu, double utilization) {
   return cpu.power.idle + (cpu.power.max - cpu.power.idle) * clamp01(utilization);

@@ -23,7 +23,8 @@ double gpu_power(const GpuSpec& gpu, GpuActivity activity);
 // The clock a power limit leaves: ((limit - idle) / (max - idle))^(1 / dvfs_exponent), 1 when uncapped.
 double power_limit_clock_factor(const GpuSpec& gpu);
 
-// Lowers the achievable GEMM fractions by the power limit's clock factor (compute slows; HBM bandwidth does not).
+// Lowers the achievable GEMM fractions and the training-attention curves by the power limit's clock factor (tensor
+// work slows; HBM bandwidth does not).
 void apply_power_limit(GpuSpec& gpu);
 
 // Lowers the achievable GEMM fractions and the training-attention fractions by sustained_clock_fraction: the clock

@@ -30,13 +30,15 @@ void QuantileSketch::Store::add(std::int64_t index, std::uint64_t n) {
     counts.assign(1, 0);
     offset = index;
   } else if (index < offset) {
-    const auto grow = static_cast<std::size_t>(offset - index);
-    if (counts.size() + grow > kMaxBuckets) {  // collapse: the lowest buckets fold into the lowest one kept
-      index = offset;
-    } else {
-      counts.insert(counts.begin(), grow, 0);
-      offset = index;
+    // Grow down to at most kMaxBuckets; below that, values fold into the lowest bucket kept (the collapsing store:
+    // the same buckets whatever the order the values came in).
+    const std::int64_t lowest = std::max(index, offset + static_cast<std::int64_t>(counts.size()) -
+                                                    static_cast<std::int64_t>(kMaxBuckets));
+    if (lowest < offset) {
+      counts.insert(counts.begin(), static_cast<std::size_t>(offset - lowest), 0);
+      offset = lowest;
     }
+    index = std::max(index, offset);
   } else if (index >= offset + static_cast<std::int64_t>(counts.size())) {
     const auto need = static_cast<std::size_t>(index - offset) + 1;
     if (need > kMaxBuckets) {  // keep the highest kMaxBuckets: fold the lowest into the new lowest
@@ -54,7 +56,7 @@ void QuantileSketch::Store::add(std::int64_t index, std::uint64_t n) {
 }
 
 void QuantileSketch::add(double x, std::uint64_t count) {
-  if (std::isnan(x)) throw std::invalid_argument("QuantileSketch: NaN");
+  if (!std::isfinite(x)) throw std::invalid_argument("QuantileSketch: a value must be finite, got " + std::to_string(x));
   if (count == 0) return;
   const double m = std::fabs(x);
   if (m < std::numeric_limits<double>::min()) {

@@ -22,7 +22,7 @@ class QuantileSketch {
   // `relative_accuracy` a in (0, 0.5]; std::invalid_argument otherwise.
   explicit QuantileSketch(double relative_accuracy = 0.001);
 
-  void add(double x, std::uint64_t count = 1);  // NaN: std::invalid_argument
+  void add(double x, std::uint64_t count = 1);  // NaN or infinite: std::invalid_argument
   // Adds another sketch's counts; both must have the same accuracy (std::invalid_argument otherwise).
   void merge(const QuantileSketch& other);
 

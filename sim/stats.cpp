@@ -45,6 +45,8 @@ void TimeWeightedAverage::reset(Time t) {
 }
 
 void SampleSet::add(double x) {
+  if (!std::isfinite(x)) throw std::invalid_argument("SampleSet: a sample must be finite, got " + std::to_string(x));
+  if (!sketch_ && samples_.size() == exact_limit_) to_sketch();  // before a push that would grow the array
   ++count_;
   sum_ += x;
   const double delta = x - welford_mean_;
@@ -58,7 +60,6 @@ void SampleSet::add(double x) {
   }
   samples_.push_back(x);
   sorted_ = samples_.size() < 2 || (sorted_ && samples_[samples_.size() - 2] <= x);
-  if (samples_.size() > exact_limit_) to_sketch();
 }
 
 void SampleSet::to_sketch() {
@@ -83,7 +84,8 @@ void SampleSet::merge(const SampleSet& other) {
     max_ = std::max(max_, other.max_);
     return;
   }
-  for (const double v : other.samples_) add(v);
+  const std::vector<double> copy = other.samples_;  // `other` may be this set
+  for (const double v : copy) add(v);
 }
 
 void SampleSet::clear() {

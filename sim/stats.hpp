@@ -77,7 +77,7 @@ class SampleSet {
 
   explicit SampleSet(std::size_t exact_limit = kExactSamples) : exact_limit_(exact_limit) {}
 
-  void add(double x);
+  void add(double x);  // x must be finite (std::invalid_argument otherwise)
   void reserve(std::size_t n) { samples_.reserve(std::min(n, exact_limit_)); }
   void clear();
   // Adds every sample of `other` (its sketch's counts once it has one): the result answers as if one set had seen

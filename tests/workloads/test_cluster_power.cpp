@@ -81,6 +81,7 @@ TEST(GpuPower, TheSustainedClockSlowsTensorWorkAndMultipliesAPowerLimit) {
   hw::apply_power_limit(capped);
   hw::apply_sustained_clock(capped);
   EXPECT_NEAR(capped.gemm_peak_fraction.bf16, 0.8 * 0.82 * std::pow(380.0 / 580.0, 1 / 1.6), 1e-15);
+  EXPECT_NEAR(capped.training_attention_forward[0].fraction, 0.5 * 0.82 * std::pow(380.0 / 580.0, 1 / 1.6), 1e-15);
   hw::GpuSpec unthrottled = gpu_700w();  // 1 (the default): nothing moves
   hw::apply_sustained_clock(unthrottled);
   EXPECT_EQ(unthrottled.gemm_peak_fraction.bf16, 0.8);

@@ -531,23 +531,27 @@ TEST(PretrainingCompute, FusedAttentionRunsAtTheKernelsMeasuredRateByHand) {
 
 TEST(PretrainingCompute, ElementwiseKernelsMoveTheBytesMegatronsKernelsMoveByHand) {
   // Llama 3 8B (h 4096, f 14336, 32 query and 8 KV heads of 128), 2,048 tokens on a GPU of a TP8 group.
-  // SwiGLU: the up-projection's shard writes 2048 x 14336/8 activations (2 bytes); the kernel reads the 2f gate and
-  // up outputs and writes f: 3 x 2048 x 1792 x 2 = 22,020,096 bytes. A plain GeLU reads and writes f: 2 x.
+  // SwiGLU: the up-projection's shard is 2048 x 14336/8 activations (the op list counts them at 2 bytes); the kernel
+  // reads the 2f gate and up outputs and writes f: 2048 x 1792 x (2 x 2 + 2) = 22,020,096 bytes; in FP8 it writes
+  // the down-projection's input narrow: x (2 x 2 + 1) = 18,350,080. A plain GeLU reads and writes f: x (2 + 2).
   Op up;
   up.kind = OpKind::ffn_up;
   up.act_write_bytes = 2048.0 * 1792 * 2;
-  EXPECT_DOUBLE_EQ(activation_kernel_bytes(up, true), 22'020'096.0);
-  EXPECT_DOUBLE_EQ(activation_kernel_bytes(up, false), 2 * 2048.0 * 1792 * 2);
+  EXPECT_DOUBLE_EQ(activation_kernel_bytes(up, true, 2, 2), 22'020'096.0);
+  EXPECT_DOUBLE_EQ(activation_kernel_bytes(up, true, 2, 1), 18'350'080.0);
+  EXPECT_DOUBLE_EQ(activation_kernel_bytes(up, false, 2, 2), 2048.0 * 1792 * 4);
   up.kind = OpKind::ffn_down;  // not an up-projection
-  EXPECT_EQ(activation_kernel_bytes(up, true), 0.0);
-  // RoPE rotates every head dimension of the 32 query and 8 key heads, split over 8 GPUs, read and written in bf16:
-  // 2 x 2 x 2048 x 40 x 128 / 8 = 5,242,880 bytes.
+  EXPECT_EQ(activation_kernel_bytes(up, true, 2, 2), 0.0);
+  // RoPE rotates every head dimension of the 32 query and 8 key heads, split over 8 GPUs (4 and 1 each), read and
+  // written in bf16: 2 x 2 x 2048 x 5 x 128 = 5,242,880 bytes.
   const ModelSpec llama = app::load_model(catalog(), "llama3-8b");
   EXPECT_DOUBLE_EQ(rope_kernel_bytes(llama, 2048, 8), 5'242'880.0);
-  // DeepSeek-V3's MLA rotates only its decoupled rope dimensions: 128 query heads x 64 and the shared 64-wide key:
-  // 2 x 2 x 2048 x (128 x 64 + 64) / 8 = 8,454,144 bytes.
+  // DeepSeek-V3's MLA rotates only its decoupled rope dimensions: 128/8 query heads x 64 on each GPU and the shared
+  // 64-wide key every GPU holds: 2 x 2 x 2048 x (16 x 64 + 64) = 8,912,896 bytes.
   const ModelSpec dsv3 = app::load_model(catalog(), "deepseek-v3");
-  EXPECT_DOUBLE_EQ(rope_kernel_bytes(dsv3, 2048, 8), 8'454'144.0);
+  EXPECT_DOUBLE_EQ(rope_kernel_bytes(dsv3, 2048, 8), 8'912'896.0);
+  // Fewer KV heads than GPUs (Llama 3 8B at TP16): each GPU still rotates a whole key head.
+  EXPECT_DOUBLE_EQ(rope_kernel_bytes(llama, 2048, 16), 2 * 2 * 2048.0 * (2 + 1) * 128);
   // Learned positions (GPT-3): no rotary kernel.
   EXPECT_EQ(rope_kernel_bytes(app::load_model(catalog(), "gpt3-175b"), 2048, 8), 0.0);
 }

@@ -452,6 +452,15 @@ struct Planner {
     for (const Op& raw : layer_ops(m, l, pass, ob)) {
       Op op = shard(raw, touched);
       const hw::Precision p = prec_of(op);
+      // The FFN's activation is its own elementwise kernel, bias or not, in every framework of the suite
+      // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
+      // GEMM epilogue: the up-projection writes its whole output (2f gated), the kernel reads it and writes f, in
+      // the down-projection's input precision (Transformer Engine's FP8 recipe takes it narrow).
+      const double narrow = p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
+      if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, narrow); act > 0) {
+        all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, act), false, false);
+        if (m.gated_ffn()) op.act_write_bytes *= 2;
+      }
       if (w.attention_kernel == AttentionKernel::unfused && op.kind == OpKind::attn_scores) {
         // The score matrix goes through HBM: written by QK^T, read and written by softmax, read by PV.
         const double elems = op.gemm.count * op.gemm.m * op.gemm.n;
@@ -510,10 +519,6 @@ struct Planner {
     // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
     // GEMM epilogue: it reads the up-projection's output (2f gated, f plain) and writes f, per token (routed experts:
     // per assignment) on each GPU's shard.
-    for (const Op& raw : layer_ops(m, l, pass, ob)) {
-      const double bytes = activation_kernel_bytes(shard(raw, touched), m.gated_ffn());
-      if (bytes > 0) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, bytes), false, false);
-    }
     // Rotary embeddings: one fused kernel (Transformer Engine's fused RoPE, Megatron-LM apply_rope_fusion).
     if (const double bytes = rope_kernel_bytes(m, d(pass.tokens()) / w.cp, w.tp); bytes > 0) {
       all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, bytes), false, false);
@@ -569,19 +574,22 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches) {
           out * kCastTransposeBytes};
 }
 
-double activation_kernel_bytes(const Op& sharded_up, bool gated) {
+double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes) {
   if (sharded_up.kind != OpKind::ffn_up && sharded_up.kind != OpKind::expert_up && sharded_up.kind != OpKind::shared_up) {
     return 0;
   }
-  return sharded_up.act_write_bytes * ((gated ? 2 : 1) + 1);
+  const double outputs = sharded_up.act_write_bytes / in_bytes;  // f per token (the op list's fused form)
+  return outputs * ((gated ? 2 : 1) * in_bytes + out_bytes);
 }
 
 double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp) {
   if (m.position != PositionKind::rope) return 0;
-  const double rotated = m.attention == AttentionKind::mla
-                             ? d(m.heads) * d(m.mla.qk_rope_head_dim) + d(m.mla.qk_rope_head_dim)
-                             : d(m.heads + m.kv_heads) * d(m.head_dim);
-  return 2 * 2 * tokens * rotated / tp;  // read and write, 2 bytes an element
+  // Query heads split over tp; a key head every GPU of the group holds (GQA with fewer KV heads than tp replicates
+  // them; MLA's rope key is one vector shared by all heads).
+  const double per_gpu = m.attention == AttentionKind::mla
+                             ? d(m.heads) / tp * d(m.mla.qk_rope_head_dim) + d(m.mla.qk_rope_head_dim)
+                             : (d(m.heads) / tp + std::max(d(m.kv_heads) / tp, 1.0)) * d(m.head_dim);
+  return 2 * 2 * tokens * per_gpu;  // read and write, 2 bytes an element
 }
 
 // A campaign's failures and goodput (goodput.hpp) for this job: its parts, and a checkpoint of every parameter in

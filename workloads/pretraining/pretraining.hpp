@@ -152,9 +152,10 @@ struct QuantizeBytes {
 QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
 
 // Bytes the FFN's activation kernel moves in one forward on one GPU, given that GPU's share of an up-projection
-// (ffn_up, expert_up or shared_up, sharded): it reads the projection's output (2f gated, f plain) and writes the f
-// activations the projection's act_write_bytes counts (docs/pretraining.md, "Elementwise kernels"). 0 for other ops.
-double activation_kernel_bytes(const Op& sharded_up, bool gated);
+// (ffn_up, expert_up or shared_up, sharded; its act_write_bytes count the f activations at in_bytes each, the op
+// list's fused form): it reads the projection's output (2f gated, f plain) at in_bytes and writes f at out_bytes
+// (docs/pretraining.md, "Elementwise kernels"). 0 for other ops.
+double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes);
 // Bytes Transformer Engine's fused RoPE kernel moves in one layer's forward on one GPU: it reads and writes, in
 // bf16, the rotated part of the queries and keys of `tokens` tokens, heads split over tp (GQA: every head dimension
 // of the query and key heads; MLA: the decoupled rope dimensions of each query head and of the shared key). 0 for

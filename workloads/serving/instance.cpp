@@ -134,7 +134,8 @@ bool Instance::admit(ReqId id, double& extra_s) {
     unhold(r);
     return false;
   }
-  if (role_ == Role::prefill && !engine_.reserve_decode(id)) {
+  // A request given back to the queue (below) keeps the decode reservation it made the first time.
+  if (role_ == Role::prefill && r.decode_instance < 0 && !engine_.reserve_decode(id)) {
     kv_.release(kv_.blocks_for(present));
     return false;
   }
