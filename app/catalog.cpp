@@ -293,6 +293,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
   g.roofline_exponent = n.get_number("roofline_exponent", 1, 100);
   g.dequant_rate = n.get_number_or("dequant_rate", 0, 1e9, 1e16);
   g.sustained_clock_fraction = n.get_number_or("sustained_clock_fraction", 1.0, 0.1, 1.0);
+  g.sustained_clock_spread = n.get_number_or("sustained_clock_spread", 0.0, 0.0, 0.3);
   g.memory_curve = parse_curve(n, "memory_curve", Dimension::data);
   g.decode_attention_curve = parse_curve(n, "decode_attention_curve", Dimension::data);
   if (n.has("training_attention")) {

@@ -61,7 +61,7 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.pipeline_ends_fewer_layers = static_cast<int>(w.integer("pipeline_ends_fewer_layers"));
   p.dropout = w.boolean("dropout");
   p.async_p2p = w.boolean("async_p2p");
-  p.straggler_cv = w.number("straggler_cv");
+  p.straggler_cv = w.number_if("straggler_cv").value_or(cluster.gpu.sustained_clock_spread);
   if (const auto rel = w.section_if("reliability")) {
     wl::GoodputSpec g;
     g.profile = load_reliability(catalog, rel->catalog_name("profile", catalog.names("reliability")));

@@ -65,6 +65,7 @@ Fields gpu_fields(const hw::GpuSpec& g) {
   f.number("roofline_exponent", g.roofline_exponent);
   if (g.dequant_rate > 0) f.number("dequant_rate", g.dequant_rate);
   f.number("sustained_clock_fraction", g.sustained_clock_fraction);
+  f.number("sustained_clock_spread", g.sustained_clock_spread);
   f.number("memory_power_share", g.memory_power_share);
   f.number("compute_capability", g.compute_capability / 10.0);
   f.flag("assumed", g.assumed);

@@ -77,6 +77,10 @@ struct GpuSpec {
   // sustainable" over the "maximum achievable" matmul rate. Training runs its tensor cores for seconds at a time
   // and throttles to it (docs/hardware.md, "Sustained clock"). 1: not throttled, or not measured.
   double sustained_clock_fraction = 1.0;
+  // Relative standard deviation of that sustained rate between GPUs of the model under the same load (their
+  // power-capped clocks differ chip to chip): training's default straggler spread, each synchronising group waiting
+  // for its slowest GPU (docs/hardware.md, "Sustained clock"). 0: not measured, or not throttled.
+  double sustained_clock_spread = 0;
   // Streaming multiprocessors: the GEMM wave-quantization term counts output tiles against them
   // (workloads/roofline.hpp, gemm_wave_fill). 0: unknown, no wave term.
   int sm_count = 0;

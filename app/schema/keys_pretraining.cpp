@@ -137,9 +137,10 @@ SectionPtr pretraining_keys() {
            .optional("no failures: every step runs")
            .describe("a long campaign's interruptions, checkpoints and goodput per day"),
        number("straggler_cv", 0.0, 0.5)
-             .or_default(d.straggler_cv)
+             .computed("the GPU's sustained_clock_spread (its measured spread of sustained clocks between chips; 0 where "
+                       "not measured)")
              .describe("per-GPU speed factor ~ Normal(1, cv) from the stream pretraining.stragglers; a stage runs at its "
-                       "slowest GPU")});
+                       "slowest GPU; 0 turns stragglers off")});
   }();
   return s;
 }

@@ -113,8 +113,9 @@ int sp_div(const PretrainingWorkload& w) { return (w.sequence_parallel && w.tp >
 
 // Activation bytes one layer keeps per micro-batch (Korthikanti et al. 2022 §4, generalised to GQA, gated and MoE
 // FFNs: docs/pretraining.md). Per token, in units of h bytes: replicated by TP unless SP: 4 (two norm inputs) +
-// 2 (dropout masks) + 2 (QKV input) + 2 (FFN input); split by TP: Q,K,V outputs, the attention output, the FFN's
-// intermediate tensors; the score matrix 5 a s / h only with an unfused attention kernel.
+// 2 (dropout masks, only with dropout) + 2 (QKV input) + 2 (FFN input); split by TP: Q,K,V outputs, the attention
+// output, the FFN's intermediate tensors; the score matrix only with an unfused attention kernel (5 a s / h with
+// dropout, 2 a s / h without).
 // The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output, the
 // FFN's intermediate tensors (MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the
 // dispatched tokens).
@@ -130,8 +131,10 @@ double split_units(const ModelSpec& m, i64 layer, double per_top_k) {
 
 double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
-  const double repl = 10;
-  const double scores = with_scores ? 5 * d(m.heads) * s / h : 0;
+  // The two dropout masks (1 byte per element each) only with dropout: Llama-class recipes run none.
+  const double repl = 8 + (w.dropout ? 2 : 0);
+  // Unfused scores: the softmax output (2 bytes per element) and, with dropout, its mask and output (1 + 2).
+  const double scores = with_scores ? (w.dropout ? 5 : 2) * d(m.heads) * s / h : 0;
   return s * b * h * (repl / sp_div(w) + split_units(m, layer, 2) / t + scores / t);
 }
 
