@@ -428,8 +428,9 @@ TEST(PretrainingRun, DeterministicAndTokensPerJouleConsistent) {
   EXPECT_EQ(a.metrics.at("step_time_s"), b.metrics.at("step_time_s"));
   EXPECT_EQ(a.engine.fingerprint, b.engine.fingerprint);
   EXPECT_NEAR(a.metrics.at("tokens_per_joule"), a.metrics.at("tokens") / a.metrics.at("energy_j"), 1e-12);
-  // Stragglers only slow a step down.
-  EXPECT_GT(a.metrics.at("step_time_s"), run(scenario("llama3-405b-pretrain-h100-8k")).metrics.at("step_time_s"));
+  // Stragglers only slow a step down (512 GPUs a stage: the slowest is far above the mean).
+  EXPECT_GT(a.metrics.at("step_time_s"),
+            run(scenario("llama3-405b-pretrain-h100-8k", {"workload.straggler_cv=0"})).metrics.at("step_time_s"));
 }
 
 TEST(PretrainingOverlap, HiddenCommunicationSlowsComputeByTheNcclSmShare) {
@@ -587,16 +588,17 @@ TEST(PretrainingCompute, TrainingRunsAtTheSustainedClockAndMfuStaysOnThePeak) {
 TEST(PretrainingStragglers, TheStepWaitsForTheSlowestOfEveryGpuAndThatGrowsWithTheirNumber) {
   // By default each GPU's speed spreads as its model's sustained clocks do between chips (H100: 1.6%, from H200's
   // 4.5% range over 8 busy GPUs / 2.847, the expected range of 8 normal draws). A stage runs at its slowest GPU:
-  // with 512 GPUs per stage (Llama 3 405B on 8,192 H100, TP8 x DP64) the expected slowest of 512 normal draws is
-  // 3.04 sigma, so the step stretches by up to 1 + 0.016 x 3.04 = 1.049 (less: communication does not stretch, and
-  // not every stage draws as slow a GPU); on one node's 8 GPUs by up to 1 + 0.016 x 1.42 = 1.023.
+  // with 512 GPUs per stage (Llama 3 405B on 8,192 H100, TP8 x DP64, 16 stages) each stage's slowest is 3.04 sigma
+  // above the mean on average and the slowest stage's (which paces 1F1B's steady state) 3.8 sigma (the largest of
+  // 8,192 draws), so compute stretches by 1 + 0.016 x 3.0-3.8; communication does not stretch, so the step by less,
+  // and by more than 1 + 0.016 x 2. On one node's 8 GPUs: up to about 1 + 0.016 x 1.42 = 1.023.
   const app::Scenario big = scenario("llama3-405b-pretrain-h100-8k");
   EXPECT_DOUBLE_EQ(big.pretraining.straggler_cv, 0.016);
   EXPECT_DOUBLE_EQ(scenario("llama3-405b-pretrain-h100-8k", {"workload.straggler_cv=0"}).pretraining.straggler_cv, 0.0);
   const double at_scale = run(big).metrics.at("step_time_s") /
                           run(scenario("llama3-405b-pretrain-h100-8k", {"workload.straggler_cv=0"})).metrics.at("step_time_s");
-  EXPECT_GT(at_scale, 1 + 0.016 * 2.5);
-  EXPECT_LT(at_scale, 1 + 0.016 * 3.04);
+  EXPECT_GT(at_scale, 1 + 0.016 * 2.0);
+  EXPECT_LT(at_scale, 1 + 0.016 * 3.8);
   const std::vector<std::string> node = {"model=llama3-8b", "hardware.count=1", "workload.parallelism={tp: 8, pp: 1, dp: 1}",
                                          "workload.seq_len=8192", "workload.global_batch=1", "workload.schedule=1f1b",
                                          "workload.interleave=1", "workload.recompute=none", "workload.zero=0"};

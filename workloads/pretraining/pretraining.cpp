@@ -662,14 +662,17 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
     }
   }
 
-  // Stragglers: each stage runs at the pace of its slowest GPU (TP syncs every layer, DP at the step's end).
+  // Stragglers: each stage runs at the pace of its slowest GPU (TP syncs every layer, DP at the step's end): the
+  // largest of its GPUs' time factors, each ~ Normal(1, cv) (at least 0.5: a draw cannot make a GPU twice as fast).
   std::vector<double> slow(static_cast<std::size_t>(pp), 1.0);
   if (w.straggler_cv > 0) {
     sim::RandomStream rng(seed, "pretraining.stragglers");
     const int per_stage = w.tp * w.cp * w.dp;
-    for (int s = 0; s < pp; ++s)
-      for (int k = 0; k < per_stage; ++k)
-        slow[static_cast<std::size_t>(s)] = std::max(slow[static_cast<std::size_t>(s)], std::max(0.5, rng.normal(1.0, w.straggler_cv)));
+    for (int s = 0; s < pp; ++s) {
+      double slowest = 0;
+      for (int k = 0; k < per_stage; ++k) slowest = std::max(slowest, std::max(0.5, rng.normal(1.0, w.straggler_cv)));
+      slow[static_cast<std::size_t>(s)] = slowest;
+    }
   }
 
   // Chunk costs.
