@@ -177,12 +177,7 @@ hw::CollectiveTuning parse_collective_tuning(const ConfigNode& n, bool scale_up)
 
 template <class Spec, class Parse>
 Spec load_entry(const Catalog& c, std::string_view kind, std::string_view name, Parse parse) {
-  return c.parsed<Spec>(kind, name, [&] {
-    const ConfigDocument doc = c.document(kind, name);
-    Spec spec = parse(doc.root());
-    doc.finish();
-    return spec;
-  });
+  return load_catalog_entry<Spec>(c, kind, name, parse);
 }
 
 }  // namespace
@@ -223,19 +218,15 @@ std::vector<std::string> Catalog::showable_kinds() {
 }
 
 std::vector<std::string> Catalog::names(std::string_view kind) const {
-  {
-    std::lock_guard lock(cache_->mutex);
-    if (const auto it = cache_->names.find(std::string(kind)); it != cache_->names.end()) return it->second;
-  }
-  std::vector<std::string> out;
-  std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root_ / "hw" / folder_of(kind), ec)) {
-    if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
-  }
-  std::sort(out.begin(), out.end());
-  std::lock_guard lock(cache_->mutex);
-  cache_->names.emplace(std::string(kind), out);
-  return out;
+  return parsed<std::vector<std::string>>("listing", folder_of(kind), [&] {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& entry : fs::directory_iterator(root_ / "hw" / folder_of(kind), ec)) {
+      if (entry.path().extension() == ".yaml") out.push_back(entry.path().stem().string());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  });
 }
 
 bool Catalog::contains(std::string_view kind, std::string_view name) const {

@@ -65,12 +65,22 @@ class Catalog {
  private:
   struct Cache {
     std::mutex mutex;
-    std::map<std::string, std::vector<std::string>> names;        // by kind
-    std::map<std::string, std::shared_ptr<const void>> entries;  // by "kind/name#type"
+    std::map<std::string, std::shared_ptr<const void>> entries;  // by "kind/name#type" (folder listings: "listing/...")
   };
   std::filesystem::path root_;
   std::shared_ptr<Cache> cache_ = std::make_shared<Cache>();
 };
+
+// One entry as the catalog has it, read by `parse` (one of the parsers below) and kept (Catalog::parsed).
+template <class Spec, class Parse>
+Spec load_catalog_entry(const Catalog& c, std::string_view kind, std::string_view name, Parse parse) {
+  return c.parsed<Spec>(kind, name, [&] {
+    const ConfigDocument doc = c.document(kind, name);
+    Spec spec = parse(doc.root());
+    doc.finish();
+    return spec;
+  });
+}
 
 // Parsers of one catalog entry (the document's root mapping); each calls finish() so unknown keys are errors.
 hw::GpuSpec parse_gpu(const ConfigNode& n);

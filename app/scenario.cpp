@@ -57,14 +57,7 @@ Spec load_with_overrides(const Catalog& catalog, std::string_view kind, const st
                          const std::vector<std::pair<std::string, ConfigNode>>& all, std::string_view part,
                          Parse parse) {
   const auto mine = overrides_for(all, part);
-  if (mine.empty()) {  // the entry as the catalog has it: parsed once per catalog
-    return catalog.parsed<Spec>(kind, name, [&] {
-      const ConfigDocument doc = catalog.document(kind, name);
-      Spec spec = parse(doc.root());
-      doc.finish();
-      return spec;
-    });
-  }
+  if (mine.empty()) return load_catalog_entry<Spec>(catalog, kind, name, parse);  // parsed once per catalog
   ConfigDocument doc = catalog.document(kind, name);
   for (const auto& [key, node] : mine) {
     const SourceLocation where = node.location();

@@ -10,6 +10,7 @@
 
 #include "hw/nccl_tuner.hpp"
 #include "hw/routing.hpp"
+#include "sim/fingerprint.hpp"
 
 namespace dcsim::hw {
 
@@ -205,9 +206,9 @@ NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
 }
 
 std::size_t Collectives::GroupHash::operator()(const std::vector<int>& g) const noexcept {
-  std::uint64_t h = 1469598103934665603ull;  // FNV-1a over the ranks
-  for (const int r : g) h = (h ^ static_cast<std::uint32_t>(r)) * 1099511628211ull;
-  return static_cast<std::size_t>(h);
+  sim::Fingerprint h;
+  for (const int r : g) h.add(static_cast<std::uint32_t>(r));
+  return static_cast<std::size_t>(h.value());
 }
 
 GroupLayout Collectives::layout(std::span<const int> group) const {

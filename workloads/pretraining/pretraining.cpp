@@ -63,8 +63,9 @@ std::string fmt(double v, int digits = 1) {
   return buf;
 }
 
+// Bytes of one element at a GEMM precision; an fp4 element carries its block scale (model_ops.hpp).
 double weight_elem_bytes(hw::Precision p) {
-  return p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? 0.5 : 2.0;
+  return p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
 }
 
 // Parameters of one layer, split into what TP shards (dense) and what EP shards (routed experts).
@@ -459,8 +460,7 @@ struct Planner {
       // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
       // GEMM epilogue: the up-projection writes its whole output (2f gated), the kernel reads it and writes f, in
       // the down-projection's input precision (Transformer Engine's FP8 recipe takes it narrow).
-      const double narrow = p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
-      if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, narrow); act > 0) {
+      if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, weight_elem_bytes(p)); act > 0) {
         all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, act), false, false);
         if (m.gated_ffn()) op.act_write_bytes *= 2;
       }
@@ -518,10 +518,6 @@ struct Planner {
     // With dropout, each is Megatron's fused bias-dropout-add, which also writes a 1-byte mask.
     const double residual_bytes = tokens_local * d(m.hidden) * (3 * 2 + (w.dropout ? 1 : 0));
     for (int k = 0; k < 2; ++k) all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, residual_bytes), false, false);
-    // The FFN's activation is its own elementwise kernel, bias or not, in every framework of the suite
-    // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
-    // GEMM epilogue: it reads the up-projection's output (2f gated, f plain) and writes f, per token (routed experts:
-    // per assignment) on each GPU's shard.
     // Rotary embeddings: one fused kernel (Transformer Engine's fused RoPE, Megatron-LM apply_rope_fusion).
     if (const double bytes = rope_kernel_bytes(m, d(pass.tokens()) / w.cp, w.tp); bytes > 0) {
       all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, bytes), false, false);

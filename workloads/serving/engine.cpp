@@ -99,11 +99,6 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
   transfer_ = std::make_unique<KvTransfer>(sim, net_.get(), coll_.get(), cross_bw, cross_lat);
   router_.attach(front_);
   decode_router_.attach(back_);
-  route_slot_.resize(instances_.size());
-  for (std::size_t p = 0; p < front_.size(); ++p) route_slot_[static_cast<std::size_t>(front_[p]->index())] = {&router_, p};
-  for (std::size_t p = 0; p < back_.size(); ++p) {
-    route_slot_[static_cast<std::size_t>(back_[p]->index())] = {&decode_router_, p};
-  }
   levels_.resize(instances_.size());
   for (const auto& in : instances_) kv_blocks_total_ += static_cast<double>(in->kv().capacity());
   power_series_.set(0, ledger_.total_power_w());

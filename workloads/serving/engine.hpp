@@ -57,8 +57,14 @@ class Engine {
   void stream_kv(Instance& src, ReqId id, std::int64_t tokens, double start, double dt);
   void prefill_done(Instance& src, ReqId id);
   // The instance's load (sequences, free KV, queued prompt tokens) may have changed: its router re-ranks it.
+  // Instances are numbered front pool first (build_pool), so an index is a position in front_, then in back_.
   void instance_changed(const Instance& in) {
-    if (in.index() < static_cast<int>(route_slot_.size())) route_slot_[static_cast<std::size_t>(in.index())].changed();
+    const auto i = static_cast<std::size_t>(in.index());
+    if (i < front_.size()) {
+      router_.changed(i);
+    } else if (i - front_.size() < back_.size()) {
+      decode_router_.changed(i - front_.size());
+    }
   }
 
   const ServingWorkload& w;
@@ -111,12 +117,6 @@ class Engine {
   Router router_, decode_router_;
   std::vector<std::unique_ptr<Instance>> instances_;
   std::vector<Instance*> front_, back_;
-  struct RouteSlot {  // an instance's router and its position in that router's pool
-    Router* router;
-    std::size_t position;
-    void changed() const { router->changed(position); }
-  };
-  std::vector<RouteSlot> route_slot_;  // by instance index; filled once the pools are built
   bool heterogeneous_ = false;
   int gpus_ = 0;
   double peak_[2] = {0, 0};
