@@ -1,0 +1,158 @@
+// The phases of a training step, each alone: chunk costs and their parameters, the pipeline's durations, the
+// stages' ends (DP reduction and optimizer), stragglers, and the report's timeline.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "app/catalog.hpp"
+#include "app/scenario.hpp"
+#include "hw/collectives.hpp"
+#include "hw/topology.hpp"
+#include "workloads/pretraining/data_parallel.hpp"
+#include "workloads/pretraining/layer_cost.hpp"
+#include "workloads/pretraining/stage_costs.hpp"
+#include "workloads/pretraining/step_trace.hpp"
+#include "workloads/roofline.hpp"
+
+namespace dcsim::wl {
+namespace {
+
+const app::Catalog& catalog() {
+  static const app::Catalog c(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  return c;
+}
+
+app::Scenario scenario(std::vector<std::string> sets = {}) {
+  return app::load_scenario(
+      {catalog().root() / "scenarios" / "llama3-70b-pretrain-h100-hgx.yaml", std::move(sets), {}}, catalog());
+}
+
+// One step's phases on a scenario, kept alive together (LayerCostModel holds references).
+struct Phases {
+  app::Scenario s;
+  hw::Topology topo;
+  hw::Collectives coll;
+  LayerCostModel model;
+  StageChunks chunks;
+  explicit Phases(app::Scenario sc)
+      : s(std::move(sc)),
+        topo(hw::build_topology(s.cluster)),
+        coll(topo, s.cluster),
+        model(s.pretraining, *s.model, s.cluster, coll),
+        chunks(chunk_costs(model, model.all_layers(), straggler_factors(s.pretraining, 1))) {}
+};
+
+TEST(PretrainingPhases, ChunksHoldEveryParameterOnce) {
+  // Llama 3 70B, tp 8, pp 4 x interleave 5: 80 layers, 4 a chunk. Summed over the 20 chunks, a GPU's parameters x tp
+  // are the model's, but the final norm (h, replicated and not in a bucket). The embedding is chunk 0's extra
+  // bucket (stage 0, local chunk 0), the LM head the last chunk's first.
+  const Phases p(scenario());
+  double params = 0;
+  for (const auto& stage : p.chunks)
+    for (const ChunkCost& ch : stage) {
+      params += ch.params;
+      EXPECT_NEAR(std::accumulate(ch.bucket_params.begin(), ch.bucket_params.end(), 0.0), ch.params, 1e-6);
+    }
+  const ModelSpec& m = *p.s.model;
+  EXPECT_NEAR(params * 8, static_cast<double>(m.total_params() - m.hidden), 1.0);
+  const ParamCounts pc = m.param_counts();
+  EXPECT_EQ(p.chunks[0][0].bucket_params.size(), 5u);
+  EXPECT_DOUBLE_EQ(p.chunks[0][0].bucket_params.back(), static_cast<double>(pc.embedding) / 8);
+  EXPECT_EQ(p.chunks[3][4].bucket_params.size(), 5u);
+  EXPECT_DOUBLE_EQ(p.chunks[3][4].bucket_params.front(), static_cast<double>(pc.lm_head) / 8);
+  EXPECT_EQ(p.chunks[1][2].bucket_params.size(), 4u);
+}
+
+TEST(PretrainingPhases, PipelineDurationsAreTheChunksPassesAndOneActivationSend) {
+  // The send between stages carries one micro-batch's activations, sequence-sharded: s b h x 2 bytes / tp =
+  // 8192 x 8192 x 2 / 8 = 16 MiB, from stage 0's first GPU to stage 1's (rank tp x cp x dp = 144).
+  const Phases p(scenario());
+  const PipelineDurations d = pipeline_durations(p.model, p.chunks);
+  ASSERT_EQ(d.fwd.size(), 4u);
+  ASSERT_EQ(d.fwd[2].size(), 5u);
+  EXPECT_DOUBLE_EQ(d.fwd[2][3], p.chunks[2][3].fwd.total());
+  EXPECT_DOUBLE_EQ(d.bwd[2][3], p.chunks[2][3].bwd.total());
+  EXPECT_DOUBLE_EQ(d.wgt[2][3], p.chunks[2][3].bwd.wgrad);
+  EXPECT_DOUBLE_EQ(d.p2p, p.coll.estimate(hw::CollectiveOp::send_recv, std::vector<int>{0, 144}, 8192.0 * 8192 * 2 / 8).time);
+  EXPECT_TRUE(d.blocking);  // Megatron-LM waits for its sends unless async_p2p
+}
+
+TEST(PretrainingPhases, WithoutDataParallelismAStageEndsWithItsOptimizerStep) {
+  // dp 1 (4 HGX boards, 32 GPUs): no gradient reduction or parameter gather; each stage ends its optimizer step
+  // after its last backward: params x 30 bytes (read grad 4, master 8, m 8, v 8, write bf16 2) at the HBM roofline.
+  const Phases p(scenario({"hardware.count=4", "workload.parallelism.dp=1", "workload.global_batch=16"}));
+  const PipelineDurations d = pipeline_durations(p.model, p.chunks);
+  const PipelineTimeline tl = simulate_pipeline(d, PipelineSchedule::interleaved, 4, 5, 16);
+  const StageFinish f = finish_stages(p.model, p.chunks, d, tl);
+  for (std::size_t s = 0; s < 4; ++s) {
+    double params = 0;
+    for (const ChunkCost& ch : p.chunks[s]) params += ch.params;
+    EXPECT_DOUBLE_EQ(f.optimizer_bytes[s], params * 30);
+    EXPECT_DOUBLE_EQ(f.optimizer_s[s], op_time(p.s.cluster.gpu, hw::Precision::bf16, 0, params * 30).time);
+    EXPECT_DOUBLE_EQ(f.dp_exposed[s], 0);
+    EXPECT_DOUBLE_EQ(f.end[s], tl.compute_end[s] + f.optimizer_s[s]);
+  }
+  EXPECT_TRUE(f.dp_spans.empty());
+  EXPECT_DOUBLE_EQ(f.step, *std::max_element(f.end.begin(), f.end.end()));
+  EXPECT_DOUBLE_EQ(f.end[static_cast<std::size_t>(f.critical)], f.step);
+}
+
+TEST(PretrainingPhases, DataParallelBucketsRunOneAfterAnotherAfterTheirBackward) {
+  // dp 18: every layer's gradient bucket is reduce-scattered (zero 1) on the stage's serial channel, none before
+  // the backward that finishes it; the reductions of a stage never overlap one another.
+  const Phases p(scenario());
+  const PipelineDurations d = pipeline_durations(p.model, p.chunks);
+  const PipelineTimeline tl = simulate_pipeline(d, PipelineSchedule::interleaved, 4, 5, 64);
+  const StageFinish f = finish_stages(p.model, p.chunks, d, tl);
+  EXPECT_EQ(f.dp_spans.size(), 80u + 2u);  // one per layer, plus the embedding and the LM head
+  std::vector<double> last(4, 0.0);
+  for (const TimelineSpan& r : f.dp_spans) {
+    EXPECT_GE(r.start_s, last[static_cast<std::size_t>(r.lane)] - 1e-12);
+    EXPECT_GT(r.end_s, r.start_s);
+    last[static_cast<std::size_t>(r.lane)] = r.end_s;
+  }
+}
+
+TEST(PretrainingPhases, StragglersSlowEachStageToItsSlowestGpu) {
+  // cv 0: every stage at full pace. cv 0.016 over tp x cp x dp = 144 GPUs a stage: the largest of 144 draws of
+  // Normal(1, 0.016) is 1 + 0.016 x E[max of 144 standard normals] (2.50) = 1.040 on average; each stage's lies
+  // within 1 + 0.016 x [1.5, 4.5]. The same seed draws the same factors.
+  app::Scenario s = scenario();
+  s.pretraining.straggler_cv = 0;
+  EXPECT_EQ(straggler_factors(s.pretraining, 7), std::vector<double>(4, 1.0));
+  s.pretraining.straggler_cv = 0.016;
+  const std::vector<double> a = straggler_factors(s.pretraining, 7);
+  ASSERT_EQ(a.size(), 4u);
+  for (const double f : a) {
+    EXPECT_GT(f, 1 + 0.016 * 1.5);
+    EXPECT_LT(f, 1 + 0.016 * 4.5);
+  }
+  EXPECT_EQ(straggler_factors(s.pretraining, 7), a);
+  EXPECT_NE(straggler_factors(s.pretraining, 8), a);
+}
+
+TEST(PretrainingPhases, TimelineDrawsEveryTaskAndEachStagesOptimizer) {
+  const Phases p(scenario({"hardware.count=4", "workload.parallelism.dp=1", "workload.global_batch=8"}));
+  const PipelineDurations d = pipeline_durations(p.model, p.chunks);
+  const PipelineTimeline tl = simulate_pipeline(d, PipelineSchedule::interleaved, 4, 5, 8);
+  const StageFinish f = finish_stages(p.model, p.chunks, d, tl);
+  const SimulatedStep step{p.chunks, d, tl, tl, f};
+  const Timeline line = step_timeline(step);
+  EXPECT_EQ(line.lanes.size(), 4u);
+  const auto count = [&](const std::string& kind) {
+    return std::count_if(line.spans.begin(), line.spans.end(), [&](const TimelineSpan& r) { return r.kind == kind; });
+  };
+  // 4 stages x 5 chunks x 8 micro-batches, each a forward and a backward.
+  EXPECT_EQ(count("forward"), 160);
+  EXPECT_EQ(count("backward"), 160);
+  EXPECT_EQ(count("optimizer"), 4);
+  // Every forward but the last chunk's sends its activations on; every backward but chunk 0's its gradient.
+  EXPECT_EQ(count("PP send"), 2 * (160 - 8));
+}
+
+}  // namespace
+}  // namespace dcsim::wl

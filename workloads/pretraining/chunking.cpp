@@ -1,0 +1,42 @@
+#include "workloads/pretraining/chunking.hpp"
+
+namespace dcsim::wl {
+namespace {
+double d(std::int64_t v) { return static_cast<double>(v); }
+}  // namespace
+
+LayerParams layer_params(const ModelSpec& m, std::int64_t layer) {
+  const ParamCounts pc = m.param_counts();
+  LayerParams p;
+  const double L = d(m.layers);
+  p.dense = d(pc.attention) / L + (d(pc.norms) - d(m.hidden)) / L;
+  const std::int64_t dense_layers = m.layers - m.moe_layers();
+  if (m.layer_is_moe(layer)) {
+    const double ml = d(m.moe_layers());
+    p.dense += (d(pc.router) + d(pc.shared_experts)) / ml;
+    p.experts = d(pc.routed_experts) / ml;
+  } else if (dense_layers > 0) {
+    p.dense += d(pc.dense_ffn) / d(dense_layers);
+  }
+  return p;
+}
+
+ChunkLayers chunk_layers(const PretrainingWorkload& w, const ModelSpec& m, int j) {
+  const int C = w.pp * w.interleave;
+  const std::int64_t per = (m.layers + 2 * w.pipeline_ends_fewer_layers) / C;
+  const std::int64_t cut = w.pipeline_ends_fewer_layers;
+  auto count = [&](int k) { return (C == 1) ? m.layers : per - ((k == 0 || k == C - 1) ? cut : 0); };
+  ChunkLayers c;
+  for (int k = 0; k < j; ++k) c.first += count(k);
+  c.count = count(j);
+  return c;
+}
+
+double kv_width(const ModelSpec& m) {
+  return m.attention == AttentionKind::mla ? d(m.heads) * d(m.mla.qk_head_dim() + m.mla.v_head_dim)
+                                           : 2 * d(m.kv_heads) * d(m.head_dim);
+}
+
+int sequence_shards(const PretrainingWorkload& w) { return (w.sequence_parallel && w.tp > 1) ? w.tp : 1; }
+
+}  // namespace dcsim::wl
