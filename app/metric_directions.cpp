@@ -29,7 +29,7 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"cost.per_m_tokens_usd", L}, {"cost.per_gpu_hour_usd", N}, {"cost.per_hour_usd", N}, {"cost.per_year_usd", N},
     // pretraining
     {"step_time_s", L}, {"optimizer_s", L}, {"bubble_fraction", L}, {"bubble_fraction_analytic", L},
-    {"exposed_comm_s.*", L}, {"comm_contention_s", L}, {"micro_batches", N}, {"memory_gib", L},
+    {"exposed_comm_s.*", L}, {"comm_contention_s", L}, {"micro_batches", N}, {"memory_gib", L}, {"memory_gib_first_stage", L}, {"memory_gib_last_stage", L},
     {"memory_gib_breakdown.*", L},
     {"reliability.ettr", H}, {"reliability.ettr_expected", H}, {"reliability.interruptions", L},
     {"reliability.interruptions_unplanned", L}, {"reliability.interruptions_planned", N},

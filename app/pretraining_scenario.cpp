@@ -56,6 +56,7 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.comm_sm_share = w.number("comm_sm_share");
   p.grad_accumulation_fusion = w.boolean("grad_accumulation_fusion");
   p.grad_reduce_fp32 = w.boolean("grad_reduce_fp32");
+  p.narrow_weights = w.boolean("narrow_weights");
   p.allow_tp_across_domains = w.boolean("allow_tp_across_domains");
   p.attention_kernel = named_enum(w, "attention_kernel", std::array{AttentionKernel::flash, AttentionKernel::unfused});
   p.pipeline_ends_fewer_layers = static_cast<int>(w.integer("pipeline_ends_fewer_layers"));

@@ -121,7 +121,12 @@ SectionPtr pretraining_keys() {
              .describe("weight-gradient GEMMs accumulate into the fp32 main_grad (Megatron-LM 2022 on); false: a separate "
                        "add per micro-batch (Megatron-LM 2021)"),
          boolean("grad_reduce_fp32").or_default(d.grad_reduce_fp32)
-             .describe("gradients reduced in fp32 (Llama 3) rather than bf16"),
+             .describe("gradients held and reduced in fp32 (Llama 3; Megatron-LM's default with bf16) rather than bf16: "
+                       "4 bytes a parameter in the gradient buffer"),
+         boolean("narrow_weights").or_default(d.narrow_weights)
+             .describe("with precision fp8 or fp4, the transformer layers' weights live only in that precision "
+                       "(Megatron --fp8-param-gather, Transformer Engine fp8_model_init): no 16-bit copy, and ZeRO "
+                       "gathers them narrow; with bf16 it changes nothing"),
          boolean("allow_tp_across_domains").or_default(d.allow_tp_across_domains)
              .describe("allow TP groups wider than the scale-up (NVLink) domain"),
          choice("attention_kernel", names_of(AttentionKernel::flash, AttentionKernel::unfused))

@@ -294,6 +294,106 @@ TEST(PretrainingMemory, ZbH1KeepsWeightGradientInputsOfItsDeferredPasses) {
   EXPECT_NEAR(gz.activations / (g1.activations / 2), 1 + 32.0 / 34.0, 1e-9);
 }
 
+TEST(PretrainingMemory, Fp8KeepsTheLinearInputsItQuantized) {
+  // Llama 3 405B, TP 8 + SP, per token in units of h bytes. BF16: 8/8 + 23.75/8 = 3.96875. FP8 (Transformer Engine
+  // saves the quantized QKV, FFN-up and FFN-down inputs, 1 byte an element): replicated 4 (norm inputs) + 1 + 1 = 6,
+  // split 2.25 (Q, K, V) + 2 (attention output) + (4 + 1) x 53248 / 16384 = 20.5: 6/8 + 20.5/8 = 3.3125.
+  app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  const MemoryEstimate bf16 = estimate_memory(s.pretraining, *s.model, s.cluster);
+  s.pretraining.precision = hw::Precision::fp8;
+  const MemoryEstimate fp8 = estimate_memory(s.pretraining, *s.model, s.cluster);
+  EXPECT_NEAR(fp8.activations / bf16.activations, 3.3125 / 3.96875, 1e-12);
+}
+
+TEST(PretrainingMemory, NarrowWeightsReplaceTheSixteenBitCopy) {
+  // Llama 3 405B, stage 1 (8 layers of 126, TP 8): FP8 keeps 2 quantized copies of each layer weight (row-wise and
+  // column-wise, 1 byte each) beside the bf16 weights; narrow_weights drops the bf16 copy of the layers.
+  app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  s.pretraining.precision = hw::Precision::fp8;
+  const ModelSpec& m = *s.model;
+  const ParamCounts pc = m.param_counts();
+  const double layer = (static_cast<double>(pc.total()) - static_cast<double>(pc.embedding + pc.lm_head) -
+                        static_cast<double>(m.hidden)) / 126 / 8;  // one layer's parameters per GPU
+  const MemoryEstimate a = estimate_memory(s.pretraining, m, s.cluster);
+  ASSERT_EQ(a.stage, 1);
+  EXPECT_NEAR(a.narrow_weights, 8 * layer * 2, 8 * layer * 1e-9);
+  EXPECT_NEAR(a.weights, 8 * layer * 2, 8 * layer * 1e-9);
+  s.pretraining.narrow_weights = true;
+  const MemoryEstimate b = estimate_memory(s.pretraining, m, s.cluster);
+  EXPECT_NEAR(b.narrow_weights, a.narrow_weights, 1e-6);
+  EXPECT_NEAR(b.weights, 0, 1e-6);
+  // With bf16 narrow_weights changes nothing.
+  s.pretraining.precision = hw::Precision::bf16;
+  const MemoryEstimate c = estimate_memory(s.pretraining, m, s.cluster);
+  s.pretraining.narrow_weights = false;
+  EXPECT_DOUBLE_EQ(c.total(), estimate_memory(s.pretraining, m, s.cluster).total());
+}
+
+TEST(PretrainingMemory, GradientBufferHoldsTheReductionsPrecision) {
+  // ZeRO-2 over dp 64: gradients per GPU params x 4 / 64 in fp32 (Llama 3's scenario), x 2 / 64 in bf16.
+  app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  ASSERT_TRUE(s.pretraining.grad_reduce_fp32);
+  const MemoryEstimate fp32 = estimate_memory(s.pretraining, *s.model, s.cluster);
+  s.pretraining.grad_reduce_fp32 = false;
+  const MemoryEstimate bf16 = estimate_memory(s.pretraining, *s.model, s.cluster);
+  EXPECT_NEAR(fp32.gradients / bf16.gradients, 2.0, 1e-12);
+  EXPECT_NEAR(bf16.gradients, bf16.weights / 64, 1e-3);
+}
+
+TEST(PretrainingMemory, ExpertStatesShardOverTheExpertDataParallelGroup) {
+  // Qwen3-30B-A3B on 16 H100, TP 1, EP 16, DP 16, ZeRO-1: the dense parameters' optimizer states shard over dp 16,
+  // the routed experts' over dp x tp / ep = 1, i.e. not at all: optimizer = 12 (dense / 16 + experts / 16 x 1),
+  // experts per GPU = routed / ep.
+  app::Scenario s = scenario("val-training-mbridge-h100",
+                             {"model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1",
+                              "workload.parallelism.pp=1", "workload.parallelism.cp=1", "workload.parallelism.dp=16",
+                              "workload.parallelism.ep=16", "workload.seq_len=4096", "workload.global_batch=1024",
+                              "workload.schedule=1f1b", "workload.interleave=1", "workload.pipeline_ends_fewer_layers=0",
+                              "workload.precision=bf16"});
+  const ParamCounts pc = s.model->param_counts();
+  const double experts = static_cast<double>(pc.routed_experts) / 16;
+  const double dense = static_cast<double>(pc.total() - pc.routed_experts - s.model->hidden);
+  const MemoryEstimate e = estimate_memory(s.pretraining, *s.model, s.cluster);
+  EXPECT_NEAR(e.optimizer, 12 * (dense / 16 + experts), 12 * 1e-3 * (dense + experts));
+  EXPECT_NEAR(e.weights, 2 * (dense + experts), 2 * 1e-3 * (dense + experts));
+}
+
+TEST(PretrainingMemory, InterleavedPeakCountsTheChunksInFlightOneByOne) {
+  // Megatron-LM's memory test (GPT 6.7B, TP1 PP4, one layer a chunk: interleave 8). One layer keeps s b h (10 + 21)
+  // bytes: replicated 4 (norms) + 2 (dropout masks) + 2 + 2 (QKV and FFN inputs), split (tp 1)
+  // 2 x (4096 + 2048) / 4096 + 2 + 4 x 16384 / 4096 = 21. With 4 micro-batches (= pp) Megatron runs every forward
+  // first (get_pp_rank_microbatches: all_warmup_microbatches): 32 chunks on every stage. With 8, the last stage's
+  // warm-up is (p - 1 - 3) x 2 + (v - 1) x p = 28 forwards, so 29 chunks at its peak; stage 0's 3 x 2 + 28 + 1 = 35.
+  const double layer = 8192.0 * 4096 * 31;
+  for (const int micro : {4, 8}) {
+    const app::Scenario s = scenario(
+        "val-memory-megatron-ci-h100", {"workload.parallelism.tp=1", "workload.parallelism.pp=4",
+                                        "workload.schedule=interleaved", "workload.interleave=8", "workload.micro_batch=1",
+                                        "workload.global_batch=" + std::to_string(2 * micro)});
+    const std::vector<MemoryEstimate> by = estimate_memory_by_stage(s.pretraining, *s.model, s.cluster);
+    ASSERT_EQ(by.size(), 4u);
+    const double last = micro == 4 ? 32 : 29, first = micro == 4 ? 32 : 35;
+    EXPECT_DOUBLE_EQ(by[3].in_flight, last) << micro;
+    EXPECT_NEAR(by[3].activations, last * layer, 1.0) << micro;
+    EXPECT_DOUBLE_EQ(by[0].in_flight, first) << micro;
+    EXPECT_NEAR(by[0].activations, first * layer, 1.0) << micro;
+    EXPECT_GT(by[3].logits, 0);
+    EXPECT_EQ(by[0].logits, 0);
+  }
+  // Llama 3's split (126 layers + the embedding and the loss over 16 x 8 one-layer chunks): stage 0's first chunk
+  // holds the embedding alone, so of its 143 forwards in flight at the end of its warm-up (2 x 15 + 7 x 16 + 1) the
+  // 31 on chunk 0 keep nothing: 112 layers' activations (not 143 x 7/8), reached when the 128th forward runs.
+  app::Scenario l = scenario("llama3-405b-pretrain-h100-8k");
+  l.pretraining.schedule = PipelineSchedule::interleaved;
+  l.pretraining.interleave = 8;
+  const std::vector<MemoryEstimate> ll = estimate_memory_by_stage(l.pretraining, *l.model, l.cluster);
+  const double llama_layer = 8192.0 * 16384 * 3.96875;
+  EXPECT_DOUBLE_EQ(ll[0].in_flight, 128);
+  EXPECT_NEAR(ll[0].activations, 112 * llama_layer, 1.0);
+  EXPECT_DOUBLE_EQ(ll[1].in_flight, 141);
+  EXPECT_NEAR(ll[1].activations, 141 * llama_layer, 1.0);
+}
+
 TEST(PretrainingPlan, BadPlansSayWhatToChange) {
   auto fails = [](std::vector<std::string> sets, const std::string& needle) {
     try {

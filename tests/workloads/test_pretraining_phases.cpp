@@ -12,6 +12,7 @@
 #include "app/scenario.hpp"
 #include "hw/collectives.hpp"
 #include "hw/topology.hpp"
+#include "workloads/pretraining/chunking.hpp"
 #include "workloads/pretraining/data_parallel.hpp"
 #include "workloads/pretraining/layer_cost.hpp"
 #include "workloads/pretraining/stage_costs.hpp"
@@ -152,6 +153,38 @@ TEST(PretrainingPhases, TimelineDrawsEveryTaskAndEachStagesOptimizer) {
   EXPECT_EQ(count("optimizer"), 4);
   // Every forward but the last chunk's sends its activations on; every backward but chunk 0's its gradient.
   EXPECT_EQ(count("PP send"), 2 * (160 - 8));
+}
+
+TEST(PretrainingPhases, EndChunksMayHoldOnlyTheEmbeddingOrTheLoss) {
+  // Llama 3 §3.3.2: 126 layers with the embedding and the loss as a layer each over 16 stages x 8 chunks: "the first
+  // model chunk on the first stage has only the embedding, and the last model chunk on the last stage has only
+  // output projection and loss calculation". Every other chunk holds one layer.
+  const app::Catalog& cat = catalog();
+  app::Scenario s = app::load_scenario({cat.root() / "scenarios" / "llama3-405b-pretrain-h100-8k.yaml",
+                                        {"workload.schedule=interleaved", "workload.interleave=8",
+                                         "hardware.overrides.gpu.hbm_capacity=100 GB"},
+                                        {}},
+                                       cat);
+  const PretrainingWorkload& w = s.pretraining;
+  EXPECT_EQ(chunk_layers(w, *s.model, 0).count, 0);
+  EXPECT_EQ(chunk_layers(w, *s.model, 1).first, 0);
+  EXPECT_EQ(chunk_layers(w, *s.model, 1).count, 1);
+  EXPECT_EQ(chunk_layers(w, *s.model, 126).first, 125);
+  EXPECT_EQ(chunk_layers(w, *s.model, 127).count, 0);
+  EXPECT_NO_THROW(check_plan(w, *s.model, s.cluster));
+  const hw::Topology topo = hw::build_topology(s.cluster);
+  const hw::Collectives coll(topo, s.cluster);
+  const LayerCostModel model(w, *s.model, s.cluster, coll);
+  const StageChunks chunks = chunk_costs(model, model.all_layers(), straggler_factors(w, 1));
+  EXPECT_EQ(chunks[0][0].bucket_params.size(), 1u);   // the embedding alone
+  EXPECT_EQ(chunks[15][7].bucket_params.size(), 1u);  // the LM head alone
+  // The head's GEMM, 2 x 8192 x 128256 x 16384 / 8 = 4.3 TFLOP a GPU, is two thirds of a layer's linear 6.5.
+  EXPECT_GT(chunks[15][7].fwd.compute, 0.5 * chunks[15][6].fwd.compute);
+  EXPECT_LT(chunks[15][7].fwd.compute, chunks[15][6].fwd.compute);
+  // Two layers taken off the ends of one-layer chunks would leave them below nothing.
+  PretrainingWorkload bad = w;
+  bad.pipeline_ends_fewer_layers = 2;
+  EXPECT_THROW(check_plan(bad, *s.model, s.cluster), PlanError);
 }
 
 }  // namespace

@@ -63,7 +63,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
     end += opt_time[su];
     if (w.zero >= 1 && w.zero < 3) {
-      const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, params * kWeightBytes);
+      const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, params * param_gather_bytes(w));
       first_fwd = durations.fwd[su][0];
       const double e = w.overlap_param_gather ? std::max(0.0, ag - first_fwd) : ag;
       end += e + contention(ag, first_fwd, w.overlap_param_gather, w.comm_sm_share);

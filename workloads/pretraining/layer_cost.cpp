@@ -243,6 +243,10 @@ double LayerCostModel::collective_time(hw::CollectiveOp op, const std::vector<in
   return group.size() > 1 && bytes > 0 ? coll.estimate(op, group, bytes).time : 0.0;
 }
 
+double param_gather_bytes(const PretrainingWorkload& w) {
+  return w.narrow_weights ? weight_elem_bytes(w.precision) : 2.0;
+}
+
 double exposed(double comm, double hide, bool overlap) { return overlap ? std::max(0.0, comm - hide) : comm; }
 
 double contention(double comm, double hide, bool overlap, double share) {

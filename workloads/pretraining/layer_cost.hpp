@@ -74,6 +74,10 @@ struct LayerCostModel {
   double t_tp_pair = 0;  // one sublayer's TP collectives (AR, or AG + RS with SP)
 };
 
+// Bytes a parameter moves in ZeRO's parameter all-gather: 2 (bf16), or the GEMM precision's with narrow_weights (its
+// embedding and LM head counted alike: they are a few percent of a large model).
+double param_gather_bytes(const PretrainingWorkload& w);
+
 // Communication `comm` overlapped with `hide` seconds of compute leaves max(0, comm - hide) exposed.
 double exposed(double comm, double hide, bool overlap);
 // Hidden communication still costs compute: NCCL's CTAs (one per channel) take whole SMs while they run and do not

@@ -1,7 +1,6 @@
 // Per-GPU memory of a training plan: the states ZeRO shards and the activations each pipeline stage holds at its
 // peak under its schedule (docs/pretraining.md, "Memory fit").
 #include <algorithm>
-#include <numeric>
 #include <vector>
 
 #include "workloads/pretraining/chunking.hpp"
@@ -14,31 +13,41 @@ namespace {
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
 
-// The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output, the
-// FFN's intermediate tensors (MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the
-// dispatched tokens).
-double split_units(const ModelSpec& m, i64 layer, double per_top_k) {
+// Bytes of an element of a saved linear-layer input: Transformer Engine's FP8 and NVFP4 recipes keep the quantized
+// copy the GEMM read (te.Linear and te.LayerNormLinear save `inputmat` / `ln_out` after quantizing; with SP the
+// row-wise local shard, re-gathered in the backward), not the 16-bit input.
+double saved_input_bytes(hw::Precision p) {
+  return p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
+}
+
+// The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output
+// (bf16: flash attention's own saves, which the output projection shares), the FFN's up-projection output (bf16,
+// 2f gated: the activation's backward reads it) and the down projection's input (f elements of `narrow` bytes);
+// MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the dispatched tokens.
+double split_units(const ModelSpec& m, i64 layer, double narrow, double per_top_k) {
   const double h = d(m.hidden);
-  double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
+  const double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
+  const double up_out = m.gated_ffn() ? 4 : 2;
   if (m.layer_is_moe(layer)) {
     const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
-    return split + (m.gated_ffn() ? 6 : 4) * f / h + per_top_k * d(m.moe.top_k);
+    return split + (up_out + narrow) * f / h + per_top_k * d(m.moe.top_k);
   }
-  return split + (m.gated_ffn() ? 6 : 4) * d(m.ffn_hidden) / h;
+  return split + (up_out + narrow) * d(m.ffn_hidden) / h;
 }
 
 // Activation bytes one layer keeps per micro-batch (Korthikanti et al. 2022 §4, generalised to GQA, gated and MoE
-// FFNs: docs/pretraining.md). Per token, in units of h bytes: replicated by TP unless SP: 4 (two norm inputs) +
-// 2 (dropout masks, only with dropout) + 2 (QKV input) + 2 (FFN input); split by TP: Q,K,V outputs, the attention
-// output, the FFN's intermediate tensors; the score matrix only with an unfused attention kernel (5 a s / h with
-// dropout, 2 a s / h without).
+// FFNs and narrow GEMM inputs: docs/pretraining.md). Per token, in units of h bytes: replicated by TP unless SP: 4
+// (two norm inputs, bf16) + 2 (dropout masks, only with dropout) + the QKV and FFN inputs (2 + 2 in bf16, 1 + 1 in
+// FP8); split by TP: split_units; the score matrix only with an unfused attention kernel (5 a s / h with dropout,
+// 2 a s / h without).
 double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
+  const double narrow = saved_input_bytes(w.precision);
   // The two dropout masks (1 byte per element each) only with dropout: Llama-class recipes run none.
-  const double repl = 8 + (w.dropout ? 2 : 0);
+  const double repl = 4 + (w.dropout ? 2 : 0) + 2 * narrow;
   // Unfused scores: the softmax output (2 bytes per element) and, with dropout, its mask and output (1 + 2).
   const double scores = with_scores ? (w.dropout ? 5 : 2) * d(m.heads) * s / h : 0;
-  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, 2) / t + scores / t);
+  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, narrow, narrow) / t + scores / t);
 }
 
 // Bytes one layer keeps per micro-batch between its B and its deferred W pass (zb-h1): every linear layer's input
@@ -48,95 +57,123 @@ double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, 
 // tp: the Q, K, V output gradients, the attention output (out_proj input), the FFN down input and the up (gate)
 // output gradients (together the forward's 6f/h gated, 4f/h plain), MoE: + the dispatched inputs 2 top_k and the
 // expert-down output gradients 2 top_k. For a GPT layer this is Qi et al. 2024's Table 1: 32 s b h of the 34 the
-// forward keeps (the norm inputs and dropout masks go with B, the scores never reach W).
+// forward keeps (the norm inputs and dropout masks go with B, the scores never reach W). 16-bit throughout (Qi et
+// al.'s implementation predates narrow recipes).
 double layer_wgrad_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
   const double repl = 8;
-  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, 4) / t);
+  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, 2, 4) / t);
+}
+
+// The peak of a stage's activations as it runs its schedule's order (stage_order): a forward keeps its chunk's
+// activations until its backward; under zb-h1 the backward (B) then keeps what the deferred W reads until W runs.
+struct ActivationPeak {
+  double bytes = 0, in_flight = 0;
+};
+ActivationPeak walk_activations(const PretrainingWorkload& w, int stage, const std::vector<double>& chunk_act,
+                                const std::vector<double>& chunk_wgrad) {
+  const int mb = static_cast<int>(std::max<i64>(1, w.micro_batches()));
+  ActivationPeak peak;
+  double bytes = 0, alive = 0;
+  for (const PipelineTask& t : stage_order(w.schedule, w.pp, w.interleave, mb, stage)) {
+    const auto c = static_cast<std::size_t>(t.chunk);
+    if (t.forward) {
+      bytes += chunk_act[c];
+      alive += 1;
+    } else if (t.weight) {
+      bytes -= chunk_wgrad[c];
+      alive -= 1;
+    } else if (w.schedule == PipelineSchedule::zb_h1) {
+      bytes += chunk_wgrad[c] - chunk_act[c];
+    } else {
+      bytes -= chunk_act[c];
+      alive -= 1;
+    }
+    if (bytes > peak.bytes) peak = {bytes, alive};
+  }
+  return peak;
 }
 
 }  // namespace
 
-MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& /*c*/) {
-  MemoryEstimate best;
+std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& w, const ModelSpec& m,
+                                                     const hw::ClusterSpec& /*c*/) {
+  std::vector<MemoryEstimate> out;
   const int C = w.pp * w.interleave;
-  const double shard = d(w.dp) * w.cp;  // ZeRO shards over the data-parallel group (Megatron: dp x cp)
-  const i64 mb = std::max<i64>(1, w.micro_batches());
+  // ZeRO shards a parameter over the ranks that hold a replica of it: dense (TP-split) ones over dp x cp
+  // (Megatron's data-parallel group), routed experts over the expert-data-parallel group, the tp x cp x dp ranks
+  // of a stage over the ep that split the experts (Megatron's expert_data_parallel_size, expert TP 1).
+  const double dense_shard = d(w.dp) * w.cp;
+  const double expert_shard = d(w.dp) * w.cp * w.tp / w.ep;
+  const auto zero_div = [&](int level, double shard) { return w.zero >= level ? shard : 1.0; };
+  // Megatron's gradient buffer holds gradients in the dtype they are reduced in (grad_reduce_in_fp32; Megatron-LM
+  // turns it on for bf16 by default): 4 bytes, else the parameters' 2.
+  const double grad_bytes = w.grad_reduce_fp32 ? 4.0 : kGradBytes;
+  // Transformer Engine keeps each linear layer's quantized weight for the step (the cast runs on a step's first
+  // micro-batch), row-wise for the forward and column-wise (transposed) for the input gradient: 2 narrow copies.
+  // With narrow_weights they are the layer's only weights (no 16-bit copy); under FSDP only the narrow shard stays.
+  const bool narrow = w.precision == hw::Precision::fp8 || w.precision == hw::Precision::fp4;
+  const double narrow_weight_bytes = narrow && w.zero < 3 ? 2 * saved_input_bytes(w.precision) : 0;
+  const double layer_weight_bytes =
+      w.narrow_weights && narrow ? (w.zero < 3 ? 0.0 : saved_input_bytes(w.precision)) : kWeightBytes;
   const ParamCounts pc = m.param_counts();
   const bool scores = w.attention_kernel == AttentionKernel::unfused && w.recompute == Recompute::none;
   for (int s = 0; s < w.pp; ++s) {
-    double params = 0, act_per_micro_chunk_max = 0, act_layer_max = 0, wgrad_keep = 0;
-    std::vector<double> chunk_act;
+    double dense = 0, experts = 0, ends = 0, act_layer_max = 0;
+    std::vector<double> chunk_act, chunk_wgrad;
     for (int c = 0; c < w.interleave; ++c) {
       const int j = c * w.pp + s;
       const ChunkLayers cl = chunk_layers(w, m, j);
-      double act = 0;
+      double act = 0, wgrad = 0;
       for (i64 l = cl.first; l < cl.first + cl.count; ++l) {
         const LayerParams lp = layer_params(m, l);
-        params += lp.dense / w.tp + lp.experts / w.ep;
+        dense += lp.dense / w.tp;
+        experts += lp.experts / w.ep;
         const double full = layer_activation_bytes(w, m, l, scores);
         act_layer_max = std::max(act_layer_max, full);
-        if (w.schedule == PipelineSchedule::zb_h1) wgrad_keep += layer_wgrad_bytes(w, m, l);
+        if (w.schedule == PipelineSchedule::zb_h1) wgrad += layer_wgrad_bytes(w, m, l);
         if (w.recompute == Recompute::full) {
           act += 2 * (d(w.seq_len) / w.cp) * d(w.micro_batch) * d(m.hidden) / sequence_shards(w);
         } else {
           act += full;
         }
       }
-      if (j == 0) params += d(pc.embedding + pc.position) / w.tp;
-      if (j == C - 1) params += (m.tied_embeddings && C > 1 ? d(pc.embedding) : d(pc.lm_head)) / w.tp;
+      if (j == 0) ends += d(pc.embedding + pc.position) / w.tp;
+      if (j == C - 1) ends += (m.tied_embeddings && C > 1 ? d(pc.embedding) : d(pc.lm_head)) / w.tp;
       chunk_act.push_back(act);
-      act_per_micro_chunk_max = std::max(act_per_micro_chunk_max, act);
+      chunk_wgrad.push_back(wgrad);
     }
-    // Micro-batch chunks whose activations are alive at the stage's peak: the warm-up forwards plus one.
-    double in_flight = 0, zb_peak = -1;
-    if (w.schedule == PipelineSchedule::zb_h1) {
-      // Walk the stage's order: micro-batches between F and B keep the forward's activations, those between B and
-      // their deferred W the weight-gradient inputs (layer_wgrad_bytes). Stage s peaks right after a forward with
-      // p - s of the first kind and s of the second: p micro-batches, as stage 0 holds in 1F1B.
-      double fb = 0, bw = 0;
-      zb_peak = 0;
-      for (const PipelineTask& t : stage_order(w.schedule, w.pp, 1, static_cast<int>(mb), s)) {
-        if (t.forward) {
-          fb += 1;
-        } else if (!t.weight) {
-          fb -= 1;
-          bw += 1;
-        } else {
-          bw -= 1;
-        }
-        const double bytes = fb * chunk_act[0] + bw * wgrad_keep;
-        if (bytes > zb_peak) {
-          zb_peak = bytes;
-          in_flight = fb + bw;
-        }
-      }
-    } else if (w.schedule == PipelineSchedule::gpipe) {
-      in_flight = d(mb) * w.interleave;
-    } else if (w.pp == 1) {
-      in_flight = w.interleave;
-    } else if (w.schedule == PipelineSchedule::one_f_one_b) {
-      in_flight = std::min<double>(w.pp - s, d(mb));
-    } else {
-      in_flight = std::min<double>((w.pp - s - 1) * 2 + (w.interleave - 1) * w.pp + 1, d(mb) * w.interleave);
-    }
+    const ActivationPeak peak = walk_activations(w, s, chunk_act, chunk_wgrad);
     MemoryEstimate e;
     e.stage = s;
-    e.in_flight = in_flight;
-    e.weights = params * kWeightBytes / (w.zero >= 3 ? shard : 1);
-    e.gradients = params * kGradBytes / (w.zero >= 2 ? shard : 1);
-    e.optimizer = params * kOptimizerBytes / (w.zero >= 1 ? shard : 1);
-    const double mean_chunk = std::accumulate(chunk_act.begin(), chunk_act.end(), 0.0) / w.interleave;
-    e.activations = zb_peak >= 0 ? zb_peak : in_flight * mean_chunk;
+    e.in_flight = peak.in_flight;
+    // Per GPU, each kind over the group that shards it at the plan's ZeRO level.
+    const auto sharded = [&](int level) {
+      return (dense + ends) / zero_div(level, dense_shard) + experts / zero_div(level, expert_shard);
+    };
+    const double layers_z3 = dense / zero_div(3, dense_shard) + experts / zero_div(3, expert_shard);
+    e.weights = ends / zero_div(3, dense_shard) * kWeightBytes + layers_z3 * layer_weight_bytes;
+    e.gradients = sharded(2) * grad_bytes;
+    e.optimizer = sharded(1) * kOptimizerBytes;
+    e.narrow_weights = (dense + experts) * narrow_weight_bytes;
+    e.activations = peak.bytes;
     if (w.recompute == Recompute::full) e.activations += act_layer_max;  // the layer being recomputed
     if (s == w.pp - 1) {
       // fp32 logits of one micro-batch (Korthikanti 2022 §4.1: 4 s b v / t)
       e.logits = 4 * (d(w.seq_len) / w.cp) * d(w.micro_batch) * d(m.vocab) / w.tp;
     }
-    if (e.total() > best.total() || s == 0) best = e;
+    out.push_back(e);
+  }
+  return out;
+}
+
+MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c) {
+  const std::vector<MemoryEstimate> stages = estimate_memory_by_stage(w, m, c);
+  MemoryEstimate best = stages.front();
+  for (const MemoryEstimate& e : stages) {
+    if (e.total() > best.total()) best = e;
   }
   return best;
 }
-
 
 }  // namespace dcsim::wl

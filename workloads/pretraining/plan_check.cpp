@@ -51,7 +51,10 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
   }
   const i64 C = i64{w.pp} * w.interleave;
   const i64 cut = w.pipeline_ends_fewer_layers;
-  if ((m.layers + 2 * cut) % C != 0 || (C > 1 && (m.layers + 2 * cut) / C - cut < 1) || (C == 1 && cut != 0)) {
+  // The end chunks may hold no transformer layer at all: the embedding alone and the output layer and loss alone
+  // (Llama 3 §3.3.2; Megatron-LM's account_for_embedding/loss_in_pipeline_split with one layer a chunk).
+  if ((m.layers + 2 * cut) % C != 0 || (C > 1 && ((m.layers + 2 * cut) / C < 1 || (m.layers + 2 * cut) / C - cut < 0)) ||
+      (C == 1 && cut != 0)) {
     fail("parallelism.pp", "the model's " + std::to_string(m.layers) + " layers" +
                                (cut ? " (+2x" + std::to_string(cut) + " taken off the ends)" : std::string()) +
                                " do not split evenly into pp x interleave = " + std::to_string(C) +
@@ -100,7 +103,9 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
     fail("micro_batch",
          "the plan does not fit: pipeline stage " + std::to_string(mem.stage) + " needs " + fmt(mem.total() / kGiB) +
              " GiB per GPU (weights " + fmt(mem.weights / kGiB) + ", gradients " + fmt(mem.gradients / kGiB) +
-             ", optimizer " + fmt(mem.optimizer / kGiB) + ", activations " + fmt(mem.activations / kGiB) + " for " +
+             ", optimizer " + fmt(mem.optimizer / kGiB) +
+             (mem.narrow_weights > 0 ? ", quantized weight copies " + fmt(mem.narrow_weights / kGiB) : std::string()) +
+             ", activations " + fmt(mem.activations / kGiB) + " for " +
              fmt(mem.in_flight, 0) + " micro-batch chunks in flight, logits " + fmt(mem.logits / kGiB) + ") but " +
              c.gpu.name + " has " + fmt(c.gpu.hbm_capacity / kGiB) +
              " GiB; raise tp or pp, enable recompute (selective or full), raise zero (1-3), or lower micro_batch");

@@ -53,7 +53,10 @@ struct PretrainingWorkload {
   int zero = 1;                    // 0: plain DP; 1: optimizer states sharded (Megatron distributed optimizer);
                                    // 2: + gradients; 3: + parameters (FSDP)
   bool overlap_grad_reduce = true;   // DP reduction per bucket during the last backward
-  bool grad_reduce_fp32 = false;     // reduce gradients in fp32 (Llama 3) instead of bf16
+  bool grad_reduce_fp32 = false;     // gradients held and reduced in fp32 (Llama 3) instead of bf16
+  // FP8/FP4: the layers' weights live only in narrow form (Megatron --fp8-param-gather): no 16-bit copy in memory,
+  // and ZeRO's parameter all-gather moves narrow bytes.
+  bool narrow_weights = false;
   bool overlap_param_gather = true;  // ZeRO >= 1 parameter all-gather hidden behind the next forward
   bool overlap_tp_comm = false;      // TP collectives overlapped with the neighbouring GEMMs (TE userbuffers)
   // Share of the GPU's SMs that NCCL kernels hold while hidden (overlapped) communication runs; compute behind it
@@ -90,10 +93,15 @@ class PlanError : public InputError {
 // Bytes per GPU on the stage that needs the most (Korthikanti et al. 2022 for activations; ZeRO paper for states).
 struct MemoryEstimate {
   double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
-  int stage = 0;                // the stage this is for (the fullest one)
-  double in_flight = 0;         // micro-batches whose activations that stage holds at its peak
-  double total() const { return weights + gradients + optimizer + activations + logits; }
+  double narrow_weights = 0;    // FP8/FP4: Transformer Engine's quantized weight copies, kept for the step
+  int stage = 0;                // the stage this is for
+  double in_flight = 0;         // micro-batch chunks whose activations that stage holds at its peak
+  double total() const { return weights + gradients + optimizer + narrow_weights + activations + logits; }
 };
+// Every stage's memory per GPU, stage 0 first (docs/pretraining.md, "Memory fit").
+std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& w, const ModelSpec& m,
+                                                     const hw::ClusterSpec& c);
+// The fullest stage's (the first of equals).
 MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c);
 
 // Throws PlanError for the first inconsistency: GPU count, TP outside the NVLink domain, divisibility of heads,

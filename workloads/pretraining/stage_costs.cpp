@@ -154,7 +154,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
       if (w.zero >= 3) {
         // FSDP: gather the chunk's parameters for every forward and backward, reduce-scatter its gradients after
         // every backward, prefetched behind the chunk's compute.
-        const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, ch.params * kWeightBytes);
+        const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, ch.params * param_gather_bytes(w));
         const double rs = model.collective_time(hw::CollectiveOp::reduce_scatter, model.dp_group, ch.params * dp_bytes_per_param);
         const double fc = F.total(), bc = B.total();
         F.dp = std::max(0.0, ag - fc);
