@@ -2,10 +2,12 @@
 
 #include "app/catalog.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace dcsim::app {
 namespace {
@@ -46,6 +48,25 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
                                      PipelineSchedule::gpipe, PipelineSchedule::zb_h1});
   p.interleave = static_cast<int>(w.integer("interleave"));
   p.recompute = named_enum(w, "recompute", std::array{Recompute::none, Recompute::selective, Recompute::full});
+  if (const auto modules = w.value_if("recompute_modules")) {
+    if (p.recompute != Recompute::selective) {
+      modules->node().fail_value("recompute: selective (recompute_modules says what it reruns)",
+                                 "recompute is " + std::string(wl::to_string(p.recompute)) +
+                                     "; set recompute: selective or remove recompute_modules");
+    }
+    p.recompute_modules = wl::RecomputeModules{false, false, false, false, false};
+    std::vector<std::string> seen;
+    for (const schema::Value& item : modules->items()) {
+      const std::string name = item.choice();
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+        item.node().fail_value("each module once", "'" + name + "' is listed twice");
+      }
+      seen.push_back(name);
+      wl::RecomputeModules& r = p.recompute_modules;
+      (name == "core_attn" ? r.core_attn : name == "layernorm" ? r.layernorm : name == "mlp" ? r.mlp
+                           : name == "moe_act" ? r.moe_act : r.mla_up_proj) = true;
+    }
+  }
   p.precision = named_enum(w, "precision", std::array{Precision::bf16, Precision::fp8, Precision::fp4});
   p.steps = static_cast<int>(w.integer("steps"));
   p.sequence_parallel = w.boolean("sequence_parallel");

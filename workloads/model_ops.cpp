@@ -290,14 +290,26 @@ double model_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCoun
   return 3 * t.flops / d(seq);
 }
 
-double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute r, AttentionCount c) {
+bool RecomputeModules::reruns(const Op& op) const {
+  if (op.attention_core) return core_attn;
+  switch (op.kind) {
+    case OpKind::norm: return layernorm && op.layer >= 0;
+    case OpKind::ffn_up: case OpKind::ffn_down: return mlp;
+    case OpKind::q_up: case OpKind::kv_up: return mla_up_proj;
+    default: return false;
+  }
+}
+
+double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute r, AttentionCount c,
+                                const RecomputeModules& modules) {
   const std::vector<Op> ops = forward_ops(m, Pass::training(1, seq, c));
   const OpTotals t = sum_ops(ops);
-  double head = 0;
+  double head = 0, rerun = 0;
   for (const Op& op : ops) {
     if (op.kind == OpKind::lm_head) head += op.flops;
+    if (modules.reruns(op)) rerun += op.flops;
   }
-  const double extra = r == Recompute::full ? t.flops - head : r == Recompute::selective ? t.attention_flops : 0;
+  const double extra = r == Recompute::full ? t.flops - head : r == Recompute::selective ? rerun : 0;
   return (3 * t.flops + extra) / d(seq);
 }
 

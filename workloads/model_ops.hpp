@@ -118,13 +118,31 @@ double expected_distinct_experts(std::int64_t experts, std::int64_t top_k, doubl
 
 enum class Recompute { none, selective, full };
 
+// What selective recomputation runs again in the backward: Megatron-core's recompute_modules
+// (megatron/core/transformer/transformer_config.py; default ["core_attn"]). core_attn and mlp checkpoint their
+// submodule (normal checkpointing); layernorm, moe_act and mla_up_proj discard their outputs after the forward and
+// rebuild them before the backward reads them.
+struct RecomputeModules {
+  bool core_attn = true;     // the attention core (scores, softmax, context)
+  bool layernorm = false;    // each layer's two norms: their outputs (the QKV and FFN inputs) are not kept
+  bool mlp = false;          // a dense layer's whole MLP (no effect on MoE layers)
+  bool moe_act = false;      // the routed experts' activation: its output (the experts' down input) is not kept
+  bool mla_up_proj = false;  // MLA's up-projections (and RoPE): the decompressed Q, K and V are not kept
+  // Whether `op` (of a layer's forward) is run again: the core with core_attn, the dense FFN's GEMMs with mlp, the
+  // MLA up-projections with mla_up_proj, the norms with layernorm. The activation kernels are not ops (the caller
+  // adds them for mlp and moe_act).
+  bool reruns(const Op& op) const;
+  friend bool operator==(const RecomputeModules&, const RecomputeModules&) = default;
+};
+
 // --- training FLOPs per token, for sequences of `seq` tokens -------------------------------------------------
 // From the op list: forward F = sum of forward_ops FLOPs / tokens. Model FLOPs (MFU, DESIGN.md §6) = 3F, never
 // with recomputation. Hardware FLOPs (HFU) = 3F + F_layers (full: the transformer layers' forward again; Megatron
-// checkpoints the layers only, so the LM head is not recomputed) or 3F + F_attention_core (selective).
+// checkpoints the layers only, so the LM head is not recomputed) or 3F + the FLOPs of the ops `modules` reruns
+// (selective; by default the attention core).
 double model_flops_per_token(const ModelSpec& m, std::int64_t seq, AttentionCount c = AttentionCount::full);
 double hardware_flops_per_token(const ModelSpec& m, std::int64_t seq, Recompute r,
-                                AttentionCount c = AttentionCount::full);
+                                AttentionCount c = AttentionCount::full, const RecomputeModules& modules = {});
 // The closed form "6N + attention": 6 * flop_params() + 6 * sum over layers of (q_width + v_width) * pairs / S.
 // With the full count and no sliding window that is 6N + 6 L S (q_width + v_width) = 6N + 12 L S h for MHA:
 // PaLM's 6N + 12 L H Q T. Equal to model_flops_per_token by construction of both (tests check it).

@@ -93,7 +93,15 @@ SectionPtr pretraining_keys() {
              .rule_("> 1 only with schedule: interleaved; divides the layers per stage"),
          choice("recompute", names_of(Recompute::none, Recompute::selective, Recompute::full))
              .or_default(wl::to_string(d.recompute))
-             .describe("activation recomputation: none, selective (the attention core, Korthikanti 2022), full"),
+             .describe("activation recomputation: none, selective (recompute_modules; by default the attention core, "
+                       "Korthikanti 2022), full"),
+         key("recompute_modules", list_type(choice_type({"core_attn", "layernorm", "mlp", "moe_act", "mla_up_proj"}), 1))
+             .or_default_described("[core_attn]")
+             .describe("what recompute: selective reruns in the backward (Megatron-core's recompute_modules): the "
+                       "attention core, the two norms (their outputs not kept), a dense layer's MLP, the routed "
+                       "experts' activation (its output not kept), MLA's up-projections (the decompressed Q, K, V not "
+                       "kept)")
+             .rule_("only with recompute: selective; no module twice"),
          choice("precision", precision_names())
              .or_default(std::string(hw::to_string(d.precision)))
              .describe("of the transformer GEMMs")

@@ -64,6 +64,16 @@ TEST(ModelOps, TinyModelTrainingForwardByHand) {
   EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::full), 11776);
   EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::selective), (3 * 12288 + 1024) / 4.0);
   EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::none), 9216);
+  // recompute_modules: [mlp] reruns both layers' FFN GEMMs (2048 + 1024 each), [core_attn, mlp] the core too;
+  // layernorm and moe_act rerun elementwise kernels only, no FLOPs.
+  RecomputeModules mlp{false, false, true, false, false};
+  EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::selective, AttentionCount::full, mlp),
+                   (3 * 12288 + 2 * 3072) / 4.0);
+  mlp.core_attn = true;
+  EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::selective, AttentionCount::full, mlp),
+                   (3 * 12288 + 2 * 3072 + 1024) / 4.0);
+  const RecomputeModules norms{false, true, false, true, false};
+  EXPECT_DOUBLE_EQ(hardware_flops_per_token(tiny(), 4, Recompute::selective, AttentionCount::full, norms), 9216);
 }
 
 TEST(ModelOps, TinyModelDecodeReadsTheCache) {

@@ -394,6 +394,51 @@ TEST(PretrainingMemory, InterleavedPeakCountsTheChunksInFlightOneByOne) {
   EXPECT_NEAR(ll[1].activations, 141 * llama_layer, 1.0);
 }
 
+TEST(PretrainingMemory, RecomputeModulesDropWhatTheyRebuild) {
+  // Llama 3 405B, TP 8 + SP, bf16, per token in units of h bytes: none 8/8 + 23.75/8 = 3.96875 (flash attention:
+  // core_attn changes nothing). [layernorm] drops the QKV and FFN inputs (the norms' outputs): 4/8 + 23.75/8 =
+  // 3.46875. [mlp] drops the FFN's up output and down input, 6 x 53248 / 16384 = 19.5: 8/8 + 4.25/8 = 1.53125.
+  app::Scenario s = scenario("llama3-405b-pretrain-h100-8k");
+  const double none = estimate_memory(s.pretraining, *s.model, s.cluster).activations;
+  s.pretraining.recompute = Recompute::selective;
+  const auto with = [&](RecomputeModules r) {
+    s.pretraining.recompute_modules = r;
+    return estimate_memory(s.pretraining, *s.model, s.cluster).activations;
+  };
+  EXPECT_NEAR(with({true, false, false, false, false}) / none, 1.0, 1e-12);
+  EXPECT_NEAR(with({false, true, false, false, false}) / none, 3.46875 / 3.96875, 1e-12);
+  EXPECT_NEAR(with({false, false, true, false, false}) / none, 1.53125 / 3.96875, 1e-12);
+  EXPECT_NEAR(with({false, false, false, true, true}) / none, 1.0, 1e-12);  // no MoE, no MLA: nothing to drop
+
+  // Qwen3-30B-A3B (TP 1, every layer MoE, 8 of 128 experts of 768, h 2048): [moe_act] drops the routed experts'
+  // down input, 2 x 8 x 768 / 2048 = 6 units of the layer's 8 + 2 (4096 + 1024) / 2048 + 2 x 4096 / 2048 +
+  // 6 x 6144 / 2048 + 2 x 8 = 51.
+  app::Scenario q = scenario("val-training-mbridge-h100",
+                             {"model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1",
+                              "workload.parallelism.pp=1", "workload.parallelism.cp=1", "workload.parallelism.dp=16",
+                              "workload.parallelism.ep=16", "workload.seq_len=4096", "workload.global_batch=1024",
+                              "workload.schedule=1f1b", "workload.interleave=1", "workload.pipeline_ends_fewer_layers=0",
+                              "workload.precision=bf16"});
+  const double q_none = estimate_memory(q.pretraining, *q.model, q.cluster).activations;
+  EXPECT_NEAR(q_none, 48 * 4096.0 * 2048 * 51, 1.0);
+  q.pretraining.recompute = Recompute::selective;
+  q.pretraining.recompute_modules = {false, false, false, true, false};
+  EXPECT_NEAR(estimate_memory(q.pretraining, *q.model, q.cluster).activations, 48 * 4096.0 * 2048 * 45, 1.0);
+
+  // DeepSeek-V3 (MLA: 128 heads of 192 query and 192 + 128 key/value widths, h 7168): [mla_up_proj] keeps the
+  // latents, 2 (1536 + 512 + 64) / 7168, instead of 2 (24576 + 40960) / 7168.
+  app::Scenario v = scenario("val-training-deepseek-v3-h800");
+  v.pretraining.schedule = PipelineSchedule::one_f_one_b;  // stage 1: 15 forwards in flight, nothing kept for W
+  v.pretraining.recompute_modules = {false, false, false, false, false};
+  const double v_plain = estimate_memory_by_stage(v.pretraining, *v.model, v.cluster)[1].activations;
+  v.pretraining.recompute_modules = {false, false, false, false, true};
+  const MemoryEstimate v_up = estimate_memory_by_stage(v.pretraining, *v.model, v.cluster)[1];
+  const double per_unit = 4096.0 * 7168;  // s b h, tp 1
+  const double chunk_layers = 4;          // stage 1 holds 4 of the 62 layers (64 - 2 over 16 stages)
+  EXPECT_NEAR((v_plain - v_up.activations) / (v_up.in_flight * chunk_layers * per_unit),
+              2 * (24576.0 + 40960 - 1536 - 512 - 64) / 7168, 1e-9);
+}
+
 TEST(PretrainingPlan, BadPlansSayWhatToChange) {
   auto fails = [](std::vector<std::string> sets, const std::string& needle) {
     try {

@@ -155,6 +155,25 @@ TEST(PretrainingPhases, TimelineDrawsEveryTaskAndEachStagesOptimizer) {
   EXPECT_EQ(count("PP send"), 2 * (160 - 8));
 }
 
+TEST(PretrainingPhases, SelectiveRecomputeRerunsItsModulesInTheBackward) {
+  // Llama 3 70B (selective): [core_attn] reruns the attention core; [mlp] the FFN's two GEMMs and its SwiGLU kernel.
+  // Each chunk's backward grows by its 4 layers' rerun forward time, its forward not at all (no stragglers).
+  const auto phases = [](const std::string& modules) {
+    return Phases(scenario({"workload.straggler_cv=0", "workload.recompute_modules=" + modules}));
+  };
+  const Phases core(phases("[core_attn]")), mlp(phases("[mlp]")), both(phases("[core_attn, mlp]"));
+  const LayerCost c = core.model.layer_cost(0), f = mlp.model.layer_cost(0);
+  EXPECT_EQ(c.rerun_fwd, 0);
+  EXPECT_GT(f.rerun_fwd, 0.5 * (f.fwd.compute - f.core_fwd));  // the FFN is most of a Llama layer's forward
+  EXPECT_LT(f.rerun_fwd, f.fwd.compute - f.core_fwd);
+  const ChunkCost& a = core.chunks[1][2];
+  const ChunkCost& b = mlp.chunks[1][2];
+  const ChunkCost& ab = both.chunks[1][2];
+  EXPECT_DOUBLE_EQ(a.fwd.compute, b.fwd.compute);
+  EXPECT_NEAR(b.bwd.compute - a.bwd.compute, 4 * (f.rerun_fwd - c.core_fwd), 1e-12);
+  EXPECT_NEAR(ab.bwd.compute - a.bwd.compute, 4 * f.rerun_fwd, 1e-12);
+}
+
 TEST(PretrainingPhases, EndChunksMayHoldOnlyTheEmbeddingOrTheLoss) {
   // Llama 3 §3.3.2: 126 layers with the embedding and the loss as a layer each over 16 stages x 8 chunks: "the first
   // model chunk on the first stage has only the embedding, and the last model chunk on the last stage has only

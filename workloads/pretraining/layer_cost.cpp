@@ -121,7 +121,9 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   const Pass pass = Pass::training(w.micro_batch, w.seq_len, count);
   const OpBytes ob{weight_elem_bytes(w.precision), 2, 2};
   const double touched = m.layer_is_moe(l) ? expected_distinct_experts(m.moe.experts, m.moe.top_k, d(pass.tokens())) : 0;
-  CostAccumulator all, core;
+  CostAccumulator all, core, rerun;
+  const bool selective = w.recompute == Recompute::selective;
+  const RecomputeModules& modules = w.recompute_modules;
   double linear = 0, core_flops = 0, quant_fwd = 0, quant_fwd_mem = 0, quant_bwd = 0, quant_bwd_mem = 0;
   const double micro_batches = std::max<double>(1, d(w.micro_batches()));
   const hw::GpuSpec& g = c.gpu;
@@ -134,7 +136,10 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     // GEMM epilogue: the up-projection writes its whole output (2f gated), the kernel reads it and writes f, in
     // the down-projection's input precision (Transformer Engine's FP8 recipe takes it narrow).
     if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, weight_elem_bytes(p)); act > 0) {
-      all.add(g, hw::Precision::bf16, op_time(g, hw::Precision::bf16, 0, act), false, false);
+      const OpTime t = op_time(g, hw::Precision::bf16, 0, act);
+      all.add(g, hw::Precision::bf16, t, false, false);
+      const bool rerun_act = (modules.mlp && op.kind == OpKind::ffn_up) || (modules.moe_act && op.kind == OpKind::expert_up);
+      if (selective && rerun_act) rerun.add(g, hw::Precision::bf16, t, false, false);
       if (m.gated_ffn()) op.act_write_bytes *= 2;
     }
     if (w.attention_kernel == AttentionKernel::unfused && op.kind == OpKind::attn_scores) {
@@ -155,6 +160,7 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     }
     const OpTime t = op_time(g, p, op);
     all.add(g, p, t, op.is_gemm(), op.attention_core);
+    if (selective && !op.attention_core && modules.reruns(op)) rerun.add(g, p, t, op.is_gemm(), false);
     if (op.attention_core) core.add(g, p, t, true, true);
     if (op.is_gemm() && !op.attention_core) linear += t.time;
     const QuantizeBytes q = p == hw::Precision::fp8 || p == hw::Precision::fp4 ? quantize_bytes(op, micro_batches)
@@ -210,6 +216,9 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   lc.quant_bwd = quant_bwd;
   lc.quant_bwd_mem_units = quant_bwd_mem;
   lc.linear_fwd = linear;
+  lc.rerun_fwd = rerun.time;
+  lc.rerun_units = rerun.units;
+  lc.rerun_mem_units = rerun.mem;
   lc.core_units = core.units;
   lc.core_mem_units = core.mem;
   lc.tp_comm = 2 * t_tp_pair;

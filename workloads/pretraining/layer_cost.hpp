@@ -36,6 +36,9 @@ struct LayerCost {
   // FP8/FP4 quantize kernels: the forward's (in fwd.compute, not doubled into the backward) and the backward's.
   double quant_fwd = 0, quant_fwd_mem_units = 0, quant_bwd = 0, quant_bwd_mem_units = 0;
   double linear_fwd = 0;     // linear-layer GEMM part of fwd.compute (each one's dW GEMM costs the same)
+  // Selective recompute: the forward time, peak-rate units and HBM units of what recompute_modules reruns besides
+  // the attention core (norms, a dense MLP and its activation, the experts' activation, MLA up-projections).
+  double rerun_fwd = 0, rerun_units = 0, rerun_mem_units = 0;
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap)
   double cp_comm = 0;        // one forward's ring-attention exchanges (before overlap)

@@ -23,31 +23,47 @@ double saved_input_bytes(hw::Precision p) {
 // The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output
 // (bf16: flash attention's own saves, which the output projection shares), the FFN's up-projection output (bf16,
 // 2f gated: the activation's backward reads it) and the down projection's input (f elements of `narrow` bytes);
-// MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the dispatched tokens.
-double split_units(const ModelSpec& m, i64 layer, double narrow, double per_top_k) {
+// MoE: of its top_k experts and shared experts, plus `per_top_k` x top_k for the dispatched tokens. `rerun`: what
+// selective recompute rebuilds instead of keeping (null: nothing): MLA's decompressed Q, K, V (the latents stay), a
+// dense layer's MLP intermediates, the routed experts' activation output.
+double split_units(const ModelSpec& m, i64 layer, double narrow, double per_top_k, const RecomputeModules* rerun) {
   const double h = d(m.hidden);
-  const double split = 2 * (d(m.q_width()) + kv_width(m)) / h + 2 * d(m.v_width()) / h;
+  double qkv = 2 * (d(m.q_width()) + kv_width(m)) / h;
+  if (rerun != nullptr && rerun->mla_up_proj && m.attention == AttentionKind::mla) {
+    const double q_in = m.mla.q_lora_rank > 0 ? d(m.mla.q_lora_rank) : d(m.q_width());
+    qkv = 2 * (q_in + d(m.mla.kv_lora_rank) + d(m.mla.qk_rope_head_dim)) / h;
+  }
+  const double split = qkv + 2 * d(m.v_width()) / h;
   const double up_out = m.gated_ffn() ? 4 : 2;
   if (m.layer_is_moe(layer)) {
-    const double f = d(m.moe.top_k * m.moe.ffn_hidden + m.moe.shared_experts * m.moe.shared_ffn_hidden);
-    return split + (up_out + narrow) * f / h + per_top_k * d(m.moe.top_k);
+    const double routed = d(m.moe.top_k * m.moe.ffn_hidden);
+    const double shared = d(m.moe.shared_experts * m.moe.shared_ffn_hidden);
+    const double routed_down_in = rerun != nullptr && rerun->moe_act ? 0 : narrow;
+    return split + (up_out * (routed + shared) + routed_down_in * routed + narrow * shared) / h +
+           per_top_k * d(m.moe.top_k);
   }
+  if (rerun != nullptr && rerun->mlp) return split;
   return split + (up_out + narrow) * d(m.ffn_hidden) / h;
 }
 
 // Activation bytes one layer keeps per micro-batch (Korthikanti et al. 2022 §4, generalised to GQA, gated and MoE
 // FFNs and narrow GEMM inputs: docs/pretraining.md). Per token, in units of h bytes: replicated by TP unless SP: 4
 // (two norm inputs, bf16) + 2 (dropout masks, only with dropout) + the QKV and FFN inputs (2 + 2 in bf16, 1 + 1 in
-// FP8); split by TP: split_units; the score matrix only with an unfused attention kernel (5 a s / h with dropout,
-// 2 a s / h without).
-double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer, bool with_scores) {
+// FP8; none when selective recompute reruns the norms); split by TP: split_units; the score matrix only with an
+// unfused attention kernel that is not recomputed (5 a s / h with dropout, 2 a s / h without).
+double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
   const double narrow = saved_input_bytes(w.precision);
+  const bool selective = w.recompute == Recompute::selective;
+  const RecomputeModules* rerun = selective ? &w.recompute_modules : nullptr;
+  const bool norms_rerun = selective && w.recompute_modules.layernorm;
   // The two dropout masks (1 byte per element each) only with dropout: Llama-class recipes run none.
-  const double repl = 4 + (w.dropout ? 2 : 0) + 2 * narrow;
+  const double repl = 4 + (w.dropout ? 2 : 0) + (norms_rerun ? 0 : 2 * narrow);
   // Unfused scores: the softmax output (2 bytes per element) and, with dropout, its mask and output (1 + 2).
+  const bool with_scores = w.attention_kernel == AttentionKernel::unfused && w.recompute != Recompute::full &&
+                           !(selective && w.recompute_modules.core_attn);
   const double scores = with_scores ? (w.dropout ? 5 : 2) * d(m.heads) * s / h : 0;
-  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, narrow, narrow) / t + scores / t);
+  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, narrow, narrow, rerun) / t + scores / t);
 }
 
 // Bytes one layer keeps per micro-batch between its B and its deferred W pass (zb-h1): every linear layer's input
@@ -62,7 +78,7 @@ double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, 
 double layer_wgrad_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
   const double repl = 8;
-  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, 2, 4) / t);
+  return s * b * h * (repl / sequence_shards(w) + split_units(m, layer, 2, 4, nullptr) / t);
 }
 
 // The peak of a stage's activations as it runs its schedule's order (stage_order): a forward keeps its chunk's
@@ -117,7 +133,6 @@ std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& 
   const double layer_weight_bytes =
       w.narrow_weights && narrow ? (w.zero < 3 ? 0.0 : saved_input_bytes(w.precision)) : kWeightBytes;
   const ParamCounts pc = m.param_counts();
-  const bool scores = w.attention_kernel == AttentionKernel::unfused && w.recompute == Recompute::none;
   for (int s = 0; s < w.pp; ++s) {
     double dense = 0, experts = 0, ends = 0, act_layer_max = 0;
     std::vector<double> chunk_act, chunk_wgrad;
@@ -129,7 +144,7 @@ std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& 
         const LayerParams lp = layer_params(m, l);
         dense += lp.dense / w.tp;
         experts += lp.experts / w.ep;
-        const double full = layer_activation_bytes(w, m, l, scores);
+        const double full = layer_activation_bytes(w, m, l);
         act_layer_max = std::max(act_layer_max, full);
         if (w.schedule == PipelineSchedule::zb_h1) wgrad += layer_wgrad_bytes(w, m, l);
         if (w.recompute == Recompute::full) {

@@ -47,6 +47,7 @@ struct PretrainingWorkload {
   PipelineSchedule schedule = PipelineSchedule::one_f_one_b;
   int interleave = 1;  // virtual stages (model chunks) per pipeline stage; > 1 only with interleaved
   Recompute recompute = Recompute::none;
+  RecomputeModules recompute_modules;  // what recompute: selective reruns (default: the attention core)
   hw::Precision precision = hw::Precision::bf16;  // of the transformer-block GEMMs (attention core and LM head: bf16)
   int steps = 1;
   bool sequence_parallel = true;   // with tp > 1 (Korthikanti 2022); ignored at tp 1

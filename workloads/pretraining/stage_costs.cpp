@@ -70,7 +70,10 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
                           contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
           rc_ep = lc.ep_comm;
         } else if (w.recompute == Recompute::selective) {
-          rc = lc.core_fwd; rc_units = lc.core_units; rc_mem = lc.core_mem_units;
+          const bool core = w.recompute_modules.core_attn;
+          rc = (core ? lc.core_fwd : 0) + lc.rerun_fwd;
+          rc_units = (core ? lc.core_units : 0) + lc.rerun_units;
+          rc_mem = (core ? lc.core_mem_units : 0) + lc.rerun_mem_units;
         }
         B.compute += 2 * (lc.fwd.compute - lc.core_fwd - lc.quant_fwd) + lc.core_bwd + lc.quant_bwd + rc;
         // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and

@@ -100,9 +100,9 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   const double model_flops_causal = model_flops_per_token(m, w.seq_len, AttentionCount::causal) * tokens_step;
   // Narayanan's hardware count (full attention) for hw_tflops_per_gpu, the figure his tables publish; HFU is what the
   // GPUs execute, with the causal count flash attention runs, so that it is a true fraction of peak (<= 1).
-  const double hw_flops = hardware_flops_per_token(m, w.seq_len, w.recompute, AttentionCount::full) * tokens_step;
+  const double hw_flops = hardware_flops_per_token(m, w.seq_len, w.recompute, AttentionCount::full, w.recompute_modules) * tokens_step;
   const double hw_flops_executed =
-      hardware_flops_per_token(m, w.seq_len, w.recompute, AttentionCount::causal) * tokens_step;
+      hardware_flops_per_token(m, w.seq_len, w.recompute, AttentionCount::causal, w.recompute_modules) * tokens_step;
   const int gpus = c.total_gpus();
   const double peak = g.flops.at(w.precision);
   const int steps = std::max(1, w.steps);
