@@ -34,9 +34,14 @@ void EnergyLedger::set_power(ComponentId id, double watts, Time now) {
   if (!(watts >= 0) || !std::isfinite(watts) || watts * 1e6 >= 9.2e18) {
     throw std::invalid_argument("EnergyLedger::set_power: watts must be finite and >= 0 for " + c.name);
   }
+  if (now < c.seen) throw std::logic_error("EnergyLedger: time before the component's last update: " + c.name);
+  c.seen = now;
+  const std::int64_t uw = std::llround(watts * 1e6);
+  // An unchanged draw keeps accruing from the last change: the same integer energy, without the work.
+  if (uw == c.power_uw) return;
   c.energy = accrue(c, now);
   c.last = now;
-  c.power_uw = std::llround(watts * 1e6);
+  c.power_uw = uw;
 }
 
 double EnergyLedger::power_w(ComponentId id) const {

@@ -68,6 +68,7 @@ class EnergyLedger {
     std::string category;
     std::uint64_t count;
     std::int64_t power_uw = 0;  // per unit
+    Time seen = 0;              // the latest set_power time (last: the latest change of power)
     Time last = 0;
     EnergyUwPs energy = 0;  // up to `last`, all units
   };

@@ -118,6 +118,7 @@ ClusterPower::ClusterPower(sim::EnergyLedger& ledger, const hw::ClusterSpec& clu
 
   active_gpus_ = ledger_.add("gpu.active", "gpu", static_cast<std::uint64_t>(gpus_));
   idle_gpus_ = ledger_.add("gpu.idle", "gpu", static_cast<std::uint64_t>(gpus_));
+  gpu_idle_w_ = hw::gpu_power(cluster.gpu, {});
   cpus_ = ledger_.add("cpu", "cpu", systems * static_cast<std::uint64_t>(cluster.system.cpus));
   links_scale_up_ = ledger_.add("network.links", "network");
   fans_ = ledger_.add("other.fans", "other");
@@ -181,14 +182,24 @@ void ClusterPower::set_gpu_activity(hw::GpuActivity activity, int active_gpus, s
   set_gpu_power(hw::gpu_power(cluster_.gpu, activity), active_gpus, now);
 }
 
-void ClusterPower::set_gpu_power(double watts_each, int active_gpus, sim::Time now) {
+void ClusterPower::set_gpu_parts(double watts_each, int active_gpus, sim::Time now) {
   // Ledger components have a fixed count, so the active/idle split is expressed as per-unit power scaled by the
   // active share: exact, and it keeps one entry per state.
   const double active_share = gpus_ > 0 ? static_cast<double>(active_gpus) / gpus_ : 0.0;
-  const double idle_w = hw::gpu_power(cluster_.gpu, {});
   ledger_.set_power(active_gpus_, watts_each * active_share, now);
-  ledger_.set_power(idle_gpus_, idle_w * (1.0 - active_share), now);
-  gpu_w_ = watts_each * active_gpus + idle_w * (gpus_ - active_gpus);
+  ledger_.set_power(idle_gpus_, gpu_idle_w_ * (1.0 - active_share), now);
+  gpu_w_ = watts_each * active_gpus + gpu_idle_w_ * (gpus_ - active_gpus);
+}
+
+void ClusterPower::set_gpu_power(double watts_each, int active_gpus, sim::Time now) {
+  set_gpu_parts(watts_each, active_gpus, now);
+  update_overheads(now);
+}
+
+void ClusterPower::set_gpu_activity_and_traffic(hw::GpuActivity activity, int active_gpus, double bytes_per_s,
+                                                sim::Time now) {
+  set_gpu_parts(hw::gpu_power(cluster_.gpu, activity), active_gpus, now);
+  set_link_parts(bytes_per_s, now);
   update_overheads(now);
 }
 
@@ -199,9 +210,13 @@ void ClusterPower::set_cpu_utilization(double utilization, sim::Time now) {
   update_overheads(now);
 }
 
-void ClusterPower::set_scale_up_traffic(double bytes_per_s, sim::Time now) {
+void ClusterPower::set_link_parts(double bytes_per_s, sim::Time now) {
   links_w_ = hw::transfer_energy(bytes_per_s, cluster_.system.scale_up.energy_per_bit);
   ledger_.set_power(links_scale_up_, links_w_, now);
+}
+
+void ClusterPower::set_scale_up_traffic(double bytes_per_s, sim::Time now) {
+  set_link_parts(bytes_per_s, now);
   update_overheads(now);
 }
 

@@ -65,6 +65,8 @@ class ClusterPower {
   // Bytes per second crossing scale-up (NVLink) links, summed over GPUs and directions: the links' energy per bit
   // becomes power while the traffic lasts. Scale-out switches and optics draw static power (docs/power.md).
   void set_scale_up_traffic(double bytes_per_s, sim::Time now);
+  // set_gpu_activity and set_scale_up_traffic at once, the systems' overheads updated once (a step's change).
+  void set_gpu_activity_and_traffic(hw::GpuActivity activity, int active_gpus, double bytes_per_s, sim::Time now);
 
   // Static network power: switch chips and optics (for `dcsim show` and docs).
   double network_static_w() const { return scale_up_switch_w_ + scale_out_switch_w_ + optics_w_; }
@@ -81,6 +83,8 @@ class ClusterPower {
 
  private:
   void update_overheads(sim::Time now);
+  void set_gpu_parts(double watts_each, int active_gpus, sim::Time now);  // without the overheads
+  void set_link_parts(double bytes_per_s, sim::Time now);
 
   sim::EnergyLedger& ledger_;
   const hw::ClusterSpec& cluster_;
@@ -91,6 +95,7 @@ class ClusterPower {
   double scale_up_switch_w_ = 0, scale_out_switch_w_ = 0, optics_w_ = 0;
   // Current draw of the parts inside the systems (all systems together), for fans and conversion.
   double gpu_w_ = 0, cpu_w_ = 0, links_w_ = 0, static_inside_w_ = 0;
+  double gpu_idle_w_ = 0;  // one idle GPU's draw
   double parts_max_per_system_ = 0;  // a whole system's parts at full load
   sim::ComponentId active_gpus_ = 0, idle_gpus_ = 0, cpus_ = 0, links_scale_up_ = 0;
   sim::ComponentId fans_ = 0, conversion_ = 0, board_ = 0;

@@ -87,6 +87,18 @@ TEST(EnergyLedger, ManyTinyUpdatesEqualOne) {
   EXPECT_DOUBLE_EQ(one.energy_j(a, kSecond), 123.456789);
 }
 
+TEST(EnergyLedger, UnchangedPowerStillRefusesTimeGoingBack) {
+  // An unchanged draw is not re-accrued, but an update earlier than the latest one is still an error.
+  EnergyLedger e;
+  const ComponentId a = e.add("gpu", "gpu");
+  e.set_power(a, 100.0, 0);
+  e.set_power(a, 100.0, 2 * kSecond);
+  EXPECT_THROW(e.set_power(a, 100.0, kSecond), std::logic_error);
+  EXPECT_THROW(e.set_power(a, 50.0, kSecond), std::logic_error);
+  e.set_power(a, 50.0, 3 * kSecond);
+  EXPECT_EQ(e.energy_j(a, 4 * kSecond), 350.0);
+}
+
 TEST(EnergyLedger, MultiplicityCategoriesAndOrderIndependence) {
   EnergyLedger e;
   const ComponentId gpus = e.add("gpus", "gpu", 8192);

@@ -110,8 +110,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   const auto apply = [&] {
     const hw::GpuActivity mean =
         on > 0 ? hw::GpuActivity{std::max(0.0, sum_c / on), std::max(0.0, sum_m / on)} : hw::GpuActivity{};
-    power.set_gpu_activity(mean, on * g, sim.now());
-    power.set_scale_up_traffic(std::max(0.0, sum_link), sim.now());
+    power.set_gpu_activity_and_traffic(mean, on * g, std::max(0.0, sum_link), sim.now());
   };
   const auto off = [&](int i) {
     Busy& b = busy[static_cast<std::size_t>(i)];
