@@ -174,6 +174,30 @@ TEST(PretrainingPhases, SelectiveRecomputeRerunsItsModulesInTheBackward) {
   EXPECT_NEAR(ab.bwd.compute - a.bwd.compute, 4 * f.rerun_fwd, 1e-12);
 }
 
+TEST(PretrainingPhases, RoutedExpertsReduceOverTheExpertDataParallelGroup) {
+  // Qwen3-30B-A3B on 16 H100, TP1 EP16 DP16, ZeRO-1: every GPU holds its own 8 experts, so their expert-data-parallel
+  // group is the GPU alone: their gradients are not reduced and their optimizer states not sharded. The step's
+  // optimizer moves 30 bytes per (dense / 16 + experts) parameter; every DP span carries dense gradients only.
+  const app::Catalog& cat = catalog();
+  const Phases q(app::load_scenario(
+      {cat.root() / "scenarios" / "val-training-mbridge-h100.yaml",
+       {"model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1", "workload.parallelism.pp=1",
+        "workload.parallelism.cp=1", "workload.parallelism.dp=16", "workload.parallelism.ep=16", "workload.seq_len=4096",
+        "workload.global_batch=1024", "workload.schedule=1f1b", "workload.interleave=1",
+        "workload.pipeline_ends_fewer_layers=0", "workload.precision=bf16"},
+       {}},
+      cat));
+  EXPECT_EQ(q.model.edp_group, std::vector<int>{0});
+  const PipelineDurations d = pipeline_durations(q.model, q.chunks);
+  const PipelineTimeline tl = simulate_pipeline(d, PipelineSchedule::one_f_one_b, 1, 1, 64);
+  const StageFinish f = finish_stages(q.model, q.chunks, d, tl);
+  const ChunkCost& ch = q.chunks[0][0];
+  EXPECT_DOUBLE_EQ(f.optimizer_bytes[0], ((ch.params - ch.expert_params) / 16 + ch.expert_params) * 30);
+  // DeepSeek-V3 on 2,048 H800 (TP1 EP64 DP128): an expert's two replicas sit 64 ranks apart.
+  const Phases v(app::load_scenario({cat.root() / "scenarios" / "val-training-deepseek-v3-h800.yaml", {}, {}}, cat));
+  EXPECT_EQ(v.model.edp_group, (std::vector<int>{0, 64}));
+}
+
 TEST(PretrainingPhases, EndChunksMayHoldOnlyTheEmbeddingOrTheLoss) {
   // Llama 3 §3.3.2: 126 layers with the embedding and the loss as a layer each over 16 stages x 8 chunks: "the first
   // model chunk on the first stage has only the embedding, and the last model chunk on the last stage has only

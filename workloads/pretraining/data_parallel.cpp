@@ -33,8 +33,12 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   std::vector<TimelineSpan> dp_spans;  // for the report's timeline
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
-    double busy_until = 0, params = 0, first_fwd = 0, reduce_total = 0;
-    for (int cidx = 0; cidx < v; ++cidx) params += chunks[su][static_cast<std::size_t>(cidx)].params;
+    double busy_until = 0, params = 0, experts = 0, first_fwd = 0, reduce_total = 0;
+    for (int cidx = 0; cidx < v; ++cidx) {
+      params += chunks[su][static_cast<std::size_t>(cidx)].params;
+      experts += chunks[su][static_cast<std::size_t>(cidx)].expert_params;
+    }
+    const double dense = params - experts;
     if (w.zero < 3) {
       // Spans of this stage's last backward (or W) per chunk, in the order they ran.
       for (const TaskSpan& sp : timeline.spans) {
@@ -44,7 +48,12 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
         for (std::size_t b = 0; b < ch.bucket_params.size(); ++b) {
           const double ready = w.overlap_grad_reduce ? sp.start + (d(static_cast<i64>(b)) + 1) / n * (sp.end - sp.start)
                                                      : timeline.compute_end[su];
-          const double t = model.collective_time(grad_op, model.dp_group, ch.bucket_params[b] * dp_bytes_per_param);
+          // Dense gradients over the data-parallel group, the routed experts' over the expert one, one after the
+          // other on the stage's channel.
+          const double experts_b = ch.bucket_experts[b];
+          const double t =
+              model.collective_time(grad_op, model.dp_group, (ch.bucket_params[b] - experts_b) * dp_bytes_per_param) +
+              model.collective_time(grad_op, model.edp_group, experts_b * dp_bytes_per_param);
           // (no span for a group of one: nothing to reduce)
           if (t > 0) dp_spans.push_back({s, std::max(busy_until, ready), std::max(busy_until, ready) + t, "DP gradient reduction"});
           busy_until = std::max(busy_until, ready) + t;
@@ -59,11 +68,14 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     const double hidden_dp = std::max(0.0, reduce_total - exp_dp);
     dp_contention[su] = w.overlap_grad_reduce ? w.comm_sm_share * hidden_dp : 0.0;
     end += dp_contention[su];
-    opt_bytes[su] = params / (w.zero >= 1 ? shard : 1) * kOptimizerStepBytes;
+    const double expert_shard = shard * w.tp / w.ep;  // the expert-data-parallel group's size (1 without EP: unused)
+    opt_bytes[su] = (dense / (w.zero >= 1 ? shard : 1) + experts / (w.zero >= 1 ? expert_shard : 1)) * kOptimizerStepBytes;
     opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
     end += opt_time[su];
     if (w.zero >= 1 && w.zero < 3) {
-      const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, params * param_gather_bytes(w));
+      const double ag =
+          model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, dense * param_gather_bytes(w)) +
+          model.collective_time(hw::CollectiveOp::all_gather, model.edp_group, experts * param_gather_bytes(w));
       first_fwd = durations.fwd[su][0];
       const double e = w.overlap_param_gather ? std::max(0.0, ag - first_fwd) : ag;
       end += e + contention(ag, first_fwd, w.overlap_param_gather, w.comm_sm_share);

@@ -48,6 +48,12 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
   for (int i = 0; i < w.ep; ++i) ep_group.push_back(rank(i % w.tp, 0, i / w.tp, 0));
   for (int k = 0; k < w.dp; ++k)
     for (int j = 0; j < w.cp; ++j) dp_group.push_back(rank(0, j, k, 0));
+  // The ranks holding the same routed experts: the first rank of each EP group (EP groups tile the dp x tp ranks,
+  // tp fastest), in every cp slice: dp x tp / ep x cp of them (Megatron's expert-data-parallel group, expert TP 1).
+  if (w.ep > 1) {
+    for (int k = 0; k < w.dp * w.tp / w.ep; ++k)
+      for (int j = 0; j < w.cp; ++j) edp_group.push_back(rank((k * w.ep) % w.tp, j, (k * w.ep) / w.tp, 0));
+  }
   const double tokens = d(w.micro_batch) * d(w.seq_len) / w.cp;
   const double bytes = tokens * d(m.hidden) * 2;
   if (w.tp > 1) {

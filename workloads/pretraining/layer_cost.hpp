@@ -74,6 +74,7 @@ struct LayerCostModel {
   const hw::ClusterSpec& c;
   const hw::Collectives& coll;
   std::vector<int> tp_group, cp_pair, ep_group, dp_group;
+  std::vector<int> edp_group;  // routed experts' data-parallel group (ep > 1): their gradients reduce over it
   double t_tp_pair = 0;  // one sublayer's TP collectives (AR, or AG + RS with SP)
 };
 

@@ -51,6 +51,8 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
         const double p = lp.dense / w.tp + lp.experts / w.ep;
         ch.params += p;
         ch.bucket_params.push_back(p);
+        ch.expert_params += lp.experts / w.ep;
+        ch.bucket_experts.push_back(lp.experts / w.ep);
         F.compute += lc.fwd.compute;
         F.gemm += lc.fwd.gemm;
         F.units += lc.fwd.units;
@@ -106,6 +108,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
         const double p = d(pc.embedding + pc.position) / w.tp;
         ch.params += p;
         ch.bucket_params.push_back(p);
+        ch.bucket_experts.push_back(0);
       }
       if (j == C - 1) {
         // Final norm, LM head (vocab-parallel), cross-entropy over the vocab-parallel logits.
@@ -141,6 +144,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
         const double p = (m.tied_embeddings && C > 1 ? d(pc.embedding) : d(pc.lm_head)) / w.tp;
         ch.params += p;
         ch.bucket_params.insert(ch.bucket_params.begin(), p);
+        ch.bucket_experts.insert(ch.bucket_experts.begin(), 0);
       }
       if (!w.grad_accumulation_fusion) {
         // Megatron-LM before gradient-accumulation fusion (2022): the weight-gradient GEMM writes a bf16/fp16
@@ -157,8 +161,14 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
       if (w.zero >= 3) {
         // FSDP: gather the chunk's parameters for every forward and backward, reduce-scatter its gradients after
         // every backward, prefetched behind the chunk's compute.
-        const double ag = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, ch.params * param_gather_bytes(w));
-        const double rs = model.collective_time(hw::CollectiveOp::reduce_scatter, model.dp_group, ch.params * dp_bytes_per_param);
+        // Dense parameters over the data-parallel group, routed experts over the expert one.
+        const double dense = ch.params - ch.expert_params;
+        const auto over_groups = [&](hw::CollectiveOp op, double bytes_per_param) {
+          return model.collective_time(op, model.dp_group, dense * bytes_per_param) +
+                 model.collective_time(op, model.edp_group, ch.expert_params * bytes_per_param);
+        };
+        const double ag = over_groups(hw::CollectiveOp::all_gather, param_gather_bytes(w));
+        const double rs = over_groups(hw::CollectiveOp::reduce_scatter, dp_bytes_per_param);
         const double fc = F.total(), bc = B.total();
         F.dp = std::max(0.0, ag - fc);
         B.dp = std::max(0.0, ag + rs - bc);

@@ -17,6 +17,9 @@ struct ChunkCost {
   PassCost fwd, bwd;
   double params = 0;
   std::vector<double> bucket_params;
+  // Of each bucket, the routed experts' parameters (their data-parallel group is the expert one); 0 for the ends.
+  std::vector<double> bucket_experts;
+  double expert_params = 0;
 };
 using StageChunks = std::vector<std::vector<ChunkCost>>;  // [stage][local chunk]
 
