@@ -81,6 +81,8 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.allow_tp_across_domains = w.boolean("allow_tp_across_domains");
   p.attention_kernel = named_enum(w, "attention_kernel", std::array{AttentionKernel::flash, AttentionKernel::unfused});
   p.pipeline_ends_fewer_layers = static_cast<int>(w.integer("pipeline_ends_fewer_layers"));
+  p.first_stage_layers = static_cast<int>(w.integer_if("first_stage_layers").value_or(-1));
+  p.last_stage_layers = static_cast<int>(w.integer_if("last_stage_layers").value_or(-1));
   p.dropout = w.boolean("dropout");
   p.async_p2p = w.boolean("async_p2p");
   p.straggler_cv = w.number_if("straggler_cv").value_or(cluster.gpu.sustained_clock_spread);

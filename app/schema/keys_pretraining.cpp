@@ -143,6 +143,15 @@ SectionPtr pretraining_keys() {
          integer("pipeline_ends_fewer_layers", 0, 1 << 20)
              .or_default(d.pipeline_ends_fewer_layers)
              .describe("layers taken off the first and the last model chunk each (Llama 3: 1)"),
+         integer("first_stage_layers", 0, 1 << 20)
+             .computed("the even split")
+             .describe("layers on the first pipeline stage (Megatron-LM --decoder-first-pipeline-num-layers); the "
+                       "middle stages split the rest evenly")
+             .rule_("pp >= 2, not with pipeline_ends_fewer_layers; every stage's layers a multiple of interleave"),
+         integer("last_stage_layers", 0, 1 << 20)
+             .computed("the even split")
+             .describe("layers on the last pipeline stage (Megatron-LM --decoder-last-pipeline-num-layers)")
+             .rule_("as first_stage_layers"),
          boolean("dropout").or_default(d.dropout).describe("attention and hidden dropout masks (Megatron GPT recipe)"),
          boolean("async_p2p").or_default(d.async_p2p)
              .describe("pipeline sends do not block the sender (Llama 3, section 3.3.2); Megatron's do"),

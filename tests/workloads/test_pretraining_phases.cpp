@@ -198,6 +198,36 @@ TEST(PretrainingPhases, RoutedExpertsReduceOverTheExpertDataParallelGroup) {
   EXPECT_EQ(v.model.edp_group, (std::vector<int>{0, 64}));
 }
 
+TEST(PretrainingPhases, UnevenFirstAndLastStagesAsMegatronSplitsThem) {
+  // Llama 3 70B (80 layers) on pp 4 x interleave 2, 18 layers on the first stage and 18 on the last: the middle
+  // stages hold (80 - 36) / 2 = 22, each stage's split over its 2 chunks. In model order (chunk j on stage j % 4):
+  // 9, 11, 11, 9, 9, 11, 11, 9 layers, from layer 0 to 80.
+  const app::Scenario s = scenario({"workload.first_stage_layers=18", "workload.last_stage_layers=18",
+                                    "workload.interleave=2"});
+  const std::vector<std::int64_t> want = {9, 11, 11, 9, 9, 11, 11, 9};
+  std::int64_t first = 0;
+  for (int j = 0; j < 8; ++j) {
+    const ChunkLayers c = chunk_layers(s.pretraining, *s.model, j);
+    EXPECT_EQ(c.first, first) << j;
+    EXPECT_EQ(c.count, want[static_cast<std::size_t>(j)]) << j;
+    first += c.count;
+  }
+  EXPECT_EQ(first, 80);
+  EXPECT_NO_THROW(check_plan(s.pretraining, *s.model, s.cluster));
+  // Only the first given: the 3 other stages share 80 - 20 = 60, 20 each.
+  const app::Scenario f = scenario({"workload.first_stage_layers=20", "workload.interleave=2"});
+  EXPECT_EQ(chunk_layers(f.pretraining, *f.model, 0).count, 10);
+  EXPECT_EQ(chunk_layers(f.pretraining, *f.model, 3).count, 10);
+  // A stage whose layers do not divide into its chunks, or counts that do not add up, are refused.
+  PretrainingWorkload bad = s.pretraining;
+  bad.first_stage_layers = 17;
+  bad.last_stage_layers = 19;
+  EXPECT_THROW(check_plan(bad, *s.model, s.cluster), PlanError);
+  bad.first_stage_layers = 60;
+  bad.last_stage_layers = 30;
+  EXPECT_THROW(check_plan(bad, *s.model, s.cluster), PlanError);
+}
+
 TEST(PretrainingPhases, EndChunksMayHoldOnlyTheEmbeddingOrTheLoss) {
   // Llama 3 §3.3.2: 126 layers with the embedding and the loss as a layer each over 16 stages x 8 chunks: "the first
   // model chunk on the first stage has only the embedding, and the last model chunk on the last stage has only

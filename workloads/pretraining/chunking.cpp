@@ -1,5 +1,7 @@
 #include "workloads/pretraining/chunking.hpp"
 
+#include <algorithm>
+
 namespace dcsim::wl {
 namespace {
 double d(std::int64_t v) { return static_cast<double>(v); }
@@ -25,7 +27,25 @@ ChunkLayers chunk_layers(const PretrainingWorkload& w, const ModelSpec& m, int j
   const int C = w.pp * w.interleave;
   const std::int64_t per = (m.layers + 2 * w.pipeline_ends_fewer_layers) / C;
   const std::int64_t cut = w.pipeline_ends_fewer_layers;
-  auto count = [&](int k) { return (C == 1) ? m.layers : per - ((k == 0 || k == C - 1) ? cut : 0); };
+  const bool uneven = w.first_stage_layers >= 0 || w.last_stage_layers >= 0;
+  // Uneven stages (Megatron's first/last stage layer counts): chunk k runs on stage k % pp, whose layers split
+  // evenly over its interleave chunks.
+  auto stage_layers = [&](int s) -> std::int64_t {
+    const std::int64_t first = w.first_stage_layers >= 0 ? w.first_stage_layers : -1;
+    const std::int64_t last = w.last_stage_layers >= 0 ? w.last_stage_layers : -1;
+    const int middle_stages = w.pp - (first >= 0 ? 1 : 0) - (last >= 0 ? 1 : 0);
+    const std::int64_t middle =
+        middle_stages > 0 ? (m.layers - std::max<std::int64_t>(first, 0) - std::max<std::int64_t>(last, 0)) / middle_stages
+                          : 0;
+    if (s == 0 && first >= 0) return first;
+    if (s == w.pp - 1 && last >= 0) return last;
+    return middle;
+  };
+  auto count = [&](int k) -> std::int64_t {
+    if (C == 1) return m.layers;
+    if (uneven) return stage_layers(k % w.pp) / w.interleave;
+    return per - ((k == 0 || k == C - 1) ? cut : 0);
+  };
   ChunkLayers c;
   for (int k = 0; k < j; ++k) c.first += count(k);
   c.count = count(j);

@@ -18,6 +18,39 @@ std::string fmt(double v, int digits = 1) {
   return buf;
 }
 
+// Megatron-LM's uneven split: the first and/or last stage's layers given, the middle stages' the rest, evenly; each
+// stage's layers divide into its interleave chunks (transformer_config.py's checks).
+void check_uneven_stages(const PretrainingWorkload& w, const ModelSpec& m) {
+  auto fail = [](const std::string& key, const std::string& msg) { throw PlanError(key, msg); };
+  const std::string key = w.first_stage_layers >= 0 ? "first_stage_layers" : "last_stage_layers";
+  if (w.pp < 2) fail(key, key + " needs pp >= 2 (one stage is both the first and the last); remove it or raise pp");
+  if (w.pipeline_ends_fewer_layers != 0) {
+    fail(key, key + " and pipeline_ends_fewer_layers both shape the ends (Megatron-LM refuses the pair); keep one");
+  }
+  const i64 first = std::max(w.first_stage_layers, 0), last = std::max(w.last_stage_layers, 0);
+  const int middle_stages = w.pp - (w.first_stage_layers >= 0 ? 1 : 0) - (w.last_stage_layers >= 0 ? 1 : 0);
+  const i64 rest = m.layers - first - last;
+  const std::string what = "the model's " + std::to_string(m.layers) + " layers less first_stage_layers and " +
+                           "last_stage_layers leave " + std::to_string(rest);
+  if (rest < 0 || (middle_stages == 0 && rest != 0)) {
+    fail(key, what + " for the " + std::to_string(middle_stages) + " other stages; the counts must add up to the layers");
+  }
+  if (middle_stages > 0 && rest % middle_stages != 0) {
+    fail(key, what + ", which do not split evenly over the " + std::to_string(middle_stages) +
+                  " middle stages; change the first or last stage's count or pp");
+  }
+  const i64 middle = middle_stages > 0 ? rest / middle_stages : 0;
+  for (const auto& [name, n] : {std::pair<std::string, i64>{"first_stage_layers", w.first_stage_layers},
+                                {"last_stage_layers", w.last_stage_layers}, {"parallelism.pp", middle}}) {
+    if (n >= 0 && n % w.interleave != 0) {
+      fail(name, (name == "parallelism.pp" ? "the middle stages' " + std::to_string(n) + " layers each"
+                                           : name + " = " + std::to_string(n)) +
+                     " do not split into interleave = " + std::to_string(w.interleave) +
+                     " chunks; make each stage's layers a multiple of the interleave");
+    }
+  }
+}
+
 }  // namespace
 
 void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c) {
@@ -51,9 +84,13 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
   }
   const i64 C = i64{w.pp} * w.interleave;
   const i64 cut = w.pipeline_ends_fewer_layers;
+  const bool uneven = w.first_stage_layers >= 0 || w.last_stage_layers >= 0;
+  if (uneven) check_uneven_stages(w, m);
   // The end chunks may hold no transformer layer at all: the embedding alone and the output layer and loss alone
   // (Llama 3 §3.3.2; Megatron-LM's account_for_embedding/loss_in_pipeline_split with one layer a chunk).
-  if ((m.layers + 2 * cut) % C != 0 || (C > 1 && ((m.layers + 2 * cut) / C < 1 || (m.layers + 2 * cut) / C - cut < 0)) ||
+  if (uneven) {
+    // checked above
+  } else if ((m.layers + 2 * cut) % C != 0 || (C > 1 && ((m.layers + 2 * cut) / C < 1 || (m.layers + 2 * cut) / C - cut < 0)) ||
       (C == 1 && cut != 0)) {
     fail("parallelism.pp", "the model's " + std::to_string(m.layers) + " layers" +
                                (cut ? " (+2x" + std::to_string(cut) + " taken off the ends)" : std::string()) +

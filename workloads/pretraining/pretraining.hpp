@@ -72,6 +72,10 @@ struct PretrainingWorkload {
   // Layers taken off the first and the last model chunk each (Llama 3: 126 layers on 16 stages = 8 per stage,
   // one fewer on the first and the last, which also hold the embedding and the output layer).
   int pipeline_ends_fewer_layers = 0;
+  // Megatron-LM's uneven split (--decoder-first-pipeline-num-layers / --decoder-last-pipeline-num-layers): the first
+  // and the last pipeline stage hold these many layers (over their interleave chunks), the middle stages the rest
+  // evenly. -1: the even split.
+  int first_stage_layers = -1, last_stage_layers = -1;
   // Megatron-LM GPT recipe: attention and hidden dropout (0.1). With an unfused attention kernel the attention
   // dropout reads and writes the probabilities and writes a 1-byte mask; every hidden dropout writes a mask.
   bool dropout = false;
