@@ -14,12 +14,13 @@ constexpr std::int64_t kUwPerJoulePs = 1'000'000'000'000'000'000;  // 1 J = 1e18
 
 ComponentId EnergyLedger::add(std::string name, std::string category, std::uint64_t count) {
   if (count == 0) throw std::invalid_argument("EnergyLedger::add: count must be >= 1 for " + name);
-  components_.push_back(Component{std::move(name), std::move(category), count, 0, start_, 0});
+  components_.push_back(Component{.name = std::move(name), .category = std::move(category), .count = count,
+                                  .power_uw = 0, .seen = start_, .last = start_, .energy = 0});
   return static_cast<ComponentId>(components_.size() - 1);
 }
 
 EnergyLedger::EnergyUwPs EnergyLedger::accrue(const Component& c, Time until) {
-  if (until < c.last) throw std::logic_error("EnergyLedger: time before the component's last update: " + c.name);
+  if (until < c.seen) throw std::logic_error("EnergyLedger: time before the component's last update: " + c.name);
   EnergyUwPs per_unit = 0, all = 0, sum = 0;
   if (__builtin_mul_overflow(static_cast<EnergyUwPs>(c.power_uw), static_cast<EnergyUwPs>(until - c.last), &per_unit) ||
       __builtin_mul_overflow(per_unit, static_cast<EnergyUwPs>(c.count), &all) ||

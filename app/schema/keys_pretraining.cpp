@@ -101,7 +101,7 @@ SectionPtr pretraining_keys() {
                        "attention core, the two norms (their outputs not kept), a dense layer's MLP, the routed "
                        "experts' activation (its output not kept), MLA's up-projections (the decompressed Q, K, V not "
                        "kept)")
-             .rule_("only with recompute: selective; no module twice"),
+             .rule_("only with recompute: selective; no module twice; each names a part the model has"),
          choice("precision", precision_names())
              .or_default(std::string(hw::to_string(d.precision)))
              .describe("of the transformer GEMMs")
@@ -134,7 +134,8 @@ SectionPtr pretraining_keys() {
          boolean("narrow_weights").or_default(d.narrow_weights)
              .describe("with precision fp8 or fp4, the transformer layers' weights live only in that precision "
                        "(Megatron --fp8-param-gather, Transformer Engine fp8_model_init): no 16-bit copy, and ZeRO "
-                       "gathers them narrow; with bf16 it changes nothing"),
+                       "gathers them narrow; with bf16 it changes nothing")
+             .rule_("zero >= 1 (the fp32 master weights live in the distributed optimizer)"),
          boolean("allow_tp_across_domains").or_default(d.allow_tp_across_domains)
              .describe("allow TP groups wider than the scale-up (NVLink) domain"),
          choice("attention_kernel", names_of(AttentionKernel::flash, AttentionKernel::unfused))
@@ -143,12 +144,12 @@ SectionPtr pretraining_keys() {
          integer("pipeline_ends_fewer_layers", 0, 1 << 20)
              .or_default(d.pipeline_ends_fewer_layers)
              .describe("layers taken off the first and the last model chunk each (Llama 3: 1)"),
-         integer("first_stage_layers", 0, 1 << 20)
+         integer("first_stage_layers", 1, 1 << 20)
              .computed("the even split")
              .describe("layers on the first pipeline stage (Megatron-LM --decoder-first-pipeline-num-layers); the "
                        "middle stages split the rest evenly")
              .rule_("pp >= 2, not with pipeline_ends_fewer_layers; every stage's layers a multiple of interleave"),
-         integer("last_stage_layers", 0, 1 << 20)
+         integer("last_stage_layers", 1, 1 << 20)
              .computed("the even split")
              .describe("layers on the last pipeline stage (Megatron-LM --decoder-last-pipeline-num-layers)")
              .rule_("as first_stage_layers"),

@@ -316,11 +316,11 @@ TEST(PretrainingMemory, NarrowWeightsReplaceTheSixteenBitCopy) {
                         static_cast<double>(m.hidden)) / 126 / 8;  // one layer's parameters per GPU
   const MemoryEstimate a = estimate_memory(s.pretraining, m, s.cluster);
   ASSERT_EQ(a.stage, 1);
-  EXPECT_NEAR(a.narrow_weights, 8 * layer * 2, 8 * layer * 1e-9);
+  EXPECT_NEAR(a.quantized_weight_copies, 8 * layer * 2, 8 * layer * 1e-9);
   EXPECT_NEAR(a.weights, 8 * layer * 2, 8 * layer * 1e-9);
   s.pretraining.narrow_weights = true;
   const MemoryEstimate b = estimate_memory(s.pretraining, m, s.cluster);
-  EXPECT_NEAR(b.narrow_weights, a.narrow_weights, 1e-6);
+  EXPECT_NEAR(b.quantized_weight_copies, a.quantized_weight_copies, 1e-6);
   EXPECT_NEAR(b.weights, 0, 1e-6);
   // With bf16 narrow_weights changes nothing.
   s.pretraining.precision = hw::Precision::bf16;

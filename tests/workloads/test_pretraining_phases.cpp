@@ -193,6 +193,22 @@ TEST(PretrainingPhases, RoutedExpertsReduceOverTheExpertDataParallelGroup) {
   const StageFinish f = finish_stages(q.model, q.chunks, d, tl);
   const ChunkCost& ch = q.chunks[0][0];
   EXPECT_DOUBLE_EQ(f.optimizer_bytes[0], ((ch.params - ch.expert_params) / 16 + ch.expert_params) * 30);
+  // At ep 1 every GPU of the stage holds every expert: the group is all 16 and the experts shard like the rest.
+  const Phases one(app::load_scenario(
+      {cat.root() / "scenarios" / "val-training-mbridge-h100.yaml",
+       {"model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1", "workload.parallelism.pp=1",
+        "workload.parallelism.cp=1", "workload.parallelism.dp=16", "workload.parallelism.ep=1", "workload.seq_len=4096",
+        "workload.global_batch=1024", "workload.schedule=1f1b", "workload.interleave=1",
+        "workload.pipeline_ends_fewer_layers=0", "workload.precision=bf16", "workload.micro_batch=1",
+        "hardware.overrides.gpu.hbm_capacity=1 TB"},
+       {}},
+      cat));
+  EXPECT_EQ(one.model.edp_group.size(), 16u);
+  const PipelineDurations d1 = pipeline_durations(one.model, one.chunks);
+  const StageFinish f1 =
+      finish_stages(one.model, one.chunks, d1, simulate_pipeline(d1, PipelineSchedule::one_f_one_b, 1, 1, 64));
+  EXPECT_DOUBLE_EQ(f1.optimizer_bytes[0], one.chunks[0][0].params / 16 * 30);
+  EXPECT_GT(f1.dp_spans.size(), 0u);
   // DeepSeek-V3 on 2,048 H800 (TP1 EP64 DP128): an expert's two replicas sit 64 ranks apart.
   const Phases v(app::load_scenario({cat.root() / "scenarios" / "val-training-deepseek-v3-h800.yaml", {}, {}}, cat));
   EXPECT_EQ(v.model.edp_group, (std::vector<int>{0, 64}));

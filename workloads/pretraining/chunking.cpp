@@ -23,6 +23,16 @@ LayerParams layer_params(const ModelSpec& m, std::int64_t layer) {
   return p;
 }
 
+UnevenSplit uneven_split(const PretrainingWorkload& w, const ModelSpec& m) {
+  UnevenSplit u;
+  u.first = w.first_stage_layers;
+  u.last = w.last_stage_layers;
+  u.middle_stages = w.pp - (u.first >= 0 ? 1 : 0) - (u.last >= 0 ? 1 : 0);
+  u.rest = m.layers - std::max<std::int64_t>(u.first, 0) - std::max<std::int64_t>(u.last, 0);
+  u.middle = u.middle_stages > 0 ? u.rest / u.middle_stages : 0;
+  return u;
+}
+
 ChunkLayers chunk_layers(const PretrainingWorkload& w, const ModelSpec& m, int j) {
   const int C = w.pp * w.interleave;
   const std::int64_t per = (m.layers + 2 * w.pipeline_ends_fewer_layers) / C;
@@ -30,16 +40,11 @@ ChunkLayers chunk_layers(const PretrainingWorkload& w, const ModelSpec& m, int j
   const bool uneven = w.first_stage_layers >= 0 || w.last_stage_layers >= 0;
   // Uneven stages (Megatron's first/last stage layer counts): chunk k runs on stage k % pp, whose layers split
   // evenly over its interleave chunks.
+  const UnevenSplit split = uneven ? uneven_split(w, m) : UnevenSplit{};
   auto stage_layers = [&](int s) -> std::int64_t {
-    const std::int64_t first = w.first_stage_layers >= 0 ? w.first_stage_layers : -1;
-    const std::int64_t last = w.last_stage_layers >= 0 ? w.last_stage_layers : -1;
-    const int middle_stages = w.pp - (first >= 0 ? 1 : 0) - (last >= 0 ? 1 : 0);
-    const std::int64_t middle =
-        middle_stages > 0 ? (m.layers - std::max<std::int64_t>(first, 0) - std::max<std::int64_t>(last, 0)) / middle_stages
-                          : 0;
-    if (s == 0 && first >= 0) return first;
-    if (s == w.pp - 1 && last >= 0) return last;
-    return middle;
+    if (s == 0 && split.first >= 0) return split.first;
+    if (s == w.pp - 1 && split.last >= 0) return split.last;
+    return split.middle;
   };
   auto count = [&](int k) -> std::int64_t {
     if (C == 1) return m.layers;

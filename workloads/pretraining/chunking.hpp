@@ -16,6 +16,14 @@ struct LayerParams {
 };
 LayerParams layer_params(const ModelSpec& m, std::int64_t layer);
 
+// Megatron-LM's uneven split (first_stage_layers / last_stage_layers): the given ends' layers (-1: not given), the
+// stages between them and the layers they share evenly (`rest`; `middle` each when they divide).
+struct UnevenSplit {
+  std::int64_t first = -1, last = -1, rest = 0, middle = 0;
+  int middle_stages = 0;
+};
+UnevenSplit uneven_split(const PretrainingWorkload& w, const ModelSpec& m);
+
 // Model chunk j (0 .. pp*interleave-1) holds layers [first, first + count).
 struct ChunkLayers {
   std::int64_t first = 0, count = 0;

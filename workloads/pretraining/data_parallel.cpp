@@ -23,7 +23,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   const PretrainingWorkload& w = model.w;
   const hw::GpuSpec& g = model.c.gpu;
   const int pp = w.pp, v = w.interleave, mi = static_cast<int>(w.micro_batches());
-  const double dp_bytes_per_param = w.grad_reduce_fp32 ? 4.0 : 2.0;
+  const double dp_bytes_per_param = gradient_bytes(w);
   const bool split = w.schedule == PipelineSchedule::zb_h1;
   const double shard = d(w.dp) * w.cp;
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
@@ -68,7 +68,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     const double hidden_dp = std::max(0.0, reduce_total - exp_dp);
     dp_contention[su] = w.overlap_grad_reduce ? w.comm_sm_share * hidden_dp : 0.0;
     end += dp_contention[su];
-    const double expert_shard = shard * w.tp / w.ep;  // the expert-data-parallel group's size (1 without EP: unused)
+    const double expert_shard = expert_data_parallel_size(w);
     opt_bytes[su] = (dense / (w.zero >= 1 ? shard : 1) + experts / (w.zero >= 1 ? expert_shard : 1)) * kOptimizerStepBytes;
     opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
     end += opt_time[su];

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "workloads/pretraining/chunking.hpp"
+#include "workloads/pretraining/state_bytes.hpp"
 
 namespace dcsim::wl {
 namespace {
@@ -33,10 +34,6 @@ bool input_arrives_narrow(OpKind k) {
   }
 }
 
-// Bytes of one element at a GEMM precision; an fp4 element carries its block scale (model_ops.hpp).
-double weight_elem_bytes(hw::Precision p) {
-  return p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
-}
 
 }  // namespace
 
@@ -49,8 +46,8 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
   for (int k = 0; k < w.dp; ++k)
     for (int j = 0; j < w.cp; ++j) dp_group.push_back(rank(0, j, k, 0));
   // The ranks holding the same routed experts: the first rank of each EP group (EP groups tile the dp x tp ranks,
-  // tp fastest), in every cp slice: dp x tp / ep x cp of them (Megatron's expert-data-parallel group, expert TP 1).
-  if (w.ep > 1) {
+  // tp fastest), in every cp slice: expert_data_parallel_size of them (at ep 1, every GPU of the stage).
+  if (m.is_moe()) {
     for (int k = 0; k < w.dp * w.tp / w.ep; ++k)
       for (int j = 0; j < w.cp; ++j) edp_group.push_back(rank((k * w.ep) % w.tp, j, (k * w.ep) / w.tp, 0));
   }
@@ -125,7 +122,7 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   const AttentionCount count = w.attention_kernel == AttentionKernel::flash ? AttentionCount::causal
                                                                             : AttentionCount::full;
   const Pass pass = Pass::training(w.micro_batch, w.seq_len, count);
-  const OpBytes ob{weight_elem_bytes(w.precision), 2, 2};
+  const OpBytes ob{element_bytes(w.precision), 2, 2};
   const double touched = m.layer_is_moe(l) ? expected_distinct_experts(m.moe.experts, m.moe.top_k, d(pass.tokens())) : 0;
   CostAccumulator all, core, rerun;
   const bool selective = w.recompute == Recompute::selective;
@@ -141,7 +138,7 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     // (Megatron-LM's fused bias_swiglu / bias_gelu, which also add the bias; a torch GELU in llm-foundry), not a
     // GEMM epilogue: the up-projection writes its whole output (2f gated), the kernel reads it and writes f, in
     // the down-projection's input precision (Transformer Engine's FP8 recipe takes it narrow).
-    if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, weight_elem_bytes(p)); act > 0) {
+    if (const double act = activation_kernel_bytes(op, m.gated_ffn(), 2, element_bytes(p)); act > 0) {
       const OpTime t = op_time(g, hw::Precision::bf16, 0, act);
       all.add(g, hw::Precision::bf16, t, false, false);
       const bool rerun_act = (modules.mlp && op.kind == OpKind::ffn_up) || (modules.moe_act && op.kind == OpKind::expert_up);
@@ -174,6 +171,7 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     if (q.forward > 0) {
       const OpTime fwd = op_time(g, hw::Precision::bf16, 0, q.forward);
       all.add(g, hw::Precision::bf16, fwd, false, false);
+      if (selective && modules.reruns(op)) rerun.add(g, hw::Precision::bf16, fwd, false, false);  // its input cast
       quant_fwd += fwd.time;
       quant_fwd_mem += fwd.bytes / g.hbm_bandwidth;
       const OpTime bwd = op_time(g, hw::Precision::bf16, 0, q.backward);
@@ -223,6 +221,9 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   lc.quant_bwd_mem_units = quant_bwd_mem;
   lc.linear_fwd = linear;
   lc.rerun_fwd = rerun.time;
+  lc.rerun_gemm = rerun.gemm;
+  // A dense MLP reruns with its TP collectives (Megatron checkpoints the MLP module, its SP gather and scatter in it).
+  if (selective && modules.mlp && !m.layer_is_moe(l)) lc.rerun_tp = t_tp_pair;
   lc.rerun_units = rerun.units;
   lc.rerun_mem_units = rerun.mem;
   lc.core_units = core.units;
@@ -259,7 +260,7 @@ double LayerCostModel::collective_time(hw::CollectiveOp op, const std::vector<in
 }
 
 double param_gather_bytes(const PretrainingWorkload& w) {
-  return w.narrow_weights ? weight_elem_bytes(w.precision) : 2.0;
+  return w.narrow_weights ? element_bytes(w.precision) : 2.0;
 }
 
 double exposed(double comm, double hide, bool overlap) { return overlap ? std::max(0.0, comm - hide) : comm; }

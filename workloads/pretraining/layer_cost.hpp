@@ -39,6 +39,8 @@ struct LayerCost {
   // Selective recompute: the forward time, peak-rate units and HBM units of what recompute_modules reruns besides
   // the attention core (norms, a dense MLP and its activation, the experts' activation, MLA up-projections).
   double rerun_fwd = 0, rerun_units = 0, rerun_mem_units = 0;
+  double rerun_gemm = 0;  // of rerun_fwd, GEMM time (what the rerun's TP collectives can hide behind)
+  double rerun_tp = 0;    // the rerun's TP collectives: a dense MLP's input gather and output scatter (SP) or reduce
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap)
   double cp_comm = 0;        // one forward's ring-attention exchanges (before overlap)

@@ -16,9 +16,7 @@ double d(i64 v) { return static_cast<double>(v); }
 // Bytes of an element of a saved linear-layer input: Transformer Engine's FP8 and NVFP4 recipes keep the quantized
 // copy the GEMM read (te.Linear and te.LayerNormLinear save `inputmat` / `ln_out` after quantizing; with SP the
 // row-wise local shard, re-gathered in the backward), not the 16-bit input.
-double saved_input_bytes(hw::Precision p) {
-  return p == hw::Precision::fp8 ? 1.0 : p == hw::Precision::fp4 ? kFp4StorageBytes : 2.0;
-}
+double saved_input_bytes(hw::Precision p) { return element_bytes(p); }
 
 // The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output
 // (bf16: flash attention's own saves, which the output projection shares), the FFN's up-projection output (bf16,
@@ -120,18 +118,16 @@ std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& 
   // (Megatron's data-parallel group), routed experts over the expert-data-parallel group, the tp x cp x dp ranks
   // of a stage over the ep that split the experts (Megatron's expert_data_parallel_size, expert TP 1).
   const double dense_shard = d(w.dp) * w.cp;
-  const double expert_shard = d(w.dp) * w.cp * w.tp / w.ep;
+  const double expert_shard = expert_data_parallel_size(w);
   const auto zero_div = [&](int level, double shard) { return w.zero >= level ? shard : 1.0; };
-  // Megatron's gradient buffer holds gradients in the dtype they are reduced in (grad_reduce_in_fp32; Megatron-LM
-  // turns it on for bf16 by default): 4 bytes, else the parameters' 2.
-  const double grad_bytes = w.grad_reduce_fp32 ? 4.0 : kGradBytes;
+  const double grad_bytes = gradient_bytes(w);
   // Transformer Engine keeps each linear layer's quantized weight for the step (the cast runs on a step's first
   // micro-batch), row-wise for the forward and column-wise (transposed) for the input gradient: 2 narrow copies.
   // With narrow_weights they are the layer's only weights (no 16-bit copy); under FSDP only the narrow shard stays.
-  const bool narrow = w.precision == hw::Precision::fp8 || w.precision == hw::Precision::fp4;
-  const double narrow_weight_bytes = narrow && w.zero < 3 ? 2 * saved_input_bytes(w.precision) : 0;
+  const bool quantized = w.precision == hw::Precision::fp8 || w.precision == hw::Precision::fp4;
+  const double copy_bytes = quantized && w.zero < 3 ? 2 * element_bytes(w.precision) : 0;
   const double layer_weight_bytes =
-      w.narrow_weights && narrow ? (w.zero < 3 ? 0.0 : saved_input_bytes(w.precision)) : kWeightBytes;
+      w.narrow_weights && quantized ? (w.zero < 3 ? 0.0 : element_bytes(w.precision)) : kWeightBytes;
   const ParamCounts pc = m.param_counts();
   for (int s = 0; s < w.pp; ++s) {
     double dense = 0, experts = 0, ends = 0, act_layer_max = 0;
@@ -170,7 +166,7 @@ std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& 
     e.weights = ends / zero_div(3, dense_shard) * kWeightBytes + layers_z3 * layer_weight_bytes;
     e.gradients = sharded(2) * grad_bytes;
     e.optimizer = sharded(1) * kOptimizerBytes;
-    e.narrow_weights = (dense + experts) * narrow_weight_bytes;
+    e.quantized_weight_copies = (dense + experts) * copy_bytes;
     e.activations = peak.bytes;
     if (w.recompute == Recompute::full) e.activations += act_layer_max;  // the layer being recomputed
     if (s == w.pp - 1) {

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <string>
 
+#include "workloads/pretraining/chunking.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -27,19 +28,23 @@ void check_uneven_stages(const PretrainingWorkload& w, const ModelSpec& m) {
   if (w.pipeline_ends_fewer_layers != 0) {
     fail(key, key + " and pipeline_ends_fewer_layers both shape the ends (Megatron-LM refuses the pair); keep one");
   }
-  const i64 first = std::max(w.first_stage_layers, 0), last = std::max(w.last_stage_layers, 0);
-  const int middle_stages = w.pp - (w.first_stage_layers >= 0 ? 1 : 0) - (w.last_stage_layers >= 0 ? 1 : 0);
-  const i64 rest = m.layers - first - last;
+  const UnevenSplit split = uneven_split(w, m);
+  const int middle_stages = split.middle_stages;
+  const i64 rest = split.rest;
   const std::string what = "the model's " + std::to_string(m.layers) + " layers less first_stage_layers and " +
                            "last_stage_layers leave " + std::to_string(rest);
-  if (rest < 0 || (middle_stages == 0 && rest != 0)) {
+  if (w.first_stage_layers == 0 || w.last_stage_layers == 0) {
+    fail(w.first_stage_layers == 0 ? "first_stage_layers" : "last_stage_layers",
+         "a stage of no layers (Megatron-LM requires at least one); give it a layer, or remove the key");
+  }
+  if (rest < 0 || (middle_stages == 0 && rest != 0) || (middle_stages > 0 && rest == 0)) {
     fail(key, what + " for the " + std::to_string(middle_stages) + " other stages; the counts must add up to the layers");
   }
   if (middle_stages > 0 && rest % middle_stages != 0) {
     fail(key, what + ", which do not split evenly over the " + std::to_string(middle_stages) +
                   " middle stages; change the first or last stage's count or pp");
   }
-  const i64 middle = middle_stages > 0 ? rest / middle_stages : 0;
+  const i64 middle = split.middle;
   for (const auto& [name, n] : {std::pair<std::string, i64>{"first_stage_layers", w.first_stage_layers},
                                 {"last_stage_layers", w.last_stage_layers}, {"parallelism.pp", middle}}) {
     if (n >= 0 && n % w.interleave != 0) {
@@ -88,10 +93,8 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
   if (uneven) check_uneven_stages(w, m);
   // The end chunks may hold no transformer layer at all: the embedding alone and the output layer and loss alone
   // (Llama 3 §3.3.2; Megatron-LM's account_for_embedding/loss_in_pipeline_split with one layer a chunk).
-  if (uneven) {
-    // checked above
-  } else if ((m.layers + 2 * cut) % C != 0 || (C > 1 && ((m.layers + 2 * cut) / C < 1 || (m.layers + 2 * cut) / C - cut < 0)) ||
-      (C == 1 && cut != 0)) {
+  const i64 per = (m.layers + 2 * cut) / C;
+  if (!uneven && ((m.layers + 2 * cut) % C != 0 || (C > 1 && (per < 1 || per - cut < 0)) || (C == 1 && cut != 0))) {
     fail("parallelism.pp", "the model's " + std::to_string(m.layers) + " layers" +
                                (cut ? " (+2x" + std::to_string(cut) + " taken off the ends)" : std::string()) +
                                " do not split evenly into pp x interleave = " + std::to_string(C) +
@@ -135,13 +138,30 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
     fail("precision", "GPU '" + c.gpu.name + "' has no " + std::string(hw::to_string(w.precision)) +
                           " tensor cores; use bf16" + (c.gpu.flops.fp8 > 0 ? " or fp8" : ""));
   }
+  if (w.recompute == Recompute::selective) {
+    const RecomputeModules& r = w.recompute_modules;
+    const bool dense_layers = m.layers > m.moe_layers();
+    const char* missing = r.mla_up_proj && m.attention != AttentionKind::mla ? "mla_up_proj (the model has no MLA)"
+                          : r.moe_act && !m.is_moe()                         ? "moe_act (the model has no MoE layer)"
+                          : r.mlp && !dense_layers                           ? "mlp (every layer is MoE; Megatron's mlp "
+                                                                               "recompute skips MoE layers)"
+                                                                             : nullptr;
+    if (missing != nullptr) {
+      fail("recompute_modules", std::string("recompute_modules names ") + missing + " for '" + m.name +
+                                    "', which would rerun nothing; remove it");
+    }
+  }
+  if (w.narrow_weights && w.zero == 0) {
+    fail("narrow_weights", "narrow_weights keeps the fp32 master weights in the distributed optimizer (Megatron's "
+                           "--fp8-param-gather needs it, or FSDP); set zero: 1 or more, or narrow_weights: false");
+  }
   const MemoryEstimate mem = estimate_memory(w, m, c);
   if (mem.total() > c.gpu.hbm_capacity) {
     fail("micro_batch",
          "the plan does not fit: pipeline stage " + std::to_string(mem.stage) + " needs " + fmt(mem.total() / kGiB) +
              " GiB per GPU (weights " + fmt(mem.weights / kGiB) + ", gradients " + fmt(mem.gradients / kGiB) +
              ", optimizer " + fmt(mem.optimizer / kGiB) +
-             (mem.narrow_weights > 0 ? ", quantized weight copies " + fmt(mem.narrow_weights / kGiB) : std::string()) +
+             (mem.quantized_weight_copies > 0 ? ", quantized weight copies " + fmt(mem.quantized_weight_copies / kGiB) : std::string()) +
              ", activations " + fmt(mem.activations / kGiB) + " for " +
              fmt(mem.in_flight, 0) + " micro-batch chunks in flight, logits " + fmt(mem.logits / kGiB) + ") but " +
              c.gpu.name + " has " + fmt(c.gpu.hbm_capacity / kGiB) +

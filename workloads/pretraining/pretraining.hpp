@@ -98,10 +98,10 @@ class PlanError : public InputError {
 // Bytes per GPU on the stage that needs the most (Korthikanti et al. 2022 for activations; ZeRO paper for states).
 struct MemoryEstimate {
   double weights = 0, gradients = 0, optimizer = 0, activations = 0, logits = 0;
-  double narrow_weights = 0;    // FP8/FP4: Transformer Engine's quantized weight copies, kept for the step
+  double quantized_weight_copies = 0;  // FP8/FP4: Transformer Engine's quantized weights, kept for the step
   int stage = 0;                // the stage this is for
   double in_flight = 0;         // micro-batch chunks whose activations that stage holds at its peak
-  double total() const { return weights + gradients + optimizer + narrow_weights + activations + logits; }
+  double total() const { return weights + gradients + optimizer + quantized_weight_copies + activations + logits; }
 };
 // Every stage's memory per GPU, stage 0 first (docs/pretraining.md, "Memory fit").
 std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& w, const ModelSpec& m,

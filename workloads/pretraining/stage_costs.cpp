@@ -35,7 +35,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
   const hw::GpuSpec& g = model.c.gpu;
   const int pp = w.pp, v = w.interleave, C = pp * v;
   const double tokens_mb = d(w.micro_batch) * d(w.seq_len);
-  const double dp_bytes_per_param = w.grad_reduce_fp32 ? 4.0 : 2.0;
+  const double dp_bytes_per_param = gradient_bytes(w);
   StageChunks chunks(static_cast<std::size_t>(pp), std::vector<ChunkCost>(static_cast<std::size_t>(v)));
   const ParamCounts pc = m.param_counts();
   for (int s = 0; s < pp; ++s) {
@@ -76,6 +76,8 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
           rc = (core ? lc.core_fwd : 0) + lc.rerun_fwd;
           rc_units = (core ? lc.core_units : 0) + lc.rerun_units;
           rc_mem = (core ? lc.core_mem_units : 0) + lc.rerun_mem_units;
+          rc_tp = exposed(lc.rerun_tp, lc.rerun_gemm, w.overlap_tp_comm);
+          B.contention += contention(lc.rerun_tp, lc.rerun_gemm, w.overlap_tp_comm, w.comm_sm_share);
         }
         B.compute += 2 * (lc.fwd.compute - lc.core_fwd - lc.quant_fwd) + lc.core_bwd + lc.quant_bwd + rc;
         // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and

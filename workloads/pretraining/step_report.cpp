@@ -151,7 +151,7 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   M.set("memory_gib_breakdown.optimizer", mem.optimizer / kGiB);
   M.set("memory_gib_breakdown.activations", mem.activations / kGiB);
   M.set("memory_gib_breakdown.logits", mem.logits / kGiB);
-  M.set("memory_gib_breakdown.narrow_weights", mem.narrow_weights / kGiB);
+  M.set("memory_gib_breakdown.quantized_weights", mem.quantized_weight_copies / kGiB);
   // Frameworks log one rank's peak: Megatron-LM the last (the last stage), Megatron-Bridge rank 0 (the first).
   const std::vector<MemoryEstimate> by_stage = estimate_memory_by_stage(w, m, c);
   M.set("memory_gib_first_stage", by_stage.front().total() / kGiB);
