@@ -13,10 +13,6 @@ namespace {
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
 
-// Bytes of an element of a saved linear-layer input: Transformer Engine's FP8 and NVFP4 recipes keep the quantized
-// copy the GEMM read (te.Linear and te.LayerNormLinear save `inputmat` / `ln_out` after quantizing; with SP the
-// row-wise local shard, re-gathered in the backward), not the 16-bit input.
-double saved_input_bytes(hw::Precision p) { return element_bytes(p); }
 
 // The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output
 // (bf16: flash attention's own saves, which the output projection shares), the FFN's up-projection output (bf16,
@@ -51,7 +47,10 @@ double split_units(const ModelSpec& m, i64 layer, double narrow, double per_top_
 // unfused attention kernel that is not recomputed (5 a s / h with dropout, 2 a s / h without).
 double layer_activation_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 layer) {
   const double s = d(w.seq_len) / w.cp, b = d(w.micro_batch), h = d(m.hidden), t = w.tp;
-  const double narrow = saved_input_bytes(w.precision);
+  // A saved linear-layer input at the GEMM precision's width: Transformer Engine's FP8 and NVFP4 recipes keep the
+  // quantized copy the GEMM read (te.Linear and te.LayerNormLinear save `inputmat` / `ln_out` after quantizing; with
+  // SP the row-wise local shard, re-gathered in the backward), not the 16-bit input.
+  const double narrow = element_bytes(w.precision);
   const bool selective = w.recompute == Recompute::selective;
   const RecomputeModules* rerun = selective ? &w.recompute_modules : nullptr;
   const bool norms_rerun = selective && w.recompute_modules.layernorm;
@@ -178,13 +177,16 @@ std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& 
   return out;
 }
 
-MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c) {
-  const std::vector<MemoryEstimate> stages = estimate_memory_by_stage(w, m, c);
+MemoryEstimate fullest_stage(const std::vector<MemoryEstimate>& stages) {
   MemoryEstimate best = stages.front();
   for (const MemoryEstimate& e : stages) {
     if (e.total() > best.total()) best = e;
   }
   return best;
+}
+
+MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c) {
+  return fullest_stage(estimate_memory_by_stage(w, m, c));
 }
 
 }  // namespace dcsim::wl

@@ -1,6 +1,5 @@
 // The plan check: every rule a pretraining plan must meet, each failure naming the key to change.
 #include <cstdint>
-#include <cstdio>
 #include <string>
 
 #include "workloads/pretraining/chunking.hpp"
@@ -12,12 +11,6 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-
-std::string fmt(double v, int digits = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 // Megatron-LM's uneven split: the first and/or last stage's layers given, the middle stages' the rest, evenly; each
 // stage's layers divide into its interleave chunks (transformer_config.py's checks).
@@ -158,13 +151,13 @@ void check_plan(const PretrainingWorkload& w, const ModelSpec& m, const hw::Clus
   const MemoryEstimate mem = estimate_memory(w, m, c);
   if (mem.total() > c.gpu.hbm_capacity) {
     fail("micro_batch",
-         "the plan does not fit: pipeline stage " + std::to_string(mem.stage) + " needs " + fmt(mem.total() / kGiB) +
-             " GiB per GPU (weights " + fmt(mem.weights / kGiB) + ", gradients " + fmt(mem.gradients / kGiB) +
-             ", optimizer " + fmt(mem.optimizer / kGiB) +
-             (mem.quantized_weight_copies > 0 ? ", quantized weight copies " + fmt(mem.quantized_weight_copies / kGiB) : std::string()) +
-             ", activations " + fmt(mem.activations / kGiB) + " for " +
-             fmt(mem.in_flight, 0) + " micro-batch chunks in flight, logits " + fmt(mem.logits / kGiB) + ") but " +
-             c.gpu.name + " has " + fmt(c.gpu.hbm_capacity / kGiB) +
+         "the plan does not fit: pipeline stage " + std::to_string(mem.stage) + " needs " + fixed_text(mem.total() / kGiB) +
+             " GiB per GPU (weights " + fixed_text(mem.weights / kGiB) + ", gradients " + fixed_text(mem.gradients / kGiB) +
+             ", optimizer " + fixed_text(mem.optimizer / kGiB) +
+             (mem.quantized_weight_copies > 0 ? ", quantized weight copies " + fixed_text(mem.quantized_weight_copies / kGiB) : std::string()) +
+             ", activations " + fixed_text(mem.activations / kGiB) + " for " +
+             fixed_text(mem.in_flight, 0) + " micro-batch chunks in flight, logits " + fixed_text(mem.logits / kGiB) + ") but " +
+             c.gpu.name + " has " + fixed_text(c.gpu.hbm_capacity / kGiB) +
              " GiB; raise tp or pp, enable recompute (selective or full), raise zero (1-3), or lower micro_batch");
   }
 }

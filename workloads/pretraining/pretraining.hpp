@@ -106,6 +106,8 @@ struct MemoryEstimate {
 // Every stage's memory per GPU, stage 0 first (docs/pretraining.md, "Memory fit").
 std::vector<MemoryEstimate> estimate_memory_by_stage(const PretrainingWorkload& w, const ModelSpec& m,
                                                      const hw::ClusterSpec& c);
+// The fullest of `stages` (the first of equals).
+MemoryEstimate fullest_stage(const std::vector<MemoryEstimate>& stages);
 // The fullest stage's (the first of equals).
 MemoryEstimate estimate_memory(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c);
 

@@ -2,6 +2,9 @@
 // and what the optimizer step and gradient accumulation move (docs/pretraining.md).
 #pragma once
 
+#include <cstdio>
+#include <string>
+
 #include "hw/spec.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/pretraining/pretraining.hpp"
@@ -16,6 +19,13 @@ inline constexpr double kOptimizerStepBytes = 30;
 // Unfused gradient accumulation into the fp32 main_grad: read the 16-bit grad 2, read and write main_grad 8.
 inline constexpr double kUnfusedGradAccumBytes = 10;
 inline constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+// `v` with `digits` decimals, for the memory figures of messages and info lines.
+inline std::string fixed_text(double v, int digits = 1) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+  return buf;
+}
 
 // Bytes of one element at a GEMM precision (fp8 1, NVFP4 with its block scale kFp4StorageBytes, else 2): what a
 // quantized weight copy or a saved narrow GEMM input holds per element.

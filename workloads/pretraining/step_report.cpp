@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
 #include <string>
 
 #include "hw/power.hpp"
@@ -16,12 +15,6 @@ namespace {
 
 using i64 = std::int64_t;
 double d(i64 v) { return static_cast<double>(v); }
-
-std::string fmt(double v, int digits = 1) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 // A campaign's failures and goodput (goodput.hpp) for this job: its parts, and a checkpoint of every parameter in
 // bf16 with its fp32 master copy and two Adam moments (2 + 4 + 4 + 4 bytes; Megatron's distributed checkpoint).
@@ -144,7 +137,9 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   const double t_w = st.durations.wgt[cu][0], t_b = st.durations.bwd[cu][0] - t_w;
   M.set("bubble_fraction_analytic", pp > 1 ? analytic_bubble(w.schedule, pp, v, mi, st.durations.fwd[cu][0], t_b, t_w) : 0.0);
   M.set("optimizer_s", fin.optimizer_s[cu]);
-  const MemoryEstimate mem = estimate_memory(w, m, c);
+  // Frameworks log one rank's peak: Megatron-LM the last (the last stage), Megatron-Bridge rank 0 (the first).
+  const std::vector<MemoryEstimate> by_stage = estimate_memory_by_stage(w, m, c);
+  const MemoryEstimate mem = fullest_stage(by_stage);
   M.set("memory_gib", mem.total() / kGiB);
   M.set("memory_gib_breakdown.weights", mem.weights / kGiB);
   M.set("memory_gib_breakdown.gradients", mem.gradients / kGiB);
@@ -152,8 +147,6 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   M.set("memory_gib_breakdown.activations", mem.activations / kGiB);
   M.set("memory_gib_breakdown.logits", mem.logits / kGiB);
   M.set("memory_gib_breakdown.quantized_weights", mem.quantized_weight_copies / kGiB);
-  // Frameworks log one rank's peak: Megatron-LM the last (the last stage), Megatron-Bridge rank 0 (the first).
-  const std::vector<MemoryEstimate> by_stage = estimate_memory_by_stage(w, m, c);
   M.set("memory_gib_first_stage", by_stage.front().total() / kGiB);
   M.set("memory_gib_last_stage", by_stage.back().total() / kGiB);
   M.set("gpu_activity.compute", act.compute);
@@ -172,7 +165,7 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   out.info.emplace_back("recompute", to_string(w.recompute));
   out.info.emplace_back("precision", hw::to_string(w.precision));
   out.info.emplace_back("attention_kernel", to_string(w.attention_kernel));
-  out.info.emplace_back("memory_fit", "fits: " + fmt(mem.total() / kGiB) + " GiB of " + fmt(g.hbm_capacity / kGiB) +
+  out.info.emplace_back("memory_fit", "fits: " + fixed_text(mem.total() / kGiB) + " GiB of " + fixed_text(g.hbm_capacity / kGiB) +
                                           " GiB (stage " + std::to_string(mem.stage) + ")");
   out.info.emplace_back("critical_stage", std::to_string(crit));
   out.engine.events = st.timeline.events * static_cast<std::uint64_t>(steps);
