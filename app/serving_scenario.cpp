@@ -34,7 +34,7 @@ namespace {
 
 void parse_expert_layout(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec& model) {
   if (!model.is_moe()) {
-    for (const char* key : {"expert_tp", "eplb"}) {
+    for (const char* key : {"expert_tp", "eplb", "attention_dp_balance"}) {
       if (n.has(key)) n.at(key).fail(model.name + " is dense: `" + key + "` needs a mixture-of-experts model");
     }
     return;
@@ -49,6 +49,17 @@ void parse_expert_layout(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec& 
               model.name + "'s " + std::to_string(model.moe.experts) + " experts: raise expert_tp or lower ep");
   }
   p.eplb = n.boolean("eplb");
+  if (auto b = n.section_if("attention_dp_balance")) {
+    if (p.ep <= 1) {
+      n.at("attention_dp_balance")
+          .fail("balances attention data-parallel groups, which need ep > 1 (here ep = " + std::to_string(p.ep) +
+                "): raise ep or drop attention_dp_balance");
+    }
+    p.adp_balance.enabled = true;
+    p.adp_balance.timeout_iters = static_cast<int>(b->integer("timeout_iters"));
+    p.adp_balance.batching_wait_iters = static_cast<int>(b->integer("batching_wait_iters"));
+    b->finish();
+  }
 }
 
 void parse_memory_policy(const Reader& n, wl::PoolSpec& p) {

@@ -161,6 +161,27 @@ const std::vector<std::string>& precision_names() {
   return names;
 }
 
+namespace {
+
+SectionPtr adp_balance_keys() {
+  static const SectionPtr s = [] {
+    const wl::PoolSpec::AdpBalance d;
+    return make_section(
+        "attention_dp_balance",
+        "TensorRT-LLM's ADP balance (attention_dp_config): new prompts wait until every attention data-parallel "
+        "group gets one (docs/serving.md, \"Attention data parallelism\").",
+        {integer("timeout_iters", 0, 1'000'000)
+             .or_default(d.timeout_iters)
+             .describe("iterations new prompts wait at most for every group to get one"),
+         integer("batching_wait_iters", 0, 1'000'000)
+             .or_default(d.batching_wait_iters)
+             .describe("iterations groups that all have prompts wait to gather more")});
+  }();
+  return s;
+}
+
+}  // namespace
+
 std::vector<Key> engine_instance_keys() {
   const wl::PoolSpec d;
   const std::vector<std::string>& precisions = precision_names();
@@ -178,6 +199,10 @@ std::vector<Key> engine_instance_keys() {
           .describe("MoE only: ways each expert is split (TensorRT-LLM moe_tp_size)")
           .rule_("divides tp x ep; tp x ep / expert_tp at most the experts; MoE models only"),
       boolean("eplb").or_default(d.eplb).describe("MoE only: an expert-parallel load balancer places the experts"),
+      section("attention_dp_balance", adp_balance_keys())
+          .optional("off (TensorRT-LLM's default): a group starts a new prompt as soon as it has room")
+          .describe("hold new prompts until every attention data-parallel group gets one")
+          .rule_("ep > 1"),
       choice("precision", precisions).or_default("bf16").describe("of the weights").rule_("the GPU has a peak at it"),
       choice("compute_precision", precisions)
           .computed("precision")

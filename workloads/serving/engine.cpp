@@ -484,6 +484,14 @@ RunResult Engine::run() {
     steps += in->steps();
     preemptions += in->preemptions();
   }
+  double balance_sum = 0;
+  std::uint64_t balance_steps = 0;
+  for (const auto& in : instances_) {
+    balance_sum += in->balance_sum();
+    balance_steps += in->balance_steps();
+  }
+  // Attention data parallelism: the mean over steps of mean / max tokens of the groups (TensorRT-LLM blog10).
+  if (balance_steps > 0) m.set("attention_dp_balance_ratio", balance_sum / static_cast<double>(balance_steps));
   m.set("iterations", static_cast<double>(steps));
   m.set("preemptions", static_cast<double>(preemptions));
   m.set("kv_capacity_tokens", static_cast<double>(front_.front()->model().kv_capacity_tokens()));

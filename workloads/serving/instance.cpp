@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "workloads/serving/attention_dp.hpp"
 #include "workloads/serving/engine.hpp"
 
 namespace dcsim::wl::serving {
@@ -16,7 +17,142 @@ Instance::Instance(Engine& engine, int index, Role role, InstanceModel model, co
       pool_(pool),
       accept_(spec),
       kv_(model_.kv_capacity_tokens(), pool.block_size),
-      decode_(pool.block_size) {}
+      decode_(pool.block_size),
+      groups_(pool.ep > 1 ? pool.ep : 1),
+      group_(static_cast<std::size_t>(groups_)),
+      group_step_(static_cast<std::size_t>(groups_)) {}
+
+void Instance::place(Request& r, int group) {
+  if (groups_ == 1) return;
+  r.group = group;
+  ++group_[static_cast<std::size_t>(group)].seqs;
+}
+
+void Instance::unplace(Request& r) {
+  if (groups_ == 1 || r.group < 0) return;
+  --group_[static_cast<std::size_t>(r.group)].seqs;
+  r.group = -1;
+}
+
+void Instance::join_decode(ReqId id, Request& r, std::int64_t context) {
+  decode_.join(id, r, context);
+  if (groups_ == 1) return;
+  if (r.group < 0) {  // a prefilled request arriving from elsewhere: the group with the fewest requests
+    int g = 0;
+    for (int k = 1; k < groups_; ++k) {
+      if (group_[static_cast<std::size_t>(k)].seqs < group_[static_cast<std::size_t>(g)].seqs) g = k;
+    }
+    place(r, g);
+  }
+  GroupState& g = group_[static_cast<std::size_t>(r.group)];
+  ++g.decoding;
+  g.offset_sum += r.offset;
+}
+
+void Instance::leave_decode(ReqId id, Request& r) {
+  if (groups_ > 1 && r.group >= 0) {
+    GroupState& g = group_[static_cast<std::size_t>(r.group)];
+    --g.decoding;
+    g.offset_sum -= r.offset;
+  }
+  decode_.leave(id, r);
+}
+
+int Instance::best_group(const std::vector<GroupState>& groups, const std::vector<GroupStep>& steps) const {
+  const double budget = static_cast<double>(std::max<std::int64_t>(1, pool_.token_budget / groups_));
+  const std::int64_t cap = std::max(1, pool_.max_batch / groups_);
+  int best = -1;
+  double best_score = 0;
+  for (std::size_t k = 0; k < groups.size(); ++k) {
+    if (groups[k].seqs >= cap || steps[k].budget <= 0) continue;
+    const double score =
+        group_assignment_score(static_cast<double>(steps[k].tokens), budget,
+                               static_cast<double>(groups[k].seqs - groups[k].decoding),
+                               static_cast<double>(groups[k].decoding));
+    if (best < 0 || score < best_score) {
+      best = static_cast<int>(k);
+      best_score = score;
+    }
+  }
+  return best;
+}
+
+bool Instance::adp_hold() {
+  const PoolSpec::AdpBalance& b = pool_.adp_balance;
+  if (!b.enabled) return false;
+  // A dry run of the assignment schedule_groups makes: does every group get a new prompt this step?
+  dry_groups_ = group_;
+  dry_steps_ = group_step_;
+  int with_prompt = 0;
+  std::vector<GroupStep>& st = dry_steps_;
+  for (ReqId id : waiting_) {
+    if (with_prompt == groups_) break;
+    const int k = best_group(dry_groups_, st);
+    if (k < 0) break;
+    const Request& r = engine_.pool[id];
+    GroupStep& s = st[static_cast<std::size_t>(k)];
+    const std::int64_t n = std::min(r.target - r.done, s.budget);
+    if (++dry_groups_[static_cast<std::size_t>(k)].seqs == group_[static_cast<std::size_t>(k)].seqs + 1) {
+      ++with_prompt;
+    }
+    s.tokens += n;
+    s.budget -= n;
+  }
+  const bool all_decoding =
+      std::all_of(group_.begin(), group_.end(), [](const GroupState& g) { return g.decoding > 0; });
+  return adp_hold_prompts(b, with_prompt == groups_, all_decoding, adp_);
+}
+
+void Instance::schedule_groups(BatchShape& shape, double& extra_s) {
+  const std::int64_t budget = std::max<std::int64_t>(1, pool_.token_budget / groups_);
+  const double clock = static_cast<double>(decode_.clock());
+  for (std::size_t k = 0; k < group_.size(); ++k) {
+    const GroupState& g = group_[k];
+    GroupStep& s = group_step_[k];
+    s = GroupStep{};
+    s.tokens = g.decoding * shape.tokens_per_decode;
+    s.budget = budget - s.tokens;
+    s.shape.decode_seqs = g.decoding;
+    s.shape.decode_context = static_cast<double>(g.offset_sum) + static_cast<double>(g.decoding) * clock;
+  }
+  // Running prefills first, each within its own group's budget.
+  for (ReqId id : prefilling_) {
+    GroupStep& s = group_step_[static_cast<std::size_t>(engine_.pool[id].group)];
+    if (s.budget > 0) s.budget -= schedule_chunk(id, s.budget, shape);
+  }
+  if (!adp_hold()) {
+    while (!waiting_.empty()) {
+      const int g = best_group(group_, group_step_);
+      if (g < 0) break;
+      const ReqId id = waiting_.front();
+      if (!admit(id, extra_s)) break;
+      waiting_.pop_front();
+      prefilling_.push_back(id);
+      place(engine_.pool[id], g);
+      GroupStep& s = group_step_[static_cast<std::size_t>(g)];
+      const std::int64_t n = schedule_chunk(id, s.budget, shape);
+      s.budget -= n;
+      if (n == 0) break;
+    }
+  }
+  // The busiest group (most tokens; then most prefill work; then the lowest index) sets the step.
+  std::size_t busiest = 0;
+  for (std::size_t k = 1; k < group_step_.size(); ++k) {
+    const GroupStep& s = group_step_[k];
+    const GroupStep& b = group_step_[busiest];
+    if (s.tokens > b.tokens || (s.tokens == b.tokens && s.shape.prefill_pairs > b.shape.prefill_pairs)) busiest = k;
+  }
+  shape.per_group = true;
+  shape.busiest = group_step_[busiest].shape;
+  // TensorRT-LLM blog10's balance ratio of the step: mean over max of the groups' tokens.
+  if (group_step_[busiest].tokens > 0) {
+    std::int64_t sum = 0;
+    for (const GroupStep& s : group_step_) sum += s.tokens;
+    balance_sum_ += static_cast<double>(sum) / (static_cast<double>(groups_) *
+                                                static_cast<double>(group_step_[busiest].tokens));
+    ++balance_steps_;
+  }
+}
 
 std::int64_t Instance::sequences() const {
   return decode_.size() + static_cast<std::int64_t>(prefilling_.size() + waiting_.size() + arrived_.size()) +
@@ -87,7 +223,8 @@ void Instance::preempt(ReqId id, double& extra_s) {
   Request& r = engine_.pool[id];
   const std::int64_t ctx = decode_.context_of(r);
   r.generated = r.output - (r.due - decode_.clock());
-  decode_.leave(id, r);
+  leave_decode(id, r);
+  unplace(r);
   kv_.release(kv_.blocks_for(ctx));
   unhold(r);
   ++preemptions_;
@@ -159,6 +296,14 @@ std::int64_t Instance::schedule_chunk(ReqId id, std::int64_t budget, BatchShape&
   shape.prefill_pairs += attention_pairs(n, r.done, 0, AttentionCount::causal);
   shape.prefill_cached += static_cast<double>(r.done);
   if (r.done + n == r.target) ++shape.prefill_logits;
+  if (groups_ > 1) {
+    GroupStep& s = group_step_[static_cast<std::size_t>(r.group)];
+    s.tokens += n;
+    s.shape.prefill_tokens += n;
+    s.shape.prefill_pairs += attention_pairs(n, r.done, 0, AttentionCount::causal);
+    s.shape.prefill_cached += static_cast<double>(r.done);
+    if (r.done + n == r.target) ++s.shape.prefill_logits;
+  }
   chunks_.push_back(Chunk{id, n});
   queued_tokens_ -= n;
   return n;
@@ -171,7 +316,7 @@ void Instance::step() {
   double extra_s = 0;
   for (ReqId id : arrived_) {
     Request& r = engine_.pool[id];
-    decode_.join(id, r, r.done);
+    join_decode(id, r, r.done);
   }
   arrived_.clear();
 
@@ -191,26 +336,31 @@ void Instance::step() {
     shape.tokens_per_decode = accept_.tokens_per_verify();
   }
 
-  std::int64_t budget = pool_.token_budget - shape.decode_seqs * shape.tokens_per_decode;
-  for (ReqId id : prefilling_) {
-    if (budget <= 0) break;
-    budget -= schedule_chunk(id, budget, shape);
-  }
-  while (budget > 0 && !waiting_.empty() &&
-         decode_.size() + static_cast<std::int64_t>(prefilling_.size()) < pool_.max_batch) {
-    const ReqId id = waiting_.front();
-    if (!admit(id, extra_s)) break;
-    waiting_.pop_front();
-    prefilling_.push_back(id);
-    const std::int64_t n = schedule_chunk(id, budget, shape);
-    budget -= n;
-    if (n == 0) break;
+  if (groups_ > 1) {
+    schedule_groups(shape, extra_s);
+  } else {
+    std::int64_t budget = pool_.token_budget - shape.decode_seqs * shape.tokens_per_decode;
+    for (ReqId id : prefilling_) {
+      if (budget <= 0) break;
+      budget -= schedule_chunk(id, budget, shape);
+    }
+    while (budget > 0 && !waiting_.empty() &&
+           decode_.size() + static_cast<std::int64_t>(prefilling_.size()) < pool_.max_batch) {
+      const ReqId id = waiting_.front();
+      if (!admit(id, extra_s)) break;
+      waiting_.pop_front();
+      prefilling_.push_back(id);
+      const std::int64_t n = schedule_chunk(id, budget, shape);
+      budget -= n;
+      if (n == 0) break;
+    }
   }
   // A prefill that holds blocks but cannot grow, with nothing else to free them: give the latest one's back.
   if (shape.tokens() == 0 && prefilling_.size() > 1 && decode_.size() == 0) {
     const ReqId id = prefilling_.back();
     prefilling_.pop_back();
     Request& r = engine_.pool[id];
+    unplace(r);
     kv_.release(kv_.blocks_for(r.done));
     unhold(r);
     queued_tokens_ += r.done;
@@ -250,7 +400,8 @@ void Instance::end_step() {
       Request& r = engine_.pool[id];
       kv_.release(kv_.blocks_for(decode_.context_of(r)));
       unhold(r);
-      decode_.leave(id, r);
+      leave_decode(id, r);
+      unplace(r);
       engine_.finish(id, t);
     }
   }
@@ -265,11 +416,13 @@ void Instance::end_step() {
     if (r.generated >= r.output) {
       kv_.release(kv_.blocks_for(r.done));
       unhold(r);
+      unplace(r);
       engine_.finish(c.id, t);
     } else if (role_ == Role::prefill) {
+      unplace(r);
       engine_.prefill_done(*this, c.id);
     } else {
-      decode_.join(c.id, r, r.done);
+      join_decode(c.id, r, r.done);
     }
   }
   busy_ = false;

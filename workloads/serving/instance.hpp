@@ -7,6 +7,10 @@
 //      whichever is faster);
 //   2. the rest of the token budget goes to prefill chunks: running prefills first, then new requests from the
 //      FIFO queue, while the batch has fewer than max_batch sequences and KV blocks are free;
+//      With attention data parallelism (ep > 1) every request lives on one of ep groups, each with its share of
+//      max_batch and token_budget (TensorRT-LLM's per-rank limits); a new request goes to the group TensorRT-LLM's
+//      water-filling scheduler scores best (least loaded), and with ADP balance new prompts wait until every group
+//      gets one (docs/serving.md, "Attention data parallelism");
 //   3. the iteration's time comes from InstanceModel; at its end tokens are emitted, finished requests free
 //      their blocks, and completed prefills join the decode set (colocated) or hand their KV to a decode
 //      instance (disaggregated prefill).
@@ -18,6 +22,7 @@
 #include <deque>
 #include <vector>
 
+#include "workloads/serving/attention_dp.hpp"
 #include "workloads/serving/decode_set.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/kv_cache.hpp"
@@ -63,6 +68,9 @@ class Instance {
   std::uint64_t steps() const { return steps_; }
   std::uint64_t preemptions() const { return preemptions_; }
   bool busy() const { return busy_; }
+  // Attention data parallelism: the sum over steps of mean / max group tokens, and the steps counted.
+  double balance_sum() const { return balance_sum_; }
+  std::uint64_t balance_steps() const { return balance_steps_; }
   void set_tiers(TierLink offload, TierLink prefix) { offload_ = offload; prefix_ = prefix; }
 
  private:
@@ -79,6 +87,27 @@ class Instance {
   void unhold(Request& r);
   bool admit(ReqId id, double& extra_s);
   std::int64_t schedule_chunk(ReqId id, std::int64_t budget, BatchShape& shape);
+  // Attention data parallelism (ep > 1).
+  struct GroupState {
+    std::int64_t seqs = 0;        // requests placed here: prefilling and decoding
+    std::int64_t decoding = 0;    // of them, in the decode set
+    std::int64_t offset_sum = 0;  // decode members' offsets: their context is offset_sum + decoding x clock
+  };
+  struct GroupStep {  // what the step in preparation puts on a group
+    std::int64_t budget = 0;  // tokens it may still take
+    std::int64_t tokens = 0;  // decode and prefill tokens
+    GroupShape shape;
+  };
+  void join_decode(ReqId id, Request& r, std::int64_t context);
+  void leave_decode(ReqId id, Request& r);
+  void place(Request& r, int group);
+  void unplace(Request& r);
+  // The group a new request goes to: TensorRT-LLM's assignment score (100 x token load / budget + 2 x prompts +
+  // decoding sequences), lowest first, among groups with room; -1 when none has room.
+  int best_group(const std::vector<GroupState>& groups, const std::vector<GroupStep>& steps) const;
+  // ADP balance: whether new prompts wait this step (TensorRT-LLM's context wait and batching wait).
+  bool adp_hold();
+  void schedule_groups(BatchShape& shape, double& extra_s);
   double prefill_time(std::int64_t tokens);
 
   Engine& engine_;
@@ -101,6 +130,14 @@ class Instance {
   // The step in flight.
   std::vector<Chunk> chunks_;
   std::vector<ReqId> finished_;
+  int groups_ = 1;  // attention data-parallel groups (ep)
+  std::vector<GroupState> group_;
+  std::vector<GroupStep> group_step_;
+  AdpCounters adp_;  // ADP balance's counters
+  double balance_sum_ = 0;
+  std::uint64_t balance_steps_ = 0;
+  std::vector<GroupState> dry_groups_;      // adp_hold's dry run
+  std::vector<GroupStep> dry_steps_;
   std::vector<std::int64_t> emitted_by_class_;  // the last decode step's tokens by request class
   std::int64_t step_k_ = 0;
   double step_start_ = 0;

@@ -202,114 +202,204 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
 }
 
-double InstanceModel::comm(std::size_t kind, std::int64_t tokens) {
+namespace {
+// The cached value at `key`, computing it with `f` the first time (-1 marks an empty slot).
+template <class F>
+double cached(std::vector<double>& cache, std::int64_t key, F f) {
+  if (static_cast<std::int64_t>(cache.size()) <= key) cache.resize(static_cast<std::size_t>(key) + 1, -1.0);
+  double& c = cache[static_cast<std::size_t>(key)];
+  if (c < 0) c = f();
+  return c;
+}
+}  // namespace
+
+double InstanceModel::comm(std::size_t kind, std::int64_t tokens, std::int64_t group_tokens) {
   if (coll_ == nullptr || tokens <= 0) return 0;
-  auto& cache = comm_cache_[kind];
-  if (static_cast<std::int64_t>(cache.size()) <= tokens) cache.resize(static_cast<std::size_t>(tokens) + 1, -1.0);
-  double& c = cache[static_cast<std::size_t>(tokens)];
-  if (c >= 0) return c;
-  c = 0;
   const double h = d(model_.hidden);
+  double c = 0;
   // Activations are reduced in bf16 (2 bytes), the precision engines keep the residual stream in.
   if (pool_.tp > 1) {
-    const double group_tokens = std::ceil(d(tokens) / pool_.ep);
-    c += 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, group_tokens * h * 2).time;
+    c += cached(comm_cache_[kind].all_reduce, group_tokens, [&] {
+      return 2 * coll_->estimate(hw::CollectiveOp::all_reduce, tp_group_, d(group_tokens) * h * 2).time;
+    });
   }
   // Tokens live on ep attention groups (data-parallel attention when ep > 1). With more than one expert rank they
   // are dispatched to their experts and combined back: an all-to-all each way, every GPU of a rank receiving the
   // full vector of each assignment routed to the rank (T k h / R bytes), plus each kernel's measured overhead
-  // (kMoeDispatchOverhead, kMoeCombineOverhead). With one rank spanning the groups (expert_tp = tp x ep) every GPU
-  // needs every token: an all-gather before the experts and a reduce-scatter after. With attention TP over the
-  // whole instance (ep = 1) every GPU already holds every token, whatever the experts' split, and the TP all-reduce
-  // above combines the expert outputs (TensorRT-LLM blog1's TP8 attention with EP4 x TP2 experts).
+  // (kMoeDispatchOverhead, kMoeCombineOverhead); a GPU of the busiest group sends (and gets back) its group's
+  // share, T_g k h / tp, which sets the time when the groups are uneven. With one rank spanning the groups
+  // (expert_tp = tp x ep) every GPU needs every token: an all-gather before the experts and a reduce-scatter
+  // after. With attention TP over the whole instance (ep = 1) every GPU already holds every token, whatever the
+  // experts' split, and the TP all-reduce above combines the expert outputs (TensorRT-LLM blog1's TP8 attention
+  // with EP4 x TP2 experts).
   if (kinds_[kind].moe && pool_.ep > 1) {
     const double R = pool_.expert_ranks();
-    if (R > 1) {
-      const double per_gpu = d(tokens) * d(model_.moe.top_k) * h * bytes_.activation / R;
-      const double a2a = coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_gpu).time;
-      c += 2 * a2a + kMoeDispatchOverhead + kMoeCombineOverhead;
+    const double bytes_per_token = d(model_.moe.top_k) * h * bytes_.activation;
+    auto a2a = [&](double per_gpu) {
+      return 2 * coll_->estimate(hw::CollectiveOp::all_to_all, ep_group_, per_gpu).time + kMoeDispatchOverhead +
+             kMoeCombineOverhead;
+    };
+    if (R > 1 && d(group_tokens) * R > d(tokens) * pool_.tp) {
+      c += cached(comm_cache_[kind].a2a_sender, group_tokens,
+                  [&] { return a2a(d(group_tokens) * bytes_per_token / pool_.tp); });
+    } else if (R > 1) {
+      c += cached(comm_cache_[kind].a2a, tokens, [&] { return a2a(d(tokens) * bytes_per_token / R); });
     } else {
-      const double all = d(tokens) * h * bytes_.activation;
-      c += coll_->estimate(hw::CollectiveOp::all_gather, ep_group_, all).time +
-           coll_->estimate(hw::CollectiveOp::reduce_scatter, ep_group_, all).time;
+      c += cached(comm_cache_[kind].a2a, tokens, [&] {
+        const double all = d(tokens) * h * bytes_.activation;
+        return coll_->estimate(hw::CollectiveOp::all_gather, ep_group_, all).time +
+               coll_->estimate(hw::CollectiveOp::reduce_scatter, ep_group_, all).time;
+      });
     }
   }
   return c;
 }
 
-void InstanceModel::attention(Acc& a, std::size_t kind, const BatchShape& b) const {
+std::pair<double, double> InstanceModel::attention_flops(std::size_t kind, const AttentionLoad& g) const {
+  const Coeffs& c = coeffs_[kind];
+  const LayerKind& k = kinds_[kind];
+  double decode = 0, prefill = 0;
+  if (g.decode_seqs > 0) {
+    double ctx = g.decode_context;
+    if (k.sliding) ctx = g.decode_seqs * std::min(g.mean_context, d(model_.sliding.window));
+    decode = g.q * ctx * c.decode_flops_per_ctx;  // each of the q query tokens sees the context
+  }
+  if (g.prefill_tokens > 0) {
+    double pairs = g.prefill_pairs;
+    if (k.sliding) pairs = std::min(pairs, g.prefill_tokens * d(model_.sliding.window));
+    prefill = pairs * c.prefill_flops_per_pair + g.prefill_cached * c.prefill_extra_flops_per_cached;
+  }
+  return {decode, prefill};
+}
+
+void InstanceModel::attention(Acc& a, std::size_t kind, const AttentionLoad& g, const AttentionLoad* whole) const {
   const Coeffs& c = coeffs_[kind];
   const LayerKind& k = kinds_[kind];
   const double ep = pool_.ep, tp = pool_.tp;
-  if (b.decode_seqs > 0) {
-    const double seqs = d(b.decode_seqs) / ep;
-    double ctx = b.decode_context / ep;
-    if (k.sliding) ctx = seqs * std::min(b.decode_context / d(b.decode_seqs), d(model_.sliding.window));
-    const double q = b.tokens_per_decode;
-    const double flops = q * ctx * c.decode_flops_per_ctx;  // each of the q query tokens sees the context
-    const double f = flops / tp;
+  const auto [decode_flops, prefill_flops] = attention_flops(kind, g);
+  const std::pair<double, double> instance =
+      whole != nullptr ? attention_flops(kind, *whole) : std::pair<double, double>{decode_flops * ep, prefill_flops * ep};
+  if (g.decode_seqs > 0) {
+    double ctx = g.decode_context;
+    if (k.sliding) ctx = g.decode_seqs * std::min(g.mean_context, d(model_.sliding.window));
+    const double f = decode_flops / tp;
     // The KV is read by a paged decode-attention kernel, whose fixed cost per call and lower plateau the GPU's
     // decode_attention_curve holds; queries and outputs stream at the memory curve's rate.
-    const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = q * seqs * c.decode_act / tp;
+    const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = g.q * g.decode_seqs * c.decode_act / tp;
     const OpTime t = decode_attention_time(cluster_.gpu, attention_math_, f, kv, act);
-    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, flops * ep, f, kv + act);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.first, f, kv + act);
   }
-  if (b.prefill_tokens > 0) {
-    double pairs = b.prefill_pairs / ep;
-    if (k.sliding) pairs = std::min(pairs, d(b.prefill_tokens) / ep * d(model_.sliding.window));
-    const double cached = b.prefill_cached / ep, toks = d(b.prefill_tokens) / ep;
-    const double flops = pairs * c.prefill_flops_per_pair + cached * c.prefill_extra_flops_per_cached;
-    const double f = flops / tp;
-    const double by = cached * c.prefill_kv_per_cached / kv_shard_ + toks * c.prefill_act_per_token / tp +
-                      cached * c.prefill_extra_bytes_per_cached / tp;
+  if (g.prefill_tokens > 0) {
+    const double f = prefill_flops / tp;
+    const double by = g.prefill_cached * c.prefill_kv_per_cached / kv_shard_ +
+                      g.prefill_tokens * c.prefill_act_per_token / tp +
+                      g.prefill_cached * c.prefill_extra_bytes_per_cached / tp;
     const OpTime t = op_time(cluster_.gpu, attention_math_, f, by, f);
-    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, flops * ep, f, by);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.second, f, by);
   }
 }
 
-void InstanceModel::head(Acc& a, std::int64_t rows) {
-  if (rows <= 0) return;
+void InstanceModel::head(Acc& a, std::int64_t group_rows, double instance_rows) {
+  if (group_rows <= 0) return;
   // Cached by row count (exact: the integer is the key), like the dense ops: every step prices its LM head.
   std::vector<DenseEntry>& head_cache = dense_costs_->head;
-  if (static_cast<std::int64_t>(head_cache.size()) <= rows) head_cache.resize(static_cast<std::size_t>(rows) + 1);
-  DenseEntry& e = head_cache[static_cast<std::size_t>(rows)];
+  if (static_cast<std::int64_t>(head_cache.size()) <= group_rows) {
+    head_cache.resize(static_cast<std::size_t>(group_rows) + 1);
+  }
+  DenseEntry& e = head_cache[static_cast<std::size_t>(group_rows)];
+  const double h = d(model_.hidden), V = d(model_.vocab);
   if (e.time < 0) {
-    const double h = d(model_.hidden), V = d(model_.vocab);
-    const double rows_g = std::ceil(d(rows) / pool_.ep);
+    const double rows_g = d(group_rows);
     const double flops = 2 * rows_g * h * V;
     const double f = flops / pool_.tp;
     const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
     const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
-    e = DenseEntry{t.time, flops * pool_.ep, f, by, t.compute_bound ? t.time : 0.0};
+    e = DenseEntry{t.time, flops, f, by, t.compute_bound ? t.time : 0.0};
   }
-  a.add_op(e.math_time > 0 ? StepPart::gemm_math : StepPart::weights, e.time, e.flops, e.gpu_flops, e.gpu_bytes);
+  const double instance_flops = instance_rows < 0 ? e.flops * pool_.ep : 2 * instance_rows * h * V;
+  a.add_op(e.math_time > 0 ? StepPart::gemm_math : StepPart::weights, e.time, instance_flops, e.gpu_flops,
+           e.gpu_bytes);
+}
+
+void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b) {
+  // The dense ops' FLOPs are linear in the tokens, so the instance's are a token's times its tokens.
+  auto add = [&](const DenseEntry& e, double instance_flops) {
+    layer.add_op(StepPart::weights, e.time - e.math_time, instance_flops, e.gpu_flops, e.gpu_bytes);
+    layer.parts[StepPart::gemm_math] += e.math_time;
+    layer.time += e.math_time;
+  };
+  const std::int64_t T = b.tokens();
+  const bool mla_split = model_.attention == AttentionKind::mla && b.prefill_tokens > 0;
+  if (!b.per_group) {
+    const auto group = [&](std::int64_t t) { return static_cast<std::int64_t>(std::ceil(d(t) / pool_.ep)); };
+    if (mla_split) {
+      // MLA: prefill tokens use the naive form (latent expanded per head), decode tokens the absorbed form.
+      const DenseEntry& pre = dense(kind, group(b.prefill_tokens), true);
+      add(pre, pre.flops * pool_.ep);
+      const DenseEntry& dec = dense(kind, group(T - b.prefill_tokens), false);
+      add(dec, dec.flops * pool_.ep);
+    } else {
+      const DenseEntry& all = dense(kind, group(T), false);
+      add(all, all.flops * pool_.ep);
+    }
+    return;
+  }
+  const GroupShape& g = b.busiest;
+  const std::int64_t group_decode = g.decode_seqs * b.tokens_per_decode;
+  // Copies: a later dense() call may grow the cache the references point into.
+  const double per_decode_token = dense(kind, 1, false).flops;
+  if (mla_split) {
+    const double per_prefill_token = dense(kind, 1, true).flops;
+    const DenseEntry pre = dense(kind, g.prefill_tokens, true);
+    add(pre, per_prefill_token * d(b.prefill_tokens));
+    const DenseEntry dec = dense(kind, group_decode, false);
+    add(dec, per_decode_token * d(T - b.prefill_tokens));
+  } else {
+    const DenseEntry all = dense(kind, g.prefill_tokens + group_decode, false);
+    add(all, per_decode_token * d(T));
+  }
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
   Acc a;
   const std::int64_t T = b.tokens();
   if (T == 0) return a;
-  const auto group = [&](std::int64_t t) {
-    return static_cast<std::int64_t>(std::ceil(d(t) / pool_.ep));
-  };
-  const bool mla_split = model_.attention == AttentionKind::mla && b.prefill_tokens > 0;
+  const double ep = pool_.ep;
+  AttentionLoad whole;
+  whole.decode_seqs = d(b.decode_seqs);
+  whole.decode_context = b.decode_context;
+  whole.mean_context = b.decode_seqs > 0 ? b.decode_context / d(b.decode_seqs) : 0;
+  whole.prefill_tokens = d(b.prefill_tokens);
+  whole.prefill_pairs = b.prefill_pairs;
+  whole.prefill_cached = b.prefill_cached;
+  whole.q = b.tokens_per_decode;
+  AttentionLoad group;
+  group.q = b.tokens_per_decode;
+  if (b.per_group) {
+    const GroupShape& g = b.busiest;
+    group.decode_seqs = d(g.decode_seqs);
+    group.decode_context = g.decode_context;
+    group.mean_context = g.decode_seqs > 0 ? g.decode_context / d(g.decode_seqs) : 0;
+    group.prefill_tokens = d(g.prefill_tokens);
+    group.prefill_pairs = g.prefill_pairs;
+    group.prefill_cached = g.prefill_cached;
+  } else {
+    group.decode_seqs = d(b.decode_seqs) / ep;
+    group.decode_context = b.decode_context / ep;
+    group.mean_context = whole.mean_context;
+    group.prefill_tokens = d(b.prefill_tokens) / ep;
+    group.prefill_pairs = b.prefill_pairs / ep;
+    group.prefill_cached = b.prefill_cached / ep;
+  }
+  const std::int64_t group_tokens =
+      b.per_group ? b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode
+                  : static_cast<std::int64_t>(std::ceil(d(T) / ep));
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     Acc layer;
-    auto add_dense = [&](const DenseEntry& e) {
-      layer.add_op(StepPart::weights, e.time - e.math_time, e.flops * pool_.ep, e.gpu_flops, e.gpu_bytes);
-      layer.parts[StepPart::gemm_math] += e.math_time;
-      layer.time += e.math_time;
-    };
-    if (mla_split) {
-      // MLA: prefill tokens use the naive form (latent expanded per head), decode tokens the absorbed form.
-      add_dense(dense(i, group(b.prefill_tokens), true));
-      add_dense(dense(i, group(T - b.prefill_tokens), false));
-    } else {
-      add_dense(dense(i, group(T), false));
-    }
-    attention(layer, i, b);
+    add_dense(layer, i, b);
+    attention(layer, i, group, b.per_group ? &whole : nullptr);
     if (kinds_[i].moe) experts(layer, T);
-    const double c = comm(i, T);
+    const double c = comm(i, T, group_tokens);
     layer.time += c;
     layer.comm += c;
     layer.parts[StepPart::comm] += c;
@@ -321,7 +411,12 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
     a.gpu_flops += n * layer.gpu_flops;
     a.gpu_bytes += n * layer.gpu_bytes;
   }
-  head(a, b.decode_seqs * b.tokens_per_decode + b.prefill_logits);
+  const std::int64_t rows = b.decode_seqs * b.tokens_per_decode + b.prefill_logits;
+  if (b.per_group) {
+    head(a, b.busiest.decode_seqs * b.tokens_per_decode + b.busiest.prefill_logits, d(rows));
+  } else {
+    head(a, static_cast<std::int64_t>(std::ceil(d(rows) / ep)), -1);
+  }
   return a;
 }
 
@@ -333,6 +428,11 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
     BatchShape draft;
     draft.decode_seqs = b.decode_seqs;
     draft.decode_context = b.decode_context;
+    if (b.per_group) {
+      draft.per_group = true;
+      draft.busiest.decode_seqs = b.busiest.decode_seqs;
+      draft.busiest.decode_context = b.busiest.decode_context;
+    }
     const Acc one = gpu_time(draft);
     const double share = spec_.draft_layers / d(model_.layers) * spec_.draft_tokens;
     a.time += share * one.time;

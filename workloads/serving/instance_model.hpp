@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "hw/collectives.hpp"
@@ -32,6 +33,16 @@
 
 namespace dcsim::wl::serving {
 
+// One attention data-parallel group's share of an iteration (ep > 1: every request lives on one group).
+struct GroupShape {
+  std::int64_t decode_seqs = 0;
+  double decode_context = 0;
+  std::int64_t prefill_tokens = 0;
+  double prefill_pairs = 0;
+  double prefill_cached = 0;
+  int prefill_logits = 0;
+};
+
 // What one iteration runs, summed over the instance.
 struct BatchShape {
   std::int64_t decode_seqs = 0;   // sequences producing tokens this step
@@ -41,6 +52,11 @@ struct BatchShape {
   double prefill_pairs = 0;       // sum over chunks of attention_pairs(S, P)
   double prefill_cached = 0;      // sum over chunks of P (cached tokens the chunk attends to)
   int prefill_logits = 0;         // chunks that finish their prompt (one logits row each)
+  // Attention data parallelism (ep > 1): the busiest group's share when the scheduler placed requests on groups
+  // (per_group); otherwise the work is spread evenly over the ep groups. The groups meet at every MoE layer's
+  // dispatch and combine, so the busiest one sets the attention and dense times (TensorRT-LLM blog10).
+  bool per_group = false;
+  GroupShape busiest;
   std::int64_t tokens() const { return prefill_tokens + decode_seqs * tokens_per_decode; }
 };
 
@@ -132,11 +148,29 @@ class InstanceModel {
     double math_time = 0;  // of time: the ops the tensor cores bound (the rest is HBM-bound)
   };
 
+  // One attention group's attention work in a step (sequences, contexts and prefill chunks it holds).
+  struct AttentionLoad {
+    double decode_seqs = 0, decode_context = 0;
+    double mean_context = 0;  // per decoding sequence (sliding windows cap it)
+    double prefill_tokens = 0, prefill_pairs = 0, prefill_cached = 0;
+    int q = 1;  // query tokens per decoding sequence
+  };
+
   const DenseEntry& dense(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
   void experts(Acc& a, std::int64_t tokens) const;
-  double comm(std::size_t kind, std::int64_t tokens);
-  void attention(Acc& a, std::size_t kind, const BatchShape& b) const;
-  void head(Acc& a, std::int64_t rows);
+  // TP all-reduces and MoE dispatch/combine of one layer: `tokens` in the instance, `group_tokens` on the busiest
+  // attention group.
+  double comm(std::size_t kind, std::int64_t tokens, std::int64_t group_tokens);
+  // The group's attention on its busiest GPU; `whole` (per-group placement) gives the instance's load for the
+  // FLOP count, else the instance runs ep copies of `g`.
+  void attention(Acc& a, std::size_t kind, const AttentionLoad& g, const AttentionLoad* whole) const;
+  // Unsharded attention FLOPs of a load (decode, prefill).
+  std::pair<double, double> attention_flops(std::size_t kind, const AttentionLoad& g) const;
+  // LM head for `group_rows` rows on one attention group; the instance computes `instance_rows`' worth (< 0: ep
+  // groups of group_rows).
+  void head(Acc& a, std::int64_t group_rows, double instance_rows);
+  // Dense ops of one layer kind for the group's tokens (MLA: prefill and decode forms).
+  void add_dense(Acc& layer, std::size_t kind, const BatchShape& b);
   // Weights to dequantize for an op reading `weight_bytes` of weights: all of them when the weights are narrower
   // than the math (W4A16, W4A8), else none (roofline.hpp op_time).
   double dequant(double weight_bytes) const;
@@ -172,7 +206,12 @@ class InstanceModel {
     std::vector<DenseEntry> head;
   };
   std::shared_ptr<DenseCosts> dense_costs_ = std::make_shared<DenseCosts>();
-  std::vector<std::vector<double>> comm_cache_;
+  struct CommCache {
+    std::vector<double> all_reduce;  // by the group's tokens
+    std::vector<double> a2a;         // by the instance's tokens (receivers bound it)
+    std::vector<double> a2a_sender;  // by the busiest group's tokens (its sends bound it)
+  };
+  std::vector<CommCache> comm_cache_;
 };
 
 }  // namespace dcsim::wl::serving

@@ -30,6 +30,7 @@ struct Request {
   int user = -1;                   // closed loop: the user who sent it
   int cls = 0;                     // request class: index into ServingWorkload::class_names()
   int prefill_instance = -1, decode_instance = -1;
+  int group = -1;                  // attention data-parallel group on its current instance (ep > 1), or -1
   int pending_transfers = 0;       // disaggregated: KV flows in flight
   bool prefill_finished = false;   // disaggregated: the prompt is done on the prefill instance
   bool measured = false;

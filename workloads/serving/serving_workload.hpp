@@ -82,6 +82,15 @@ struct PoolSpec {
   // the weights, activations and runtime for the KV cache.
   double memory_utilization = 0.9;
   double kv_free_memory_fraction = 0;
+  // Attention data parallelism (ep > 1): TensorRT-LLM's ADP balance (attention_dp_config, blog10). Off (its
+  // default), a group starts a new prompt as soon as it has room; on, new prompts wait until every group gets one
+  // (at most timeout_iters iterations), and groups that all have one wait batching_wait_iters more to gather more.
+  struct AdpBalance {
+    bool enabled = false;
+    int timeout_iters = 50;       // TensorRT-LLM's AttentionDpConfig defaults
+    int batching_wait_iters = 10;
+  };
+  AdpBalance adp_balance;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
   int gpus() const { return tp * pp * ep; }
   int expert_split() const { return expert_tp > 0 ? expert_tp : (ep == 1 ? tp : 1); }
