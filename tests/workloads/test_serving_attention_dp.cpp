@@ -112,6 +112,18 @@ TEST(AttentionDp, BusiestGroupSetsDenseAttentionAndHeadTimes) {
   const IterationCost cost = im.cost(b);
   EXPECT_NEAR(cost.gpu_s, gpu / peak, 1e-9 * gpu / peak);
   EXPECT_NEAR(cost.model_flops, instance, 1e-9 * instance);
+  // What differs between groups (the scheduler's comparison): all of it but the experts.
+  EXPECT_NEAR(im.group_time(b), (gpu - 2 * experts) / peak, 1e-9 * gpu / peak);
+  // A busiest group with a prompt chunk only (it does not finish): the instance still counts the other group's
+  // 4 decoding sequences, their 400 tokens of context and their 4 logits rows.
+  BatchShape chunk_only = b;
+  chunk_only.prefill_logits = 0;
+  chunk_only.busiest = GroupShape{0, 0, 100, 5050, 0, 0};
+  double chunk_instance = 2 * 4 * h * V;
+  for (std::int64_t l = 0; l < 2; ++l) {
+    chunk_instance += dense_flops(m, l, 1) * 104 + attn_per_ctx * (400 + 5050) + 104 * 2 * 2 * h * (3 * f);
+  }
+  EXPECT_NEAR(im.cost(chunk_only).model_flops, chunk_instance, 1e-9 * chunk_instance);
   // Spread evenly instead, each group holds 52 tokens, 200 tokens of context and half the prompt's pairs.
   BatchShape spread = b;
   spread.per_group = false;

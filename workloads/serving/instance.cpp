@@ -135,21 +135,38 @@ void Instance::schedule_groups(BatchShape& shape, double& extra_s) {
       if (n == 0) break;
     }
   }
-  // The busiest group (most tokens; then most prefill work; then the lowest index) sets the step.
-  std::size_t busiest = 0;
+  // The group that sets the step: the slowest of the groups with the most tokens, the most decode context and the
+  // most prompt pairs (each the lowest index on ties), priced on the terms that differ between groups.
+  std::size_t most_tokens = 0, most_context = 0, most_pairs = 0;
   for (std::size_t k = 1; k < group_step_.size(); ++k) {
     const GroupStep& s = group_step_[k];
-    const GroupStep& b = group_step_[busiest];
-    if (s.tokens > b.tokens || (s.tokens == b.tokens && s.shape.prefill_pairs > b.shape.prefill_pairs)) busiest = k;
+    if (s.tokens > group_step_[most_tokens].tokens) most_tokens = k;
+    if (s.shape.decode_context > group_step_[most_context].shape.decode_context) most_context = k;
+    if (s.shape.prefill_pairs > group_step_[most_pairs].shape.prefill_pairs) most_pairs = k;
   }
   shape.per_group = true;
+  std::size_t busiest = most_tokens;
   shape.busiest = group_step_[busiest].shape;
+  if (most_context != most_tokens || most_pairs != most_tokens) {
+    double slowest = model_.group_time(shape);
+    for (std::size_t k : {most_context, most_pairs}) {
+      if (k == busiest) continue;
+      BatchShape other = shape;
+      other.busiest = group_step_[k].shape;
+      const double t = model_.group_time(other);
+      if (t > slowest) {
+        slowest = t;
+        busiest = k;
+      }
+    }
+    shape.busiest = group_step_[busiest].shape;
+  }
   // TensorRT-LLM blog10's balance ratio of the step: mean over max of the groups' tokens.
-  if (group_step_[busiest].tokens > 0) {
+  if (group_step_[most_tokens].tokens > 0) {
     std::int64_t sum = 0;
     for (const GroupStep& s : group_step_) sum += s.tokens;
     balance_sum_ += static_cast<double>(sum) / (static_cast<double>(groups_) *
-                                                static_cast<double>(group_step_[busiest].tokens));
+                                                static_cast<double>(group_step_[most_tokens].tokens));
     ++balance_steps_;
   }
 }
@@ -184,6 +201,7 @@ void Instance::unhold(Request& r) {
 
 bool Instance::reserve(ReqId id, std::int64_t tokens) {
   Request& r = engine_.pool[id];
+  if (sequences() >= pool_.max_batch) return false;  // the decode engine's batch is full
   if (!hold(r)) return false;
   if (!kv_.try_alloc(kv_.blocks_for(tokens))) {
     unhold(r);
@@ -216,6 +234,10 @@ double Instance::prefill_time(std::int64_t tokens) {
   s.prefill_tokens = tokens;
   s.prefill_pairs = attention_pairs(tokens, 0, 0, AttentionCount::causal);
   s.prefill_logits = 1;
+  if (groups_ > 1) {  // the prompt is one group's work
+    s.per_group = true;
+    s.busiest = GroupShape{0, 0, tokens, s.prefill_pairs, 0, 1};
+  }
   return model_.cost(s).gpu_s;
 }
 

@@ -48,7 +48,8 @@ class Instance {
 
   // A request to prefill (new, or routed here).
   void enqueue(ReqId id);
-  // Disaggregated decode: reserves KV for a prefilled request about to arrive; false when it does not fit now.
+  // Disaggregated decode: reserves KV for a prefilled request about to arrive; false when it does not fit now or
+  // the instance already holds max_batch sequences.
   bool reserve(ReqId id, std::int64_t tokens);
   // Disaggregated decode: the reserved request's KV has arrived; it joins the decode set at the next step.
   void arrive(ReqId id);

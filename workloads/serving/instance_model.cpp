@@ -279,6 +279,9 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const AttentionLoad& g, 
   const auto [decode_flops, prefill_flops] = attention_flops(kind, g);
   const std::pair<double, double> instance =
       whole != nullptr ? attention_flops(kind, *whole) : std::pair<double, double>{decode_flops * ep, prefill_flops * ep};
+  // The instance's FLOPs count every group's work, also work the priced group does not have.
+  if (g.decode_seqs <= 0) a.flops += instance.first;
+  if (g.prefill_tokens <= 0) a.flops += instance.second;
   if (g.decode_seqs > 0) {
     double ctx = g.decode_context;
     if (k.sliding) ctx = g.decode_seqs * std::min(g.mean_context, d(model_.sliding.window));
@@ -300,14 +303,17 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const AttentionLoad& g, 
 }
 
 void InstanceModel::head(Acc& a, std::int64_t group_rows, double instance_rows) {
-  if (group_rows <= 0) return;
+  const double h = d(model_.hidden), V = d(model_.vocab);
+  if (group_rows <= 0) {
+    if (instance_rows > 0) a.flops += 2 * instance_rows * h * V;  // other groups' rows
+    return;
+  }
   // Cached by row count (exact: the integer is the key), like the dense ops: every step prices its LM head.
   std::vector<DenseEntry>& head_cache = dense_costs_->head;
   if (static_cast<std::int64_t>(head_cache.size()) <= group_rows) {
     head_cache.resize(static_cast<std::size_t>(group_rows) + 1);
   }
   DenseEntry& e = head_cache[static_cast<std::size_t>(group_rows)];
-  const double h = d(model_.hidden), V = d(model_.vocab);
   if (e.time < 0) {
     const double rows_g = d(group_rows);
     const double flops = 2 * rows_g * h * V;
@@ -360,7 +366,9 @@ void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b)
   }
 }
 
-InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
+double InstanceModel::group_time(const BatchShape& b) { return gpu_time(b, true).time; }
+
+InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only) {
   Acc a;
   const std::int64_t T = b.tokens();
   if (T == 0) return a;
@@ -398,6 +406,10 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b) {
     Acc layer;
     add_dense(layer, i, b);
     attention(layer, i, group, b.per_group ? &whole : nullptr);
+    if (group_only) {
+      a.time += kinds_[i].count * layer.time;
+      continue;
+    }
     if (kinds_[i].moe) experts(layer, T);
     const double c = comm(i, T, group_tokens);
     layer.time += c;

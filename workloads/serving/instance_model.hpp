@@ -100,6 +100,9 @@ class InstanceModel {
                 const hw::Collectives* coll, std::vector<int> gpus, const ServingWorkload& w);
 
   IterationCost cost(const BatchShape& b);
+  // Seconds of the work that differs between attention groups (dense ops, attention, LM head) for `b`'s busiest
+  // group (per_group): what the scheduler compares to find the group that sets the step.
+  double group_time(const BatchShape& b);
 
   const std::vector<int>& gpus() const { return gpus_; }
   // The dense ops and LM head cost the same on every instance of a pool (they depend on the model, the pool's
@@ -174,7 +177,9 @@ class InstanceModel {
   // Weights to dequantize for an op reading `weight_bytes` of weights: all of them when the weights are narrower
   // than the math (W4A16, W4A8), else none (roofline.hpp op_time).
   double dequant(double weight_bytes) const;
-  Acc gpu_time(const BatchShape& b);
+  // The step on the busiest GPU; `group_only`: only the terms that differ between attention groups (dense ops,
+  // attention, LM head), not the experts and collectives every group shares.
+  Acc gpu_time(const BatchShape& b, bool group_only = false);
 
   const ModelSpec& model_;
   PoolSpec pool_;
