@@ -31,8 +31,9 @@ const Suite& suite() {
 }
 
 // Each simulation under a second of processor time; a plan case is a search of about eight of them (MLPerf Server),
-// so 4 s.
-double budget_s(const Case& c) { return c.plan ? 4.0 : 1.0; }
+// so 4 s; an agents case runs a whole population (128 tasks of ~49 LLM calls on the serving engine, ~1M steps:
+// 0.8-1.25 s on the 2-core CI class, whose speed varies by half with its neighbours' load), so 2 s.
+double budget_s(const Case& c) { return c.plan ? 4.0 : c.group == "agents" ? 2.0 : 1.0; }
 
 struct Run {
   std::vector<Outcome> outcomes;
@@ -44,15 +45,16 @@ const Run& run() {
     Run out;
     for (const Case& c : suite().active()) {
       // Processor time, not wall time: ctest runs other tests beside this one on a 2-core CI machine, and their
-      // load must not count against a case. A case over its budget is timed once more and the shorter taken (a
-      // sibling hyperthread's load inflates processor time too; the run is deterministic, so only the clock moves).
+      // load must not count against a case. A case over its budget is timed up to twice more and the shortest taken
+      // (a sibling hyperthread's load inflates processor time too, by up to ~1.4x on the CI machine, where the
+      // end-to-end scripts run beside this test; the run is deterministic, so only the clock moves).
       const auto timed = [&] {
         const std::clock_t t0 = std::clock();
         Outcome o = evaluate(c, catalog());
         return std::pair{std::move(o), static_cast<double>(std::clock() - t0) / CLOCKS_PER_SEC};
       };
       auto [outcome, seconds] = timed();
-      if (seconds >= budget_s(c)) seconds = std::min(seconds, timed().second);
+      for (int retry = 0; retry < 2 && seconds >= budget_s(c); ++retry) seconds = std::min(seconds, timed().second);
       out.outcomes.push_back(std::move(outcome));
       out.cpu_s[c.id] = seconds;
     }

@@ -161,8 +161,8 @@ double InstanceModel::dequant(double weight_bytes) const {
 
 double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.compute) * d(pool_.gpus()); }
 
-const InstanceModel::DenseEntry& InstanceModel::dense(std::size_t kind, std::int64_t group_tokens,
-                                                      bool prefill_form) {
+const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std::int64_t group_tokens,
+                                                           bool prefill_form) {
   auto& cache = dense_costs_->by_kind[prefill_form ? 1 : 0][kind];
   if (static_cast<std::int64_t>(cache.size()) <= group_tokens) cache.resize(static_cast<std::size_t>(group_tokens) + 1);
   DenseEntry& e = cache[static_cast<std::size_t>(group_tokens)];

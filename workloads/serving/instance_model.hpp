@@ -159,7 +159,15 @@ class InstanceModel {
     int q = 1;  // query tokens per decoding sequence
   };
 
-  const DenseEntry& dense(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
+  // The dense ops of one layer kind for `group_tokens` tokens, from the cache (filled by dense_miss): inline,
+  // since every step of every instance asks.
+  const DenseEntry& dense(std::size_t kind, std::int64_t group_tokens, bool prefill_form) {
+    const auto& cache = dense_costs_->by_kind[prefill_form ? 1 : 0][kind];
+    const auto i = static_cast<std::size_t>(group_tokens);
+    if (i < cache.size() && cache[i].time >= 0) return cache[i];
+    return dense_miss(kind, group_tokens, prefill_form);
+  }
+  const DenseEntry& dense_miss(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
   void experts(Acc& a, std::int64_t tokens) const;
   // TP all-reduces and MoE dispatch/combine of one layer: `tokens` in the instance, `group_tokens` on the busiest
   // attention group.
