@@ -96,11 +96,11 @@ void parse_engine_instance(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec
   p.token_budget = n.integer("token_budget");
   // Attention data parallelism: each of the ep groups takes floor(limit / ep) (TensorRT-LLM's per-rank limits).
   if (p.ep > 1 && p.max_batch < p.ep) {
-    n.at("max_batch").fail_value("at least ep = " + std::to_string(p.ep) +
+    n.at(n.has("max_batch") ? "max_batch" : "ep").fail_value("at least ep = " + std::to_string(p.ep) +
                                  ": each attention data-parallel group takes max_batch / ep sequences");
   }
   if (p.ep > 1 && p.token_budget < p.ep) {
-    n.at("token_budget").fail_value("at least ep = " + std::to_string(p.ep) +
+    n.at(n.has("token_budget") ? "token_budget" : "ep").fail_value("at least ep = " + std::to_string(p.ep) +
                                     ": each attention data-parallel group takes token_budget / ep tokens a step");
   }
   p.block_size = static_cast<int>(n.integer("block_size"));

@@ -45,9 +45,9 @@ const Run& run() {
     Run out;
     for (const Case& c : suite().active()) {
       // Processor time, not wall time: ctest runs other tests beside this one on a 2-core CI machine, and their
-      // load must not count against a case. A case over its budget is timed up to twice more and the shortest taken
-      // (a sibling hyperthread's load inflates processor time too, by up to ~1.4x on the CI machine, where the
-      // end-to-end scripts run beside this test; the run is deterministic, so only the clock moves).
+      // load must not count against a case (the suite is RUN_SERIAL, but the machine's neighbours still slow it). A
+      // case over its budget is timed up to twice more and the shortest taken (the run is deterministic, so only the
+      // clock moves).
       const auto timed = [&] {
         const std::clock_t t0 = std::clock();
         Outcome o = evaluate(c, catalog());
@@ -71,7 +71,7 @@ TEST(ValidationSuite, EveryCaseIsWithinItsToleranceFastAndAsTheDocsSay) {
                                       << " vs published " << o.c.published << " " << o.c.unit << ", error "
                                       << 100 * o.error << "% > tolerance " << 100 * o.c.tolerance << "%";
   }
-  // Each simulation under a second; a plan case is a search of about eight of them (MLPerf Server), so 4 s.
+  // Each case within budget_s: a simulation 1 s, a plan case 4 s, an agents case 2 s.
   for (const Case& c : suite().active()) {
     const double cpu = run().cpu_s.at(c.id), limit = budget_s(c);
     EXPECT_LT(cpu, limit) << c.id << " took " << cpu << " s of processor time";

@@ -98,6 +98,7 @@ Engine::Engine(const ServingWorkload& w_, const ModelSpec& model_, const hw::Clu
   }
   transfer_ = std::make_unique<KvTransfer>(sim, net_.get(), coll_.get(), cross_bw, cross_lat);
   router_.attach(front_);
+  decode_router_.rank_full_last();
   decode_router_.attach(back_);
   levels_.resize(instances_.size());
   for (const auto& in : instances_) kv_blocks_total_ += static_cast<double>(in->kv().capacity());

@@ -145,6 +145,7 @@ void Instance::schedule_groups(BatchShape& shape, double& extra_s) {
     if (s.shape.prefill_pairs > group_step_[most_pairs].shape.prefill_pairs) most_pairs = k;
   }
   shape.per_group = true;
+  shape.largest_group_tokens = group_step_[most_tokens].tokens;
   std::size_t busiest = most_tokens;
   shape.busiest = group_step_[busiest].shape;
   if (most_context != most_tokens || most_pairs != most_tokens) {

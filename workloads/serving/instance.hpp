@@ -64,6 +64,7 @@ class Instance {
   const KvBlocks& kv() const { return kv_; }
   std::int64_t sequences() const;       // decoding + prefilling + waiting + arriving
   std::int64_t queued_tokens() const { return queued_tokens_; }  // prompt tokens not yet prefilled
+  int max_batch() const { return pool_.max_batch; }
   std::int64_t decoding() const { return decode_.size(); }
   std::int64_t waiting() const { return static_cast<std::int64_t>(waiting_.size()); }  // not yet admitted
   std::uint64_t steps() const { return steps_; }

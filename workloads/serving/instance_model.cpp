@@ -399,9 +399,10 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
     group.prefill_pairs = b.prefill_pairs / ep;
     group.prefill_cached = b.prefill_cached / ep;
   }
-  const std::int64_t group_tokens =
-      b.per_group ? b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode
-                  : static_cast<std::int64_t>(std::ceil(d(T) / ep));
+  // Tokens on the group whose GPUs send the most (and run the TP all-reduce on the most).
+  const std::int64_t busiest_tokens = b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode;
+  const std::int64_t group_tokens = b.per_group ? std::max(b.largest_group_tokens, busiest_tokens)
+                                                : static_cast<std::int64_t>(std::ceil(d(T) / ep));
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     Acc layer;
     add_dense(layer, i, b);

@@ -57,6 +57,9 @@ struct BatchShape {
   // dispatch and combine, so the busiest one sets the attention and dense times (TensorRT-LLM blog10).
   bool per_group = false;
   GroupShape busiest;
+  // Of the groups, the most tokens one holds (per_group; 0: the busiest group's): its GPUs send the most in the MoE
+  // all-to-all, whichever group sets the compute.
+  std::int64_t largest_group_tokens = 0;
   std::int64_t tokens() const { return prefill_tokens + decode_seqs * tokens_per_decode; }
 };
 

@@ -12,9 +12,12 @@ constexpr std::uint32_t kNone = std::numeric_limits<std::uint32_t>::max();  // a
 
 std::int64_t Router::score(std::size_t position) const {
   const Instance* in = (*pool_)[position];
+  constexpr std::int64_t kFull = std::int64_t{1} << 50;  // beyond any instance's sequences or KV blocks
+  const std::int64_t full = full_last_ && in->sequences() >= in->max_batch() ? kFull : 0;
   switch (policy_) {
-    case ServingWorkload::Routing::least_loaded: return in->sequences();
-    case ServingWorkload::Routing::kv_aware: return -(in->kv().free() - in->kv().blocks_for(in->queued_tokens()));
+    case ServingWorkload::Routing::least_loaded: return full + in->sequences();
+    case ServingWorkload::Routing::kv_aware:
+      return full - (in->kv().free() - in->kv().blocks_for(in->queued_tokens()));
     case ServingWorkload::Routing::round_robin: return 0;
   }
   return 0;

@@ -21,6 +21,9 @@ namespace dcsim::wl::serving {
 class Router {
  public:
   explicit Router(ServingWorkload::Routing policy) : policy_(policy) {}
+  // Decode pools: an instance holding max_batch sequences refuses a reservation, so (least-loaded, KV-aware) it
+  // ranks after every instance with room. Call before attach.
+  void rank_full_last() { full_last_ = true; }
   // The pool it routes over (its order is the tie order); call once the pool is complete.
   void attach(const std::vector<Instance*>& pool);
   // Position into the attached pool (non-empty).
@@ -34,6 +37,7 @@ class Router {
   std::size_t better(std::size_t a, std::size_t b) const;
 
   ServingWorkload::Routing policy_;
+  bool full_last_ = false;
   const std::vector<Instance*>* pool_ = nullptr;
   std::size_t next_ = 0;
   std::size_t leaves_ = 0;                // a power of two >= the pool's size
