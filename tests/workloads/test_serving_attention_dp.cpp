@@ -185,16 +185,22 @@ TraceRun run_trace(const std::vector<std::string>& rows, const std::string& inst
   return t;
 }
 
+// The step times the run's instance model gives `shapes` (on the scenario's first two GPUs, its collectives).
+std::vector<double> step_times(const app::Scenario& s, const std::vector<BatchShape>& shapes) {
+  const hw::Topology topo = hw::build_topology(s.cluster);
+  const hw::Collectives coll(topo, s.cluster);
+  InstanceModel im(*s.model, s.serving.colocated, s.cluster, &coll, {0, 1}, s.serving);
+  std::vector<double> out;
+  for (const BatchShape& b : shapes) out.push_back(im.cost(b).time_s);
+  return out;
+}
+
 TEST(AttentionDp, NewRequestsGoToTheLeastLoadedGroup) {
   // A 10-token prompt at t = 0 runs alone on group 0 (step 1). Two 100-token prompts arrive 1 ms later and start
   // at step 2, 200 tokens of budget per group: the first goes to group 1 (score 0, against group 0's 100 x 1 / 200
   // + 1 decoding = 1.5), the second to group 0 (1.5 against 100 x 100 / 200 + 2 = 52). Group 0, decoding one
   // sequence of 10 tokens and prefilling 100, is the busiest.
   const TraceRun t = run_trace({"00.000,10,50", "00.001,100,2", "00.001,100,2"}, ", max_batch: 8, token_budget: 400");
-  const app::Scenario& s = t.scenario;
-  const hw::Topology topo = hw::build_topology(s.cluster);
-  const hw::Collectives coll(topo, s.cluster);
-  InstanceModel im(*s.model, s.serving.colocated, s.cluster, &coll, {0, 1}, s.serving);
   BatchShape first;
   first.prefill_tokens = 10;
   first.prefill_pairs = 55;
@@ -209,11 +215,12 @@ TEST(AttentionDp, NewRequestsGoToTheLeastLoadedGroup) {
   second.prefill_logits = 2;
   second.per_group = true;
   second.busiest = GroupShape{1, 10, 100, 5050, 0, 1};
-  const double t1 = im.cost(first).time_s, t2 = im.cost(second).time_s;
-  EXPECT_NEAR(t.result.metrics.at("ttft_s.mean"), (t1 + 2 * (t1 + t2 - 0.001)) / 3, 1e-9);
   BatchShape one_group = second;
   one_group.busiest = GroupShape{0, 0, 200, 2 * 5050.0, 0, 2};
-  EXPECT_GT(im.cost(one_group).time_s, 1.03 * t2) << "the placement the test tells apart";
+  const std::vector<double> times = step_times(t.scenario, {first, second, one_group});
+  const double t1 = times[0], t2 = times[1];
+  EXPECT_NEAR(t.result.metrics.at("ttft_s.mean"), (t1 + 2 * (t1 + t2 - 0.001)) / 3, 1e-9);
+  EXPECT_GT(times[2], 1.03 * t2) << "the placement the test tells apart";
 }
 
 TEST(AttentionDp, BalanceHoldsAPromptForItsTimeout) {
@@ -232,16 +239,12 @@ TEST(AttentionDp, BalanceHoldsAPromptForItsTimeout) {
   const RunResult& held = balanced.result;
   // A held step: three sequences decoding, two of them on group 1, ~15 tokens of context each (the context
   // moves the step by far less than the tolerance).
-  const app::Scenario& s = balanced.scenario;
-  const hw::Topology topo = hw::build_topology(s.cluster);
-  const hw::Collectives coll(topo, s.cluster);
-  InstanceModel im(*s.model, s.serving.colocated, s.cluster, &coll, {0, 1}, s.serving);
   BatchShape decode;
   decode.decode_seqs = 3;
   decode.decode_context = 45;
   decode.per_group = true;
   decode.busiest = GroupShape{2, 30, 0, 0, 0, 0};
-  const double step = im.cost(decode).time_s;
+  const double step = step_times(balanced.scenario, {decode})[0];
   const double delay = 5 * (held.metrics.at("ttft_s.mean") - off.metrics.at("ttft_s.mean"));
   EXPECT_NEAR(delay, 4 * step, 0.02 * 4 * step);
   EXPECT_EQ(held.metrics.at("tokens"), off.metrics.at("tokens"));

@@ -368,37 +368,34 @@ void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b)
 
 double InstanceModel::group_time(const BatchShape& b) { return gpu_time(b, true).time; }
 
+InstanceModel::AttentionLoad InstanceModel::attention_load(double decode_seqs, double decode_context,
+                                                           double prefill_tokens, double prefill_pairs,
+                                                           double prefill_cached, int q, double share) {
+  AttentionLoad l;
+  l.decode_seqs = decode_seqs / share;
+  l.decode_context = decode_context / share;
+  l.mean_context = decode_seqs > 0 ? decode_context / decode_seqs : 0;  // per sequence: the share cancels
+  l.prefill_tokens = prefill_tokens / share;
+  l.prefill_pairs = prefill_pairs / share;
+  l.prefill_cached = prefill_cached / share;
+  l.q = q;
+  return l;
+}
+
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only) {
   Acc a;
   const std::int64_t T = b.tokens();
   if (T == 0) return a;
   const double ep = pool_.ep;
-  AttentionLoad whole;
-  whole.decode_seqs = d(b.decode_seqs);
-  whole.decode_context = b.decode_context;
-  whole.mean_context = b.decode_seqs > 0 ? b.decode_context / d(b.decode_seqs) : 0;
-  whole.prefill_tokens = d(b.prefill_tokens);
-  whole.prefill_pairs = b.prefill_pairs;
-  whole.prefill_cached = b.prefill_cached;
-  whole.q = b.tokens_per_decode;
-  AttentionLoad group;
-  group.q = b.tokens_per_decode;
-  if (b.per_group) {
-    const GroupShape& g = b.busiest;
-    group.decode_seqs = d(g.decode_seqs);
-    group.decode_context = g.decode_context;
-    group.mean_context = g.decode_seqs > 0 ? g.decode_context / d(g.decode_seqs) : 0;
-    group.prefill_tokens = d(g.prefill_tokens);
-    group.prefill_pairs = g.prefill_pairs;
-    group.prefill_cached = g.prefill_cached;
-  } else {
-    group.decode_seqs = d(b.decode_seqs) / ep;
-    group.decode_context = b.decode_context / ep;
-    group.mean_context = whole.mean_context;
-    group.prefill_tokens = d(b.prefill_tokens) / ep;
-    group.prefill_pairs = b.prefill_pairs / ep;
-    group.prefill_cached = b.prefill_cached / ep;
-  }
+  // The instance's attention work, and the priced group's: the busiest (per_group) or an even share of the ep groups.
+  const AttentionLoad whole = attention_load(d(b.decode_seqs), b.decode_context, d(b.prefill_tokens), b.prefill_pairs,
+                                             b.prefill_cached, b.tokens_per_decode, 1);
+  const GroupShape& g = b.busiest;
+  const AttentionLoad group =
+      b.per_group ? attention_load(d(g.decode_seqs), g.decode_context, d(g.prefill_tokens), g.prefill_pairs,
+                                   g.prefill_cached, b.tokens_per_decode, 1)
+                  : attention_load(d(b.decode_seqs), b.decode_context, d(b.prefill_tokens), b.prefill_pairs,
+                                   b.prefill_cached, b.tokens_per_decode, ep);
   // Tokens on the group whose GPUs send the most (and run the TP all-reduce on the most).
   const std::int64_t busiest_tokens = b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode;
   const std::int64_t group_tokens = b.per_group ? std::max(b.largest_group_tokens, busiest_tokens)

@@ -170,6 +170,9 @@ class InstanceModel {
     if (i < cache.size() && cache[i].time >= 0) return cache[i];
     return dense_miss(kind, group_tokens, prefill_form);
   }
+  // A load of `decode_seqs` sequences, their context and the prompt chunks, divided over `share` groups.
+  static AttentionLoad attention_load(double decode_seqs, double decode_context, double prefill_tokens,
+                                      double prefill_pairs, double prefill_cached, int q, double share);
   const DenseEntry& dense_miss(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
   void experts(Acc& a, std::int64_t tokens) const;
   // TP all-reduces and MoE dispatch/combine of one layer: `tokens` in the instance, `group_tokens` on the busiest
