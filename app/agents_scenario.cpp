@@ -87,6 +87,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   if (auto cpu = w.section_if("cpu")) {
     a.cpu_iteration_s = cpu->quantity("iteration");
     a.cpu_per_call_s = cpu->quantity("per_call");
+    a.cpu_per_kernel_s = cpu->quantity("per_kernel");
     cpu->finish();
   }
 

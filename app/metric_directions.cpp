@@ -41,7 +41,7 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     // serving
     {"requests", H}, {"requests_rejected", L}, {"throughput_rps", H}, {"goodput_rps", H}, {"slo_attainment", H},
     {"slo_p99_met", H}, {"ttft_s.*", L}, {"tpot_s.*", L}, {"e2e_s.*", L}, {"by_class.*.ttft_s.*", L},
-    {"by_class.*.tpot_s.*", L}, {"preemptions", L}, {"attention_dp_balance_ratio", H}, {"iterations", N}, {"instances", N},
+    {"by_class.*.tpot_s.*", L}, {"preemptions", L}, {"attention_dp_balance_ratio", H}, {"eager_step_fraction", L}, {"iterations", N}, {"instances", N},
     {"kv_capacity_tokens", H}, {"decode_kv_capacity_tokens", H}, {"kv_transfer_bytes", N},
     {"live_requests_peak", N}, {"requests_in_system_mean", N}, {"decode_step.count", N}, {"decode_step.batch", N},
     {"decode_step.*", L}, {"memory_per_gpu.kv_bytes", H}, {"memory_per_gpu.*", N}, {"busy_fraction", N},

@@ -104,6 +104,14 @@ void parse_engine_instance(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec
                                     ": each attention data-parallel group takes token_budget / ep tokens a step");
   }
   p.block_size = static_cast<int>(n.integer("block_size"));
+  const std::string graphs = n.choice("cuda_graphs");
+  p.cuda_graphs = graphs == "all"    ? wl::PoolSpec::CudaGraphs::all
+                  : graphs == "none" ? wl::PoolSpec::CudaGraphs::none
+                                     : wl::PoolSpec::CudaGraphs::decode_only;
+  p.cuda_graph_max_batch = static_cast<int>(n.integer("cuda_graph_max_batch"));
+  if (p.cuda_graphs == wl::PoolSpec::CudaGraphs::none && n.has("cuda_graph_max_batch")) {
+    n.at("cuda_graph_max_batch").fail("cuda_graphs is none: no step is captured, so drop cuda_graph_max_batch");
+  }
   parse_memory_policy(n, p);
 }
 
@@ -361,6 +369,7 @@ wl::ServingWorkload parse_serving(const Reader& w, const hw::ClusterSpec& cluste
   if (auto cpu = w.section_if("cpu")) {
     s.cpu_iteration_s = cpu->quantity("iteration");
     s.cpu_per_sequence_s = cpu->quantity("per_sequence");
+    s.cpu_per_kernel_s = cpu->quantity("per_kernel");
     s.cpu_overlap = cpu->boolean("overlap");
     cpu->finish();
   }

@@ -136,7 +136,10 @@ SectionPtr agent_cpu_keys() {
              .describe("CPU time per engine step (serving's default)"),
          quantity("per_call", Dimension::time, 0, kMaxCpuStepTime)
              .or_default(d.cpu_per_call_s)
-             .describe("API-server CPU time per LLM call (vLLM 0.6 profile)")});
+             .describe("API-server CPU time per LLM call (vLLM 0.6 profile)"),
+         quantity("per_kernel", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_per_kernel_s)
+             .describe("CPU time per kernel an eager step launches (serving's default)")});
   }();
   return s;
 }

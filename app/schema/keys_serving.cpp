@@ -129,6 +129,9 @@ SectionPtr serving_cpu_keys() {
          quantity("per_sequence", Dimension::time, 0, kMaxCpuStepTime)
              .or_default(d.cpu_per_sequence_s)
              .describe("CPU time per sequence in a step"),
+         quantity("per_kernel", Dimension::time, 0, kMaxCpuStepTime)
+             .or_default(d.cpu_per_kernel_s)
+             .describe("CPU time per kernel an eager step launches (PyTorch eager: 25.4 us, SGLang PR #1401)"),
          boolean("overlap")
              .or_default(d.cpu_overlap)
              .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)")});
@@ -214,6 +217,14 @@ std::vector<Key> engine_instance_keys() {
           .or_default(d.token_budget)
           .describe("tokens per iteration (chunked prefill; vLLM max_num_batched_tokens)"),
       integer("block_size", 1, 4096).or_default(d.block_size).describe("KV tokens per page"),
+      choice("cuda_graphs", {"decode-only", "all", "none"})
+          .or_default("decode-only")
+          .describe("steps that replay a CUDA graph; the others launch every kernel from the host (decode-only: "
+                    "TensorRT-LLM's PyTorch backend, SGLang, vLLM v0; all: vLLM v1; none: enforce-eager)"),
+      integer("cuda_graph_max_batch", 1, 1'000'000)
+          .or_default(d.cuda_graph_max_batch)
+          .describe("largest captured step: sequences per attention group (decode-only) or tokens (all)")
+          .when_("cuda_graphs"),
       number("memory_utilization", 0.05, 1)
           .or_default(d.memory_utilization)
           .describe("vLLM's gpu_memory_utilization: the share of usable memory the engine takes")

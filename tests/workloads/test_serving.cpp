@@ -48,6 +48,7 @@ ServingWorkload no_cpu() {
   ServingWorkload w;
   w.cpu_iteration_s = 0;
   w.cpu_per_sequence_s = 0;
+  w.cpu_per_kernel_s = 0;  // eager steps' launches: test_serving_cuda_graphs.cpp
   return w;
 }
 

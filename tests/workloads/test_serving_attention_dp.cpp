@@ -177,7 +177,7 @@ TraceRun run_trace(const std::vector<std::string>& rows, const std::string& inst
   }
   TraceRun t{scenario("name: t\nhardware: {system: h100-hgx, count: 1, gpus: 2}\nmodel: qwen3-30b-a3b\n"
                       "workload:\n  kind: serving\n  arrivals: {process: trace, file: " +
-                      trace.string() + "}\n  cpu: {iteration: 0 s}\n  instance: {count: 1, tp: 1, ep: 2" + instance +
+                      trace.string() + "}\n  cpu: {iteration: 0 s, per_kernel: 0 s}\n  instance: {count: 1, tp: 1, ep: 2" + instance +
                       "}\n"),
              {}};
   t.result = run_serving(t.scenario.serving, *t.scenario.model, t.scenario.cluster, false, nullptr, t.scenario.seed);

@@ -69,6 +69,7 @@ struct AgentsWorkload {
   serving::PoolSpec instance;  // tp/pp/ep, precision, max_batch, token_budget, block_size, memory policy
   int instances = 0;           // 0: as many as the cluster's GPUs hold
   double cpu_iteration_s = serving::ServingWorkload{}.cpu_iteration_s;  // serving_workload.hpp (vLLM060)
+  double cpu_per_kernel_s = serving::ServingWorkload{}.cpu_per_kernel_s;  // per kernel of an eager step
   // CPU work per LLM call on the serving host (HTTP server, tokenization, detokenization), at the reference core,
   // on one core of the CPU pool before the call reaches the GPU. Default: vLLM060 (calibration/agents.yaml
   // cpu_side.serving_overhead): 33% of the time in the API server vs 38% on the GPU, whose step is 5.4 ms

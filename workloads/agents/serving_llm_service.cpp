@@ -27,6 +27,7 @@ ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model
     : sim_(sim), w_(w), offload_(offload), stall_(stall), block_size_(w.instance.block_size) {
   serving::ServingWorkload sw;
   sw.cpu_iteration_s = w.cpu_iteration_s;
+  sw.cpu_per_kernel_s = w.cpu_per_kernel_s;
   const int g = w.instance.gpus();
   if (instances < 1) throw std::invalid_argument("agents: no model replica fits");
   if (instances * g > cluster.total_gpus()) {

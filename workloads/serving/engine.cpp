@@ -480,11 +480,14 @@ RunResult Engine::run() {
   set_system_metrics(m, groups, pue, gpus_);
   m.set("gpus", gpus_);
   m.set("instances", static_cast<double>(instances_.size()));
-  std::uint64_t steps = 0, preemptions = 0;
+  std::uint64_t steps = 0, eager_steps = 0, preemptions = 0;
   for (const auto& in : instances_) {
     steps += in->steps();
+    eager_steps += in->eager_steps();
     preemptions += in->preemptions();
   }
+  // Steps run without a CUDA graph, launching every kernel from the host (kernel_launches.hpp).
+  if (steps > 0) m.set("eager_step_fraction", static_cast<double>(eager_steps) / static_cast<double>(steps));
   double balance_sum = 0;
   std::uint64_t balance_steps = 0;
   for (const auto& in : instances_) {

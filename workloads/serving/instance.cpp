@@ -405,6 +405,7 @@ void Instance::step() {
   step_cost_.parts[StepPart::kv_io] += extra_s;
   step_start_ = engine_.now();
   ++steps_;
+  if (step_cost_.eager) ++eager_steps_;
   engine_.step_started(*this, step_cost_);
   const double dt = step_cost_.time_s;
   if (role_ == Role::prefill) {

@@ -68,6 +68,7 @@ class Instance {
   std::int64_t decoding() const { return decode_.size(); }
   std::int64_t waiting() const { return static_cast<std::int64_t>(waiting_.size()); }  // not yet admitted
   std::uint64_t steps() const { return steps_; }
+  std::uint64_t eager_steps() const { return eager_steps_; }  // run without a CUDA graph
   std::uint64_t preemptions() const { return preemptions_; }
   bool busy() const { return busy_; }
   // Attention data parallelism: the sum over steps of mean / max group tokens, and the steps counted.
@@ -128,7 +129,7 @@ class Instance {
   std::int64_t queued_tokens_ = 0;
   TierLink offload_, prefix_;
   bool busy_ = false;
-  std::uint64_t steps_ = 0, preemptions_ = 0;
+  std::uint64_t steps_ = 0, eager_steps_ = 0, preemptions_ = 0;
   // The step in flight.
   std::vector<Chunk> chunks_;
   std::vector<ReqId> finished_;

@@ -8,6 +8,7 @@
 
 #include "workloads/roofline.hpp"
 #include "workloads/serving/engine_memory.hpp"
+#include "workloads/serving/kernel_launches.hpp"
 
 namespace dcsim::wl::serving {
 namespace {
@@ -69,6 +70,7 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
       gpus_(std::move(gpus)),
       cpu_iteration_s_(w.cpu_iteration_s),
       cpu_per_sequence_s_(w.cpu_per_sequence_s),
+      cpu_per_kernel_s_(w.cpu_per_kernel_s),
       cpu_overlap_(w.cpu_overlap),
       spec_(w.speculative) {
   if (static_cast<int>(gpus_.size()) != pool_.gpus()) throw std::invalid_argument("instance GPU count mismatch");
@@ -147,6 +149,11 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   // Whole blocks, as the engines allocate them (vLLM: floor(KV bytes / block bytes)).
   const double block_bytes = kv_per_gpu_token * pool_.block_size;
   kv_capacity_tokens_ = static_cast<std::int64_t>(std::floor(memory_.kv / block_bytes)) * pool_.block_size * pool_.ep;
+
+  step_kernels_ = kHeadKernelLaunches;
+  for (const LayerKind& k : kinds_) {
+    step_kernels_ += static_cast<int>(k.count) * layer_kernel_launches(model_, k.index, pool_.tp > 1, pool_.ep > 1);
+  }
 
   tp_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp);
   ep_group_.assign(gpus_.begin(), gpus_.begin() + pool_.tp * pool_.ep);
@@ -455,7 +462,23 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   out.model_flops = a.flops;
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
-  out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s) : out.gpu_s + out.cpu_s;
+  // Each attention group captures graphs for its own batch; a prompt chunk on any group makes every group eager.
+  std::int64_t group_seqs = b.decode_seqs, group_tokens = b.tokens();
+  if (b.per_group) {
+    group_seqs = b.busiest.decode_seqs;
+    group_tokens = std::max(b.largest_group_tokens,
+                            b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode);
+  } else if (pool_.ep > 1) {
+    group_seqs = (group_seqs + pool_.ep - 1) / pool_.ep;
+    group_tokens = (group_tokens + pool_.ep - 1) / pool_.ep;
+  }
+  out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, group_tokens,
+                             b.prefill_tokens > 0);
+  out.launch_s = out.eager ? d(step_kernels_) * cpu_per_kernel_s_ / speed : 0;
+  // The host schedules and launches on one thread while the GPU runs what it has launched: with overlap (async
+  // scheduling) the step is the longer of the GPU's work and the host's; without, scheduling comes first.
+  out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s + out.launch_s)
+                            : out.cpu_s + std::max(out.gpu_s, out.launch_s);
   out.parts = a.parts;
   out.parts[StepPart::cpu] = out.time_s - out.gpu_s;  // the host time the GPU step does not hide
   out.pure_decode = b.prefill_tokens == 0 && b.decode_seqs > 0;

@@ -68,6 +68,8 @@ struct IterationCost {
   double gpu_s = 0;         // kernels and collectives on the busiest GPU
   double comm_s = 0;        // of gpu_s: collectives
   double cpu_s = 0;         // scheduling work on the host
+  double launch_s = 0;      // eager steps: the host's kernel launches (0 when the step replays a CUDA graph)
+  bool eager = false;       // run without a CUDA graph (kernel_launches.hpp)
   double model_flops = 0;   // the instance's FLOPs (all GPUs), target model, no imbalance
   hw::GpuActivity activity; // per GPU of the instance over time_s
   StepBreakdown parts;      // time_s by term (step_breakdown.hpp); sums to time_s
@@ -119,6 +121,7 @@ class InstanceModel {
   // How one GPU's memory is divided (engine_memory.hpp).
   const GpuMemoryPlan& memory() const { return memory_; }
   double peak_flops() const;  // the instance's dense peak at its precision (all GPUs)
+  int step_kernels() const { return step_kernels_; }  // kernels an eager step launches
   const hw::ClusterSpec& cluster() const { return cluster_; }
 
  private:
@@ -204,8 +207,9 @@ class InstanceModel {
   // fp4 attention kernels (fp4 weights with an fp8 KV run FP8 attention: TensorRT-LLM's FP8 context FMHA); a bf16
   // KV, or a GPU without fp8, runs bf16 (docs/serving.md, "Iteration model").
   hw::Precision attention_math_ = hw::Precision::bf16;
-  double cpu_iteration_s_ = 0, cpu_per_sequence_s_ = 0;
+  double cpu_iteration_s_ = 0, cpu_per_sequence_s_ = 0, cpu_per_kernel_s_ = 0;
   bool cpu_overlap_ = true;
+  int step_kernels_ = 0;  // kernels an eager step launches (all layers, kernel_launches.hpp)
   SpeculativeSpec spec_;
   OpBytes bytes_;
   bool weight_only_quant_ = false;  // weights narrower than the tensor-core math

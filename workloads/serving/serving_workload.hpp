@@ -91,6 +91,14 @@ struct PoolSpec {
     int batching_wait_iters = 10;
   };
   AdpBalance adp_balance;
+  // Which steps replay a captured CUDA graph (kernel_launches.hpp, docs/serving.md "CUDA graphs and eager steps");
+  // the others launch every kernel from the host. decode_only: TensorRT-LLM's PyTorch backend, SGLang, vLLM v0;
+  // all: vLLM v1's piecewise graphs; none: --enforce-eager.
+  enum class CudaGraphs { decode_only, all, none };
+  CudaGraphs cuda_graphs = CudaGraphs::decode_only;
+  // The largest captured step: sequences per attention group (decode_only) or tokens (all). 512: vLLM's largest
+  // capture size; TensorRT-LLM's trtllm-bench captures up to its max_batch_size.
+  int cuda_graph_max_batch = 512;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
   int gpus() const { return tp * pp * ep; }
   int expert_split() const { return expert_tp > 0 ? expert_tp : (ep == 1 ? tp : 1); }
@@ -149,6 +157,10 @@ struct ServingWorkload {
   // (docs/serving.md, "CPU overhead").
   double cpu_iteration_s = 4.1e-3;
   double cpu_per_sequence_s = 0;
+  // Host time per kernel an eager step launches, at the reference core. SGLang PR #1401 (Llama-3-8B, one H100,
+  // batch 1, FlashInfer, bench_latency: no scheduler) decodes in 8.23 ms without CUDA graphs: its 324 kernels
+  // (32 layers x 10 + 4, kernel_launches.hpp) at 25.4 us each, the GPU's 7.35 ms (with graphs) hidden under them.
+  double cpu_per_kernel_s = 25.4e-6;
   bool cpu_overlap = true;     // scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)
   int kv_transfer_groups = 8;  // disaggregated: KV sent in this many layer groups as the layers finish
   double all_in_kw_per_gpu = 0;  // InferenceX tok/s/MW: all-in kW per GPU (0: the simulated facility power)

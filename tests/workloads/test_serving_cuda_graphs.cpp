@@ -1,0 +1,145 @@
+// CUDA graphs and eager steps in serving: the kernels an eager step launches, counted by hand for Llama-3-8B and
+// DeepSeek-R1; which steps each engine mode replays as a graph; and an eager step's time, the longer of the GPU's
+// work and the host's scheduling and launches (docs/serving.md, "CUDA graphs and eager steps").
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "app/catalog.hpp"
+#include "app/model_catalog.hpp"
+#include "tests/workloads/model_fixtures.hpp"
+#include "workloads/serving/instance_model.hpp"
+#include "workloads/serving/kernel_launches.hpp"
+#include "workloads/serving/serving_workload.hpp"
+
+namespace dcsim::wl::serving {
+namespace {
+
+const app::Catalog& catalog() {
+  static const app::Catalog c(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  return c;
+}
+
+TEST(CudaGraphs, LlamaLayerLaunchesTenKernels) {
+  // norm, QKV, RoPE, KV write, attention, out projection, norm, gate-up, SiLU-and-mul, down: SGLang's Llama layer.
+  const ModelSpec m = app::load_model(catalog(), "llama3-8b");
+  EXPECT_EQ(layer_kernel_launches(m, 0, false, false), 10);
+  EXPECT_EQ(layer_kernel_launches(m, 0, true, false), 12) << "two TP all-reduces";
+  EXPECT_EQ(layer_kernel_launches(m, 0, false, true), 10) << "no all-to-all without experts";
+  // A learned-position GPT has no rotary kernel.
+  EXPECT_EQ(layer_kernel_launches(testing::megatron_gpt(2, 256, 4, 1000), 0, false, false), 9);
+}
+
+TEST(CudaGraphs, DeepSeekLayersCountMlaAndMoeKernels) {
+  const ModelSpec m = app::load_model(catalog(), "deepseek-r1");
+  // Dense layer (0): norm, q_down, q norm, q_up, kv_down, kv norm, W_UK absorb, attention, W_UV absorb, out
+  // projection, norm, gate-up, activation, down (14), RoPE and KV write (2).
+  EXPECT_EQ(layer_kernel_launches(m, 0, false, false), 16);
+  // MoE layer (3): the 10 attention-block kernels above with RoPE and KV write (12), norm, router, top-k, permute,
+  // expert gate-up, activation, expert down, finalize, shared gate-up, activation, shared down (11): 23; with
+  // attention data parallelism the dispatch and combine add 2, with TP the two all-reduces 2 more.
+  EXPECT_EQ(layer_kernel_launches(m, 3, false, false), 23);
+  EXPECT_EQ(layer_kernel_launches(m, 3, false, true), 25);
+  EXPECT_EQ(layer_kernel_launches(m, 3, true, true), 27);
+}
+
+TEST(CudaGraphs, EngineModesPickTheirGraphSteps) {
+  using G = PoolSpec::CudaGraphs;
+  // decode_only: decode steps up to the largest captured batch; a prompt chunk or a larger batch runs eagerly.
+  EXPECT_TRUE(runs_as_graph(G::decode_only, 128, 128, 128, false));
+  EXPECT_FALSE(runs_as_graph(G::decode_only, 128, 129, 129, false));
+  EXPECT_FALSE(runs_as_graph(G::decode_only, 128, 4, 100, true));
+  // all: any step up to max_batch tokens, prompts included.
+  EXPECT_TRUE(runs_as_graph(G::all, 512, 4, 512, true));
+  EXPECT_FALSE(runs_as_graph(G::all, 512, 4, 513, true));
+  // none: never.
+  EXPECT_FALSE(runs_as_graph(G::none, 512, 1, 1, false));
+}
+
+// One GPU with flat curves and unbounded bandwidth: an op takes FLOPs / peak.
+hw::ClusterSpec flat_gpu() {
+  hw::ClusterSpec c;
+  c.gpu.name = "flat";
+  c.gpu.flops.bf16 = 1e15;
+  c.gpu.hbm_bandwidth = 1e30;
+  c.gpu.hbm_capacity = 100e9;
+  c.cpu.single_thread_speed = 2;
+  return c;
+}
+
+TEST(CudaGraphs, EagerStepWaitsForTheHostsLaunches) {
+  // The tiny Llama-like model: 2 layers of 10 kernels + 4 = 24 kernels, 24 x 20 us / speed 2 = 240 us of
+  // launches; scheduling 100 us / 2 = 50 us.
+  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const hw::ClusterSpec c = flat_gpu();
+  ServingWorkload w;
+  w.cpu_iteration_s = 100e-6;
+  w.cpu_per_kernel_s = 20e-6;
+  PoolSpec pool;
+  pool.cuda_graph_max_batch = 8;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  EXPECT_EQ(im.step_kernels(), 24);
+  const double launches = 24 * 20e-6 / 2, sched = 100e-6 / 2;
+
+  BatchShape decode;  // 8 sequences: captured, the GPU's work or the scheduling, whichever is longer
+  decode.decode_seqs = 8;
+  decode.decode_context = 800;
+  const IterationCost graph = im.cost(decode);
+  EXPECT_FALSE(graph.eager);
+  EXPECT_EQ(graph.launch_s, 0);
+  EXPECT_DOUBLE_EQ(graph.time_s, std::max(graph.gpu_s, sched));
+
+  BatchShape big = decode;  // 9 sequences: above the largest graph
+  big.decode_seqs = 9;
+  const IterationCost eager = im.cost(big);
+  EXPECT_TRUE(eager.eager);
+  EXPECT_NEAR(eager.launch_s, launches, 1e-15);
+  ASSERT_LT(eager.gpu_s, sched + launches) << "the host bounds this step";
+  EXPECT_NEAR(eager.time_s, sched + launches, 1e-15);
+  EXPECT_NEAR(eager.parts[StepPart::cpu], sched + launches - eager.gpu_s, 1e-15);
+
+  BatchShape prompt;  // a prompt chunk makes a decode-only engine eager
+  prompt.prefill_tokens = 4;
+  prompt.prefill_pairs = 10;
+  EXPECT_TRUE(im.cost(prompt).eager);
+
+  // Without overlap the scheduling runs first, then the launches race the GPU.
+  w.cpu_overlap = false;
+  InstanceModel serial(m, pool, c, nullptr, {0}, w);
+  EXPECT_NEAR(serial.cost(big).time_s, sched + std::max(serial.cost(big).gpu_s, launches), 1e-15);
+
+  // A GPU step longer than the launches hides them: 1e6 tokens of prompt take ~seconds at 1 PFLOP/s.
+  pool.cuda_graphs = PoolSpec::CudaGraphs::none;
+  InstanceModel none(m, pool, c, nullptr, {0}, w);
+  BatchShape huge;
+  huge.prefill_tokens = 100000;
+  huge.prefill_pairs = 1e5 * (1e5 + 1) / 2;
+  const IterationCost hidden = none.cost(huge);
+  EXPECT_TRUE(hidden.eager);
+  EXPECT_GT(hidden.gpu_s, launches);
+  EXPECT_DOUBLE_EQ(hidden.time_s, sched + hidden.gpu_s);
+}
+
+TEST(CudaGraphs, AttentionGroupsCompareTheirOwnBatchToTheGraphs) {
+  // ep 2 on the tiny MoE: 10 decoding sequences split 5 / 5 are captured with graphs of 5; 6 on one group is not.
+  ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  m.moe.experts = 8;
+  m.moe.top_k = 2;
+  m.moe.ffn_hidden = 512;
+  const hw::ClusterSpec c = flat_gpu();
+  ServingWorkload w;
+  PoolSpec pool;
+  pool.ep = 2;
+  pool.cuda_graph_max_batch = 5;
+  InstanceModel im(m, pool, c, nullptr, {0, 1}, w);
+  BatchShape b;
+  b.decode_seqs = 10;
+  b.decode_context = 1000;
+  EXPECT_FALSE(im.cost(b).eager) << "spread evenly: 5 a group";
+  b.per_group = true;
+  b.busiest = GroupShape{6, 600, 0, 0, 0, 0};
+  EXPECT_TRUE(im.cost(b).eager) << "6 on the busiest group";
+}
+
+}  // namespace
+}  // namespace dcsim::wl::serving
