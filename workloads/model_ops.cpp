@@ -349,4 +349,14 @@ double megatron_flops_per_iteration(const ModelSpec& m, std::int64_t batch, std:
   return (full_recompute ? layers * 4 / 3 : layers) + logit;
 }
 
+double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp) {
+  if (m.position != PositionKind::rope) return 0;
+  // Query heads split over tp; a key head every GPU of the group holds (GQA with fewer KV heads than tp replicates
+  // them; MLA's rope key is one vector shared by all heads).
+  const double per_gpu = m.attention == AttentionKind::mla
+                             ? d(m.heads) / tp * d(m.mla.qk_rope_head_dim) + d(m.mla.qk_rope_head_dim)
+                             : (d(m.heads) / tp + std::max(d(m.kv_heads) / tp, 1.0)) * d(m.head_dim);
+  return 2 * 2 * tokens * per_gpu;  // read and write, 2 bytes an element
+}
+
 }  // namespace dcsim::wl

@@ -116,6 +116,13 @@ double attention_pairs(std::int64_t new_tokens, std::int64_t context, std::int64
 // of exactly these experts.
 double expected_distinct_experts(std::int64_t experts, std::int64_t top_k, double tokens);
 
+// Bytes a fused RoPE kernel moves in one layer's forward on one GPU (Transformer Engine's in training, the
+// engines' rotary kernel in serving; the op list folds it into the projections): it reads and writes, in bf16, the
+// rotated part of the queries and keys of `tokens` tokens, heads split over tp (GQA: every head dimension of the
+// query and key heads; MLA: the decoupled rope dimensions of each query head and of the shared key). 0 for
+// learned positions.
+double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp);
+
 enum class Recompute { none, selective, full };
 
 // What selective recomputation runs again in the backward: Megatron-core's recompute_modules

@@ -170,6 +170,24 @@ TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
   EXPECT_NEAR(hc.parts.total(), 1e-3, 1e-15);
 }
 
+TEST(ServingInstance, ElementwiseKernelsMoveTheirBytes) {
+  // The tiny GQA model (h 256, 4 query and 2 KV heads of 64, gated f 512, V 1000), bf16, on a GPU with unbounded
+  // FLOP/s and flat 1e12 B/s: the weights term grows with the decoding tokens by, per token and layer,
+  //   the op list's activations: norms 2 x 1024, QKV 512 in + 1024 out + 512 cache, out projection 512 + 512,
+  //   up projection 512 in + 2048 out (its whole 2f in bf16), down 1024 + 512 = 9216;
+  //   the kernels it folds: SiLU-and-mul 2048 in + 1024 out, RoPE 2 x 2 x (4 + 2) x 64 = 1536, the KV write's
+  //   read of the new K and V 512 = 5120;
+  // and the LM head by (256 + 1000) x 2 bytes a row. 10 more tokens: (2 x 14336 x 10 + 25120) / 1e12 s.
+  const ModelSpec m = tiny_model();
+  const hw::ClusterSpec c = flat_cluster(1e30, 1e12);
+  InstanceModel im(m, PoolSpec{}, c, nullptr, {0}, no_cpu());
+  BatchShape ten, twenty;
+  ten.decode_seqs = 10;
+  twenty.decode_seqs = 20;
+  const double grown = im.cost(twenty).parts[StepPart::weights] - im.cost(ten).parts[StepPart::weights];
+  EXPECT_NEAR(grown, (2 * 14336.0 * 10 + 25120) / 1e12, 1e-9 * grown);
+}
+
 TEST(ServingInstance, HottestExpertRankFollowsTheMeasuredSkew) {
   // TensorRT-LLM blog4 Table 1 (DeepSeek-R1, EP32, no EPLB): 1024 routed tokens per rank on average, per-expert
   // std / mean 164.1 / 128 = 1.28. Rank sd = sqrt(1024 x 31/32 + (1.28 x 1024)^2 / 8) = 465.1; hottest = 1024 +
@@ -220,10 +238,11 @@ TEST(ServingInstance, ExpertsSplitInsideTheTensorGroupOrSpreadOverRanks) {
   const double h = 256, f = 512, layers = 2;
   const double weights = 4.0 / 2 * 3 * h * f * 2;  // two experts' gate, up and down, bf16, per GPU
   // Split: 64 tokens on each GPU, activations h + up_n / 2 in, f / 2 + h out (bf16).
-  const double split_bytes = weights + 64 * (h + 2 * f / 2) * 2 + 64 * (f / 2 + h) * 2;
+  // Between the GEMMs the activation kernel reads the up-projection's 2f / 2 outputs and writes f / 2 (bf16).
+  const double split_bytes = weights + 64 * (h + 2 * f / 2) * 2 + 64 * (2 * f / 2 + f / 2) * 2 + 64 * (f / 2 + h) * 2;
   EXPECT_NEAR(t_split, layers * split_bytes / 1e12, 1e-6 * t_split);
   const double load = hottest_rank_load(64, 2, 2, 1.0, false);
-  const double ranks_bytes = weights + load * (h + 2 * f) * 2 + load * (f + h) * 2;
+  const double ranks_bytes = weights + load * (h + 2 * f) * 2 + load * (2 * f + f) * 2 + load * (f + h) * 2;
   EXPECT_NEAR(t_ranks, layers * ranks_bytes / 1e12, 1e-6 * t_ranks);
   EXPECT_GT(t_ranks, t_split);
 }

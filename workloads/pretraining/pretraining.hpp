@@ -171,12 +171,6 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
 // list's fused form): it reads the projection's output (2f gated, f plain) at in_bytes and writes f at out_bytes
 // (docs/pretraining.md, "Elementwise kernels"). 0 for other ops.
 double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes);
-// Bytes Transformer Engine's fused RoPE kernel moves in one layer's forward on one GPU: it reads and writes, in
-// bf16, the rotated part of the queries and keys of `tokens` tokens, heads split over tp (GQA: every head dimension
-// of the query and key heads; MLA: the decoupled rope dimensions of each query head and of the shared key). 0 for
-// learned positions.
-double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp);
-
 // Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2), for
 // any pass times. ZB-H1 (Qi et al. 2024 §2.1): idle (p-1)(T_F + T_B - T_W) against m (T_F + T_B + T_W) of work, so
 // it depends on the pass times t_f, t_b (input gradient) and t_w (weight gradient); valid for m >= p.

@@ -177,16 +177,49 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
   e = DenseEntry{0, 0, 0, 0, 0};
   if (group_tokens == 0) return e;
   const Pass pass = prefill_form ? Pass::prefill(1, group_tokens, 0) : Pass::decode(group_tokens, 0);
-  const double tp = pool_.tp;
+  const double tp = pool_.tp, T = d(group_tokens), ab = bytes_.activation;
+  // An elementwise kernel of `bytes` on the memory roofline at its own size (the copy curve's fixed cost included).
+  auto elementwise = [&](double bytes) {
+    e.time += op_time(cluster_.gpu, hw::Precision::bf16, 0, bytes).time;
+    e.gpu_bytes += bytes;
+  };
   for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
     if (op.attention_core || is_expert(op.kind)) continue;
-    const double f = op.flops / tp, by = op_bytes(op) / tp;
+    const double f = op.flops / tp;
+    double by = op_bytes(op) / tp;
+    // The kernels the op list folds into its ops (docs/serving.md, "Elementwise kernels"). The gated activation:
+    // the up-projection writes its whole output in bf16 (2f gated), a kernel reads it and writes f at the
+    // activation precision (SiLU-and-mul, TensorRT-LLM's fused SwiGLU-quantize).
+    double activation = 0;
+    if (op.kind == OpKind::ffn_up || op.kind == OpKind::shared_up) {
+      const double outputs = op.act_write_bytes / ab / tp, in = model_.gated_ffn() ? 2 * 2.0 : 2.0;
+      by += outputs * (in - ab);
+      activation = outputs * (in + ab);
+    }
     const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(op.weight_bytes / tp));
     e.time += t.time;
     if (t.compute_bound) e.math_time += t.time;
     e.flops += op.flops;
     e.gpu_flops += f;
     e.gpu_bytes += by;
+    if (activation > 0) elementwise(activation);
+    // Rotary embedding of the queries and keys, and the KV-cache write reading the new keys and values (the
+    // projection's cache write is already its own bytes).
+    if (op.kv_write_bytes > 0) {
+      if (const double rope = rope_kernel_bytes(model_, T, pool_.tp); rope > 0) elementwise(rope);
+      elementwise(op.kv_write_bytes / bytes_.kv * ab / kv_shard_);
+    }
+    // Routing: top-k over the fp32 router logits, writing each token's expert ids and weights (4 bytes each); with
+    // attention TP (ep = 1) the permute gathers each assignment's activations and the finalize sums them back
+    // (with ep > 1 the dispatch and combine kernels do both: kMoeDispatchOverhead, kMoeCombineOverhead).
+    if (op.kind == OpKind::router) {
+      const double E = d(model_.moe.experts), k = d(model_.moe.top_k), h = d(model_.hidden);
+      elementwise(T * (4 * E + 8 * k));
+      if (pool_.ep == 1) {
+        elementwise(T * h * ab * (1 + k));
+        elementwise(T * h * ab * (k + 1));
+      }
+    }
   }
   return e;
 }
@@ -202,11 +235,15 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double touched = expected_distinct_experts(m.experts, m.top_k, T) / R / t;
   const double ab = bytes_.activation, wb = bytes_.weight;
   const double up_f = load * 2 * h * up_n / t, down_f = load * 2 * f * h / t;
-  const double up_b = touched * h * up_n * wb + load * (h + up_n / t) * ab;
+  // The up GEMM writes its output in bf16; the activation kernel reads it and writes f / t at the activation
+  // precision, per assignment on the rank (as the dense FFN's, dense_miss).
+  const double up_b = touched * h * up_n * wb + load * (h * ab + up_n / t * 2);
+  const double act_b = load * (up_n / t * 2 + f / t * ab);
   const double down_b = touched * f * h * wb + load * (f / t + h) * ab;
   const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f, dequant(touched * h * up_n * wb)).time +
+                      op_time(cluster_.gpu, hw::Precision::bf16, 0, act_b).time +
                       op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f, dequant(touched * f * h * wb)).time;
-  a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + down_b);
+  a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + act_b + down_b);
 }
 
 namespace {
