@@ -134,7 +134,7 @@ SectionPtr serving_cpu_keys() {
              .describe("CPU time per kernel an eager step launches (PyTorch eager: 25.4 us, SGLang PR #1401)"),
          boolean("overlap")
              .or_default(d.cpu_overlap)
-             .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu)")});
+             .describe("scheduling overlaps the GPU step (async scheduling): step = max(gpu, cpu + eager launches)")});
   }();
   return s;
 }
@@ -224,7 +224,7 @@ std::vector<Key> engine_instance_keys() {
       integer("cuda_graph_max_batch", 1, 1'000'000)
           .or_default(d.cuda_graph_max_batch)
           .describe("largest captured step: sequences per attention group (decode-only) or tokens (all)")
-          .when_("cuda_graphs"),
+          .when_("cuda_graphs: decode-only or all"),
       number("memory_utilization", 0.05, 1)
           .or_default(d.memory_utilization)
           .describe("vLLM's gpu_memory_utilization: the share of usable memory the engine takes")

@@ -108,7 +108,7 @@ TEST(CudaGraphs, EagerStepWaitsForTheHostsLaunches) {
   InstanceModel serial(m, pool, c, nullptr, {0}, w);
   EXPECT_NEAR(serial.cost(big).time_s, sched + std::max(serial.cost(big).gpu_s, launches), 1e-15);
 
-  // A GPU step longer than the launches hides them: 1e6 tokens of prompt take ~seconds at 1 PFLOP/s.
+  // A GPU step longer than the launches hides them: 1e5 tokens of prompt take ~0.1 s at 1 PFLOP/s.
   pool.cuda_graphs = PoolSpec::CudaGraphs::none;
   InstanceModel none(m, pool, c, nullptr, {0}, w);
   BatchShape huge;
@@ -139,6 +139,33 @@ TEST(CudaGraphs, AttentionGroupsCompareTheirOwnBatchToTheGraphs) {
   b.per_group = true;
   b.busiest = GroupShape{6, 600, 0, 0, 0, 0};
   EXPECT_TRUE(im.cost(b).eager) << "6 on the busiest group";
+  // The slowest group (long contexts) holds 4 sequences; another holds 6 short ones, the most tokens: still eager.
+  b.busiest = GroupShape{4, 900, 0, 0, 0, 0};
+  b.largest_group_tokens = 6;
+  EXPECT_TRUE(im.cost(b).eager) << "6 on the group with the most tokens";
+  b.largest_group_tokens = 5;
+  EXPECT_FALSE(im.cost(b).eager);
+}
+
+TEST(CudaGraphs, EagerDraftingLaunchesTheDraftKernels) {
+  // Speculative decoding with 3 draft tokens of 1 layer each: an eager verify step launches the target's 24 kernels
+  // and 3 x (1 x 10 + 4) = 42 more, at 20 us each and speed 2.
+  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const hw::ClusterSpec c = flat_gpu();
+  ServingWorkload w;
+  w.cpu_iteration_s = 0;
+  w.cpu_per_kernel_s = 20e-6;
+  w.speculative.draft_tokens = 3;
+  w.speculative.acceptance = {1.5, 2, 2.5};
+  w.speculative.draft_layers = 1;
+  PoolSpec pool;
+  pool.cuda_graphs = PoolSpec::CudaGraphs::none;
+  InstanceModel im(m, pool, c, nullptr, {0}, w);
+  BatchShape verify;
+  verify.decode_seqs = 4;
+  verify.decode_context = 400;
+  verify.tokens_per_decode = 4;
+  EXPECT_NEAR(im.cost(verify).launch_s, (24 + 3 * (10 + 4)) * 20e-6 / 2, 1e-15);
 }
 
 }  // namespace

@@ -192,9 +192,9 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
     // activation precision (SiLU-and-mul, TensorRT-LLM's fused SwiGLU-quantize).
     double activation = 0;
     if (op.kind == OpKind::ffn_up || op.kind == OpKind::shared_up) {
-      const double outputs = op.act_write_bytes / ab / tp, in = model_.gated_ffn() ? 2 * 2.0 : 2.0;
-      by += outputs * (in - ab);
-      activation = outputs * (in + ab);
+      const double outputs = op.act_write_bytes / ab / tp, up_out_bytes = model_.gated_ffn() ? 2 * 2.0 : 2.0;
+      by += outputs * (up_out_bytes - ab);
+      activation = outputs * (up_out_bytes + ab);
     }
     const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(op.weight_bytes / tp));
     e.time += t.time;
@@ -210,14 +210,16 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
       elementwise(op.kv_write_bytes / bytes_.kv * ab / kv_shard_);
     }
     // Routing: top-k over the fp32 router logits, writing each token's expert ids and weights (4 bytes each); with
-    // attention TP (ep = 1) the permute gathers each assignment's activations and the finalize sums them back
-    // (with ep > 1 the dispatch and combine kernels do both: kMoeDispatchOverhead, kMoeCombineOverhead).
+    // attention TP (ep = 1) the permute gathers the activations of the assignments routed to the GPU's expert rank
+    // (T k / R of them) and the finalize sums them back into every token (with ep > 1 the dispatch and combine
+    // kernels do both: kMoeDispatchOverhead, kMoeCombineOverhead).
     if (op.kind == OpKind::router) {
       const double E = d(model_.moe.experts), k = d(model_.moe.top_k), h = d(model_.hidden);
       elementwise(T * (4 * E + 8 * k));
       if (pool_.ep == 1) {
-        elementwise(T * h * ab * (1 + k));
-        elementwise(T * h * ab * (k + 1));
+        const double rank_share = k / pool_.expert_ranks();
+        elementwise(T * h * ab * (1 + rank_share));
+        elementwise(T * h * ab * (rank_share + 1));
       }
     }
   }
@@ -477,7 +479,8 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
 IterationCost InstanceModel::cost(const BatchShape& b) {
   IterationCost out;
   Acc a = gpu_time(b);
-  if (spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1) {
+  const bool drafting = spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1;
+  if (drafting) {
     // Drafting: k sequential passes of the draft module (draft_layers target layers) over the decoding batch.
     BatchShape draft;
     draft.decode_seqs = b.decode_seqs;
@@ -502,7 +505,10 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   // Each attention group captures graphs for its own batch; a prompt chunk on any group makes every group eager.
   std::int64_t group_seqs = b.decode_seqs, group_tokens = b.tokens();
   if (b.per_group) {
-    group_seqs = b.busiest.decode_seqs;
+    // The busiest group is the slowest, not always the one with the most sequences; in a decode-only step the
+    // group with the most tokens holds the most sequences.
+    group_seqs = std::max(b.busiest.decode_seqs,
+                          b.prefill_tokens == 0 ? b.largest_group_tokens / b.tokens_per_decode : std::int64_t{0});
     group_tokens = std::max(b.largest_group_tokens,
                             b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode);
   } else if (pool_.ep > 1) {
@@ -511,7 +517,13 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   }
   out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, group_tokens,
                              b.prefill_tokens > 0);
-  out.launch_s = out.eager ? d(step_kernels_) * cpu_per_kernel_s_ / speed : 0;
+  double kernels = d(step_kernels_);
+  // Drafting runs draft_tokens passes of draft_layers layers and a head (speculative.hpp), each kernel launched too.
+  if (drafting) {
+    const double per_layer = d(step_kernels_ - kHeadKernelLaunches) / d(model_.layers);
+    kernels += d(spec_.draft_tokens) * (spec_.draft_layers * per_layer + kHeadKernelLaunches);
+  }
+  out.launch_s = out.eager ? kernels * cpu_per_kernel_s_ / speed : 0;
   // The host schedules and launches on one thread while the GPU runs what it has launched: with overlap (async
   // scheduling) the step is the longer of the GPU's work and the host's; without, scheduling comes first.
   out.time_s = cpu_overlap_ ? std::max(out.gpu_s, out.cpu_s + out.launch_s)

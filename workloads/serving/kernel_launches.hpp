@@ -13,9 +13,9 @@ namespace dcsim::wl::serving {
 
 // Kernels of one layer in its decode form: one per op of model_ops::layer_ops, the attention core's QK^T and PV
 // as one fused kernel; per attention block a KV-cache write kernel and, with RoPE, a rotary-embedding kernel
-// (model_ops folds both into the projections); per FFN block (dense, routed or shared experts) the activation kernel; per MoE layer the top-k,
-// token permute and finalize kernels of the routed experts; per collective its kernel (`tp_all_reduce`: the
-// two TP all-reduces; `ep_all_to_all`: dispatch and combine of a MoE layer).
+// (model_ops folds both into the projections); per FFN block (dense, routed or shared experts) the activation
+// kernel; per MoE layer the top-k, token permute and finalize kernels of the routed experts; per collective its
+// kernel (`tp_all_reduce`: the two TP all-reduces; `ep_all_to_all`: dispatch and combine of a MoE layer).
 int layer_kernel_launches(const ModelSpec& m, std::int64_t layer, bool tp_all_reduce, bool ep_all_to_all);
 
 // Kernels outside the layers: embedding, final norm, LM head and sampling.
