@@ -177,7 +177,8 @@ TEST(ServingInstance, ElementwiseKernelsMoveTheirBytes) {
   //   up projection 512 in + 2048 out (its whole 2f in bf16), down 1024 + 512 = 9216;
   //   the kernels it folds: SiLU-and-mul 2048 in + 1024 out, RoPE 2 x 2 x (4 + 2) x 64 = 1536, the KV write's
   //   read of the new K and V 512 = 5120;
-  // and the LM head by (256 + 1000) x 2 bytes a row. 10 more tokens: (2 x 14336 x 10 + 25120) / 1e12 s.
+  // and the LM head by 256 x 2 bytes in and 1000 fp32 logits out a row, which the sampling kernel reads again:
+  // 8512 bytes a row. 10 more tokens: (2 x 14336 x 10 + 85120) / 1e12 s.
   const ModelSpec m = tiny_model();
   const hw::ClusterSpec c = flat_cluster(1e30, 1e12);
   InstanceModel im(m, PoolSpec{}, c, nullptr, {0}, no_cpu());
@@ -185,7 +186,7 @@ TEST(ServingInstance, ElementwiseKernelsMoveTheirBytes) {
   ten.decode_seqs = 10;
   twenty.decode_seqs = 20;
   const double grown = im.cost(twenty).parts[StepPart::weights] - im.cost(ten).parts[StepPart::weights];
-  EXPECT_NEAR(grown, (2 * 14336.0 * 10 + 25120) / 1e12, 1e-9 * grown);
+  EXPECT_NEAR(grown, (2 * 14336.0 * 10 + 85120) / 1e12, 1e-9 * grown);
 }
 
 TEST(ServingInstance, HottestExpertRankFollowsTheMeasuredSkew) {

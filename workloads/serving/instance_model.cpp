@@ -15,6 +15,8 @@ namespace {
 
 double d(std::int64_t v) { return static_cast<double>(v); }
 
+constexpr double kLogitBytes = 4;  // fp32 logits
+
 double precision_bytes(hw::Precision p) {
   switch (p) {
     case hw::Precision::fp64: return 8;
@@ -364,13 +366,19 @@ void InstanceModel::head(Acc& a, std::int64_t group_rows, double instance_rows) 
     const double rows_g = d(group_rows);
     const double flops = 2 * rows_g * h * V;
     const double f = flops / pool_.tp;
-    const double by = (h * V * bytes_.weight + rows_g * (h + V) * bytes_.activation) / pool_.tp;
+    // The logits reach the sampler in fp32 (vLLM's sampler casts them, TensorRT-LLM's LM head writes float32
+    // logits): the head writes V fp32 values a row, and one sampling kernel (greedy argmax, or softmax and draw)
+    // reads every row's full vocabulary on the GPU that samples (vocab-parallel logits are gathered to it).
+    const double by = (h * V * bytes_.weight + rows_g * (h * bytes_.activation + V * kLogitBytes)) / pool_.tp;
+    const double sampling = rows_g * V * kLogitBytes;
     const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
-    e = DenseEntry{t.time, flops, f, by, t.compute_bound ? t.time : 0.0};
+    const double sample_time = op_time(cluster_.gpu, hw::Precision::bf16, 0, sampling).time;
+    e = DenseEntry{t.time + sample_time, flops, f, by + sampling, t.compute_bound ? t.time : 0.0};
   }
   const double instance_flops = instance_rows < 0 ? e.flops * pool_.ep : 2 * instance_rows * h * V;
-  a.add_op(e.math_time > 0 ? StepPart::gemm_math : StepPart::weights, e.time, instance_flops, e.gpu_flops,
-           e.gpu_bytes);
+  // A compute-bound head's GEMM to gemm_math, the rest (an HBM-bound head, the sampling kernel) to weights.
+  a.add_op(StepPart::gemm_math, e.math_time, instance_flops, e.gpu_flops, e.gpu_bytes);
+  a.add_op(StepPart::weights, e.time - e.math_time, 0, 0, 0);
 }
 
 void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b) {
