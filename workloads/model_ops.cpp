@@ -349,6 +349,19 @@ double megatron_flops_per_iteration(const ModelSpec& m, std::int64_t batch, std:
   return (full_recompute ? layers * 4 / 3 : layers) + logit;
 }
 
+bool is_up_projection(OpKind k) {
+  return k == OpKind::ffn_up || k == OpKind::expert_up || k == OpKind::shared_up;
+}
+
+double activation_kernel_bytes(double outputs, bool gated, double in_bytes, double out_bytes) {
+  return outputs * ((gated ? 2 : 1) * in_bytes + out_bytes);
+}
+
+double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes) {
+  if (!is_up_projection(sharded_up.kind)) return 0;
+  return activation_kernel_bytes(sharded_up.act_write_bytes / in_bytes, gated, in_bytes, out_bytes);
+}
+
 double rope_kernel_bytes(const ModelSpec& m, double tokens, int tp) {
   if (m.position != PositionKind::rope) return 0;
   // Query heads split over tp; a key head every GPU of the group holds (GQA with fewer KV heads than tp replicates

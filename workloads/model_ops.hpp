@@ -116,6 +116,16 @@ double attention_pairs(std::int64_t new_tokens, std::int64_t context, std::int64
 // of exactly these experts.
 double expected_distinct_experts(std::int64_t experts, std::int64_t top_k, double tokens);
 
+// Bytes the FFN's activation kernel moves for `outputs` activations (f a token, or a routed assignment, on one GPU's
+// shard): it reads the up-projection's output (2 values an activation gated, 1 plain) at in_bytes and writes each
+// activation at out_bytes (the op list folds it into the up-projection's epilogue; docs/pretraining.md and
+// docs/serving.md, "Elementwise kernels").
+double activation_kernel_bytes(double outputs, bool gated, double in_bytes, double out_bytes);
+// The same for one GPU's share of an up-projection op (ffn_up, expert_up or shared_up, sharded), whose
+// act_write_bytes count its f activations at in_bytes each; 0 for other ops.
+double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes);
+bool is_up_projection(OpKind k);  // ffn_up, expert_up or shared_up
+
 // Bytes a fused RoPE kernel moves in one layer's forward on one GPU (Transformer Engine's in training, the
 // engines' rotary kernel in serving; the op list folds it into the projections): it reads and writes, in bf16, the
 // rotated part of the queries and keys of `tokens` tokens, heads split over tp (GQA: every head dimension of the

@@ -15,6 +15,7 @@
 #include "app/scenario.hpp"
 #include "hw/collectives.hpp"
 #include "hw/topology.hpp"
+#include "tests/workloads/cluster_fixtures.hpp"
 #include "tests/workloads/model_fixtures.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/serving/decode_set.hpp"
@@ -31,18 +32,7 @@ const std::filesystem::path kTraces = std::filesystem::path(DCSIM_TEST_DATA_DIR)
 // A small dense GQA model.
 ModelSpec tiny_model() { return testing::llama_like(2, 256, 4, 2, 512, 1000, 4096); }
 
-// One GPU with flat efficiency curves (empty curves are 1) so the roofline is exact arithmetic.
-hw::ClusterSpec flat_cluster(double flops, double bandwidth, double hbm = 100e9) {
-  hw::ClusterSpec c;
-  c.gpu.name = "flat";
-  c.gpu.flops.bf16 = flops;
-  c.gpu.hbm_bandwidth = bandwidth;
-  c.gpu.hbm_capacity = hbm;
-  c.cpu.single_thread_speed = 1;
-  c.systems = 1;
-  c.gpus_per_system = 1;
-  return c;
-}
+using testing::flat_cluster;
 
 ServingWorkload no_cpu() {
   ServingWorkload w;

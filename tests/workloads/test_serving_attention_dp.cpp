@@ -16,6 +16,7 @@
 #include "hw/topology.hpp"
 #include "tests/support/scenario_text.hpp"
 #include "tests/support/temp_path.hpp"
+#include "tests/workloads/cluster_fixtures.hpp"
 #include "tests/workloads/model_fixtures.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/serving/attention_dp.hpp"
@@ -79,12 +80,7 @@ TEST(AttentionDp, BusiestGroupSetsDenseAttentionAndHeadTimes) {
   // other 2 sequences. The step runs group 0's dense ops (102 tokens), attention and LM head (3 rows), and the
   // experts of all 104 tokens on the hottest rank.
   const ModelSpec m = tiny_moe();
-  hw::ClusterSpec c;
-  c.gpu.name = "flat";
-  c.gpu.flops.bf16 = 1e15;
-  c.gpu.hbm_bandwidth = 1e30;
-  c.gpu.hbm_capacity = 100e9;
-  c.cpu.single_thread_speed = 1;
+  const hw::ClusterSpec c = testing::flat_cluster(1e15, 1e30, 100e9, 2);
   ServingWorkload w;
   w.cpu_iteration_s = 0;
   PoolSpec pool;

@@ -7,6 +7,7 @@
 
 #include "app/catalog.hpp"
 #include "app/model_catalog.hpp"
+#include "tests/workloads/cluster_fixtures.hpp"
 #include "tests/workloads/model_fixtures.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/kernel_launches.hpp"
@@ -56,16 +57,8 @@ TEST(CudaGraphs, EngineModesPickTheirGraphSteps) {
   EXPECT_FALSE(runs_as_graph(G::none, 512, 1, 1, false));
 }
 
-// One GPU with flat curves and unbounded bandwidth: an op takes FLOPs / peak.
-hw::ClusterSpec flat_gpu() {
-  hw::ClusterSpec c;
-  c.gpu.name = "flat";
-  c.gpu.flops.bf16 = 1e15;
-  c.gpu.hbm_bandwidth = 1e30;
-  c.gpu.hbm_capacity = 100e9;
-  c.cpu.single_thread_speed = 2;
-  return c;
-}
+// Flat curves and unbounded bandwidth (an op takes FLOPs / peak), a host at speed 2.
+hw::ClusterSpec flat_gpu(int gpus = 1) { return testing::flat_cluster(1e15, 1e30, 100e9, gpus, 2); }
 
 TEST(CudaGraphs, EagerStepWaitsForTheHostsLaunches) {
   // The tiny Llama-like model: 2 layers of 10 kernels + 4 = 24 kernels, 24 x 20 us / speed 2 = 240 us of
@@ -126,7 +119,7 @@ TEST(CudaGraphs, AttentionGroupsCompareTheirOwnBatchToTheGraphs) {
   m.moe.experts = 8;
   m.moe.top_k = 2;
   m.moe.ffn_hidden = 512;
-  const hw::ClusterSpec c = flat_gpu();
+  const hw::ClusterSpec c = flat_gpu(2);
   ServingWorkload w;
   PoolSpec pool;
   pool.ep = 2;

@@ -280,12 +280,4 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches) {
           out * kCastTransposeBytes};
 }
 
-double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes) {
-  if (sharded_up.kind != OpKind::ffn_up && sharded_up.kind != OpKind::expert_up && sharded_up.kind != OpKind::shared_up) {
-    return 0;
-  }
-  const double outputs = sharded_up.act_write_bytes / in_bytes;  // f per token (the op list's fused form)
-  return outputs * ((gated ? 2 : 1) * in_bytes + out_bytes);
-}
-
 }  // namespace dcsim::wl

@@ -166,11 +166,6 @@ struct QuantizeBytes {
 };
 QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
 
-// Bytes the FFN's activation kernel moves in one forward on one GPU, given that GPU's share of an up-projection
-// (ffn_up, expert_up or shared_up, sharded; its act_write_bytes count the f activations at in_bytes each, the op
-// list's fused form): it reads the projection's output (2f gated, f plain) at in_bytes and writes f at out_bytes
-// (docs/pretraining.md, "Elementwise kernels"). 0 for other ops.
-double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes);
 // Analytic bubble of 1F1B, (p-1)/(m+p-1), and of interleaved, (p-1)/(v m + p-1) (Narayanan et al. 2021 §2.2), for
 // any pass times. ZB-H1 (Qi et al. 2024 §2.1): idle (p-1)(T_F + T_B - T_W) against m (T_F + T_B + T_W) of work, so
 // it depends on the pass times t_f, t_b (input gradient) and t_w (weight gradient); valid for m >= p.

@@ -15,7 +15,8 @@ namespace {
 
 double d(std::int64_t v) { return static_cast<double>(v); }
 
-constexpr double kLogitBytes = 4;  // fp32 logits
+constexpr double kLogitBytes = 4;    // fp32 logits
+constexpr double kUpOutputBytes = 2;  // the up-projection writes its output in bf16 for the activation kernel
 
 double precision_bytes(hw::Precision p) {
   switch (p) {
@@ -193,10 +194,11 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
     // the up-projection writes its whole output in bf16 (2f gated), a kernel reads it and writes f at the
     // activation precision (SiLU-and-mul, TensorRT-LLM's fused SwiGLU-quantize).
     double activation = 0;
-    if (op.kind == OpKind::ffn_up || op.kind == OpKind::shared_up) {
-      const double outputs = op.act_write_bytes / ab / tp, up_out_bytes = model_.gated_ffn() ? 2 * 2.0 : 2.0;
-      by += outputs * (up_out_bytes - ab);
-      activation = outputs * (up_out_bytes + ab);
+    if (is_up_projection(op.kind)) {
+      const bool gated = model_.gated_ffn();
+      const double outputs = op.act_write_bytes / ab / tp;
+      by += outputs * ((gated ? 2 : 1) * kUpOutputBytes - ab);  // the whole output, not the fused form's f
+      activation = activation_kernel_bytes(outputs, gated, kUpOutputBytes, ab);
     }
     const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(op.weight_bytes / tp));
     e.time += t.time;
@@ -241,8 +243,8 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double up_f = load * 2 * h * up_n / t, down_f = load * 2 * f * h / t;
   // The up GEMM writes its output in bf16; the activation kernel reads it and writes f / t at the activation
   // precision, per assignment on the rank (as the dense FFN's, dense_miss).
-  const double up_b = touched * h * up_n * wb + load * (h * ab + up_n / t * 2);
-  const double act_b = load * (up_n / t * 2 + f / t * ab);
+  const double up_b = touched * h * up_n * wb + load * (h * ab + up_n / t * kUpOutputBytes);
+  const double act_b = activation_kernel_bytes(load * f / t, model_.gated_ffn(), kUpOutputBytes, ab);
   const double down_b = touched * f * h * wb + load * (f / t + h) * ab;
   const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f, dequant(touched * h * up_n * wb)).time +
                       op_time(cluster_.gpu, hw::Precision::bf16, 0, act_b).time +
@@ -436,6 +438,11 @@ InstanceModel::AttentionLoad InstanceModel::attention_load(double decode_seqs, d
   return l;
 }
 
+std::int64_t InstanceModel::largest_group_tokens(const BatchShape& b) const {
+  if (!b.per_group) return (b.tokens() + pool_.ep - 1) / pool_.ep;
+  return std::max(b.largest_group_tokens, b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode);
+}
+
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only) {
   Acc a;
   const std::int64_t T = b.tokens();
@@ -451,9 +458,7 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
                   : attention_load(d(b.decode_seqs), b.decode_context, d(b.prefill_tokens), b.prefill_pairs,
                                    b.prefill_cached, b.tokens_per_decode, ep);
   // Tokens on the group whose GPUs send the most (and run the TP all-reduce on the most).
-  const std::int64_t busiest_tokens = b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode;
-  const std::int64_t group_tokens = b.per_group ? std::max(b.largest_group_tokens, busiest_tokens)
-                                                : static_cast<std::int64_t>(std::ceil(d(T) / ep));
+  const std::int64_t group_tokens = largest_group_tokens(b);
   for (std::size_t i = 0; i < kinds_.size(); ++i) {
     Acc layer;
     add_dense(layer, i, b);
@@ -511,19 +516,13 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
   // Each attention group captures graphs for its own batch; a prompt chunk on any group makes every group eager.
-  std::int64_t group_seqs = b.decode_seqs, group_tokens = b.tokens();
-  if (b.per_group) {
-    // The busiest group is the slowest, not always the one with the most sequences; in a decode-only step the
-    // group with the most tokens holds the most sequences.
-    group_seqs = std::max(b.busiest.decode_seqs,
-                          b.prefill_tokens == 0 ? b.largest_group_tokens / b.tokens_per_decode : std::int64_t{0});
-    group_tokens = std::max(b.largest_group_tokens,
-                            b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode);
-  } else if (pool_.ep > 1) {
-    group_seqs = (group_seqs + pool_.ep - 1) / pool_.ep;
-    group_tokens = (group_tokens + pool_.ep - 1) / pool_.ep;
-  }
-  out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, group_tokens,
+  // The busiest group is the slowest, not always the one with the most sequences; in a decode-only step the group
+  // with the most tokens holds the most sequences.
+  const std::int64_t group_seqs =
+      b.per_group ? std::max(b.busiest.decode_seqs,
+                             b.prefill_tokens == 0 ? b.largest_group_tokens / b.tokens_per_decode : std::int64_t{0})
+                  : (b.decode_seqs + pool_.ep - 1) / pool_.ep;
+  out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, largest_group_tokens(b),
                              b.prefill_tokens > 0);
   double kernels = d(step_kernels_);
   // Drafting runs draft_tokens passes of draft_layers layers and a head (speculative.hpp), each kernel launched too.

@@ -177,6 +177,8 @@ class InstanceModel {
   static AttentionLoad attention_load(double decode_seqs, double decode_context, double prefill_tokens,
                                       double prefill_pairs, double prefill_cached, int q, double share);
   const DenseEntry& dense_miss(std::size_t kind, std::int64_t group_tokens, bool prefill_form);
+  // The most tokens an attention group holds in `b` (per_group), or an even share of the ep groups (rounded up).
+  std::int64_t largest_group_tokens(const BatchShape& b) const;
   void experts(Acc& a, std::int64_t tokens) const;
   // TP all-reduces and MoE dispatch/combine of one layer: `tokens` in the instance, `group_tokens` on the busiest
   // attention group.
