@@ -1,6 +1,7 @@
 #include "app/agents_scenario.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
+#include "workloads/agents/call_graph.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -57,9 +59,207 @@ wl::AgentDist parse_dist(const Value& v) {
   return d;
 }
 
-wl::AgentDist dist_or(const Reader& parent, std::string_view key, const wl::AgentDist& fallback) {
-  const auto v = parent.value_if(key);
-  return v ? parse_dist(*v) : fallback;
+wl::KvPolicy kv_policy_of(const std::string& s) {
+  return s == "drop"      ? wl::KvPolicy::drop
+         : s == "ttl"     ? wl::KvPolicy::ttl
+         : s == "offload" ? wl::KvPolicy::offload
+                          : wl::KvPolicy::hold;
+}
+
+void read_arrivals(const Reader& arr, wl::AgentRole& role) {
+  const std::string process = arr.choice("process");
+  if (process == "poisson") {
+    role.arrival = wl::AgentRole::Arrival::poisson;
+    role.rate = arr.number("rate");
+  } else if (process == "closed-loop") {
+    role.arrival = wl::AgentRole::Arrival::closed_loop;
+    role.concurrency = static_cast<int>(arr.integer("concurrency"));
+  } else if (process == "always-on") {
+    role.arrival = wl::AgentRole::Arrival::always_on;
+  } else {
+    role.arrival = wl::AgentRole::Arrival::calls;
+  }
+  arr.finish();
+}
+
+void read_always_on(const Reader& on, wl::AlwaysOn& a) {
+  a.agents = static_cast<int>(on.integer("agents"));
+  a.wake_interval_s = parse_dist(on.value("wake_interval"));
+  if (auto v = on.value_if("event_tokens")) a.event_tokens = parse_dist(*v);
+  if (auto m = on.section_if("memory")) {
+    a.memory_tokens = parse_dist(m->value("tokens"));
+    a.memory_tier = tier_of(m->choice("tier"));
+    m->finish();
+  }
+  a.between = kv_policy_of(on.choice("between"));
+  a.stagger = on.boolean("stagger");
+  on.finish();
+}
+
+void read_team(const Reader& t, wl::TeamMode& team) {
+  team.kind = t.choice("mode") == "debate" ? wl::TeamMode::Kind::debate : wl::TeamMode::Kind::parallel;
+  team.agents = static_cast<int>(t.integer("agents"));
+  team.rounds = static_cast<int>(t.integer("rounds"));
+  t.finish();
+}
+
+// The keys of one role, each overriding `role` only where given: the workload's own keys over the defaults, then a
+// population's over the workload's.
+void read_role(const Reader& w, wl::AgentRole& role) {
+  if (auto arr = w.section_if("arrivals")) read_arrivals(*arr, role);
+  if (auto v = w.value_if("tasks")) role.tasks = v->integer();
+  if (auto on = w.section_if("always_on")) read_always_on(*on, role.always_on);
+  if (auto t = w.section_if("team")) read_team(*t, role.team);
+  if (auto v = w.value_if("token_efficiency")) role.token_efficiency = v->number();
+
+  if (auto v = w.value_if("turns")) role.root_turns = parse_dist(*v);
+  if (auto v = w.value_if("output_tokens")) role.output_tokens = parse_dist(*v);
+  if (auto v = w.value_if("initial_context")) role.initial_context = parse_dist(*v);
+  if (auto v = w.value_if("context_growth")) role.context_growth = parse_dist(*v);
+  if (auto v = w.integer_if("context_window")) role.context_window = *v;
+  if (auto c = w.section_if("compaction")) {
+    if (auto v = c->value_if("trigger")) role.compaction_trigger = v->number();
+    if (auto v = c->value_if("keep")) role.compaction_keep = parse_dist(*v);
+    c->finish();
+  }
+
+  if (auto v = w.value_if("tools_per_turn")) role.tools_per_turn = parse_dist(*v);
+  if (auto tools = w.value_if("tools")) {
+    role.tools.clear();
+    for (const Value& item : tools->items()) {
+      const Reader t = item.section();
+      wl::ToolKind k;
+      k.name = t.text("name");
+      k.weight = t.number("weight");
+      k.duration_s = parse_dist(t.value("duration"));
+      k.cpu_bound = t.boolean("cpu_bound");
+      t.finish();
+      role.tools.push_back(k);
+    }
+    double sum = 0;
+    for (const auto& k : role.tools) sum += k.weight;
+    if (sum <= 0) tools->node().fail_value("tool weights with a positive sum");
+  }
+  if (auto v = w.value_if("harness_overhead")) role.harness_overhead_s = parse_dist(*v);
+
+  if (auto m = w.section_if("memory")) {
+    role.memory_load_probability = m->number("probability");
+    role.memory_load_tokens = parse_dist(m->value("tokens"));
+    role.memory_tier = tier_of(m->choice("tier"));
+    role.memory_as_kv = m->choice("as") == "kv";
+    m->finish();
+  }
+
+  if (auto s = w.section_if("spawn")) {
+    if (auto v = s->value_if("task_share")) role.spawn_task_share = v->number();
+    if (auto v = s->value_if("turn")) role.spawn_turn = static_cast<int>(v->integer());
+    if (auto v = s->value_if("extra_fan_out")) role.fan_out = parse_dist(*v);
+    if (auto v = s->value_if("swarm_share")) role.swarm_share = v->number();
+    if (auto v = s->value_if("swarm_fan_out")) role.swarm_fan_out = parse_dist(*v);
+    if (auto dw = s->value_if("depth_weights")) {
+      role.depth_weights.clear();
+      for (const Value& x : dw->items()) role.depth_weights.push_back(x.number());
+      if (std::accumulate(role.depth_weights.begin(), role.depth_weights.end(), 0.0) <= 0) {
+        dw->node().fail_value("weights of max depth 1, 2, ... with a positive sum");
+      }
+    }
+    if (auto v = s->value_if("sub_turns")) role.sub_turns = parse_dist(*v);
+    if (auto v = s->value_if("sub_context")) role.sub_context = parse_dist(*v);
+    if (auto v = s->value_if("summary_tokens")) role.summary_tokens = parse_dist(*v);
+    if (auto v = s->value_if("shared_fraction")) role.sibling_shared_fraction = v->number();
+    s->finish();
+  }
+
+  if (auto v = w.value_if("kv_policy")) role.kv_policy = kv_policy_of(v->choice());
+  if (auto v = w.value_if("kv_ttl")) role.kv_ttl_s = v->quantity();
+}
+
+// How a role's tasks start must bound the run: a task count or the workload's duration.
+void check_arrivals(const Reader& where, const wl::AgentRole& role, double duration_s, const std::string& what) {
+  using A = wl::AgentRole::Arrival;
+  if (role.arrival == A::always_on) {
+    if (role.always_on.agents < 1) where.fail(what + " is always-on but has no always_on: {agents: N, wake_interval: ...}");
+    if (duration_s <= 0) where.fail(what + " has always-on agents, which run until the workload's duration: give workload.duration (e.g. 1 h)");
+  }
+  if ((role.arrival == A::poisson || role.arrival == A::closed_loop) && role.tasks <= 0 && duration_s <= 0) {
+    where.fail(what + " starts tasks without end: give its tasks or the workload's duration");
+  }
+}
+
+// Population names become metric keys (role.<name>.*) and token classes.
+bool plain_name(const std::string& s) {
+  if (s.empty() || s.size() > 64) return false;
+  for (const char c : s) {
+    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) || c == '_' || c == '-'))
+      return false;
+  }
+  return true;
+}
+
+// Returns each population's reader, in order.
+std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::AgentsWorkload& a) {
+  const wl::AgentRole base = a.agent();
+  a.roles.clear();
+  a.populations = true;
+  std::vector<std::string> names;
+  std::vector<Reader> readers;
+  for (const auto& [name, item] : list.entries()) {
+    const Reader p = item.section();
+    wl::AgentRole role = base;
+    role.name = name;
+    if (!plain_name(role.name)) {
+      item.node().fail("population name '" + name + "' is not lowercase letters, digits, '_' or '-' (it names metrics "
+                       "role.<name>.* and a token class)");
+    }
+    names.push_back(role.name);
+    read_role(p, role);
+    if (auto v = p.value_if("max_in_service")) role.max_in_service = static_cast<int>(v->integer());
+    a.roles.push_back(std::move(role));
+    readers.push_back(p);
+  }
+  // Calls name their callee: read once every population is known.
+  for (std::size_t i = 0; i < readers.size(); ++i) {
+    const Reader& p = readers[i];
+    wl::AgentRole& role = a.roles[i];
+    if (auto calls = p.value_if("calls")) {
+      for (const Value& item : calls->items()) {
+        const Reader c = item.section();
+        wl::RoleCall call;
+        const std::string to = c.value("to").node().as_enum(names);  // did-you-mean over the populations
+        call.to = static_cast<int>(std::find(names.begin(), names.end(), to) - names.begin());
+        if (call.to == static_cast<int>(i)) {
+          c.at("to").fail_value("another population (an agent's own helpers are its spawn waves)");
+        }
+        call.probability = c.number("probability");
+        if (auto v = c.value_if("request_tokens")) call.request_tokens = parse_dist(*v);
+        c.finish();
+        role.calls.push_back(call);
+      }
+    }
+    check_arrivals(p, role, a.duration_s, "population " + role.name);
+    p.finish();
+  }
+  const std::vector<int> cycle = wl::agents::find_call_cycle(a.roles);
+  if (!cycle.empty()) {
+    std::string path;
+    for (const int r : cycle) path += (path.empty() ? "" : " -> ") + a.roles[static_cast<std::size_t>(r)].name;
+    list.node().fail("populations call each other in a cycle (" + path + ")",
+                     "a caller waits for its callee, so a cycle of calls can deadlock under service limits; break "
+                     "it (a reply is the callee's summary, not a call back)");
+  }
+  bool any = false;
+  for (std::size_t i = 0; i < a.roles.size(); ++i) {
+    const wl::AgentRole& role = a.roles[i];
+    any = any || role.has_arrivals();
+    if (role.arrival != wl::AgentRole::Arrival::calls) continue;
+    bool called = false;
+    for (const wl::AgentRole& other : a.roles) {
+      for (const wl::RoleCall& c : other.calls) called = called || (c.to == static_cast<int>(i) && c.probability > 0);
+    }
+    if (!called) readers[i].at("arrivals").fail("population " + role.name + " only serves calls, but no population calls it");
+  }
+  if (!any) w.at("populations").fail("no population starts tasks: give one arrivals of poisson, closed-loop or always-on");
+  return readers;
 }
 
 }  // namespace
@@ -68,16 +268,10 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
                                 const std::optional<wl::ModelSpec>& model) {
   if (!model) w.fail("an agents workload needs a top-level `model:` (a catalog name or an inline model)");
   wl::AgentsWorkload a;
-  const Reader arr = w.section("arrivals");
-  if (arr.choice("process") == "poisson") {
-    a.arrival = wl::AgentsWorkload::Arrival::poisson;
-    a.rate = arr.number("rate");
-  } else {
-    a.arrival = wl::AgentsWorkload::Arrival::closed_loop;
-    a.concurrency = static_cast<int>(arr.integer("concurrency"));
-  }
-  arr.finish();
-  a.tasks = w.integer("tasks");
+  if (auto d = w.quantity_if("duration")) a.duration_s = *d;
+  wl::AgentRole& base = a.agent();
+  base.token_efficiency = model->token_efficiency;
+  read_role(w, base);
   if (auto in = w.section_if("instance")) {
     parse_engine_instance(*in, a.instance, *model);
     check_instance_precision(*in, a.instance, cluster.gpu);
@@ -90,72 +284,22 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     a.cpu_per_kernel_s = cpu->quantity("per_kernel");
     cpu->finish();
   }
-
-  a.root_turns = dist_or(w, "turns", a.root_turns);
-  a.output_tokens = dist_or(w, "output_tokens", a.output_tokens);
-  a.initial_context = dist_or(w, "initial_context", a.initial_context);
-  a.context_growth = dist_or(w, "context_growth", a.context_growth);
-  a.context_window = w.integer_if("context_window").value_or(0);
-  if (auto c = w.section_if("compaction")) {
-    a.compaction_trigger = c->number("trigger");
-    a.compaction_keep = dist_or(*c, "keep", a.compaction_keep);
-    c->finish();
-  }
-
-  a.tools_per_turn = dist_or(w, "tools_per_turn", a.tools_per_turn);
-  if (auto tools = w.value_if("tools")) {
-    a.tools.clear();
-    for (const Value& item : tools->items()) {
-      const Reader t = item.section();
-      wl::ToolKind k;
-      k.name = t.text("name");
-      k.weight = t.number("weight");
-      k.duration_s = parse_dist(t.value("duration"));
-      k.cpu_bound = t.boolean("cpu_bound");
-      t.finish();
-      a.tools.push_back(k);
+  base.offload_tier = tier_of(w.choice("offload_tier"));
+  std::vector<Reader> role_readers;
+  if (auto pops = w.value_if("populations")) {
+    for (const char* key : {"arrivals", "tasks"}) {
+      if (w.has(key)) w.at(key).fail(std::string("with populations, each population gives its own ") + key);
     }
-    double sum = 0;
-    for (const auto& k : a.tools) sum += k.weight;
-    if (sum <= 0) tools->node().fail_value("tool weights with a positive sum");
+    base.tasks = 0;  // a population without tasks starts them until the duration
+    role_readers = read_populations(w, *pops, a);
+  } else {
+    if (!w.has("arrivals")) (void)w.at("arrivals");  // "missing required key"
+    if (base.arrival == wl::AgentRole::Arrival::calls)
+      w.value("arrivals").section().at("process").fail_value("poisson, closed-loop or always-on (calls needs populations)");
+    if (!w.has("tasks") && a.duration_s <= 0) w.fail("give tasks (the tasks run in all) or duration");
+    if (!w.has("tasks")) base.tasks = 0;
+    check_arrivals(w, base, a.duration_s, "the workload");
   }
-  a.harness_overhead_s = dist_or(w, "harness_overhead", a.harness_overhead_s);
-
-  if (auto m = w.section_if("memory")) {
-    a.memory_load_probability = m->number("probability");
-    a.memory_load_tokens = parse_dist(m->value("tokens"));
-    a.memory_tier = tier_of(m->choice("tier"));
-    a.memory_as_kv = m->choice("as") == "kv";
-    m->finish();
-  }
-
-  if (auto s = w.section_if("spawn")) {
-    a.spawn_task_share = s->number("task_share");
-    a.spawn_turn = static_cast<int>(s->integer("turn"));
-    a.fan_out = dist_or(*s, "extra_fan_out", a.fan_out);
-    a.swarm_share = s->number("swarm_share");
-    a.swarm_fan_out = dist_or(*s, "swarm_fan_out", a.swarm_fan_out);
-    if (auto dw = s->value_if("depth_weights")) {
-      a.depth_weights.clear();
-      for (const Value& x : dw->items()) a.depth_weights.push_back(x.number());
-      if (std::accumulate(a.depth_weights.begin(), a.depth_weights.end(), 0.0) <= 0) {
-        dw->node().fail_value("weights of max depth 1, 2, ... with a positive sum");
-      }
-    }
-    a.sub_turns = dist_or(*s, "sub_turns", a.sub_turns);
-    a.sub_context = dist_or(*s, "sub_context", a.sub_context);
-    a.summary_tokens = dist_or(*s, "summary_tokens", a.summary_tokens);
-    a.sibling_shared_fraction = s->number("shared_fraction");
-    s->finish();
-  }
-
-  const std::string policy = w.choice("kv_policy");
-  a.kv_policy = policy == "drop"      ? wl::KvPolicy::drop
-                : policy == "ttl"     ? wl::KvPolicy::ttl
-                : policy == "offload" ? wl::KvPolicy::offload
-                                      : wl::KvPolicy::hold;
-  a.kv_ttl_s = w.quantity("kv_ttl");
-  a.offload_tier = tier_of(w.choice("offload_tier"));
 
   // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.
   if (const auto problem = wl::tensor_parallel_problem(*model, a.instance.tp, cluster))
@@ -179,26 +323,36 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   try {
     wl::serving::ServingWorkload sw;
     wl::serving::InstanceModel probe(*model, a.instance, cluster, nullptr, gpus, sw);
-    // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
-    // replica's KV cache, or the run would stop at the first call that outgrows it.
-    const std::int64_t window = a.context_window > 0 ? a.context_window : model->max_context;
-    // A window must hold a task's opening context and one answer, or every call would compact.
-    const double opening = a.initial_context.expected() + a.output_tokens.expected();
-    const std::string defaulted =
-        a.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
-    if (static_cast<double>(window) < opening) {
-      (w.has("context_window") ? w.at("context_window") : w.node())
-          .fail("context_window = " + std::to_string(window) + " is below initial_context + output_tokens on " +
-                "average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) + " tokens)" + defaulted);
-    }
-    const auto largest = static_cast<std::int64_t>(a.compaction_trigger * static_cast<double>(window));
-    if (largest > probe.kv_capacity_tokens()) {
-      (w.has("context_window") ? w.at("context_window") : w.node())
-          .fail("contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
-                    " tokens before compaction, but a replica's KV cache holds " +
-                    std::to_string(probe.kv_capacity_tokens()) + defaulted,
-                "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
-                "kv_precision");
+    for (std::size_t i = 0; i < a.roles.size(); ++i) {
+      const wl::AgentRole& role = a.roles[i];
+      const Reader& r = a.populations ? role_readers[i] : w;
+      // A key given at the workload's level and inherited by a population is blamed where it was written.
+      const auto blame = [&]() -> ConfigNode {
+        if (r.has("context_window")) return r.at("context_window");
+        if (w.has("context_window")) return w.at("context_window");
+        return r.node();
+      };
+      const std::string who = a.populations ? "population " + role.name + ": " : "";
+      // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
+      // replica's KV cache, or the run would stop at the first call that outgrows it.
+      const std::int64_t window = role.context_window > 0 ? role.context_window : model->max_context;
+      // A window must hold a task's opening context and one answer, or every call would compact.
+      const double opening = role.initial_context.expected() + role.output_tokens.expected();
+      const std::string defaulted =
+          role.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
+      if (static_cast<double>(window) < opening) {
+        blame().fail(who + "context_window = " + std::to_string(window) + " is below initial_context + " +
+                     "output_tokens on average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) +
+                     " tokens)" + defaulted);
+      }
+      const auto largest = static_cast<std::int64_t>(role.compaction_trigger * static_cast<double>(window));
+      if (largest > probe.kv_capacity_tokens()) {
+        blame().fail(who + "contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
+                         " tokens before compaction, but a replica's KV cache holds " +
+                         std::to_string(probe.kv_capacity_tokens()) + defaulted,
+                     "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
+                     "kv_precision");
+      }
     }
   } catch (const std::invalid_argument& e) {
     (w.has("instance") ? w.at("instance") : w.node()).fail(e.what());

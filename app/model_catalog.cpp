@@ -176,6 +176,7 @@ Rows model_rows(const wl::ModelSpec& m) {
   r.integer("vocab", m.vocab);
   r.flag("tied_embeddings", m.tied_embeddings);
   r.integer("max_context", m.max_context);
+  if (m.token_efficiency != 1) r.count("token_efficiency", m.token_efficiency);
   r.text("norm", wl::to_string(m.norm));
   r.text("position", wl::to_string(m.position));
   if (m.mtp_modules > 0) r.integer("mtp_modules", m.mtp_modules);
@@ -246,6 +247,7 @@ wl::ModelSpec parse_model(const ConfigNode& node) {
   m.ffn_bias = n.boolean("ffn_bias");
   m.mtp_modules = n.integer("mtp_modules");
   m.assumed = n.boolean("assumed");
+  m.token_efficiency = n.number("token_efficiency");
 
   parse_heads(n, m);
   if (m.attention == wl::AttentionKind::mla) {

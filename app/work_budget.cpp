@@ -83,21 +83,54 @@ WorkEstimate serving_work(const Scenario& s) {
   return {requests * kServingEventsPerRequest, requests * per_request, driver, key};
 }
 
+// Agents a role's task runs: the root, plus a team, or for the tasks that spawn a wave of 1 + fan_out sub-agents
+// or a swarm.
+double agents_per_task(const wl::AgentRole& r) {
+  if (r.team.kind != wl::TeamMode::Kind::none) return 1 + r.team.agents;
+  const double wave = (1 - r.swarm_share) * (1 + r.fan_out.expected()) + r.swarm_share * r.swarm_fan_out.expected();
+  return 1 + r.spawn_task_share * wave;
+}
+
+WorkEstimate agents_work(const wl::AgentsWorkload& a) {
+  double tasks = 0, agents = 0, span = 0;
+  std::vector<double> started(a.roles.size(), 0.0);  // tasks each role starts, by arrival or wake-up
+  for (std::size_t i = 0; i < a.roles.size(); ++i) {
+    const wl::AgentRole& r = a.roles[i];
+    double n = static_cast<double>(r.tasks);
+    if (r.arrival == wl::AgentRole::Arrival::poisson) {
+      if (r.tasks <= 0) n = r.rate * a.duration_s;
+      // Poisson arrivals spread the tasks over (tasks - 1) / rate on average.
+      span = std::max(span, r.rate > 0 ? (n - 1) / r.rate : 0.0);
+    } else if (r.arrival == wl::AgentRole::Arrival::closed_loop && r.tasks <= 0) {
+      n = r.concurrency * std::max(1.0, a.duration_s);  // at most one task per user per second
+    } else if (r.arrival == wl::AgentRole::Arrival::always_on) {
+      n = r.always_on.agents * std::max(1.0, a.duration_s / std::max(1e-3, r.always_on.wake_interval_s.expected()));
+    } else if (r.arrival == wl::AgentRole::Arrival::calls) {
+      n = 0;
+    }
+    started[i] = n;
+  }
+  // Calls start tasks of their callee: each caller turn calls with its probability (one level of calls).
+  std::vector<double> all = started;
+  for (std::size_t i = 0; i < a.roles.size(); ++i) {
+    for (const wl::RoleCall& c : a.roles[i].calls)
+      all[static_cast<std::size_t>(c.to)] += started[i] * a.roles[i].root_turns.expected() * c.probability;
+  }
+  for (std::size_t i = 0; i < a.roles.size(); ++i) {
+    tasks += all[i];
+    agents += all[i] * agents_per_task(a.roles[i]);
+  }
+  const double per = tasks > 0 ? agents / tasks : 0.0;
+  return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
+          num(tasks) + " tasks x " + num(per) + " agents each",
+          a.populations ? "populations" : (a.agent().tasks > 0 ? "tasks" : "duration"), std::max(span, a.duration_s)};
+}
+
 }  // namespace
 
 WorkEstimate estimate_work(const Scenario& s) {
   if (s.workload_kind == "serving") return serving_work(s);
-  if (s.workload_kind == "agents") {
-    const auto& a = s.agents;
-    const double tasks = static_cast<double>(a.tasks);
-    // Poisson arrivals spread the tasks over (tasks - 1) / rate on average.
-    const double span = a.arrival == wl::AgentsWorkload::Arrival::poisson && a.rate > 0 ? (tasks - 1) / a.rate : 0;
-    // Agents per task: the root, plus for the tasks that spawn a wave of 1 + fan_out sub-agents or a swarm.
-    const double wave = (1 - a.swarm_share) * (1 + a.fan_out.expected()) + a.swarm_share * a.swarm_fan_out.expected();
-    const double agents = tasks * (1 + a.spawn_task_share * wave);
-    return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
-            num(tasks) + " tasks x " + num(agents / tasks) + " agents each", "tasks", span};
-  }
+  if (s.workload_kind == "agents") return agents_work(s.agents);
   if (s.workload_kind == "pretraining") {
     const auto& p = s.pretraining;
     const double tasks = static_cast<double>(p.micro_batches()) * p.pp * p.interleave;

@@ -100,6 +100,9 @@ struct ModelSpec {
   bool ffn_bias = false;        // biases on FFN / expert matrices and on the router
   std::int64_t mtp_modules = 0;
   bool assumed = false;         // architecture not published (gpt-moe-1.8t): figures are assumptions
+  // Generated tokens per task for equal quality, relative to a reference model (agents scale generated lengths by
+  // it). A property of the model's training, not of its architecture: 1 unless a scenario says otherwise.
+  double token_efficiency = 1;
   // Published parameter counts, for reference and tests (0: none given). Not used by any computation.
   double published_total_params = 0;
   double published_active_params = 0;

@@ -113,7 +113,10 @@ Key dist(std::string name, const DistBounds& b, const wl::AgentDist& fallback) {
 SectionPtr agent_arrival_keys() {
   static const SectionPtr s = make_section(
       "workload (kind: agents).arrivals", "How tasks arrive.",
-      {choice("process", {"poisson", "closed-loop"}).describe("poisson: tasks at a rate; closed-loop: a fixed number in flight"),
+      {choice("process", {"poisson", "closed-loop", "always-on", "calls"})
+           .describe("poisson: tasks at a rate; closed-loop: a fixed number in flight; always-on: always_on.agents "
+                     "agents wake up for the whole duration; calls: only calls from other populations")
+           .rule_("calls only in a population that another population calls"),
        number("rate", 1e-9, 1e9).describe("tasks per second").when_("process: poisson"),
        integer("concurrency", 1, 10'000'000).describe("tasks in flight").when_("process: closed-loop")});
   return s;
@@ -146,7 +149,7 @@ SectionPtr agent_cpu_keys() {
 
 SectionPtr compaction_keys() {
   static const SectionPtr s = [] {
-    const wl::AgentsWorkload d;
+    const wl::AgentRole d;
     return make_section(
         "workload (kind: agents).compaction", "Context compaction when a context nears the window.",
         {number("trigger", 0.01, 1).or_default(d.compaction_trigger).describe("compact when context > trigger x window"),
@@ -180,7 +183,7 @@ SectionPtr memory_keys() {
 
 SectionPtr spawn_keys() {
   static const SectionPtr s = [] {
-    const wl::AgentsWorkload d;
+    const wl::AgentRole d;
     return make_section(
         "workload (kind: agents).spawn", "Sub-agents: waves, swarms and depth.",
         {number("task_share", 0, 1).or_default(d.spawn_task_share).describe("share of tasks whose root spawns sub-agents"),
@@ -202,52 +205,146 @@ SectionPtr spawn_keys() {
   return s;
 }
 
+SectionPtr always_on_memory_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: agents).always_on.memory", "Long-term memory an always-on agent loads as KV when it wakes.",
+      {dist("tokens", kTokens).describe("tokens loaded at a wake-up whose KV did not survive the sleep"),
+       choice("tier", {"cpu-memory", "local-nvme", "network-flash"}).or_default("cpu-memory")
+           .describe("where the memory is read from")});
+  return s;
+}
+
+SectionPtr always_on_keys() {
+  static const SectionPtr s = [] {
+    const wl::AlwaysOn d;
+    return make_section(
+        "workload (kind: agents).always_on", "Agents that live for the whole run and wake up on events.",
+        {integer("agents", 1, 10'000'000).describe("always-on agents"),
+         dist("wake_interval", kTime).describe("sleep between the end of one episode and the next wake-up"),
+         dist("event_tokens", kAtLeastOneToken, d.event_tokens).describe("the event that wakes it (new prompt tokens)"),
+         section("memory", always_on_memory_keys()).optional("no memory load").describe("long-term memory per wake-up"),
+         boolean("stagger")
+             .or_default(d.stagger)
+             .describe("the first wake-up at a uniform random point of the first interval (a fleet already "
+                       "running), else after a whole interval"),
+         choice("between", {"drop", "hold", "offload"})
+             .or_default("drop")
+             .describe("its KV across sleeps: drop (reload the memory at every wake-up), hold (parked in HBM, "
+                       "evictable), offload (to offload_tier)")});
+  }();
+  return s;
+}
+
+SectionPtr team_keys() {
+  static const SectionPtr s = make_section(
+      "workload (kind: agents).team", "N-agent mode: every task fans out to a fixed team on its spawn turn.",
+      {choice("mode", {"parallel", "debate"})
+           .describe("parallel: N sub-agents (spawn.sub_turns, sub_context, summary_tokens) at once; debate: N agents "
+                     "x rounds LLM calls, each round reading the others' answers"),
+       integer("agents", 1, 100'000).describe("team size N"),
+       integer("rounds", 1, 1'000).or_default(1).describe("debate rounds").when_("mode: debate")});
+  return s;
+}
+
+SectionPtr role_call_keys() {
+  static const SectionPtr s = [] {
+    const wl::RoleCall d;
+    return make_section(
+        "workload (kind: agents).populations.<name>.calls[]", "Calls to another population.",
+        {text("to").describe("the callee population's name").rule_("another population; the calls form no cycle"),
+         number("probability", 0, 1).describe("chance per turn (a turn that is not a wave turn)"),
+         dist("request_tokens", kTokens, d.request_tokens).describe("the request, added to the callee's opening context")});
+  }();
+  return s;
+}
+
+// The keys that shape one role: the workload's (a workload without populations, or every population's defaults)
+// and a population's own (each overriding the workload's where given).
+std::vector<Key> role_keys(bool population) {
+  const wl::AgentRole d;
+  const auto inherit = [&](Key k) { return population ? k.optional("the workload's") : k; };
+  const auto d_or_inherit = [&](std::string name, const DistBounds& b, const wl::AgentDist& fallback) {
+    return population ? dist(std::move(name), b).optional("the workload's") : dist(std::move(name), b, fallback);
+  };
+  std::vector<Key> keys = {
+      section("arrivals", agent_arrival_keys())
+          .optional(population ? "required" : "required without populations")
+          .describe("how tasks arrive"),
+      integer("tasks", 1, 100'000'000)
+          .optional(population ? "until the workload's duration" : "required without populations, unless duration is given")
+          .describe("tasks started in all (the run ends when the last finishes)"),
+      section("always_on", always_on_keys()).optional("none").describe("always-on agents (arrivals: always-on)"),
+      section("team", team_keys()).optional("no team: spawn's waves").describe("N-agent mode"),
+      inherit(number("token_efficiency", 1e-3, 1e3).computed("the model's token_efficiency"))
+          .describe("scales every generated length (output and summary tokens): tokens per task for equal quality"),
+      d_or_inherit("turns", kAtLeastOne, d.root_turns).describe("LLM calls of a root agent (calibration: llm_calls_per_task)"),
+      d_or_inherit("output_tokens", kAtLeastOneToken, d.output_tokens).describe("tokens generated per call"),
+      d_or_inherit("initial_context", kAtLeastOneToken, d.initial_context).describe("a task's opening context"),
+      d_or_inherit("context_growth", kTokens, d.context_growth).describe("context added per turn (tool results etc.)"),
+      integer("context_window", 0, 100'000'000)
+          .computed(population ? "the workload's" : "the model's max_context")
+          .describe("tokens a context may reach before compaction")
+          .rule_("holds initial_context + output_tokens on average"),
+      section("compaction", compaction_keys())
+          .optional(population ? "the workload's"
+                               : "trigger " + num(d.compaction_trigger) + ", keep " + describe_dist(d.compaction_keep, kFraction))
+          .describe("context compaction"),
+      d_or_inherit("tools_per_turn", kCount, d.tools_per_turn).describe("tool calls after each LLM call"),
+      key("tools", list_type(section_type(tool_keys()), 1))
+          .optional(population ? "the workload's" : tools_text(d.tools))
+          .describe("the tool kinds and their weights"),
+      d_or_inherit("harness_overhead", kTime, d.harness_overhead_s).describe("harness time per tool call"),
+      section("memory", memory_keys()).optional(population ? "the workload's" : "no memory loads").describe("long-term memory loads"),
+      section("spawn", spawn_keys()).optional(population ? "the workload's, key by key" : "the defaults of its keys").describe("sub-agents"),
+      inherit(choice("kv_policy", {"drop", "hold", "ttl", "offload"}).or_default("hold"))
+          .describe("an agent's KV while it waits on a tool (docs/agents.md)"),
+      inherit(quantity("kv_ttl", Dimension::time, 0, kMaxScenarioTime).or_default(d.kv_ttl_s))
+          .describe("how long KV is held while an agent waits (used by kv_policy: ttl)")};
+  return keys;
+}
+
+SectionPtr population_keys() {
+  static const SectionPtr s = [] {
+    std::vector<Key> keys = {
+        integer("max_in_service", 0, 10'000'000).or_default(0).describe("calls served at once (0: no limit); more wait FIFO"),
+        key("calls", list_type(section_type(role_call_keys()), 1)).optional("none").describe("calls to other populations")};
+    for (Key& k : role_keys(true)) keys.push_back(std::move(k));
+    return make_section("workload (kind: agents).populations.<name>",
+                        "One population (role) of an agent economy; its keys override the workload's.", keys);
+  }();
+  return s;
+}
+
 }  // namespace
 
 SectionPtr agents_keys() {
   static const SectionPtr s = [] {
-    const wl::AgentsWorkload d;
-    return make_section(
-        "workload (kind: agents)", "Agent tasks on model replicas, tools and storage (docs/agents.md).",
-        {choice("kind", workload_kinds()).describe("agents"),
-         section("arrivals", agent_arrival_keys()).describe("how tasks arrive"),
-         integer("tasks", 1, 100'000'000).describe("tasks run in all (the run ends when the last finishes)"),
-         section("instance", agent_instance_keys())
-             .optional("the defaults of its keys (the serving pool's)")
-             .describe("one model replica")
-             .rule_("fits the cluster; holds compaction.trigger x context_window tokens of KV"),
-         integer("replicas", 0, 10'000'000)
-             .or_default(0)
-             .describe("model replicas (0: as many as the cluster's GPUs hold)")
-             .rule_("replicas x the replica's GPUs fit the cluster"),
-         section("cpu", agent_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
-         dist("turns", kAtLeastOne, d.root_turns).describe("LLM calls of a root agent (calibration: llm_calls_per_task)"),
-         dist("output_tokens", kAtLeastOneToken, d.output_tokens).describe("tokens generated per call"),
-         dist("initial_context", kAtLeastOneToken, d.initial_context).describe("a task's opening context"),
-         dist("context_growth", kTokens, d.context_growth).describe("context added per turn (tool results etc.)"),
-         integer("context_window", 0, 100'000'000)
-             .computed("the model's max_context")
-             .describe("tokens a context may reach before compaction")
-             .rule_("holds initial_context + output_tokens on average"),
-         section("compaction", compaction_keys())
-             .optional("trigger " + num(d.compaction_trigger) + ", keep " + describe_dist(d.compaction_keep, kFraction))
-             .describe("context compaction"),
-         dist("tools_per_turn", kCount, d.tools_per_turn).describe("tool calls after each LLM call"),
-         key("tools", list_type(section_type(tool_keys()), 1))
-             .optional(tools_text(d.tools))
-             .describe("the tool kinds and their weights"),
-         dist("harness_overhead", kTime, d.harness_overhead_s).describe("harness time per tool call"),
-         section("memory", memory_keys()).optional("no memory loads").describe("long-term memory loads"),
-         section("spawn", spawn_keys()).optional("the defaults of its keys").describe("sub-agents"),
-         choice("kv_policy", {"drop", "hold", "ttl", "offload"})
-             .or_default("hold")
-             .describe("an agent's KV while it waits on a tool (docs/agents.md)"),
-         quantity("kv_ttl", Dimension::time, 0, kMaxScenarioTime)
-             .or_default(d.kv_ttl_s)
-             .describe("how long KV is held while an agent waits (used by kv_policy: ttl)"),
-         choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
-             .or_default("cpu-memory")
-             .describe("where offloaded KV goes (kv_policy: offload)")});
+    std::vector<Key> keys = {
+        choice("kind", workload_kinds()).describe("agents"),
+        quantity("duration", Dimension::time, 1e-3, kMaxScenarioTime)
+            .optional("none: the run ends when every task is done")
+            .describe("arrivals and wake-ups stop then (the measured window); work in flight drains"),
+        key("populations", map_type(section_type(population_keys())))
+            .optional("one population, 'agent', from the workload's keys")
+            .describe("the roles of an agent economy, by name (metrics role.<name>.*, token class <name>)")
+            .rule_("names of lowercase letters, digits, '_' or '-'; calls between populations form no cycle; at "
+                   "least one population starts tasks"),
+        section("instance", agent_instance_keys())
+            .optional("the defaults of its keys (the serving pool's)")
+            .describe("one model replica")
+            .rule_("fits the cluster; holds compaction.trigger x context_window tokens of KV"),
+        integer("replicas", 0, 10'000'000)
+            .or_default(0)
+            .describe("model replicas (0: as many as the cluster's GPUs hold)")
+            .rule_("replicas x the replica's GPUs fit the cluster"),
+        section("cpu", agent_cpu_keys()).optional("the defaults of its keys").describe("the engine's CPU work"),
+        choice("offload_tier", {"cpu-memory", "local-nvme", "network-flash"})
+            .or_default("cpu-memory")
+            .describe("where offloaded KV goes (kv_policy: offload)")};
+    for (Key& k : role_keys(false)) keys.push_back(std::move(k));
+    return make_section("workload (kind: agents)",
+                        "Agent tasks on model replicas, tools and storage, one population or several (docs/agents.md).",
+                        keys);
   }();
   return s;
 }

@@ -90,6 +90,10 @@ SectionPtr model_keys() {
        boolean("ffn_bias").or_default(false).describe("the MLP projections have biases"),
        integer("mtp_modules", 0, 100).or_default(0).describe("multi-token-prediction modules (DeepSeek-V3: 1)"),
        boolean("assumed").or_default(false).describe("the architecture is assumed, not published"),
+       number("token_efficiency", 1e-3, 1e3)
+           .or_default(1.0)
+           .describe("generated tokens per task for equal quality, relative to a reference model (agents scale "
+                     "output and summary lengths by it; 0.5: the same result with half the tokens)"),
        section("mla", mla_keys())
            .optional("required with attention: mla, refused otherwise")
            .describe("multi-head latent attention's widths")

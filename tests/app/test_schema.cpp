@@ -147,8 +147,9 @@ TEST(ScenarioDeclarations, DefaultsAreTheWorkloadsOwn) {
   ASSERT_EQ(serving.size(), 2u);  // the serving pool and the agents' replica share the declaration
   EXPECT_NE(serving[0].find("default: 256"), std::string::npos) << serving[0];
   const auto window = explain(scenario_keys(), "workload.duration");
-  ASSERT_EQ(window.size(), 1u);
+  ASSERT_EQ(window.size(), 2u);  // serving's (with a default) and the agents' (optional)
   EXPECT_NE(window[0].find("default: 1 min"), std::string::npos) << window[0];
+  EXPECT_NE(window[1].find("none: the run ends when every task is done"), std::string::npos) << window[1];
   const auto turns = explain(scenario_keys(), "workload.turns");
   ASSERT_EQ(turns.size(), 1u);
   EXPECT_NE(turns[0].find("lognormal, median 40, sigma 0.6, capped at 250"), std::string::npos) << turns[0];

@@ -34,28 +34,28 @@ namespace {
 // 2 s CPU-bound tool plus 0.5 s harness per turn, 10 ms serving CPU per call; a CPU twice the reference speed.
 AgentsWorkload fixed_workload() {
   AgentsWorkload w;
-  w.arrival = AgentsWorkload::Arrival::closed_loop;
-  w.concurrency = 1;
-  w.tasks = 1;
-  w.root_turns = AgentDist::fixed_at(3);
-  w.output_tokens = AgentDist::fixed_at(100);
-  w.initial_context = AgentDist::fixed_at(1000);
-  w.context_growth = AgentDist::fixed_at(200);
-  w.context_window = 1'000'000;
-  w.tools_per_turn = AgentDist::fixed_at(1);
-  w.tools = {ToolKind{"t", 1, AgentDist::fixed_at(2.0), true}};
-  w.harness_overhead_s = AgentDist::fixed_at(0.5);
+  w.agent().arrival = AgentRole::Arrival::closed_loop;
+  w.agent().concurrency = 1;
+  w.agent().tasks = 1;
+  w.agent().root_turns = AgentDist::fixed_at(3);
+  w.agent().output_tokens = AgentDist::fixed_at(100);
+  w.agent().initial_context = AgentDist::fixed_at(1000);
+  w.agent().context_growth = AgentDist::fixed_at(200);
+  w.agent().context_window = 1'000'000;
+  w.agent().tools_per_turn = AgentDist::fixed_at(1);
+  w.agent().tools = {ToolKind{"t", 1, AgentDist::fixed_at(2.0), true}};
+  w.agent().harness_overhead_s = AgentDist::fixed_at(0.5);
   w.cpu_per_call_s = 0.010;
-  w.spawn_task_share = 0;
-  w.kv_policy = KvPolicy::hold;
+  w.agent().spawn_task_share = 0;
+  w.agent().kv_policy = KvPolicy::hold;
   return w;
 }
 
 // As fixed_workload, but every root spawns fork-join waves of sub-agents (never a swarm).
 AgentsWorkload fork_join_workload() {
   AgentsWorkload w = fixed_workload();
-  w.spawn_task_share = 1;
-  w.swarm_share = 0;
+  w.agent().spawn_task_share = 1;
+  w.agent().swarm_share = 0;
   return w;
 }
 
@@ -95,7 +95,7 @@ TEST(Agents, DropRePrefillsTheWholeContext) {
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentsWorkload w = fixed_workload();
-  w.kv_policy = KvPolicy::drop;
+  w.agent().kv_policy = KvPolicy::drop;
   Swarm swarm(sim, w, svc, fixed_hw(), 1);
   swarm.start();
   sim.run();
@@ -109,7 +109,7 @@ TEST(Agents, CoresAreAQueue) {
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentsWorkload w = fixed_workload();
-  w.tools_per_turn = AgentDist::fixed_at(2);
+  w.agent().tools_per_turn = AgentDist::fixed_at(2);
   SwarmHardware h = fixed_hw();
   h.cores_per_pool = 1;
   Swarm swarm(sim, w, svc, h, 1);
@@ -127,11 +127,11 @@ TEST(Agents, ForkJoinWaitsForTheSlowestChild) {
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentsWorkload w = fork_join_workload();
-  w.fan_out = AgentDist::fixed_at(2);  // wave = 1 + 2
-  w.depth_weights = {1.0};
-  w.sub_turns = AgentDist::fixed_at(2);
-  w.sub_context = AgentDist::fixed_at(500);
-  w.summary_tokens = AgentDist::fixed_at(300);
+  w.agent().fan_out = AgentDist::fixed_at(2);  // wave = 1 + 2
+  w.agent().depth_weights = {1.0};
+  w.agent().sub_turns = AgentDist::fixed_at(2);
+  w.agent().sub_context = AgentDist::fixed_at(500);
+  w.agent().summary_tokens = AgentDist::fixed_at(300);
   Swarm swarm(sim, w, svc, fixed_hw(), 1);
   swarm.keep_waves = true;
   swarm.start();
@@ -150,10 +150,10 @@ TEST(Agents, ForkJoinStragglerSetsTheBarrier) {
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentsWorkload w = fork_join_workload();
-  w.tasks = 4;
-  w.fan_out = AgentDist::fixed_at(5);
-  w.depth_weights = {0, 1.0};  // depth 2: each child spawns a nested wave of round(6 / 2) = 3
-  w.sub_turns = AgentDist::uniform_in(1, 6);
+  w.agent().tasks = 4;
+  w.agent().fan_out = AgentDist::fixed_at(5);
+  w.agent().depth_weights = {0, 1.0};  // depth 2: each child spawns a nested wave of round(6 / 2) = 3
+  w.agent().sub_turns = AgentDist::uniform_in(1, 6);
   Swarm swarm(sim, w, svc, fixed_hw(), 7);
   swarm.keep_waves = true;
   swarm.start();
@@ -255,7 +255,7 @@ TEST(Agents, KvAccountingHoldDropOffloadEvict) {
 
 TEST(Agents, TtlFreesParkedKvAndSiblingsSharePrefixes) {
   Rig rig(16'060'522'496.0 + 1600 * 131072.0);
-  rig.w.kv_ttl_s = 2;
+  rig.w.agent().kv_ttl_s = 2;
   sim::Simulator sim;
   ServingLlmService svc(sim, rig.model, rig.w, rig.cluster, nullptr, 1, StorageLink{1e11, 1e-6}, nullptr);
   std::vector<LlmResult> results;
@@ -330,9 +330,9 @@ TEST(Agents, PoissonArrivalsRunEveryTask) {
   sim::Simulator sim;
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentsWorkload w = fixed_workload();
-  w.arrival = AgentsWorkload::Arrival::poisson;
-  w.rate = 0.5;
-  w.tasks = 20;
+  w.agent().arrival = AgentRole::Arrival::poisson;
+  w.agent().rate = 0.5;
+  w.agent().tasks = 20;
   Swarm swarm(sim, w, svc, fixed_hw(), 3);
   swarm.start();
   sim.run();

@@ -14,6 +14,7 @@
 
 #include "workloads/observe.hpp"
 #include "workloads/agents/serving_llm_service.hpp"
+#include "workloads/agents/role_metrics.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/cluster_power.hpp"
 #include "workloads/serving/serving_metrics.hpp"
@@ -68,7 +69,9 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   RequestLog* const requests = outputs.requests;
   const bool observing = outputs.observe;
   AgentsWorkload w = w_in;
-  if (w.context_window <= 0) w.context_window = model.max_context;
+  for (AgentRole& role : w.roles) {
+    if (role.context_window <= 0) role.context_window = model.max_context;
+  }
   const int g = w.instance.gpus();
   const int replicas = w.instances > 0 ? w.instances : cluster.total_gpus() / g;
   if (replicas < 1) {
@@ -82,8 +85,9 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   sim::EnergyLedger ledger(0);
   ClusterPower power(ledger, cluster, topo.shape(), 0);
   agents::StallMeter stall(replicas);
-  agents::ServingLlmService service(sim, model, w, cluster, &coll, replicas, tier_link(cluster, w.offload_tier, g),
-                                    &stall);
+  // One offload tier per run: the replicas' (every role's offload_tier must name it; the scenario checks).
+  agents::ServingLlmService service(sim, model, w, cluster, &coll, replicas,
+                                    tier_link(cluster, w.agent().offload_tier, g), &stall);
 
   agents::SwarmHardware hwd;
   hwd.cpu_speed = cluster.cpu.single_thread_speed > 0 ? cluster.cpu.single_thread_speed : 1.0;
@@ -92,7 +96,16 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
                                 std::max(1, cluster.system.gpus));
   hwd.cores_per_pool = std::max(1, static_cast<int>(cpus) * cluster.cpu.cores);
   for (int i = 0; i < replicas; ++i) hwd.pool_of_instance.push_back(topo.system_of(i * g));
-  hwd.memory = w.memory_load_probability > 0 ? tier_link(cluster, w.memory_tier, g) : agents::StorageLink{};
+  // The tiers the roles read memory from (a tier the system lacks is an error only when a role uses it).
+  hwd.tiers.resize(std::size(hw::kAllStorageTiers));
+  for (const AgentRole& role : w.roles) {
+    if (role.memory_load_probability > 0)
+      hwd.tiers[static_cast<std::size_t>(role.memory_tier)] = tier_link(cluster, role.memory_tier, g);
+    if (role.arrival == AgentRole::Arrival::always_on && role.always_on.memory_tokens.expected() > 0) {
+      hwd.tiers[static_cast<std::size_t>(role.always_on.memory_tier)] =
+          tier_link(cluster, role.always_on.memory_tier, g);
+    }
+  }
   hwd.kv_bytes_per_token = service.kv_bytes_per_token();
   agents::Swarm swarm(sim, w, service, hwd, seed, &stall);
 
@@ -208,7 +221,13 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     const double T = sim::to_seconds(now);
     const double tokens = static_cast<double>(swarm.generated);
     m.set("tokens", tokens);
-    m.set(std::string(kTokensByClassPrefix) + std::string(kAgentClass), tokens);  // one class: all generated
+    if (w.populations) {  // one class per role: its generated tokens
+      for (std::size_t i = 0; i < w.roles.size(); ++i) {
+        m.set(std::string(kTokensByClassPrefix) + w.roles[i].name, static_cast<double>(swarm.roles[i].generated));
+      }
+    } else {
+      m.set(std::string(kTokensByClassPrefix) + std::string(kAgentClass), tokens);  // one class: all generated
+    }
     m.set("tokens_per_s", T > 0 ? tokens / T : 0.0);
     // MFU counts each prompt token's math once; HFU also the prefill done again after KV was dropped or evicted.
     const double peak = T * service.peak_flops();
@@ -227,6 +246,8 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   swarm.on_last_start = [&] {
     if (sim.now() > 0) measure();
   };
+  // With a duration, the window is [0, duration]: arrivals and wake-ups stop then and the work in flight drains.
+  if (w.duration_s > 0) sim.schedule_at(sim::from_seconds(w.duration_s), [&] { measure(); });
   swarm.start();
   sim.run();
   const sim::Time end = sim.now();
@@ -269,6 +290,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
+  if (w.populations) agents::set_role_metrics(m, w, swarm);
   if (observing) {
     Observations& ob = out.observed;
     ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));
@@ -281,7 +303,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     ob.distributions.push_back(observe_distribution("tool wait", "s", swarm.tool_wait));
     ob.distributions.push_back(observe_distribution("LLM call", "s", swarm.llm_latency));
   }
-  out.info.emplace_back("kv_policy", to_string(w.kv_policy));
+  out.info.emplace_back("kv_policy", to_string(w.agent().kv_policy));
   out.info.emplace_back("cpu", cluster.cpu.name);
   out.info.emplace_back("scheduler", "agents' simplified continuous batching on serving's InstanceModel");
   out.engine.events = sim.events_executed();

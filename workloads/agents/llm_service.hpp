@@ -28,6 +28,7 @@ struct LlmCall {
   bool fresh = false;                 // the agent's context was rewritten (first call, compaction): no own KV
   std::int64_t output_tokens = 1;
   KvPolicy after = KvPolicy::hold;    // what happens to the KV once the call is done
+  double kv_ttl_s = 60;               // after == ttl: how long it stays
 };
 
 struct LlmResult {
@@ -37,6 +38,7 @@ struct LlmResult {
   std::int64_t reloaded = 0;      // prompt tokens whose KV came back from the offload tier
   bool evicted = false;           // the agent's held KV had been evicted under HBM pressure
   double reload_s = 0;            // time spent bringing offloaded KV back
+  double gpu_s = 0;               // GPU-seconds: each step's time x the replica's GPUs, shared by the step's tokens
 };
 
 class LlmService {
@@ -88,6 +90,7 @@ class FixedLlmService : public LlmService {
     const double t = base_ + prefill_ * static_cast<double>(r.prefilled) + decode_ * static_cast<double>(c.output_tokens);
     r.first_token = r.started + base_ + prefill_ * static_cast<double>(r.prefilled);
     r.finished = r.started + t;
+    r.gpu_s = t;
     if (c.after == KvPolicy::drop) {
       held_.erase(c.agent);
     } else {

@@ -29,6 +29,7 @@ ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model
   sw.cpu_iteration_s = w.cpu_iteration_s;
   sw.cpu_per_kernel_s = w.cpu_per_kernel_s;
   const int g = w.instance.gpus();
+  gpus_per_replica_ = g;
   if (instances < 1) throw std::invalid_argument("agents: no model replica fits");
   if (instances * g > cluster.total_gpus()) {
     throw std::invalid_argument(std::to_string(instances) + " replicas x " + std::to_string(g) + " GPUs need " +
@@ -241,6 +242,9 @@ void ServingLlmService::step(int i) {
   std::int64_t again = 0;
   for (const Seq& s : in.running) again += std::min(s.chunk, s.recompute_left);
   recompute_flops += cost.model_flops * static_cast<double>(again) / static_cast<double>(b.tokens());
+  // GPU-seconds by token: a decoding call's one token and a prefill chunk's tokens share the step.
+  const double gpu_s_per_token = cost.time_s * gpus_per_replica_ / static_cast<double>(b.tokens());
+  for (Seq& s : in.running) s.result.gpu_s += gpu_s_per_token * static_cast<double>(s.chunk + (s.decoding ? 1 : 0));
   if (stall_) stall_->set_busy(i, true, now);
   if (on_step) on_step(i, cost, b.tokens());
   sim_.schedule_in(sim::from_seconds(cost.time_s), [this, i] { end_step(i); });
@@ -275,7 +279,7 @@ void ServingLlmService::end_step(int i) {
     s.result.finished = t;
     Resident& r = res_.at(s.call.agent);
     r.tokens = s.call.context_tokens + s.call.output_tokens;
-    park(s.call.agent, r, s.call.after);
+    park(s.call.agent, r, s.call.after, s.call.kv_ttl_s);
     if (s.call.shared_prefix_key != 0 && s.result.reused == 0 && s.call.shared_prefix_tokens > 0) {
       // The first sibling here computed the shared prefix: keep it as its own parked entry, room permitting.
       const AgentId id = shared_id(s.call.shared_prefix_key, i);
@@ -298,7 +302,7 @@ void ServingLlmService::end_step(int i) {
   step(i);
 }
 
-void ServingLlmService::park(AgentId agent, Resident& r, KvPolicy policy) {
+void ServingLlmService::park(AgentId agent, Resident& r, KvPolicy policy, double ttl_s) {
   Inst& in = inst_[static_cast<std::size_t>(r.instance)];
   // The call reserved prompt + output; the KV now holds exactly that.
   switch (policy) {
@@ -310,7 +314,7 @@ void ServingLlmService::park(AgentId agent, Resident& r, KvPolicy policy) {
       r.state = State::parked;
       r.lru = in.lru.insert(in.lru.end(), agent);
       if (policy == KvPolicy::ttl) {
-        r.timer = sim_.schedule_in(sim::from_seconds(w_.kv_ttl_s), [this, agent] {
+        r.timer = sim_.schedule_in(sim::from_seconds(ttl_s), [this, agent] {
           Resident& x = res_.at(agent);
           x.timer = {};
           free_kv(x);

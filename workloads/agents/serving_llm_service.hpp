@@ -104,7 +104,7 @@ class ServingLlmService : public LlmService {
   bool admit(int i, Pending& p);
   bool make_room(int i, std::int64_t blocks, AgentId keep);
   void free_kv(Resident& r);
-  void park(AgentId agent, Resident& r, KvPolicy policy);
+  void park(AgentId agent, Resident& r, KvPolicy policy, double ttl_s);
   void unpark(Resident& r);
   void kv_changed();
 
@@ -113,6 +113,7 @@ class ServingLlmService : public LlmService {
   StorageLink offload_;
   StallMeter* stall_;
   int block_size_;  // w.instance.block_size
+  int gpus_per_replica_ = 1;
   double kv_bytes_per_token_ = 0;
   std::vector<Inst> inst_;
   std::unordered_map<AgentId, Resident> res_;

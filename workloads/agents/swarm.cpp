@@ -53,19 +53,67 @@ Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, 
   if (hw_.pool_of_instance.empty()) hw_.pool_of_instance.assign(static_cast<std::size_t>(service.instances()), 0);
   const int pools = *std::max_element(hw_.pool_of_instance.begin(), hw_.pool_of_instance.end()) + 1;
   for (int p = 0; p < pools; ++p) pools_.push_back(std::make_unique<sim::FifoResource>(sim_, hw_.cores_per_pool));
-  if (w_.tools.empty()) throw std::invalid_argument("agents workload without tool kinds");
-  std::vector<double> weights;
-  for (const ToolKind& t : w_.tools) weights.push_back(t.weight);
-  tool_choice_ = sim::DiscreteChoice(weights);
-  depth_choice_ = sim::DiscreteChoice(w_.depth_weights);
+  if (w_.roles.empty()) throw std::invalid_argument("agents workload without roles");
+  const std::size_t n = w_.roles.size();
+  for (const AgentRole& role : w_.roles) {
+    if (role.tools.empty()) throw std::invalid_argument("agents role " + role.name + " without tool kinds");
+    std::vector<double> weights;
+    for (const ToolKind& t : role.tools) weights.push_back(t.weight);
+    tool_choice_.emplace_back(weights);
+    depth_choice_.emplace_back(role.depth_weights);
+    service_limit_.push_back(role.max_in_service > 0
+                                 ? std::make_unique<sim::FifoResource>(sim_, role.max_in_service)
+                                 : nullptr);
+    for (const RoleCall& c : role.calls) {
+      if (c.to < 0 || static_cast<std::size_t>(c.to) >= n)
+        throw std::invalid_argument("agents role " + role.name + " calls a role that does not exist");
+    }
+  }
+  roles.resize(n);
+  role_calls.assign(n, std::vector<std::int64_t>(n, 0));
+  arrived_.assign(n, 0);
+  called_.assign(n, 0);
+  hw_.tiers.resize(std::size(hw::kAllStorageTiers));
   live_per_instance_.assign(static_cast<std::size_t>(service.instances()), 0);
 }
 
+std::string Swarm::stream_prefix(int role) const {
+  return w_.populations ? w_.roles[static_cast<std::size_t>(role)].name + "." : std::string();
+}
+
+bool Swarm::arrivals_open(int role) const {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  if (R.tasks > 0 && arrived_[static_cast<std::size_t>(role)] >= R.tasks) return false;
+  return w_.duration_s <= 0 || sim::to_seconds(sim_.now()) < w_.duration_s;
+}
+
+void Swarm::started_one(int role) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  if (R.tasks > 0 && arrived_[static_cast<std::size_t>(role)] == R.tasks && --arrivals_pending_ == 0 &&
+      w_.duration_s <= 0 && on_last_start) {
+    on_last_start();
+  }
+}
+
 void Swarm::start() {
-  if (w_.arrival == AgentsWorkload::Arrival::closed_loop) {
-    for (int u = 0; u < w_.concurrency; ++u) sim_.spawn(closed_loop_user());
-  } else {
-    sim_.spawn(poisson_arrivals());
+  for (std::size_t i = 0; i < w_.roles.size(); ++i) {
+    const AgentRole& R = w_.roles[i];
+    if ((R.arrival == AgentRole::Arrival::closed_loop || R.arrival == AgentRole::Arrival::poisson) && R.tasks > 0)
+      ++arrivals_pending_;
+  }
+  for (std::size_t i = 0; i < w_.roles.size(); ++i) {
+    const int role = static_cast<int>(i);
+    const AgentRole& R = w_.roles[i];
+    switch (R.arrival) {
+      case AgentRole::Arrival::closed_loop:
+        for (int u = 0; u < R.concurrency; ++u) sim_.spawn(closed_loop_user(role));
+        break;
+      case AgentRole::Arrival::poisson: sim_.spawn(poisson_arrivals(role)); break;
+      case AgentRole::Arrival::always_on:
+        for (int k = 0; k < R.always_on.agents; ++k) sim_.spawn(always_on_agent(role, k));
+        break;
+      case AgentRole::Arrival::calls: break;
+    }
   }
 }
 
@@ -93,46 +141,83 @@ int Swarm::least_loaded() const {
                           live_per_instance_.begin());
 }
 
-sim::Process Swarm::closed_loop_user() {
-  while (started_ < w_.tasks) {
-    const std::int64_t index = started_++;
-    if (started_ == w_.tasks && on_last_start) on_last_start();
-    co_await run_task(index);
+// Token efficiency scales what the model writes; at 1 the sample is returned untouched.
+std::int64_t Swarm::output_tokens(const AgentRole& role, sim::RandomStream& r) const {
+  const std::int64_t n = std::max<std::int64_t>(1, sample_count(role.output_tokens, r));
+  if (role.token_efficiency == 1) return n;
+  return std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * role.token_efficiency));
+}
+
+std::int64_t Swarm::summary_tokens(const AgentRole& role, sim::RandomStream& r) const {
+  const std::int64_t n = sample_count(role.summary_tokens, r);
+  if (role.token_efficiency == 1) return n;
+  return std::llround(static_cast<double>(n) * role.token_efficiency);
+}
+
+sim::Process Swarm::closed_loop_user(int role) {
+  while (arrivals_open(role)) {
+    const std::int64_t index = arrived_[static_cast<std::size_t>(role)]++;
+    started_one(role);
+    co_await run_task(role, index, 0, 0, nullptr);
   }
 }
 
-sim::Process Swarm::poisson_arrivals() {
-  sim::RandomStream r(seed_, "agents.arrivals");
-  while (started_ < w_.tasks) {
-    co_await sim_.delay(sim::from_seconds(r.exponential(1.0 / w_.rate)));
-    sim_.spawn(run_task(started_++));
-    if (started_ == w_.tasks && on_last_start) on_last_start();
+sim::Process Swarm::poisson_arrivals(int role) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  sim::RandomStream r(seed_, "agents." + stream_prefix(role) + "arrivals");
+  while (arrivals_open(role)) {
+    co_await sim_.delay(sim::from_seconds(r.exponential(1.0 / R.rate)));
+    if (w_.duration_s > 0 && sim::to_seconds(sim_.now()) >= w_.duration_s) break;
+    sim_.spawn(run_task(role, arrived_[static_cast<std::size_t>(role)]++, 0, 0, nullptr));
+    started_one(role);
   }
 }
 
-sim::Process Swarm::run_task(std::int64_t index) {
+sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
+                             AgentEnd* response) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  const bool called = response != nullptr;
   // Built by append: GCC 12 warns falsely (-Wrestrict) on "t" + std::to_string(...).
-  std::string path = "t";
+  std::string path = stream_prefix(role);
+  path += called ? "c" : "t";
   path += std::to_string(index);
   std::string name = "agents.task.";
   name += path;
   sim::RandomStream r(seed_, name);
   const std::size_t slot = tasks_.size();
   tasks_.push_back(TaskRecord{});
+  tasks_[slot].role = role;
+  tasks_[slot].call_depth = call_depth;
   tasks_[slot].arrival = sim::to_seconds(sim_.now());
-  const bool multi = r.bernoulli(w_.spawn_task_share);
-  const int max_depth = 1 + static_cast<int>(depth_choice_.sample(r));
-  int wave = 0;
-  if (multi) {
-    wave = r.bernoulli(w_.swarm_share) ? static_cast<int>(sample_count(w_.swarm_fan_out, r))
-                                       : 1 + static_cast<int>(sample_count(w_.fan_out, r));
+  max_call_depth = std::max(max_call_depth, call_depth);
+  sim::FifoResource* limit = service_limit_[static_cast<std::size_t>(role)].get();
+  if (called && limit != nullptr) co_await limit->acquire();
+  tasks_[slot].start = sim::to_seconds(sim_.now());
+  AgentStart a;
+  a.task = static_cast<std::int64_t>(slot);
+  a.role = role;
+  a.level = 0;
+  if (R.team.kind == TeamMode::Kind::none) {
+    const bool multi = r.bernoulli(R.spawn_task_share);
+    a.max_depth = 1 + static_cast<int>(depth_choice_[static_cast<std::size_t>(role)].sample(r));
+    if (multi) {
+      a.wave_size = r.bernoulli(R.swarm_share) ? static_cast<int>(sample_count(R.swarm_fan_out, r))
+                                               : 1 + static_cast<int>(sample_count(R.fan_out, r));
+    }
+  } else {
+    // A fixed team: every task fans out to the same N agents, one level deep.
+    a.max_depth = 1;
+    a.wave_size = R.team.agents;
+    a.debate = R.team.kind == TeamMode::Kind::debate;
   }
-  const std::int64_t context = std::max<std::int64_t>(1, sample_count(w_.initial_context, r));
-  double end = 0;
-  const int where = least_loaded();
-  ++live_per_instance_[static_cast<std::size_t>(where)];
-  co_await run_agent(static_cast<std::int64_t>(slot), path, next_id_++, 0, max_depth, where, context, 0, 0, wave,
-                     &end, nullptr);
+  a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, r)) + request_tokens;
+  a.instance = least_loaded();
+  ++live_per_instance_[static_cast<std::size_t>(a.instance)];
+  a.id = next_id_++;
+  a.path = std::move(path);
+  AgentEnd end;
+  co_await run_agent(std::move(a), &end);
+  if (called && limit != nullptr) limit->release();
   TaskRecord& t = tasks_[slot];
   t.finish = sim::to_seconds(sim_.now());
   task_latency.add(t.finish - t.arrival);
@@ -140,7 +225,88 @@ sim::Process Swarm::run_task(std::int64_t index) {
   task_tokens.add(static_cast<double>(t.added));
   chat_turn_tokens.add(static_cast<double>(t.first_call));
   ++tasks_done;
+  RoleStats& rs = roles[static_cast<std::size_t>(role)];
+  rs.task_latency.add(t.finish - t.arrival);
+  if (called) rs.queue_wait.add(t.start - t.arrival);
+  ++rs.tasks_done;
+  if (response) *response = end;
   if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
+}
+
+sim::Process Swarm::always_on_agent(int role, int k) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  const AlwaysOn& on = R.always_on;
+  std::string path = stream_prefix(role);
+  path += "a";
+  path += std::to_string(k);
+  std::string name = "agents.always_on.";
+  name += path;
+  sim::RandomStream r(seed_, name);
+  const AgentId id = next_id_++;
+  const int instance = least_loaded();
+  ++live_per_instance_[static_cast<std::size_t>(instance)];
+  const StorageLink& tier = hw_.tiers[static_cast<std::size_t>(on.memory_tier)];
+  std::int64_t context = 0;
+  bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
+  for (std::int64_t episode = 0;; ++episode) {
+    double sleep = sample(on.wake_interval_s, r);
+    if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
+    // No sleep past the duration: the run ends with the work in flight, not with the last sleeper.
+    const double left = w_.duration_s - sim::to_seconds(sim_.now());
+    if (sleep >= left) {
+      if (left > 0) co_await sim_.delay(sim::from_seconds(left));
+      break;
+    }
+    co_await sim_.delay(sim::from_seconds(sleep));
+    const std::size_t slot = tasks_.size();
+    tasks_.push_back(TaskRecord{});
+    tasks_[slot].role = role;
+    tasks_[slot].arrival = tasks_[slot].start = sim::to_seconds(sim_.now());
+    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, r));
+    AgentStart a;
+    a.task = static_cast<std::int64_t>(slot);
+    a.role = role;
+    a.id = id;
+    a.instance = instance;
+    a.lives_on = true;
+    a.new_agent = episode == 0;
+    a.path = path + ".e" + std::to_string(episode);
+    if (kv_kept) {
+      a.context = context + event;
+      a.new_tokens = event;
+    } else {
+      // Long-term memory comes back from storage into HBM as KV (Vera Rubin's pattern), then the event is prefilled.
+      const std::int64_t memory = sample_count(on.memory_tokens, r);
+      if (memory > 0) {
+        const double bytes = static_cast<double>(memory) * hw_.kv_bytes_per_token;
+        if (stall_) stall_->external(instance, +1, sim_.now());
+        const sim::Time t_mem = sim_.now();
+        co_await sim_.delay(sim::from_seconds(tier.time(bytes)));
+        span("memory", id, t_mem);
+        if (stall_) stall_->external(instance, -1, sim_.now());
+        ++memory_loads;
+      }
+      a.context = memory + event;
+      a.loaded = memory;
+    }
+    AgentEnd end;
+    co_await run_agent(std::move(a), &end);
+    context = end.context;
+    kv_kept = on.between != KvPolicy::drop;
+    TaskRecord& t = tasks_[slot];
+    t.finish = sim::to_seconds(sim_.now());
+    task_latency.add(t.finish - t.arrival);
+    tokens_per_task.add(static_cast<double>(t.generated));
+    task_tokens.add(static_cast<double>(t.added));
+    chat_turn_tokens.add(static_cast<double>(t.first_call));
+    ++tasks_done;
+    RoleStats& rs = roles[static_cast<std::size_t>(role)];
+    rs.task_latency.add(t.finish - t.arrival);
+    ++rs.tasks_done;
+    if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
+  }
+  service_.retire(id);
+  --live_per_instance_[static_cast<std::size_t>(instance)];
 }
 
 sim::Process Swarm::cpu_work(int pool, double seconds) {
@@ -167,29 +333,169 @@ sim::Process Swarm::tool_call(int pool, const ToolKind& kind, double duration_s,
   if (on_tools) on_tools(tools_in_flight_);
 }
 
-sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, int level, int max_depth,
-                              int instance, std::int64_t context, std::int64_t shared_tokens, std::uint64_t shared_key,
-                              int wave_size, double* end_out, std::int64_t* summary_out) {
+// Tools run while calls to other roles are under way: the replica counts as stalled only for the tools.
+sim::Process Swarm::tools_stalling(int instance, std::vector<sim::Process> tools) {
+  if (stall_) stall_->external(instance, +1, sim_.now());
+  co_await sim::all_of(std::move(tools));
+  if (stall_) stall_->external(instance, -1, sim_.now());
+}
+
+sim::Process Swarm::call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request,
+                              std::int64_t* response) {
+  const TaskRecord& caller = tasks_[static_cast<std::size_t>(from_task)];
+  const int from = caller.role, depth = caller.call_depth + 1;
+  ++roles[static_cast<std::size_t>(from)].calls_out;
+  ++roles[static_cast<std::size_t>(c.to)].calls_in;
+  ++role_calls[static_cast<std::size_t>(from)][static_cast<std::size_t>(c.to)];
+  AgentEnd end;
+  co_await run_task(c.to, called_[static_cast<std::size_t>(c.to)]++, request, depth, &end);
+  *response = end.summary;
+}
+
+void Swarm::count_call(std::int64_t task, const LlmResult& res, std::int64_t output) {
+  llm_latency.add(res.finished - res.submitted);
+  generated += output;
+  ++calls;
+  prefilled += res.prefilled;
+  reused += res.reused;
+  if (res.evicted) ++evicted_calls;
+  TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
+  t.generated += output;
+  t.gpu_s += res.gpu_s;
+  ++t.calls;
+  RoleStats& rs = roles[static_cast<std::size_t>(t.role)];
+  rs.generated += output;
+  rs.gpu_s += res.gpu_s;
+  ++rs.llm_calls;
+}
+
+// One debater's LLM call in one round: it reads what the others answered last round (the new tokens).
+sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
+                                std::int64_t* output) {
+  const bool fresh = round == 0;
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   std::string name = "agents.agent.";
-  name += path;
+  name += a.path;
+  name += ".r";
+  name += std::to_string(round);
   sim::RandomStream r(seed_, name);
+  if (w_.cpu_per_call_s > 0) {
+    if (stall_) stall_->external(a.instance, +1, sim_.now());
+    co_await cpu_work(hw_.pool_of_instance[static_cast<std::size_t>(a.instance)], w_.cpu_per_call_s / hw_.cpu_speed);
+    if (stall_) stall_->external(a.instance, -1, sim_.now());
+  }
+  LlmCall call;
+  call.agent = a.id;
+  call.instance = a.instance;
+  call.context_tokens = context;
+  call.new_tokens = std::min(new_tokens, context);
+  call.shared_prefix_tokens = fresh ? a.shared_tokens : 0;
+  call.shared_prefix_key = call.shared_prefix_tokens > 0 ? a.shared_key : 0;
+  call.fresh = fresh;
+  call.output_tokens = output_tokens(R, r);
+  call.after = R.kv_policy;
+  call.kv_ttl_s = R.kv_ttl_s;
+  const sim::Time t_call = sim_.now();
+  const LlmResult res = co_await llm(sim_, service_, call);
+  span("llm", a.id, t_call);
+  count_call(a.task, res, call.output_tokens);
+  TaskRecord& t = tasks_[static_cast<std::size_t>(a.task)];
+  t.prompt += context;
+  t.added += call.new_tokens + call.output_tokens;
+  *output = call.output_tokens;
+}
+
+// A debate: N agents, `rounds` rounds of one call each; from the second round on each reads the others' answers.
+sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* answers_out) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(parent.role)];
+  std::string name = "agents.agent.";
+  name += parent.path;
+  name += ".debate";
+  sim::RandomStream r(seed_, name);
+  const int n = parent.wave_size;
+  const std::uint64_t key = next_wave_++;
+  const std::int64_t shared =
+      R.sibling_shared_fraction > 0
+          ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
+          : 0;
+  std::vector<AgentStart> members(static_cast<std::size_t>(n));
+  std::vector<std::int64_t> context(static_cast<std::size_t>(n)), fresh_tokens(static_cast<std::size_t>(n));
+  for (int k = 0; k < n; ++k) {
+    AgentStart& m = members[static_cast<std::size_t>(k)];
+    m.task = parent.task;
+    m.role = parent.role;
+    m.id = next_id_++;
+    m.level = parent.level + 1;
+    m.path = parent.path + "." + std::to_string(k);
+    m.instance = least_loaded();
+    ++live_per_instance_[static_cast<std::size_t>(m.instance)];
+    m.shared_tokens = shared;
+    m.shared_key = ~key;
+    const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
+                                          static_cast<double>(sample_count(R.sub_context, r)));
+    context[static_cast<std::size_t>(k)] = fresh_tokens[static_cast<std::size_t>(k)] =
+        std::max<std::int64_t>(1, shared + own);
+    ++agents;
+    ++tasks_[static_cast<std::size_t>(parent.task)].agents;
+    ++roles[static_cast<std::size_t>(parent.role)].agents;
+  }
+  peak_live_agents = std::max(peak_live_agents, live_agents_ += n);
+  max_level = std::max(max_level, parent.level + 1);
+  std::vector<std::int64_t> out(static_cast<std::size_t>(n), 0);
+  for (int round = 0; round < rounds; ++round) {
+    std::vector<sim::Process> turns;
+    for (int k = 0; k < n; ++k) {
+      const std::size_t i = static_cast<std::size_t>(k);
+      turns.push_back(debate_turn(members[i], round, context[i], fresh_tokens[i], &out[i]));
+    }
+    co_await sim::all_of(std::move(turns));
+    std::int64_t all = 0;
+    for (const std::int64_t o : out) all += o;
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      fresh_tokens[i] = all - out[i];  // the others' answers
+      context[i] += all;
+    }
+  }
+  if (shared > 0) service_.retire(~key);
+  for (const AgentStart& m : members) {
+    service_.retire(m.id);
+    --live_per_instance_[static_cast<std::size_t>(m.instance)];
+  }
+  live_agents_ -= n;
+  std::int64_t answers = 0;
+  for (const std::int64_t o : out) answers += o;
+  *answers_out = answers;
+}
+
+sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
+  std::string name = "agents.agent.";
+  name += a.path;
+  sim::RandomStream r(seed_, name);
+  const AgentId id = a.id;
+  const int level = a.level, instance = a.instance;
+  const std::int64_t task = a.task;
   const int pool = hw_.pool_of_instance[static_cast<std::size_t>(instance)];
-  ++agents;
+  if (a.new_agent) {
+    ++agents;
+    ++roles[static_cast<std::size_t>(a.role)].agents;
+  }
   ++tasks_[static_cast<std::size_t>(task)].agents;
   if (trace != nullptr && trace->enabled()) {
     trace->thread_name(1, static_cast<std::uint32_t>(id),
-                       "task " + std::to_string(task) + " agent " + path + (level == 0 ? " (root)" : ""));
+                       "task " + std::to_string(task) + " agent " + a.path + (level == 0 ? " (root)" : ""));
   }
   peak_live_agents = std::max(peak_live_agents, ++live_agents_);
   max_level = std::max(max_level, level);
-  const int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? w_.root_turns : w_.sub_turns, r)));
-  const std::int64_t window = w_.context_window;
-  std::int64_t ctx = context, fresh_tokens = context, loaded = 0;
-  bool fresh = true;
+  const int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? R.root_turns : R.sub_turns, r)));
+  const std::int64_t window = R.context_window;
+  std::int64_t ctx = a.context, fresh_tokens = a.new_tokens >= 0 ? a.new_tokens : a.context, loaded = a.loaded;
+  std::int64_t shared_tokens = a.shared_tokens;
+  bool fresh = a.new_tokens < 0;
   for (int turn = 1; turn <= turns; ++turn) {
-    if (window > 0 && static_cast<double>(ctx) > w_.compaction_trigger * static_cast<double>(window)) {
+    if (window > 0 && static_cast<double>(ctx) > R.compaction_trigger * static_cast<double>(window)) {
       // Compaction rewrites the context: nothing of it is cached any more.
-      ctx = std::max<std::int64_t>(1, std::llround(sample(w_.compaction_keep, r) * static_cast<double>(ctx)));
+      ctx = std::max<std::int64_t>(1, std::llround(sample(R.compaction_keep, r) * static_cast<double>(ctx)));
       fresh_tokens = ctx;
       loaded = 0;
       fresh = true;
@@ -208,25 +514,20 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
     call.new_tokens = std::min(fresh_tokens, ctx);
     call.loaded_kv_tokens = std::min(loaded, call.new_tokens);
     call.shared_prefix_tokens = shared_tokens;
-    call.shared_prefix_key = shared_tokens > 0 ? shared_key : 0;
+    call.shared_prefix_key = shared_tokens > 0 ? a.shared_key : 0;
     call.fresh = fresh;
-    call.output_tokens = std::max<std::int64_t>(1, sample_count(w_.output_tokens, r));
-    call.after = w_.kv_policy;
+    call.output_tokens = output_tokens(R, r);
+    // An always-on agent's last call of an episode leaves its KV as the sleep policy says.
+    call.after = a.lives_on && turn == turns ? R.always_on.between : R.kv_policy;
+    call.kv_ttl_s = R.kv_ttl_s;
     const sim::Time t_call = sim_.now();
     const LlmResult res = co_await llm(sim_, service_, call);
     span("llm", id, t_call);
-    llm_latency.add(res.finished - res.submitted);
-    generated += call.output_tokens;
-    ++calls;
-    prefilled += res.prefilled;
-    reused += res.reused;
-    if (res.evicted) ++evicted_calls;
+    count_call(task, res, call.output_tokens);
     TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
-    t.generated += call.output_tokens;
     t.prompt += ctx;
     t.added += call.new_tokens + call.output_tokens;
     if (level == 0 && turn == 1) t.first_call = call.new_tokens + call.output_tokens;
-    ++t.calls;
     ctx += call.output_tokens;
     fresh_tokens = 0;
     loaded = 0;
@@ -234,36 +535,50 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
     shared_tokens = 0;
     if (turn == turns) break;
 
-    if (turn == w_.spawn_turn && wave_size > 0) {
+    if (turn == R.spawn_turn && a.wave_size > 0 && a.debate) {
+      const double t0 = sim::to_seconds(sim_.now());
+      const sim::Time t_wave = sim_.now();
+      std::int64_t back = 0;
+      co_await debate(a, R.team.rounds, &back);
+      span("debate", id, t_wave);
+      join_wait.add(sim::to_seconds(sim_.now()) - t0);
+      ctx += back;
+      fresh_tokens += back;
+    } else if (turn == R.spawn_turn && a.wave_size > 0) {
       // A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done.
       const std::uint64_t wave_key = next_wave_++;
       const std::int64_t shared =
-          w_.sibling_shared_fraction > 0
-              ? std::llround(w_.sibling_shared_fraction * static_cast<double>(sample_count(w_.sub_context, r)))
+          R.sibling_shared_fraction > 0
+              ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
               : 0;
       // Nested waves: the ordinary per-wave fan-out (never a swarm), halved per level below the root.
       const auto nested = [&] {
-        const double base = 1 + static_cast<double>(sample_count(w_.fan_out, r));
+        const double base = 1 + static_cast<double>(sample_count(R.fan_out, r));
         return std::max(1, static_cast<int>(std::llround(base / static_cast<double>(1 << (level + 1)))));
       };
-      std::vector<double> ends(static_cast<std::size_t>(wave_size), 0.0);
-      std::vector<std::int64_t> summaries(static_cast<std::size_t>(wave_size), 0);
+      std::vector<AgentEnd> ends(static_cast<std::size_t>(a.wave_size));
       std::vector<sim::Process> children;
       const double t0 = sim::to_seconds(sim_.now());
-      for (int k = 0; k < wave_size; ++k) {
-        const std::int64_t own = std::llround((1 - w_.sibling_shared_fraction) *
-                                              static_cast<double>(sample_count(w_.sub_context, r)));
-        const std::int64_t child_ctx = std::max<std::int64_t>(1, shared + own);
+      for (int k = 0; k < a.wave_size; ++k) {
+        const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
+                                              static_cast<double>(sample_count(R.sub_context, r)));
+        AgentStart c;
+        c.task = task;
+        c.role = a.role;
+        c.context = std::max<std::int64_t>(1, shared + own);
+        c.shared_tokens = shared;
+        c.shared_key = wave_key;
+        c.level = level + 1;
+        c.max_depth = a.max_depth;
         // Placed (and counted) now, so that siblings spread over the replicas.
-        const int where = least_loaded();
-        ++live_per_instance_[static_cast<std::size_t>(where)];
-        std::string child = path;
-        child += '.';
-        child += std::to_string(k);
-        children.push_back(run_agent(task, std::move(child), next_id_++, level + 1, max_depth, where,
-                                     child_ctx, shared, wave_key, level + 1 < max_depth ? nested() : 0,
-                                     &ends[static_cast<std::size_t>(k)],
-                                     &summaries[static_cast<std::size_t>(k)]));
+        c.instance = least_loaded();
+        ++live_per_instance_[static_cast<std::size_t>(c.instance)];
+        c.path = a.path;
+        c.path += '.';
+        c.path += std::to_string(k);
+        c.id = next_id_++;
+        c.wave_size = level + 1 < a.max_depth ? nested() : 0;
+        children.push_back(run_agent(std::move(c), &ends[static_cast<std::size_t>(k)]));
       }
       const sim::Time t_wave = sim_.now();
       co_await sim::all_of(std::move(children));
@@ -271,49 +586,75 @@ sim::Process Swarm::run_agent(std::int64_t task, std::string path, AgentId id, i
       if (shared > 0) service_.retire(~wave_key);
       const double t1 = sim::to_seconds(sim_.now());
       join_wait.add(t1 - t0);
-      if (keep_waves) waves_.push_back(WaveRecord{id, level, t0, t1, ends});
+      if (keep_waves) {
+        std::vector<double> child_end;
+        for (const AgentEnd& e : ends) child_end.push_back(e.end);
+        waves_.push_back(WaveRecord{id, level, t0, t1, std::move(child_end)});
+      }
       std::int64_t back = 0;
-      for (std::int64_t s : summaries) back += s;
+      for (const AgentEnd& e : ends) back += e.summary;
       ctx += back;
       fresh_tokens += back;
     } else {
-      const std::int64_t n = sample_count(w_.tools_per_turn, r);
-      if (n > 0) {
-        std::vector<sim::Process> tools;
-        for (std::int64_t i = 0; i < n; ++i) {
-          const ToolKind& kind = w_.tools[tool_choice_.sample(r)];
-          const double d = sample(kind.duration_s, r), h = sample(w_.harness_overhead_s, r);
-          tools.push_back(tool_call(pool, kind, d, h));
-        }
-        if (stall_) stall_->external(instance, +1, sim_.now());
-        const sim::Time t_tools = sim_.now();
-        co_await sim::all_of(std::move(tools));
-        span("tools", id, t_tools);
-        if (stall_) stall_->external(instance, -1, sim_.now());
+      const std::int64_t n = sample_count(R.tools_per_turn, r);
+      std::vector<sim::Process> tools;
+      for (std::int64_t i = 0; i < n; ++i) {
+        const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r)];
+        const double d = sample(kind.duration_s, r), h = sample(R.harness_overhead_s, r);
+        tools.push_back(tool_call(pool, kind, d, h));
       }
-      const std::int64_t grow = sample_count(w_.context_growth, r);
+      // Calls to other roles, each with its own chance this turn, run beside the tools.
+      std::vector<std::pair<const RoleCall*, std::int64_t>> drawn;
+      for (const RoleCall& c : R.calls) {
+        if (r.bernoulli(c.probability)) drawn.emplace_back(&c, sample_count(c.request_tokens, r));
+      }
+      const sim::Time t_tools = sim_.now();
+      if (drawn.empty()) {
+        if (!tools.empty()) {
+          if (stall_) stall_->external(instance, +1, sim_.now());
+          co_await sim::all_of(std::move(tools));
+          span("tools", id, t_tools);
+          if (stall_) stall_->external(instance, -1, sim_.now());
+        }
+      } else {
+        std::vector<std::int64_t> responses(drawn.size(), 0);
+        std::vector<sim::Process> work;
+        for (std::size_t k = 0; k < drawn.size(); ++k)
+          work.push_back(call_role(task, *drawn[k].first, drawn[k].second, &responses[k]));
+        if (!tools.empty()) work.push_back(tools_stalling(instance, std::move(tools)));
+        co_await sim::all_of(std::move(work));
+        span("calls", id, t_tools);
+        for (const std::int64_t back : responses) {
+          ctx += back;
+          fresh_tokens += back;
+        }
+      }
+      const std::int64_t grow = sample_count(R.context_growth, r);
       ctx += grow;
       fresh_tokens += grow;
     }
-    if (w_.memory_load_probability > 0 && r.bernoulli(w_.memory_load_probability)) {
-      const std::int64_t tokens = sample_count(w_.memory_load_tokens, r);
+    if (R.memory_load_probability > 0 && r.bernoulli(R.memory_load_probability)) {
+      const std::int64_t tokens = sample_count(R.memory_load_tokens, r);
       const double bytes = static_cast<double>(tokens) * hw_.kv_bytes_per_token;
       if (stall_) stall_->external(instance, +1, sim_.now());
       const sim::Time t_mem = sim_.now();
-      co_await sim_.delay(sim::from_seconds(hw_.memory.time(bytes)));
+      co_await sim_.delay(sim::from_seconds(hw_.tiers[static_cast<std::size_t>(R.memory_tier)].time(bytes)));
       span("memory", id, t_mem);
       if (stall_) stall_->external(instance, -1, sim_.now());
       ++memory_loads;
       ctx += tokens;
       fresh_tokens += tokens;
-      if (w_.memory_as_kv) loaded += tokens;
+      if (R.memory_as_kv) loaded += tokens;
     }
   }
-  service_.retire(id);
-  --live_per_instance_[static_cast<std::size_t>(instance)];
+  if (!a.lives_on) {
+    service_.retire(id);
+    --live_per_instance_[static_cast<std::size_t>(instance)];
+  }
   --live_agents_;
-  if (end_out) *end_out = sim::to_seconds(sim_.now());
-  if (summary_out) *summary_out = sample_count(w_.summary_tokens, r);
+  out->end = sim::to_seconds(sim_.now());
+  out->summary = summary_tokens(R, r);
+  out->context = ctx;
 }
 
 }  // namespace dcsim::wl::agents

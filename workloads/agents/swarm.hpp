@@ -83,7 +83,7 @@ struct SwarmHardware {
   double cpu_speed = 1;          // single_thread_speed of the CPU
   int cores_per_pool = 1;        // CPU cores of one system (node or rack)
   std::vector<int> pool_of_instance;  // system of each replica (its agents' tools run on that system's CPUs)
-  StorageLink memory;            // long-term memory tier, per replica
+  std::vector<StorageLink> tiers;  // per hw::StorageTier (by its value), per replica: memory loads, wake-ups
   double kv_bytes_per_token = 0;  // memory loaded as KV
 };
 
@@ -95,24 +95,59 @@ struct WaveRecord {  // one fork-join wave, for tests and traces
 };
 
 struct TaskRecord {
-  double arrival = 0, finish = 0;
+  int role = 0;
+  int call_depth = 0;           // 0: arrived (or woke up); k: started by a chain of k calls between roles
+  double arrival = 0, start = 0, finish = 0;  // start: after the wait for the callee role's service limit
   std::int64_t generated = 0;   // output tokens of all its agents
   std::int64_t prompt = 0;      // prompt tokens of all its calls (prefilled or reused)
   std::int64_t added = 0;       // tokens the task added: each call's new prompt tokens and its output
   std::int64_t first_call = 0;  // of them, the root's first call: one chat turn (system prompt, question, answer)
+  double gpu_s = 0;             // GPU-seconds of its LLM calls (each step's time x GPUs, shared by token)
   int agents = 0;
   int calls = 0;
+};
+
+// Per role (population): its tasks (arrived, woken or called), their latency, and the work they did.
+struct RoleStats {
+  sim::SampleSet task_latency, queue_wait;  // queue_wait: calls waiting for the role's service limit
+  std::int64_t tasks_done = 0, generated = 0, llm_calls = 0, agents = 0;
+  std::int64_t calls_in = 0, calls_out = 0;  // calls between roles received and made
+  double gpu_s = 0;
+};
+
+// Where an agent starts: its task, role and place in the tree, its replica and its opening context.
+struct AgentStart {
+  std::int64_t task = 0;
+  int role = 0;
+  std::string path;
+  AgentId id = 0;
+  int level = 0, max_depth = 1, instance = 0;
+  std::int64_t context = 1;
+  std::int64_t new_tokens = -1;     // tokens of the context not in the agent's KV (-1: all of it)
+  std::int64_t loaded = 0;          // of them, KV loaded by a memory load (no prefill)
+  std::int64_t shared_tokens = 0;   // a prefix identical across its wave, cached once per replica
+  std::uint64_t shared_key = 0;
+  int wave_size = 0;                // the wave (or team) it spawns on its spawn turn
+  bool debate = false;              // its spawn turn runs a debate of wave_size agents instead
+  bool lives_on = false;            // an always-on agent's episode: not retired; the last call's KV per `between`
+  bool new_agent = true;            // counted as an agent (an always-on agent's later episodes are not)
+};
+struct AgentEnd {
+  double end = 0;
+  std::int64_t summary = 0;  // the tokens it returns to its parent or caller
+  std::int64_t context = 0;  // its context when done
 };
 
 class Swarm {
  public:
   Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw, std::uint64_t seed,
         StallMeter* stall = nullptr);
-  // Starts the arrival process (closed-loop users or Poisson arrivals) at now().
+  // Starts every role's arrival process (closed-loop users, Poisson arrivals, always-on agents) at now().
   void start();
   // Called whenever the number of busy cores changes.
   std::function<void(int busy_cores, int total_cores)> on_cpu;
-  // Called once, when the last task has started: the end of the measured window (the swarm drains afterwards).
+  // Called once, when every role with arrivals has started its last task: the end of the measured window (the
+  // swarm drains afterwards). Not called when the workload has a duration (that is the window).
   std::function<void()> on_last_start;
   std::function<void(std::int64_t task, const TaskRecord& t)> on_task_done;  // as each task finishes
   std::function<void(int in_flight)> on_tools;  // tool calls in flight changed
@@ -129,21 +164,35 @@ class Swarm {
   std::int64_t tasks_done = 0;
   int max_level = 0;
   std::int64_t peak_live_agents = 0;
+  std::vector<RoleStats> roles;                        // per role, in the workload's order
+  std::vector<std::vector<std::int64_t>> role_calls;   // [from][to]: calls between roles
+  int max_call_depth = 0;                              // longest chain of calls between roles
   double cpu_utilisation() const;  // time-weighted, all pools
 
  private:
   struct Wave;
-  sim::Process closed_loop_user();
-  sim::Process poisson_arrivals();
-  sim::Process run_task(std::int64_t index);
-  sim::Process run_agent(std::int64_t task, std::string path, AgentId id, int level, int max_depth, int instance,
-                         std::int64_t context, std::int64_t shared_tokens, std::uint64_t shared_key, int wave_size,
-                         double* end_out, std::int64_t* summary_out);
+  bool arrivals_open(int role) const;
+  void started_one(int role);
+  sim::Process closed_loop_user(int role);
+  sim::Process poisson_arrivals(int role);
+  sim::Process always_on_agent(int role, int k);
+  sim::Process run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
+                        AgentEnd* response);
+  sim::Process run_agent(AgentStart a, AgentEnd* out);
+  sim::Process debate(const AgentStart& parent, int rounds, std::int64_t* answers_out);
+  sim::Process debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
+                           std::int64_t* output);
+  sim::Process call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request, std::int64_t* response);
+  sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(int pool, const ToolKind& kind, double duration_s, double harness_s);
   sim::Process cpu_work(int pool, double seconds);
+  std::int64_t output_tokens(const AgentRole& role, sim::RandomStream& r) const;
+  std::int64_t summary_tokens(const AgentRole& role, sim::RandomStream& r) const;
+  void count_call(std::int64_t task, const LlmResult& res, std::int64_t output);
   int least_loaded() const;
   void cpu_changed(int delta);
   void span(const char* what, AgentId id, sim::Time start);
+  std::string stream_prefix(int role) const;  // "" for a workload without populations, else "<role>."
 
   sim::Simulator& sim_;
   const AgentsWorkload& w_;
@@ -152,11 +201,12 @@ class Swarm {
   std::uint64_t seed_;
   StallMeter* stall_;
   std::vector<std::unique_ptr<sim::FifoResource>> pools_;
-  sim::DiscreteChoice tool_choice_;
-  sim::DiscreteChoice depth_choice_;
+  std::vector<std::unique_ptr<sim::FifoResource>> service_limit_;  // per role (null: no limit)
+  std::vector<sim::DiscreteChoice> tool_choice_, depth_choice_;    // per role
+  std::vector<std::int64_t> arrived_, called_;                     // per role: tasks started by arrival, by call
+  int arrivals_pending_ = 0;  // roles still starting tasks (bounded by their task count)
   std::vector<int> live_per_instance_;
   std::int64_t live_agents_ = 0;
-  std::int64_t started_ = 0;
   AgentId next_id_ = 1;
   int tools_in_flight_ = 0;
   std::uint64_t next_wave_ = 1;

@@ -1,0 +1,252 @@
+// Agent economies (docs/agents.md, "Populations"): calls between roles and their service limit, fixed teams
+// (parallel and debate), always-on agents with their memory reloads and KV across sleeps, and token efficiency,
+// each against a timeline computed by hand on the fixed-cost service; the call graph's cycle check; GPU-seconds
+// per call adding up to the replicas' busy time on the serving-backed service.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "app/catalog.hpp"
+#include "app/scenario.hpp"
+#include "sim/process.hpp"
+#include "workloads/agents/agents_workload.hpp"
+#include "workloads/agents/call_graph.hpp"
+#include "workloads/agents/llm_service.hpp"
+#include "workloads/agents/swarm.hpp"
+
+namespace dcsim::wl::agents {
+namespace {
+
+// Service: 0.1 s + 0.1 ms per prefilled token + 10 ms per output token, unlimited concurrency.
+constexpr double kBase = 0.1, kPrefill = 1e-4, kDecode = 0.01;
+
+// Everything fixed: a 1000-token opening context, 100 output tokens a call, 200 new tokens per tool turn, no tools,
+// no sub-agents, summaries of 400 tokens; 10 ms of serving CPU per call on a CPU twice the reference speed (5 ms).
+AgentRole fixed_role(std::string name, int turns) {
+  AgentRole r;
+  r.name = std::move(name);
+  r.arrival = AgentRole::Arrival::closed_loop;
+  r.concurrency = 1;
+  r.tasks = 1;
+  r.root_turns = AgentDist::fixed_at(turns);
+  r.output_tokens = AgentDist::fixed_at(100);
+  r.initial_context = AgentDist::fixed_at(1000);
+  r.context_growth = AgentDist::fixed_at(200);
+  r.context_window = 1'000'000;
+  r.tools_per_turn = AgentDist::fixed_at(0);
+  r.tools = {ToolKind{"t", 1, AgentDist::fixed_at(2.0), true}};
+  r.harness_overhead_s = AgentDist::fixed_at(0);
+  r.spawn_task_share = 0;
+  r.sub_turns = AgentDist::fixed_at(1);
+  r.sub_context = AgentDist::fixed_at(500);
+  r.summary_tokens = AgentDist::fixed_at(400);
+  r.kv_policy = KvPolicy::hold;
+  return r;
+}
+
+AgentsWorkload economy(std::vector<AgentRole> roles) {
+  AgentsWorkload w;
+  w.roles = std::move(roles);
+  w.populations = true;
+  w.cpu_per_call_s = 0.010;
+  return w;
+}
+
+SwarmHardware fixed_hw() {
+  SwarmHardware h;
+  h.cpu_speed = 2.0;
+  h.cores_per_pool = 8;
+  return h;
+}
+
+// A buyer (2 turns) that calls a seller (1 turn) after its first call: the seller's opening context is its own
+// 1000 tokens plus the 300-token request, and its 400-token summary is what the buyer reads next.
+std::vector<AgentRole> buyer_and_seller(int buyers, int seller_limit) {
+  AgentRole buyer = fixed_role("buyer", 2);
+  buyer.concurrency = buyers;
+  buyer.tasks = buyers;
+  buyer.calls = {RoleCall{1, 1.0, AgentDist::fixed_at(300)}};
+  AgentRole seller = fixed_role("seller", 1);
+  seller.arrival = AgentRole::Arrival::calls;
+  seller.max_in_service = seller_limit;
+  return {buyer, seller};
+}
+
+TEST(AgentEconomy, CallToAnotherRoleHandTimeline) {
+  // Buyer turn 1: 5 ms CPU + (0.1 + 1000 x 1e-4 + 100 x 0.01) = 1.205 s. Seller: 5 ms + prefill 1300:
+  // 0.1 + 0.13 + 1.0 = 1.235 s. Buyer turn 2: context 1000 + 100 + 400 (response) + 200 (growth) = 1700, of which
+  // 600 new: 5 ms + 0.1 + 0.06 + 1.0 = 1.165 s. Task: 1.205 + 1.235 + 1.165 = 3.605 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  const AgentsWorkload w = economy(buyer_and_seller(1, 0));
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks().size(), 2u);
+  const TaskRecord& seller = swarm.tasks()[1];
+  EXPECT_EQ(seller.role, 1);
+  EXPECT_EQ(seller.call_depth, 1);
+  EXPECT_NEAR(seller.arrival, 1.205, 1e-9);
+  EXPECT_NEAR(seller.finish - seller.arrival, 1.235, 1e-9);
+  EXPECT_EQ(seller.prompt, 1300);
+  const TaskRecord& buyer = swarm.tasks()[0];
+  EXPECT_NEAR(buyer.finish, 3.605, 1e-9);
+  EXPECT_EQ(buyer.prompt, 1000 + 1700);
+  EXPECT_EQ(swarm.roles[0].calls_out, 1);
+  EXPECT_EQ(swarm.roles[1].calls_in, 1);
+  EXPECT_EQ(swarm.role_calls[0][1], 1);
+  EXPECT_EQ(swarm.max_call_depth, 1);
+  EXPECT_EQ(swarm.roles[0].generated, 200);
+  EXPECT_EQ(swarm.roles[1].generated, 100);
+  // GPU-seconds on the fixed service: each call's own time.
+  EXPECT_NEAR(swarm.roles[1].gpu_s, 1.23, 1e-9);
+  EXPECT_NEAR(swarm.roles[0].gpu_s, 1.2 + 1.16, 1e-9);
+}
+
+TEST(AgentEconomy, ServiceLimitQueuesCalls) {
+  // Two buyers call at 1.205 s; a seller that serves one call at a time runs the second after the first
+  // (1.235 s of queueing): that buyer finishes at 3.605 + 1.235 = 4.84 s.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  const AgentsWorkload w = economy(buyer_and_seller(2, 1));
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(swarm.roles[1].tasks_done, 2);
+  EXPECT_NEAR(swarm.roles[1].queue_wait.max(), 1.235, 1e-9);
+  EXPECT_NEAR(swarm.roles[1].queue_wait.min(), 0.0, 1e-12);
+  EXPECT_NEAR(swarm.roles[0].task_latency.max(), 4.84, 1e-9);
+  EXPECT_NEAR(swarm.roles[0].task_latency.min(), 3.605, 1e-9);
+  // The seller's latency counts its queueing: 1.235 and 2.47 s.
+  EXPECT_NEAR(swarm.roles[1].task_latency.max(), 2.47, 1e-9);
+}
+
+TEST(AgentEconomy, ParallelTeamHandTimeline) {
+  // Root turn 1: 1.205 s. Team of 3, one turn each on 500 tokens: 5 ms + 0.1 + 0.05 + 1.0 = 1.155 s, all at once.
+  // Root turn 2 reads 3 x 400 summary tokens: 5 ms + 0.1 + 0.12 + 1.0 = 1.225 s. Task: 3.585 s, 4 agents, 5 calls.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("planner", 2);
+  r.team = TeamMode{TeamMode::Kind::parallel, 3, 1};
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.max(), 3.585, 1e-9);
+  EXPECT_EQ(swarm.agents, 4);
+  EXPECT_EQ(swarm.calls, 5);
+}
+
+TEST(AgentEconomy, DebateHandTimeline) {
+  // Root turn 1: 1.205 s. Debate of 2 over 3 rounds on 500-token briefs. Round 1: 5 ms + 0.1 + 0.05 + 1.0 =
+  // 1.155 s. Rounds 2 and 3: each reads the other's 100-token answer (its own is in its KV): 5 ms + 0.1 + 0.01 +
+  // 1.0 = 1.115 s. Root turn 2 reads the two final answers (200 tokens): 5 ms + 0.1 + 0.02 + 1.0 = 1.125 s.
+  // Task: 1.205 + 1.155 + 2 x 1.115 + 1.125 = 5.715 s; calls 2 + 2 x 3 = 8.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("debaters", 2);
+  r.team = TeamMode{TeamMode::Kind::debate, 2, 3};
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.max(), 5.715, 1e-9);
+  EXPECT_EQ(swarm.calls, 8);
+  EXPECT_EQ(swarm.agents, 3);
+  // Prompts: root 1000 + 1300; each debater 500, 700, 900.
+  EXPECT_EQ(swarm.tasks()[0].prompt, 1000 + 1300 + 2 * (500 + 700 + 900));
+}
+
+// One always-on agent waking every 10 s (after each episode) on a 50-token event, with a 1000-token memory of
+// 1e5 bytes per token over a 1 GB/s tier (0.1 s); one turn per episode; a 35 s run.
+AgentsWorkload always_on(KvPolicy between) {
+  AgentRole r = fixed_role("watcher", 1);
+  r.arrival = AgentRole::Arrival::always_on;
+  r.always_on.agents = 1;
+  r.always_on.wake_interval_s = AgentDist::fixed_at(10);
+  r.always_on.event_tokens = AgentDist::fixed_at(50);
+  r.always_on.memory_tokens = AgentDist::fixed_at(1000);
+  r.always_on.between = between;
+  r.always_on.stagger = false;
+  AgentsWorkload w = economy({r});
+  w.duration_s = 35;
+  return w;
+}
+
+SwarmHardware tiered_hw() {
+  SwarmHardware h = fixed_hw();
+  h.tiers.assign(3, StorageLink{});
+  h.tiers[static_cast<std::size_t>(hw::StorageTier::cpu_memory)] = StorageLink{1e9, 0};
+  h.kv_bytes_per_token = 1e5;
+  return h;
+}
+
+TEST(AgentEconomy, AlwaysOnReloadsMemoryAfterDrop) {
+  // Each wake-up loads the memory (0.1 s), then one call on 1050 tokens of which 1000 are loaded KV:
+  // 5 ms + 0.1 + 50 x 1e-4 + 1.0 = 1.11 s; an episode is 1.21 s. Wake-ups at 10, 21.21, 32.42 (< 35); the next
+  // (43.63) would be past the duration, so the agent sleeps to 35 s and ends.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  const AgentsWorkload w = always_on(KvPolicy::drop);
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks_done, 3);
+  EXPECT_EQ(swarm.memory_loads, 3);
+  EXPECT_EQ(swarm.agents, 1);
+  EXPECT_NEAR(swarm.tasks()[2].arrival, 32.42, 1e-9);
+  EXPECT_NEAR(swarm.task_latency.max(), 1.21, 1e-9);
+  EXPECT_NEAR(sim::to_seconds(sim.now()), 35, 1e-9);  // the last sleep ends at the duration
+}
+
+TEST(AgentEconomy, AlwaysOnKeepsHeldKvAcrossSleeps) {
+  // First wake-up as with drop (1.21 s, ends 11.21). Later ones: no memory load; the held KV covers the previous
+  // 1150 tokens, so only the 50-token event is prefilled: 5 ms + 0.1 + 0.005 + 1.0 = 1.11 s (ends 22.32, 33.43).
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  const AgentsWorkload w = always_on(KvPolicy::hold);
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks_done, 3);
+  EXPECT_EQ(swarm.memory_loads, 1);
+  EXPECT_NEAR(swarm.tasks()[1].finish - swarm.tasks()[1].arrival, 1.11, 1e-9);
+  EXPECT_NEAR(swarm.tasks()[2].finish, 33.43, 1e-9);
+  EXPECT_EQ(swarm.tasks()[2].prompt, 1350);  // 1050 + 100, + 50 + 100, + 50
+}
+
+TEST(AgentEconomy, TokenEfficiencyScalesGeneratedLengths) {
+  // Half the tokens: 50 per call. Turn 1: 5 ms + 0.1 + 0.1 + 0.5; turn 2 prefills the 200 tokens of growth (the
+  // answer is in the KV): 5 ms + 0.1 + 0.02 + 0.5. Task: 0.705 + 0.625 = 1.33 s; 100 tokens generated.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("lean", 2);
+  r.tools_per_turn = AgentDist::fixed_at(0);
+  r.token_efficiency = 0.5;
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.max(), 1.33, 1e-9);
+  EXPECT_EQ(swarm.generated, 100);
+}
+
+TEST(AgentEconomy, CallGraphCycleIsNamed) {
+  std::vector<AgentRole> roles(4);
+  roles[0].calls = {RoleCall{1, 1, {}}};
+  roles[1].calls = {RoleCall{2, 1, {}}, RoleCall{3, 1, {}}};
+  roles[2].calls = {RoleCall{3, 1, {}}};
+  EXPECT_TRUE(find_call_cycle(roles).empty());
+  for (std::size_t i = 1; i < roles.size(); ++i) roles[i].arrival = AgentRole::Arrival::calls;
+  EXPECT_EQ(longest_call_chain(roles), 3);  // 0 -> 1 -> 2 -> 3
+  roles[3].calls = {RoleCall{1, 1, {}}};
+  EXPECT_EQ(find_call_cycle(roles), (std::vector<int>{1, 2, 3, 1}));
+  roles[3].calls = {RoleCall{3, 1, {}}};
+  EXPECT_EQ(find_call_cycle(roles), (std::vector<int>{3, 3}));
+}
+
+}  // namespace
+}  // namespace dcsim::wl::agents
