@@ -100,6 +100,7 @@ void read_team(const Reader& t, wl::TeamMode& team) {
   team.kind = t.choice("mode") == "debate" ? wl::TeamMode::Kind::debate : wl::TeamMode::Kind::parallel;
   team.agents = static_cast<int>(t.integer("agents"));
   team.rounds = static_cast<int>(t.integer("rounds"));
+  team.merge = t.choice("merge") == "vote" ? wl::TeamMode::Merge::vote : wl::TeamMode::Merge::lead;
   t.finish();
 }
 

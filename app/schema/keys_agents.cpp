@@ -242,7 +242,11 @@ SectionPtr team_keys() {
            .describe("parallel: N sub-agents (spawn.sub_turns, sub_context, summary_tokens) at once; debate: N agents "
                      "x rounds LLM calls, each round reading the others' answers"),
        integer("agents", 1, 100'000).describe("team size N"),
-       integer("rounds", 1, 1'000).or_default(1).describe("debate rounds").when_("mode: debate")});
+       integer("rounds", 1, 1'000).or_default(1).describe("debate rounds").when_("mode: debate"),
+       choice("merge", {"lead", "vote"})
+           .or_default("lead")
+           .describe("lead: the root plans, starts the team and merges its answers in its next LLM call; vote: no "
+                     "lead, the answers are merged without a model call (majority vote)")});
   return s;
 }
 

@@ -160,6 +160,23 @@ TEST(AgentEconomy, DebateHandTimeline) {
   EXPECT_EQ(swarm.tasks()[0].prompt, 1000 + 1300 + 2 * (500 + 700 + 900));
 }
 
+TEST(AgentEconomy, VotingDebateHasNoLead) {
+  // Du et al.'s debate: 3 agents, 2 rounds, answers merged by a vote (no model call). Round 1: 5 ms + 0.1 + 0.05 +
+  // 1.0 = 1.155 s; round 2 reads the two peers' 100-token answers: 5 ms + 0.1 + 0.02 + 1.0 = 1.125 s. Task 2.28 s,
+  // 6 calls (N x R), 3 agents.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("debate", 2);
+  r.team = TeamMode{TeamMode::Kind::debate, 3, 2, TeamMode::Merge::vote};
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_NEAR(swarm.task_latency.max(), 2.28, 1e-9);
+  EXPECT_EQ(swarm.calls, 6);
+  EXPECT_EQ(swarm.agents, 3);
+}
+
 // One always-on agent waking every 10 s (after each episode) on a 50-token event, with a 1000-token memory of
 // 1e5 bytes per token over a 1 GB/s tier (0.1 s); one turn per episode; a 35 s run.
 AgentsWorkload always_on(KvPolicy between) {

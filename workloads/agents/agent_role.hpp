@@ -64,12 +64,16 @@ struct RoleCall {
 // A fixed team the root fans a request out to on its spawn turn (the N-agent modes): `parallel` runs N sub-agents
 // of the role's sub-agent shape at once (parallel drafts, a planning team); `debate` runs N agents for `rounds`
 // rounds, each round one LLM call per agent that reads the others' previous answers, joined at a barrier per
-// round. Either way the root's next turn merges the N answers.
+// round. `merge: lead`: the task's root plans, starts the team on its spawn turn and merges the N answers on its
+// next turn; `merge: vote`: no lead, the team is the task and its answers are merged without a model call (majority
+// vote, as in multi-agent debate and sampling-and-voting).
 struct TeamMode {
   enum class Kind { none, parallel, debate };
+  enum class Merge { lead, vote };
   Kind kind = Kind::none;
   int agents = 0;
   int rounds = 1;  // debate
+  Merge merge = Merge::lead;
 };
 
 // Agents that live for the whole run (always-on): each sleeps `wake_interval`, wakes on an event of `event_tokens`,

@@ -211,12 +211,24 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
     a.debate = R.team.kind == TeamMode::Kind::debate;
   }
   a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, r)) + request_tokens;
-  a.instance = least_loaded();
-  ++live_per_instance_[static_cast<std::size_t>(a.instance)];
   a.id = next_id_++;
   a.path = std::move(path);
   AgentEnd end;
-  co_await run_agent(std::move(a), &end);
+  if (R.team.kind != TeamMode::Kind::none && R.team.merge == TeamMode::Merge::vote) {
+    // No lead: the team is the task, its answers merged without a model call (a majority vote); one answer
+    // goes back to a caller.
+    std::int64_t answers = 0;
+    if (a.debate) {
+      co_await debate(a, R.team.rounds, &answers);
+    } else {
+      co_await wave(a, r, &answers);
+    }
+    end.summary = answers / std::max(1, R.team.agents);
+  } else {
+    a.instance = least_loaded();
+    ++live_per_instance_[static_cast<std::size_t>(a.instance)];
+    co_await run_agent(std::move(a), &end);
+  }
   if (called && limit != nullptr) limit->release();
   TaskRecord& t = tasks_[slot];
   t.finish = sim::to_seconds(sim_.now());
@@ -430,7 +442,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
     m.instance = least_loaded();
     ++live_per_instance_[static_cast<std::size_t>(m.instance)];
     m.shared_tokens = shared;
-    m.shared_key = ~key;
+    m.shared_key = key;
     const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
                                           static_cast<double>(sample_count(R.sub_context, r)));
     context[static_cast<std::size_t>(k)] = fresh_tokens[static_cast<std::size_t>(k)] =
@@ -465,6 +477,61 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
   std::int64_t answers = 0;
   for (const std::int64_t o : out) answers += o;
   *answers_out = answers;
+}
+
+// A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws from the
+// parent's stream `r`.
+sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t* summaries_out) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
+  const int level = a.level;
+  const std::uint64_t wave_key = next_wave_++;
+  const std::int64_t shared =
+      R.sibling_shared_fraction > 0
+          ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
+          : 0;
+  // Nested waves: the ordinary per-wave fan-out (never a swarm), halved per level below the root.
+  const auto nested = [&] {
+    const double base = 1 + static_cast<double>(sample_count(R.fan_out, r));
+    return std::max(1, static_cast<int>(std::llround(base / static_cast<double>(1 << (level + 1)))));
+  };
+  std::vector<AgentEnd> ends(static_cast<std::size_t>(a.wave_size));
+  std::vector<sim::Process> children;
+  const double t0 = sim::to_seconds(sim_.now());
+  for (int k = 0; k < a.wave_size; ++k) {
+    const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
+                                          static_cast<double>(sample_count(R.sub_context, r)));
+    AgentStart c;
+    c.task = a.task;
+    c.role = a.role;
+    c.context = std::max<std::int64_t>(1, shared + own);
+    c.shared_tokens = shared;
+    c.shared_key = wave_key;
+    c.level = level + 1;
+    c.max_depth = a.max_depth;
+    // Placed (and counted) now, so that siblings spread over the replicas.
+    c.instance = least_loaded();
+    ++live_per_instance_[static_cast<std::size_t>(c.instance)];
+    c.path = a.path;
+    c.path += '.';
+    c.path += std::to_string(k);
+    c.id = next_id_++;
+    c.wave_size = level + 1 < a.max_depth ? nested() : 0;
+    children.push_back(run_agent(std::move(c), &ends[static_cast<std::size_t>(k)]));
+  }
+  const sim::Time t_wave = sim_.now();
+  co_await sim::all_of(std::move(children));
+  span("wave", a.id, t_wave);
+  if (shared > 0) service_.retire(~wave_key);
+  const double t1 = sim::to_seconds(sim_.now());
+  join_wait.add(t1 - t0);
+  if (keep_waves) {
+    std::vector<double> child_end;
+    for (const AgentEnd& e : ends) child_end.push_back(e.end);
+    waves_.push_back(WaveRecord{a.id, level, t0, t1, std::move(child_end)});
+  }
+  std::int64_t back = 0;
+  for (const AgentEnd& e : ends) back += e.summary;
+  *summaries_out = back;
 }
 
 sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
@@ -545,54 +612,8 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       ctx += back;
       fresh_tokens += back;
     } else if (turn == R.spawn_turn && a.wave_size > 0) {
-      // A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done.
-      const std::uint64_t wave_key = next_wave_++;
-      const std::int64_t shared =
-          R.sibling_shared_fraction > 0
-              ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
-              : 0;
-      // Nested waves: the ordinary per-wave fan-out (never a swarm), halved per level below the root.
-      const auto nested = [&] {
-        const double base = 1 + static_cast<double>(sample_count(R.fan_out, r));
-        return std::max(1, static_cast<int>(std::llround(base / static_cast<double>(1 << (level + 1)))));
-      };
-      std::vector<AgentEnd> ends(static_cast<std::size_t>(a.wave_size));
-      std::vector<sim::Process> children;
-      const double t0 = sim::to_seconds(sim_.now());
-      for (int k = 0; k < a.wave_size; ++k) {
-        const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
-                                              static_cast<double>(sample_count(R.sub_context, r)));
-        AgentStart c;
-        c.task = task;
-        c.role = a.role;
-        c.context = std::max<std::int64_t>(1, shared + own);
-        c.shared_tokens = shared;
-        c.shared_key = wave_key;
-        c.level = level + 1;
-        c.max_depth = a.max_depth;
-        // Placed (and counted) now, so that siblings spread over the replicas.
-        c.instance = least_loaded();
-        ++live_per_instance_[static_cast<std::size_t>(c.instance)];
-        c.path = a.path;
-        c.path += '.';
-        c.path += std::to_string(k);
-        c.id = next_id_++;
-        c.wave_size = level + 1 < a.max_depth ? nested() : 0;
-        children.push_back(run_agent(std::move(c), &ends[static_cast<std::size_t>(k)]));
-      }
-      const sim::Time t_wave = sim_.now();
-      co_await sim::all_of(std::move(children));
-      span("wave", id, t_wave);
-      if (shared > 0) service_.retire(~wave_key);
-      const double t1 = sim::to_seconds(sim_.now());
-      join_wait.add(t1 - t0);
-      if (keep_waves) {
-        std::vector<double> child_end;
-        for (const AgentEnd& e : ends) child_end.push_back(e.end);
-        waves_.push_back(WaveRecord{id, level, t0, t1, std::move(child_end)});
-      }
       std::int64_t back = 0;
-      for (const AgentEnd& e : ends) back += e.summary;
+      co_await wave(a, r, &back);
       ctx += back;
       fresh_tokens += back;
     } else {

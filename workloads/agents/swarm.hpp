@@ -179,6 +179,7 @@ class Swarm {
   sim::Process run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
                         AgentEnd* response);
   sim::Process run_agent(AgentStart a, AgentEnd* out);
+  sim::Process wave(const AgentStart& parent, sim::RandomStream& r, std::int64_t* summaries_out);
   sim::Process debate(const AgentStart& parent, int rounds, std::int64_t* answers_out);
   sim::Process debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
                            std::int64_t* output);
