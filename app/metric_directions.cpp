@@ -54,7 +54,13 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"peak_concurrent_agents", N}, {"max_depth", N}, {"llm_calls", N}, {"tool_calls", N}, {"tokens_per_call", N},
     {"tokens_per_task", N}, {"task_tokens", N}, {"chat_turn_tokens", N}, {"generated_tokens_all", N},
     {"generated_multiplier", N}, {"token_multiplier", N}, {"prefill_tokens", N}, {"reused_tokens", N},
-    {"compactions", N}, {"memory_loads", N}, {"replicas", N},
+    {"compactions", N}, {"memory_loads", N}, {"replicas", N}, {"task_tool_s.*", L}, {"task_longest_tool_s.*", L},
+    {"prompt_tokens_per_call", N},
+    // agent economies: per role, and the call graph between roles
+    {"role.*.task_latency_s.*", L}, {"role.*.queue_wait_s.*", L}, {"role.*.tokens_per_joule", H},
+    {"role.*.tasks", N}, {"role.*.agents", N}, {"role.*.llm_calls", N}, {"role.*.generated_tokens", N},
+    {"role.*.tokens_per_task", N}, {"role.*.calls_in", N}, {"role.*.calls_out", N}, {"role.*.gpu_s", N},
+    {"role.*.gpu_share", N}, {"call_graph.*", N},
 };
 
 bool all_digits(std::string_view s) {
@@ -62,7 +68,7 @@ bool all_digits(std::string_view s) {
 }
 
 // "by_size.1024.busbw_gbs" -> "by_size.*.busbw_gbs"; "by_class.chat.ttft_s.p99" -> "by_class.*.ttft_s.p99";
-// "tokens_by_class.chat" -> "tokens_by_class.*".
+// "tokens_by_class.chat" -> "tokens_by_class.*"; "role.merchant.tasks" -> "role.*.tasks".
 std::string family_of(const std::string& key) {
   std::string out;
   std::size_t start = 0;
@@ -70,7 +76,8 @@ std::string family_of(const std::string& key) {
   while (start <= key.size()) {
     const std::size_t dot = key.find('.', start);
     const std::string seg = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
-    const bool wild = (previous == "by_size" && all_digits(seg)) || previous == "by_class" || previous == "tokens_by_class";
+    const bool wild = (previous == "by_size" && all_digits(seg)) || previous == "by_class" ||
+                      previous == "tokens_by_class" || (previous == "role" && out == "role");
     out += (out.empty() ? "" : ".") + (wild ? std::string("*") : seg);
     previous = seg;
     if (dot == std::string::npos) break;

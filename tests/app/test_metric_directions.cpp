@@ -52,6 +52,7 @@ TEST(MetricDirections, EveryMetricOfEveryWorkloadKindIsDeclared) {
       {"serve-deepseek-r1-disagg-gb200-nvl72.yaml", {"workload.duration=4 s", "workload.warmup=1 s"}},
       {"korthikanti-22b-pretrain-a100-full.yaml", {}},
       {"agents-swarm-vr-nvl72.yaml", {"workload.tasks=8", "workload.arrivals.concurrency=4"}},
+      {"agents-economy-vr-nvl72.yaml", {"workload.duration=20 s", "workload.populations.analyst.always_on.agents=50"}},
   };
   for (const Run& r : runs) {
     const Scenario s = load_scenario({scen / r.file, r.sets, {}}, catalog);

@@ -257,6 +257,8 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   serving::set_distribution(m, "tool_wait_s", swarm.tool_wait);
   serving::set_distribution(m, "llm_call_s", swarm.llm_latency);
   serving::set_distribution(m, "join_wait_s", swarm.join_wait);
+  serving::set_distribution(m, "task_tool_s", swarm.task_tool_s);
+  serving::set_distribution(m, "task_longest_tool_s", swarm.task_longest_tool_s);
   const double chat = swarm.calls > 0 ? static_cast<double>(swarm.generated) / static_cast<double>(swarm.calls) : 0.0;
   m.set("tokens_per_task", swarm.tokens_per_task.count() > 0 ? swarm.tokens_per_task.mean() : 0.0);
   m.set("tokens_per_call", chat);
@@ -278,6 +280,11 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("memory_loads", static_cast<double>(swarm.memory_loads));
   m.set("compactions", static_cast<double>(swarm.compactions));
   m.set("prefill_tokens", static_cast<double>(service.prefill_tokens));
+  // The mean prompt a call attends to (its whole context, cached or not).
+  m.set("prompt_tokens_per_call",
+        swarm.calls > 0 ? static_cast<double>(service.prefill_tokens + service.reused_tokens + service.reloaded_tokens) /
+                              static_cast<double>(swarm.calls)
+                        : 0.0);
   m.set("reused_tokens", static_cast<double>(service.reused_tokens));
   const double prompt = static_cast<double>(service.prefill_tokens + service.reused_tokens + service.reloaded_tokens);
   m.set("prefix_hit_rate", prompt > 0 ? static_cast<double>(service.reused_tokens + service.reloaded_tokens) / prompt : 0.0);

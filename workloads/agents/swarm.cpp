@@ -236,6 +236,8 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   tokens_per_task.add(static_cast<double>(t.generated));
   task_tokens.add(static_cast<double>(t.added));
   chat_turn_tokens.add(static_cast<double>(t.first_call));
+  task_tool_s.add(t.tool_s);
+  task_longest_tool_s.add(t.longest_tool_s);
   ++tasks_done;
   RoleStats& rs = roles[static_cast<std::size_t>(role)];
   rs.task_latency.add(t.finish - t.arrival);
@@ -311,6 +313,8 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     tokens_per_task.add(static_cast<double>(t.generated));
     task_tokens.add(static_cast<double>(t.added));
     chat_turn_tokens.add(static_cast<double>(t.first_call));
+    task_tool_s.add(t.tool_s);
+    task_longest_tool_s.add(t.longest_tool_s);
     ++tasks_done;
     RoleStats& rs = roles[static_cast<std::size_t>(role)];
     rs.task_latency.add(t.finish - t.arrival);
@@ -330,7 +334,8 @@ sim::Process Swarm::cpu_work(int pool, double seconds) {
   cpu_changed(-1);
 }
 
-sim::Process Swarm::tool_call(int pool, const ToolKind& kind, double duration_s, double harness_s) {
+sim::Process Swarm::tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s,
+                              double harness_s) {
   const sim::Time t0 = sim_.now();
   ++tools_in_flight_;
   if (on_tools) on_tools(tools_in_flight_);
@@ -339,7 +344,11 @@ sim::Process Swarm::tool_call(int pool, const ToolKind& kind, double duration_s,
   const double cpu_s = (harness_s + (kind.cpu_bound ? duration_s : 0.0)) / hw_.cpu_speed;
   co_await cpu_work(pool, cpu_s);
   if (!kind.cpu_bound) co_await sim_.delay(sim::from_seconds(duration_s));
-  tool_wait.add(sim::to_seconds(sim_.now() - t0));
+  const double wait = sim::to_seconds(sim_.now() - t0);
+  tool_wait.add(wait);
+  TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
+  t.tool_s += wait;
+  t.longest_tool_s = std::max(t.longest_tool_s, wait);
   ++tool_calls;
   --tools_in_flight_;
   if (on_tools) on_tools(tools_in_flight_);
@@ -622,7 +631,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       for (std::int64_t i = 0; i < n; ++i) {
         const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r)];
         const double d = sample(kind.duration_s, r), h = sample(R.harness_overhead_s, r);
-        tools.push_back(tool_call(pool, kind, d, h));
+        tools.push_back(tool_call(task, pool, kind, d, h));
       }
       // Calls to other roles, each with its own chance this turn, run beside the tools.
       std::vector<std::pair<const RoleCall*, std::int64_t>> drawn;

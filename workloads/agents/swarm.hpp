@@ -103,6 +103,8 @@ struct TaskRecord {
   std::int64_t added = 0;       // tokens the task added: each call's new prompt tokens and its output
   std::int64_t first_call = 0;  // of them, the root's first call: one chat turn (system prompt, question, answer)
   double gpu_s = 0;             // GPU-seconds of its LLM calls (each step's time x GPUs, shared by token)
+  double tool_s = 0;            // tool waits of all its agents, summed (harness and tool, queueing for a core)
+  double longest_tool_s = 0;    // its longest tool wait
   int agents = 0;
   int calls = 0;
 };
@@ -159,6 +161,7 @@ class Swarm {
   const std::vector<TaskRecord>& tasks() const { return tasks_; }
   const std::vector<WaveRecord>& waves() const { return waves_; }
   sim::SampleSet task_latency, tool_wait, llm_latency, join_wait, tokens_per_task, task_tokens, chat_turn_tokens;
+  sim::SampleSet task_tool_s, task_longest_tool_s;  // per task: tool time summed, and its longest tool wait
   std::int64_t generated = 0, calls = 0, agents = 0, tool_calls = 0, memory_loads = 0, compactions = 0;
   std::int64_t prefilled = 0, reused = 0, evicted_calls = 0;
   std::int64_t tasks_done = 0;
@@ -185,7 +188,7 @@ class Swarm {
                            std::int64_t* output);
   sim::Process call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request, std::int64_t* response);
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
-  sim::Process tool_call(int pool, const ToolKind& kind, double duration_s, double harness_s);
+  sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
   sim::Process cpu_work(int pool, double seconds);
   std::int64_t output_tokens(const AgentRole& role, sim::RandomStream& r) const;
   std::int64_t summary_tokens(const AgentRole& role, sim::RandomStream& r) const;
