@@ -55,7 +55,8 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"tokens_per_task", N}, {"task_tokens", N}, {"chat_turn_tokens", N}, {"generated_tokens_all", N},
     {"generated_multiplier", N}, {"token_multiplier", N}, {"prefill_tokens", N}, {"reused_tokens", N},
     {"compactions", N}, {"memory_loads", N}, {"replicas", N}, {"task_tool_s.*", L}, {"task_longest_tool_s.*", L},
-    {"prompt_tokens_per_call", N},
+    {"prompt_tokens_per_call", N}, {"tasks_per_joule", H}, {"joules_per_task", L},
+    {"reference_tokens_per_joule", H}, {"role.*.joules_per_task", L},
     // agent economies: per role, and the call graph between roles
     {"role.*.task_latency_s.*", L}, {"role.*.queue_wait_s.*", L}, {"role.*.tokens_per_joule", H},
     {"role.*.tasks", N}, {"role.*.agents", N}, {"role.*.llm_calls", N}, {"role.*.generated_tokens", N},

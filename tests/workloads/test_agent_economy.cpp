@@ -265,5 +265,64 @@ TEST(AgentEconomy, CallGraphCycleIsNamed) {
   EXPECT_EQ(find_call_cycle(roles), (std::vector<int>{3, 3}));
 }
 
+// ---- the bundled economy through the scenario loader ----
+
+// A small slice of agents-economy-vr-nvl72: 8 GPUs (4 replicas), 60 simulated seconds, 100 always-on analysts.
+RunResult run_economy(std::vector<std::string> sets) {
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  std::vector<std::string> all = {"hardware.gpus=8", "workload.duration=60 s",
+                                  "workload.populations.analyst.always_on.agents=100",
+                                  "workload.populations.consumer.arrivals.rate=2"};
+  all.insert(all.end(), sets.begin(), sets.end());
+  const app::Scenario s = app::load_scenario(
+      {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-economy-vr-nvl72.yaml", all, {}}, catalog);
+  return run_agents(s.agents, *s.model, s.cluster, nullptr, s.seed);
+}
+
+TEST(AgentEconomy, RoleMetricsAddUp) {
+  const RunResult r = run_economy({});
+  const Metrics& m = r.metrics;
+  // One token class per role, summing to the tokens of the window.
+  double classes = 0, shares = 0;
+  for (const char* role : {"consumer", "merchant", "supplier", "analyst"}) {
+    classes += m.at(std::string("tokens_by_class.") + role);
+    shares += m.at(std::string("role.") + role + ".gpu_share");
+    EXPECT_GT(m.at(std::string("role.") + role + ".tasks"), 0) << role;
+  }
+  EXPECT_DOUBLE_EQ(classes, m.at("tokens"));
+  EXPECT_NEAR(shares, 1.0, 1e-12);
+  // Calls between roles: what the consumers made, the merchants received.
+  EXPECT_EQ(m.at("role.consumer.calls_out"), m.at("call_graph.calls.consumer.merchant"));
+  EXPECT_EQ(m.at("role.merchant.calls_in"), m.at("call_graph.calls.consumer.merchant"));
+  EXPECT_EQ(m.at("call_graph.calls"),
+            m.at("call_graph.calls.consumer.merchant") + m.at("call_graph.calls.merchant.supplier"));
+  EXPECT_LE(m.at("call_graph.max_depth"), 2);
+  // Work per joule: identities of the window's energy.
+  EXPECT_NEAR(m.at("tasks_per_joule") * m.at("joules_per_task"), 1.0, 1e-12);
+  EXPECT_NEAR(m.at("reference_tokens_per_joule"), m.at("tokens_per_joule"), 1e-12);  // efficiency 1
+  EXPECT_NEAR(m.at("measured_s"), 60.0, 1e-9);
+}
+
+TEST(AgentEconomy, TokenEfficiencyKeepsReferenceTokensPerJoule) {
+  // Half the tokens for the same work: tokens per joule falls, reference tokens (each worth 2) do not.
+  const RunResult full = run_economy({});
+  const RunResult half = run_economy({"workload.token_efficiency=0.5"});
+  EXPECT_NEAR(half.metrics.at("reference_tokens_per_joule"), 2 * half.metrics.at("tokens_per_joule"), 1e-12);
+  EXPECT_LT(half.metrics.at("tokens_per_joule"), 0.7 * full.metrics.at("tokens_per_joule"));
+  EXPECT_LT(half.metrics.at("joules_per_task"), full.metrics.at("joules_per_task"));
+}
+
+TEST(AgentEconomy, ANarrowServiceLimitQueuesItsCallers) {
+  // One supplier at a time: merchants queue for it and hold their own slots while they wait.
+  const RunResult wide = run_economy({});
+  const RunResult narrow = run_economy({"workload.populations.supplier.max_in_service=1"});
+  EXPECT_GT(narrow.metrics.at("role.supplier.queue_wait_s.mean"), 10 * wide.metrics.at("role.supplier.queue_wait_s.mean"));
+  EXPECT_GT(narrow.metrics.at("role.merchant.task_latency_s.mean"), wide.metrics.at("role.merchant.task_latency_s.mean"));
+}
+
+TEST(AgentEconomy, SameSeedSameEconomy) {
+  EXPECT_EQ(run_economy({}).engine.fingerprint, run_economy({}).engine.fingerprint);
+}
+
 }  // namespace
 }  // namespace dcsim::wl::agents

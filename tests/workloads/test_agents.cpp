@@ -194,6 +194,33 @@ struct Rig {
   }
 };
 
+TEST(Agents, GpuSecondsAreSharedByTokenWithinAStep) {
+  // Call 1 (100-token prompt, 3 output tokens) starts alone: step 1 prefills it. Call 2 (300 tokens, 1 output)
+  // arrives meanwhile: step 2 decodes call 1's second token and prefills call 2 (301 tokens, shared 1 : 300; call 2
+  // is then done); step 3 decodes call 1's last token. GPU-seconds on 1 GPU: call 1 = t1 + t2 / 301 + t3,
+  // call 2 = t2 x 300 / 301.
+  Rig rig(16'060'522'496.0 + 1600 * 131072.0);
+  sim::Simulator sim;
+  ServingLlmService svc(sim, rig.model, rig.w, rig.cluster, nullptr, 1, StorageLink{}, nullptr);
+  std::vector<double> step_s;
+  svc.on_step = [&](int, const serving::IterationCost& c, std::int64_t) { step_s.push_back(c.time_s); };
+  std::vector<LlmResult> results(2);
+  const auto submit = [&](int k, std::int64_t prompt, std::int64_t out) {
+    LlmCall c;
+    c.agent = static_cast<AgentId>(k + 1);
+    c.context_tokens = c.new_tokens = prompt;
+    c.output_tokens = out;
+    c.fresh = true;
+    svc.submit(c, [&results, k](const LlmResult& r) { results[static_cast<std::size_t>(k)] = r; });
+  };
+  submit(0, 100, 3);
+  sim.schedule_in(1, [&] { submit(1, 300, 1); });  // 1 ps later: during step 1
+  sim.run();
+  ASSERT_EQ(step_s.size(), 3u);
+  EXPECT_NEAR(results[0].gpu_s, step_s[0] + step_s[1] / 301 + step_s[2], 1e-15);
+  EXPECT_NEAR(results[1].gpu_s, step_s[1] * 300 / 301, 1e-15);
+}
+
 TEST(Agents, KvAccountingHoldDropOffloadEvict) {
   // Llama-3.1-8B bf16: 16.06e9 weight bytes; KV 128 KiB per token. 16.06e9 + 1600 x 131072 bytes beside the
   // activations and runtime leave 1600 tokens = 100 blocks of 16.

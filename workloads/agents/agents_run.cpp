@@ -214,6 +214,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   RunResult out;
   Metrics& m = out.metrics;
   sim::Time window = 0;
+  std::vector<std::int64_t> role_tasks_in_window(w.roles.size(), 0);
   const auto measure = [&] {
     const sim::Time now = sim.now();
     window = now;
@@ -241,6 +242,18 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     m.set("kv_occupancy.peak", kv_occ.max());
     m.set("cpu_utilization", swarm.cpu_utilisation());
     m.set("tasks_per_s", T > 0 ? static_cast<double>(swarm.tasks_done) / T : 0.0);
+    // Work per joule: tokens per joule falls when a model reaches the same answers with fewer tokens, tasks per
+    // joule does not. Reference tokens count each generated token as 1 / token_efficiency tokens of the reference
+    // model (the same work), so a token-efficient model's tokens weigh more.
+    const double energy = m.get("energy_j").value_or(0.0);
+    double reference = 0;
+    for (std::size_t i = 0; i < w.roles.size(); ++i) {
+      reference += static_cast<double>(swarm.roles[i].generated) / w.roles[i].token_efficiency;
+      role_tasks_in_window[i] = swarm.roles[i].tasks_done;
+    }
+    m.set("tasks_per_joule", energy > 0 ? static_cast<double>(swarm.tasks_done) / energy : 0.0);
+    m.set("joules_per_task", swarm.tasks_done > 0 ? energy / static_cast<double>(swarm.tasks_done) : 0.0);
+    m.set("reference_tokens_per_joule", energy > 0 ? reference / energy : 0.0);
     m.set("measured_s", T);
   };
   swarm.on_last_start = [&] {
@@ -297,7 +310,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
-  if (w.populations) agents::set_role_metrics(m, w, swarm);
+  if (w.populations) agents::set_role_metrics(m, w, swarm, role_tasks_in_window);
   if (observing) {
     Observations& ob = out.observed;
     ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));

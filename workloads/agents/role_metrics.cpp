@@ -6,7 +6,8 @@
 
 namespace dcsim::wl::agents {
 
-void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm) {
+void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
+                      const std::vector<std::int64_t>& tasks_in_window) {
   double gpu_s = 0;
   for (const RoleStats& r : swarm.roles) gpu_s += r.gpu_s;
   const double energy = m.get("energy_j").value_or(0.0);
@@ -31,6 +32,8 @@ void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm) {
     m.set(p + "gpu_share", share);
     const double tokens = m.get(std::string(kTokensByClassPrefix) + w.roles[i].name).value_or(0.0);
     m.set(p + "tokens_per_joule", energy * share > 0 ? tokens / (energy * share) : 0.0);
+    const double done = static_cast<double>(tasks_in_window[i]);
+    m.set(p + "joules_per_task", done > 0 ? energy * share / done : 0.0);
   }
   std::int64_t calls = 0, edges = 0;
   for (std::size_t a = 0; a < w.roles.size(); ++a) {

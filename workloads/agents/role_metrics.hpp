@@ -2,6 +2,9 @@
 // its roles. docs/agents.md ("Populations") defines every key.
 #pragma once
 
+#include <cstdint>
+#include <vector>
+
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/metrics.hpp"
@@ -9,7 +12,8 @@
 namespace dcsim::wl::agents {
 
 // Reads `tokens_by_class.<role>` and `energy_j` from `m` (set over the measured window) and adds role.<name>.* and
-// call_graph.* keys.
-void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm);
+// call_graph.* keys; `tasks_in_window` is each role's tasks done by the end of the measured window.
+void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
+                      const std::vector<std::int64_t>& tasks_in_window);
 
 }  // namespace dcsim::wl::agents
