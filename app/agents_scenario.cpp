@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cctype>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
 
+#include "app/model_catalog.hpp"
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -83,16 +85,17 @@ void read_arrivals(const Reader& arr, wl::AgentRole& role) {
 }
 
 void read_always_on(const Reader& on, wl::AlwaysOn& a) {
-  a.agents = static_cast<int>(on.integer("agents"));
-  a.wake_interval_s = parse_dist(on.value("wake_interval"));
+  if (auto v = on.integer_if("agents")) a.agents = static_cast<int>(*v);
+  if (auto v = on.value_if("wake_interval")) a.wake_interval_s = parse_dist(*v);
   if (auto v = on.value_if("event_tokens")) a.event_tokens = parse_dist(*v);
   if (auto m = on.section_if("memory")) {
     a.memory_tokens = parse_dist(m->value("tokens"));
     a.memory_tier = tier_of(m->choice("tier"));
     m->finish();
   }
-  a.between = kv_policy_of(on.choice("between"));
-  a.stagger = on.boolean("stagger");
+  // Each key overrides where given (a population's block inherits the workload's key by key).
+  if (auto v = on.value_if("between")) a.between = kv_policy_of(v->choice());
+  if (auto v = on.value_if("stagger")) a.stagger = v->boolean();
   on.finish();
 }
 
@@ -198,7 +201,8 @@ bool plain_name(const std::string& s) {
 }
 
 // Returns each population's reader, in order.
-std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::AgentsWorkload& a) {
+std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::AgentsWorkload& a,
+                                     const hw::ClusterSpec& cluster, const Catalog& catalog) {
   const wl::AgentRole base = a.agent();
   a.roles.clear();
   a.populations = true;
@@ -213,6 +217,29 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
                        "role.<name>.* and a token class)");
     }
     names.push_back(role.name);
+    if (auto m = p.value_if("model")) {
+      // A model of its own, on replicas of its own; its token efficiency is the population's default.
+      wl::AgentsWorkload::OwnPool pool;
+      pool.population = role.name;
+      pool.model = m->is_map() ? parse_model(m->node()) : load_model(catalog, m->catalog_name(model_names(catalog)));
+      if (auto in = p.section_if("instance")) {
+        parse_engine_instance(*in, pool.instance, pool.model);
+        check_instance_precision(*in, pool.instance, cluster.gpu);
+        in->finish();
+      }
+      if (!p.has("replicas")) (void)p.at("replicas");  // "missing required key"
+      pool.replicas = static_cast<int>(p.value("replicas").integer());
+      if (const auto problem = wl::tensor_parallel_problem(pool.model, pool.instance.tp, cluster)) {
+        (p.has("instance") ? p.value("instance").section().at("tp") : p.at("model")).fail(problem->message);
+      }
+      role.token_efficiency = pool.model.token_efficiency;
+      a.own_pools.push_back(std::move(pool));
+      role.pool = static_cast<int>(a.own_pools.size());
+    } else {
+      for (const char* key : {"instance", "replicas"}) {
+        if (p.has(key)) p.at(key).fail(std::string(key) + " applies to a population with a model of its own (give model)");
+      }
+    }
     read_role(p, role);
     if (auto v = p.value_if("max_in_service")) role.max_in_service = static_cast<int>(v->integer());
     a.roles.push_back(std::move(role));
@@ -266,7 +293,7 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
 }  // namespace
 
 wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
-                                const std::optional<wl::ModelSpec>& model) {
+                                const std::optional<wl::ModelSpec>& model, const Catalog& catalog) {
   if (!model) w.fail("an agents workload needs a top-level `model:` (a catalog name or an inline model)");
   wl::AgentsWorkload a;
   if (auto d = w.quantity_if("duration")) a.duration_s = *d;
@@ -292,7 +319,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
       if (w.has(key)) w.at(key).fail(std::string("with populations, each population gives its own ") + key);
     }
     base.tasks = 0;  // a population without tasks starts them until the duration
-    role_readers = read_populations(w, *pops, a);
+    role_readers = read_populations(w, *pops, a, cluster, catalog);
   } else {
     if (!w.has("arrivals")) (void)w.at("arrivals");  // "missing required key"
     if (base.arrival == wl::AgentRole::Arrival::calls)
@@ -315,48 +342,88 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     (w.has("instance") ? w.at("instance") : w.node()).fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
-  if (std::int64_t{a.instances} * g > cluster.total_gpus()) {
-    w.at("replicas").fail_value("at most " + std::to_string(cluster.total_gpus() / g) + " replicas of " +
-                                   std::to_string(g) + " GPUs");
-  }
-  std::vector<int> gpus(static_cast<std::size_t>(g));
-  std::iota(gpus.begin(), gpus.end(), 0);
-  try {
-    wl::serving::ServingWorkload sw;
-    wl::serving::InstanceModel probe(*model, a.instance, cluster, nullptr, gpus, sw);
-    for (std::size_t i = 0; i < a.roles.size(); ++i) {
-      const wl::AgentRole& role = a.roles[i];
-      const Reader& r = a.populations ? role_readers[i] : w;
-      // A key given at the workload's level and inherited by a population is blamed where it was written.
-      const auto blame = [&]() -> ConfigNode {
-        if (r.has("context_window")) return r.at("context_window");
-        if (w.has("context_window")) return w.at("context_window");
-        return r.node();
-      };
-      const std::string who = a.populations ? "population " + role.name + ": " : "";
-      // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
-      // replica's KV cache, or the run would stop at the first call that outgrows it.
-      const std::int64_t window = role.context_window > 0 ? role.context_window : model->max_context;
-      // A window must hold a task's opening context and one answer, or every call would compact.
-      const double opening = role.initial_context.expected() + role.output_tokens.expected();
-      const std::string defaulted =
-          role.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
-      if (static_cast<double>(window) < opening) {
-        blame().fail(who + "context_window = " + std::to_string(window) + " is below initial_context + " +
-                     "output_tokens on average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) +
-                     " tokens)" + defaulted);
-      }
-      const auto largest = static_cast<std::int64_t>(role.compaction_trigger * static_cast<double>(window));
-      if (largest > probe.kv_capacity_tokens()) {
-        blame().fail(who + "contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
-                         " tokens before compaction, but a replica's KV cache holds " +
-                         std::to_string(probe.kv_capacity_tokens()) + defaulted,
-                     "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
-                     "kv_precision");
-      }
+  // Populations with models of their own take their GPUs first; the workload's replicas take what they leave.
+  std::int64_t own_gpus = 0;
+  for (std::size_t k = 0; k < a.own_pools.size(); ++k) {
+    const auto& pool = a.own_pools[k];
+    own_gpus += std::int64_t{pool.replicas} * pool.instance.gpus();
+    if (own_gpus > cluster.total_gpus()) {
+      const std::size_t role = static_cast<std::size_t>(
+          std::find_if(a.roles.begin(), a.roles.end(), [&](const wl::AgentRole& r) { return r.pool == static_cast<int>(k) + 1; }) -
+          a.roles.begin());
+      role_readers[role].at("replicas").fail_value(
+          "replicas whose GPUs, with the other populations' own models, fit the cluster's " +
+          std::to_string(cluster.total_gpus()) + " (these need " + std::to_string(own_gpus) + ")");
     }
+  }
+  const bool pool0_used =
+      std::any_of(a.roles.begin(), a.roles.end(), [](const wl::AgentRole& r) { return r.pool == 0; });
+  const std::int64_t left = cluster.total_gpus() - own_gpus;
+  if (pool0_used && std::int64_t{a.instances} * g > left) {
+    w.at("replicas").fail_value("at most " + std::to_string(left / g) + " replicas of " + std::to_string(g) +
+                                " GPUs (the cluster's " + std::to_string(cluster.total_gpus()) + " GPUs less " +
+                                std::to_string(own_gpus) + " for the populations' own models)");
+  }
+  if (pool0_used && left < g) {
+    (w.has("instance") ? w.at("instance") : w.node())
+        .fail("a replica of the workload's model needs " + std::to_string(g) + " GPUs; the populations' own models " +
+              "leave " + std::to_string(left) + " of the cluster's " + std::to_string(cluster.total_gpus()));
+  }
+  // One replica of each pool, to know its KV capacity (pool 0: the workload's model).
+  std::vector<std::unique_ptr<wl::serving::InstanceModel>> probes;
+  const wl::serving::ServingWorkload sw;
+  const auto probe_of = [&](const wl::ModelSpec& m, const wl::serving::PoolSpec& in) {
+    std::vector<int> gpus(static_cast<std::size_t>(in.gpus()));
+    std::iota(gpus.begin(), gpus.end(), 0);
+    return std::make_unique<wl::serving::InstanceModel>(m, in, cluster, nullptr, gpus, sw);
+  };
+  try {
+    probes.push_back(probe_of(*model, a.instance));
   } catch (const std::invalid_argument& e) {
     (w.has("instance") ? w.at("instance") : w.node()).fail(e.what());
+  }
+  for (std::size_t k = 0; k < a.own_pools.size(); ++k) {
+    try {
+      probes.push_back(probe_of(a.own_pools[k].model, a.own_pools[k].instance));
+    } catch (const std::invalid_argument& e) {
+      const auto it = std::find_if(a.roles.begin(), a.roles.end(),
+                                   [&](const wl::AgentRole& r) { return r.pool == static_cast<int>(k) + 1; });
+      const Reader& r = role_readers[static_cast<std::size_t>(it - a.roles.begin())];
+      (r.has("instance") ? r.at("instance") : r.at("model")).fail(e.what());
+    }
+  }
+  for (std::size_t i = 0; i < a.roles.size(); ++i) {
+    const wl::AgentRole& role = a.roles[i];
+    const Reader& r = a.populations ? role_readers[i] : w;
+    const wl::serving::InstanceModel& probe = *probes[static_cast<std::size_t>(role.pool)];
+    const wl::ModelSpec& served = role.pool == 0 ? *model : a.own_pools[static_cast<std::size_t>(role.pool - 1)].model;
+    // A key given at the workload's level and inherited by a population is blamed where it was written.
+    const auto blame = [&]() -> ConfigNode {
+      if (r.has("context_window")) return r.at("context_window");
+      if (w.has("context_window")) return w.at("context_window");
+      return r.node();
+    };
+    const std::string who = a.populations ? "population " + role.name + ": " : "";
+    // A context grows to compaction_trigger x context_window before it is compacted: that much must fit one
+    // replica's KV cache, or the run would stop at the first call that outgrows it.
+    const std::int64_t window = role.context_window > 0 ? role.context_window : served.max_context;
+    // A window must hold a task's opening context and one answer, or every call would compact.
+    const double opening = role.initial_context.expected() + role.output_tokens.expected();
+    const std::string defaulted =
+        role.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
+    if (static_cast<double>(window) < opening) {
+      blame().fail(who + "context_window = " + std::to_string(window) + " is below initial_context + " +
+                   "output_tokens on average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) +
+                   " tokens)" + defaulted);
+    }
+    const auto largest = static_cast<std::int64_t>(role.compaction_trigger * static_cast<double>(window));
+    if (largest > probe.kv_capacity_tokens()) {
+      blame().fail(who + "contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
+                       " tokens before compaction, but a replica's KV cache holds " +
+                       std::to_string(probe.kv_capacity_tokens()) + defaulted,
+                   "lower context_window (it defaults to the model's max_context), raise tp, or use a smaller "
+                   "kv_precision");
+    }
   }
   w.finish();
   return a;

@@ -3,6 +3,7 @@
 
 #include <optional>
 
+#include "app/catalog.hpp"
 #include "app/schema/reader.hpp"
 #include "hw/spec.hpp"
 #include "workloads/agents/agents_workload.hpp"
@@ -12,6 +13,6 @@ namespace dcsim::app {
 
 // `w` is the workload mapping; calls w.finish().
 wl::AgentsWorkload parse_agents(const schema::Reader& w, const hw::ClusterSpec& cluster,
-                                const std::optional<wl::ModelSpec>& model);
+                                const std::optional<wl::ModelSpec>& model, const Catalog& catalog);
 
 }  // namespace dcsim::app

@@ -264,7 +264,7 @@ Scenario parse_scenario(const ConfigDocument& doc, const ScenarioRequest& reques
   if (s.workload_kind == "collective") s.collective = parse_collective(w, s.cluster);
   if (s.workload_kind == "serving") s.serving = parse_serving(w, s.cluster, s.model, catalog);
   if (s.workload_kind == "pretraining") s.pretraining = parse_pretraining(w, s.cluster, s.model, catalog);
-  if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model);
+  if (s.workload_kind == "agents") s.agents = parse_agents(w, s.cluster, s.model, catalog);
   check_work_budget(s, w.node(), request.max_events, request.max_memory_bytes);
   if (auto tv = root.value_if("token_value")) s.token_value = parse_token_value(*tv, s);
   if (auto cost = root.section_if("cost")) {
@@ -412,7 +412,12 @@ std::vector<SweepPoint> expand_sweep(const ScenarioRequest& request, const Catal
 std::vector<std::string> token_classes(const Scenario& s) {
   if (s.workload_kind == "serving") return s.serving.class_names();
   if (s.workload_kind == "pretraining") return {std::string(wl::kTrainingClass)};
-  if (s.workload_kind == "agents") return {std::string(wl::kAgentClass)};
+  if (s.workload_kind == "agents") {
+    if (!s.agents.populations) return {std::string(wl::kAgentClass)};
+    std::vector<std::string> roles;  // one class per population
+    for (const wl::AgentRole& r : s.agents.roles) roles.push_back(r.name);
+    return roles;
+  }
   return {};
 }
 

@@ -219,8 +219,10 @@ SectionPtr always_on_keys() {
     const wl::AlwaysOn d;
     return make_section(
         "workload (kind: agents).always_on", "Agents that live for the whole run and wake up on events.",
-        {integer("agents", 1, 10'000'000).describe("always-on agents"),
-         dist("wake_interval", kTime).describe("sleep between the end of one episode and the next wake-up"),
+        {integer("agents", 1, 10'000'000)
+             .optional("the workload's always_on.agents; an always-on population needs it")
+             .describe("always-on agents"),
+         dist("wake_interval", kTime, d.wake_interval_s).describe("sleep between the end of one episode and the next wake-up"),
          dist("event_tokens", kAtLeastOneToken, d.event_tokens).describe("the event that wakes it (new prompt tokens)"),
          section("memory", always_on_memory_keys()).optional("no memory load").describe("long-term memory per wake-up"),
          boolean("stagger")
@@ -311,6 +313,19 @@ SectionPtr population_keys() {
   static const SectionPtr s = [] {
     std::vector<Key> keys = {
         integer("max_in_service", 0, 10'000'000).or_default(0).describe("calls served at once (0: no limit); more wait FIFO"),
+        key("model", catalog_type("model"))
+            .or_form(section_type(model_keys()))
+            .optional("the workload's model and replicas")
+            .describe("a model of its own (a catalog name or inline), served by replicas of its own")
+            .rule_("with replicas; its token_efficiency is the population's default"),
+        section("instance", agent_instance_keys())
+            .optional("the defaults of its keys (the serving pool's)")
+            .describe("one replica of its own model")
+            .when_("model given"),
+        integer("replicas", 1, 10'000'000)
+            .optional("required with model")
+            .describe("replicas of its own model; the workload's replicas take the GPUs left")
+            .when_("model given"),
         key("calls", list_type(section_type(role_call_keys()), 1)).optional("none").describe("calls to other populations")};
     for (Key& k : role_keys(true)) keys.push_back(std::move(k));
     return make_section("workload (kind: agents).populations.<name>",

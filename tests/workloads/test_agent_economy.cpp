@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -104,6 +105,23 @@ TEST(AgentEconomy, CallToAnotherRoleHandTimeline) {
   // GPU-seconds on the fixed service: each call's own time.
   EXPECT_NEAR(swarm.roles[1].gpu_s, 1.23, 1e-9);
   EXPECT_NEAR(swarm.roles[0].gpu_s, 1.2 + 1.16, 1e-9);
+}
+
+TEST(AgentEconomy, EachRoleCallsItsOwnModelPool) {
+  // The seller has a model of its own (pool 1) whose calls cost 0.2 s + ... instead of 0.1 s + ...: its task takes
+  // 5 ms + 0.2 + 0.13 + 1.0 = 1.335 s; the buyer's two calls go to pool 0, the seller's one to pool 1.
+  sim::Simulator sim;
+  FixedLlmService workload_model(sim, kBase, kPrefill, kDecode), own_model(sim, 0.2, kPrefill, kDecode);
+  std::vector<AgentRole> roles = buyer_and_seller(1, 0);
+  roles[1].pool = 1;
+  const AgentsWorkload w = economy(roles);
+  Swarm swarm(sim, w, std::vector<LlmService*>{&workload_model, &own_model}, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(workload_model.calls(), 2u);
+  EXPECT_EQ(own_model.calls(), 1u);
+  EXPECT_NEAR(swarm.tasks()[1].finish - swarm.tasks()[1].arrival, 1.335, 1e-9);
+  EXPECT_NEAR(swarm.tasks()[0].finish, 3.605 + 0.1, 1e-9);
 }
 
 TEST(AgentEconomy, ServiceLimitQueuesCalls) {
@@ -318,6 +336,57 @@ TEST(AgentEconomy, ANarrowServiceLimitQueuesItsCallers) {
   const RunResult narrow = run_economy({"workload.populations.supplier.max_in_service=1"});
   EXPECT_GT(narrow.metrics.at("role.supplier.queue_wait_s.mean"), 10 * wide.metrics.at("role.supplier.queue_wait_s.mean"));
   EXPECT_GT(narrow.metrics.at("role.merchant.task_latency_s.mean"), wide.metrics.at("role.merchant.task_latency_s.mean"));
+}
+
+TEST(AgentEconomy, PopulationsWithModelsOfTheirOwn) {
+  // The Feynman economy: 16 single-GPU Llama-3-8B replicas for the consumers, and the 128 GPUs left hold two
+  // 64-GPU DeepSeek-R1 replicas for everyone else.
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  const app::Scenario s = app::load_scenario(
+      {std::filesystem::path(DCSIM_SOURCE_DIR) / "configs/scenarios/agents-economy-feynman-photonic.yaml",
+       {"workload.duration=20 s", "workload.populations.analyst.always_on.agents=50"},
+       {}},
+      catalog);
+  // One token class per population, for token_value to weigh.
+  EXPECT_EQ(app::token_classes(s), (std::vector<std::string>{"consumer", "merchant", "supplier", "analyst"}));
+  ASSERT_EQ(s.agents.own_pools.size(), 1u);
+  EXPECT_EQ(s.agents.own_pools[0].model.name, "llama3-8b");
+  EXPECT_EQ(s.agents.roles[0].pool, 1);
+  EXPECT_EQ(s.agents.roles[1].pool, 0);
+  const RunResult r = run_agents(s.agents, *s.model, s.cluster, nullptr, s.seed);
+  EXPECT_EQ(r.metrics.at("replicas"), 18);
+  EXPECT_GT(r.metrics.at("role.consumer.llm_calls"), 0);
+}
+
+TEST(AgentEconomy, APopulationsAlwaysOnBlockInheritsKeyByKey) {
+  // The workload's always_on says hold and no stagger; a population that gives only its agents keeps both.
+  const std::filesystem::path file = std::filesystem::temp_directory_path() / "dcsim_test_always_on_inherit.yaml";
+  std::ofstream(file) << "name: x\nhardware: {system: vr-nvl72, count: 1}\nmodel: llama3-70b\nworkload:\n"
+                         "  kind: agents\n  duration: 1 min\n  instance: {tp: 2, precision: fp8}\n"
+                         "  always_on: {agents: 5, wake_interval: 30 s, between: hold, stagger: false}\n"
+                         "  populations:\n    watcher: {arrivals: {process: always-on}, always_on: {agents: 7}}\n";
+  const app::Catalog catalog(std::filesystem::path(DCSIM_SOURCE_DIR) / "configs");
+  const app::Scenario s = app::load_scenario({file, {}, {}}, catalog);
+  std::filesystem::remove(file);
+  const AlwaysOn& on = s.agents.roles.at(0).always_on;
+  EXPECT_EQ(on.agents, 7);
+  EXPECT_EQ(on.between, KvPolicy::hold);
+  EXPECT_FALSE(on.stagger);
+  EXPECT_EQ(on.wake_interval_s.value, 30);
+}
+
+TEST(AgentEconomy, ALeadTeamAlwaysRuns) {
+  // One root turn would end the task before its spawn turn: a lead with a team takes spawn_turn + 1 turns.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("lead", 1);
+  r.team = TeamMode{TeamMode::Kind::parallel, 3, 1};
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(swarm.agents, 4);
+  EXPECT_EQ(swarm.calls, 5);
 }
 
 TEST(AgentEconomy, SameSeedSameEconomy) {

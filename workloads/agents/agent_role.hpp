@@ -109,6 +109,7 @@ struct AgentRole {
   int max_in_service = 0;     // calls served at once (0: no limit); more wait in a FIFO queue
   std::vector<RoleCall> calls;
   TeamMode team;
+  int pool = 0;  // the model pool that serves it (AgentsWorkload::pools: 0 the workload's model)
   // Tokens per task for equal quality, relative to the reference model: output and summary lengths are scaled by it
   // (0.5: a model that reaches the same result with half the generated tokens). Defaults to the model's own.
   double token_efficiency = 1;

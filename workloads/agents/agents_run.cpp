@@ -69,14 +69,35 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   RequestLog* const requests = outputs.requests;
   const bool observing = outputs.observe;
   AgentsWorkload w = w_in;
-  for (AgentRole& role : w.roles) {
-    if (role.context_window <= 0) role.context_window = model.max_context;
+  // The model pools: pool 0 the workload's (the scenario's model), then one per population that names its own.
+  struct Pool {
+    const ModelSpec* model;
+    serving::PoolSpec instance;
+    int replicas = 0, first_gpu = 0, first_replica = 0;
+  };
+  std::vector<Pool> pools;
+  int own_gpus = 0;
+  for (const AgentsWorkload::OwnPool& p : w.own_pools) own_gpus += p.replicas * p.instance.gpus();
+  bool pool0_used = false;
+  for (const AgentRole& role : w.roles) pool0_used = pool0_used || role.pool == 0;
+  {
+    const int g0 = w.instance.gpus();
+    const int left = cluster.total_gpus() - own_gpus;
+    const int r0 = !pool0_used ? 0 : w.instances > 0 ? w.instances : left / g0;
+    if (pool0_used && r0 < 1) {
+      throw std::invalid_argument("a replica needs " + std::to_string(g0) + " GPUs; the cluster has " +
+                                  std::to_string(left) + " beside the populations' own models");
+    }
+    pools.push_back(Pool{&model, w.instance, r0, 0, 0});
+    for (const AgentsWorkload::OwnPool& p : w.own_pools) {
+      const Pool& last = pools.back();
+      pools.push_back(Pool{&p.model, p.instance, p.replicas, last.first_gpu + last.replicas * last.instance.gpus(),
+                           last.first_replica + last.replicas});
+    }
   }
-  const int g = w.instance.gpus();
-  const int replicas = w.instances > 0 ? w.instances : cluster.total_gpus() / g;
-  if (replicas < 1) {
-    throw std::invalid_argument("a replica needs " + std::to_string(g) + " GPUs; the cluster has " +
-                                std::to_string(cluster.total_gpus()));
+  const int replicas = pools.back().first_replica + pools.back().replicas;
+  for (AgentRole& role : w.roles) {
+    if (role.context_window <= 0) role.context_window = pools[static_cast<std::size_t>(role.pool)].model->max_context;
   }
 
   sim::Simulator sim;
@@ -85,9 +106,25 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   sim::EnergyLedger ledger(0);
   ClusterPower power(ledger, cluster, topo.shape(), 0);
   agents::StallMeter stall(replicas);
-  // One offload tier per run: the replicas' (every role's offload_tier must name it; the scenario checks).
-  agents::ServingLlmService service(sim, model, w, cluster, &coll, replicas,
-                                    tier_link(cluster, w.agent().offload_tier, g), &stall);
+  // One offload tier per run (a workload-level key), reached by each replica's GPUs.
+  std::vector<std::unique_ptr<agents::ServingLlmService>> services;
+  std::vector<agents::LlmService*> service_ptrs;
+  for (const Pool& p : pools) {
+    services.push_back(std::make_unique<agents::ServingLlmService>(
+        sim, *p.model, w, cluster, &coll, p.replicas,
+        agents::ReplicaPlacement{p.instance, p.first_gpu, p.first_replica},
+        tier_link(cluster, w.agent().offload_tier, p.instance.gpus()), &stall));
+    service_ptrs.push_back(services.back().get());
+  }
+  // The pool and its replica's GPUs for each global replica index.
+  std::vector<int> pool_of_replica(static_cast<std::size_t>(replicas));
+  for (std::size_t k = 0; k < pools.size(); ++k) {
+    for (int i = 0; i < pools[k].replicas; ++i)
+      pool_of_replica[static_cast<std::size_t>(pools[k].first_replica + i)] = static_cast<int>(k);
+  }
+  const auto gpus_of = [&](int replica) {
+    return pools[static_cast<std::size_t>(pool_of_replica[static_cast<std::size_t>(replica)])].instance.gpus();
+  };
 
   agents::SwarmHardware hwd;
   hwd.cpu_speed = cluster.cpu.single_thread_speed > 0 ? cluster.cpu.single_thread_speed : 1.0;
@@ -95,10 +132,14 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   const double cpus = std::ceil(static_cast<double>(cluster.system.cpus) * cluster.gpus_per_system /
                                 std::max(1, cluster.system.gpus));
   hwd.cores_per_pool = std::max(1, static_cast<int>(cpus) * cluster.cpu.cores);
-  for (int i = 0; i < replicas; ++i) hwd.pool_of_instance.push_back(topo.system_of(i * g));
-  // The tiers the roles read memory from (a tier the system lacks is an error only when a role uses it).
+  for (const Pool& p : pools) {
+    for (int i = 0; i < p.replicas; ++i) hwd.pool_of_instance.push_back(topo.system_of(p.first_gpu + i * p.instance.gpus()));
+  }
+  // The tiers the roles read memory from (a tier the system lacks is an error only when a role uses it), as the
+  // GPUs of the role's replica see them.
   hwd.tiers.resize(std::size(hw::kAllStorageTiers));
   for (const AgentRole& role : w.roles) {
+    const int g = pools[static_cast<std::size_t>(role.pool)].instance.gpus();
     if (role.memory_load_probability > 0)
       hwd.tiers[static_cast<std::size_t>(role.memory_tier)] = tier_link(cluster, role.memory_tier, g);
     if (role.arrival == AgentRole::Arrival::always_on && role.always_on.memory_tokens.expected() > 0) {
@@ -106,12 +147,13 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
           tier_link(cluster, role.always_on.memory_tier, g);
     }
   }
-  hwd.kv_bytes_per_token = service.kv_bytes_per_token();
-  agents::Swarm swarm(sim, w, service, hwd, seed, &stall);
+  hwd.kv_bytes_per_token = services.front()->kv_bytes_per_token();
+  for (const auto& svc : services) hwd.kv_bytes_per_token_by_pool.push_back(svc->kv_bytes_per_token());
+  agents::Swarm swarm(sim, w, service_ptrs, hwd, seed, &stall);
 
-  // Power: GPUs of busy replicas at their step's activity (power is linear in activity below the cap, so the mean
-  // activity of the busy replicas gives their summed power); CPUs at the busy-core share; scale-up links at the
-  // tensor-parallel all-reduce traffic of the running steps.
+  // Power: GPUs of busy replicas at their step's activity (power is linear in activity below the cap, so the
+  // GPU-weighted mean activity of the busy replicas gives their summed power); CPUs at the busy-core share;
+  // scale-up links at the tensor-parallel all-reduce traffic of the running steps.
   struct Busy {
     hw::GpuActivity a;
     double link_bps = 0;
@@ -119,19 +161,22 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   };
   std::vector<Busy> busy(static_cast<std::size_t>(replicas));
   double sum_c = 0, sum_m = 0, sum_link = 0;
-  int on = 0;
+  int on = 0, on_gpus = 0;
   const auto apply = [&] {
-    const hw::GpuActivity mean =
-        on > 0 ? hw::GpuActivity{std::max(0.0, sum_c / on), std::max(0.0, sum_m / on)} : hw::GpuActivity{};
-    power.set_gpu_activity_and_traffic(mean, on * g, std::max(0.0, sum_link), sim.now());
+    const hw::GpuActivity mean = on_gpus > 0 ? hw::GpuActivity{std::max(0.0, sum_c / on_gpus),
+                                                                std::max(0.0, sum_m / on_gpus)}
+                                             : hw::GpuActivity{};
+    power.set_gpu_activity_and_traffic(mean, on_gpus, std::max(0.0, sum_link), sim.now());
   };
   const auto off = [&](int i) {
     Busy& b = busy[static_cast<std::size_t>(i)];
     if (!b.on) return;
-    sum_c -= b.a.compute;
-    sum_m -= b.a.memory;
+    const int g = gpus_of(i);
+    sum_c -= b.a.compute * g;
+    sum_m -= b.a.memory * g;
     sum_link -= b.link_bps;
     b = Busy{};
+    on_gpus -= g;
     if (--on == 0) sum_c = sum_m = sum_link = 0;  // no drift from the running sums
   };
   // Pictures (observations.hpp): whole-run series, binned.
@@ -144,39 +189,51 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     stall_series.set(sim.now(), static_cast<double>(stall.stalled_now()) / replicas);
     power_series.set(sim.now(), ledger.total_power_w());
   };
-  service.on_step = [&](int i, const serving::IterationCost& c, std::int64_t tokens) {
+  const auto on_step = [&](int i, const serving::IterationCost& c, std::int64_t tokens) {
     off(i);
     if (observing && c.decode_seqs > 0) tokens_series.add(sim.now(), static_cast<double>(c.decode_seqs));
     Busy& b = busy[static_cast<std::size_t>(i)];
     b.a = c.activity;
     // Ring all-reduce of the residual stream (bf16), twice per layer: 2 (tp - 1) x tokens x hidden x 2 bytes sent
     // over all GPUs of the group.
-    const double tp = w.instance.tp;
-    const double bytes = tp > 1 ? static_cast<double>(model.layers) * 2 * 2 * (tp - 1) *
-                                      static_cast<double>(tokens) * static_cast<double>(model.hidden) * 2
+    const Pool& p = pools[static_cast<std::size_t>(pool_of_replica[static_cast<std::size_t>(i)])];
+    const double tp = p.instance.tp;
+    const double bytes = tp > 1 ? static_cast<double>(p.model->layers) * 2 * 2 * (tp - 1) *
+                                      static_cast<double>(tokens) * static_cast<double>(p.model->hidden) * 2
                                 : 0.0;
     b.link_bps = c.time_s > 0 ? bytes / c.time_s : 0.0;
     b.on = true;
-    sum_c += b.a.compute;
-    sum_m += b.a.memory;
+    const int g = gpus_of(i);
+    sum_c += b.a.compute * g;
+    sum_m += b.a.memory * g;
     sum_link += b.link_bps;
     ++on;
+    on_gpus += g;
     apply();
     sample_stall();
   };
-  service.on_idle = [&](int i) {
+  const auto on_idle = [&](int i) {
     off(i);
     apply();
     sample_stall();
   };
-  const double kv_cap = static_cast<double>(service.kv_capacity_tokens());
+  double kv_cap = 0;
+  for (const auto& svc : services) kv_cap += static_cast<double>(svc->kv_capacity_tokens());
   sim::TimeWeightedAverage kv_occ(0, 0.0);
-  service.on_kv = [&](std::int64_t used) {
-    const double occ = kv_cap > 0 ? static_cast<double>(used) / kv_cap : 0.0;
-    kv_occ.set(sim.now(), occ);
-    if (observing) kv_series.set(sim.now(), occ);
-    if (trace) trace->counter("kv_occupancy", 0, sim.now(), occ);
-  };
+  std::vector<std::int64_t> kv_used(services.size(), 0);
+  for (std::size_t k = 0; k < services.size(); ++k) {
+    services[k]->on_step = on_step;
+    services[k]->on_idle = on_idle;
+    services[k]->on_kv = [&, k](std::int64_t used) {
+      kv_used[k] = used;
+      std::int64_t all = 0;
+      for (const std::int64_t u : kv_used) all += u;
+      const double occ = kv_cap > 0 ? static_cast<double>(all) / kv_cap : 0.0;
+      kv_occ.set(sim.now(), occ);
+      if (observing) kv_series.set(sim.now(), occ);
+      if (trace) trace->counter("kv_occupancy", 0, sim.now(), occ);
+    };
+  }
   swarm.on_cpu = [&](int busy_cores, int total) {
     power.set_cpu_utilization(total > 0 ? static_cast<double>(busy_cores) / total : 0.0, sim.now());
   };
@@ -215,6 +272,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   Metrics& m = out.metrics;
   sim::Time window = 0;
   std::vector<std::int64_t> role_tasks_in_window(w.roles.size(), 0);
+  std::vector<double> role_gpu_s_in_window(w.roles.size(), 0.0);
   const auto measure = [&] {
     const sim::Time now = sim.now();
     window = now;
@@ -231,9 +289,15 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     }
     m.set("tokens_per_s", T > 0 ? tokens / T : 0.0);
     // MFU counts each prompt token's math once; HFU also the prefill done again after KV was dropped or evicted.
-    const double peak = T * service.peak_flops();
-    m.set("mfu", T > 0 ? (service.model_flops - service.recompute_flops) / peak : 0.0);
-    m.set("hfu", T > 0 ? service.model_flops / peak : 0.0);
+    double peak_flops = 0, model_flops = 0, recompute_flops = 0;
+    for (const auto& svc : services) {
+      peak_flops += svc->peak_flops();
+      model_flops += svc->model_flops;
+      recompute_flops += svc->recompute_flops;
+    }
+    const double peak = T * peak_flops;
+    m.set("mfu", T > 0 ? (model_flops - recompute_flops) / peak : 0.0);
+    m.set("hfu", T > 0 ? model_flops / peak : 0.0);
     power.report(m, 0, now, tokens);
     const double gpu_time = T * replicas;
     m.set("gpu_stall_fraction", gpu_time > 0 ? stall.stalled_s() / gpu_time : 0.0);
@@ -250,6 +314,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     for (std::size_t i = 0; i < w.roles.size(); ++i) {
       reference += static_cast<double>(swarm.roles[i].generated) / w.roles[i].token_efficiency;
       role_tasks_in_window[i] = swarm.roles[i].tasks_done;
+      role_gpu_s_in_window[i] = swarm.roles[i].gpu_s;
     }
     m.set("tasks_per_joule", energy > 0 ? static_cast<double>(swarm.tasks_done) / energy : 0.0);
     m.set("joules_per_task", swarm.tasks_done > 0 ? energy / static_cast<double>(swarm.tasks_done) : 0.0);
@@ -292,25 +357,33 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("tool_calls", static_cast<double>(swarm.tool_calls));
   m.set("memory_loads", static_cast<double>(swarm.memory_loads));
   m.set("compactions", static_cast<double>(swarm.compactions));
-  m.set("prefill_tokens", static_cast<double>(service.prefill_tokens));
-  // The mean prompt a call attends to (its whole context, cached or not).
+  std::int64_t prefill = 0, reused = 0, reloaded = 0, evictions = 0, expiries = 0, offloads = 0, reloads = 0;
+  for (const auto& svc : services) {
+    prefill += svc->prefill_tokens;
+    reused += svc->reused_tokens;
+    reloaded += svc->reloaded_tokens;
+    evictions += svc->evictions;
+    expiries += svc->ttl_expiries;
+    offloads += svc->offloads;
+    reloads += svc->reloads;
+  }
+  m.set("prefill_tokens", static_cast<double>(prefill));
+  const double prompt = static_cast<double>(prefill + reused + reloaded);
+  // The mean prompt a call attends to: its whole context, computed, cached, reloaded or loaded from memory.
   m.set("prompt_tokens_per_call",
-        swarm.calls > 0 ? static_cast<double>(service.prefill_tokens + service.reused_tokens + service.reloaded_tokens) /
-                              static_cast<double>(swarm.calls)
-                        : 0.0);
-  m.set("reused_tokens", static_cast<double>(service.reused_tokens));
-  const double prompt = static_cast<double>(service.prefill_tokens + service.reused_tokens + service.reloaded_tokens);
-  m.set("prefix_hit_rate", prompt > 0 ? static_cast<double>(service.reused_tokens + service.reloaded_tokens) / prompt : 0.0);
-  m.set("kv.evictions", static_cast<double>(service.evictions));
-  m.set("kv.ttl_expiries", static_cast<double>(service.ttl_expiries));
-  m.set("kv.offloads", static_cast<double>(service.offloads));
-  m.set("kv.reloads", static_cast<double>(service.reloads));
+        swarm.calls > 0 ? static_cast<double>(swarm.prompt_tokens) / static_cast<double>(swarm.calls) : 0.0);
+  m.set("reused_tokens", static_cast<double>(reused));
+  m.set("prefix_hit_rate", prompt > 0 ? static_cast<double>(reused + reloaded) / prompt : 0.0);
+  m.set("kv.evictions", static_cast<double>(evictions));
+  m.set("kv.ttl_expiries", static_cast<double>(expiries));
+  m.set("kv.offloads", static_cast<double>(offloads));
+  m.set("kv.reloads", static_cast<double>(reloads));
   m.set("kv.evicted_calls", static_cast<double>(swarm.evicted_calls));
   m.set("kv_capacity_tokens", kv_cap);
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
-  if (w.populations) agents::set_role_metrics(m, w, swarm, role_tasks_in_window);
+  if (w.populations) agents::set_role_metrics(m, w, swarm, role_tasks_in_window, role_gpu_s_in_window);
   if (observing) {
     Observations& ob = out.observed;
     ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));

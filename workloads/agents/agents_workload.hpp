@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "hw/spec.hpp"
@@ -35,6 +36,16 @@ struct AgentsWorkload {
   // (serving_workload.hpp) -> 33/38 x 5.4 ms = 4.7 ms, charged once per call (an upper bound: the profile was per
   // iteration).
   double cpu_per_call_s = 4.7e-3;
+
+  // Pools of replicas of a population's own model (AgentRole::pool k >= 1 is own_pools[k - 1]); their GPUs follow
+  // the workload's pool (pool 0: the scenario's model, `instance`, `instances`), which takes the GPUs they leave.
+  struct OwnPool {
+    std::string population;
+    ModelSpec model;
+    serving::PoolSpec instance;
+    int replicas = 1;
+  };
+  std::vector<OwnPool> own_pools;
 
   AgentRole& agent() { return roles.front(); }  // the single role of a workload without populations
   const AgentRole& agent() const { return roles.front(); }

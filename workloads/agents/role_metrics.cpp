@@ -7,9 +7,9 @@
 namespace dcsim::wl::agents {
 
 void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
-                      const std::vector<std::int64_t>& tasks_in_window) {
-  double gpu_s = 0;
-  for (const RoleStats& r : swarm.roles) gpu_s += r.gpu_s;
+                      const std::vector<std::int64_t>& tasks_in_window, const std::vector<double>& gpu_s_in_window) {
+  double gpu_s = 0;  // in the window, as the energy
+  for (const double g : gpu_s_in_window) gpu_s += g;
   const double energy = m.get("energy_j").value_or(0.0);
   std::int64_t arrived = 0;  // tasks not started by a call: arrivals and wake-ups
   for (const TaskRecord& t : swarm.tasks()) arrived += t.call_depth == 0 ? 1 : 0;
@@ -27,8 +27,9 @@ void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
     m.set(p + "calls_out", static_cast<double>(r.calls_out));
     if (r.calls_in > 0) serving::set_distribution(m, p + "queue_wait_s", r.queue_wait);
     m.set(p + "gpu_s", r.gpu_s);
-    // Energy is attributed by each role's share of the GPU-seconds its calls used (steps shared by token).
-    const double share = gpu_s > 0 ? r.gpu_s / gpu_s : 0.0;
+    // Energy is attributed by each role's share of the GPU-seconds its calls used in the measured window (steps
+    // shared by token).
+    const double share = gpu_s > 0 ? gpu_s_in_window[i] / gpu_s : 0.0;
     m.set(p + "gpu_share", share);
     const double tokens = m.get(std::string(kTokensByClassPrefix) + w.roles[i].name).value_or(0.0);
     m.set(p + "tokens_per_joule", energy * share > 0 ? tokens / (energy * share) : 0.0);

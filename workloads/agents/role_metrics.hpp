@@ -12,8 +12,9 @@
 namespace dcsim::wl::agents {
 
 // Reads `tokens_by_class.<role>` and `energy_j` from `m` (set over the measured window) and adds role.<name>.* and
-// call_graph.* keys; `tasks_in_window` is each role's tasks done by the end of the measured window.
+// call_graph.* keys; `tasks_in_window` and `gpu_s_in_window` are each role's tasks done and GPU-seconds used by the
+// end of the measured window (its energy's span).
 void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
-                      const std::vector<std::int64_t>& tasks_in_window);
+                      const std::vector<std::int64_t>& tasks_in_window, const std::vector<double>& gpu_s_in_window);
 
 }  // namespace dcsim::wl::agents

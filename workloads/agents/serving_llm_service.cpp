@@ -24,24 +24,37 @@ AgentId shared_id(std::uint64_t key, int instance) {
 ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model, const AgentsWorkload& w,
                                      const hw::ClusterSpec& cluster, const hw::Collectives* coll, int instances,
                                      StorageLink offload, StallMeter* stall)
-    : sim_(sim), w_(w), offload_(offload), stall_(stall), block_size_(w.instance.block_size) {
+    : ServingLlmService(sim, model, w, cluster, coll, instances, ReplicaPlacement{w.instance, 0, 0}, offload, stall) {
+  if (instances < 1) throw std::invalid_argument("agents: no model replica fits");
+}
+
+ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model, const AgentsWorkload& w,
+                                     const hw::ClusterSpec& cluster, const hw::Collectives* coll, int instances,
+                                     ReplicaPlacement place, StorageLink offload, StallMeter* stall)
+    : sim_(sim),
+      instance_(place.instance),
+      first_replica_(place.first_replica),
+      offload_(offload),
+      stall_(stall),
+      block_size_(place.instance.block_size) {
   serving::ServingWorkload sw;
   sw.cpu_iteration_s = w.cpu_iteration_s;
   sw.cpu_per_kernel_s = w.cpu_per_kernel_s;
-  const int g = w.instance.gpus();
+  const int g = instance_.gpus();
   gpus_per_replica_ = g;
-  if (instances < 1) throw std::invalid_argument("agents: no model replica fits");
-  if (instances * g > cluster.total_gpus()) {
-    throw std::invalid_argument(std::to_string(instances) + " replicas x " + std::to_string(g) + " GPUs need " +
-                                std::to_string(instances * g) + " GPUs; the cluster has " +
+  if (instances < 0) throw std::invalid_argument("agents: a negative number of replicas");
+  if (place.first_gpu + instances * g > cluster.total_gpus()) {
+    throw std::invalid_argument(std::to_string(instances) + " replicas x " + std::to_string(g) + " GPUs from GPU " +
+                                std::to_string(place.first_gpu) + " need " +
+                                std::to_string(place.first_gpu + instances * g) + " GPUs; the cluster has " +
                                 std::to_string(cluster.total_gpus()));
   }
   inst_.resize(static_cast<std::size_t>(instances));
   for (int i = 0; i < instances; ++i) {
     std::vector<int> gpus(static_cast<std::size_t>(g));
-    for (int k = 0; k < g; ++k) gpus[static_cast<std::size_t>(k)] = i * g + k;
+    for (int k = 0; k < g; ++k) gpus[static_cast<std::size_t>(k)] = place.first_gpu + i * g + k;
     Inst& in = inst_[static_cast<std::size_t>(i)];
-    in.model = std::make_unique<serving::InstanceModel>(model, w.instance, cluster, g > 1 ? coll : nullptr,
+    in.model = std::make_unique<serving::InstanceModel>(model, instance_, cluster, g > 1 ? coll : nullptr,
                                                         std::move(gpus), sw);
     in.kv = serving::KvBlocks(in.model->kv_capacity_tokens(), block_size_);
     kv_bytes_per_token_ = in.model->kv_bytes_per_token();
@@ -187,9 +200,9 @@ bool ServingLlmService::admit(int i, Pending& p) {
     s.ready = sim_.now() + sim::from_seconds(s.result.reload_s);
     ++reloads;
     reloaded_tokens += reload;
-    if (stall_) stall_->external(i, +1, sim_.now());
+    if (stall_) stall_->external(first_replica_ + i, +1, sim_.now());
     sim_.schedule_at(s.ready, [this, i] {
-      if (stall_) stall_->external(i, -1, sim_.now());
+      if (stall_) stall_->external(first_replica_ + i, -1, sim_.now());
       kick(i);
     });
   }
@@ -205,7 +218,7 @@ void ServingLlmService::kick(int i) {
 
 void ServingLlmService::step(int i) {
   Inst& in = inst_[static_cast<std::size_t>(i)];
-  while (!in.queue.empty() && static_cast<int>(in.running.size()) < w_.instance.max_batch) {
+  while (!in.queue.empty() && static_cast<int>(in.running.size()) < instance_.max_batch) {
     if (!admit(i, in.queue.front())) break;
     in.queue.pop_front();
   }
@@ -219,7 +232,7 @@ void ServingLlmService::step(int i) {
       b.decode_context += static_cast<double>(s.in_kv);
     }
   }
-  std::int64_t budget = w_.instance.token_budget - b.decode_seqs;
+  std::int64_t budget = instance_.token_budget - b.decode_seqs;
   for (Seq& s : in.running) {
     if (budget <= 0) break;
     if (s.ready > now || s.prompt_left == 0) continue;
@@ -231,7 +244,7 @@ void ServingLlmService::step(int i) {
     if (s.chunk == s.prompt_left) ++b.prefill_logits;
   }
   if (b.tokens() == 0) {
-    if (on_idle) on_idle(i);
+    if (on_idle) on_idle(first_replica_ + i);
     return;
   }
   const serving::IterationCost cost = in.model->cost(b);
@@ -245,8 +258,8 @@ void ServingLlmService::step(int i) {
   // GPU-seconds by token: a decoding call's one token and a prefill chunk's tokens share the step.
   const double gpu_s_per_token = cost.time_s * gpus_per_replica_ / static_cast<double>(b.tokens());
   for (Seq& s : in.running) s.result.gpu_s += gpu_s_per_token * static_cast<double>(s.chunk + (s.decoding ? 1 : 0));
-  if (stall_) stall_->set_busy(i, true, now);
-  if (on_step) on_step(i, cost, b.tokens());
+  if (stall_) stall_->set_busy(first_replica_ + i, true, now);
+  if (on_step) on_step(first_replica_ + i, cost, b.tokens());
   sim_.schedule_in(sim::from_seconds(cost.time_s), [this, i] { end_step(i); });
 }
 
@@ -297,7 +310,7 @@ void ServingLlmService::end_step(int i) {
     }
   }
   in.busy = false;
-  if (stall_) stall_->set_busy(i, false, sim_.now());
+  if (stall_) stall_->set_busy(first_replica_ + i, false, sim_.now());
   for (Seq& s : finished) s.done(s.result);
   step(i);
 }

@@ -32,6 +32,14 @@
 
 namespace dcsim::wl::agents {
 
+// Where a pool's replicas sit: their engine settings, their first GPU of the cluster and their first index among
+// every pool's replicas (the stall meter's and the step observers' numbering).
+struct ReplicaPlacement {
+  serving::PoolSpec instance;
+  int first_gpu = 0;
+  int first_replica = 0;
+};
+
 class ServingLlmService : public LlmService {
  public:
   // Step observers: a replica starts a step (with its cost and the batch's token count) or goes idle.
@@ -39,9 +47,13 @@ class ServingLlmService : public LlmService {
   std::function<void(int instance)> on_idle;
   std::function<void(std::int64_t used_tokens)> on_kv;  // KV tokens held in HBM, all replicas
 
+  // Step observers and the stall meter see replica first_replica + i; the single-pool form starts at GPU 0.
   ServingLlmService(sim::Simulator& sim, const ModelSpec& model, const AgentsWorkload& w,
                     const hw::ClusterSpec& cluster, const hw::Collectives* coll, int instances, StorageLink offload,
                     StallMeter* stall);
+  ServingLlmService(sim::Simulator& sim, const ModelSpec& model, const AgentsWorkload& w,
+                    const hw::ClusterSpec& cluster, const hw::Collectives* coll, int instances,
+                    ReplicaPlacement place, StorageLink offload, StallMeter* stall);
   ~ServingLlmService() override;
 
   void submit(const LlmCall& call, std::function<void(const LlmResult&)> done) override;
@@ -109,7 +121,8 @@ class ServingLlmService : public LlmService {
   void kv_changed();
 
   sim::Simulator& sim_;
-  const AgentsWorkload& w_;
+  serving::PoolSpec instance_;
+  int first_replica_ = 0;
   StorageLink offload_;
   StallMeter* stall_;
   int block_size_;  // w.instance.block_size

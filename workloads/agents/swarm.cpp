@@ -49,8 +49,17 @@ std::int64_t sample_count(const AgentDist& d, sim::RandomStream& r) {
 
 Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw,
              std::uint64_t seed, StallMeter* stall)
-    : sim_(sim), w_(w), service_(service), hw_(std::move(hw)), seed_(seed), stall_(stall) {
-  if (hw_.pool_of_instance.empty()) hw_.pool_of_instance.assign(static_cast<std::size_t>(service.instances()), 0);
+    : Swarm(sim, w, std::vector<LlmService*>{&service}, std::move(hw), seed, stall) {}
+
+Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, std::vector<LlmService*> services, SwarmHardware hw,
+             std::uint64_t seed, StallMeter* stall)
+    : sim_(sim), w_(w), services_(std::move(services)), hw_(std::move(hw)), seed_(seed), stall_(stall) {
+  int replicas = 0;
+  for (const LlmService* s : services_) {
+    first_replica_.push_back(replicas);
+    replicas += s->instances();
+  }
+  if (hw_.pool_of_instance.empty()) hw_.pool_of_instance.assign(static_cast<std::size_t>(replicas), 0);
   const int pools = *std::max_element(hw_.pool_of_instance.begin(), hw_.pool_of_instance.end()) + 1;
   for (int p = 0; p < pools; ++p) pools_.push_back(std::make_unique<sim::FifoResource>(sim_, hw_.cores_per_pool));
   if (w_.roles.empty()) throw std::invalid_argument("agents workload without roles");
@@ -68,13 +77,28 @@ Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, 
       if (c.to < 0 || static_cast<std::size_t>(c.to) >= n)
         throw std::invalid_argument("agents role " + role.name + " calls a role that does not exist");
     }
+    if (role.pool < 0 || static_cast<std::size_t>(role.pool) >= services_.size())
+      throw std::invalid_argument("agents role " + role.name + " is served by a model pool that does not exist");
   }
   roles.resize(n);
   role_calls.assign(n, std::vector<std::int64_t>(n, 0));
   arrived_.assign(n, 0);
   called_.assign(n, 0);
   hw_.tiers.resize(std::size(hw::kAllStorageTiers));
-  live_per_instance_.assign(static_cast<std::size_t>(service.instances()), 0);
+  live_per_instance_.assign(static_cast<std::size_t>(replicas), 0);
+}
+
+LlmService& Swarm::service(int role) const {
+  return *services_[static_cast<std::size_t>(w_.roles[static_cast<std::size_t>(role)].pool)];
+}
+
+int Swarm::local_replica(int role, int instance) const {
+  return instance - first_replica_[static_cast<std::size_t>(w_.roles[static_cast<std::size_t>(role)].pool)];
+}
+
+double Swarm::kv_bytes_per_token(int role) const {
+  const auto pool = static_cast<std::size_t>(w_.roles[static_cast<std::size_t>(role)].pool);
+  return pool < hw_.kv_bytes_per_token_by_pool.size() ? hw_.kv_bytes_per_token_by_pool[pool] : hw_.kv_bytes_per_token;
 }
 
 std::string Swarm::stream_prefix(int role) const {
@@ -136,9 +160,12 @@ void Swarm::cpu_changed(int delta) {
   if (on_cpu) on_cpu(busy_cores_, hw_.cores_per_pool * static_cast<int>(pools_.size()));
 }
 
-int Swarm::least_loaded() const {
-  return static_cast<int>(std::min_element(live_per_instance_.begin(), live_per_instance_.end()) -
-                          live_per_instance_.begin());
+// The replica of the role's model pool with the fewest live agents (a global replica index).
+int Swarm::least_loaded(int role) const {
+  const auto pool = static_cast<std::size_t>(w_.roles[static_cast<std::size_t>(role)].pool);
+  const auto first = live_per_instance_.begin() + first_replica_[pool];
+  const auto last = first + services_[pool]->instances();
+  return static_cast<int>(std::min_element(first, last) - live_per_instance_.begin());
 }
 
 // Token efficiency scales what the model writes; at 1 the sample is returned untouched.
@@ -225,7 +252,7 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
     }
     end.summary = answers / std::max(1, R.team.agents);
   } else {
-    a.instance = least_loaded();
+    a.instance = least_loaded(role);
     ++live_per_instance_[static_cast<std::size_t>(a.instance)];
     co_await run_agent(std::move(a), &end);
   }
@@ -257,7 +284,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   name += path;
   sim::RandomStream r(seed_, name);
   const AgentId id = next_id_++;
-  const int instance = least_loaded();
+  const int instance = least_loaded(role);
   ++live_per_instance_[static_cast<std::size_t>(instance)];
   const StorageLink& tier = hw_.tiers[static_cast<std::size_t>(on.memory_tier)];
   std::int64_t context = 0;
@@ -292,7 +319,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
       // Long-term memory comes back from storage into HBM as KV (Vera Rubin's pattern), then the event is prefilled.
       const std::int64_t memory = sample_count(on.memory_tokens, r);
       if (memory > 0) {
-        const double bytes = static_cast<double>(memory) * hw_.kv_bytes_per_token;
+        const double bytes = static_cast<double>(memory) * kv_bytes_per_token(role);
         if (stall_) stall_->external(instance, +1, sim_.now());
         const sim::Time t_mem = sim_.now();
         co_await sim_.delay(sim::from_seconds(tier.time(bytes)));
@@ -321,7 +348,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     ++rs.tasks_done;
     if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
   }
-  service_.retire(id);
+  service(role).retire(id);
   --live_per_instance_[static_cast<std::size_t>(instance)];
 }
 
@@ -407,7 +434,7 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   }
   LlmCall call;
   call.agent = a.id;
-  call.instance = a.instance;
+  call.instance = local_replica(a.role, a.instance);
   call.context_tokens = context;
   call.new_tokens = std::min(new_tokens, context);
   call.shared_prefix_tokens = fresh ? a.shared_tokens : 0;
@@ -417,11 +444,12 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   call.after = R.kv_policy;
   call.kv_ttl_s = R.kv_ttl_s;
   const sim::Time t_call = sim_.now();
-  const LlmResult res = co_await llm(sim_, service_, call);
+  const LlmResult res = co_await llm(sim_, service(a.role), call);
   span("llm", a.id, t_call);
   count_call(a.task, res, call.output_tokens);
   TaskRecord& t = tasks_[static_cast<std::size_t>(a.task)];
   t.prompt += context;
+  prompt_tokens += context;
   t.added += call.new_tokens + call.output_tokens;
   *output = call.output_tokens;
 }
@@ -448,7 +476,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
     m.id = next_id_++;
     m.level = parent.level + 1;
     m.path = parent.path + "." + std::to_string(k);
-    m.instance = least_loaded();
+    m.instance = least_loaded(parent.role);
     ++live_per_instance_[static_cast<std::size_t>(m.instance)];
     m.shared_tokens = shared;
     m.shared_key = key;
@@ -477,9 +505,9 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
       context[i] += all;
     }
   }
-  if (shared > 0) service_.retire(~key);
+  if (shared > 0) service(parent.role).retire(~key);
   for (const AgentStart& m : members) {
-    service_.retire(m.id);
+    service(parent.role).retire(m.id);
     --live_per_instance_[static_cast<std::size_t>(m.instance)];
   }
   live_agents_ -= n;
@@ -518,7 +546,7 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
     c.level = level + 1;
     c.max_depth = a.max_depth;
     // Placed (and counted) now, so that siblings spread over the replicas.
-    c.instance = least_loaded();
+    c.instance = least_loaded(a.role);
     ++live_per_instance_[static_cast<std::size_t>(c.instance)];
     c.path = a.path;
     c.path += '.';
@@ -530,7 +558,7 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
   const sim::Time t_wave = sim_.now();
   co_await sim::all_of(std::move(children));
   span("wave", a.id, t_wave);
-  if (shared > 0) service_.retire(~wave_key);
+  if (shared > 0) service(a.role).retire(~wave_key);
   const double t1 = sim::to_seconds(sim_.now());
   join_wait.add(t1 - t0);
   if (keep_waves) {
@@ -563,7 +591,9 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   }
   peak_live_agents = std::max(peak_live_agents, ++live_agents_);
   max_level = std::max(max_level, level);
-  const int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? R.root_turns : R.sub_turns, r)));
+  int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? R.root_turns : R.sub_turns, r)));
+  // A lead with a team plans, starts the team on its spawn turn and merges on the next: at least that many turns.
+  if (level == 0 && R.team.kind != TeamMode::Kind::none) turns = std::max(turns, R.spawn_turn + 1);
   const std::int64_t window = R.context_window;
   std::int64_t ctx = a.context, fresh_tokens = a.new_tokens >= 0 ? a.new_tokens : a.context, loaded = a.loaded;
   std::int64_t shared_tokens = a.shared_tokens;
@@ -585,7 +615,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     }
     LlmCall call;
     call.agent = id;
-    call.instance = instance;
+    call.instance = local_replica(a.role, instance);
     call.context_tokens = ctx;
     call.new_tokens = std::min(fresh_tokens, ctx);
     call.loaded_kv_tokens = std::min(loaded, call.new_tokens);
@@ -597,11 +627,12 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     call.after = a.lives_on && turn == turns ? R.always_on.between : R.kv_policy;
     call.kv_ttl_s = R.kv_ttl_s;
     const sim::Time t_call = sim_.now();
-    const LlmResult res = co_await llm(sim_, service_, call);
+    const LlmResult res = co_await llm(sim_, service(a.role), call);
     span("llm", id, t_call);
     count_call(task, res, call.output_tokens);
     TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
     t.prompt += ctx;
+    prompt_tokens += ctx;
     t.added += call.new_tokens + call.output_tokens;
     if (level == 0 && turn == 1) t.first_call = call.new_tokens + call.output_tokens;
     ctx += call.output_tokens;
@@ -665,7 +696,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     }
     if (R.memory_load_probability > 0 && r.bernoulli(R.memory_load_probability)) {
       const std::int64_t tokens = sample_count(R.memory_load_tokens, r);
-      const double bytes = static_cast<double>(tokens) * hw_.kv_bytes_per_token;
+      const double bytes = static_cast<double>(tokens) * kv_bytes_per_token(a.role);
       if (stall_) stall_->external(instance, +1, sim_.now());
       const sim::Time t_mem = sim_.now();
       co_await sim_.delay(sim::from_seconds(hw_.tiers[static_cast<std::size_t>(R.memory_tier)].time(bytes)));
@@ -678,7 +709,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     }
   }
   if (!a.lives_on) {
-    service_.retire(id);
+    service(a.role).retire(id);
     --live_per_instance_[static_cast<std::size_t>(instance)];
   }
   --live_agents_;

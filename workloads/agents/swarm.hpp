@@ -85,6 +85,7 @@ struct SwarmHardware {
   std::vector<int> pool_of_instance;  // system of each replica (its agents' tools run on that system's CPUs)
   std::vector<StorageLink> tiers;  // per hw::StorageTier (by its value), per replica: memory loads, wake-ups
   double kv_bytes_per_token = 0;  // memory loaded as KV
+  std::vector<double> kv_bytes_per_token_by_pool;  // per model pool, when several (else kv_bytes_per_token)
 };
 
 struct WaveRecord {  // one fork-join wave, for tests and traces
@@ -144,6 +145,9 @@ class Swarm {
  public:
   Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw, std::uint64_t seed,
         StallMeter* stall = nullptr);
+  // One service per model pool (AgentsWorkload::pools order); replicas are numbered across them in that order.
+  Swarm(sim::Simulator& sim, const AgentsWorkload& w, std::vector<LlmService*> services, SwarmHardware hw,
+        std::uint64_t seed, StallMeter* stall = nullptr);
   // Starts every role's arrival process (closed-loop users, Poisson arrivals, always-on agents) at now().
   void start();
   // Called whenever the number of busy cores changes.
@@ -164,6 +168,7 @@ class Swarm {
   sim::SampleSet task_tool_s, task_longest_tool_s;  // per task: tool time summed, and its longest tool wait
   std::int64_t generated = 0, calls = 0, agents = 0, tool_calls = 0, memory_loads = 0, compactions = 0;
   std::int64_t prefilled = 0, reused = 0, evicted_calls = 0;
+  std::int64_t prompt_tokens = 0;  // every call's whole context, summed
   std::int64_t tasks_done = 0;
   int max_level = 0;
   std::int64_t peak_live_agents = 0;
@@ -193,14 +198,18 @@ class Swarm {
   std::int64_t output_tokens(const AgentRole& role, sim::RandomStream& r) const;
   std::int64_t summary_tokens(const AgentRole& role, sim::RandomStream& r) const;
   void count_call(std::int64_t task, const LlmResult& res, std::int64_t output);
-  int least_loaded() const;
+  int least_loaded(int role) const;
+  LlmService& service(int role) const;                  // the role's model pool
+  int local_replica(int role, int instance) const;      // a global replica index within the role's pool
+  double kv_bytes_per_token(int role) const;
   void cpu_changed(int delta);
   void span(const char* what, AgentId id, sim::Time start);
   std::string stream_prefix(int role) const;  // "" for a workload without populations, else "<role>."
 
   sim::Simulator& sim_;
   const AgentsWorkload& w_;
-  LlmService& service_;
+  std::vector<LlmService*> services_;  // per model pool
+  std::vector<int> first_replica_;     // per model pool: its first global replica index
   SwarmHardware hw_;
   std::uint64_t seed_;
   StallMeter* stall_;
