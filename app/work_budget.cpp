@@ -86,6 +86,8 @@ WorkEstimate serving_work(const Scenario& s) {
 // Agents a role's task runs: the root, plus a team, or for the tasks that spawn a wave of 1 + fan_out sub-agents
 // or a swarm.
 double agents_per_task(const wl::AgentRole& r) {
+  // A debate's members make one call a round: each round counts as an agent's worth of work.
+  if (r.team.kind == wl::TeamMode::Kind::debate) return 1 + static_cast<double>(r.team.agents) * r.team.rounds;
   if (r.team.kind != wl::TeamMode::Kind::none) return 1 + r.team.agents;
   const double wave = (1 - r.swarm_share) * (1 + r.fan_out.expected()) + r.swarm_share * r.swarm_fan_out.expected();
   return 1 + r.spawn_task_share * wave;
@@ -104,7 +106,8 @@ WorkEstimate agents_work(const wl::AgentsWorkload& a) {
     } else if (r.arrival == wl::AgentRole::Arrival::closed_loop && r.tasks <= 0) {
       n = r.concurrency * std::max(1.0, a.duration_s);  // at most one task per user per second
     } else if (r.arrival == wl::AgentRole::Arrival::always_on) {
-      n = r.always_on.agents * std::max(1.0, a.duration_s / std::max(1e-3, r.always_on.wake_interval_s.expected()));
+      // An episode takes at least an LLM call (tens of milliseconds): an agent wakes at most once per sleep + 50 ms.
+      n = r.always_on.agents * std::max(1.0, a.duration_s / (r.always_on.wake_interval_s.expected() + 0.05));
     } else if (r.arrival == wl::AgentRole::Arrival::calls) {
       n = 0;
     }
