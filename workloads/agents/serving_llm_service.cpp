@@ -56,6 +56,8 @@ ServingLlmService::ServingLlmService(sim::Simulator& sim, const ModelSpec& model
     Inst& in = inst_[static_cast<std::size_t>(i)];
     in.model = std::make_unique<serving::InstanceModel>(model, instance_, cluster, g > 1 ? coll : nullptr,
                                                         std::move(gpus), sw);
+    // Every replica of the pool computes the same dense-op costs: one table for all (as serving's pools do).
+    if (i > 0) in.model->share_dense_costs(*inst_.front().model);
     in.kv = serving::KvBlocks(in.model->kv_capacity_tokens(), block_size_);
     kv_bytes_per_token_ = in.model->kv_bytes_per_token();
   }
