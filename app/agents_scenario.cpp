@@ -12,6 +12,7 @@
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
 #include "workloads/agents/call_graph.hpp"
+#include "workloads/agents/pool_layout.hpp"
 
 namespace dcsim::app {
 namespace {
@@ -181,6 +182,18 @@ void read_role(const Reader& w, wl::AgentRole& role) {
 // How a role's tasks start must bound the run: a task count or the workload's duration.
 void check_arrivals(const Reader& where, const wl::AgentRole& role, double duration_s, const std::string& what) {
   using A = wl::AgentRole::Arrival;
+  // Keys of other arrival kinds would be accepted and ignored: refused where they are written.
+  if (where.has("tasks") && (role.arrival == A::calls || role.arrival == A::always_on)) {
+    where.at("tasks").fail("tasks bounds poisson or closed-loop arrivals; " + what +
+                           (role.arrival == A::calls ? " only serves calls" : " is always-on (its episodes run until the duration)"));
+  }
+  if (where.has("always_on") && role.arrival != A::always_on) {
+    where.at("always_on").fail("always_on applies to arrivals: {process: always-on}; " + what + " has other arrivals");
+  }
+  if (role.arrival == A::always_on && role.team.kind != wl::TeamMode::Kind::none &&
+      role.team.merge == wl::TeamMode::Merge::vote) {
+    where.at("team").fail("an always-on agent leads its team: give merge: lead (or no team)");
+  }
   if (role.arrival == A::always_on) {
     if (role.always_on.agents < 1) where.fail(what + " is always-on but has no always_on: {agents: N, wake_interval: ...}");
     if (duration_s <= 0) where.fail(what + " has always-on agents, which run until the workload's duration: give workload.duration (e.g. 1 h)");
@@ -240,6 +253,7 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
         if (p.has(key)) p.at(key).fail(std::string(key) + " applies to a population with a model of its own (give model)");
       }
     }
+    if (!p.has("arrivals")) (void)p.at("arrivals");  // "missing required key": a population says how its tasks start
     read_role(p, role);
     if (auto v = p.value_if("max_in_service")) role.max_in_service = static_cast<int>(v->integer());
     a.roles.push_back(std::move(role));
@@ -330,44 +344,56 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   }
 
   // The replica must fit its GPUs and the cluster; its tp obeys the rules every workload's does.
-  if (const auto problem = wl::tensor_parallel_problem(*model, a.instance.tp, cluster))
-    w.value("instance").section().at("tp").fail(problem->message);
+  // The workload's own replicas are checked only when a role uses them (every population may bring its model).
+  const bool pool0_used =
+      std::any_of(a.roles.begin(), a.roles.end(), [](const wl::AgentRole& r) { return r.pool == 0; });
+  const auto problem = pool0_used ? wl::tensor_parallel_problem(*model, a.instance.tp, cluster) : std::nullopt;
+  if (problem) w.value("instance").section().at("tp").fail(problem->message);
   const std::int64_t g64 = std::int64_t{a.instance.tp} * a.instance.pp * a.instance.ep;
-  if (g64 > cluster.total_gpus()) {
+  if (pool0_used && g64 > cluster.total_gpus()) {
     (w.has("instance") ? w.at("instance") : w.node()).fail("a replica of " + std::to_string(g64) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
   const int g = a.instance.gpus();
-  if (g > cluster.total_gpus()) {
+  if (pool0_used && g > cluster.total_gpus()) {
     (w.has("instance") ? w.at("instance") : w.node()).fail("a replica of " + std::to_string(g) + " GPUs (tp x pp x ep); the cluster has " +
                              std::to_string(cluster.total_gpus()));
   }
-  // Populations with models of their own take their GPUs first; the workload's replicas take what they leave.
-  std::int64_t own_gpus = 0;
-  for (std::size_t k = 0; k < a.own_pools.size(); ++k) {
-    const auto& pool = a.own_pools[k];
-    own_gpus += std::int64_t{pool.replicas} * pool.instance.gpus();
-    if (own_gpus > cluster.total_gpus()) {
-      const std::size_t role = static_cast<std::size_t>(
-          std::find_if(a.roles.begin(), a.roles.end(), [&](const wl::AgentRole& r) { return r.pool == static_cast<int>(k) + 1; }) -
-          a.roles.begin());
-      role_readers[role].at("replicas").fail_value(
-          "replicas whose GPUs, with the other populations' own models, fit the cluster's " +
-          std::to_string(cluster.total_gpus()) + " (these need " + std::to_string(own_gpus) + ")");
+  // Populations with models of their own take their GPUs first; the workload's replicas take what they leave
+  // (workloads/agents/pool_layout.hpp: each pool aligned to its replica's size).
+  std::vector<wl::agents::OwnPoolSize> sizes;
+  for (const auto& pool : a.own_pools) sizes.push_back({pool.replicas, pool.instance.gpus()});
+  const auto placed = wl::agents::place_pools(cluster.total_gpus(), g, a.instances, pool0_used, sizes);
+  const auto reader_of_pool = [&](std::size_t k) -> const Reader& {
+    const auto it = std::find_if(a.roles.begin(), a.roles.end(),
+                                 [&](const wl::AgentRole& r) { return r.pool == static_cast<int>(k); });
+    return role_readers[static_cast<std::size_t>(it - a.roles.begin())];
+  };
+  int end = 0, own_gpus = 0;
+  for (const auto& p : placed) end = std::max(end, p.end_gpu());
+  for (const auto& size : sizes) own_gpus += size.replicas * size.gpus_per_replica;
+  const std::string layout = " (pools laid out largest replica first, each from a multiple of its replica's GPUs)";
+  if (end > cluster.total_gpus()) {
+    if (pool0_used && a.instances > 0) {
+      w.at("replicas").fail_value("replicas of " + std::to_string(g) + " GPUs that fit beside the populations' own "
+                                  "models: these need GPUs up to " + std::to_string(end) + " of the cluster's " +
+                                  std::to_string(cluster.total_gpus()) + layout);
     }
+    reader_of_pool(placed.size() - 1).at("replicas").fail_value(
+        "replicas whose GPUs, with the other populations' own models, fit the cluster's " +
+        std::to_string(cluster.total_gpus()) + " (they need GPUs up to " + std::to_string(end) + layout + ")");
   }
-  const bool pool0_used =
-      std::any_of(a.roles.begin(), a.roles.end(), [](const wl::AgentRole& r) { return r.pool == 0; });
-  const std::int64_t left = cluster.total_gpus() - own_gpus;
-  if (pool0_used && std::int64_t{a.instances} * g > left) {
-    w.at("replicas").fail_value("at most " + std::to_string(left / g) + " replicas of " + std::to_string(g) +
-                                " GPUs (the cluster's " + std::to_string(cluster.total_gpus()) + " GPUs less " +
-                                std::to_string(own_gpus) + " for the populations' own models)");
-  }
-  if (pool0_used && left < g) {
+  if (!pool0_used) {
+    for (const char* key : {"instance", "replicas"}) {
+      if (w.has(key)) {
+        w.at(key).fail(std::string(key) + " sets the workload's model replicas, but every population has a model of its own");
+      }
+    }
+  } else if (placed[0].replicas < 1) {
     (w.has("instance") ? w.at("instance") : w.node())
         .fail("a replica of the workload's model needs " + std::to_string(g) + " GPUs; the populations' own models " +
-              "leave " + std::to_string(left) + " of the cluster's " + std::to_string(cluster.total_gpus()));
+              "leave " + std::to_string(std::max(0, cluster.total_gpus() - own_gpus)) + " of the cluster's " +
+              std::to_string(cluster.total_gpus()) + layout);
   }
   // One replica of each pool, to know its KV capacity (pool 0: the workload's model).
   std::vector<std::unique_ptr<wl::serving::InstanceModel>> probes;
@@ -378,7 +404,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     return std::make_unique<wl::serving::InstanceModel>(m, in, cluster, nullptr, gpus, sw);
   };
   try {
-    probes.push_back(probe_of(*model, a.instance));
+    probes.push_back(pool0_used ? probe_of(*model, a.instance) : nullptr);  // the index stays the pool's
   } catch (const std::invalid_argument& e) {
     (w.has("instance") ? w.at("instance") : w.node()).fail(e.what());
   }
@@ -386,9 +412,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     try {
       probes.push_back(probe_of(a.own_pools[k].model, a.own_pools[k].instance));
     } catch (const std::invalid_argument& e) {
-      const auto it = std::find_if(a.roles.begin(), a.roles.end(),
-                                   [&](const wl::AgentRole& r) { return r.pool == static_cast<int>(k) + 1; });
-      const Reader& r = role_readers[static_cast<std::size_t>(it - a.roles.begin())];
+      const Reader& r = reader_of_pool(k + 1);
       (r.has("instance") ? r.at("instance") : r.at("model")).fail(e.what());
     }
   }
@@ -408,15 +432,31 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     // replica's KV cache, or the run would stop at the first call that outgrows it.
     const std::int64_t window = role.context_window > 0 ? role.context_window : served.max_context;
     // A window must hold a task's opening context and one answer, or every call would compact.
-    const double opening = role.initial_context.expected() + role.output_tokens.expected();
+    const double opening = role.initial_context.expected() + role.output_tokens.expected() * role.token_efficiency;
     const std::string defaulted =
         role.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
+    if (window > served.max_context) {
+      blame().fail(who + "context_window = " + std::to_string(window) + " is beyond the model's max_context (" +
+                   served.name + ": " + std::to_string(served.max_context) + " tokens)");
+    }
     if (static_cast<double>(window) < opening) {
       blame().fail(who + "context_window = " + std::to_string(window) + " is below initial_context + " +
                    "output_tokens on average (" + std::to_string(static_cast<std::int64_t>(std::ceil(opening))) +
                    " tokens)" + defaulted);
     }
     const auto largest = static_cast<std::int64_t>(role.compaction_trigger * static_cast<double>(window));
+    if (role.team.kind == wl::TeamMode::Kind::debate) {
+      // A debater's round reads the others' answers: one round's worth must fit what compaction keeps a context to.
+      const double round = role.sub_context.expected() +
+                           (role.team.agents - 1) * role.output_tokens.expected() * role.token_efficiency;
+      if (round > static_cast<double>(largest)) {
+        const ConfigNode where = r.has("team") ? r.value("team").section().at("agents") : w.value("team").section().at("agents");
+        where.fail(who + "a debate round brings a debater its brief and " + std::to_string(role.team.agents - 1) +
+                       " answers, about " + std::to_string(static_cast<std::int64_t>(round)) +
+                       " tokens, beyond compaction.trigger x context_window = " + std::to_string(largest),
+                   "fewer debaters, shorter answers (output_tokens), or a longer context_window");
+      }
+    }
     if (largest > probe.kv_capacity_tokens()) {
       blame().fail(who + "contexts grow to compaction_trigger x context_window = " + std::to_string(largest) +
                        " tokens before compaction, but a replica's KV cache holds " +

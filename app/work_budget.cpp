@@ -6,6 +6,7 @@
 #include <string>
 
 #include "sim/time.hpp"
+#include "workloads/agents/call_graph.hpp"
 
 namespace dcsim::app {
 
@@ -113,11 +114,15 @@ WorkEstimate agents_work(const wl::AgentsWorkload& a) {
     }
     started[i] = n;
   }
-  // Calls start tasks of their callee: each caller turn calls with its probability (one level of calls).
+  // Calls start tasks of their callee: each turn of each of a caller task's agents calls with its probability, and
+  // the callee's tasks call on in turn (callers first, so chains add up).
   std::vector<double> all = started;
-  for (std::size_t i = 0; i < a.roles.size(); ++i) {
-    for (const wl::RoleCall& c : a.roles[i].calls)
-      all[static_cast<std::size_t>(c.to)] += started[i] * a.roles[i].root_turns.expected() * c.probability;
+  for (const int i : wl::agents::callers_first(a.roles)) {
+    const wl::AgentRole& r = a.roles[static_cast<std::size_t>(i)];
+    const double turns = std::max(r.root_turns.expected(), r.sub_turns.expected());
+    for (const wl::RoleCall& c : r.calls) {
+      all[static_cast<std::size_t>(c.to)] += all[static_cast<std::size_t>(i)] * agents_per_task(r) * turns * c.probability;
+    }
   }
   for (std::size_t i = 0; i < a.roles.size(); ++i) {
     tasks += all[i];

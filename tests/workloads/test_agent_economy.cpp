@@ -16,6 +16,7 @@
 #include "workloads/agents/agents_workload.hpp"
 #include "workloads/agents/call_graph.hpp"
 #include "workloads/agents/llm_service.hpp"
+#include "workloads/agents/pool_layout.hpp"
 #include "workloads/agents/swarm.hpp"
 
 namespace dcsim::wl::agents {
@@ -251,6 +252,96 @@ TEST(AgentEconomy, AlwaysOnKeepsHeldKvAcrossSleeps) {
   EXPECT_NEAR(swarm.tasks()[1].finish - swarm.tasks()[1].arrival, 1.11, 1e-9);
   EXPECT_NEAR(swarm.tasks()[2].finish, 33.43, 1e-9);
   EXPECT_EQ(swarm.tasks()[2].prompt, 1350);  // 1050 + 100, + 50 + 100, + 50
+}
+
+TEST(AgentEconomy, DebatersCompactTheirContexts) {
+  // Window 800, trigger 0.8: a debater compacts above 640 tokens, to half (keep 0.5). Round 1 on 500-token briefs:
+  // 1.155 s; each context is then 500 + 2 x 100 = 700 > 640 -> 350 tokens, prefilled whole in round 2: 5 ms + 0.1 +
+  // 0.035 + 1.0 = 1.14 s; then 350 + 200 = 550 stays, round 3 reads the other's answer: 1.115 s. Lead: 1.205 s
+  // before, 1.125 s after. Task 5.74 s, 2 compactions.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("debaters", 2);
+  r.team = TeamMode{TeamMode::Kind::debate, 2, 3};
+  r.context_window = 800;
+  r.compaction_keep = AgentDist::fixed_at(0.5);
+  r.initial_context = AgentDist::fixed_at(600);  // the lead's own context stays under the limit
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  // The lead: turn 1 on 600 tokens (0.005 + 0.1 + 0.06 + 1.0 = 1.165 s); turn 2 reads 200 answer tokens
+  // (context 600 + 100 + 200 = 900 > 640: compacted to 450, prefilled whole: 0.005 + 0.1 + 0.045 + 1.0 = 1.15 s).
+  EXPECT_EQ(swarm.compactions, 3);
+  EXPECT_NEAR(swarm.task_latency.max(), 1.165 + 1.155 + 1.14 + 1.115 + 1.15, 1e-9);
+}
+
+TEST(AgentEconomy, AlwaysOnEpisodeLeadsItsTeam) {
+  // One always-on agent (wake every 10 s, 50-token events, no memory) leading a parallel team of 2 on one turn
+  // (a lead takes at least 2). Episode: 5 ms + 0.1 + 0.005 + 1.0 = 1.11 s; team 1.155 s; merge of 800 summary
+  // tokens 5 ms + 0.1 + 0.08 + 1.0 = 1.185 s: 3.45 s. Wake-ups at 10 and 23.45 s (< 25), none at 36.9.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = always_on(KvPolicy::drop);
+  AgentRole& r = w.roles[0];
+  r.root_turns = AgentDist::fixed_at(1);
+  r.always_on.memory_tokens = AgentDist::fixed_at(0);
+  r.team = TeamMode{TeamMode::Kind::parallel, 2, 1};
+  w.duration_s = 25;
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks_done, 2);
+  EXPECT_NEAR(swarm.tasks()[1].finish, 23.45 + 3.45, 1e-9);
+  EXPECT_EQ(swarm.calls, 8);
+  EXPECT_EQ(swarm.agents, 5);
+  EXPECT_EQ(swarm.live_agents(), 0);
+  EXPECT_EQ(swarm.placed_agents(), 0);
+}
+
+TEST(AgentEconomy, EveryAgentLeavesItsReplica) {
+  // A voting debate, a lead with a parallel team that calls a seller, and always-on agents: once the run drains,
+  // no agent is counted live or on a replica.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  std::vector<AgentRole> roles = buyer_and_seller(3, 1);
+  roles[0].team = TeamMode{TeamMode::Kind::parallel, 2, 1};
+  AgentRole vote = fixed_role("vote", 1);
+  vote.team = TeamMode{TeamMode::Kind::debate, 3, 2, TeamMode::Merge::vote};
+  vote.tasks = 4;
+  AgentRole awake = fixed_role("awake", 2);
+  awake.arrival = AgentRole::Arrival::always_on;
+  awake.always_on.agents = 3;
+  awake.always_on.wake_interval_s = AgentDist::fixed_at(5);
+  roles.push_back(vote);
+  roles.push_back(awake);
+  AgentsWorkload w = economy(roles);
+  w.duration_s = 30;
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_GT(swarm.roles[2].tasks_done, 0);
+  EXPECT_GT(swarm.roles[3].tasks_done, 3);
+  EXPECT_EQ(swarm.live_agents(), 0);
+  EXPECT_EQ(swarm.placed_agents(), 0);
+}
+
+TEST(AgentEconomy, PoolsAreLaidOutLargestReplicaFirst) {
+  // 144 GPUs: 16 one-GPU replicas of a population's model and the workload's 64-GPU replicas. Largest first: two
+  // 64-GPU replicas on GPUs 0-127, the 16 small ones on 128-143. Own pools first would leave the workload one.
+  const auto p = place_pools(144, 64, 0, true, {{16, 1}});
+  EXPECT_EQ(p[0].replicas, 2);
+  EXPECT_EQ(p[0].first_gpu, 0);
+  EXPECT_EQ(p[1].first_gpu, 128);
+  // A TP-8 pool beside three TP-2 replicas on 16 GPUs: the TP-8 replica takes GPUs 0-7 (one node), not 6-13.
+  const auto q = place_pools(16, 2, 3, true, {{1, 8}});
+  EXPECT_EQ(q[1].first_gpu, 0);
+  EXPECT_EQ(q[0].first_gpu, 8);
+  EXPECT_EQ(q[0].end_gpu(), 14);
+  // Alignment can waste GPUs: a filling pool 0 gives back the replica that no longer fits.
+  const auto t = place_pools(12, 4, 0, true, {{1, 2}, {1, 8}});  // 8 | 4 | 2: 0-7, 8-11 for pool 0, then 2 -> 14
+  EXPECT_EQ(t[0].replicas, 0);
+  EXPECT_LE(t[1].end_gpu(), 12);
 }
 
 TEST(AgentEconomy, TokenEfficiencyScalesGeneratedLengths) {

@@ -14,6 +14,7 @@
 
 #include "workloads/observe.hpp"
 #include "workloads/agents/serving_llm_service.hpp"
+#include "workloads/agents/pool_layout.hpp"
 #include "workloads/agents/role_metrics.hpp"
 #include "workloads/agents/swarm.hpp"
 #include "workloads/cluster_power.hpp"
@@ -76,23 +77,31 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     int replicas = 0, first_gpu = 0, first_replica = 0;
   };
   std::vector<Pool> pools;
-  int own_gpus = 0;
-  for (const AgentsWorkload::OwnPool& p : w.own_pools) own_gpus += p.replicas * p.instance.gpus();
-  bool pool0_used = false;
-  for (const AgentRole& role : w.roles) pool0_used = pool0_used || role.pool == 0;
   {
-    const int g0 = w.instance.gpus();
-    const int left = cluster.total_gpus() - own_gpus;
-    const int r0 = !pool0_used ? 0 : w.instances > 0 ? w.instances : left / g0;
-    if (pool0_used && r0 < 1) {
-      throw std::invalid_argument("a replica needs " + std::to_string(g0) + " GPUs; the cluster has " +
-                                  std::to_string(left) + " beside the populations' own models");
+    bool pool0_used = false;
+    for (const AgentRole& role : w.roles) pool0_used = pool0_used || role.pool == 0;
+    std::vector<agents::OwnPoolSize> sizes;
+    for (const AgentsWorkload::OwnPool& p : w.own_pools) sizes.push_back({p.replicas, p.instance.gpus()});
+    const auto placed = agents::place_pools(cluster.total_gpus(), w.instance.gpus(), w.instances, pool0_used, sizes);
+    for (const agents::PoolPlacement& p : placed) {
+      if (p.end_gpu() > cluster.total_gpus()) {
+        throw std::invalid_argument(std::to_string(p.replicas) + " replicas of " + std::to_string(p.gpus_per_replica) +
+                                    " GPUs from GPU " + std::to_string(p.first_gpu) + " do not fit the cluster's " +
+                                    std::to_string(cluster.total_gpus()));
+      }
     }
-    pools.push_back(Pool{&model, w.instance, r0, 0, 0});
-    for (const AgentsWorkload::OwnPool& p : w.own_pools) {
-      const Pool& last = pools.back();
-      pools.push_back(Pool{&p.model, p.instance, p.replicas, last.first_gpu + last.replicas * last.instance.gpus(),
-                           last.first_replica + last.replicas});
+    if (pool0_used && placed[0].replicas < 1) {
+      throw std::invalid_argument("a replica needs " + std::to_string(w.instance.gpus()) + " GPUs; the cluster has " +
+                                  std::to_string(cluster.total_gpus() - placed[0].first_gpu) +
+                                  " beside the populations' own models");
+    }
+    // Replicas are numbered pool by pool, pool 0 first; GPUs follow place_pools.
+    int next_replica = 0;
+    for (std::size_t k = 0; k < placed.size(); ++k) {
+      const ModelSpec* m = k == 0 ? &model : &w.own_pools[k - 1].model;
+      const serving::PoolSpec& in = k == 0 ? w.instance : w.own_pools[k - 1].instance;
+      pools.push_back(Pool{m, in, placed[k].replicas, placed[k].first_gpu, next_replica});
+      next_replica += placed[k].replicas;
     }
   }
   const int replicas = pools.back().first_replica + pools.back().replicas;
@@ -106,6 +115,11 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   sim::EnergyLedger ledger(0);
   ClusterPower power(ledger, cluster, topo.shape(), 0);
   agents::StallMeter stall(replicas);
+  if (pools.size() > 1) {  // replicas of different sizes: stall and idle time count per GPU
+    std::vector<double> gpus;
+    for (const Pool& p : pools) gpus.insert(gpus.end(), static_cast<std::size_t>(p.replicas), p.instance.gpus());
+    stall.weigh_by_gpus(std::move(gpus));
+  }
   // One offload tier per run (a workload-level key), reached by each replica's GPUs.
   std::vector<std::unique_ptr<agents::ServingLlmService>> services;
   std::vector<agents::LlmService*> service_ptrs;
@@ -137,16 +151,18 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   }
   // The tiers the roles read memory from (a tier the system lacks is an error only when a role uses it), as the
   // GPUs of the role's replica see them.
-  hwd.tiers.resize(std::size(hw::kAllStorageTiers));
+  hwd.tiers_by_pool.assign(pools.size(), std::vector<agents::StorageLink>(std::size(hw::kAllStorageTiers)));
   for (const AgentRole& role : w.roles) {
-    const int g = pools[static_cast<std::size_t>(role.pool)].instance.gpus();
+    const auto k = static_cast<std::size_t>(role.pool);
+    const int g = pools[k].instance.gpus();
     if (role.memory_load_probability > 0)
-      hwd.tiers[static_cast<std::size_t>(role.memory_tier)] = tier_link(cluster, role.memory_tier, g);
+      hwd.tiers_by_pool[k][static_cast<std::size_t>(role.memory_tier)] = tier_link(cluster, role.memory_tier, g);
     if (role.arrival == AgentRole::Arrival::always_on && role.always_on.memory_tokens.expected() > 0) {
-      hwd.tiers[static_cast<std::size_t>(role.always_on.memory_tier)] =
+      hwd.tiers_by_pool[k][static_cast<std::size_t>(role.always_on.memory_tier)] =
           tier_link(cluster, role.always_on.memory_tier, g);
     }
   }
+  hwd.tiers = hwd.tiers_by_pool.front();
   hwd.kv_bytes_per_token = services.front()->kv_bytes_per_token();
   for (const auto& svc : services) hwd.kv_bytes_per_token_by_pool.push_back(svc->kv_bytes_per_token());
   agents::Swarm swarm(sim, w, service_ptrs, hwd, seed, &stall);
@@ -299,7 +315,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     m.set("mfu", T > 0 ? (model_flops - recompute_flops) / peak : 0.0);
     m.set("hfu", T > 0 ? model_flops / peak : 0.0);
     power.report(m, 0, now, tokens);
-    const double gpu_time = T * replicas;
+    const double gpu_time = T * stall.replica_weight_total();
     m.set("gpu_stall_fraction", gpu_time > 0 ? stall.stalled_s() / gpu_time : 0.0);
     m.set("gpu_idle_fraction", gpu_time > 0 ? stall.idle_s() / gpu_time : 0.0);
     m.set("kv_occupancy.mean", kv_occ.mean(now));

@@ -48,6 +48,13 @@ std::vector<int> find_call_cycle(const std::vector<AgentRole>& roles) {
   return cycle;
 }
 
+std::vector<int> callers_first(const std::vector<AgentRole>& roles) {
+  const Graph g = build(roles);
+  std::vector<Vertex> order;
+  boost::topological_sort(g, std::back_inserter(order));  // callees first
+  return std::vector<int>(order.rbegin(), order.rend());
+}
+
 int longest_call_chain(const std::vector<AgentRole>& roles) {
   const Graph g = build(roles);
   std::vector<Vertex> order;

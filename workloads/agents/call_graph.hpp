@@ -12,6 +12,9 @@ namespace dcsim::wl::agents {
 // A cycle of roles (first role repeated at the end: {a, b, a}), or empty when the graph is acyclic.
 std::vector<int> find_call_cycle(const std::vector<AgentRole>& roles);
 
+// The roles in an order where every caller comes before its callees (acyclic graphs only).
+std::vector<int> callers_first(const std::vector<AgentRole>& roles);
+
 // The longest chain of calls starting at an arriving role (0 when no role calls another); acyclic graphs only.
 int longest_call_chain(const std::vector<AgentRole>& roles);
 

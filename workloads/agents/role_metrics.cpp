@@ -32,9 +32,10 @@ void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
     const double share = gpu_s > 0 ? gpu_s_in_window[i] / gpu_s : 0.0;
     m.set(p + "gpu_share", share);
     const double tokens = m.get(std::string(kTokensByClassPrefix) + w.roles[i].name).value_or(0.0);
-    m.set(p + "tokens_per_joule", energy * share > 0 ? tokens / (energy * share) : 0.0);
+    // Omitted where nothing is attributed (a 0 would read as the best joules per task to `compare`).
+    if (energy * share > 0) m.set(p + "tokens_per_joule", tokens / (energy * share));
     const double done = static_cast<double>(tasks_in_window[i]);
-    m.set(p + "joules_per_task", done > 0 ? energy * share / done : 0.0);
+    if (done > 0 && energy * share > 0) m.set(p + "joules_per_task", energy * share / done);
   }
   std::int64_t calls = 0, edges = 0;
   for (std::size_t a = 0; a < w.roles.size(); ++a) {

@@ -8,8 +8,17 @@ namespace dcsim::wl::agents {
 
 double StallMeter::sum_s(sim::Time S::*field) const {
   double t = 0;  // summed in seconds: picoseconds of many replicas overflow int64
-  for (const S& s : s_) t += sim::to_seconds(s.*field);
+  for (std::size_t i = 0; i < s_.size(); ++i) {
+    t += sim::to_seconds(s_[i].*field) * (gpus_.empty() ? 1.0 : gpus_[i]);
+  }
   return t;
+}
+
+double StallMeter::replica_weight_total() const {
+  if (gpus_.empty()) return static_cast<double>(s_.size());
+  double g = 0;
+  for (const double x : gpus_) g += x;
+  return g;
 }
 
 std::int64_t poisson(double mean, sim::RandomStream& r) {
@@ -101,6 +110,13 @@ double Swarm::kv_bytes_per_token(int role) const {
   return pool < hw_.kv_bytes_per_token_by_pool.size() ? hw_.kv_bytes_per_token_by_pool[pool] : hw_.kv_bytes_per_token;
 }
 
+StorageLink Swarm::tier_link(int role, hw::StorageTier tier) const {
+  const auto pool = static_cast<std::size_t>(w_.roles[static_cast<std::size_t>(role)].pool);
+  const auto& tiers = pool < hw_.tiers_by_pool.size() ? hw_.tiers_by_pool[pool] : hw_.tiers;
+  const auto t = static_cast<std::size_t>(tier);
+  return t < tiers.size() ? tiers[t] : StorageLink{};
+}
+
 std::string Swarm::stream_prefix(int role) const {
   return w_.populations ? w_.roles[static_cast<std::size_t>(role)].name + "." : std::string();
 }
@@ -139,6 +155,12 @@ void Swarm::start() {
       case AgentRole::Arrival::calls: break;
     }
   }
+}
+
+std::int64_t Swarm::placed_agents() const {
+  std::int64_t n = 0;
+  for (const int k : live_per_instance_) n += k;
+  return n;
 }
 
 double Swarm::cpu_utilisation() const {
@@ -200,6 +222,25 @@ sim::Process Swarm::poisson_arrivals(int role) {
   }
 }
 
+// What a task's root spawns: a fixed team, or (drawn) a wave of 1 + extra_fan_out, a swarm, or nothing, and how
+// deep its sub-agents may nest.
+void Swarm::draw_shape(int role, sim::RandomStream& r, AgentStart& a) const {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  if (R.team.kind == TeamMode::Kind::none) {
+    const bool multi = r.bernoulli(R.spawn_task_share);
+    a.max_depth = 1 + static_cast<int>(depth_choice_[static_cast<std::size_t>(role)].sample(r));
+    if (multi) {
+      a.wave_size = r.bernoulli(R.swarm_share) ? static_cast<int>(sample_count(R.swarm_fan_out, r))
+                                               : 1 + static_cast<int>(sample_count(R.fan_out, r));
+    }
+  } else {
+    // A fixed team: every task fans out to the same N agents, one level deep.
+    a.max_depth = 1;
+    a.wave_size = R.team.agents;
+    a.debate = R.team.kind == TeamMode::Kind::debate;
+  }
+}
+
 sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
                              AgentEnd* response) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
@@ -224,24 +265,13 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   a.task = static_cast<std::int64_t>(slot);
   a.role = role;
   a.level = 0;
-  if (R.team.kind == TeamMode::Kind::none) {
-    const bool multi = r.bernoulli(R.spawn_task_share);
-    a.max_depth = 1 + static_cast<int>(depth_choice_[static_cast<std::size_t>(role)].sample(r));
-    if (multi) {
-      a.wave_size = r.bernoulli(R.swarm_share) ? static_cast<int>(sample_count(R.swarm_fan_out, r))
-                                               : 1 + static_cast<int>(sample_count(R.fan_out, r));
-    }
-  } else {
-    // A fixed team: every task fans out to the same N agents, one level deep.
-    a.max_depth = 1;
-    a.wave_size = R.team.agents;
-    a.debate = R.team.kind == TeamMode::Kind::debate;
-  }
+  draw_shape(role, r, a);
   a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, r)) + request_tokens;
   a.id = next_id_++;
   a.path = std::move(path);
   AgentEnd end;
-  if (R.team.kind != TeamMode::Kind::none && R.team.merge == TeamMode::Merge::vote) {
+  const bool voting = R.team.kind != TeamMode::Kind::none && R.team.merge == TeamMode::Merge::vote;
+  if (voting) {
     // No lead: the team is the task, its answers merged without a model call (a majority vote); one answer
     // goes back to a caller.
     std::int64_t answers = 0;
@@ -261,8 +291,10 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   t.finish = sim::to_seconds(sim_.now());
   task_latency.add(t.finish - t.arrival);
   tokens_per_task.add(static_cast<double>(t.generated));
-  task_tokens.add(static_cast<double>(t.added));
-  chat_turn_tokens.add(static_cast<double>(t.first_call));
+  if (!voting) {  // a voting team has no lead, so no first chat turn to compare a task's tokens with
+    task_tokens.add(static_cast<double>(t.added));
+    chat_turn_tokens.add(static_cast<double>(t.first_call));
+  }
   task_tool_s.add(t.tool_s);
   task_longest_tool_s.add(t.longest_tool_s);
   ++tasks_done;
@@ -272,84 +304,6 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   ++rs.tasks_done;
   if (response) *response = end;
   if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
-}
-
-sim::Process Swarm::always_on_agent(int role, int k) {
-  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
-  const AlwaysOn& on = R.always_on;
-  std::string path = stream_prefix(role);
-  path += "a";
-  path += std::to_string(k);
-  std::string name = "agents.always_on.";
-  name += path;
-  sim::RandomStream r(seed_, name);
-  const AgentId id = next_id_++;
-  const int instance = least_loaded(role);
-  ++live_per_instance_[static_cast<std::size_t>(instance)];
-  const StorageLink& tier = hw_.tiers[static_cast<std::size_t>(on.memory_tier)];
-  std::int64_t context = 0;
-  bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
-  for (std::int64_t episode = 0;; ++episode) {
-    double sleep = sample(on.wake_interval_s, r);
-    if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
-    // No sleep past the duration: the run ends with the work in flight, not with the last sleeper.
-    const double left = w_.duration_s - sim::to_seconds(sim_.now());
-    if (sleep >= left) {
-      if (left > 0) co_await sim_.delay(sim::from_seconds(left));
-      break;
-    }
-    co_await sim_.delay(sim::from_seconds(sleep));
-    const std::size_t slot = tasks_.size();
-    tasks_.push_back(TaskRecord{});
-    tasks_[slot].role = role;
-    tasks_[slot].arrival = tasks_[slot].start = sim::to_seconds(sim_.now());
-    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, r));
-    AgentStart a;
-    a.task = static_cast<std::int64_t>(slot);
-    a.role = role;
-    a.id = id;
-    a.instance = instance;
-    a.lives_on = true;
-    a.new_agent = episode == 0;
-    a.path = path + ".e" + std::to_string(episode);
-    if (kv_kept) {
-      a.context = context + event;
-      a.new_tokens = event;
-    } else {
-      // Long-term memory comes back from storage into HBM as KV (Vera Rubin's pattern), then the event is prefilled.
-      const std::int64_t memory = sample_count(on.memory_tokens, r);
-      if (memory > 0) {
-        const double bytes = static_cast<double>(memory) * kv_bytes_per_token(role);
-        if (stall_) stall_->external(instance, +1, sim_.now());
-        const sim::Time t_mem = sim_.now();
-        co_await sim_.delay(sim::from_seconds(tier.time(bytes)));
-        span("memory", id, t_mem);
-        if (stall_) stall_->external(instance, -1, sim_.now());
-        ++memory_loads;
-      }
-      a.context = memory + event;
-      a.loaded = memory;
-    }
-    AgentEnd end;
-    co_await run_agent(std::move(a), &end);
-    context = end.context;
-    kv_kept = on.between != KvPolicy::drop;
-    TaskRecord& t = tasks_[slot];
-    t.finish = sim::to_seconds(sim_.now());
-    task_latency.add(t.finish - t.arrival);
-    tokens_per_task.add(static_cast<double>(t.generated));
-    task_tokens.add(static_cast<double>(t.added));
-    chat_turn_tokens.add(static_cast<double>(t.first_call));
-    task_tool_s.add(t.tool_s);
-    task_longest_tool_s.add(t.longest_tool_s);
-    ++tasks_done;
-    RoleStats& rs = roles[static_cast<std::size_t>(role)];
-    rs.task_latency.add(t.finish - t.arrival);
-    ++rs.tasks_done;
-    if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
-  }
-  service(role).retire(id);
-  --live_per_instance_[static_cast<std::size_t>(instance)];
 }
 
 sim::Process Swarm::cpu_work(int pool, double seconds) {
@@ -415,105 +369,6 @@ void Swarm::count_call(std::int64_t task, const LlmResult& res, std::int64_t out
   rs.generated += output;
   rs.gpu_s += res.gpu_s;
   ++rs.llm_calls;
-}
-
-// One debater's LLM call in one round: it reads what the others answered last round (the new tokens).
-sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
-                                std::int64_t* output) {
-  const bool fresh = round == 0;
-  const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
-  std::string name = "agents.agent.";
-  name += a.path;
-  name += ".r";
-  name += std::to_string(round);
-  sim::RandomStream r(seed_, name);
-  if (w_.cpu_per_call_s > 0) {
-    if (stall_) stall_->external(a.instance, +1, sim_.now());
-    co_await cpu_work(hw_.pool_of_instance[static_cast<std::size_t>(a.instance)], w_.cpu_per_call_s / hw_.cpu_speed);
-    if (stall_) stall_->external(a.instance, -1, sim_.now());
-  }
-  LlmCall call;
-  call.agent = a.id;
-  call.instance = local_replica(a.role, a.instance);
-  call.context_tokens = context;
-  call.new_tokens = std::min(new_tokens, context);
-  call.shared_prefix_tokens = fresh ? a.shared_tokens : 0;
-  call.shared_prefix_key = call.shared_prefix_tokens > 0 ? a.shared_key : 0;
-  call.fresh = fresh;
-  call.output_tokens = output_tokens(R, r);
-  call.after = R.kv_policy;
-  call.kv_ttl_s = R.kv_ttl_s;
-  const sim::Time t_call = sim_.now();
-  const LlmResult res = co_await llm(sim_, service(a.role), call);
-  span("llm", a.id, t_call);
-  count_call(a.task, res, call.output_tokens);
-  TaskRecord& t = tasks_[static_cast<std::size_t>(a.task)];
-  t.prompt += context;
-  prompt_tokens += context;
-  t.added += call.new_tokens + call.output_tokens;
-  *output = call.output_tokens;
-}
-
-// A debate: N agents, `rounds` rounds of one call each; from the second round on each reads the others' answers.
-sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* answers_out) {
-  const AgentRole& R = w_.roles[static_cast<std::size_t>(parent.role)];
-  std::string name = "agents.agent.";
-  name += parent.path;
-  name += ".debate";
-  sim::RandomStream r(seed_, name);
-  const int n = parent.wave_size;
-  const std::uint64_t key = next_wave_++;
-  const std::int64_t shared =
-      R.sibling_shared_fraction > 0
-          ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
-          : 0;
-  std::vector<AgentStart> members(static_cast<std::size_t>(n));
-  std::vector<std::int64_t> context(static_cast<std::size_t>(n)), fresh_tokens(static_cast<std::size_t>(n));
-  for (int k = 0; k < n; ++k) {
-    AgentStart& m = members[static_cast<std::size_t>(k)];
-    m.task = parent.task;
-    m.role = parent.role;
-    m.id = next_id_++;
-    m.level = parent.level + 1;
-    m.path = parent.path + "." + std::to_string(k);
-    m.instance = least_loaded(parent.role);
-    ++live_per_instance_[static_cast<std::size_t>(m.instance)];
-    m.shared_tokens = shared;
-    m.shared_key = key;
-    const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
-                                          static_cast<double>(sample_count(R.sub_context, r)));
-    context[static_cast<std::size_t>(k)] = fresh_tokens[static_cast<std::size_t>(k)] =
-        std::max<std::int64_t>(1, shared + own);
-    ++agents;
-    ++tasks_[static_cast<std::size_t>(parent.task)].agents;
-    ++roles[static_cast<std::size_t>(parent.role)].agents;
-  }
-  peak_live_agents = std::max(peak_live_agents, live_agents_ += n);
-  max_level = std::max(max_level, parent.level + 1);
-  std::vector<std::int64_t> out(static_cast<std::size_t>(n), 0);
-  for (int round = 0; round < rounds; ++round) {
-    std::vector<sim::Process> turns;
-    for (int k = 0; k < n; ++k) {
-      const std::size_t i = static_cast<std::size_t>(k);
-      turns.push_back(debate_turn(members[i], round, context[i], fresh_tokens[i], &out[i]));
-    }
-    co_await sim::all_of(std::move(turns));
-    std::int64_t all = 0;
-    for (const std::int64_t o : out) all += o;
-    for (std::size_t i = 0; i < out.size(); ++i) {
-      fresh_tokens[i] = all - out[i];  // the others' answers
-      context[i] += all;
-    }
-  }
-  if (shared > 0) service(parent.role).retire(~key);
-  for (const AgentStart& m : members) {
-    service(parent.role).retire(m.id);
-    --live_per_instance_[static_cast<std::size_t>(m.instance)];
-  }
-  live_agents_ -= n;
-  std::int64_t answers = 0;
-  for (const std::int64_t o : out) answers += o;
-  *answers_out = answers;
 }
 
 // A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws from the
@@ -699,7 +554,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       const double bytes = static_cast<double>(tokens) * kv_bytes_per_token(a.role);
       if (stall_) stall_->external(instance, +1, sim_.now());
       const sim::Time t_mem = sim_.now();
-      co_await sim_.delay(sim::from_seconds(hw_.tiers[static_cast<std::size_t>(R.memory_tier)].time(bytes)));
+      co_await sim_.delay(sim::from_seconds(tier_link(a.role, R.memory_tier).time(bytes)));
       span("memory", id, t_mem);
       if (stall_) stall_->external(instance, -1, sim_.now());
       ++memory_loads;

@@ -49,6 +49,9 @@ class StallMeter {
   void finish(sim::Time now) {
     for (std::size_t i = 0; i < s_.size(); ++i) advance(static_cast<int>(i), now);
   }
+  // Replicas of several sizes (pools of different models): each replica's time counts once per GPU.
+  void weigh_by_gpus(std::vector<double> gpus) { gpus_ = std::move(gpus); }
+  double replica_weight_total() const;  // GPUs of all replicas (replicas, unweighted)
   double stalled_s() const { return sum_s(&S::stalled); }
   double idle_s() const { return sum_s(&S::idle); }
   double busy_s() const { return sum_s(&S::busy_t); }
@@ -75,6 +78,7 @@ class StallMeter {
     s.last = now;
   }
   std::vector<S> s_;
+  std::vector<double> gpus_;  // empty: every replica weighs 1
   int stalled_now_ = 0;
 };
 
@@ -84,6 +88,7 @@ struct SwarmHardware {
   int cores_per_pool = 1;        // CPU cores of one system (node or rack)
   std::vector<int> pool_of_instance;  // system of each replica (its agents' tools run on that system's CPUs)
   std::vector<StorageLink> tiers;  // per hw::StorageTier (by its value), per replica: memory loads, wake-ups
+  std::vector<std::vector<StorageLink>> tiers_by_pool;  // per model pool, when several (else tiers)
   double kv_bytes_per_token = 0;  // memory loaded as KV
   std::vector<double> kv_bytes_per_token_by_pool;  // per model pool, when several (else kv_bytes_per_token)
 };
@@ -176,6 +181,8 @@ class Swarm {
   std::vector<std::vector<std::int64_t>> role_calls;   // [from][to]: calls between roles
   int max_call_depth = 0;                              // longest chain of calls between roles
   double cpu_utilisation() const;  // time-weighted, all pools
+  std::int64_t live_agents() const { return live_agents_; }  // agents running now
+  std::int64_t placed_agents() const;                          // agents counted on a replica now (live and asleep)
 
  private:
   struct Wave;
@@ -190,7 +197,7 @@ class Swarm {
   sim::Process wave(const AgentStart& parent, sim::RandomStream& r, std::int64_t* summaries_out);
   sim::Process debate(const AgentStart& parent, int rounds, std::int64_t* answers_out);
   sim::Process debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
-                           std::int64_t* output);
+                           bool fresh, std::int64_t* output);
   sim::Process call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request, std::int64_t* response);
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
@@ -202,6 +209,8 @@ class Swarm {
   LlmService& service(int role) const;                  // the role's model pool
   int local_replica(int role, int instance) const;      // a global replica index within the role's pool
   double kv_bytes_per_token(int role) const;
+  StorageLink tier_link(int role, hw::StorageTier tier) const;  // as the role's replicas see the tier
+  void draw_shape(int role, sim::RandomStream& r, AgentStart& a) const;
   void cpu_changed(int delta);
   void span(const char* what, AgentId id, sim::Time start);
   std::string stream_prefix(int role) const;  // "" for a workload without populations, else "<role>."

@@ -1,0 +1,92 @@
+// Always-on agents: the sleep, wake-up and episode loop of one agent (docs/agents.md, "Always-on agents").
+#include <algorithm>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "workloads/agents/swarm.hpp"
+
+namespace dcsim::wl::agents {
+
+sim::Process Swarm::always_on_agent(int role, int k) {
+  const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
+  const AlwaysOn& on = R.always_on;
+  std::string path = stream_prefix(role);
+  path += "a";
+  path += std::to_string(k);
+  std::string name = "agents.always_on.";
+  name += path;
+  sim::RandomStream r(seed_, name);
+  const AgentId id = next_id_++;
+  const int instance = least_loaded(role);
+  ++live_per_instance_[static_cast<std::size_t>(instance)];
+  const StorageLink tier = tier_link(role, on.memory_tier);
+  std::int64_t context = 0;
+  bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
+  for (std::int64_t episode = 0;; ++episode) {
+    double sleep = sample(on.wake_interval_s, r);
+    if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
+    // No sleep past the duration: the run ends with the work in flight, not with the last sleeper.
+    const double left = w_.duration_s - sim::to_seconds(sim_.now());
+    if (sleep >= left) {
+      if (left > 0) co_await sim_.delay(sim::from_seconds(left));
+      break;
+    }
+    co_await sim_.delay(sim::from_seconds(sleep));
+    const std::size_t slot = tasks_.size();
+    tasks_.push_back(TaskRecord{});
+    tasks_[slot].role = role;
+    tasks_[slot].arrival = tasks_[slot].start = sim::to_seconds(sim_.now());
+    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, r));
+    AgentStart a;
+    a.task = static_cast<std::int64_t>(slot);
+    a.role = role;
+    a.id = id;
+    a.instance = instance;
+    a.lives_on = true;
+    a.new_agent = episode == 0;
+    // An episode spawns as a task of the role does (a team: led by the waking agent); a role that never spawns
+    // draws nothing, so its wake-ups keep their samples.
+    if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, r, a);
+    a.path = path + ".e" + std::to_string(episode);
+    if (kv_kept) {
+      a.context = context + event;
+      a.new_tokens = event;
+    } else {
+      // Long-term memory comes back from storage into HBM as KV (Vera Rubin's pattern), then the event is prefilled.
+      const std::int64_t memory = sample_count(on.memory_tokens, r);
+      if (memory > 0) {
+        const double bytes = static_cast<double>(memory) * kv_bytes_per_token(role);
+        if (stall_) stall_->external(instance, +1, sim_.now());
+        const sim::Time t_mem = sim_.now();
+        co_await sim_.delay(sim::from_seconds(tier.time(bytes)));
+        span("memory", id, t_mem);
+        if (stall_) stall_->external(instance, -1, sim_.now());
+        ++memory_loads;
+      }
+      a.context = memory + event;
+      a.loaded = memory;
+    }
+    AgentEnd end;
+    co_await run_agent(std::move(a), &end);
+    context = end.context;
+    kv_kept = on.between != KvPolicy::drop;
+    TaskRecord& t = tasks_[slot];
+    t.finish = sim::to_seconds(sim_.now());
+    task_latency.add(t.finish - t.arrival);
+    tokens_per_task.add(static_cast<double>(t.generated));
+    task_tokens.add(static_cast<double>(t.added));
+    chat_turn_tokens.add(static_cast<double>(t.first_call));
+    task_tool_s.add(t.tool_s);
+    task_longest_tool_s.add(t.longest_tool_s);
+    ++tasks_done;
+    RoleStats& rs = roles[static_cast<std::size_t>(role)];
+    rs.task_latency.add(t.finish - t.arrival);
+    ++rs.tasks_done;
+    if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
+  }
+  service(role).retire(id);
+  --live_per_instance_[static_cast<std::size_t>(instance)];
+}
+
+}  // namespace dcsim::wl::agents
