@@ -155,6 +155,8 @@ TEST(RunOutputs, TaskRowsAddUpToTheAgentsRun) {
   for (std::size_t i = 0; i < t.rows.size(); ++i) {
     latency += t.num(i, "latency_s");
     agents += t.num(i, "agents");
+    EXPECT_EQ(t.rows[i][t.col("role")], "agent");  // no populations: the one role
+    EXPECT_EQ(t.num(i, "call_depth"), 0);
   }
   EXPECT_NEAR(latency / t.rows.size(), r.metrics.at("task_latency_s.mean"), 1e-9);
   EXPECT_DOUBLE_EQ(agents, r.metrics.at("agents"));

@@ -268,7 +268,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   }
   if (requests) {
     requests->columns({"task", "arrival_s", "finish_s", "latency_s", "agents", "llm_calls", "prompt_tokens",
-                       "added_tokens", "generated_tokens", "first_call_tokens"});
+                       "added_tokens", "generated_tokens", "first_call_tokens", "role", "call_depth"});
   }
   swarm.on_task_done = [&](std::int64_t task, const agents::TaskRecord& t) {
     if (trace) {
@@ -279,7 +279,8 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     }
     if (!requests) return;
     requests->row({task, t.arrival, t.finish, t.finish - t.arrival, static_cast<std::int64_t>(t.agents),
-                   static_cast<std::int64_t>(t.calls), t.prompt, t.added, t.generated, t.first_call});
+                   static_cast<std::int64_t>(t.calls), t.prompt, t.added, t.generated, t.first_call,
+                   w.roles[static_cast<std::size_t>(t.role)].name, static_cast<std::int64_t>(t.call_depth)});
   };
 
   // Rates, utilisations, stall and energy are measured over [0, the last task's start]: the swarm runs at its
