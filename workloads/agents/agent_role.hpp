@@ -58,6 +58,7 @@ const char* to_string(KvPolicy p);
 struct RoleCall {
   int to = 0;                 // the callee role (index into AgentsWorkload::roles)
   double probability = 0;     // per turn that is not a wave turn
+  // ASSUMED (no published distribution of calls between agents): a request the size of a short chat turn.
   AgentDist request_tokens = AgentDist::fixed_at(500);
 };
 
@@ -82,6 +83,8 @@ struct TeamMode {
 // wake-up; hold: parked in HBM, evictable; offload: copied to the role's offload tier and read back).
 struct AlwaysOn {
   int agents = 0;
+  // ASSUMED (no published distribution of always-on agents): a wake-up a minute on a short event; scenarios set
+  // their own (docs/agents.md, "Always-on agents").
   AgentDist wake_interval_s = AgentDist::fixed_at(60);
   AgentDist event_tokens = AgentDist::fixed_at(500);
   AgentDist memory_tokens = AgentDist::fixed_at(0);

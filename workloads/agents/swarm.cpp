@@ -287,32 +287,48 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
     co_await run_agent(std::move(a), &end);
   }
   if (called && limit != nullptr) limit->release();
+  if (response) *response = end;
+  // A voting team has no lead, so no first chat turn to compare the task's tokens with.
+  finish_task(slot, !voting, called);
+}
+
+// A task is done now: its record, the run's and its role's statistics, the observer.
+void Swarm::finish_task(std::size_t slot, bool has_lead, bool called) {
   TaskRecord& t = tasks_[slot];
   t.finish = sim::to_seconds(sim_.now());
   task_latency.add(t.finish - t.arrival);
   tokens_per_task.add(static_cast<double>(t.generated));
-  if (!voting) {  // a voting team has no lead, so no first chat turn to compare a task's tokens with
+  if (has_lead) {
     task_tokens.add(static_cast<double>(t.added));
     chat_turn_tokens.add(static_cast<double>(t.first_call));
   }
   task_tool_s.add(t.tool_s);
   task_longest_tool_s.add(t.longest_tool_s);
   ++tasks_done;
-  RoleStats& rs = roles[static_cast<std::size_t>(role)];
+  RoleStats& rs = roles[static_cast<std::size_t>(t.role)];
   rs.task_latency.add(t.finish - t.arrival);
   if (called) rs.queue_wait.add(t.start - t.arrival);
   ++rs.tasks_done;
-  if (response) *response = end;
   if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
 }
 
-sim::Process Swarm::cpu_work(int pool, double seconds) {
+// `seconds` on one core of CPU pool `pool`; a replica that waits on it meanwhile (stalled_replica >= 0) counts as
+// stalled.
+sim::Process Swarm::cpu_work(int pool, double seconds, int stalled_replica) {
+  if (stall_ && stalled_replica >= 0) stall_->external(stalled_replica, +1, sim_.now());
   sim::FifoResource& cores = *pools_[static_cast<std::size_t>(pool)];
   co_await cores.acquire();
   cpu_changed(+1);
   co_await sim_.delay(sim::from_seconds(seconds));
   cores.release();
   cpu_changed(-1);
+  if (stall_ && stalled_replica >= 0) stall_->external(stalled_replica, -1, sim_.now());
+}
+
+// The serving host's CPU work for one LLM call (HTTP, tokenization) on the replica's system: a GPU stall.
+sim::Process Swarm::serving_cpu(int instance) {
+  return cpu_work(hw_.pool_of_instance[static_cast<std::size_t>(instance)], w_.cpu_per_call_s / hw_.cpu_speed,
+                  instance);
 }
 
 sim::Process Swarm::tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s,
@@ -354,21 +370,38 @@ sim::Process Swarm::call_role(std::int64_t from_task, const RoleCall& c, std::in
   *response = end.summary;
 }
 
-void Swarm::count_call(std::int64_t task, const LlmResult& res, std::int64_t output) {
+void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& res) {
   llm_latency.add(res.finished - res.submitted);
-  generated += output;
+  generated += call.output_tokens;
   ++calls;
   prefilled += res.prefilled;
   reused += res.reused;
+  prompt_tokens += call.context_tokens;
   if (res.evicted) ++evicted_calls;
   TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
-  t.generated += output;
+  t.generated += call.output_tokens;
+  t.prompt += call.context_tokens;
+  t.added += call.new_tokens + call.output_tokens;
   t.gpu_s += res.gpu_s;
   ++t.calls;
   RoleStats& rs = roles[static_cast<std::size_t>(t.role)];
-  rs.generated += output;
+  rs.generated += call.output_tokens;
   rs.gpu_s += res.gpu_s;
   ++rs.llm_calls;
+}
+
+// The part of a wave's or team's briefs common to all its members (cached once per replica), and one member's
+// whole brief: the common part and its own.
+std::int64_t Swarm::shared_brief(const AgentRole& R, sim::RandomStream& r) {
+  return R.sibling_shared_fraction > 0
+             ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
+             : 0;
+}
+
+std::int64_t Swarm::member_brief(const AgentRole& R, std::int64_t shared, sim::RandomStream& r) {
+  const std::int64_t own =
+      std::llround((1 - R.sibling_shared_fraction) * static_cast<double>(sample_count(R.sub_context, r)));
+  return std::max<std::int64_t>(1, shared + own);
 }
 
 // A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws from the
@@ -377,10 +410,7 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   const int level = a.level;
   const std::uint64_t wave_key = next_wave_++;
-  const std::int64_t shared =
-      R.sibling_shared_fraction > 0
-          ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
-          : 0;
+  const std::int64_t shared = shared_brief(R, r);
   // Nested waves: the ordinary per-wave fan-out (never a swarm), halved per level below the root.
   const auto nested = [&] {
     const double base = 1 + static_cast<double>(sample_count(R.fan_out, r));
@@ -390,12 +420,10 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
   std::vector<sim::Process> children;
   const double t0 = sim::to_seconds(sim_.now());
   for (int k = 0; k < a.wave_size; ++k) {
-    const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
-                                          static_cast<double>(sample_count(R.sub_context, r)));
     AgentStart c;
     c.task = a.task;
     c.role = a.role;
-    c.context = std::max<std::int64_t>(1, shared + own);
+    c.context = member_brief(R, shared, r);
     c.shared_tokens = shared;
     c.shared_key = wave_key;
     c.level = level + 1;
@@ -463,11 +491,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       shared_tokens = 0;
       ++compactions;
     }
-    if (w_.cpu_per_call_s > 0) {
-      if (stall_) stall_->external(instance, +1, sim_.now());
-      co_await cpu_work(pool, w_.cpu_per_call_s / hw_.cpu_speed);
-      if (stall_) stall_->external(instance, -1, sim_.now());
-    }
+    if (w_.cpu_per_call_s > 0) co_await serving_cpu(instance);
     LlmCall call;
     call.agent = id;
     call.instance = local_replica(a.role, instance);
@@ -484,12 +508,8 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     const sim::Time t_call = sim_.now();
     const LlmResult res = co_await llm(sim_, service(a.role), call);
     span("llm", id, t_call);
-    count_call(task, res, call.output_tokens);
-    TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
-    t.prompt += ctx;
-    prompt_tokens += ctx;
-    t.added += call.new_tokens + call.output_tokens;
-    if (level == 0 && turn == 1) t.first_call = call.new_tokens + call.output_tokens;
+    count_call(task, call, res);
+    if (level == 0 && turn == 1) tasks_[static_cast<std::size_t>(task)].first_call = call.new_tokens + call.output_tokens;
     ctx += call.output_tokens;
     fresh_tokens = 0;
     loaded = 0;

@@ -201,10 +201,14 @@ class Swarm {
   sim::Process call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request, std::int64_t* response);
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
-  sim::Process cpu_work(int pool, double seconds);
+  sim::Process cpu_work(int pool, double seconds, int stalled_replica = -1);
   std::int64_t output_tokens(const AgentRole& role, sim::RandomStream& r) const;
   std::int64_t summary_tokens(const AgentRole& role, sim::RandomStream& r) const;
-  void count_call(std::int64_t task, const LlmResult& res, std::int64_t output);
+  void count_call(std::int64_t task, const LlmCall& call, const LlmResult& res);
+  void finish_task(std::size_t slot, bool has_lead, bool called);
+  sim::Process serving_cpu(int instance);
+  static std::int64_t shared_brief(const AgentRole& R, sim::RandomStream& r);
+  static std::int64_t member_brief(const AgentRole& R, std::int64_t shared, sim::RandomStream& r);
   int least_loaded(int role) const;
   LlmService& service(int role) const;                  // the role's model pool
   int local_replica(int role, int instance) const;      // a global replica index within the role's pool

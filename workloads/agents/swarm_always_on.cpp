@@ -71,19 +71,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     co_await run_agent(std::move(a), &end);
     context = end.context;
     kv_kept = on.between != KvPolicy::drop;
-    TaskRecord& t = tasks_[slot];
-    t.finish = sim::to_seconds(sim_.now());
-    task_latency.add(t.finish - t.arrival);
-    tokens_per_task.add(static_cast<double>(t.generated));
-    task_tokens.add(static_cast<double>(t.added));
-    chat_turn_tokens.add(static_cast<double>(t.first_call));
-    task_tool_s.add(t.tool_s);
-    task_longest_tool_s.add(t.longest_tool_s);
-    ++tasks_done;
-    RoleStats& rs = roles[static_cast<std::size_t>(role)];
-    rs.task_latency.add(t.finish - t.arrival);
-    ++rs.tasks_done;
-    if (on_task_done) on_task_done(static_cast<std::int64_t>(slot), t);
+    finish_task(slot, true, false);
   }
   service(role).retire(id);
   --live_per_instance_[static_cast<std::size_t>(instance)];

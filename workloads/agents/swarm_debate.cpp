@@ -17,11 +17,7 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   name += ".r";
   name += std::to_string(round);
   sim::RandomStream r(seed_, name);
-  if (w_.cpu_per_call_s > 0) {
-    if (stall_) stall_->external(a.instance, +1, sim_.now());
-    co_await cpu_work(hw_.pool_of_instance[static_cast<std::size_t>(a.instance)], w_.cpu_per_call_s / hw_.cpu_speed);
-    if (stall_) stall_->external(a.instance, -1, sim_.now());
-  }
+  if (w_.cpu_per_call_s > 0) co_await serving_cpu(a.instance);
   LlmCall call;
   call.agent = a.id;
   call.instance = local_replica(a.role, a.instance);
@@ -36,11 +32,7 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   const sim::Time t_call = sim_.now();
   const LlmResult res = co_await llm(sim_, service(a.role), call);
   span("llm", a.id, t_call);
-  count_call(a.task, res, call.output_tokens);
-  TaskRecord& t = tasks_[static_cast<std::size_t>(a.task)];
-  t.prompt += context;
-  prompt_tokens += context;
-  t.added += call.new_tokens + call.output_tokens;
+  count_call(a.task, call, res);
   *output = call.output_tokens;
 }
 
@@ -53,10 +45,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
   sim::RandomStream r(seed_, name);
   const int n = parent.wave_size;
   const std::uint64_t key = next_wave_++;
-  const std::int64_t shared =
-      R.sibling_shared_fraction > 0
-          ? std::llround(R.sibling_shared_fraction * static_cast<double>(sample_count(R.sub_context, r)))
-          : 0;
+  const std::int64_t shared = shared_brief(R, r);
   std::vector<AgentStart> members(static_cast<std::size_t>(n));
   std::vector<std::int64_t> context(static_cast<std::size_t>(n)), fresh_tokens(static_cast<std::size_t>(n));
   for (int k = 0; k < n; ++k) {
@@ -70,10 +59,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
     ++live_per_instance_[static_cast<std::size_t>(m.instance)];
     m.shared_tokens = shared;
     m.shared_key = key;
-    const std::int64_t own = std::llround((1 - R.sibling_shared_fraction) *
-                                          static_cast<double>(sample_count(R.sub_context, r)));
-    context[static_cast<std::size_t>(k)] = fresh_tokens[static_cast<std::size_t>(k)] =
-        std::max<std::int64_t>(1, shared + own);
+    context[static_cast<std::size_t>(k)] = fresh_tokens[static_cast<std::size_t>(k)] = member_brief(R, shared, r);
     ++agents;
     ++tasks_[static_cast<std::size_t>(parent.task)].agents;
     ++roles[static_cast<std::size_t>(parent.role)].agents;
