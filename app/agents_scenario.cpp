@@ -20,7 +20,7 @@ namespace {
 using schema::Reader;
 using schema::Value;
 
-hw::StorageTier tier_of(const std::string& s) {
+hw::StorageTier storage_tier_of(const std::string& s) {
   if (s == "local-nvme") return hw::StorageTier::local_nvme;
   if (s == "network-flash") return hw::StorageTier::network_flash;
   return hw::StorageTier::cpu_memory;
@@ -91,7 +91,7 @@ void read_always_on(const Reader& on, wl::AlwaysOn& a) {
   if (auto v = on.value_if("event_tokens")) a.event_tokens = parse_dist(*v);
   if (auto m = on.section_if("memory")) {
     a.memory_tokens = parse_dist(m->value("tokens"));
-    a.memory_tier = tier_of(m->choice("tier"));
+    a.memory_tier = storage_tier_of(m->choice("tier"));
     m->finish();
   }
   // Each key overrides where given (a population's block inherits the workload's key by key).
@@ -150,7 +150,7 @@ void read_role(const Reader& w, wl::AgentRole& role) {
   if (auto m = w.section_if("memory")) {
     role.memory_load_probability = m->number("probability");
     role.memory_load_tokens = parse_dist(m->value("tokens"));
-    role.memory_tier = tier_of(m->choice("tier"));
+    role.memory_tier = storage_tier_of(m->choice("tier"));
     role.memory_as_kv = m->choice("as") == "kv";
     m->finish();
   }
@@ -326,7 +326,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     a.cpu_per_kernel_s = cpu->quantity("per_kernel");
     cpu->finish();
   }
-  base.offload_tier = tier_of(w.choice("offload_tier"));
+  base.offload_tier = storage_tier_of(w.choice("offload_tier"));
   std::vector<Reader> role_readers;
   if (auto pops = w.value_if("populations")) {
     for (const char* key : {"arrivals", "tasks"}) {

@@ -18,7 +18,7 @@ namespace {
 
 // ---- A flat byte encoding of one rank's outcome (all ranks run the same binary, so host byte order is fine).
 
-class Writer {
+class MessageWriter {
  public:
   template <typename T>
   void put(T v) {
@@ -36,9 +36,9 @@ class Writer {
   std::string out_;
 };
 
-class Reader {
+class MessageReader {
  public:
-  explicit Reader(std::string_view in) : in_(in) {}
+  explicit MessageReader(std::string_view in) : in_(in) {}
   template <typename T>
   T get() {
     need(sizeof(T));
@@ -67,7 +67,7 @@ constexpr std::uint8_t kOk = 0;
 constexpr std::uint8_t kFailed = 1;
 
 std::string encode_failure(const Failure& f) {
-  Writer w;
+  MessageWriter w;
   w.put<std::uint8_t>(kFailed);
   w.put<std::int32_t>(f.exit_code);
   w.put_string(f.message);
@@ -76,7 +76,7 @@ std::string encode_failure(const Failure& f) {
 
 std::string encode_results(const std::vector<std::size_t>& indices, const std::vector<wl::Metrics>& metrics,
                            const std::vector<std::string>& errors) {
-  Writer w;
+  MessageWriter w;
   w.put<std::uint8_t>(kOk);
   w.put<std::uint64_t>(indices.size());
   for (std::size_t k = 0; k < indices.size(); ++k) {
@@ -218,7 +218,7 @@ ShardedSweepOutcome run_sweep_sharded(const std::function<std::vector<SweepPoint
   std::vector<bool> have(points.size(), false);
   try {
     for (const std::string& message : messages) {
-      Reader r(message);
+      MessageReader r(message);
       if (r.get<std::uint8_t>() == kFailed) {
         outcome.exit_code = r.get<std::int32_t>();
         outcome.error = r.get_string();

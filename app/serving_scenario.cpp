@@ -288,7 +288,7 @@ wl::PoolSpec parse_pool(const Reader& n, const Catalog& catalog, const hw::Clust
   return p;
 }
 
-wl::KvTier tier_of(const std::string& s) {
+wl::KvTier kv_tier_of(const std::string& s) {
   if (s == "cpu-memory") return wl::KvTier::cpu_memory;
   if (s == "local-nvme") return wl::KvTier::local_nvme;
   if (s == "network-flash") return wl::KvTier::network_flash;
@@ -336,10 +336,10 @@ wl::ServingWorkload parse_serving(const Reader& w, const hw::ClusterSpec& cluste
                        : wl::ServingWorkload::KvAdmission::on_demand;
   s.preemption = w.choice("preemption") == "swap" ? wl::ServingWorkload::Preemption::swap
                                                   : wl::ServingWorkload::Preemption::recompute;
-  s.offload_tier = tier_of(w.choice("offload_tier"));
+  s.offload_tier = kv_tier_of(w.choice("offload_tier"));
   if (auto pc = w.section_if("prefix_cache")) {
     s.prefix_hit_rate = pc->number("hit_rate");
-    s.prefix_tier = tier_of(pc->choice("tier"));
+    s.prefix_tier = kv_tier_of(pc->choice("tier"));
     pc->finish();
   }
   if (auto sp = w.section_if("speculative")) {

@@ -11,7 +11,7 @@ namespace {
 
 constexpr int kLeft = 78, kRight = 24, kTop = 16, kBottom = 46;
 
-std::string num(double v) {
+std::string svg_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%.2f", v);
   return buf;
@@ -170,14 +170,14 @@ std::string chart(const std::string& title, const Axis& x, const Axis& y, const 
   out << "<g class=\"axes\" font-size=\"11\" fill=\"#444\">\n";
   for (const double t : ticks(ry.lo, ry.hi, y.scale, std::max(2, ph / 40))) {
     const double py = kTop + ph - (t - ry.lo) / (ry.hi - ry.lo) * ph;
-    out << "<line x1=\"" << kLeft << "\" x2=\"" << kLeft + pw << "\" y1=\"" << num(py) << "\" y2=\"" << num(py)
-        << "\" stroke=\"#e5e5e5\"/><text x=\"" << kLeft - 6 << "\" y=\"" << num(py + 4)
+    out << "<line x1=\"" << kLeft << "\" x2=\"" << kLeft + pw << "\" y1=\"" << svg_number(py) << "\" y2=\"" << svg_number(py)
+        << "\" stroke=\"#e5e5e5\"/><text x=\"" << kLeft - 6 << "\" y=\"" << svg_number(py + 4)
         << "\" text-anchor=\"end\">" << escape(label_of(y, value_of(t, y.scale))) << "</text>\n";
   }
   for (const double t : ticks(rx.lo, rx.hi, x.scale, std::max(2, pw / 70))) {
     const double px = kLeft + (t - rx.lo) / (rx.hi - rx.lo) * pw;
-    out << "<line x1=\"" << num(px) << "\" x2=\"" << num(px) << "\" y1=\"" << kTop << "\" y2=\"" << kTop + ph
-        << "\" stroke=\"#f0f0f0\"/><text x=\"" << num(px) << "\" y=\"" << kTop + ph + 15
+    out << "<line x1=\"" << svg_number(px) << "\" x2=\"" << svg_number(px) << "\" y1=\"" << kTop << "\" y2=\"" << kTop + ph
+        << "\" stroke=\"#f0f0f0\"/><text x=\"" << svg_number(px) << "\" y=\"" << kTop + ph + 15
         << "\" text-anchor=\"middle\">" << escape(label_of(x, value_of(t, x.scale))) << "</text>\n";
   }
   out << "<rect x=\"" << kLeft << "\" y=\"" << kTop << "\" width=\"" << pw << "\" height=\"" << ph
@@ -190,18 +190,18 @@ std::string chart(const std::string& title, const Axis& x, const Axis& y, const 
     const std::string colour = series[i].colour.empty() ? palette(i) : series[i].colour;
     if (series[i].line && kept[i].size() > 1) {
       out << "<polyline fill=\"none\" stroke=\"" << colour << "\" stroke-width=\"1.8\" points=\"";
-      for (const auto& [px, py] : kept[i]) out << num(sx(px)) << ',' << num(sy(py)) << ' ';
+      for (const auto& [px, py] : kept[i]) out << svg_number(sx(px)) << ',' << svg_number(sy(py)) << ' ';
       out << "\"/>\n";
     }
     if (series[i].markers || kept[i].size() == 1) {
       for (std::size_t k = 0; k < kept[i].size(); ++k) {
         const auto [px, py] = kept[i][k];
-        out << "<circle cx=\"" << num(sx(px)) << "\" cy=\"" << num(sy(py)) << "\" r=\"3.2\" fill=\"" << colour
+        out << "<circle cx=\"" << svg_number(sx(px)) << "\" cy=\"" << svg_number(sy(py)) << "\" r=\"3.2\" fill=\"" << colour
             << "\"><title>" << escape(series[i].name) << ": " << escape(label_of(x, px)) << ", "
             << escape(label_of(y, py)) << (k < kept_labels[i].size() ? " (" + escape(kept_labels[i][k]) + ")" : "")
             << "</title></circle>\n";
         if (k < kept_labels[i].size() && !kept_labels[i][k].empty()) {
-          out << "<text x=\"" << num(sx(px) + 5) << "\" y=\"" << num(sy(py) - 5) << "\" font-size=\"10\" fill=\""
+          out << "<text x=\"" << svg_number(sx(px) + 5) << "\" y=\"" << svg_number(sy(py) - 5) << "\" font-size=\"10\" fill=\""
               << colour << "\">" << escape(kept_labels[i][k]) << "</text>\n";
         }
       }
@@ -259,8 +259,8 @@ std::string timeline(const std::string& title, const wl::Timeline& t, int width)
   }
   for (const double v : tk) {
     const double px = kLeft + v / span * pw;
-    out << "<line x1=\"" << num(px) << "\" x2=\"" << num(px) << "\" y1=\"" << kTop << "\" y2=\""
-        << kTop + lanes * lane_h << "\" stroke=\"#eee\"/><text x=\"" << num(px) << "\" y=\""
+    out << "<line x1=\"" << svg_number(px) << "\" x2=\"" << svg_number(px) << "\" y1=\"" << kTop << "\" y2=\""
+        << kTop + lanes * lane_h << "\" stroke=\"#eee\"/><text x=\"" << svg_number(px) << "\" y=\""
         << kTop + lanes * lane_h + 15 << "\" text-anchor=\"middle\">" << plain(v) << "</text>\n";
   }
   out << "<text x=\"" << kLeft + pw / 2 << "\" y=\"" << height - 8 << "\" text-anchor=\"middle\">time in the step (s)"
@@ -268,8 +268,8 @@ std::string timeline(const std::string& title, const wl::Timeline& t, int width)
   for (const auto& s : t.spans) {
     const double x0 = kLeft + s.start_s / span * pw, x1 = kLeft + s.end_s / span * pw;
     const bool comm = is_comm(s.kind);
-    out << "<rect x=\"" << num(x0) << "\" y=\"" << kTop + s.lane * lane_h + (comm ? lane_h - 11 : 2)
-        << "\" width=\"" << num(std::max(0.4, x1 - x0)) << "\" height=\"" << (comm ? 8 : lane_h - 12) << "\" fill=\""
+    out << "<rect x=\"" << svg_number(x0) << "\" y=\"" << kTop + s.lane * lane_h + (comm ? lane_h - 11 : 2)
+        << "\" width=\"" << svg_number(std::max(0.4, x1 - x0)) << "\" height=\"" << (comm ? 8 : lane_h - 12) << "\" fill=\""
         << colour(s.kind) << "\"><title>" << escape(s.kind) << ": " << plain(s.start_s) << " s to "
         << plain(s.end_s) << " s</title></rect>\n";
   }
@@ -296,7 +296,7 @@ std::string stacked_bar(const std::string& title, const std::vector<std::pair<st
   for (std::size_t i = 0; i < parts.size(); ++i) {
     if (total <= 0 || parts[i].second <= 0) continue;
     const double w = parts[i].second / total * width;
-    out << "<rect x=\"" << num(x) << "\" y=\"0\" width=\"" << num(w) << "\" height=\"32\" fill=\"" << palette(i)
+    out << "<rect x=\"" << svg_number(x) << "\" y=\"0\" width=\"" << svg_number(w) << "\" height=\"32\" fill=\"" << palette(i)
         << "\"><title>" << escape(parts[i].first) << "</title></rect>\n";
     x += w;
   }

@@ -30,7 +30,7 @@ constexpr double kPretrainingEventsPerTask = 20;
 constexpr double kPretrainingBytesPerTask = 1024;
 constexpr double kCollectiveEventsPerIteration = 5;
 
-std::string num(double v) {
+std::string count_text(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, v < 1e6 ? "%.0f" : "%.3g", v);
   return buf;
@@ -57,24 +57,24 @@ WorkEstimate serving_work(const Scenario& s) {
     case Kind::offline:
       requests = static_cast<double>(a.requests);
       key = "arrivals.requests";
-      driver = num(requests) + " requests";
+      driver = count_text(requests) + " requests";
       break;
     case Kind::poisson:
     case Kind::gamma:
       requests = a.rate * w.duration_s;
       key = "duration";
-      driver = "arrivals.rate x duration = " + num(a.rate) + "/s x " + num(w.duration_s) + " s = " + num(requests) +
+      driver = "arrivals.rate x duration = " + count_text(a.rate) + "/s x " + count_text(w.duration_s) + " s = " + count_text(requests) +
                " requests";
       if (a.requests > 0 && static_cast<double>(a.requests) < requests) {
         requests = static_cast<double>(a.requests);
         key = "arrivals.requests";
-        driver = num(requests) + " requests";
+        driver = count_text(requests) + " requests";
       }
       break;
     case Kind::closed_loop:
       requests = a.users;
       key = "arrivals.users";
-      driver = num(requests) + " users";
+      driver = count_text(requests) + " users";
       break;
     case Kind::trace:  // read whole at load: its size is the file's, already in memory
       break;
@@ -130,7 +130,7 @@ WorkEstimate agents_work(const wl::AgentsWorkload& a) {
   }
   const double per = tasks > 0 ? agents / tasks : 0.0;
   return {agents * kAgentsEventsPerAgent, agents * kAgentsBytesPerAgent,
-          num(tasks) + " tasks x " + num(per) + " agents each",
+          count_text(tasks) + " tasks x " + count_text(per) + " agents each",
           a.populations ? "populations" : (a.agent().tasks > 0 ? "tasks" : "duration"), std::max(span, a.duration_s)};
 }
 
@@ -143,7 +143,7 @@ WorkEstimate estimate_work(const Scenario& s) {
     const auto& p = s.pretraining;
     const double tasks = static_cast<double>(p.micro_batches()) * p.pp * p.interleave;
     return {tasks * kPretrainingEventsPerTask, tasks * kPretrainingBytesPerTask,
-            num(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
+            count_text(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
                 " stages x " + std::to_string(p.interleave) + " chunks",
             "global_batch"};
   }
@@ -159,7 +159,7 @@ WorkEstimate estimate_work(const Scenario& s) {
     for (double b : c.bytes) seconds += link > 0 ? b / link * c.iterations : 0;
     return {reps * ranks * kCollectiveEventsPerIteration, 0,
             std::to_string(c.iterations) + " iterations x " + std::to_string(c.bytes.size()) + " sizes" +
-                (ranks > 1 ? " x " + num(ranks) + " ranks as flows" : ""),
+                (ranks > 1 ? " x " + count_text(ranks) + " ranks as flows" : ""),
             "iterations", seconds};
   }
   return {};
@@ -169,18 +169,18 @@ void check_work_budget(const Scenario& s, const ConfigNode& workload, std::uint6
   const WorkEstimate e = estimate_work(s);
   const ConfigNode blame = node_at(workload, e.key);
   if (e.events > static_cast<double>(max_events)) {
-    blame.fail("this run needs at least " + num(e.events) + " events (" + e.driver + "), over the work budget of " +
-                   num(static_cast<double>(max_events)) + " events",
+    blame.fail("this run needs at least " + count_text(e.events) + " events (" + e.driver + "), over the work budget of " +
+                   count_text(static_cast<double>(max_events)) + " events",
                "make the run smaller, or raise the budget with --max-events");
   }
   if (e.seconds > sim::kTimeHorizonSeconds) {
-    blame.fail("this run lasts at least " + num(e.seconds / 86'400) + " days of simulated time (" + e.driver +
+    blame.fail("this run lasts at least " + count_text(e.seconds / 86'400) + " days of simulated time (" + e.driver +
                    "), past the horizon of 2^63 ps (106 days)",
                "make the run shorter");
   }
   if (e.bytes > max_bytes) {
-    blame.fail("this run needs at least " + num(e.bytes / (1ull << 30)) + " GiB of memory (" + e.driver +
-                   "), over the work budget of " + num(max_bytes / (1ull << 30)) + " GiB",
+    blame.fail("this run needs at least " + count_text(e.bytes / (1ull << 30)) + " GiB of memory (" + e.driver +
+                   "), over the work budget of " + count_text(max_bytes / (1ull << 30)) + " GiB",
                "make the run smaller, or raise the budget with --max-memory");
   }
 }

@@ -14,7 +14,7 @@ namespace dcsim::app {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
   return s;
@@ -296,7 +296,7 @@ std::int64_t ConfigNode::as_int(std::int64_t min, std::int64_t max) const {
   const std::string expected = int_range(min, max);
   const std::string text = scalar_text(expected);
   if (is_quoted(node_)) fail_value(expected, kQuotedNote);
-  std::string_view t = trim(text);
+  std::string_view t = trim_blanks(text);
   if (!t.empty() && t.front() == '+') t.remove_prefix(1);
   std::int64_t v = 0;
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);

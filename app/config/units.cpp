@@ -159,7 +159,7 @@ std::string_view example_unit(Dimension dim) {
 bool is_space(char c) { return c == ' ' || c == '\t'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
-std::string_view trim(std::string_view s) {
+std::string_view trim_space(std::string_view s) {
   while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
   while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
   return s;
@@ -218,7 +218,7 @@ double parse_quantity(std::string_view text, Dimension dim) {
   const std::string expected(expected_text(dim));
   auto fail = [&](std::string detail) { return UnitError(std::string(text), expected, std::move(detail)); };
 
-  const std::string_view s = trim(text);
+  const std::string_view s = trim_space(text);
   if (s.empty()) throw fail("the value is empty");
 
   // Scan the number by hand: from_chars alone would accept "inf", "nan" and hex floats, and stop silently at "3..5".

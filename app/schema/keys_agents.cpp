@@ -13,8 +13,6 @@
 namespace dcsim::app::schema {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 // How a distribution's values are read, so that no sample overflows the integer it becomes or the time horizon:
 // durations with units ("0.3 s"), fractions, or whole counts of at least `min`; all at most `max`. Samples are
 // clamped to the bound too (a lognormal's tail otherwise has no end).
@@ -68,20 +66,20 @@ SectionPtr dist_keys(const DistBounds& b) {
   return s;
 }
 
-std::string num(double v) {
+std::string short_number(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
 }
 
 std::string describe_dist(const wl::AgentDist& d, const DistBounds& b) {
-  const auto v = [&](double x) { return b.time ? format_quantity(x, Dimension::time) : num(x); };
+  const auto v = [&](double x) { return b.time ? format_quantity(x, Dimension::time) : short_number(x); };
   std::string s;
   switch (d.kind) {
     case wl::AgentDist::Kind::fixed: s = v(d.value); break;
     case wl::AgentDist::Kind::uniform: s = "uniform " + v(d.lo) + " to " + v(d.hi); break;
-    case wl::AgentDist::Kind::lognormal: s = "lognormal, median " + v(d.median) + ", sigma " + num(d.sigma); break;
-    case wl::AgentDist::Kind::poisson: s = "Poisson, mean " + num(d.mean); break;
+    case wl::AgentDist::Kind::lognormal: s = "lognormal, median " + v(d.median) + ", sigma " + short_number(d.sigma); break;
+    case wl::AgentDist::Kind::poisson: s = "Poisson, mean " + short_number(d.mean); break;
   }
   if (d.cap > 0) s += ", capped at " + v(d.cap);
   return s;
@@ -89,14 +87,14 @@ std::string describe_dist(const wl::AgentDist& d, const DistBounds& b) {
 
 std::string list_text(const std::vector<double>& values) {
   std::string s;
-  for (const double v : values) s += (s.empty() ? "" : ", ") + num(v);
+  for (const double v : values) s += (s.empty() ? "" : ", ") + short_number(v);
   return s;
 }
 
 std::string tools_text(const std::vector<wl::ToolKind>& tools) {
   std::string s;
   for (const wl::ToolKind& t : tools) {
-    s += (s.empty() ? "" : "; ") + t.name + " (weight " + num(t.weight) + "): " + describe_dist(t.duration_s, kTime) +
+    s += (s.empty() ? "" : "; ") + t.name + " (weight " + short_number(t.weight) + "): " + describe_dist(t.duration_s, kTime) +
          (t.cpu_bound ? ", CPU-bound" : ", waiting");
   }
   return s;
@@ -293,7 +291,7 @@ std::vector<Key> role_keys(bool population) {
           .rule_("holds initial_context + output_tokens on average"),
       section("compaction", compaction_keys())
           .optional(population ? "the workload's"
-                               : "trigger " + num(d.compaction_trigger) + ", keep " + describe_dist(d.compaction_keep, kFraction))
+                               : "trigger " + short_number(d.compaction_trigger) + ", keep " + describe_dist(d.compaction_keep, kFraction))
           .describe("context compaction"),
       d_or_inherit("tools_per_turn", kCount, d.tools_per_turn).describe("tool calls after each LLM call"),
       key("tools", list_type(section_type(tool_keys()), 1))

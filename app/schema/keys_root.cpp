@@ -10,8 +10,6 @@
 namespace dcsim::app::schema {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 SectionPtr network_keys() {
   static const SectionPtr s = make_section(
       "network", "How transfers are timed.",

@@ -9,8 +9,6 @@
 namespace dcsim::app::schema {
 namespace {
 
-constexpr double kInf = std::numeric_limits<double>::infinity();
-
 constexpr std::int64_t kMaxLength = 10'000'000;  // tokens of one prompt or answer
 
 SectionPtr length_keys() {

@@ -2,6 +2,7 @@
 // them; docs/reference.md, `dcsim explain` and `dcsim schema` print them.
 #pragma once
 
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -9,6 +10,9 @@
 #include "app/schema/schema.hpp"
 
 namespace dcsim::app::schema {
+
+// An unbounded side of a key's range.
+inline constexpr double kInf = std::numeric_limits<double>::infinity();
 
 SectionPtr scenario_keys();    // the top level (keys_root.cpp)
 SectionPtr hardware_keys();    // hardware: (keys_hardware.cpp)

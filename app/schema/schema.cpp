@@ -16,7 +16,7 @@ std::string catalog_list_name(const std::string& kind) {
   return kind + "s";
 }
 
-std::string num(double v) {
+std::string exact_number(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.15g", v);
   return buf;
@@ -27,7 +27,7 @@ std::string ranged(std::string what, double min, double max, bool whole, Dimensi
   const auto fmt = [&](double v) {
     if (with_unit) return format_quantity(v, dim);
     if (whole) return std::to_string(static_cast<long long>(v));
-    return num(v);
+    return exact_number(v);
   };
   const bool has_min = std::isfinite(min) && !(whole && min <= -0x1p62);
   const bool has_max = std::isfinite(max) && !(whole && max >= 0x1p62);
@@ -297,7 +297,7 @@ std::string describe_default(const Key& k, const Type& first_form) {
           return std::to_string(v);
         } else if constexpr (std::is_same_v<V, double>) {
           if (first_form.kind == Kind::quantity) return format_quantity(v, first_form.dim);
-          return num(v);
+          return exact_number(v);
         } else if constexpr (std::is_same_v<V, bool>) {
           return v ? "true" : "false";
         } else {

@@ -1,10 +1,11 @@
 #include "workloads/pretraining/chunking.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 
 namespace dcsim::wl {
 namespace {
-double d(std::int64_t v) { return static_cast<double>(v); }
+using counts::d;
 }  // namespace
 
 LayerParams layer_params(const ModelSpec& m, std::int64_t layer) {

@@ -1,4 +1,5 @@
 #include "workloads/pretraining/data_parallel.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -11,7 +12,7 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-double d(i64 v) { return static_cast<double>(v); }
+using counts::d;
 
 }  // namespace
 

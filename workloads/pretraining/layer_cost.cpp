@@ -1,4 +1,5 @@
 #include "workloads/pretraining/layer_cost.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 
@@ -9,7 +10,7 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-double d(i64 v) { return static_cast<double>(v); }
+using counts::d;
 
 // A fused attention backward performs 2.5x its forward's FLOPs: dQ, dK, dV and the recomputed QK^T (the
 // FlashAttention benchmarks' own count, benchmarks/benchmark_flash_attention.py).

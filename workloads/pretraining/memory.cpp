@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "workloads/pretraining/chunking.hpp"
+#include "workloads/pretraining/counts.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
 
@@ -11,7 +12,7 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-double d(i64 v) { return static_cast<double>(v); }
+using counts::d;
 
 
 // The TP-split part of a layer's kept tensors, per token in units of h bytes: Q, K, V and the attention output

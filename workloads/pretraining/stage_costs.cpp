@@ -1,4 +1,5 @@
 #include "workloads/pretraining/stage_costs.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 
@@ -10,7 +11,7 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-double d(i64 v) { return static_cast<double>(v); }
+using counts::d;
 
 }  // namespace
 

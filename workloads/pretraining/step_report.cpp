@@ -1,4 +1,5 @@
 #include "workloads/pretraining/step_report.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +15,7 @@ namespace dcsim::wl {
 namespace {
 
 using i64 = std::int64_t;
-double d(i64 v) { return static_cast<double>(v); }
+using counts::d;
 
 // A campaign's failures and goodput (goodput.hpp) for this job: its parts, and a checkpoint of every parameter in
 // bf16 with its fp32 master copy and two Adam moments (2 + 4 + 4 + 4 bytes; Megatron's distributed checkpoint).
