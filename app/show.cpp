@@ -97,6 +97,8 @@ Fields nic_fields(const hw::NicSpec& n) {
   f.quantity("bandwidth", n.bandwidth, Dimension::data_rate);
   f.quantity("latency", n.latency, Dimension::time);
   f.quantity("nccl_plugin_latency", n.nccl_plugin_latency, Dimension::time);
+  f.quantity("nvls_tree_chunk", n.nvls_tree_chunk, Dimension::data);
+  f.quantity("nvls_tree_max_chunk", n.nvls_tree_max_chunk, Dimension::data);
   f.quantity("power", n.power, Dimension::power);
   return f;
 }

@@ -140,6 +140,19 @@ TreeNode dtree(int n, int r, int tree) {
 
 }  // namespace
 
+int nvls_tree_channels(int compute_capability) { return compute_capability >= 100 ? 32 : 16; }
+
+double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops) {
+  const double cap = max_chunk > 0 ? max_chunk : (domains >= 4 ? 65536.0 : chunk);
+  double c = std::min(chunk, cap);
+  const double loop_chunks = std::max(1, ops);
+  if (S < 32 * loop_chunks * c && c > 262144) c = 262144;
+  if (S < 16 * loop_chunks * c && c > 131072) c = 131072;
+  if (S < 4 * loop_chunks * c && c > 65536) c = 65536;
+  if (S < loop_chunks * c && c > 32768) c = 32768;
+  return c;
+}
+
 double dtree_network_load(int m) {
   if (m <= 1) return 0;
   // From 4 domains on, every domain is interior in at most one tree: 2 S (counted for every m up to 4096 when this
@@ -182,6 +195,8 @@ Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
       compute_capability_(spec.gpu.compute_capability),
       x86_(spec.cpu.architecture == CpuArchitecture::x86_64),
       nccl_plugin_latency_(spec.nic.nccl_plugin_latency),
+      nvls_tree_chunk_(spec.nic.nvls_tree_chunk),
+      nvls_tree_max_chunk_(spec.nic.nvls_tree_max_chunk),
       region_tuner_(spec.nic.nccl_region_tuner) {}
 
 NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
@@ -372,9 +387,16 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         if (!g.nvls_tree_capable || p != Protocol::simple || Bu <= 0) return c;
         const double Bv = nvls_rate(k);
         c.up_eff = Bv / g.up_bandwidth;
-        const int depth = 2 * ceil_log2(m);
-        c.latency = base + nvls_latency(k) + 2 * su + depth * sn + pipeline_fill(depth, S / (2.0 * k), Bn);
+        const int h = ceil_log2(m);
         c.bw_time = std::max((k + 1.0) / k * S / Bv, g.tree_load * S / (C * Bn));
+        // Pipeline fill in loops (docs/network.md, "NVLSTree pipeline fill"): a chunk passes 4h + 3 stages
+        // (scatter, reduce and send, h network hops up, the root's reduce, h down, multicast, gather), each of which
+        // but the bottleneck adds about half a loop before the pipeline is full: 2h + 1 loops at the algorithm's
+        // rate, a loop being channels x heads x NCCL's chunk for this size (or the whole buffer when smaller).
+        const int ops = nvls_tree_channels(compute_capability_) * std::min(32, k);
+        const double loop = std::min(S, ops * nvls_tree_chunk_bytes(S, nvls_tree_chunk_, nvls_tree_max_chunk_, m, ops));
+        const double fill = (2 * h + 1) * loop / S * c.bw_time;
+        c.latency = base + nvls_latency(k) + 2 * su + 2 * h * sn + fill;
         c.intra_sent = n * (k + 1.0) / k * S;
         c.net_sent = m * g.tree_load * S;
         c.ok = true;

@@ -162,6 +162,11 @@ struct NicSpec {
   // Latency the NIC's NCCL network plugin reports to NCCL's tuner (seconds): 0 for InfiniBand and RoCE; AWS's
   // aws-ofi-nccl reports a value tuned for algorithm choice, not a physical latency (docs/network.md).
   double nccl_plugin_latency = 0;
+  // NVLSTree chunk sizes as the NIC's plugin leaves them (bytes): NCCL_NVLS_CHUNKSIZE (NCCL's default 128 KiB;
+  // aws-ofi-nccl sets 512 KiB) and NCCL_NVLSTREE_MAX_CHUNKSIZE (0: NCCL's default rule, 64 KiB from 4 nodes;
+  // aws-ofi-nccl sets 512 KiB). They set NVLSTree's pipeline fill (hw/collectives.hpp, nvls_tree_chunk_bytes).
+  double nvls_tree_chunk = 131072;
+  double nvls_tree_max_chunk = 0;
   // The plugin's region tuner (aws-ofi-nccl on EFA), which overrides NCCL's choice above 2 nodes; empty: none.
   NcclRegionTuner nccl_region_tuner;
   double power = 0;      // watts

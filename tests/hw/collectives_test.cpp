@@ -253,9 +253,10 @@ TEST(Collectives, TreeAllReduceSlowsUnderTrafficOnOneNic) {
 }
 
 TEST(Collectives, AutoExecutesTheChosenAlgorithmAsFlows) {
-  // Two half-nodes on the oversubscribed fabric of the contention tests: auto picks nvls_tree (NVLS inside each
-  // node, the two-domain tree between them). Run as flows it must be the same execution as forcing it, and feel the uplinks
-  // (start() used to run tree and auto as a bare delay of the estimate).
+  // Two half-nodes on the oversubscribed fabric of the contention tests. This spec has no compute capability, so
+  // auto takes the cheapest modelled choice: the tree (NVLSTree on two 4-GPU halves pays 3 loops of pipeline fill,
+  // docs/network.md). Run as flows it must be the same execution as forcing it, and feel the uplinks (start() used
+  // to run tree and auto as a bare delay of the estimate).
   ClusterSpec spec = hgx_h100(2);
   spec.scale_out.topology = ScaleOutTopology::fat_tree;
   spec.scale_out_switch = testing::ib_switch(16, 12.5e9);
@@ -264,7 +265,7 @@ TEST(Collectives, AutoExecutesTheChosenAlgorithmAsFlows) {
   const std::vector<int> A = {0, 1, 2, 3, 8, 9, 10, 11};
   const double S = 1 << 30;
   const auto chosen = coll.estimate(CollectiveOp::all_reduce, A, S);
-  EXPECT_EQ(chosen.algorithm, CollectiveAlgo::nvls_tree);
+  EXPECT_EQ(chosen.algorithm, CollectiveAlgo::tree);
   const double forced = run_flow(t, coll, CollectiveOp::all_reduce, A, S, chosen.algorithm);
   const double automatic = run_flow(t, coll, CollectiveOp::all_reduce, A, S);
   EXPECT_DOUBLE_EQ(automatic, forced) << to_string(chosen.algorithm);
@@ -389,12 +390,54 @@ TEST(CollectivesIssue13, NvlsTreeHandComputedAndAsFlows) {
   const double sn = g.net_latency + coll.scale_out_tuning().simple_step_overhead;
   const double base = std::max(up.base_latency, coll.scale_out_tuning().base_latency);
   const auto c = coll.estimate(CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::nvls_tree);
-  EXPECT_NEAR(c.latency, base + up.nvls_latency + 2 * su + 4 * sn + 3 * 524288 / Bn, 1e-12);
-  EXPECT_NEAR(c.time - c.latency, std::max(9.0 / 8 * S / Bv, 2 * S / (8 * Bn)), 1e-9);
+  const double bw_time = std::max(9.0 / 8 * S / Bv, 2 * S / (8 * Bn));
+  // Fill: h = 2 tree levels -> 2h + 1 = 5 loops; a loop is 16 channels x 8 heads x 64 KiB (NCCL's cap from 4 nodes).
+  const double fill = 5 * (16 * 8 * 65536.0) / S * bw_time;
+  EXPECT_NEAR(c.latency, base + up.nvls_latency + 2 * su + 4 * sn + fill, 1e-12);
+  EXPECT_NEAR(c.time - c.latency, bw_time, 1e-9);
   const double f = run_flow(t, coll, CollectiveOp::all_reduce, iota(32), S, CollectiveAlgo::nvls_tree);
   EXPECT_NEAR(f, c.time, c.time * 0.01);
   // Not on one domain, and not where the switch does not reduce.
   EXPECT_THROW(coll.estimate(CollectiveOp::all_reduce, iota(8), S, CollectiveAlgo::nvls_tree), std::invalid_argument);
+}
+
+TEST(CollectivesIssue13, NvlsTreeChunkFollowsNcclsLadder) {
+  // 16 channels x 8 heads = 128 chunks a loop. aws-ofi-nccl's 512 KiB start on 2 nodes: 128 KiB from 64 MiB up to
+  // 512 MiB (under 16 loops of 256 KiB), 256 KiB to 2 GiB (under 32 loops of 512 KiB), 512 KiB from 2 GiB.
+  const double MiB = 1 << 20, KiB = 1 << 10;
+  EXPECT_EQ(nvls_tree_chunk_bytes(64 * MiB, 512 * KiB, 512 * KiB, 2, 128), 128 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(256 * MiB, 512 * KiB, 512 * KiB, 2, 128), 128 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(512 * MiB, 512 * KiB, 512 * KiB, 2, 128), 256 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 512 * KiB, 512 * KiB, 2, 128), 256 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(2048 * MiB, 512 * KiB, 512 * KiB, 2, 128), 512 * KiB);
+  // Under 4 loops of 128 KiB (64 MiB) it drops to 64 KiB, under one loop of 64 KiB (8 MiB) to 32 KiB.
+  EXPECT_EQ(nvls_tree_chunk_bytes(32 * MiB, 128 * KiB, 0, 2, 128), 64 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(4 * MiB, 128 * KiB, 0, 2, 128), 32 * KiB);
+  // NCCL's default cap: 64 KiB from 4 domains, none below; a plugin's cap replaces it.
+  EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 128 * KiB, 0, 3, 128), 128 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 128 * KiB, 0, 4, 128), 64 * KiB);
+  EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 512 * KiB, 512 * KiB, 4, 128), 256 * KiB);
+  EXPECT_EQ(nvls_tree_channels(90), 16);
+  EXPECT_EQ(nvls_tree_channels(100), 32);
+}
+
+TEST(CollectivesIssue13, NvlsTreeFillOnTwoNodesByHand) {
+  // 2 HGX H100 nodes, 64 MiB: h = 1 -> 3 loops of fill; NCCL's 128 KiB chunk holds (64 MiB is not under 4 loops of
+  // 128 KiB x 128), so a loop is 16 MiB, a quarter of the buffer: fill = 3/4 of the bandwidth time. At 4 MiB the
+  // chunk is 32 KiB and the loop (4 MiB) the whole buffer: fill = 3 bandwidth times.
+  const ClusterSpec spec = hgx_h100(2);
+  const Topology t = build_topology(spec);
+  const Collectives coll(t, spec);
+  const GroupLayout g = coll.layout(iota(16));
+  const auto& up = coll.scale_up_tuning();
+  const double su = g.up_latency + up.simple_step_overhead;
+  const double sn = g.net_latency + coll.scale_out_tuning().simple_step_overhead;
+  const double base = std::max(up.base_latency, coll.scale_out_tuning().base_latency);
+  for (const auto& [S, loops] : {std::pair{64.0 * (1 << 20), 0.75}, std::pair{4.0 * (1 << 20), 3.0}}) {
+    const auto c = coll.estimate(CollectiveOp::all_reduce, iota(16), S, CollectiveAlgo::nvls_tree);
+    const double bw_time = c.time - c.latency;
+    EXPECT_NEAR(c.latency, base + up.nvls_latency + 2 * su + 2 * sn + loops * bw_time, 1e-12) << S;
+  }
 }
 
 }  // namespace
