@@ -280,6 +280,7 @@ hw::GpuSpec parse_gpu(const ConfigNode& n) {
     }
   }
   g.gemm_size_curve = parse_curve(n, "gemm_size_curve", Dimension::compute);
+  if (g.flops.fp4 > 0) g.fp4_gemm_size_curve = parse_curve(n, "fp4_gemm_size_curve", Dimension::compute);
   g.sm_count = static_cast<int>(n.get_int_or("sm_count", 0, 0, 100000));
   g.roofline_exponent = n.get_number("roofline_exponent", 1, 100);
   g.dequant_rate = n.get_number_or("dequant_rate", 0, 1e9, 1e16);

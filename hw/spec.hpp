@@ -64,6 +64,9 @@ struct GpuSpec {
   PeakFlops gemm_peak_fraction;
   // Size dependence, multiplied onto gemm_peak_fraction: size = FLOPs of one GEMM (2*M*N*K).
   std::vector<EfficiencyPoint> gemm_size_curve;
+  // FP4 GEMMs' own size dependence, in place of gemm_size_curve for fp4: block-scaled FP4 kernels lose far more
+  // per tile than BF16 at inference shapes (docs/hardware.md, "FP4 GEMMs by size"). Required with an fp4 peak.
+  std::vector<EfficiencyPoint> fp4_gemm_size_curve;
   // p of the smooth roofline: a kernel with compute time tc and memory time tm takes (tc^p + tm^p)^(1/p), not
   // max(tc, tm), because its load pipeline and tensor cores overlap imperfectly where the two are close
   // (workloads/roofline.hpp; p fitted to DeepGEMM's H800 FP8 table, docs/hardware.md "Compute-memory overlap").

@@ -23,13 +23,24 @@ double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p) {
   return gpu.flops.at(p) * frac;
 }
 
+double full_power_flops(const hw::GpuSpec& gpu, hw::Precision p) {
+  double plateau = 1.0;
+  if (p == hw::Precision::fp4 && !gpu.fp4_gemm_size_curve.empty()) {
+    plateau = 0;
+    for (const hw::EfficiencyPoint& q : gpu.fp4_gemm_size_curve) plateau = std::max(plateau, q.fraction);
+  }
+  return gemm_peak_flops(gpu, p) * plateau;
+}
+
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops) {
   const double peak = gpu.flops.at(p);
   if (peak <= 0) {
     throw std::invalid_argument("GPU '" + gpu.name + "' has no " + hw::to_string(p) +
                                 " tensor-core peak; choose a precision it supports");
   }
-  return gemm_peak_flops(gpu, p) * curve_fraction(gpu.gemm_size_curve, kernel_flops);
+  const auto& curve =
+      p == hw::Precision::fp4 && !gpu.fp4_gemm_size_curve.empty() ? gpu.fp4_gemm_size_curve : gpu.gemm_size_curve;
+  return gemm_peak_flops(gpu, p) * curve_fraction(curve, kernel_flops);
 }
 
 double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape) {
@@ -79,7 +90,7 @@ OpTime roofline(const hw::GpuSpec& gpu, hw::Precision p, double flops, double by
   t.compute_bound = flops > 0 && t.compute_time >= t.memory_time;
   t.time = overlapped_time(gpu, t.compute_time, t.memory_time);
   if (t.time > 0) {
-    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / gemm_peak_flops(gpu, p)) : 0.0;
+    t.compute_activity = flops > 0 ? std::min(1.0, flops / t.time / full_power_flops(gpu, p)) : 0.0;
     t.memory_activity = gpu.hbm_bandwidth > 0 ? std::min(1.0, bytes / t.time / gpu.hbm_bandwidth) : 0.0;
   }
   return t;

@@ -26,8 +26,13 @@ namespace dcsim::wl {
 double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size);
 
 // Dense peak(precision) x gemm_peak_fraction(precision) (a fraction of 0 means unmeasured: 1): the rate the
-// GEMM size curve scales, and what compute activity is measured against.
+// GEMM size curve scales.
 double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p);
+// The FLOP rate at which a precision's GEMMs draw the power limit, what compute activity is measured against
+// (docs/power.md, "GPU power by activity"): gemm_peak_flops, times the plateau of FP4's own size curve where it has
+// one (block-scaled FP4 kernels at their largest shapes run 0.59 of the FP4 MAMF, tensor cores, scale loads and
+// epilogue all busy).
+double full_power_flops(const hw::GpuSpec& gpu, hw::Precision p);
 // FLOP/s a kernel of `kernel_flops` FLOPs reaches at `p`. Throws std::invalid_argument when the GPU has no peak
 // for `p` (fp8 on A100, fp4 on Hopper), naming the GPU and the precision.
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops);

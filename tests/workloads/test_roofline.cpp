@@ -31,6 +31,25 @@ TEST(Roofline, CurveIsLogLinearAndClamped) {
   EXPECT_DOUBLE_EQ(curve_fraction({}, 123), 1.0);
 }
 
+TEST(Roofline, Fp4GemmsTakeTheirOwnSizeCurve) {
+  // fp4 at 4000 TFLOP/s x 0.5 achievable, its own curve 0.1 at 1 GFLOP to 0.6 at 100 GFLOP: a 10 GFLOP GEMM runs at
+  // 2e15 x (0.1 + 0.5 x 1/2) = 7e14 FLOP/s; bf16 keeps the shared curve (0.75 there: 6e14).
+  hw::GpuSpec g = gpu();
+  g.flops.fp4 = 4000e12;
+  g.gemm_peak_fraction.fp4 = 0.5;
+  g.fp4_gemm_size_curve = {{1e9, 0.1}, {1e11, 0.6}};
+  EXPECT_NEAR(achievable_flops(g, hw::Precision::fp4, 1e10), 7e14, 1e3);
+  EXPECT_NEAR(achievable_flops(g, hw::Precision::bf16, 1e10), 6e14, 1e3);
+  EXPECT_NEAR(achievable_flops(g, hw::Precision::fp4, 1e12), 2e15 * 0.6, 1e3);  // held beyond the last point
+  // Compute activity is measured against the FP4 plateau (0.6 x 2e15): a 1 TFLOP fp4 GEMM there draws the limit.
+  EXPECT_NEAR(full_power_flops(g, hw::Precision::fp4), 1.2e15, 1e3);
+  EXPECT_NEAR(op_time(g, hw::Precision::fp4, 1e12, 0, 1e12).compute_activity, 1.0, 1e-12);
+  EXPECT_NEAR(full_power_flops(g, hw::Precision::bf16), 8e14, 1e3);
+  // Without its own curve fp4 takes the shared one.
+  g.fp4_gemm_size_curve.clear();
+  EXPECT_NEAR(achievable_flops(g, hw::Precision::fp4, 1e10), 2e15 * 0.75, 1e3);
+}
+
 TEST(Roofline, LargeGemmIsComputeBound) {
   // 1 TFLOP at 1000e12 x 0.8 x 1.0 = 8e14 FLOP/s: 1.25 ms; no bytes.
   const OpTime t = op_time(gpu(), hw::Precision::bf16, 1e12, 0, 1e11);

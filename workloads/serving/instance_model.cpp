@@ -540,11 +540,7 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   out.pure_decode = b.prefill_tokens == 0 && b.decode_seqs > 0;
   out.decode_seqs = b.decode_seqs;
   if (out.time_s > 0) {
-    const double frac = cluster_.gpu.gemm_peak_fraction.at(pool_.compute) > 0
-                            ? cluster_.gpu.gemm_peak_fraction.at(pool_.compute)
-                            : 1.0;
-    out.activity.compute =
-        std::min(1.0, a.gpu_flops / out.time_s / (cluster_.gpu.flops.at(pool_.compute) * frac));
+    out.activity.compute = std::min(1.0, a.gpu_flops / out.time_s / full_power_flops(cluster_.gpu, pool_.compute));
     out.activity.memory = std::min(1.0, a.gpu_bytes / out.time_s / cluster_.gpu.hbm_bandwidth);
   }
   return out;
