@@ -186,6 +186,7 @@ struct Collectives::Choice {
   double net_eff = 1;    // same between domains
   double intra_sent = 0; // payload bytes sent over NVLink, all GPUs together
   double net_sent = 0;   // payload bytes sent between domains, all GPUs together
+  double fill_loops = 0; // pipeline fill in bandwidth times, part of `latency` (nvls_tree): grows with a kernel cap
   double time() const { return latency + bw_time; }
 };
 
@@ -395,8 +396,8 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         // rate, a loop being channels x heads x NCCL's chunk for this size (or the whole buffer when smaller).
         const int ops = nvls_tree_channels(compute_capability_) * std::min(32, k);
         const double loop = std::min(S, ops * nvls_tree_chunk_bytes(S, nvls_tree_chunk_, nvls_tree_max_chunk_, m, ops));
-        const double fill = (2 * h + 1) * loop / S * c.bw_time;
-        c.latency = base + nvls_latency(k) + 2 * su + 2 * h * sn + fill;
+        c.fill_loops = (2 * h + 1) * loop / S;
+        c.latency = base + nvls_latency(k) + 2 * su + 2 * h * sn + c.fill_loops * c.bw_time;
         c.intra_sent = n * (k + 1.0) / k * S;
         c.net_sent = m * g.tree_load * S;
         c.ok = true;
@@ -503,6 +504,7 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
     const double cap = nccl_algbw_cap_gbs(op, a, p, nccl) * 1e9;
     if (cap > 0 && bytes / cap > c.bw_time) {
       const double f = c.bw_time / (bytes / cap);
+      c.latency += c.fill_loops * (bytes / cap - c.bw_time);  // the fill runs at the capped rate too
       c.bw_time = bytes / cap;
       c.up_eff *= f;
       c.net_eff *= f;

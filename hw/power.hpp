@@ -8,7 +8,7 @@ namespace dcsim::hw {
 
 // Activity of a GPU over an interval, as fractions in [0, 1]:
 //   compute: achieved FLOP/s over the achievable large-GEMM rate at that precision (flops x gemm_peak_fraction,
-//            the fraction already lowered by a power limit: apply_power_limit);
+//            the fraction already lowered by a power limit: apply_power_limit; for FP4 x its size curve's plateau);
 //   memory:  achieved HBM bytes/s over peak HBM bandwidth.
 struct GpuActivity {
   double compute = 0;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the unit tests with AddressSanitizer + UndefinedBehaviorSanitizer and run them.
 # The build folder is build-asan, or $DCSIM_ASAN_BUILD (e.g. one per git worktree sharing a machine).
-# Debug information: line tables (-g1) by default, enough for file:line in the sanitizers' reports, compiling in a
-# fifth less time than full -g; CI sets DCSIM_ASAN_DEBUG_FLAGS=-g0 (reports name functions, not lines; 60% less).
+# Debug information: line tables (-g1) by default, enough for file:line in the sanitizers' reports and cheaper than
+# full -g; CI sets DCSIM_ASAN_DEBUG_FLAGS=-g0 (reports name functions, not lines): the clean build took 580 s
+# instead of 640 s on CI's 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${DCSIM_ASAN_BUILD:-build-asan}

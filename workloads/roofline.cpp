@@ -51,7 +51,7 @@ double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape) {
 }
 
 double achievable_gemm_flops(const hw::GpuSpec& gpu, hw::Precision p, const GemmShape& shape) {
-  return std::min(achievable_flops(gpu, p, shape.flops()), gemm_peak_flops(gpu, p) * gemm_wave_fill(gpu, shape));
+  return std::min(achievable_flops(gpu, p, shape.flops()), full_power_flops(gpu, p) * gemm_wave_fill(gpu, shape));
 }
 
 double achievable_bandwidth(const hw::GpuSpec& gpu, double kernel_bytes) {

@@ -1,7 +1,9 @@
 // The roofline of one GPU kernel: time = max(FLOPs / achievable FLOP/s, bytes / achievable HBM bandwidth), where
 // "achievable" comes from the GPU's measured curves (hw::GpuSpec), never from a per-case factor:
 //   compute rate  = dense peak(precision) x gemm_peak_fraction(precision)
-//                   x min(gemm_size_curve(kernel FLOPs), gemm_wave_fill(shape))   (GEMMs with a known shape)
+//                   x min(size curve(kernel FLOPs), plateau x gemm_wave_fill(shape))   (GEMMs with a known shape)
+//                   the size curve being gemm_size_curve, or fp4_gemm_size_curve for FP4 (plateau: its largest
+//                   fraction; 1 otherwise)
 //   bandwidth     = hbm_bandwidth x memory_curve(kernel bytes)
 // Curves are interpolated linearly in log(size) between their points and clamped at both ends (hw/spec.hpp).
 // The two times combine as (tc^p + tm^p)^(1/p) with the GPU's roofline_exponent p (max() where it is 0): a kernel
@@ -64,8 +66,8 @@ struct OpTime {
   bool compute_bound = false;  // compute_time >= memory_time (and there are FLOPs)
   double flops = 0;
   double bytes = 0;
-  // Activity over `time` for the power model (hw::GpuActivity): achieved FLOP/s over peak x gemm_peak_fraction,
-  // achieved bytes/s over peak HBM bandwidth. Both in [0, 1].
+  // Activity over `time` for the power model (hw::GpuActivity): achieved FLOP/s over full_power_flops (peak x
+  // gemm_peak_fraction, x FP4's plateau for FP4), achieved bytes/s over peak HBM bandwidth. Both in [0, 1].
   hw::GpuActivity activity() const;
   double compute_activity = 0;
   double memory_activity = 0;

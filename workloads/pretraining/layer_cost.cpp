@@ -115,7 +115,7 @@ void CostAccumulator::add(const hw::GpuSpec& g, hw::Precision p, const OpTime& t
   time += t.time;
   if (is_gemm) gemm += t.time;
   if (is_core) core += t.time;
-  if (t.flops > 0) units += t.flops / gemm_peak_flops(g, p);
+  if (t.flops > 0) units += t.flops / full_power_flops(g, p);
   mem += t.bytes / g.hbm_bandwidth;
 }
 
