@@ -140,8 +140,6 @@ TreeNode dtree(int n, int r, int tree) {
 
 }  // namespace
 
-int nvls_tree_channels(int compute_capability) { return compute_capability >= 100 ? 32 : 16; }
-
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops) {
   const double cap = max_chunk > 0 ? max_chunk : (domains >= 4 ? 65536.0 : chunk);
   double c = std::min(chunk, cap);
@@ -186,8 +184,9 @@ struct Collectives::Choice {
   double net_eff = 1;    // same between domains
   double intra_sent = 0; // payload bytes sent over NVLink, all GPUs together
   double net_sent = 0;   // payload bytes sent between domains, all GPUs together
-  double fill_loops = 0; // pipeline fill in bandwidth times, part of `latency` (nvls_tree): grows with a kernel cap
-  double time() const { return latency + bw_time; }
+  double fill_loops = 0; // pipeline fill, in bandwidth times (nvls_tree): it runs at whatever rate bw_time has
+  double fill() const { return fill_loops * bw_time; }
+  double time() const { return latency + fill() + bw_time; }
 };
 
 Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
@@ -394,10 +393,10 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
         // (scatter, reduce and send, h network hops up, the root's reduce, h down, multicast, gather), each of which
         // but the bottleneck adds about half a loop before the pipeline is full: 2h + 1 loops at the algorithm's
         // rate, a loop being channels x heads x NCCL's chunk for this size (or the whole buffer when smaller).
-        const int ops = nvls_tree_channels(compute_capability_) * std::min(32, k);
+        const int ops = nccl_nvls_channels(compute_capability_) * nccl_nvls_heads(k);
         const double loop = std::min(S, ops * nvls_tree_chunk_bytes(S, nvls_tree_chunk_, nvls_tree_max_chunk_, m, ops));
         c.fill_loops = (2 * h + 1) * loop / S;
-        c.latency = base + nvls_latency(k) + 2 * su + 2 * h * sn + c.fill_loops * c.bw_time;
+        c.latency = base + nvls_latency(k) + 2 * su + 2 * h * sn;
         c.intra_sent = n * (k + 1.0) / k * S;
         c.net_sent = m * g.tree_load * S;
         c.ok = true;
@@ -504,7 +503,6 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
     const double cap = nccl_algbw_cap_gbs(op, a, p, nccl) * 1e9;
     if (cap > 0 && bytes / cap > c.bw_time) {
       const double f = c.bw_time / (bytes / cap);
-      c.latency += c.fill_loops * (bytes / cap - c.bw_time);  // the fill runs at the capped rate too
       c.bw_time = bytes / cap;
       c.up_eff *= f;
       c.net_eff *= f;
@@ -539,7 +537,7 @@ CollectiveCost Collectives::estimate(CollectiveOp op, std::span<const int> group
   }
   CollectiveCost r;
   r.time = best.time();
-  r.latency = best.latency;
+  r.latency = best.latency + best.fill();
   r.algorithm = best.algo;
   r.scale_up_efficiency = best.up_eff;
   r.scale_out_efficiency = best.net_eff;

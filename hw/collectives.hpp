@@ -36,10 +36,7 @@ double bus_factor(CollectiveOp op, int n);
 double dtree_network_load(int m);
 
 // NCCL's NVLSTree moves a buffer in loops of channels x heads concurrent chunks (src/enqueue.cc: loopSize =
-// nChannels x nHeads x chunkSize). Its channels: 16 on Hopper, 32 between domains from Blackwell on
-// (src/transport/nvls.cc); its heads: the domain's GPUs, at most 32 (NCCL_MAX_NVLS_ARITY).
-int nvls_tree_channels(int compute_capability);
-// Its chunk for a buffer of S bytes: NCCL_NVLS_CHUNKSIZE (`chunk`), capped by NCCL_NVLSTREE_MAX_CHUNKSIZE
+// nChannels x nHeads x chunkSize; nccl_nvls_channels and nccl_nvls_heads in hw/nccl_tuner.hpp). Its chunk for a buffer of S bytes: NCCL_NVLS_CHUNKSIZE (`chunk`), capped by NCCL_NVLSTREE_MAX_CHUNKSIZE
 // (`max_chunk`; 0: NCCL's default, 64 KiB from 4 domains and no cap below), then stepped down 256K, 128K, 64K, 32K
 // while S is under 32, 16, 4 and 1 loops of `ops` (= channels x heads) chunks (src/enqueue.cc, NCCL 2.21 on).
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops);
@@ -141,8 +138,8 @@ class Collectives {
   int compute_capability_ = 0;
   bool x86_ = true;
   double nccl_plugin_latency_ = 0;  // seconds
-  double nvls_tree_chunk_ = 131072;  // bytes: NCCL_NVLS_CHUNKSIZE as the NIC's plugin leaves it
-  double nvls_tree_max_chunk_ = 0;   // bytes: NCCL_NVLSTREE_MAX_CHUNKSIZE as the plugin leaves it (0: NCCL's rule)
+  double nvls_tree_chunk_ = 0;      // bytes: NCCL_NVLS_CHUNKSIZE as the NIC's plugin leaves it (NicSpec)
+  double nvls_tree_max_chunk_ = 0;  // bytes: NCCL_NVLSTREE_MAX_CHUNKSIZE as the plugin leaves it (0: NCCL's rule)
   NcclRegionTuner region_tuner_;
 };
 

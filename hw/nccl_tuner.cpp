@@ -116,9 +116,13 @@ NcclGraph nccl_ring_graph(int cc, double nvlink_gbs, int nics_per_node, double n
   return duplicate(best, cc);
 }
 
+int nccl_nvls_heads(int gpus_per_node) { return std::min(kMaxNvlsArity, gpus_per_node); }
+
+int nccl_nvls_channels(int compute_capability) { return compute_capability >= 100 ? 32 : 16; }
+
 NcclGraph nccl_nvls_graph(int cc, double nvlink_gbs, int gpus_per_node, double nic_gbs, bool multi_node) {
   NcclGraph g;
-  const int heads = std::min(kMaxNvlsArity, gpus_per_node);
+  const int heads = nccl_nvls_heads(gpus_per_node);
   if (cc < 90 || heads < 2) return g;
   // Patterns other than the ring need not return to their start, so the search allows n/(n-1) of the NVLink.
   const double total = nvlink_gbs * gpus_per_node / (gpus_per_node - 1.0);

@@ -45,8 +45,14 @@ double nccl_nvlink_gbs(int compute_capability, double nominal_bytes_per_s);
 // and halves the speed when the speed is at least 25 GB/s (Ampere and later keep more than 4 channels under 50).
 NcclGraph nccl_ring_graph(int compute_capability, double nvlink_gbs, int nics_per_node, double nic_gbs, bool multi_node);
 
-// NCCL's NVLS graph: one channel per head GPU (at most 32, NCCL_MAX_NVLS_ARITY), at the highest intra-node speed
-// whose heads fit the GPU's NVLink (non-ring patterns may use n/(n-1) of it); across nodes the NIC's speed.
+// NCCL's NVLS heads on a domain of `gpus_per_node` GPUs: one per GPU, at most NCCL_MAX_NVLS_ARITY (search.cc).
+int nccl_nvls_heads(int gpus_per_node);
+// The channels NCCL runs NVLS/NVLSTree kernels on (src/transport/nvls.cc): 16 on Hopper, 32 between domains from
+// Blackwell on. (Newer NCCL's SM100 table, ncclNvlsTreeSm100Tuning, is not modelled: docs/network.md.)
+int nccl_nvls_channels(int compute_capability);
+
+// NCCL's NVLS graph: one channel per head GPU (nccl_nvls_heads), at the highest intra-node speed whose heads fit
+// the GPU's NVLink (non-ring patterns may use n/(n-1) of it); across nodes the NIC's speed.
 NcclGraph nccl_nvls_graph(int compute_capability, double nvlink_gbs, int gpus_per_node, double nic_gbs,
                           bool multi_node);
 

@@ -23,13 +23,20 @@ double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p) {
   return gpu.flops.at(p) * frac;
 }
 
+namespace {
+
+// The size curve GEMMs at `p` follow, and whether it is FP4's own (whose last point is a plateau below 1).
+bool own_fp4_curve(const hw::GpuSpec& gpu, hw::Precision p) {
+  return p == hw::Precision::fp4 && !gpu.fp4_gemm_size_curve.empty();
+}
+const std::vector<hw::EfficiencyPoint>& gemm_curve(const hw::GpuSpec& gpu, hw::Precision p) {
+  return own_fp4_curve(gpu, p) ? gpu.fp4_gemm_size_curve : gpu.gemm_size_curve;
+}
+
+}  // namespace
+
 double full_power_flops(const hw::GpuSpec& gpu, hw::Precision p) {
-  double plateau = 1.0;
-  if (p == hw::Precision::fp4 && !gpu.fp4_gemm_size_curve.empty()) {
-    plateau = 0;
-    for (const hw::EfficiencyPoint& q : gpu.fp4_gemm_size_curve) plateau = std::max(plateau, q.fraction);
-  }
-  return gemm_peak_flops(gpu, p) * plateau;
+  return gemm_peak_flops(gpu, p) * (own_fp4_curve(gpu, p) ? gpu.fp4_gemm_size_curve.back().fraction : 1.0);
 }
 
 double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_flops) {
@@ -38,9 +45,7 @@ double achievable_flops(const hw::GpuSpec& gpu, hw::Precision p, double kernel_f
     throw std::invalid_argument("GPU '" + gpu.name + "' has no " + hw::to_string(p) +
                                 " tensor-core peak; choose a precision it supports");
   }
-  const auto& curve =
-      p == hw::Precision::fp4 && !gpu.fp4_gemm_size_curve.empty() ? gpu.fp4_gemm_size_curve : gpu.gemm_size_curve;
-  return gemm_peak_flops(gpu, p) * curve_fraction(curve, kernel_flops);
+  return gemm_peak_flops(gpu, p) * curve_fraction(gemm_curve(gpu, p), kernel_flops);
 }
 
 double gemm_wave_fill(const hw::GpuSpec& gpu, const GemmShape& shape) {

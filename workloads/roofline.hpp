@@ -2,7 +2,7 @@
 // "achievable" comes from the GPU's measured curves (hw::GpuSpec), never from a per-case factor:
 //   compute rate  = dense peak(precision) x gemm_peak_fraction(precision)
 //                   x min(size curve(kernel FLOPs), plateau x gemm_wave_fill(shape))   (GEMMs with a known shape)
-//                   the size curve being gemm_size_curve, or fp4_gemm_size_curve for FP4 (plateau: its largest
+//                   the size curve being gemm_size_curve, or fp4_gemm_size_curve for FP4 (plateau: its last point's
 //                   fraction; 1 otherwise)
 //   bandwidth     = hbm_bandwidth x memory_curve(kernel bytes)
 // Curves are interpolated linearly in log(size) between their points and clamped at both ends (hw/spec.hpp).
@@ -31,8 +31,8 @@ double curve_fraction(const std::vector<hw::EfficiencyPoint>& curve, double size
 // GEMM size curve scales.
 double gemm_peak_flops(const hw::GpuSpec& gpu, hw::Precision p);
 // The FLOP rate at which a precision's GEMMs draw the power limit, what compute activity is measured against
-// (docs/power.md, "GPU power by activity"): gemm_peak_flops, times the plateau of FP4's own size curve where it has
-// one (block-scaled FP4 kernels at their largest shapes run 0.59 of the FP4 MAMF, tensor cores, scale loads and
+// (docs/power.md, "GPU power by activity"): gemm_peak_flops, times the last point of FP4's own size curve where it
+// has one (block-scaled FP4 kernels at their largest shapes run 0.59 of the FP4 MAMF, tensor cores, scale loads and
 // epilogue all busy).
 double full_power_flops(const hw::GpuSpec& gpu, hw::Precision p);
 // FLOP/s a kernel of `kernel_flops` FLOPs reaches at `p`. Throws std::invalid_argument when the GPU has no peak

@@ -417,8 +417,10 @@ TEST(CollectivesIssue13, NvlsTreeChunkFollowsNcclsLadder) {
   EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 128 * KiB, 0, 3, 128), 128 * KiB);
   EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 128 * KiB, 0, 4, 128), 64 * KiB);
   EXPECT_EQ(nvls_tree_chunk_bytes(1024 * MiB, 512 * KiB, 512 * KiB, 4, 128), 256 * KiB);
-  EXPECT_EQ(nvls_tree_channels(90), 16);
-  EXPECT_EQ(nvls_tree_channels(100), 32);
+  EXPECT_EQ(nccl_nvls_channels(90), 16);
+  EXPECT_EQ(nccl_nvls_channels(100), 32);
+  EXPECT_EQ(nccl_nvls_heads(8), 8);
+  EXPECT_EQ(nccl_nvls_heads(72), 32);
 }
 
 TEST(CollectivesIssue13, NvlsTreeFillOnTwoNodesByHand) {
