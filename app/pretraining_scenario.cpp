@@ -75,6 +75,34 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.overlap_param_gather = w.boolean("overlap_param_gather");
   p.overlap_tp_comm = w.boolean("overlap_tp_comm");
   p.comm_sm_share = w.number("comm_sm_share");
+  if (const auto te = w.section_if("tp_overlap")) {
+    // At tp 1 there is nothing to overlap (a scenario's recipe may be reused there); otherwise TE needs both.
+    if (p.tp > 1 && (!p.overlap_tp_comm || !p.sequence_parallel)) {
+      te->fail("tp_overlap configures Transformer Engine's TP overlap, which at tp > 1 runs only with overlap_tp_comm: "
+               "true and sequence_parallel: true; set those or remove tp_overlap");
+    }
+    using wl::RsOverlap;
+    const auto method = [&](const char* key) {
+      return named_enum(*te, key, std::array{RsOverlap::pipeline, RsOverlap::ring_exchange});
+    };
+    const auto sms = [&](const char* key, RsOverlap m) {
+      const std::int64_t v = te->integer(key);
+      if (te->has(key) && m != RsOverlap::pipeline) {
+        te->node().child(key).fail_value("a pipelined reduce-scatter", std::string(key) + " is set, but its GEMM runs "
+                                         "ring_exchange (copy engines, no SMs held); remove it or choose pipeline");
+      }
+      if (cluster.gpu.sm_count > 0 && v >= cluster.gpu.sm_count) {
+        te->node().child(key).fail_value("fewer SMs than the GPU's " + std::to_string(cluster.gpu.sm_count),
+                                         std::to_string(v) + " leaves the GEMM no SMs");
+      }
+      return static_cast<int>(v);
+    };
+    p.tp_overlap.proj_fprop = method("proj_fprop");
+    p.tp_overlap.fc2_fprop = method("fc2_fprop");
+    p.tp_overlap.proj_fprop_sms = sms("proj_fprop_sms", p.tp_overlap.proj_fprop);
+    p.tp_overlap.fc2_fprop_sms = sms("fc2_fprop_sms", p.tp_overlap.fc2_fprop);
+    te->finish();
+  }
   p.grad_accumulation_fusion = w.boolean("grad_accumulation_fusion");
   p.grad_reduce_fp32 = w.boolean("grad_reduce_fp32");
   p.narrow_weights = w.boolean("narrow_weights");

@@ -65,6 +65,33 @@ SectionPtr reliability_keys() {
 
 std::vector<std::string> names_of(auto... values) { return {std::string(wl::to_string(values))...}; }
 
+SectionPtr tp_overlap_keys() {
+  static const SectionPtr s = [] {
+    using wl::RsOverlap;
+    const wl::PretrainingWorkload::TpOverlap d;
+    const auto method = [&](const char* name, RsOverlap def, const char* gemm) {
+      return choice(name, names_of(RsOverlap::pipeline, RsOverlap::ring_exchange))
+          .or_default(wl::to_string(def))
+          .describe(std::string("how the ") + gemm + " GEMM overlaps its reduce-scatter: pipeline (4 chunks, on the SMs "
+                    "the scatter leaves) or ring_exchange (tp chunks, partial outputs passed on by copy engines)");
+    };
+    const auto sms = [&](const char* name, int def, const char* of) {
+      return integer(name, 1, 1024)
+          .or_default(def)
+          .describe(std::string("SMs the pipelined reduce-scatter of ") + of + " holds (TE's num_sm)")
+          .rule_("only with pipeline; fewer than the GPU's SMs");
+    };
+    return make_section(
+        "workload (kind: pretraining).tp_overlap",
+        "Transformer Engine's overlap of the row-parallel forward GEMMs with their reduce-scatters (its "
+        "userbuffers configuration; docs/pretraining.md, TP overlap as Transformer Engine runs it).",
+        {method("proj_fprop", d.proj_fprop, "attention projection"), method("fc2_fprop", d.fc2_fprop, "FC2"),
+         sms("proj_fprop_sms", d.proj_fprop_sms, "the attention projection"),
+         sms("fc2_fprop_sms", d.fc2_fprop_sms, "FC2")});
+  }();
+  return s;
+}
+
 }  // namespace
 
 SectionPtr pretraining_keys() {
@@ -121,6 +148,10 @@ SectionPtr pretraining_keys() {
              .describe("ZeRO parameter all-gather overlapped with the next forward"),
          boolean("overlap_tp_comm").or_default(d.overlap_tp_comm)
              .describe("TP collectives hidden behind the neighbouring GEMMs (TE userbuffers)"),
+         section("tp_overlap", tp_overlap_keys())
+             .optional("Transformer Engine's defaults: both pipeline, 16 SMs")
+             .describe("per-GEMM settings of the TP overlap (Megatron-Bridge's FP8 recipes: both ring_exchange)")
+             .rule_("at tp > 1 only with overlap_tp_comm: true and sequence_parallel (at tp 1 it changes nothing)"),
          number("comm_sm_share", 0.0, 0.9)
              .or_default(d.comm_sm_share)
              .describe("share of the SMs NCCL holds while hidden communication runs (16 CTAs of an A100's 108 SMs; H100 "

@@ -2,6 +2,7 @@
 #include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
+#include <optional>
 
 #include "workloads/pretraining/chunking.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
@@ -58,6 +59,12 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
     t_tp_pair = sequence_shards(w) > 1 ? coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes).time +
                                     coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time
                               : coll.estimate(hw::CollectiveOp::all_reduce, tp_group, bytes).time;
+  }
+  te_overlap = w.overlap_tp_comm && sequence_shards(w) > 1;
+  if (te_overlap) {
+    const double gather_element = w.precision == hw::Precision::fp8 ? 1.0 : 2.0;
+    te_comm.all_gather = coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes / 2 * gather_element).time;
+    te_comm.reduce_scatter = coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time;
   }
 }
 
@@ -132,6 +139,8 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   const double micro_batches = std::max<double>(1, d(w.micro_batches()));
   const hw::GpuSpec& g = c.gpu;
   const bool fused = w.attention_kernel == AttentionKernel::flash && !g.training_attention_forward.empty();
+  // The GEMMs Transformer Engine pairs with the sublayers' gathers and scatters (index: QKV, projection, FC1, FC2).
+  std::optional<Op> te_gemm[4];
   for (const Op& raw : layer_ops(m, l, pass, ob)) {
     Op op = shard(raw, touched);
     const hw::Precision p = precision_of(op);
@@ -164,6 +173,11 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     }
     const OpTime t = op_time(g, p, op);
     all.add(g, p, t, op.is_gemm(), op.attention_core);
+    if (te_overlap) {
+      const int slot = op.kind == OpKind::qkv_proj ? 0 : op.kind == OpKind::out_proj ? 1
+                     : op.kind == OpKind::ffn_up  ? 2 : op.kind == OpKind::ffn_down ? 3 : -1;
+      if (slot >= 0) te_gemm[slot] = op;
+    }
     if (selective && !op.attention_core && modules.reruns(op)) rerun.add(g, p, t, op.is_gemm(), false);
     if (op.attention_core) core.add(g, p, t, true, true);
     if (op.is_gemm() && !op.attention_core) linear += t.time;
@@ -230,6 +244,21 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   lc.core_units = core.units;
   lc.core_mem_units = core.mem;
   lc.tp_comm = 2 * t_tp_pair;
+  lc.tp_hide = all.gemm;
+  if (te_overlap) {
+    // Each sublayer whose two GEMMs exist (MLA's and the routed experts' do not) carries its own collectives.
+    for (int pair = 0; pair < 2; ++pair) {
+      const std::optional<Op>& column = te_gemm[2 * pair];
+      const std::optional<Op>& row = te_gemm[2 * pair + 1];
+      if (!column || !row) continue;
+      const bool attention = pair == 0;
+      lc.tp_overlap += tp_overlap_pair(g, w.precision, *column, *row, w.tp,
+                                       attention ? w.tp_overlap.proj_fprop : w.tp_overlap.fc2_fprop,
+                                       attention ? w.tp_overlap.proj_fprop_sms : w.tp_overlap.fc2_fprop_sms, te_comm);
+      lc.tp_comm -= t_tp_pair;
+    }
+    lc.tp_hide = std::max(0.0, lc.tp_hide - lc.tp_overlap.fwd_gemm);
+  }
   if (w.cp > 1) {
     const double bytes = d(w.micro_batch) * d(w.seq_len) / w.cp * kv_width(m) / w.tp * 2;
     lc.cp_comm = (w.cp - 1) * coll.estimate(hw::CollectiveOp::send_recv, cp_pair, bytes).time;

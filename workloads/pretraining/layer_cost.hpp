@@ -11,6 +11,7 @@
 #include "workloads/model.hpp"
 #include "workloads/model_ops.hpp"
 #include "workloads/pretraining/pretraining.hpp"
+#include "workloads/pretraining/tp_overlap.hpp"
 #include "workloads/roofline.hpp"
 
 namespace dcsim::wl {
@@ -42,7 +43,10 @@ struct LayerCost {
   double rerun_gemm = 0;  // of rerun_fwd, GEMM time (what the rerun's TP collectives can hide behind)
   double rerun_tp = 0;    // the rerun's TP collectives: a dense MLP's input gather and output scatter (SP) or reduce
   double core_units = 0, core_mem_units = 0;
-  double tp_comm = 0;        // one pass's TP collectives (before overlap)
+  double tp_comm = 0;        // one pass's TP collectives (before overlap) that no Transformer Engine pair carries
+  double tp_hide = 0;        // forward GEMM time tp_comm can hide behind (the GEMMs of no pair)
+  // Transformer Engine's TP overlap, pair by pair (overlap_tp_comm with sequence parallelism; tp_overlap.hpp).
+  TpOverlapCost tp_overlap;
   double cp_comm = 0;        // one forward's ring-attention exchanges (before overlap)
   double ep_comm = 0;        // one forward's all-to-alls
 };
@@ -78,6 +82,10 @@ struct LayerCostModel {
   std::vector<int> tp_group, cp_pair, ep_group, dp_group;
   std::vector<int> edp_group;  // routed experts' data-parallel group (ep > 1): their gradients reduce over it
   double t_tp_pair = 0;  // one sublayer's TP collectives (AR, or AG + RS with SP)
+  // With overlap_tp_comm and SP, one sublayer's gather and scatter as Transformer Engine moves them: its all-gather
+  // buffers are FP8 under an FP8 recipe (base.py: "AllGather buffers use fp8 when using fp8 recipe").
+  TpCommTimes te_comm;
+  bool te_overlap = false;
 };
 
 // Bytes a parameter moves in ZeRO's parameter all-gather: 2 (bf16), or the GEMM precision's with narrow_weights (its

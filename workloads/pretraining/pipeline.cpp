@@ -22,6 +22,8 @@ const char* to_string(PipelineSchedule s) {
 
 const char* to_string(AttentionKernel k) { return k == AttentionKernel::unfused ? "unfused" : "flash"; }
 
+const char* to_string(RsOverlap m) { return m == RsOverlap::ring_exchange ? "ring_exchange" : "pipeline"; }
+
 const char* to_string(Recompute r) {
   switch (r) {
     case Recompute::none: return "none";

@@ -35,7 +35,13 @@ namespace dcsim::wl {
 // bubbles); one model chunk per stage, 1F1B's warm-up.
 enum class PipelineSchedule { one_f_one_b, interleaved, gpipe, zb_h1 };
 enum class AttentionKernel { flash, unfused };
+// How Transformer Engine overlaps a row-parallel forward GEMM (attention projection, FC2) with its reduce-scatter
+// (transformer_engine/pytorch/module/base.py, initialize_ub): pipeline, TE's default (the GEMM in 4 chunks on the SMs
+// the communication kernel leaves, each chunk's reduce-scatter behind the next chunk), or ring_exchange (tp chunks,
+// partial outputs passed around the ring on copy engines, then summed).
+enum class RsOverlap { pipeline, ring_exchange };
 const char* to_string(PipelineSchedule s);
+const char* to_string(RsOverlap m);
 const char* to_string(AttentionKernel k);
 const char* to_string(Recompute r);
 
@@ -64,6 +70,12 @@ struct PretrainingWorkload {
   // is slowed by share x overlapped time. Default 16 CTAs (NCCL on a DGX with 8 NICs, NVIDIA/nccl#689) of an
   // A100's 108 SMs = 0.15; H100 (132 SMs): 16/132 = 0.12.
   double comm_sm_share = 0.15;
+  // With overlap_tp_comm and sequence parallelism: Transformer Engine's overlap of each row-parallel forward GEMM
+  // with its reduce-scatter, and the SMs a pipelined reduce-scatter holds (TE's default num_sm: 16).
+  struct TpOverlap {
+    RsOverlap proj_fprop = RsOverlap::pipeline, fc2_fprop = RsOverlap::pipeline;
+    int proj_fprop_sms = 16, fc2_fprop_sms = 16;
+  } tp_overlap;
   // Weight-gradient GEMMs accumulate straight into the fp32 main_grad (Megatron-LM --gradient-accumulation-fusion,
   // 2022 on). false: a separate add of every gradient into main_grad per micro-batch (Megatron-LM 2021).
   bool grad_accumulation_fusion = true;

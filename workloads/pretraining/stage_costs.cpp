@@ -58,19 +58,21 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
         F.gemm += lc.fwd.gemm;
         F.units += lc.fwd.units;
         F.mem_units += lc.fwd.mem_units;
-        F.tp += exposed(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm);
+        const TpOverlapCost& te = lc.tp_overlap;
+        const double f_tp = exposed(lc.tp_comm, lc.tp_hide, w.overlap_tp_comm) + te.fwd_exposed;
+        const double f_contention = contention(lc.tp_comm, lc.tp_hide, w.overlap_tp_comm, w.comm_sm_share);
+        F.compute += te.fwd_compute;
+        F.tp += f_tp;
         F.cp += exposed(lc.cp_comm, lc.core_fwd, true);
-        F.contention += contention(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
-                        contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
+        F.contention += f_contention + contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
         F.ep += lc.ep_comm;
         // Backward: every op twice its forward (input and weight gradients), plus recomputation.
         double rc = 0, rc_units = 0, rc_mem = 0, rc_tp = 0, rc_cp = 0, rc_ep = 0;
         if (w.recompute == Recompute::full) {
-          rc = lc.fwd.compute; rc_units = lc.fwd.units; rc_mem = lc.fwd.mem_units;
-          rc_tp = exposed(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm);
+          rc = lc.fwd.compute + te.fwd_compute; rc_units = lc.fwd.units; rc_mem = lc.fwd.mem_units;
+          rc_tp = f_tp;
           rc_cp = exposed(lc.cp_comm, lc.core_fwd, true);
-          B.contention += contention(lc.tp_comm, lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
-                          contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
+          B.contention += f_contention + contention(lc.cp_comm, lc.core_fwd, true, w.comm_sm_share);
           rc_ep = lc.ep_comm;
         } else if (w.recompute == Recompute::selective) {
           const bool core = w.recompute_modules.core_attn;
@@ -80,7 +82,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
           rc_tp = exposed(lc.rerun_tp, lc.rerun_gemm, w.overlap_tp_comm);
           B.contention += contention(lc.rerun_tp, lc.rerun_gemm, w.overlap_tp_comm, w.comm_sm_share);
         }
-        B.compute += 2 * (lc.fwd.compute - lc.core_fwd - lc.quant_fwd) + lc.core_bwd + lc.quant_bwd + rc;
+        B.compute += 2 * (lc.fwd.compute - lc.core_fwd - lc.quant_fwd) + lc.core_bwd + lc.quant_bwd + rc + te.bwd_compute;
         // Of it, W (Qi et al. 2024 §2): each linear layer's weight-gradient GEMM, the forward GEMM's FLOPs and
         // shapes. B keeps the input-gradient GEMMs, the attention core's backward, norms and elementwise ops, the
         // recomputation that precedes them, and the communication.
@@ -88,9 +90,10 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
         B.gemm += 2 * lc.fwd.gemm;
         B.units += 2 * (lc.fwd.units - lc.core_units) + lc.core_bwd_units + rc_units;
         B.mem_units += 2 * (lc.fwd.mem_units - lc.quant_fwd_mem_units) + lc.quant_bwd_mem_units + rc_mem;
-        B.tp += exposed(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm) + rc_tp;
+        B.tp += exposed(lc.tp_comm, 2 * lc.tp_hide, w.overlap_tp_comm) + te.bwd_exposed + rc_tp;
         B.cp += exposed(2 * lc.cp_comm, 2 * lc.core_fwd, true) + rc_cp;
-        B.contention += contention(lc.tp_comm, 2 * lc.fwd.gemm, w.overlap_tp_comm, w.comm_sm_share) +
+        B.contention += contention(lc.tp_comm, 2 * lc.tp_hide, w.overlap_tp_comm, w.comm_sm_share) +
+                        w.comm_sm_share * te.bwd_bulk_hidden +
                         contention(2 * lc.cp_comm, 2 * lc.core_fwd, true, w.comm_sm_share);
         B.ep += lc.ep_comm + rc_ep;
       }
