@@ -650,7 +650,7 @@ TEST(PretrainingCompute, FusedAttentionRunsAtTheKernelsMeasuredRateByHand) {
   // core executes F = QK^T + PV = 2 x 2 x pairs x head_dim x heads/tp FLOPs, pairs = s (s + 1) / 2 (causal):
   // 4 x 2,098,176 x 128 x 4 = 4.297e9. The fused kernel takes F / (peak f) forward and 2.5 F / (peak f) backward,
   // so halving a flat efficiency f from 0.5 to 0.25 adds 32 layers x 3.5 F x (1/0.25 - 1/0.5) / 989.4 TFLOP/s, at
-  // the sustained clock (0.94 of the burst at which the kernels were measured: the H100's sustained_clock_fraction).
+  // the sustained clock (0.88 of the burst at which the kernels were measured: the H100's sustained_clock_fraction).
   app::Scenario s = scenario("llama3-70b-pretrain-h100-hgx",
                              {"model=llama3-8b", "hardware.count=1", "workload.parallelism={tp: 8, pp: 1, dp: 1}",
                               "workload.seq_len=2048", "workload.global_batch=1", "workload.schedule=1f1b",
@@ -664,7 +664,7 @@ TEST(PretrainingCompute, FusedAttentionRunsAtTheKernelsMeasuredRateByHand) {
   };
   const double pairs = 2048.0 * 2049.0 / 2;
   const double F = 4 * pairs * 128 * (32 / 8);
-  const double expected = 32 * 3.5 * F * (1 / 0.25 - 1 / 0.5) / (989.4e12 * 0.94);
+  const double expected = 32 * 3.5 * F * (1 / 0.25 - 1 / 0.5) / (989.4e12 * 0.88);
   EXPECT_NEAR(at(0.25) - at(0.5), expected, 1e-9 * expected + 1e-12);
   // The catalog's H100 curve is read at the sequence length: cuDNN 9.19 at 2k, 484 and 370 TFLOP/s.
   app::Scenario flat = s;
@@ -726,8 +726,9 @@ TEST(PretrainingCompute, TrainingRunsAtTheSustainedClockAndMfuStaysOnThePeak) {
   EXPECT_LT(ratio, 2.0);
   EXPECT_NEAR(h.metrics.at("mfu") * h.metrics.at("step_time_s"), b.metrics.at("mfu") * b.metrics.at("step_time_s"),
               1e-12);
-  // The catalog's H100 holds 0.94 of its burst clock under training load (H200 MSMF 743-746 / MAMF 794.5).
-  EXPECT_DOUBLE_EQ(s.cluster.gpu.sustained_clock_fraction, 0.94);
+  // The catalog's H100 holds 0.88 of its burst clock under training load (H200 MSMF with all 8 GPUs busy, 698.6 /
+  // the catalog's 794.5 burst plateau).
+  EXPECT_DOUBLE_EQ(s.cluster.gpu.sustained_clock_fraction, 0.88);
 }
 
 TEST(PretrainingStragglers, TheStepWaitsForTheSlowestOfEveryGpuAndThatGrowsWithTheirNumber) {
