@@ -112,6 +112,24 @@ void parse_engine_instance(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec
   if (p.cuda_graphs == wl::PoolSpec::CudaGraphs::none && n.has("cuda_graph_max_batch")) {
     n.at("cuda_graph_max_batch").fail("cuda_graphs is none: no step is captured, so drop cuda_graph_max_batch");
   }
+  if (const auto sizes = n.value_if("cuda_graph_batch_sizes")) {
+    if (p.cuda_graphs == wl::PoolSpec::CudaGraphs::none) {
+      n.at("cuda_graph_batch_sizes").fail("cuda_graphs is none: no step is captured, so drop cuda_graph_batch_sizes");
+    }
+    if (n.has("cuda_graph_max_batch")) {
+      n.at("cuda_graph_max_batch").fail("cuda_graph_batch_sizes names the captured sizes (its largest is the largest "
+                                        "captured step): drop cuda_graph_max_batch");
+    }
+    for (const Value& v : sizes->items()) {
+      const int size = static_cast<int>(v.integer());
+      if (!p.cuda_graph_batch_sizes.empty() && size <= p.cuda_graph_batch_sizes.back()) {
+        v.node().fail_value("sizes in ascending order, each once",
+                            std::to_string(size) + " follows " + std::to_string(p.cuda_graph_batch_sizes.back()));
+      }
+      p.cuda_graph_batch_sizes.push_back(size);
+    }
+    p.cuda_graph_max_batch = p.cuda_graph_batch_sizes.back();
+  }
   parse_memory_policy(n, p);
 }
 

@@ -223,6 +223,12 @@ std::vector<Key> engine_instance_keys() {
           .or_default(d.cuda_graph_max_batch)
           .describe("largest captured step: sequences per attention group (decode-only) or tokens (all)")
           .when_("cuda_graphs: decode-only or all"),
+      key("cuda_graph_batch_sizes", list_type(integer_type(1, 1'000'000), 1))
+          .optional("every size up to cuda_graph_max_batch is captured: no padding")
+          .describe("captured sizes with padding (TensorRT-LLM's cuda_graph_config enable_padding and batch_sizes; "
+                    "vLLM's cudagraph_capture_sizes): a graph step runs at the smallest size that holds it, the rest "
+                    "dummy sequences")
+          .rule_("ascending; its largest is cuda_graph_max_batch (not both); cuda_graphs: decode-only or all"),
       number("memory_utilization", 0.05, 1)
           .or_default(d.memory_utilization)
           .describe("vLLM's gpu_memory_utilization: the share of usable memory the engine takes")

@@ -161,5 +161,52 @@ TEST(CudaGraphs, EagerDraftingLaunchesTheDraftKernels) {
   EXPECT_NEAR(im.cost(verify).launch_s, (24 + 3 * (10 + 4)) * 20e-6 / 2, 1e-15);
 }
 
+TEST(CudaGraphs, PaddedStepsReplayTheSmallestGraphThatHoldsThem) {
+  // TensorRT-LLM v1.0's trtllm-bench sizes (perf-overview.md llm_options.yml, enable_padding): a decode batch of 213
+  // replays the graph of 256, 257 the graph of 384; a listed size replays itself; past the largest, eagerly.
+  const std::vector<int> sizes = {1, 2, 4, 8, 16, 32, 64, 128, 256, 384, 512, 1024};
+  EXPECT_EQ(graph_size(sizes, 213), 256);
+  EXPECT_EQ(graph_size(sizes, 257), 384);
+  EXPECT_EQ(graph_size(sizes, 128), 128);
+  EXPECT_EQ(graph_size(sizes, 3), 4);
+  EXPECT_EQ(graph_size(sizes, 2000), 2000);
+  EXPECT_EQ(graph_size({}, 213), 213) << "every size captured: nothing padded";
+
+  // On the tiny Llama-like model: 5 decoding sequences of 100 cached tokens each, graphs of 1, 2, 4 and 8. The GPU
+  // runs 8 rows: the 3 dummies hold no context, so the step costs what 8 sequences holding the same 500 tokens cost
+  // unpadded; the model's FLOPs, the host's per-sequence work and the reported batch stay the real 5's.
+  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const hw::ClusterSpec c = flat_gpu();
+  ServingWorkload w;
+  w.cpu_iteration_s = 10e-6;
+  w.cpu_per_sequence_s = 1e-6;
+  PoolSpec plain;
+  plain.cuda_graph_max_batch = 8;
+  PoolSpec padded = plain;
+  padded.cuda_graph_batch_sizes = {1, 2, 4, 8};
+  InstanceModel unpadded_model(m, plain, c, nullptr, {0}, w), padded_model(m, padded, c, nullptr, {0}, w);
+  BatchShape five;
+  five.decode_seqs = 5;
+  five.decode_context = 500;
+  BatchShape eight = five;
+  eight.decode_seqs = 8;
+  const IterationCost p = padded_model.cost(five), as_eight = unpadded_model.cost(eight),
+                      real = unpadded_model.cost(five);
+  EXPECT_FALSE(p.eager);
+  EXPECT_DOUBLE_EQ(p.gpu_s, as_eight.gpu_s);
+  EXPECT_GT(p.gpu_s, real.gpu_s);
+  EXPECT_DOUBLE_EQ(p.model_flops, real.model_flops);
+  EXPECT_DOUBLE_EQ(p.cpu_s, real.cpu_s);
+  EXPECT_EQ(p.decode_seqs, 5);
+  // A batch of a captured size, and an eager step (a prompt chunk), are not padded.
+  BatchShape four = five;
+  four.decode_seqs = 4;
+  EXPECT_DOUBLE_EQ(padded_model.cost(four).gpu_s, unpadded_model.cost(four).gpu_s);
+  BatchShape chunk = five;
+  chunk.prefill_tokens = 3;
+  chunk.prefill_pairs = 6;
+  EXPECT_DOUBLE_EQ(padded_model.cost(chunk).gpu_s, unpadded_model.cost(chunk).gpu_s);
+}
+
 }  // namespace
 }  // namespace dcsim::wl::serving

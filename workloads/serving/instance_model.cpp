@@ -489,8 +489,39 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
   return a;
 }
 
-IterationCost InstanceModel::cost(const BatchShape& b) {
+BatchShape InstanceModel::padded_to_graph(const BatchShape& b, std::int64_t graph_units) const {
+  const std::int64_t size = graph_size(pool_.cuda_graph_batch_sizes, graph_units);
+  if (size <= graph_units) return b;
+  // Dummy sequences each group adds: sequences (decode_only), or tokens over each sequence's (all).
+  const std::int64_t per_seq = pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? b.tokens_per_decode : 1;
+  const std::int64_t dummies = (size - graph_units + per_seq - 1) / per_seq;
+  BatchShape p = b;
+  p.decode_seqs += dummies * pool_.ep;
+  if (p.per_group) {
+    p.busiest.decode_seqs += dummies;
+    p.largest_group_tokens = largest_group_tokens(b) + dummies * b.tokens_per_decode;
+  }
+  return p;
+}
+
+IterationCost InstanceModel::cost(const BatchShape& actual) {
   IterationCost out;
+  // Each attention group captures graphs for its own batch; a prompt chunk on any group makes every group eager.
+  // The busiest group is the slowest, not always the one with the most sequences; in a decode-only step the group
+  // with the most tokens holds the most sequences.
+  const std::int64_t group_seqs =
+      actual.per_group
+          ? std::max(actual.busiest.decode_seqs,
+                     actual.prefill_tokens == 0 ? actual.largest_group_tokens / actual.tokens_per_decode : std::int64_t{0})
+          : (actual.decode_seqs + pool_.ep - 1) / pool_.ep;
+  const std::int64_t group_tokens = largest_group_tokens(actual);
+  out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, group_tokens,
+                             actual.prefill_tokens > 0);
+  // A graph step runs at its captured size: the GPU works on the padded batch, the model's FLOPs are the real one's.
+  const bool padded = !out.eager && !pool_.cuda_graph_batch_sizes.empty();
+  const BatchShape b =
+      padded ? padded_to_graph(actual, pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? group_tokens : group_seqs)
+             : actual;
   Acc a = gpu_time(b);
   const bool drafting = spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1;
   if (drafting) {
@@ -512,18 +543,10 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
   }
   out.gpu_s = a.time;
   out.comm_s = a.comm;
-  out.model_flops = a.flops;
+  out.model_flops = b.decode_seqs == actual.decode_seqs ? a.flops : gpu_time(actual).flops;
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
-  out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(b.decode_seqs + (b.prefill_tokens > 0 ? 1 : 0))) / speed;
-  // Each attention group captures graphs for its own batch; a prompt chunk on any group makes every group eager.
-  // The busiest group is the slowest, not always the one with the most sequences; in a decode-only step the group
-  // with the most tokens holds the most sequences.
-  const std::int64_t group_seqs =
-      b.per_group ? std::max(b.busiest.decode_seqs,
-                             b.prefill_tokens == 0 ? b.largest_group_tokens / b.tokens_per_decode : std::int64_t{0})
-                  : (b.decode_seqs + pool_.ep - 1) / pool_.ep;
-  out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, largest_group_tokens(b),
-                             b.prefill_tokens > 0);
+  out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(actual.decode_seqs + (actual.prefill_tokens > 0 ? 1 : 0))) /
+              speed;
   double kernels = d(step_kernels_);
   // Drafting runs draft_tokens passes of draft_layers layers and a head (speculative.hpp), each kernel launched too.
   if (drafting) {
@@ -537,8 +560,8 @@ IterationCost InstanceModel::cost(const BatchShape& b) {
                             : out.cpu_s + std::max(out.gpu_s, out.launch_s);
   out.parts = a.parts;
   out.parts[StepPart::cpu] = out.time_s - out.gpu_s;  // the host time the GPU step does not hide
-  out.pure_decode = b.prefill_tokens == 0 && b.decode_seqs > 0;
-  out.decode_seqs = b.decode_seqs;
+  out.pure_decode = actual.prefill_tokens == 0 && actual.decode_seqs > 0;
+  out.decode_seqs = actual.decode_seqs;
   if (out.time_s > 0) {
     out.activity.compute = std::min(1.0, a.gpu_flops / out.time_s / full_power_flops(cluster_.gpu, pool_.compute));
     out.activity.memory = std::min(1.0, a.gpu_bytes / out.time_s / cluster_.gpu.hbm_bandwidth);

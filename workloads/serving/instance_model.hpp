@@ -199,6 +199,10 @@ class InstanceModel {
   // The step on the busiest GPU; `group_only`: only the terms that differ between attention groups (dense ops,
   // attention, LM head), not the experts and collectives every group shares.
   Acc gpu_time(const BatchShape& b, bool group_only = false);
+  // The batch a graph step replays (PoolSpec::cuda_graph_batch_sizes): every attention group padded with dummy
+  // sequences (no context) up to the captured size that holds `graph_units` (group sequences, or tokens with
+  // cuda_graphs: all); `b` itself when nothing is padded.
+  BatchShape padded_to_graph(const BatchShape& b, std::int64_t graph_units) const;
 
   const ModelSpec& model_;
   PoolSpec pool_;

@@ -1,5 +1,7 @@
 #include "workloads/serving/kernel_launches.hpp"
 
+#include <algorithm>
+
 #include "workloads/model_ops.hpp"
 
 namespace dcsim::wl::serving {
@@ -29,6 +31,11 @@ bool runs_as_graph(PoolSpec::CudaGraphs mode, int max_batch, std::int64_t decode
     case PoolSpec::CudaGraphs::decode_only: return !has_prefill && decode_seqs <= max_batch;
   }
   return false;
+}
+
+std::int64_t graph_size(const std::vector<int>& sizes, std::int64_t n) {
+  const auto it = std::lower_bound(sizes.begin(), sizes.end(), n);
+  return it == sizes.end() ? n : *it;
 }
 
 }  // namespace dcsim::wl::serving

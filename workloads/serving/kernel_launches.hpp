@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "workloads/model.hpp"
 #include "workloads/serving/serving_workload.hpp"
@@ -30,5 +31,9 @@ inline constexpr int kHeadKernelLaunches = 4;
 //   none (--enforce-eager, --disable-cuda-graph): every step eagerly.
 bool runs_as_graph(PoolSpec::CudaGraphs mode, int max_batch, std::int64_t decode_seqs, std::int64_t tokens,
                    bool has_prefill);
+
+// The captured size a graph step of `n` (sequences or tokens) replays: the smallest of `sizes` (ascending) that holds
+// it, n itself when sizes is empty (every size captured) or none holds it (the step then runs eagerly anyway).
+std::int64_t graph_size(const std::vector<int>& sizes, std::int64_t n);
 
 }  // namespace dcsim::wl::serving

@@ -99,6 +99,10 @@ struct PoolSpec {
   // The largest captured step: sequences per attention group (decode_only) or tokens (all). 512: vLLM's largest
   // capture size; TensorRT-LLM's trtllm-bench captures up to its max_batch_size.
   int cuda_graph_max_batch = 512;
+  // Captured sizes with padding (TensorRT-LLM cuda_graph_config enable_padding + batch_sizes; vLLM's capture sizes;
+  // SGLang's capture_bs), ascending, the last cuda_graph_max_batch: a graph step runs the graph of the smallest size
+  // that holds its batch, the missing rows dummy sequences. Empty: every size up to cuda_graph_max_batch is captured.
+  std::vector<int> cuda_graph_batch_sizes;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
   int gpus() const { return tp * pp * ep; }
   int expert_split() const { return expert_tp > 0 ? expert_tp : (ep == 1 ? tp : 1); }
