@@ -75,6 +75,11 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.overlap_param_gather = w.boolean("overlap_param_gather");
   p.overlap_tp_comm = w.boolean("overlap_tp_comm");
   p.comm_sm_share = w.number("comm_sm_share");
+  p.overlap_ep_comm = w.boolean("overlap_ep_comm");
+  if (p.overlap_ep_comm && model && (!model->is_moe() || p.ep < 2)) {
+    w.node().child("overlap_ep_comm").fail_value("a MoE model with ep > 1 (an expert all-to-all to overlap)",
+                                                 "set parallelism.ep > 1 with a MoE model, or remove overlap_ep_comm");
+  }
   if (const auto te = w.section_if("tp_overlap")) {
     // At tp 1 there is nothing to overlap (a scenario's recipe may be reused there); otherwise TE needs both.
     if (p.tp > 1 && (!p.overlap_tp_comm || !p.sequence_parallel)) {

@@ -148,6 +148,10 @@ SectionPtr pretraining_keys() {
              .describe("ZeRO parameter all-gather overlapped with the next forward"),
          boolean("overlap_tp_comm").or_default(d.overlap_tp_comm)
              .describe("TP collectives hidden behind the neighbouring GEMMs (TE userbuffers)"),
+         boolean("overlap_ep_comm").or_default(d.overlap_ep_comm)
+             .describe("MoE dispatch and combine hidden behind a paired chunk of the other direction (Megatron-core "
+                       "--overlap-moe-expert-parallel-comm; DeepSeek-V3's DualPipe)")
+             .rule_("a MoE model with ep > 1"),
          section("tp_overlap", tp_overlap_keys())
              .optional("Transformer Engine's defaults: both pipeline, 16 SMs")
              .describe("per-GEMM settings of the TP overlap (Megatron-Bridge's FP8 recipes: both ring_exchange)")

@@ -214,6 +214,33 @@ TEST(PretrainingPhases, RoutedExpertsReduceOverTheExpertDataParallelGroup) {
   EXPECT_EQ(v.model.edp_group, (std::vector<int>{0, 64}));
 }
 
+TEST(PretrainingPhases, PairedChunksHideTheirAllToAllsBehindEachOthersCompute) {
+  // Qwen3-30B-A3B on 2 HGX H100 nodes, EP16 over both (its dispatch and combine cross the network). With
+  // overlap_ep_comm a forward and a backward chunk run together: their all-to-alls (F.ep + B.ep) hide behind their
+  // joint compute (F.compute + B.compute); what is left splits by each one's share, and the hidden part holds
+  // comm_sm_share of the SMs. Compute itself does not change.
+  const app::Catalog& cat = catalog();
+  const std::vector<std::string> sets = {
+      "model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1", "workload.parallelism.pp=1",
+      "workload.parallelism.cp=1", "workload.parallelism.dp=16", "workload.parallelism.ep=16", "workload.seq_len=4096",
+      "workload.global_batch=1024", "workload.schedule=1f1b", "workload.interleave=1",
+      "workload.pipeline_ends_fewer_layers=0", "workload.precision=bf16", "workload.comm_sm_share=0.15"};
+  std::vector<std::string> with = sets;
+  with.push_back("workload.overlap_ep_comm=true");
+  const Phases off(app::load_scenario({cat.root() / "scenarios" / "val-training-mbridge-h100.yaml", sets, {}}, cat));
+  const Phases on(app::load_scenario({cat.root() / "scenarios" / "val-training-mbridge-h100.yaml", with, {}}, cat));
+  const ChunkCost &a = off.chunks[0][0], &b = on.chunks[0][0];
+  const double comm = a.fwd.ep + a.bwd.ep, hide = a.fwd.compute + a.bwd.compute;
+  ASSERT_GT(comm, 0.0);
+  const double left = std::max(0.0, comm - hide) / comm, held = 0.15 * std::min(comm, hide);
+  EXPECT_DOUBLE_EQ(b.fwd.compute, a.fwd.compute);
+  EXPECT_DOUBLE_EQ(b.bwd.compute, a.bwd.compute);
+  EXPECT_NEAR(b.fwd.ep, a.fwd.ep * left, 1e-15);
+  EXPECT_NEAR(b.bwd.ep, a.bwd.ep * left, 1e-15);
+  EXPECT_NEAR(b.fwd.contention + b.bwd.contention, a.fwd.contention + a.bwd.contention + held, 1e-12);
+  EXPECT_LT(b.fwd.total() + b.bwd.total(), a.fwd.total() + a.bwd.total());
+}
+
 TEST(PretrainingPhases, UnevenFirstAndLastStagesAsMegatronSplitsThem) {
   // Llama 3 70B (80 layers) on pp 4 x interleave 2, 18 layers on the first stage and 18 on the last: the middle
   // stages hold (80 - 36) / 2 = 22, each stage's split over its 2 chunks. In model order (chunk j on stage j % 4):

@@ -70,6 +70,10 @@ struct PretrainingWorkload {
   // is slowed by share x overlapped time. Default 16 CTAs (NCCL on a DGX with 8 NICs, NVIDIA/nccl#689) of an
   // A100's 108 SMs = 0.15; H100 (132 SMs): 16/132 = 0.12.
   double comm_sm_share = 0.15;
+  // A forward and a backward chunk of two micro-batches run together, each one's MoE dispatch and combine behind the
+  // other's compute: Megatron-core's 1F1B all-to-all overlap (--overlap-moe-expert-parallel-comm, Megatron-Bridge's
+  // moe_a2a_overlap) and DeepSeek-V3's DualPipe (arXiv 2412.19437 §3.2.1).
+  bool overlap_ep_comm = false;
   // With overlap_tp_comm and sequence parallelism: Transformer Engine's overlap of each row-parallel forward GEMM
   // with its reduce-scatter, and the SMs a pipelined reduce-scatter holds (TE's default num_sm: 16).
   struct TpOverlap {

@@ -184,6 +184,19 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
       const double f = stage_factor[static_cast<std::size_t>(s)];
       F.compute *= f; F.gemm *= f; F.contention *= f;
       B.compute *= f; B.gemm *= f; B.contention *= f; B.wgrad *= f;
+      if (w.overlap_ep_comm && F.ep + B.ep > 0) {
+        // A forward chunk runs beside a backward chunk of another micro-batch (the steady state of 1F1B; DualPipe's
+        // pairs): their all-to-alls hide behind their joint compute (as the straggler factor slowed it), holding the
+        // SMs they run on meanwhile (DeepSeek-V3: 20 of the H800's 132). The warm-up and cool-down, with no
+        // partner, are priced alike.
+        const double comm = F.ep + B.ep, hide = F.compute + B.compute;
+        const double left = std::max(0.0, comm - hide) / comm;
+        const double held = contention(comm, hide, true, w.comm_sm_share);
+        F.contention += held * F.ep / comm;
+        B.contention += held * B.ep / comm;
+        F.ep *= left;
+        B.ep *= left;
+      }
     }
   }
   return chunks;
