@@ -76,9 +76,26 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.overlap_tp_comm = w.boolean("overlap_tp_comm");
   p.comm_sm_share = w.number("comm_sm_share");
   p.overlap_ep_comm = w.boolean("overlap_ep_comm");
-  if (p.overlap_ep_comm && model && (!model->is_moe() || p.ep < 2)) {
-    w.node().child("overlap_ep_comm").fail_value("a MoE model with ep > 1 (an expert all-to-all to overlap)",
-                                                 "set parallelism.ep > 1 with a MoE model, or remove overlap_ep_comm");
+  if (p.overlap_ep_comm) {
+    // Megatron-core's overlap needs a forward and a backward in flight together (1F1B or interleaved, so at least
+    // two micro-batches) and refuses full recomputation; zb-h1 stands in for DualPipe, whose pairs these are.
+    const ConfigNode key = w.node().child("overlap_ep_comm");
+    if (model && (!model->is_moe() || p.ep < 2)) {
+      key.fail_value("a MoE model with ep > 1 (an expert all-to-all to overlap)",
+                     "set parallelism.ep > 1 with a MoE model, or remove overlap_ep_comm");
+    }
+    if (p.schedule == PipelineSchedule::gpipe) {
+      key.fail_value("a schedule that runs a forward beside a backward (1f1b, interleaved, zb-h1)",
+                     "gpipe runs every forward before any backward: nothing to pair");
+    }
+    if (p.micro_batches() < 2) {
+      key.fail_value("at least two micro-batches per replica (a forward of one beside the backward of another)",
+                     "global_batch / (micro_batch x dp) is " + std::to_string(p.micro_batches()));
+    }
+    if (p.recompute == Recompute::full) {
+      key.fail_value("recompute none or selective (Megatron-core refuses the overlap with full recomputation)",
+                     "recompute is full");
+    }
   }
   if (const auto te = w.section_if("tp_overlap")) {
     // At tp 1 there is nothing to overlap (a scenario's recipe may be reused there); otherwise TE needs both.
@@ -96,7 +113,7 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
         te->node().child(key).fail_value("a pipelined reduce-scatter", std::string(key) + " is set, but its GEMM runs "
                                          "ring_exchange (copy engines, no SMs held); remove it or choose pipeline");
       }
-      if (cluster.gpu.sm_count > 0 && v >= cluster.gpu.sm_count) {
+      if (te->has(key) && cluster.gpu.sm_count > 0 && v >= cluster.gpu.sm_count) {
         te->node().child(key).fail_value("fewer SMs than the GPU's " + std::to_string(cluster.gpu.sm_count),
                                          std::to_string(v) + " leaves the GEMM no SMs");
       }

@@ -224,7 +224,8 @@ TEST(PretrainingPhases, PairedChunksHideTheirAllToAllsBehindEachOthersCompute) {
       "model=qwen3-30b-a3b", "hardware.count=2", "workload.parallelism.tp=1", "workload.parallelism.pp=1",
       "workload.parallelism.cp=1", "workload.parallelism.dp=16", "workload.parallelism.ep=16", "workload.seq_len=4096",
       "workload.global_batch=1024", "workload.schedule=1f1b", "workload.interleave=1",
-      "workload.pipeline_ends_fewer_layers=0", "workload.precision=bf16", "workload.comm_sm_share=0.15"};
+      "workload.pipeline_ends_fewer_layers=0", "workload.precision=bf16", "workload.comm_sm_share=0.15",
+      "workload.straggler_cv=0"};
   std::vector<std::string> with = sets;
   with.push_back("workload.overlap_ep_comm=true");
   const Phases off(app::load_scenario({cat.root() / "scenarios" / "val-training-mbridge-h100.yaml", sets, {}}, cat));

@@ -173,8 +173,9 @@ TEST(CudaGraphs, PaddedStepsReplayTheSmallestGraphThatHoldsThem) {
   EXPECT_EQ(graph_size({}, 213), 213) << "every size captured: nothing padded";
 
   // On the tiny Llama-like model: 5 decoding sequences of 100 cached tokens each, graphs of 1, 2, 4 and 8. The GPU
-  // runs 8 rows: the 3 dummies hold no context, so the step costs what 8 sequences holding the same 500 tokens cost
-  // unpadded; the model's FLOPs, the host's per-sequence work and the reported batch stay the real 5's.
+  // runs 8 rows through the dense ops and the LM head, as an unpadded step of 8 would; the 3 dummies hold no context,
+  // so attention is the real 5's; the model's FLOPs, the host's per-sequence work and the reported batch stay the
+  // real 5's.
   const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
   const hw::ClusterSpec c = flat_gpu();
   ServingWorkload w;
@@ -193,7 +194,10 @@ TEST(CudaGraphs, PaddedStepsReplayTheSmallestGraphThatHoldsThem) {
   const IterationCost p = padded_model.cost(five), as_eight = unpadded_model.cost(eight),
                       real = unpadded_model.cost(five);
   EXPECT_FALSE(p.eager);
-  EXPECT_DOUBLE_EQ(p.gpu_s, as_eight.gpu_s);
+  EXPECT_DOUBLE_EQ(p.parts[StepPart::weights] + p.parts[StepPart::gemm_math],
+                   as_eight.parts[StepPart::weights] + as_eight.parts[StepPart::gemm_math]);
+  EXPECT_DOUBLE_EQ(p.parts[StepPart::kv] + p.parts[StepPart::attention_math],
+                   real.parts[StepPart::kv] + real.parts[StepPart::attention_math]);
   EXPECT_GT(p.gpu_s, real.gpu_s);
   EXPECT_DOUBLE_EQ(p.model_flops, real.model_flops);
   EXPECT_DOUBLE_EQ(p.cpu_s, real.cpu_s);
@@ -206,6 +210,28 @@ TEST(CudaGraphs, PaddedStepsReplayTheSmallestGraphThatHoldsThem) {
   chunk.prefill_tokens = 3;
   chunk.prefill_pairs = 6;
   EXPECT_DOUBLE_EQ(padded_model.cost(chunk).gpu_s, unpadded_model.cost(chunk).gpu_s);
+
+  // Attention data parallelism (ep 2, per-group placement): the groups hold 5 and 3 sequences; both replay the graph
+  // of 8, so the instance runs 16 rows (8 dummies) and the busiest group 8 (3 dummies), as TensorRT-LLM pads every
+  // rank to one size.
+  ModelSpec moe = m;
+  moe.moe.experts = 8;
+  moe.moe.top_k = 2;
+  moe.moe.ffn_hidden = 512;
+  PoolSpec adp = padded;
+  adp.ep = 2;
+  InstanceModel adp_model(moe, adp, flat_gpu(2), nullptr, {0, 1}, w);
+  BatchShape groups;
+  groups.decode_seqs = 8;
+  groups.decode_context = 800;
+  groups.per_group = true;
+  groups.busiest = GroupShape{5, 500, 0, 0, 0, 0};
+  groups.largest_group_tokens = 5;
+  const BatchShape filled = adp_model.padded_to_graph(groups, 5);
+  EXPECT_EQ(filled.pad_seqs, 8);
+  EXPECT_EQ(filled.busiest_pad_seqs, 3);
+  EXPECT_EQ(filled.largest_group_tokens, 8);
+  EXPECT_EQ(filled.tokens(), 16);
 }
 
 }  // namespace

@@ -62,6 +62,8 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
   }
   te_overlap = w.overlap_tp_comm && sequence_shards(w) > 1;
   if (te_overlap) {
+    // FP8 gathers one byte an element; NVFP4 gathers 16-bit (TE's userbuffers gather FP8 and MXFP8 tensors only:
+    // fill_userbuffers_buffer_for_all_gather raises for other quantizers).
     const double gather_element = w.precision == hw::Precision::fp8 ? 1.0 : 2.0;
     te_comm.all_gather = coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes / 2 * gather_element).time;
     te_comm.reduce_scatter = coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time;

@@ -164,6 +164,19 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
           B.mem_units += t.bytes / g.hbm_bandwidth;
         }
       }
+      if (w.overlap_ep_comm && F.ep + B.ep > 0) {
+        // A forward chunk runs beside a backward chunk of another micro-batch (the steady state of 1F1B; DualPipe's
+        // pairs): their all-to-alls hide behind their joint compute, holding the SMs they run on meanwhile
+        // (DeepSeek-V3: 20 of the H800's 132). The warm-up and cool-down, with no partner, are priced alike. Before
+        // ZeRO-3's prefetch, which hides behind what is left.
+        const double comm = F.ep + B.ep, hide = F.compute + B.compute;
+        const double left = exposed(comm, hide, true) / comm;
+        const double held = contention(comm, hide, true, w.comm_sm_share);
+        F.contention += held * F.ep / comm;
+        B.contention += held * B.ep / comm;
+        F.ep *= left;
+        B.ep *= left;
+      }
       if (w.zero >= 3) {
         // FSDP: gather the chunk's parameters for every forward and backward, reduce-scatter its gradients after
         // every backward, prefetched behind the chunk's compute.
@@ -184,19 +197,6 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
       const double f = stage_factor[static_cast<std::size_t>(s)];
       F.compute *= f; F.gemm *= f; F.contention *= f;
       B.compute *= f; B.gemm *= f; B.contention *= f; B.wgrad *= f;
-      if (w.overlap_ep_comm && F.ep + B.ep > 0) {
-        // A forward chunk runs beside a backward chunk of another micro-batch (the steady state of 1F1B; DualPipe's
-        // pairs): their all-to-alls hide behind their joint compute (as the straggler factor slowed it), holding the
-        // SMs they run on meanwhile (DeepSeek-V3: 20 of the H800's 132). The warm-up and cool-down, with no
-        // partner, are priced alike.
-        const double comm = F.ep + B.ep, hide = F.compute + B.compute;
-        const double left = std::max(0.0, comm - hide) / comm;
-        const double held = contention(comm, hide, true, w.comm_sm_share);
-        F.contention += held * F.ep / comm;
-        B.contention += held * B.ep / comm;
-        F.ep *= left;
-        B.ep *= left;
-      }
     }
   }
   return chunks;

@@ -407,7 +407,7 @@ void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b)
     return;
   }
   const GroupShape& g = b.busiest;
-  const std::int64_t group_decode = g.decode_seqs * b.tokens_per_decode;
+  const std::int64_t group_decode = (g.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode;
   // Copies: a later dense() call may grow the cache the references point into.
   const double per_decode_token = dense(kind, 1, false).flops;
   if (mla_split) {
@@ -440,7 +440,8 @@ InstanceModel::AttentionLoad InstanceModel::attention_load(double decode_seqs, d
 
 std::int64_t InstanceModel::largest_group_tokens(const BatchShape& b) const {
   if (!b.per_group) return (b.tokens() + pool_.ep - 1) / pool_.ep;
-  return std::max(b.largest_group_tokens, b.busiest.prefill_tokens + b.busiest.decode_seqs * b.tokens_per_decode);
+  return std::max(b.largest_group_tokens,
+                  b.busiest.prefill_tokens + (b.busiest.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode);
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only) {
@@ -480,9 +481,9 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
     a.gpu_flops += n * layer.gpu_flops;
     a.gpu_bytes += n * layer.gpu_bytes;
   }
-  const std::int64_t rows = b.decode_seqs * b.tokens_per_decode + b.prefill_logits;
+  const std::int64_t rows = (b.decode_seqs + b.pad_seqs) * b.tokens_per_decode + b.prefill_logits;
   if (b.per_group) {
-    head(a, b.busiest.decode_seqs * b.tokens_per_decode + b.busiest.prefill_logits, d(rows));
+    head(a, (b.busiest.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode + b.busiest.prefill_logits, d(rows));
   } else {
     head(a, static_cast<std::int64_t>(std::ceil(d(rows) / ep)), -1);
   }
@@ -492,14 +493,19 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
 BatchShape InstanceModel::padded_to_graph(const BatchShape& b, std::int64_t graph_units) const {
   const std::int64_t size = graph_size(pool_.cuda_graph_batch_sizes, graph_units);
   if (size <= graph_units) return b;
-  // Dummy sequences each group adds: sequences (decode_only), or tokens over each sequence's (all).
-  const std::int64_t per_seq = pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? b.tokens_per_decode : 1;
-  const std::int64_t dummies = (size - graph_units + per_seq - 1) / per_seq;
+  // Every attention group replays the same graph (TensorRT-LLM pads all ranks to one size): the instance holds ep
+  // groups of `size` sequences (decode_only) or tokens (all), the dummies filling what the real ones leave.
+  const std::int64_t q = b.tokens_per_decode, ep = pool_.ep;
+  const bool by_tokens = pool_.cuda_graphs == PoolSpec::CudaGraphs::all;
+  const auto dummies = [&](std::int64_t units, std::int64_t seqs, std::int64_t prefill) {
+    const std::int64_t missing = by_tokens ? units - prefill - seqs * q : units - seqs;
+    return std::max<std::int64_t>(0, by_tokens ? (missing + q - 1) / q : missing);
+  };
   BatchShape p = b;
-  p.decode_seqs += dummies * pool_.ep;
-  if (p.per_group) {
-    p.busiest.decode_seqs += dummies;
-    p.largest_group_tokens = largest_group_tokens(b) + dummies * b.tokens_per_decode;
+  p.pad_seqs = dummies(size * ep, b.decode_seqs, b.prefill_tokens);
+  if (b.per_group) {
+    p.busiest_pad_seqs = dummies(size, b.busiest.decode_seqs, b.busiest.prefill_tokens);
+    p.largest_group_tokens = by_tokens ? size : size * q;
   }
   return p;
 }
@@ -519,9 +525,12 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
                              actual.prefill_tokens > 0);
   // A graph step runs at its captured size: the GPU works on the padded batch, the model's FLOPs are the real one's.
   const bool padded = !out.eager && !pool_.cuda_graph_batch_sizes.empty();
-  const BatchShape b =
-      padded ? padded_to_graph(actual, pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? group_tokens : group_seqs)
-             : actual;
+  BatchShape padded_shape;
+  if (padded) {
+    padded_shape =
+        padded_to_graph(actual, pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? group_tokens : group_seqs);
+  }
+  const BatchShape& b = padded ? padded_shape : actual;
   Acc a = gpu_time(b);
   const bool drafting = spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1;
   if (drafting) {
@@ -529,6 +538,8 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
     BatchShape draft;
     draft.decode_seqs = b.decode_seqs;
     draft.decode_context = b.decode_context;
+    draft.pad_seqs = b.pad_seqs;
+    draft.busiest_pad_seqs = b.busiest_pad_seqs;
     if (b.per_group) {
       draft.per_group = true;
       draft.busiest.decode_seqs = b.busiest.decode_seqs;
@@ -543,7 +554,7 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
   }
   out.gpu_s = a.time;
   out.comm_s = a.comm;
-  out.model_flops = b.decode_seqs == actual.decode_seqs ? a.flops : gpu_time(actual).flops;
+  out.model_flops = padded && b.pad_seqs > 0 ? gpu_time(actual).flops : a.flops;
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(actual.decode_seqs + (actual.prefill_tokens > 0 ? 1 : 0))) /
               speed;

@@ -60,7 +60,11 @@ struct BatchShape {
   // Of the groups, the most tokens one holds (per_group; 0: the busiest group's): its GPUs send the most in the MoE
   // all-to-all, whichever group sets the compute.
   std::int64_t largest_group_tokens = 0;
-  std::int64_t tokens() const { return prefill_tokens + decode_seqs * tokens_per_decode; }
+  // CUDA-graph padding (PoolSpec::cuda_graph_batch_sizes): dummy sequences the replayed graph adds, in the instance
+  // and on the busiest group. They hold no context: they add rows to the dense ops, experts, collectives and LM head,
+  // not to attention.
+  std::int64_t pad_seqs = 0, busiest_pad_seqs = 0;
+  std::int64_t tokens() const { return prefill_tokens + (decode_seqs + pad_seqs) * tokens_per_decode; }
 };
 
 struct IterationCost {
@@ -105,6 +109,10 @@ class InstanceModel {
                 const hw::Collectives* coll, std::vector<int> gpus, const ServingWorkload& w);
 
   IterationCost cost(const BatchShape& b);
+  // The batch a graph step replays (PoolSpec::cuda_graph_batch_sizes): every attention group padded with dummy
+  // sequences (BatchShape::pad_seqs) up to the captured size that holds `graph_units` (the largest group's
+  // sequences, or tokens with cuda_graphs: all); `b` itself when nothing is padded.
+  BatchShape padded_to_graph(const BatchShape& b, std::int64_t graph_units) const;
   // Seconds of the work that differs between attention groups (dense ops, attention, LM head) for `b`'s busiest
   // group (per_group): what the scheduler compares to find the group that sets the step.
   double group_time(const BatchShape& b);
@@ -199,10 +207,6 @@ class InstanceModel {
   // The step on the busiest GPU; `group_only`: only the terms that differ between attention groups (dense ops,
   // attention, LM head), not the experts and collectives every group shares.
   Acc gpu_time(const BatchShape& b, bool group_only = false);
-  // The batch a graph step replays (PoolSpec::cuda_graph_batch_sizes): every attention group padded with dummy
-  // sequences (no context) up to the captured size that holds `graph_units` (group sequences, or tokens with
-  // cuda_graphs: all); `b` itself when nothing is padded.
-  BatchShape padded_to_graph(const BatchShape& b, std::int64_t graph_units) const;
 
   const ModelSpec& model_;
   PoolSpec pool_;
