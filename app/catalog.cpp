@@ -368,6 +368,8 @@ hw::NicSpec parse_nic(const ConfigNode& n) {
   s.nccl_plugin_latency = n.get_quantity("nccl_plugin_latency", Dimension::time);
   s.nvls_tree_chunk = n.get_quantity("nvls_tree_chunk", Dimension::data, 1);
   s.nvls_tree_max_chunk = n.get_quantity("nvls_tree_max_chunk", Dimension::data);
+  s.p2p_chunk = n.get_quantity("p2p_chunk", Dimension::data, 1);
+  s.message_overhead = n.get_quantity("message_overhead", Dimension::time);
   if (auto rt = n.optional_child("nccl_region_tuner")) s.nccl_region_tuner = parse_region_tuner(*rt);
   s.power = n.get_quantity("power", Dimension::power);
   s.collectives = parse_collective_tuning(n.child("collectives"), false);

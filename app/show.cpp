@@ -99,6 +99,8 @@ Fields nic_fields(const hw::NicSpec& n) {
   f.quantity("nccl_plugin_latency", n.nccl_plugin_latency, Dimension::time);
   f.quantity("nvls_tree_chunk", n.nvls_tree_chunk, Dimension::data);
   f.quantity("nvls_tree_max_chunk", n.nvls_tree_max_chunk, Dimension::data);
+  f.quantity("p2p_chunk", n.p2p_chunk, Dimension::data);
+  f.quantity("message_overhead", n.message_overhead, Dimension::time);
   f.quantity("power", n.power, Dimension::power);
   return f;
 }

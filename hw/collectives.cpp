@@ -140,6 +140,12 @@ TreeNode dtree(int n, int r, int tree) {
 
 }  // namespace
 
+double p2p_net_messages(double bytes, double chunk) {
+  if (!(bytes > 0) || !(chunk > 0)) return 0;
+  const double c = bytes < chunk ? chunk / 4 : bytes < 8 * chunk ? chunk / 2 : chunk;
+  return std::ceil(bytes / c);
+}
+
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops) {
   const double cap = max_chunk > 0 ? max_chunk : (domains >= 4 ? 65536.0 : chunk);
   double c = std::min(chunk, cap);
@@ -197,6 +203,8 @@ Collectives::Collectives(const Topology& topo, const ClusterSpec& spec)
       nccl_plugin_latency_(spec.nic.nccl_plugin_latency),
       nvls_tree_chunk_(spec.nic.nvls_tree_chunk),
       nvls_tree_max_chunk_(spec.nic.nvls_tree_max_chunk),
+      p2p_chunk_(spec.nic.p2p_chunk),
+      message_overhead_(spec.nic.message_overhead),
       region_tuner_(spec.nic.nccl_region_tuner) {}
 
 NcclSystem Collectives::nccl_system(const GroupLayout& g) const {
@@ -443,8 +451,11 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::all_to_all: {
       if (algo != CollectiveAlgo::ring) return c;
-      // All pairs at once; each GPU sends S/n to every peer. Between domains a domain's k GPUs share C NICs.
+      // All pairs at once; each GPU sends S/n to every peer. Between domains a domain's k GPUs share C NICs, and
+      // the host completes each network message of each remote peer in turn (docs/network.md, "Point-to-point
+      // messages").
       c.latency = base + s_ring;
+      if (multi) c.latency += (n - k) * p2p_net_messages(S / n, p2p_chunk_) * message_overhead_;
       if (!multi) {
         c.bw_time = (n - 1.0) / n * S / Bu;
         c.intra_sent = (n - 1.0) * S;
@@ -460,6 +471,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::send_recv: {
       if (algo != CollectiveAlgo::ring) return c;
       c.latency = base + s_ring;
+      if (multi) c.latency += p2p_net_messages(S, p2p_chunk_) * message_overhead_;
       c.bw_time = S / (multi ? Bn : Bu);
       (multi ? c.net_sent : c.intra_sent) = S;
       c.ok = true;

@@ -41,6 +41,11 @@ double dtree_network_load(int m);
 // while S is under 32, 16, 4 and 1 loops of `ops` (= channels x heads) chunks (src/enqueue.cc, NCCL 2.21 on).
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops);
 
+// Network messages NCCL sends one peer for `bytes` of point-to-point data (src/enqueue.cc, p2p task setup, 2.19 on):
+// chunks of NCCL_P2P_NET_CHUNKSIZE (`chunk`), a quarter of it when the peer gets less than one chunk and half when
+// less than eight, each chunk one message: ceil(bytes / that chunk); 0 for no bytes.
+double p2p_net_messages(double bytes, double chunk);
+
 struct NcclSystem;
 
 struct CollectiveCost {
@@ -140,6 +145,8 @@ class Collectives {
   double nccl_plugin_latency_ = 0;  // seconds
   double nvls_tree_chunk_ = 0;      // bytes: NCCL_NVLS_CHUNKSIZE as the NIC's plugin leaves it (NicSpec)
   double nvls_tree_max_chunk_ = 0;  // bytes: NCCL_NVLSTREE_MAX_CHUNKSIZE as the plugin leaves it (0: NCCL's rule)
+  double p2p_chunk_ = 0;            // bytes: NCCL_P2P_NET_CHUNKSIZE as the plugin leaves it (NicSpec)
+  double message_overhead_ = 0;     // seconds per network message completion on the host (NicSpec)
   NcclRegionTuner region_tuner_;
 };
 

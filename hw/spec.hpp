@@ -170,6 +170,11 @@ struct NicSpec {
   // aws-ofi-nccl sets 512 KiB). They set NVLSTree's pipeline fill (hw/collectives.hpp, nvls_tree_chunk_bytes).
   double nvls_tree_chunk = 131072;
   double nvls_tree_max_chunk = 0;
+  // Point-to-point (send/recv, all-to-all) over the network: NCCL_P2P_NET_CHUNKSIZE as the plugin leaves it (NCCL's
+  // default 128 KiB; aws-ofi-nccl sets 512 KiB), each chunk one network message, and the host's cost per message
+  // completion that no transfer hides (aws-ofi-nccl's TUNER_NET_COMP_OVERHEAD, 3 us on EFA; 0: not measured).
+  double p2p_chunk = 131072;
+  double message_overhead = 0;
   // The plugin's region tuner (aws-ofi-nccl on EFA), which overrides NCCL's choice above 2 nodes; empty: none.
   NcclRegionTuner nccl_region_tuner;
   double power = 0;      // watts

@@ -423,6 +423,40 @@ TEST(CollectivesIssue13, NvlsTreeChunkFollowsNcclsLadder) {
   EXPECT_EQ(nccl_nvls_heads(72), 32);
 }
 
+TEST(CollectivesIssue13, P2pMessagesFollowNcclsChunkRule) {
+  // NCCL_P2P_NET_CHUNKSIZE 512 KiB (aws-ofi-nccl on p5): a peer's bytes under one chunk go in 128 KiB messages,
+  // under eight chunks (4 MiB) in 256 KiB ones, else in 512 KiB ones.
+  const double MiB = 1 << 20, KiB = 1 << 10;
+  EXPECT_EQ(p2p_net_messages(128 * KiB, 512 * KiB), 1);
+  EXPECT_EQ(p2p_net_messages(300 * KiB, 512 * KiB), 3);   // 300 / 128, rounded up
+  EXPECT_EQ(p2p_net_messages(2 * MiB, 512 * KiB), 8);     // 2 MiB / 256 KiB
+  EXPECT_EQ(p2p_net_messages(4 * MiB, 512 * KiB), 8);     // 4 MiB / 512 KiB
+  EXPECT_EQ(p2p_net_messages(64 * MiB, 512 * KiB), 128);
+  EXPECT_EQ(p2p_net_messages(0, 512 * KiB), 0);
+}
+
+TEST(CollectivesIssue13, AllToAllPaysEachRemoteMessageOnTheHost) {
+  // 2 HGX H100 nodes, all-to-all of 32 MiB: each of the 16 GPUs sends 2 MiB to each of its 8 remote peers, in
+  // 256 KiB messages (8 a peer): 64 messages x 3 us = 192 us on top of the same exchange with no message cost. A
+  // send/recv of 16 MiB between the nodes: 32 messages of 512 KiB, 96 us. Inside one node nothing is added.
+  ClusterSpec spec = hgx_h100(2);
+  spec.nic.p2p_chunk = 512 * 1024;
+  const Topology t = build_topology(spec);
+  const Collectives free_msgs(t, spec);
+  spec.nic.message_overhead = 3e-6;
+  const Collectives charged(t, spec);
+  const double S = 32.0 * (1 << 20);
+  EXPECT_NEAR(charged.estimate(CollectiveOp::all_to_all, iota(16), S).time -
+                  free_msgs.estimate(CollectiveOp::all_to_all, iota(16), S).time,
+              8 * 8 * 3e-6, 1e-12);
+  const std::vector<int> pair = {0, 8};
+  EXPECT_NEAR(charged.estimate(CollectiveOp::send_recv, pair, S / 2).time -
+                  free_msgs.estimate(CollectiveOp::send_recv, pair, S / 2).time,
+              32 * 3e-6, 1e-12);
+  EXPECT_EQ(charged.estimate(CollectiveOp::all_to_all, iota(8), S).time,
+            free_msgs.estimate(CollectiveOp::all_to_all, iota(8), S).time);
+}
+
 TEST(CollectivesIssue13, NvlsTreeFillOnTwoNodesByHand) {
   // 2 HGX H100 nodes, 64 MiB: h = 1 -> 3 loops of fill; NCCL's 128 KiB chunk holds (64 MiB is not under 4 loops of
   // 128 KiB x 128), so a loop is 16 MiB, a quarter of the buffer: fill = 3/4 of the bandwidth time. At 4 MiB the
