@@ -281,6 +281,7 @@ GroupLayout Collectives::compute_layout(std::span<const int> group) const {
   g.nvls_capable = su && g.domains == 1 && in_network_reduction_;
   std::size_t smallest = fullest->size();
   for (const auto& [d, v] : by_domain) smallest = std::min(smallest, v.size());
+  g.fewest_per_domain = static_cast<int>(smallest);
   g.nvls_tree_capable = su && g.domains > 1 && in_network_reduction_ && smallest > 1;
   g.tree_load = dtree_network_load(g.domains);
   if (su) {
@@ -370,6 +371,16 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     c.net_sent = m * D;
   };
 
+  // Point-to-point between domains: the host completes every network message of every remote peer in turn
+  // (docs/network.md, "Point-to-point messages"), the GPU with the most remote peers setting the time. On Simple the
+  // network step (sn) already holds one message's completion.
+  auto p2p_messages_time = [&](int remote_peers, double bytes_per_peer) {
+    if (!multi || message_overhead_ <= 0) return 0.0;
+    double msgs = remote_peers * p2p_net_messages(bytes_per_peer, p2p_chunk_);
+    if (p == Protocol::simple) msgs = std::max(0.0, msgs - 1);
+    return msgs * message_overhead_;
+  };
+
   switch (op) {
     case CollectiveOp::all_reduce: {
       const double D = 2.0 * (n - 1) / n * S;
@@ -451,11 +462,8 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::all_to_all: {
       if (algo != CollectiveAlgo::ring) return c;
-      // All pairs at once; each GPU sends S/n to every peer. Between domains a domain's k GPUs share C NICs, and
-      // the host completes each network message of each remote peer in turn (docs/network.md, "Point-to-point
-      // messages").
-      c.latency = base + s_ring;
-      if (multi) c.latency += (n - k) * p2p_net_messages(S / n, p2p_chunk_) * message_overhead_;
+      // All pairs at once; each GPU sends S/n to every peer. Between domains a domain's k GPUs share C NICs.
+      c.latency = base + s_ring + p2p_messages_time(n - g.fewest_per_domain, S / n);
       if (!multi) {
         c.bw_time = (n - 1.0) / n * S / Bu;
         c.intra_sent = (n - 1.0) * S;
@@ -470,8 +478,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::send_recv: {
       if (algo != CollectiveAlgo::ring) return c;
-      c.latency = base + s_ring;
-      if (multi) c.latency += p2p_net_messages(S, p2p_chunk_) * message_overhead_;
+      c.latency = base + s_ring + p2p_messages_time(1, S);
       c.bw_time = S / (multi ? Bn : Bu);
       (multi ? c.net_sent : c.intra_sent) = S;
       c.ok = true;

@@ -66,6 +66,7 @@ struct GroupLayout {
   int n = 0;                 // GPUs
   int domains = 0;           // NVLink domains touched
   int per_domain = 0;        // largest number of group GPUs in one domain
+  int fewest_per_domain = 0; // smallest number of group GPUs in one domain (its GPUs have the most remote peers)
   int nics_per_domain = 0;   // distinct NICs the group uses in the domain that has fewest (the network bottleneck)
   bool nvls_capable = false; // one domain whose switch reduces in-network
   bool nvls_tree_capable = false;  // several domains, each with an in-network-reducing switch and >= 2 GPUs
