@@ -22,6 +22,61 @@ E named_enum(const schema::Reader& n, std::string_view key, const std::array<E, 
   throw std::logic_error("pretraining: declared choice '" + name + "' of " + std::string(key) + " has no value");
 }
 
+// Megatron-core's all-to-all overlap needs a forward and a backward in flight together (1F1B or interleaved, so at
+// least two micro-batches) and refuses full recomputation; zb-h1 stands in for DualPipe, whose pairs these are.
+void check_overlap_ep_comm(const ConfigNode& key, const wl::PretrainingWorkload& p, const wl::ModelSpec& model) {
+  using wl::PipelineSchedule, wl::Recompute;
+  if (!model.is_moe() || p.ep < 2) {
+    key.fail_value("a MoE model with ep > 1 (an expert all-to-all to overlap)",
+                   "set parallelism.ep > 1 with a MoE model, or remove overlap_ep_comm");
+  }
+  if (p.schedule == PipelineSchedule::gpipe) {
+    key.fail_value("a schedule that runs a forward beside a backward (1f1b, interleaved, zb-h1)",
+                   "gpipe runs every forward before any backward: nothing to pair");
+  }
+  if (p.micro_batches() < 2) {
+    key.fail_value("at least two micro-batches per replica (a forward of one beside the backward of another)",
+                   "global_batch / (micro_batch x dp) is " + std::to_string(p.micro_batches()));
+  }
+  if (p.recompute == Recompute::full) {
+    key.fail_value("recompute none or selective (Megatron-core refuses the overlap with full recomputation)",
+                   "recompute is full");
+  }
+}
+
+// Transformer Engine's per-GEMM settings. At tp 1 there is nothing to overlap (a scenario's recipe may be reused
+// there); otherwise TE needs overlap_tp_comm and sequence parallelism.
+wl::PretrainingWorkload::TpOverlap parse_tp_overlap(const schema::Reader& te, const wl::PretrainingWorkload& p,
+                                                    const hw::GpuSpec& gpu) {
+  using wl::RsOverlap;
+  if (p.tp > 1 && (!p.overlap_tp_comm || !p.sequence_parallel)) {
+    te.fail("tp_overlap configures Transformer Engine's TP overlap, which at tp > 1 runs only with overlap_tp_comm: "
+            "true and sequence_parallel: true; set those or remove tp_overlap");
+  }
+  const auto method = [&](const char* key) {
+    return named_enum(te, key, std::array{RsOverlap::pipeline, RsOverlap::ring_exchange});
+  };
+  const auto sms = [&](const char* key, RsOverlap m) {
+    const std::int64_t v = te.integer(key);
+    if (te.has(key) && m != RsOverlap::pipeline) {
+      te.node().child(key).fail_value("a pipelined reduce-scatter", std::string(key) + " is set, but its GEMM runs "
+                                      "ring_exchange (copy engines, no SMs held); remove it or choose pipeline");
+    }
+    if (te.has(key) && gpu.sm_count > 0 && v >= gpu.sm_count) {
+      te.node().child(key).fail_value("fewer SMs than the GPU's " + std::to_string(gpu.sm_count),
+                                      std::to_string(v) + " leaves the GEMM no SMs");
+    }
+    return static_cast<int>(v);
+  };
+  wl::PretrainingWorkload::TpOverlap t;
+  t.proj_fprop = method("proj_fprop");
+  t.fc2_fprop = method("fc2_fprop");
+  t.proj_fprop_sms = sms("proj_fprop_sms", t.proj_fprop);
+  t.fc2_fprop_sms = sms("fc2_fprop_sms", t.fc2_fprop);
+  te.finish();
+  return t;
+}
+
 }  // namespace
 
 wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::ClusterSpec& cluster,
@@ -76,55 +131,8 @@ wl::PretrainingWorkload parse_pretraining(const schema::Reader& w, const hw::Clu
   p.overlap_tp_comm = w.boolean("overlap_tp_comm");
   p.comm_sm_share = w.number("comm_sm_share");
   p.overlap_ep_comm = w.boolean("overlap_ep_comm");
-  if (p.overlap_ep_comm) {
-    // Megatron-core's overlap needs a forward and a backward in flight together (1F1B or interleaved, so at least
-    // two micro-batches) and refuses full recomputation; zb-h1 stands in for DualPipe, whose pairs these are.
-    const ConfigNode key = w.node().child("overlap_ep_comm");
-    if (model && (!model->is_moe() || p.ep < 2)) {
-      key.fail_value("a MoE model with ep > 1 (an expert all-to-all to overlap)",
-                     "set parallelism.ep > 1 with a MoE model, or remove overlap_ep_comm");
-    }
-    if (p.schedule == PipelineSchedule::gpipe) {
-      key.fail_value("a schedule that runs a forward beside a backward (1f1b, interleaved, zb-h1)",
-                     "gpipe runs every forward before any backward: nothing to pair");
-    }
-    if (p.micro_batches() < 2) {
-      key.fail_value("at least two micro-batches per replica (a forward of one beside the backward of another)",
-                     "global_batch / (micro_batch x dp) is " + std::to_string(p.micro_batches()));
-    }
-    if (p.recompute == Recompute::full) {
-      key.fail_value("recompute none or selective (Megatron-core refuses the overlap with full recomputation)",
-                     "recompute is full");
-    }
-  }
-  if (const auto te = w.section_if("tp_overlap")) {
-    // At tp 1 there is nothing to overlap (a scenario's recipe may be reused there); otherwise TE needs both.
-    if (p.tp > 1 && (!p.overlap_tp_comm || !p.sequence_parallel)) {
-      te->fail("tp_overlap configures Transformer Engine's TP overlap, which at tp > 1 runs only with overlap_tp_comm: "
-               "true and sequence_parallel: true; set those or remove tp_overlap");
-    }
-    using wl::RsOverlap;
-    const auto method = [&](const char* key) {
-      return named_enum(*te, key, std::array{RsOverlap::pipeline, RsOverlap::ring_exchange});
-    };
-    const auto sms = [&](const char* key, RsOverlap m) {
-      const std::int64_t v = te->integer(key);
-      if (te->has(key) && m != RsOverlap::pipeline) {
-        te->node().child(key).fail_value("a pipelined reduce-scatter", std::string(key) + " is set, but its GEMM runs "
-                                         "ring_exchange (copy engines, no SMs held); remove it or choose pipeline");
-      }
-      if (te->has(key) && cluster.gpu.sm_count > 0 && v >= cluster.gpu.sm_count) {
-        te->node().child(key).fail_value("fewer SMs than the GPU's " + std::to_string(cluster.gpu.sm_count),
-                                         std::to_string(v) + " leaves the GEMM no SMs");
-      }
-      return static_cast<int>(v);
-    };
-    p.tp_overlap.proj_fprop = method("proj_fprop");
-    p.tp_overlap.fc2_fprop = method("fc2_fprop");
-    p.tp_overlap.proj_fprop_sms = sms("proj_fprop_sms", p.tp_overlap.proj_fprop);
-    p.tp_overlap.fc2_fprop_sms = sms("fc2_fprop_sms", p.tp_overlap.fc2_fprop);
-    te->finish();
-  }
+  if (p.overlap_ep_comm) check_overlap_ep_comm(w.node().child("overlap_ep_comm"), p, *model);
+  if (const auto te = w.section_if("tp_overlap")) p.tp_overlap = parse_tp_overlap(*te, p, cluster.gpu);
   p.grad_accumulation_fusion = w.boolean("grad_accumulation_fusion");
   p.grad_reduce_fp32 = w.boolean("grad_reduce_fp32");
   p.narrow_weights = w.boolean("narrow_weights");

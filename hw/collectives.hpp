@@ -41,7 +41,8 @@ double dtree_network_load(int m);
 // while S is under 32, 16, 4 and 1 loops of `ops` (= channels x heads) chunks (src/enqueue.cc, NCCL 2.21 on).
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops);
 
-// Network messages NCCL sends one peer for `bytes` of point-to-point data (src/enqueue.cc, p2p task setup, 2.19 on):
+// Network messages NCCL sends one peer for `bytes` of point-to-point data (src/enqueue.cc, p2p task setup, read at
+// 2.27.7):
 // chunks of NCCL_P2P_NET_CHUNKSIZE (`chunk`), a quarter of it when the peer gets less than one chunk and half when
 // less than eight, each chunk one message: ceil(bytes / that chunk); 0 for no bytes.
 double p2p_net_messages(double bytes, double chunk);

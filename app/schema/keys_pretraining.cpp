@@ -151,7 +151,8 @@ SectionPtr pretraining_keys() {
          boolean("overlap_ep_comm").or_default(d.overlap_ep_comm)
              .describe("MoE dispatch and combine hidden behind a paired chunk of the other direction (Megatron-core "
                        "--overlap-moe-expert-parallel-comm; DeepSeek-V3's DualPipe)")
-             .rule_("a MoE model with ep > 1"),
+             .rule_("a MoE model with ep > 1; schedule 1f1b, interleaved or zb-h1; at least two micro-batches per replica; "
+                    "recompute none or selective"),
          section("tp_overlap", tp_overlap_keys())
              .optional("Transformer Engine's defaults: both pipeline, 16 SMs")
              .describe("per-GEMM settings of the TP overlap (Megatron-Bridge's FP8 recipes: both ring_exchange)")

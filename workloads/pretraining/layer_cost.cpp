@@ -37,6 +37,18 @@ bool input_arrives_narrow(OpKind k) {
 }
 
 
+// The slot of a GEMM Transformer Engine pairs with a sublayer's gather or scatter: QKV, projection, FC1, FC2; -1
+// for the others.
+int te_pair_slot(OpKind k) {
+  switch (k) {
+    case OpKind::qkv_proj: return 0;
+    case OpKind::out_proj: return 1;
+    case OpKind::ffn_up: return 2;
+    case OpKind::ffn_down: return 3;
+    default: return -1;
+  }
+}
+
 }  // namespace
 
 LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m_, const hw::ClusterSpec& c_,
@@ -56,17 +68,20 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
   const double tokens = d(w.micro_batch) * d(w.seq_len) / w.cp;
   const double bytes = tokens * d(m.hidden) * 2;
   if (w.tp > 1) {
-    t_tp_pair = sequence_shards(w) > 1 ? coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes).time +
-                                    coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time
-                              : coll.estimate(hw::CollectiveOp::all_reduce, tp_group, bytes).time;
+    if (sequence_shards(w) > 1) {
+      const double gather = coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes).time;
+      const double scatter = coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time;
+      t_tp_pair = gather + scatter;
+      te_comm = {gather, scatter};
+    } else {
+      t_tp_pair = coll.estimate(hw::CollectiveOp::all_reduce, tp_group, bytes).time;
+    }
   }
   te_overlap = w.overlap_tp_comm && sequence_shards(w) > 1;
-  if (te_overlap) {
+  if (te_overlap && w.precision == hw::Precision::fp8) {
     // FP8 gathers one byte an element; NVFP4 gathers 16-bit (TE's userbuffers gather FP8 and MXFP8 tensors only:
     // fill_userbuffers_buffer_for_all_gather raises for other quantizers).
-    const double gather_element = w.precision == hw::Precision::fp8 ? 1.0 : 2.0;
-    te_comm.all_gather = coll.estimate(hw::CollectiveOp::all_gather, tp_group, bytes / 2 * gather_element).time;
-    te_comm.reduce_scatter = coll.estimate(hw::CollectiveOp::reduce_scatter, tp_group, bytes).time;
+    te_comm.all_gather = coll.estimate(hw::CollectiveOp::all_gather, tp_group, tokens * d(m.hidden) * 1).time;
   }
 }
 
@@ -175,11 +190,7 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
     }
     const OpTime t = op_time(g, p, op);
     all.add(g, p, t, op.is_gemm(), op.attention_core);
-    if (te_overlap) {
-      const int slot = op.kind == OpKind::qkv_proj ? 0 : op.kind == OpKind::out_proj ? 1
-                     : op.kind == OpKind::ffn_up  ? 2 : op.kind == OpKind::ffn_down ? 3 : -1;
-      if (slot >= 0) te_gemm[slot] = op;
-    }
+    if (const int slot = te_pair_slot(op.kind); te_overlap && slot >= 0) te_gemm[slot] = op;
     if (selective && !op.attention_core && modules.reruns(op)) rerun.add(g, p, t, op.is_gemm(), false);
     if (op.attention_core) core.add(g, p, t, true, true);
     if (op.is_gemm() && !op.attention_core) linear += t.time;
@@ -245,8 +256,8 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
   lc.rerun_mem_units = rerun.mem;
   lc.core_units = core.units;
   lc.core_mem_units = core.mem;
-  lc.tp_comm = 2 * t_tp_pair;
   lc.tp_hide = all.gemm;
+  int pairs = 0;
   if (te_overlap) {
     // Each sublayer whose two GEMMs exist (MLA's and the routed experts' do not) carries its own collectives.
     for (int pair = 0; pair < 2; ++pair) {
@@ -257,10 +268,11 @@ LayerCost LayerCostModel::layer_cost(i64 l) const {
       lc.tp_overlap += tp_overlap_pair(g, w.precision, *column, *row, w.tp,
                                        attention ? w.tp_overlap.proj_fprop : w.tp_overlap.fc2_fprop,
                                        attention ? w.tp_overlap.proj_fprop_sms : w.tp_overlap.fc2_fprop_sms, te_comm);
-      lc.tp_comm -= t_tp_pair;
+      ++pairs;
     }
     lc.tp_hide = std::max(0.0, lc.tp_hide - lc.tp_overlap.fwd_gemm);
   }
+  lc.tp_comm = (2 - pairs) * t_tp_pair;
   if (w.cp > 1) {
     const double bytes = d(w.micro_batch) * d(w.seq_len) / w.cp * kv_width(m) / w.tp * 2;
     lc.cp_comm = (w.cp - 1) * coll.estimate(hw::CollectiveOp::send_recv, cp_pair, bytes).time;

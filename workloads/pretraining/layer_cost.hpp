@@ -44,7 +44,7 @@ struct LayerCost {
   double rerun_tp = 0;    // the rerun's TP collectives: a dense MLP's input gather and output scatter (SP) or reduce
   double core_units = 0, core_mem_units = 0;
   double tp_comm = 0;        // one pass's TP collectives (before overlap) that no Transformer Engine pair carries
-  double tp_hide = 0;        // forward GEMM time tp_comm can hide behind (the GEMMs of no pair)
+  double tp_hide = 0;        // forward GEMM time tp_comm can hide behind (with TE's pairs: the GEMMs of no pair)
   // Transformer Engine's TP overlap, pair by pair (overlap_tp_comm with sequence parallelism; tp_overlap.hpp).
   TpOverlapCost tp_overlap;
   double cp_comm = 0;        // one forward's ring-attention exchanges (before overlap)

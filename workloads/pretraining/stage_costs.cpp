@@ -13,6 +13,20 @@ namespace {
 using i64 = std::int64_t;
 using counts::d;
 
+// A forward chunk runs beside a backward chunk of another micro-batch (the steady state of 1F1B; DualPipe's pairs):
+// their all-to-alls hide behind their joint compute, the rest exposed in proportion, holding `share` of the SMs while
+// hidden (DeepSeek-V3: 20 of the H800's 132). The warm-up and cool-down, with no partner, are priced alike.
+void hide_paired_all_to_alls(PassCost& F, PassCost& B, double share) {
+  const double comm = F.ep + B.ep, hide = F.compute + B.compute;
+  if (comm <= 0) return;
+  const double left = exposed(comm, hide, true) / comm;
+  const double held = contention(comm, hide, true, share);
+  F.contention += held * F.ep / comm;
+  B.contention += held * B.ep / comm;
+  F.ep *= left;
+  B.ep *= left;
+}
+
 }  // namespace
 
 std::vector<double> straggler_factors(const PretrainingWorkload& w, std::uint64_t seed) {
@@ -164,19 +178,7 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
           B.mem_units += t.bytes / g.hbm_bandwidth;
         }
       }
-      if (w.overlap_ep_comm && F.ep + B.ep > 0) {
-        // A forward chunk runs beside a backward chunk of another micro-batch (the steady state of 1F1B; DualPipe's
-        // pairs): their all-to-alls hide behind their joint compute, holding the SMs they run on meanwhile
-        // (DeepSeek-V3: 20 of the H800's 132). The warm-up and cool-down, with no partner, are priced alike. Before
-        // ZeRO-3's prefetch, which hides behind what is left.
-        const double comm = F.ep + B.ep, hide = F.compute + B.compute;
-        const double left = exposed(comm, hide, true) / comm;
-        const double held = contention(comm, hide, true, w.comm_sm_share);
-        F.contention += held * F.ep / comm;
-        B.contention += held * B.ep / comm;
-        F.ep *= left;
-        B.ep *= left;
-      }
+      if (w.overlap_ep_comm) hide_paired_all_to_alls(F, B, w.comm_sm_share);
       if (w.zero >= 3) {
         // FSDP: gather the chunk's parameters for every forward and backward, reduce-scatter its gradients after
         // every backward, prefetched behind the chunk's compute.

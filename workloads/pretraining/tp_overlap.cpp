@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "workloads/pretraining/layer_cost.hpp"
 #include "workloads/roofline.hpp"
 
 namespace dcsim::wl {
@@ -25,7 +26,7 @@ struct Split {
   double gemm = 0, total = 0;
 };
 
-Split ring_exchange(const hw::GpuSpec& g, hw::Precision p, const Op& op, int tp, double comm) {
+Split ring_exchange_split(const hw::GpuSpec& g, hw::Precision p, const Op& op, int tp, double comm) {
   const double chunk = chunk_gemm_time(g, p, op, tp);
   return {tp * chunk, ring_exchange_time(chunk, tp, comm)};
 }
@@ -75,13 +76,13 @@ TpOverlapCost tp_overlap_pair(const hw::GpuSpec& g, hw::Precision p, const Op& c
     exposed += s.total - s.gemm;
   };
   // Forward. The column GEMM: tp chunks, each on the slice of the gathered input that has arrived.
-  charge(out.fwd_compute, out.fwd_exposed, ring_exchange(g, p, column, tp, comm.all_gather), col_t);
+  charge(out.fwd_compute, out.fwd_exposed, ring_exchange_split(g, p, column, tp, comm.all_gather), col_t);
   if (rs == RsOverlap::ring_exchange) {
     // tp chunks, each the rows of one rank's share, passed on with what it has summed so far; TE ends with "a
     // reduction of the received outputs": read the tp partial outputs (16-bit), write this rank's rows.
     const double out_bytes = row.gemm.m * row.gemm.n * 2;
     const double reduce = op_time(g, hw::Precision::bf16, 0, out_bytes * (1 + 1.0 / tp)).time;
-    Split s = ring_exchange(g, p, row, tp, comm.reduce_scatter);
+    Split s = ring_exchange_split(g, p, row, tp, comm.reduce_scatter);
     s.gemm += reduce;
     s.total += reduce;
     charge(out.fwd_compute, out.fwd_exposed, s, row_t);
@@ -94,12 +95,13 @@ TpOverlapCost tp_overlap_pair(const hw::GpuSpec& g, hw::Precision p, const Op& c
   }
   // Backward. The row GEMM's input gradient: its output gradient gathered by ring exchange (proj_dgrad, fc2_dgrad).
   const Op row_dgrad = input_gradient(row);
-  charge(out.bwd_compute, out.bwd_exposed, ring_exchange(g, p, row_dgrad, tp, comm.all_gather),
+  charge(out.bwd_compute, out.bwd_exposed, ring_exchange_split(g, p, row_dgrad, tp, comm.all_gather),
          op_time(g, p, row_dgrad).time);
   // The column GEMM's input gradient beside the re-gather of its input (qkv_dgrad, fc1_dgrad: bulk), its weight
-  // gradient beside the scatter of that input gradient (qkv_wgrad, fc1_wgrad: bulk); both GEMMs unsplit.
+  // gradient beside the scatter of that input gradient (qkv_wgrad, fc1_wgrad: bulk); both GEMMs unsplit, each taken
+  // at the forward GEMM's time (the same FLOPs).
   for (const double c : {comm.all_gather, comm.reduce_scatter}) {
-    out.bwd_exposed += std::max(0.0, c - col_t);
+    out.bwd_exposed += exposed(c, col_t, true);
     out.bwd_bulk_hidden += std::min(c, col_t);
   }
   return out;

@@ -24,7 +24,9 @@ struct TpCommTimes {
 struct TpOverlapCost {
   double fwd_compute = 0, fwd_exposed = 0;
   double bwd_compute = 0, bwd_exposed = 0;
-  double bwd_bulk_hidden = 0;  // bulk collectives hidden behind unsplit backward GEMMs (they hold SMs: contention)
+  // Bulk collectives hidden behind unsplit backward GEMMs: they hold SMs meanwhile, charged at the workload's
+  // comm_sm_share (ASSUMED for TE's bulk kernels, whose num_sm the recipes set per GEMM: 2-32).
+  double bwd_bulk_hidden = 0;
   double fwd_gemm = 0;         // the pair's unsplit forward GEMM time
   TpOverlapCost& operator+=(const TpOverlapCost& o);
 };

@@ -554,6 +554,8 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
   }
   out.gpu_s = a.time;
   out.comm_s = a.comm;
+  // The real batch's FLOPs, priced exactly (the LM head and the groups' shares round per group, so the dummies'
+  // FLOPs are not a constant per row): a second pricing for padded steps only.
   out.model_flops = padded && b.pad_seqs > 0 ? gpu_time(actual).flops : a.flops;
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(actual.decode_seqs + (actual.prefill_tokens > 0 ? 1 : 0))) /

@@ -100,7 +100,7 @@ struct PoolSpec {
   // capture size; TensorRT-LLM's trtllm-bench captures up to its max_batch_size.
   int cuda_graph_max_batch = 512;
   // Captured sizes with padding (TensorRT-LLM cuda_graph_config enable_padding + batch_sizes; vLLM's capture sizes;
-  // SGLang's capture_bs), ascending, the last cuda_graph_max_batch: a graph step runs the graph of the smallest size
+  // SGLang's --cuda-graph-bs), ascending, the last cuda_graph_max_batch: a graph step runs the graph of the smallest size
   // that holds its batch, the missing rows dummy sequences. Empty: every size up to cuda_graph_max_batch is captured.
   std::vector<int> cuda_graph_batch_sizes;
   std::optional<hw::ClusterSpec> cluster;         // heterogeneous pool: its own system (disaggregated only)
