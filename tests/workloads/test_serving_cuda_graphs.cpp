@@ -60,10 +60,13 @@ TEST(CudaGraphs, EngineModesPickTheirGraphSteps) {
 // Flat curves and unbounded bandwidth (an op takes FLOPs / peak), a host at speed 2.
 hw::ClusterSpec flat_gpu(int gpus = 1) { return testing::flat_cluster(1e15, 1e30, 100e9, gpus, 2); }
 
+// The tiny Llama-like model: 2 layers of 10 kernels.
+ModelSpec tiny_llama() { return testing::llama_like(2, 256, 4, 2, 512, 1000, 4096); }
+
 TEST(CudaGraphs, EagerStepWaitsForTheHostsLaunches) {
   // The tiny Llama-like model: 2 layers of 10 kernels + 4 = 24 kernels, 24 x 20 us / speed 2 = 240 us of
   // launches; scheduling 100 us / 2 = 50 us.
-  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const ModelSpec m = tiny_llama();
   const hw::ClusterSpec c = flat_gpu();
   ServingWorkload w;
   w.cpu_iteration_s = 100e-6;
@@ -115,7 +118,7 @@ TEST(CudaGraphs, EagerStepWaitsForTheHostsLaunches) {
 
 TEST(CudaGraphs, AttentionGroupsCompareTheirOwnBatchToTheGraphs) {
   // ep 2 on the tiny MoE: 10 decoding sequences split 5 / 5 are captured with graphs of 5; 6 on one group is not.
-  ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  ModelSpec m = tiny_llama();
   m.moe.experts = 8;
   m.moe.top_k = 2;
   m.moe.ffn_hidden = 512;
@@ -143,7 +146,7 @@ TEST(CudaGraphs, AttentionGroupsCompareTheirOwnBatchToTheGraphs) {
 TEST(CudaGraphs, EagerDraftingLaunchesTheDraftKernels) {
   // Speculative decoding with 3 draft tokens of 1 layer each: an eager verify step launches the target's 24 kernels
   // and 3 x (1 x 10 + 4) = 42 more, at 20 us each and speed 2.
-  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const ModelSpec m = tiny_llama();
   const hw::ClusterSpec c = flat_gpu();
   ServingWorkload w;
   w.cpu_iteration_s = 0;
@@ -176,7 +179,7 @@ TEST(CudaGraphs, PaddedStepsReplayTheSmallestGraphThatHoldsThem) {
   // runs 8 rows through the dense ops and the LM head, as an unpadded step of 8 would; the 3 dummies hold no context,
   // so attention is the real 5's; the model's FLOPs, the host's per-sequence work and the reported batch stay the
   // real 5's.
-  const ModelSpec m = testing::llama_like(2, 256, 4, 2, 512, 1000, 4096);
+  const ModelSpec m = tiny_llama();
   const hw::ClusterSpec c = flat_gpu();
   ServingWorkload w;
   w.cpu_iteration_s = 10e-6;

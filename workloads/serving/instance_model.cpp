@@ -407,7 +407,7 @@ void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b)
     return;
   }
   const GroupShape& g = b.busiest;
-  const std::int64_t group_decode = (g.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode;
+  const std::int64_t group_decode = b.busiest_decode_rows();
   // Copies: a later dense() call may grow the cache the references point into.
   const double per_decode_token = dense(kind, 1, false).flops;
   if (mla_split) {
@@ -440,8 +440,7 @@ InstanceModel::AttentionLoad InstanceModel::attention_load(double decode_seqs, d
 
 std::int64_t InstanceModel::largest_group_tokens(const BatchShape& b) const {
   if (!b.per_group) return (b.tokens() + pool_.ep - 1) / pool_.ep;
-  return std::max(b.largest_group_tokens,
-                  b.busiest.prefill_tokens + (b.busiest.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode);
+  return std::max(b.largest_group_tokens, b.busiest.prefill_tokens + b.busiest_decode_rows());
 }
 
 InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only) {
@@ -481,9 +480,9 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
     a.gpu_flops += n * layer.gpu_flops;
     a.gpu_bytes += n * layer.gpu_bytes;
   }
-  const std::int64_t rows = (b.decode_seqs + b.pad_seqs) * b.tokens_per_decode + b.prefill_logits;
+  const std::int64_t rows = b.decode_rows() + b.prefill_logits;
   if (b.per_group) {
-    head(a, (b.busiest.decode_seqs + b.busiest_pad_seqs) * b.tokens_per_decode + b.busiest.prefill_logits, d(rows));
+    head(a, b.busiest_decode_rows() + b.busiest.prefill_logits, d(rows));
   } else {
     head(a, static_cast<std::int64_t>(std::ceil(d(rows) / ep)), -1);
   }
@@ -524,13 +523,11 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
   out.eager = !runs_as_graph(pool_.cuda_graphs, pool_.cuda_graph_max_batch, group_seqs, group_tokens,
                              actual.prefill_tokens > 0);
   // A graph step runs at its captured size: the GPU works on the padded batch, the model's FLOPs are the real one's.
-  const bool padded = !out.eager && !pool_.cuda_graph_batch_sizes.empty();
-  BatchShape padded_shape;
-  if (padded) {
-    padded_shape =
-        padded_to_graph(actual, pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? group_tokens : group_seqs);
+  BatchShape padded;
+  if (!out.eager && !pool_.cuda_graph_batch_sizes.empty()) {
+    padded = padded_to_graph(actual, pool_.cuda_graphs == PoolSpec::CudaGraphs::all ? group_tokens : group_seqs);
   }
-  const BatchShape& b = padded ? padded_shape : actual;
+  const BatchShape& b = padded.pad_seqs > 0 ? padded : actual;
   Acc a = gpu_time(b);
   const bool drafting = spec_.draft_tokens > 0 && b.decode_seqs > 0 && b.tokens_per_decode > 1;
   if (drafting) {
@@ -556,7 +553,7 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
   out.comm_s = a.comm;
   // The real batch's FLOPs, priced exactly (the LM head and the groups' shares round per group, so the dummies'
   // FLOPs are not a constant per row): a second pricing for padded steps only.
-  out.model_flops = padded && b.pad_seqs > 0 ? gpu_time(actual).flops : a.flops;
+  out.model_flops = b.pad_seqs > 0 ? gpu_time(actual).flops : a.flops;
   const double speed = cluster_.cpu.single_thread_speed > 0 ? cluster_.cpu.single_thread_speed : 1.0;
   out.cpu_s = (cpu_iteration_s_ + cpu_per_sequence_s_ * d(actual.decode_seqs + (actual.prefill_tokens > 0 ? 1 : 0))) /
               speed;

@@ -64,7 +64,10 @@ struct BatchShape {
   // and on the busiest group. They hold no context: they add rows to the dense ops, experts, collectives and LM head,
   // not to attention.
   std::int64_t pad_seqs = 0, busiest_pad_seqs = 0;
-  std::int64_t tokens() const { return prefill_tokens + (decode_seqs + pad_seqs) * tokens_per_decode; }
+  // Decoding rows the GPU runs (dummies included), in the instance and on the busiest group.
+  std::int64_t decode_rows() const { return (decode_seqs + pad_seqs) * tokens_per_decode; }
+  std::int64_t busiest_decode_rows() const { return (busiest.decode_seqs + busiest_pad_seqs) * tokens_per_decode; }
+  std::int64_t tokens() const { return prefill_tokens + decode_rows(); }
 };
 
 struct IterationCost {
