@@ -44,7 +44,7 @@ wl::RunResult simulate(const Scenario& scenario, RunArtifacts& artifacts) {
   }
   if (scenario.workload_kind == "pretraining") {
     result = wl::run_pretraining(scenario.pretraining, *scenario.model, scenario.cluster, scenario.seed,
-                                 tracing ? &trace : nullptr);
+                                 tracing ? &trace : nullptr, fidelity == wl::NetworkFidelity::flow);
   }
   // Value-weighted tokens (DESIGN.md §6) from the tokens_by_class.<class> counts every token workload reports.
   if (scenario.token_value) wl::add_value_metrics(result.metrics, *scenario.token_value);

@@ -20,7 +20,7 @@ namespace {
 //  - agents: ~1,400-1,600 events and ~425 B per agent (research and swarm scenarios: 4 and 25 agents per task);
 //  - pretraining: ~30 events per micro-batch, stage and model chunk (its tasks, sends and receives: 7,848 for 64
 //    micro-batches on 4 stages, Llama 3 70B) and ~1.5 KiB each (395 MB for 64,000 micro-batches on 4 stages);
-//  - collectives: ~6 events per size and iteration analytically; as flows ~23 per rank.
+//  - collectives: ~6 events per size and iteration analytically; as flows ~23 per rank; a flow at least 2.
 constexpr double kServingEventsPerRequest = 0.5;
 constexpr double kServingBytesPerRequest = 24;
 constexpr double kServingBytesPerLiveRequest = 160;
@@ -29,6 +29,7 @@ constexpr double kAgentsBytesPerAgent = 256;
 constexpr double kPretrainingEventsPerTask = 20;
 constexpr double kPretrainingBytesPerTask = 1024;
 constexpr double kCollectiveEventsPerIteration = 5;
+constexpr double kFlowEventsPerFlow = 2;  // its completion and its callback
 
 std::string count_text(double v) {
   char buf[32];
@@ -142,10 +143,17 @@ WorkEstimate estimate_work(const Scenario& s) {
   if (s.workload_kind == "pretraining") {
     const auto& p = s.pretraining;
     const double tasks = static_cast<double>(p.micro_batches()) * p.pp * p.interleave;
-    return {tasks * kPretrainingEventsPerTask, tasks * kPretrainingBytesPerTask,
-            count_text(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
-                " stages x " + std::to_string(p.interleave) + " chunks",
-            "global_batch"};
+    WorkEstimate e{tasks * kPretrainingEventsPerTask, tasks * kPretrainingBytesPerTask,
+                   count_text(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
+                       " stages x " + std::to_string(p.interleave) + " chunks",
+                   "global_batch"};
+    if (s.network == NetworkModelKind::flow && s.model && p.zero < 3) {
+      // Every layer's gradient bucket crosses each GPU of its stage at least once as a flow.
+      const double gpus = static_cast<double>(p.tp) * p.cp * p.dp * p.pp;
+      e.events += static_cast<double>(s.model->layers) * gpus / p.pp * kFlowEventsPerFlow;
+      e.driver += " + every layer's gradient bucket on " + count_text(gpus) + " GPUs as flows";
+    }
+    return e;
   }
   if (s.workload_kind == "collective") {
     const auto& c = s.collective;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <utility>
 
+#include "workloads/pretraining/dp_fabric.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
 #include "workloads/roofline.hpp"
 
@@ -17,7 +18,7 @@ using counts::d;
 }  // namespace
 
 StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks, const PipelineDurations& durations,
-                          const PipelineTimeline& timeline) {
+                          const PipelineTimeline& timeline, const hw::Topology* flows) {
   // DP reduction: one bucket per layer, ready as the last backward of its chunk passes it (zb-h1: the last W pass,
   // which finishes the layer's weight gradient); a serial channel per stage. Then ZeRO's parameter all-gather and
   // the optimizer step (memory-bound).
@@ -27,21 +28,24 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   const double dp_bytes_per_param = gradient_bytes(w);
   const bool split = w.schedule == PipelineSchedule::zb_h1;
   const double shard = d(w.dp) * w.cp;
+  const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
       opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
       dp_contention(static_cast<std::size_t>(pp));
-  const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
-  std::vector<TimelineSpan> dp_spans;  // for the report's timeline
+  // What each stage moves: its buckets in the order its last backwards (or W passes) ran, the optimizer, the gather.
+  std::vector<StageTraffic> traffic(static_cast<std::size_t>(pp));
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
-    double busy_until = 0, params = 0, experts = 0, first_fwd = 0, reduce_total = 0;
+    StageTraffic& t = traffic[su];
+    t.compute_end = timeline.compute_end[su];
+    double params = 0, experts = 0;
     for (int cidx = 0; cidx < v; ++cidx) {
       params += chunks[su][static_cast<std::size_t>(cidx)].params;
       experts += chunks[su][static_cast<std::size_t>(cidx)].expert_params;
     }
     const double dense = params - experts;
     if (w.zero < 3) {
-      // Spans of this stage's last backward (or W) per chunk, in the order they ran.
       for (const TaskSpan& sp : timeline.spans) {
         if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
         const ChunkCost& ch = chunks[su][static_cast<std::size_t>(sp.task.chunk)];
@@ -52,32 +56,62 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
           // Dense gradients over the data-parallel group, the routed experts' over the expert one, one after the
           // other on the stage's channel.
           const double experts_b = ch.bucket_experts[b];
-          const double t =
-              model.collective_time(grad_op, model.dp_group, (ch.bucket_params[b] - experts_b) * dp_bytes_per_param) +
-              model.collective_time(grad_op, model.edp_group, experts_b * dp_bytes_per_param);
-          // (no span for a group of one: nothing to reduce)
-          if (t > 0) dp_spans.push_back({s, std::max(busy_until, ready), std::max(busy_until, ready) + t, "DP gradient reduction"});
-          busy_until = std::max(busy_until, ready) + t;
-          reduce_total += t;
+          t.buckets.push_back({ready, (ch.bucket_params[b] - experts_b) * dp_bytes_per_param, experts_b * dp_bytes_per_param});
         }
       }
     }
-    double end = std::max(busy_until, timeline.compute_end[su]);
-    double exp_dp = end - timeline.compute_end[su];
-    // The part of the reduction that ran under the backward slows that compute down (NCCL holds SMs); it is
-    // charged at the stage's end: + share x overlapped reduction time.
-    const double hidden_dp = std::max(0.0, reduce_total - exp_dp);
-    dp_contention[su] = w.overlap_grad_reduce ? w.comm_sm_share * hidden_dp : 0.0;
-    end += dp_contention[su];
     const double expert_shard = expert_data_parallel_size(w);
     opt_bytes[su] = (dense / (w.zero >= 1 ? shard : 1) + experts / (w.zero >= 1 ? expert_shard : 1)) * kOptimizerStepBytes;
-    opt_time[su] = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
+    t.optimizer_s = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
+    if (w.zero >= 1 && w.zero < 3) {
+      t.gather_dense_bytes = dense * param_gather_bytes(w);
+      t.gather_expert_bytes = experts * param_gather_bytes(w);
+    }
+  }
+
+  // How each stage's channel runs: priced group by group on an idle fabric, or every group's traffic at once as
+  // flows.
+  std::vector<StageChannel> channels;
+  FabricRun fabric;
+  if (flows != nullptr) {
+    fabric = run_dp_fabric(model, *flows, traffic, grad_op);
+    channels = std::move(fabric.stages);
+  } else {
+    for (const StageTraffic& t : traffic) {
+      StageChannel ch;
+      double busy_until = 0;
+      for (const GradientBucket& b : t.buckets) {
+        const double dt = model.collective_time(grad_op, model.dp_group, b.dense_bytes) +
+                          model.collective_time(grad_op, model.edp_group, b.expert_bytes);
+        ch.start.push_back(std::max(busy_until, b.ready));
+        busy_until = ch.start.back() + dt;
+        ch.end.push_back(busy_until);
+        ch.reduce_total += dt;
+      }
+      ch.gather_s = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, t.gather_dense_bytes) +
+                    model.collective_time(hw::CollectiveOp::all_gather, model.edp_group, t.gather_expert_bytes);
+      channels.push_back(std::move(ch));
+    }
+  }
+
+  std::vector<TimelineSpan> dp_spans;  // for the report's timeline
+  for (int s = 0; s < pp; ++s) {
+    const auto su = static_cast<std::size_t>(s);
+    const StageTraffic& t = traffic[su];
+    const StageChannel& ch = channels[su];
+    for (std::size_t b = 0; b < ch.start.size(); ++b) {
+      // (no span for a group of one: nothing to reduce)
+      if (ch.end[b] > ch.start[b]) dp_spans.push_back({s, ch.start[b], ch.end[b], "DP gradient reduction"});
+    }
+    const ReductionTail tail = reduction_tail(w, ch.end.empty() ? 0.0 : ch.end.back(), t.compute_end, ch.reduce_total);
+    dp_contention[su] = tail.contention;
+    double end = tail.end;
+    double exp_dp = tail.exposed;
+    opt_time[su] = t.optimizer_s;
     end += opt_time[su];
     if (w.zero >= 1 && w.zero < 3) {
-      const double ag =
-          model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, dense * param_gather_bytes(w)) +
-          model.collective_time(hw::CollectiveOp::all_gather, model.edp_group, experts * param_gather_bytes(w));
-      first_fwd = durations.fwd[su][0];
+      const double ag = ch.gather_s;
+      const double first_fwd = durations.fwd[su][0];
       const double e = w.overlap_param_gather ? std::max(0.0, ag - first_fwd) : ag;
       end += e + contention(ag, first_fwd, w.overlap_param_gather, w.comm_sm_share);
       exp_dp += e;
@@ -95,6 +129,9 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   f.optimizer_bytes = std::move(opt_bytes);
   f.dp_contention = std::move(dp_contention);
   f.dp_spans = std::move(dp_spans);
+  f.flows = flows != nullptr;
+  f.fabric_events = fabric.events;
+  f.fabric_fingerprint = fabric.fingerprint;
   return f;
 }
 

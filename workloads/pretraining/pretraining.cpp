@@ -16,7 +16,7 @@
 namespace dcsim::wl {
 
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& cluster,
-                          std::uint64_t seed, sim::TraceRecorder* trace) {
+                          std::uint64_t seed, sim::TraceRecorder* trace, bool dp_as_flows) {
   // Training keeps the tensor cores busy for seconds at a time: its GPUs run at the clock they sustain at their
   // power limit, below the burst at which the catalog's GEMM and attention rates were measured (docs/hardware.md,
   // "Sustained clock"). Peaks, and so MFU, are unchanged.
@@ -41,7 +41,7 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
       w.pp > 1 ? simulate_pipeline(no_p2p, w.schedule, w.pp, w.interleave, micro) : timeline;
 
   // Each stage's end: its gradient reduction, parameter gather and optimizer step after its last backward.
-  const StageFinish finish = finish_stages(model, chunks, durations, timeline);
+  const StageFinish finish = finish_stages(model, chunks, durations, timeline, dp_as_flows ? &topo : nullptr);
 
   const SimulatedStep step{chunks, durations, timeline, timeline_no_p2p, finish};
   if (trace != nullptr && trace->enabled()) trace_step(step, *trace);

@@ -188,8 +188,9 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
 double analytic_bubble(PipelineSchedule s, int pp, int interleave, int micro_batches, double t_f = 1, double t_b = 1,
                        double t_w = 1);
 
-// Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan).
+// Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan). `dp_as_flows` (network.model: flow):
+// every DP group's traffic runs as flows on the topology (dp_fabric.hpp) instead of each collective priced alone.
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
-                          std::uint64_t seed, sim::TraceRecorder* trace);
+                          std::uint64_t seed, sim::TraceRecorder* trace, bool dp_as_flows = false);
 
 }  // namespace dcsim::wl
