@@ -147,11 +147,14 @@ WorkEstimate estimate_work(const Scenario& s) {
                    count_text(static_cast<double>(p.micro_batches())) + " micro-batches x " + std::to_string(p.pp) +
                        " stages x " + std::to_string(p.interleave) + " chunks",
                    "global_batch"};
-    if (s.network == NetworkModelKind::flow && s.model && p.zero < 3) {
-      // Every layer's gradient bucket crosses each GPU of its stage at least once as a flow.
-      const double gpus = static_cast<double>(p.tp) * p.cp * p.dp * p.pp;
-      e.events += static_cast<double>(s.model->layers) * gpus / p.pp * kFlowEventsPerFlow;
-      e.driver += " + every layer's gradient bucket on " + count_text(gpus) + " GPUs as flows";
+    if (s.network == NetworkModelKind::flow && s.model) {
+      // Every replica's pipeline send is a flow per GPU of the stage (2 per micro-batch and chunk, but the ends'),
+      // and every layer's gradient bucket crosses each GPU of its stage at least once.
+      const double per_stage = static_cast<double>(p.tp) * p.cp * p.dp;
+      const double sends = 2.0 * static_cast<double>(p.micro_batches()) * (p.pp * p.interleave - 1);
+      const double buckets = p.zero < 3 ? static_cast<double>(s.model->layers) : 0.0;
+      e.events += (sends + buckets) * per_stage * kFlowEventsPerFlow;
+      e.driver += " + their sends and gradient buckets on " + count_text(per_stage * p.pp) + " GPUs as flows";
     }
     return e;
   }

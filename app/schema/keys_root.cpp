@@ -16,7 +16,8 @@ SectionPtr network_keys() {
       {choice("model", {"analytical", "flow"})
            .or_default("analytical")
            .describe("analytical: closed-form collective and transfer times; flow: transfers as flows on the "
-                     "topology with max-min fair sharing (docs/network.md)")});
+                     "topology with max-min fair sharing (docs/network.md; pretraining: every replica's pipeline "
+                     "sends and every DP group's gradient traffic, docs/pretraining.md)")});
   return s;
 }
 

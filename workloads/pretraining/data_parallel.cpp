@@ -1,81 +1,41 @@
 #include "workloads/pretraining/data_parallel.hpp"
-#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
-#include <cstdint>
 #include <utility>
 
-#include "workloads/pretraining/dp_fabric.hpp"
-#include "workloads/pretraining/state_bytes.hpp"
-#include "workloads/roofline.hpp"
-
 namespace dcsim::wl {
-namespace {
-
-using i64 = std::int64_t;
-using counts::d;
-
-}  // namespace
 
 StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks, const PipelineDurations& durations,
-                          const PipelineTimeline& timeline, const hw::Topology* flows) {
+                          const PipelineTimeline& timeline, const std::vector<StageChannel>* flows) {
   // DP reduction: one bucket per layer, ready as the last backward of its chunk passes it (zb-h1: the last W pass,
   // which finishes the layer's weight gradient); a serial channel per stage. Then ZeRO's parameter all-gather and
   // the optimizer step (memory-bound).
   const PretrainingWorkload& w = model.w;
-  const hw::GpuSpec& g = model.c.gpu;
-  const int pp = w.pp, v = w.interleave, mi = static_cast<int>(w.micro_batches());
-  const double dp_bytes_per_param = gradient_bytes(w);
+  const int pp = w.pp, mi = static_cast<int>(w.micro_batches());
   const bool split = w.schedule == PipelineSchedule::zb_h1;
-  const double shard = d(w.dp) * w.cp;
-  const hw::CollectiveOp grad_op = w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+  const hw::CollectiveOp grad_op = gradient_op(w);
 
-  std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
-      opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
-      dp_contention(static_cast<std::size_t>(pp));
   // What each stage moves: its buckets in the order its last backwards (or W passes) ran, the optimizer, the gather.
-  std::vector<StageTraffic> traffic(static_cast<std::size_t>(pp));
+  std::vector<StageTraffic> traffic = stage_traffic(model, chunks);
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
     StageTraffic& t = traffic[su];
     t.compute_end = timeline.compute_end[su];
-    double params = 0, experts = 0;
-    for (int cidx = 0; cidx < v; ++cidx) {
-      params += chunks[su][static_cast<std::size_t>(cidx)].params;
-      experts += chunks[su][static_cast<std::size_t>(cidx)].expert_params;
-    }
-    const double dense = params - experts;
-    if (w.zero < 3) {
-      for (const TaskSpan& sp : timeline.spans) {
-        if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
-        const ChunkCost& ch = chunks[su][static_cast<std::size_t>(sp.task.chunk)];
-        const double n = d(static_cast<i64>(ch.bucket_params.size()));
-        for (std::size_t b = 0; b < ch.bucket_params.size(); ++b) {
-          const double ready = w.overlap_grad_reduce ? sp.start + (d(static_cast<i64>(b)) + 1) / n * (sp.end - sp.start)
-                                                     : timeline.compute_end[su];
-          // Dense gradients over the data-parallel group, the routed experts' over the expert one, one after the
-          // other on the stage's channel.
-          const double experts_b = ch.bucket_experts[b];
-          t.buckets.push_back({ready, (ch.bucket_params[b] - experts_b) * dp_bytes_per_param, experts_b * dp_bytes_per_param});
-        }
+    if (w.zero >= 3) continue;
+    for (const TaskSpan& sp : timeline.spans) {
+      if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
+      for (const GradientBucket& b :
+           chunk_buckets(model, chunks[su][static_cast<std::size_t>(sp.task.chunk)], sp.start, sp.end, t.compute_end)) {
+        t.buckets.push_back(b);
       }
-    }
-    const double expert_shard = expert_data_parallel_size(w);
-    opt_bytes[su] = (dense / (w.zero >= 1 ? shard : 1) + experts / (w.zero >= 1 ? expert_shard : 1)) * kOptimizerStepBytes;
-    t.optimizer_s = op_time(g, hw::Precision::bf16, 0, opt_bytes[su]).time;
-    if (w.zero >= 1 && w.zero < 3) {
-      t.gather_dense_bytes = dense * param_gather_bytes(w);
-      t.gather_expert_bytes = experts * param_gather_bytes(w);
     }
   }
 
-  // How each stage's channel runs: priced group by group on an idle fabric, or every group's traffic at once as
-  // flows.
+  // How each stage's channel ran: every group's traffic at once as flows (the pipeline's simulation ran them), or
+  // priced collective by collective on the representative groups of an idle fabric.
   std::vector<StageChannel> channels;
-  FabricRun fabric;
   if (flows != nullptr) {
-    fabric = run_dp_fabric(model, *flows, traffic, grad_op);
-    channels = std::move(fabric.stages);
+    channels = *flows;
   } else {
     for (const StageTraffic& t : traffic) {
       StageChannel ch;
@@ -94,6 +54,9 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     }
   }
 
+  std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
+      opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),
+      dp_contention(static_cast<std::size_t>(pp));
   std::vector<TimelineSpan> dp_spans;  // for the report's timeline
   for (int s = 0; s < pp; ++s) {
     const auto su = static_cast<std::size_t>(s);
@@ -108,6 +71,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     double end = tail.end;
     double exp_dp = tail.exposed;
     opt_time[su] = t.optimizer_s;
+    opt_bytes[su] = t.optimizer_bytes;
     end += opt_time[su];
     if (w.zero >= 1 && w.zero < 3) {
       const double ag = ch.gather_s;
@@ -130,8 +94,6 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   f.dp_contention = std::move(dp_contention);
   f.dp_spans = std::move(dp_spans);
   f.flows = flows != nullptr;
-  f.fabric_events = fabric.events;
-  f.fabric_fingerprint = fabric.fingerprint;
   return f;
 }
 

@@ -2,12 +2,10 @@
 // finishes each layer, on a serial channel per stage; ZeRO's parameter all-gather; the memory-bound optimizer step.
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
-#include "hw/topology.hpp"
-
 #include "workloads/observations.hpp"
+#include "workloads/pretraining/dp_fabric.hpp"
 #include "workloads/pretraining/layer_cost.hpp"
 #include "workloads/pretraining/pretraining.hpp"
 #include "workloads/pretraining/stage_costs.hpp"
@@ -21,14 +19,13 @@ struct StageFinish {
   std::vector<TimelineSpan> dp_spans;  // each bucket's reduction, for the trace and the report's timeline
   int critical = 0;
   double step = 0;  // seconds: the critical stage's end
-  bool flows = false;  // the DP traffic ran as flows (dp_fabric.hpp): its simulator's events and fingerprint
-  std::uint64_t fabric_events = 0, fabric_fingerprint = 0;
+  bool flows = false;  // the DP traffic ran as flows (dp_fabric.hpp)
 };
 
 // `timeline` is the pipeline run with its point-to-point transfers (the buckets become ready as its last
-// backwards, or zb-h1's W passes, run). With `flows`, every DP group's traffic runs as flows on that topology
-// (dp_fabric.hpp); without, each collective is priced on the representative group of an idle fabric.
+// backwards, or zb-h1's W passes, run). `flows`: the stages' channels as the step's flows ran them (StepFabric);
+// without, each collective is priced on the representative groups of an idle fabric.
 StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks, const PipelineDurations& durations,
-                          const PipelineTimeline& timeline, const hw::Topology* flows = nullptr);
+                          const PipelineTimeline& timeline, const std::vector<StageChannel>* flows = nullptr);
 
 }  // namespace dcsim::wl

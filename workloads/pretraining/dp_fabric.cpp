@@ -1,120 +1,65 @@
 #include "workloads/pretraining/dp_fabric.hpp"
+#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
-#include <functional>
-#include <memory>
+#include <cstdint>
 #include <utility>
 
-#include "hw/flow_network.hpp"
-#include "sim/simulator.hpp"
+#include "workloads/pretraining/chunking.hpp"
+#include "workloads/pretraining/state_bytes.hpp"
+#include "workloads/roofline.hpp"
 
 namespace dcsim::wl {
 namespace {
 
-struct StageRun {
-  const StageTraffic* traffic = nullptr;
-  std::vector<std::vector<int>> dense, expert;
-  StageChannel out;
-  std::size_t next = 0;     // the bucket to run next
-  std::size_t pending = 0;  // collectives of the current wave still running
-  double opened = 0;        // start of the bucket or all-gather in flight
-};
-
-// The stages' channels as callbacks on one simulator and one flow network.
-class Fabric {
- public:
-  Fabric(const LayerCostModel& model, const hw::Topology& topo, hw::CollectiveOp grad_op)
-      : model_(model), net_(sim_, topo), grad_op_(grad_op) {}
-
-  FabricRun run(const std::vector<StageTraffic>& traffic) {
-    runs_.resize(traffic.size());  // never resized again: the callbacks hold references
-    for (std::size_t s = 0; s < traffic.size(); ++s) {
-      StageRun& st = runs_[s];
-      st.traffic = &traffic[s];
-      st.dense = stage_dense_groups(model_, static_cast<int>(s));
-      st.expert = stage_expert_groups(model_, static_cast<int>(s));
-      st.out.start.resize(traffic[s].buckets.size());
-      st.out.end.resize(traffic[s].buckets.size());
-      next_bucket(st);
-    }
-    sim_.run();
-    FabricRun out;
-    for (StageRun& st : runs_) out.stages.push_back(std::move(st.out));
-    out.events = sim_.events_executed();
-    out.fingerprint = sim_.fingerprint();
-    return out;
-  }
-
- private:
-  double now() const { return sim::to_seconds(sim_.now()); }
-  void at(double seconds, std::function<void()> fn) {
-    sim_.schedule_at(std::max(sim_.now(), sim::from_seconds(seconds)), std::move(fn));
-  }
-
-  // Starts `bytes` of `op` on every group of more than one GPU; `then` runs when the last has finished.
-  void wave(StageRun& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
-            std::function<void()> then) {
-    st.pending = 0;
-    if (bytes > 0) {
-      for (const auto& g : groups) st.pending += g.size() > 1 ? 1 : 0;
-    }
-    if (st.pending == 0) {
-      then();
-      return;
-    }
-    auto done = std::make_shared<std::function<void()>>(std::move(then));
-    for (const auto& g : groups) {
-      if (g.size() < 2) continue;
-      model_.coll.start(net_, op, g, bytes, [&st, done] {
-        if (--st.pending == 0) (*done)();
-      });
-    }
-  }
-
-  void next_bucket(StageRun& st) {
-    const auto& buckets = st.traffic->buckets;
-    if (st.next == buckets.size()) {
-      gather(st);
-      return;
-    }
-    const GradientBucket& b = buckets[st.next];
-    at(b.ready, [this, &st, &b] {
-      st.opened = now();
-      wave(st, grad_op_, st.dense, b.dense_bytes, [this, &st, &b] {
-        wave(st, grad_op_, st.expert, b.expert_bytes, [this, &st] {
-          st.out.start[st.next] = st.opened;
-          st.out.end[st.next] = now();
-          st.out.reduce_total += now() - st.opened;
-          ++st.next;
-          next_bucket(st);
-        });
-      });
-    });
-  }
-
-  // ZeRO's parameter all-gather, after the reduction's tail and the optimizer step.
-  void gather(StageRun& st) {
-    const StageTraffic& t = *st.traffic;
-    if (t.gather_dense_bytes <= 0 && t.gather_expert_bytes <= 0) return;
-    const double busy_until = st.out.end.empty() ? 0.0 : st.out.end.back();
-    const ReductionTail tail = reduction_tail(model_.w, busy_until, t.compute_end, st.out.reduce_total);
-    at(tail.end + t.optimizer_s, [this, &st, &t] {
-      st.opened = now();
-      wave(st, hw::CollectiveOp::all_gather, st.dense, t.gather_dense_bytes, [this, &st, &t] {
-        wave(st, hw::CollectiveOp::all_gather, st.expert, t.gather_expert_bytes,
-             [this, &st] { st.out.gather_s = now() - st.opened; });
-      });
-    });
-  }
-
-  const LayerCostModel& model_;
-  sim::Simulator sim_;
-  hw::FlowNetwork net_;
-  hw::CollectiveOp grad_op_;
-  std::vector<StageRun> runs_;
-};
+using i64 = std::int64_t;
+using counts::d;
 
 }  // namespace
+
+hw::CollectiveOp gradient_op(const PretrainingWorkload& w) {
+  return w.zero >= 1 ? hw::CollectiveOp::reduce_scatter : hw::CollectiveOp::all_reduce;
+}
+
+std::vector<StageTraffic> stage_traffic(const LayerCostModel& model, const StageChunks& chunks) {
+  const PretrainingWorkload& w = model.w;
+  const double shard = d(w.dp) * w.cp;
+  const double expert_shard = expert_data_parallel_size(w);
+  std::vector<StageTraffic> out(static_cast<std::size_t>(w.pp));
+  for (int s = 0; s < w.pp; ++s) {
+    const auto su = static_cast<std::size_t>(s);
+    StageTraffic& t = out[su];
+    double params = 0, experts = 0;
+    for (const ChunkCost& ch : chunks[su]) {
+      params += ch.params;
+      experts += ch.expert_params;
+    }
+    const double dense = params - experts;
+    t.optimizer_bytes =
+        (dense / (w.zero >= 1 ? shard : 1) + experts / (w.zero >= 1 ? expert_shard : 1)) * kOptimizerStepBytes;
+    t.optimizer_s = op_time(model.c.gpu, hw::Precision::bf16, 0, t.optimizer_bytes).time;
+    if (w.zero >= 1 && w.zero < 3) {
+      t.gather_dense_bytes = dense * param_gather_bytes(w);
+      t.gather_expert_bytes = experts * param_gather_bytes(w);
+    }
+  }
+  return out;
+}
+
+std::vector<GradientBucket> chunk_buckets(const LayerCostModel& model, const ChunkCost& ch, double start, double end,
+                                          double compute_end) {
+  const PretrainingWorkload& w = model.w;
+  const double per_param = gradient_bytes(w);
+  const double n = d(static_cast<i64>(ch.bucket_params.size()));
+  std::vector<GradientBucket> out;
+  for (std::size_t b = 0; b < ch.bucket_params.size(); ++b) {
+    const double ready = w.overlap_grad_reduce ? start + (d(static_cast<i64>(b)) + 1) / n * (end - start) : compute_end;
+    // Dense gradients over the data-parallel group, the routed experts' over the expert one.
+    const double experts = ch.bucket_experts[b];
+    out.push_back({ready, (ch.bucket_params[b] - experts) * per_param, experts * per_param});
+  }
+  return out;
+}
 
 ReductionTail reduction_tail(const PretrainingWorkload& w, double busy_until, double compute_end, double reduce_total) {
   ReductionTail t;
@@ -152,10 +97,150 @@ std::vector<std::vector<int>> stage_expert_groups(const LayerCostModel& model, i
   return groups;
 }
 
-FabricRun run_dp_fabric(const LayerCostModel& model, const hw::Topology& topo, const std::vector<StageTraffic>& stages,
-                        hw::CollectiveOp grad_op) {
-  Fabric f(model, topo, grad_op);
-  return f.run(stages);
+StepFabric::StepFabric(const LayerCostModel& model, const hw::Topology& topo, std::vector<StageTraffic> traffic,
+                       const StageChunks* chunks)
+    : model_(model), topo_(topo), chunks_(chunks), traffic_(std::move(traffic)), channels_(traffic_.size()),
+      stages_(traffic_.size()), grad_op_(gradient_op(model.w)), send_bytes_(pipeline_send_bytes(model)) {
+  for (std::size_t s = 0; s < stages_.size(); ++s) {
+    stages_[s].dense = stage_dense_groups(model_, static_cast<int>(s));
+    stages_[s].expert = stage_expert_groups(model_, static_cast<int>(s));
+  }
+}
+
+void StepFabric::attach(sim::Simulator& sim) {
+  sim_ = &sim;
+  net_ = std::make_unique<hw::FlowNetwork>(sim, topo_);
+  // Buckets given up front wait for their ready time.
+  for (std::size_t s = 0; s < stages_.size(); ++s) pump(static_cast<int>(s));
+}
+
+double StepFabric::now() const { return sim::to_seconds(sim_->now()); }
+
+void StepFabric::at(double seconds, std::function<void()> fn) {
+  sim_->schedule_at(std::max(sim_->now(), sim::from_seconds(seconds)), std::move(fn));
+}
+
+void StepFabric::send(int from, int to, std::function<void()> arrived) {
+  const PretrainingWorkload& w = model_.w;
+  auto left = std::make_shared<std::size_t>(static_cast<std::size_t>(w.tp) * w.cp * w.dp);
+  auto done = std::make_shared<std::function<void()>>(std::move(arrived));
+  for (int k = 0; k < w.dp; ++k)
+    for (int j = 0; j < w.cp; ++j)
+      for (int t = 0; t < w.tp; ++t) {
+        model_.coll.start(*net_, hw::CollectiveOp::send_recv, {model_.rank(t, j, k, from), model_.rank(t, j, k, to)},
+                          send_bytes_, [left, done] {
+                            if (--*left == 0) (*done)();
+                          });
+      }
+}
+
+void StepFabric::task_started(int stage, const PipelineTask& task, double end_s) {
+  const PretrainingWorkload& w = model_.w;
+  const bool split = w.schedule == PipelineSchedule::zb_h1;
+  if (chunks_ == nullptr || w.zero >= 3 || task.forward || task.weight != split ||
+      task.micro != static_cast<int>(w.micro_batches()) - 1) {
+    return;
+  }
+  const auto su = static_cast<std::size_t>(stage);
+  if (!w.overlap_grad_reduce) {
+    stages_[su].held.push_back(task.chunk);
+    return;
+  }
+  for (const GradientBucket& b : chunk_buckets(model_, (*chunks_)[su][static_cast<std::size_t>(task.chunk)], now(),
+                                               end_s, end_s)) {
+    traffic_[su].buckets.push_back(b);
+  }
+  pump(stage);
+}
+
+void StepFabric::stage_done(int stage) {
+  const auto su = static_cast<std::size_t>(stage);
+  Stage& st = stages_[su];
+  StageTraffic& t = traffic_[su];
+  t.compute_end = now();
+  for (int c : st.held) {
+    for (const GradientBucket& b : chunk_buckets(model_, (*chunks_)[su][static_cast<std::size_t>(c)], 0, 0, now())) {
+      t.buckets.push_back(b);
+    }
+  }
+  st.held.clear();
+  st.done = true;
+  pump(stage);
+}
+
+void StepFabric::wave(Stage& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
+                      std::function<void()> then) {
+  st.pending = 0;
+  if (bytes > 0) {
+    for (const auto& g : groups) st.pending += g.size() > 1 ? 1 : 0;
+  }
+  if (st.pending == 0) {
+    then();
+    return;
+  }
+  auto done = std::make_shared<std::function<void()>>(std::move(then));
+  for (const auto& g : groups) {
+    if (g.size() < 2) continue;
+    model_.coll.start(*net_, op, g, bytes, [&st, done] {
+      if (--st.pending == 0) (*done)();
+    });
+  }
+}
+
+void StepFabric::pump(int stage) {
+  const auto su = static_cast<std::size_t>(stage);
+  Stage& st = stages_[su];
+  if (st.busy || sim_ == nullptr) return;
+  const auto& buckets = traffic_[su].buckets;
+  if (st.next == buckets.size()) {
+    if (st.done) gather(stage);
+    return;
+  }
+  st.busy = true;
+  const GradientBucket b = buckets[st.next];
+  at(b.ready, [this, &st, b, su, stage] {
+    st.opened = now();
+    wave(st, grad_op_, st.dense, b.dense_bytes, [this, &st, b, su, stage] {
+      wave(st, grad_op_, st.expert, b.expert_bytes, [this, &st, su, stage] {
+        StageChannel& ch = channels_[su];
+        ch.start.push_back(st.opened);
+        ch.end.push_back(now());
+        ch.reduce_total += now() - st.opened;
+        ++st.next;
+        st.busy = false;
+        pump(stage);
+      });
+    });
+  });
+}
+
+void StepFabric::gather(int stage) {
+  const auto su = static_cast<std::size_t>(stage);
+  Stage& st = stages_[su];
+  const StageTraffic& t = traffic_[su];
+  st.busy = true;  // once: nothing follows the gather
+  if (t.gather_dense_bytes <= 0 && t.gather_expert_bytes <= 0) return;
+  const StageChannel& ch = channels_[su];
+  const ReductionTail tail = reduction_tail(model_.w, ch.end.empty() ? 0.0 : ch.end.back(), t.compute_end, ch.reduce_total);
+  at(tail.end + t.optimizer_s, [this, &st, &t, su] {
+    st.opened = now();
+    wave(st, hw::CollectiveOp::all_gather, st.dense, t.gather_dense_bytes, [this, &st, &t, su] {
+      wave(st, hw::CollectiveOp::all_gather, st.expert, t.gather_expert_bytes,
+           [this, &st, su] { channels_[su].gather_s = now() - st.opened; });
+    });
+  });
+}
+
+std::vector<StageChannel> run_dp_fabric(const LayerCostModel& model, const hw::Topology& topo,
+                                        const std::vector<StageTraffic>& traffic) {
+  sim::Simulator sim;
+  StepFabric fabric(model, topo, traffic, nullptr);
+  fabric.attach(sim);
+  for (std::size_t s = 0; s < traffic.size(); ++s) {
+    sim.schedule_at(sim::from_seconds(traffic[s].compute_end), [&fabric, s] { fabric.stage_done(static_cast<int>(s)); });
+  }
+  sim.run();
+  return fabric.channels();
 }
 
 }  // namespace dcsim::wl

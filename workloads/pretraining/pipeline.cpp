@@ -121,6 +121,7 @@ struct PipeRun {
   const PipelineDurations& d;
   int pp, v, m, chunks;
   bool split;  // the backward runs as B and W tasks (zb-h1)
+  PipelineTransport* transport;
   std::vector<std::vector<PipelineTask>> orders;
   std::vector<std::unique_ptr<sim::Event>> act_in, grad_in;  // [global chunk * m + micro]
   PipelineTimeline out;
@@ -153,31 +154,52 @@ sim::Process stage_proc(PipeRun& r, int s) {
     } else {
       dur = t.weight ? r.d.wgt[su][cu] : r.d.bwd[su][cu] - r.d.wgt[su][cu];
     }
-    co_await r.sim.delay(sim::from_seconds(dur));
+    const sim::Time end = start + sim::from_seconds(dur);
+    if (r.transport) r.transport->task_started(s, t, sim::to_seconds(end));
+    co_await r.sim.delay(end - start);
     r.out.spans.push_back({s, t, sim::to_seconds(start), sim::to_seconds(r.sim.now())});
     r.out.busy[su] += sim::to_seconds(r.sim.now() - start);
     double send = 0;
+    sim::Event* to = nullptr;  // what the send delivers
     if (t.weight) {
       // Weight gradients stay on the stage: nothing to send.
     } else if (t.forward) {
       if (j + 1 < r.chunks) {
         send = r.p2p(r.d.fwd_p2p, s, t.chunk);
-        arrive_later(r.sim, r.act(j + 1, t.micro), send);
+        to = &r.act(j + 1, t.micro);
       } else {
         r.grad(j, t.micro).trigger();  // the loss: backward of the last chunk may start
       }
     } else if (j > 0) {
       send = r.p2p(r.d.bwd_p2p, s, t.chunk);
-      arrive_later(r.sim, r.grad(j - 1, t.micro), send);
+      to = &r.grad(j - 1, t.micro);
     }
-    if (r.d.blocking && send > 0) co_await r.sim.delay(sim::from_seconds(send));
+    if (to != nullptr && r.transport != nullptr) {
+      // On the shared network: every replica's send as traffic; a blocking sender waits for its arrival.
+      const int dest = (t.forward ? j + 1 : j - 1) % r.pp;
+      if (r.d.blocking) {
+        sim::Event sent(r.sim);
+        r.transport->send(s, dest, [to, &sent] {
+          to->trigger();
+          sent.trigger();
+        });
+        co_await sent;
+      } else {
+        r.transport->send(s, dest, [to] { to->trigger(); });
+      }
+    } else if (to != nullptr) {
+      arrive_later(r.sim, *to, send);
+      if (r.d.blocking && send > 0) co_await r.sim.delay(sim::from_seconds(send));
+    }
   }
   r.out.compute_end[su] = sim::to_seconds(r.sim.now());
+  if (r.transport) r.transport->stage_done(s);
 }
 
 }  // namespace
 
-PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int v, int m) {
+PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int v, int m,
+                                   PipelineTransport* transport) {
   if (pp < 1 || v < 1 || m < 1) throw std::invalid_argument("simulate_pipeline: pp, interleave and micro-batches >= 1");
   const bool split = s == PipelineSchedule::zb_h1;
   if (split) {
@@ -194,7 +216,8 @@ PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule 
     }
   }
   sim::Simulator sim;
-  PipeRun r{sim, d, pp, v, m, pp * v, split, {}, {}, {}, {}};
+  PipeRun r{sim, d, pp, v, m, pp * v, split, transport, {}, {}, {}, {}};
+  if (transport) transport->attach(sim);
   const std::size_t units = static_cast<std::size_t>(r.chunks) * static_cast<std::size_t>(m);
   r.act_in.reserve(units);
   r.grad_in.reserve(units);

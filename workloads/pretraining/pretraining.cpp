@@ -7,7 +7,10 @@
 #include "hw/collectives.hpp"
 #include "hw/power.hpp"
 #include "hw/topology.hpp"
+#include <optional>
+
 #include "workloads/pretraining/data_parallel.hpp"
+#include "workloads/pretraining/dp_fabric.hpp"
 #include "workloads/pretraining/layer_cost.hpp"
 #include "workloads/pretraining/stage_costs.hpp"
 #include "workloads/pretraining/step_report.hpp"
@@ -16,7 +19,7 @@
 namespace dcsim::wl {
 
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& cluster,
-                          std::uint64_t seed, sim::TraceRecorder* trace, bool dp_as_flows) {
+                          std::uint64_t seed, sim::TraceRecorder* trace, bool flows) {
   // Training keeps the tensor cores busy for seconds at a time: its GPUs run at the clock they sustain at their
   // power limit, below the burst at which the catalog's GEMM and attention rates were measured (docs/hardware.md,
   // "Sustained clock"). Peaks, and so MFU, are unchanged.
@@ -31,17 +34,22 @@ RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, cons
   const StageChunks chunks = chunk_costs(model, model.all_layers(), straggler_factors(w, seed));
 
   // The pipeline as events, with and without the point-to-point transfer time (the difference is the exposed
-  // pipeline communication; the run without it gives the bubble).
+  // pipeline communication; the run without it gives the bubble). On the flow network every replica's sends and
+  // every DP group's gradient traffic run as flows in the pipeline's simulation (dp_fabric.hpp).
   const PipelineDurations durations = pipeline_durations(model, chunks);
   const int micro = static_cast<int>(w.micro_batches());
-  const PipelineTimeline timeline = simulate_pipeline(durations, w.schedule, w.pp, w.interleave, micro);
+  std::optional<StepFabric> fabric;
+  if (flows) fabric.emplace(model, topo, stage_traffic(model, chunks), &chunks);
+  const PipelineTimeline timeline =
+      simulate_pipeline(durations, w.schedule, w.pp, w.interleave, micro, fabric ? &*fabric : nullptr);
   PipelineDurations no_p2p = durations;
   no_p2p.p2p = 0;
   const PipelineTimeline timeline_no_p2p =
       w.pp > 1 ? simulate_pipeline(no_p2p, w.schedule, w.pp, w.interleave, micro) : timeline;
 
   // Each stage's end: its gradient reduction, parameter gather and optimizer step after its last backward.
-  const StageFinish finish = finish_stages(model, chunks, durations, timeline, dp_as_flows ? &topo : nullptr);
+  const StageFinish finish =
+      finish_stages(model, chunks, durations, timeline, fabric ? &fabric->channels() : nullptr);
 
   const SimulatedStep step{chunks, durations, timeline, timeline_no_p2p, finish};
   if (trace != nullptr && trace->enabled()) trace_step(step, *trace);

@@ -6,6 +6,8 @@
 //    (chunk, micro-batch, forward|backward|weight-gradient) tasks; a task waits on the sim::Event of its input (the
 //    activation from the previous stage, the gradient from the next), so bubbles emerge from the dependencies. A
 //    100,000-GPU step costs what its pipeline costs (pp x micro-batches x chunks x 2 events; zb-h1: x 3 tasks).
+//    With network.model flow, every replica's sends and every DP group's traffic run as flows in that same
+//    simulation (dp_fabric.hpp).
 //  * A task's duration is the roofline (workloads/roofline.hpp) of each op of its layers on one GPU, op shapes
 //    sharded by tp/cp/ep, plus the exposed part of its TP/CP/EP collectives, costed by hw::Collectives::estimate on
 //    the real GPU groups of the topology (Megatron rank order: tp innermost, then cp, dp, pp).
@@ -15,12 +17,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "hw/spec.hpp"
+#include "sim/simulator.hpp"
 #include "sim/trace.hpp"
 #include "workloads/metrics.hpp"
 #include "workloads/input_error.hpp"
@@ -169,8 +173,23 @@ struct PipelineTimeline {
   std::uint64_t events = 0;
   std::uint64_t fingerprint = 0;
 };
+// Carries the pipeline's sends on a network shared with other traffic (network.model: flow; dp_fabric.hpp) and
+// hears when each task runs. Without one, a send takes PipelineDurations' fixed time.
+class PipelineTransport {
+ public:
+  virtual ~PipelineTransport() = default;
+  // Before the pipeline's first event: the simulator every send and hook runs on.
+  virtual void attach(sim::Simulator& sim) = 0;
+  // One micro-batch's activations (or gradients) from stage `from` to stage `to`, on every replica at once;
+  // `arrived` runs when the last has arrived.
+  virtual void send(int from, int to, std::function<void()> arrived) = 0;
+  // A task starts now and will end at `end_s` (seconds).
+  virtual void task_started(int stage, const PipelineTask& task, double end_s) = 0;
+  // A stage has run its last task.
+  virtual void stage_done(int stage) = 0;
+};
 PipelineTimeline simulate_pipeline(const PipelineDurations& d, PipelineSchedule s, int pp, int interleave,
-                                   int micro_batches);
+                                   int micro_batches, PipelineTransport* transport = nullptr);
 
 // Bytes Transformer Engine's narrow-precision (FP8, NVFP4) recipe moves in its quantize kernels around one linear
 // GEMM op (shapes per GPU), per micro-batch: forward the input (cast-transposed, 4 bytes an element, or transposed
@@ -188,9 +207,10 @@ QuantizeBytes quantize_bytes(const Op& op, double micro_batches);
 double analytic_bubble(PipelineSchedule s, int pp, int interleave, int micro_batches, double t_f = 1, double t_b = 1,
                        double t_w = 1);
 
-// Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan). `dp_as_flows` (network.model: flow):
-// every DP group's traffic runs as flows on the topology (dp_fabric.hpp) instead of each collective priced alone.
+// Runs `w.steps` steps. Throws PlanError for an invalid plan (check_plan). `flows` (network.model: flow): every
+// replica's pipeline sends and every DP group's traffic run as flows on the topology (dp_fabric.hpp) instead of
+// each transfer priced alone.
 RunResult run_pretraining(const PretrainingWorkload& w, const ModelSpec& m, const hw::ClusterSpec& c,
-                          std::uint64_t seed, sim::TraceRecorder* trace, bool dp_as_flows = false);
+                          std::uint64_t seed, sim::TraceRecorder* trace, bool flows = false);
 
 }  // namespace dcsim::wl

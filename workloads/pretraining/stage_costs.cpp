@@ -204,11 +204,15 @@ StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost
   return chunks;
 }
 
+double pipeline_send_bytes(const LayerCostModel& model) {
+  const PretrainingWorkload& w = model.w;
+  return d(w.micro_batch) * d(w.seq_len) / w.cp * d(model.m.hidden) * 2 / sequence_shards(w);
+}
+
 PipelineDurations pipeline_durations(const LayerCostModel& model, const StageChunks& chunks) {
   const PretrainingWorkload& w = model.w;
   const int pp = w.pp, v = w.interleave;
-  const double tokens_mb = d(w.micro_batch) * d(w.seq_len);
-  const double p2p_bytes = tokens_mb / w.cp * d(model.m.hidden) * 2 / sequence_shards(w);
+  const double p2p_bytes = pipeline_send_bytes(model);
   double p2p = 0;
   if (pp > 1) {
     const std::vector<int> pair = {model.rank(0, 0, 0, 0), model.rank(0, 0, 0, 1)};

@@ -32,6 +32,10 @@ std::vector<double> straggler_factors(const PretrainingWorkload& w, std::uint64_
 StageChunks chunk_costs(const LayerCostModel& model, const std::vector<LayerCost>& layers,
                         const std::vector<double>& stage_factor);
 
+// Bytes one GPU sends a neighbouring stage per micro-batch: its share of the activations (or their gradients),
+// s b h x 2 / cp, sequence-sharded over tp with sequence parallelism.
+double pipeline_send_bytes(const LayerCostModel& model);
+
 // The pipeline's task durations per [stage][chunk] and its point-to-point transfer time (one micro-batch's
 // activations between neighbouring stages).
 PipelineDurations pipeline_durations(const LayerCostModel& model, const StageChunks& chunks);

@@ -7,7 +7,6 @@
 
 #include "hw/power.hpp"
 #include "sim/energy.hpp"
-#include "sim/fingerprint.hpp"
 #include "workloads/cluster_power.hpp"
 #include "workloads/pretraining/chunking.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
@@ -170,15 +169,10 @@ RunResult report_step(const LayerCostModel& model, const hw::Topology& topo, con
   out.info.emplace_back("memory_fit", "fits: " + fixed_text(mem.total() / kGiB) + " GiB of " + fixed_text(g.hbm_capacity / kGiB) +
                                           " GiB (stage " + std::to_string(mem.stage) + ")");
   out.info.emplace_back("critical_stage", std::to_string(crit));
-  out.info.emplace_back("network_model", fin.flows ? "flow (every DP group's traffic as flows)" : "analytical");
-  out.engine.events = (st.timeline.events + fin.fabric_events) * static_cast<std::uint64_t>(steps);
+  out.info.emplace_back("network_model",
+                        fin.flows ? "flow (every replica's pipeline sends and DP traffic as flows)" : "analytical");
+  out.engine.events = st.timeline.events * static_cast<std::uint64_t>(steps);
   out.engine.fingerprint = st.timeline.fingerprint;
-  if (fin.flows) {
-    sim::Fingerprint fp;
-    fp.add(st.timeline.fingerprint);
-    fp.add(fin.fabric_fingerprint);
-    out.engine.fingerprint = fp.value();
-  }
   return out;
 }
 
