@@ -1,5 +1,6 @@
 #include "hw/flow_network.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -10,8 +11,14 @@
 namespace dcsim::hw {
 
 FlowNetwork::FlowNetwork(sim::Simulator& sim, const Topology& topo)
-    : sim_(sim), topo_(topo), on_link_(topo.links().size()), link_bytes_(topo.links().size(), 0.0),
-      local_of_link_(topo.links().size(), -1) {}
+    : sim_(sim), topo_(topo), on_link_(topo.links().size()), link_demand_(topo.links().size(), 0.0),
+      link_bytes_(topo.links().size(), 0.0), local_of_link_(topo.links().size(), -1) {}
+
+bool FlowNetwork::can_bind(LinkId l) const {
+  // The relative margin absorbs the rounding of the running sums: a link that could exceed its bandwidth by less
+  // than a billionth is treated as unable to bind.
+  return link_demand_[l] > topo_.link(l).bandwidth * (1 + 1e-9);
+}
 
 std::uint32_t FlowNetwork::alloc_flow() {
   if (!free_.empty()) {
@@ -51,7 +58,12 @@ FlowNetwork::FlowId FlowNetwork::start_flow_on(std::vector<LinkId> path, double 
   f.live = true;
   f.id = id;
   f.on_done = std::move(on_done);
-  for (LinkId l : f.path) on_link_[l].push_back(s);
+  f.cap = std::numeric_limits<double>::infinity();
+  for (LinkId l : f.path) f.cap = std::min(f.cap, topo_.link(l).bandwidth);
+  for (LinkId l : f.path) {
+    on_link_[l].push_back(s);
+    link_demand_[l] += f.cap;
+  }
   ++active_;
   mark_dirty(f.path);
   return id;
@@ -82,31 +94,41 @@ void FlowNetwork::recompute() {
   ++recomputations_;
   const sim::Time now = sim_.now();
 
-  // Connected component of the dirty links: flows on them, their links, and so on.
+  // Connected component of the changed flows over the links that can bind: every flow on a dirty link (a flow
+  // that ended may have freed it), then the flows sharing a binding link with one already in, and so on.
   comp_flows_.clear();
   comp_links_.clear();
-  auto visit_link = [&](LinkId l) {
-    if (local_of_link_[l] >= 0) return;
-    local_of_link_[l] = static_cast<std::int32_t>(comp_links_.size());
-    comp_links_.push_back(l);
+  auto visit_flow = [&](std::uint32_t s) {
+    if (flow_seen_[s]) return;
+    flow_seen_[s] = 1;
+    comp_flows_.push_back(s);
   };
-  for (LinkId l : dirty_) visit_link(l);
+  for (LinkId l : dirty_) {
+    for (std::uint32_t s : on_link_[l]) visit_flow(s);
+  }
   dirty_.clear();
-  for (std::size_t i = 0; i < comp_links_.size(); ++i) {
-    for (std::uint32_t s : on_link_[comp_links_[i]]) {
-      if (flow_seen_[s]) continue;
-      flow_seen_[s] = 1;
-      comp_flows_.push_back(s);
-      for (LinkId m : flows_[s].path) visit_link(m);
+  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
+    for (LinkId m : flows_[comp_flows_[i]].path) {
+      if (local_of_link_[m] >= 0 || !can_bind(m)) continue;
+      local_of_link_[m] = static_cast<std::int32_t>(comp_links_.size());
+      comp_links_.push_back(m);
+      for (std::uint32_t s : on_link_[m]) visit_flow(s);
     }
   }
 
-  cap_.resize(comp_links_.size());
-  for (std::size_t i = 0; i < comp_links_.size(); ++i) cap_[i] = topo_.link(comp_links_[i]).bandwidth;
+  // The binding links, then one private link per flow at its cap.
+  const std::size_t shared = comp_links_.size();
+  cap_.resize(shared + comp_flows_.size());
+  for (std::size_t i = 0; i < shared; ++i) cap_[i] = topo_.link(comp_links_[i]).bandwidth;
   offsets_.assign(1, 0);
   links_.clear();
-  for (std::uint32_t s : comp_flows_) {
-    for (LinkId l : flows_[s].path) links_.push_back(static_cast<std::uint32_t>(local_of_link_[l]));
+  for (std::size_t i = 0; i < comp_flows_.size(); ++i) {
+    const Flow& f = flows_[comp_flows_[i]];
+    for (LinkId l : f.path) {
+      if (local_of_link_[l] >= 0) links_.push_back(static_cast<std::uint32_t>(local_of_link_[l]));
+    }
+    cap_[shared + i] = f.cap;
+    links_.push_back(static_cast<std::uint32_t>(shared + i));
     offsets_.push_back(static_cast<std::uint32_t>(links_.size()));
   }
   rates_.resize(comp_flows_.size());
@@ -143,6 +165,8 @@ void FlowNetwork::finish(std::uint32_t s) {
         break;
       }
     }
+    // An empty link's demand restarts from exactly zero (no rounding carried over).
+    link_demand_[l] = v.empty() ? 0.0 : link_demand_[l] - f.cap;
   }
   --active_;
   mark_dirty(f.path);

@@ -8,6 +8,12 @@
 // (transitively) with the changed flows; all changes at one simulated instant are batched into one recomputation,
 // so a collective starting or finishing thousands of flows at once costs one solve. A flow whose rate changes gets
 // its completion event rescheduled (the stale one is cancelled through the Simulator).
+//
+// Only links that can bind couple flows: a flow never runs faster than the slowest link of its path (its cap), so
+// a link whose flows' caps sum to no more than its bandwidth can never saturate before they all reach their caps,
+// and it changes no rate (each flow keeps its cap as a private link in the solve instead). Such links are left out
+// of the components and the solves: exact, and on a large fabric it splits one component of every flow into the
+// groups that really collide (docs/network.md, "Flow model").
 #pragma once
 
 #include <array>
@@ -79,6 +85,7 @@ class FlowNetwork {
     double rate = 0;
     sim::Time last = 0;  // time `remaining` was last brought up to date
     sim::Time latency = 0;
+    double cap = 0;  // bandwidth of the slowest link of its path: the most it can ever get
     sim::EventId done{};
     bool has_event = false;
     bool live = false;
@@ -88,6 +95,8 @@ class FlowNetwork {
 
   std::uint32_t alloc_flow();
   void mark_dirty(const std::vector<LinkId>& path);
+  // Whether the flows on `l` could together exceed its bandwidth (docs above).
+  bool can_bind(LinkId l) const;
   void recompute();
   void finish(std::uint32_t slot);
   void advance(Flow& f, sim::Time now);
@@ -98,6 +107,7 @@ class FlowNetwork {
   std::vector<Flow> flows_;
   std::vector<std::uint32_t> free_;
   std::vector<std::vector<std::uint32_t>> on_link_;  // active flow slots per link
+  std::vector<double> link_demand_;                   // per link: sum of its active flows' caps
   std::vector<double> link_bytes_;
   std::size_t active_ = 0;
   FlowId next_id_ = 1;

@@ -81,6 +81,26 @@ TEST(FlowNetwork, ThreeFlowsTwoLinksOnRealLinks) {
   s.run();
 }
 
+TEST(FlowNetwork, ALinkCouplesFlowsOnlyOnceTheirCapsCanExceedIt) {
+  // n flows share GPU 0's NVLink port (450 GB/s) and each then crosses its own 50 GB/s NIC link, so each is capped at
+  // 50 GB/s. Nine fit (9 x 50 = 450: the port cannot bind and every flow runs at its cap); the tenth makes the port
+  // the bottleneck: 450 / 10 = 45 GB/s each.
+  const Topology t = build_topology(hgx_h100(2));
+  const double port = t.link(t.gpu_to_domain(0)).bandwidth;
+  ASSERT_DOUBLE_EQ(port, 450e9);
+  for (int n : {9, 10}) {
+    sim::Simulator s;
+    FlowNetwork net(s, t);
+    std::vector<FlowNetwork::FlowId> ids;
+    for (int i = 0; i < n; ++i) {
+      ids.push_back(net.start_flow_on({t.gpu_to_domain(0), t.gpu_to_nic(i % 16)}, 1e9, [] {}));
+    }
+    s.run_until(sim::kNanosecond);
+    for (auto id : ids) EXPECT_DOUBLE_EQ(net.rate(id), n == 9 ? 50e9 : 45e9) << n << " flows";
+    s.run();
+  }
+}
+
 TEST(FlowNetwork, SimultaneousStartsShareOneRecomputation) {
   const Topology t = build_topology(hgx_h100(1));
   sim::Simulator s;
