@@ -1,6 +1,7 @@
 #include "hw/flow_network.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
 #include <utility>
@@ -62,7 +63,8 @@ FlowNetwork::FlowId FlowNetwork::start_flow_on(std::vector<LinkId> path, double 
   for (LinkId l : f.path) f.cap = std::min(f.cap, topo_.link(l).bandwidth);
   for (LinkId l : f.path) {
     on_link_[l].push_back(s);
-    link_demand_[l] += f.cap;
+    // A path of unlimited links only (cap infinite) binds nothing and must not poison the sums.
+    if (std::isfinite(f.cap)) link_demand_[l] += f.cap;
   }
   ++active_;
   mark_dirty(f.path);
@@ -166,7 +168,7 @@ void FlowNetwork::finish(std::uint32_t s) {
       }
     }
     // An empty link's demand restarts from exactly zero (no rounding carried over).
-    link_demand_[l] = v.empty() ? 0.0 : link_demand_[l] - f.cap;
+    link_demand_[l] = v.empty() ? 0.0 : link_demand_[l] - (std::isfinite(f.cap) ? f.cap : 0.0);
   }
   --active_;
   mark_dirty(f.path);

@@ -99,6 +99,17 @@ TEST(FlowNetwork, ALinkCouplesFlowsOnlyOnceTheirCapsCanExceedIt) {
     for (auto id : ids) EXPECT_DOUBLE_EQ(net.rate(id), n == 9 ? 50e9 : 45e9) << n << " flows";
     s.run();
   }
+  // Ten again, one of them short: once it ends the port cannot bind any more and the nine others rise to their caps.
+  sim::Simulator s;
+  FlowNetwork net(s, t);
+  std::vector<FlowNetwork::FlowId> ids;
+  for (int i = 0; i < 9; ++i) ids.push_back(net.start_flow_on({t.gpu_to_domain(0), t.gpu_to_nic(i)}, 1e9, [] {}));
+  net.start_flow_on({t.gpu_to_domain(0), t.gpu_to_nic(9)}, 45e3, [] {});  // 1 us at 45 GB/s
+  s.run_until(sim::kNanosecond);
+  EXPECT_DOUBLE_EQ(net.rate(ids[0]), 45e9);
+  s.run_until(2 * sim::kMicrosecond);
+  for (auto id : ids) EXPECT_DOUBLE_EQ(net.rate(id), 50e9);
+  s.run();
 }
 
 TEST(FlowNetwork, SimultaneousStartsShareOneRecomputation) {

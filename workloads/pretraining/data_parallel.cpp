@@ -21,7 +21,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     const auto su = static_cast<std::size_t>(s);
     StageTraffic& t = traffic[su];
     t.compute_end = timeline.compute_end[su];
-    if (w.zero >= 3) continue;
+    if (w.zero >= 3 || flows != nullptr) continue;  // as flows, the channels ran the buckets already
     for (const TaskSpan& sp : timeline.spans) {
       if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
       for (const GradientBucket& b :
@@ -66,7 +66,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
       // (no span for a group of one: nothing to reduce)
       if (ch.end[b] > ch.start[b]) dp_spans.push_back({s, ch.start[b], ch.end[b], "DP gradient reduction"});
     }
-    const ReductionTail tail = reduction_tail(w, ch.end.empty() ? 0.0 : ch.end.back(), t.compute_end, ch.reduce_total);
+    const ReductionTail tail = reduction_tail(w, ch.busy_until(), t.compute_end, ch.reduce_total);
     dp_contention[su] = tail.contention;
     double end = tail.end;
     double exp_dp = tail.exposed;

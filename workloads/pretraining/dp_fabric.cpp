@@ -1,11 +1,12 @@
 #include "workloads/pretraining/dp_fabric.hpp"
-#include "workloads/pretraining/counts.hpp"
 
 #include <algorithm>
 #include <cstdint>
+#include <stdexcept>
 #include <utility>
 
 #include "workloads/pretraining/chunking.hpp"
+#include "workloads/pretraining/counts.hpp"
 #include "workloads/pretraining/state_bytes.hpp"
 #include "workloads/roofline.hpp"
 
@@ -71,47 +72,22 @@ ReductionTail reduction_tail(const PretrainingWorkload& w, double busy_until, do
   return t;
 }
 
-std::vector<std::vector<int>> stage_dense_groups(const LayerCostModel& model, int stage) {
-  const PretrainingWorkload& w = model.w;
-  std::vector<std::vector<int>> groups(static_cast<std::size_t>(w.tp));
-  for (int t = 0; t < w.tp; ++t) {
-    auto& g = groups[static_cast<std::size_t>(t)];
-    for (int k = 0; k < w.dp; ++k)
-      for (int j = 0; j < w.cp; ++j) g.push_back(model.rank(t, j, k, stage));
-  }
-  return groups;
-}
-
-std::vector<std::vector<int>> stage_expert_groups(const LayerCostModel& model, int stage) {
-  const PretrainingWorkload& w = model.w;
-  if (!model.m.is_moe()) return {};
-  // Rank x of the stage's dp x tp ranks (tp fastest) holds the experts of EP rank x mod ep.
-  std::vector<std::vector<int>> groups(static_cast<std::size_t>(w.ep));
-  for (int e = 0; e < w.ep; ++e) {
-    auto& g = groups[static_cast<std::size_t>(e)];
-    for (int k = 0; k < w.dp * w.tp / w.ep; ++k) {
-      const int x = k * w.ep + e;
-      for (int j = 0; j < w.cp; ++j) g.push_back(model.rank(x % w.tp, j, x / w.tp, stage));
-    }
-  }
-  return groups;
-}
-
 StepFabric::StepFabric(const LayerCostModel& model, const hw::Topology& topo, std::vector<StageTraffic> traffic,
                        const StageChunks* chunks)
     : model_(model), topo_(topo), chunks_(chunks), traffic_(std::move(traffic)), channels_(traffic_.size()),
       stages_(traffic_.size()), grad_op_(gradient_op(model.w)), send_bytes_(pipeline_send_bytes(model)) {
   for (std::size_t s = 0; s < stages_.size(); ++s) {
-    stages_[s].dense = stage_dense_groups(model_, static_cast<int>(s));
-    stages_[s].expert = stage_expert_groups(model_, static_cast<int>(s));
+    stages_[s].dense = model_.dp_groups(static_cast<int>(s));
+    stages_[s].expert = model_.edp_groups(static_cast<int>(s));
   }
 }
 
 void StepFabric::attach(sim::Simulator& sim) {
+  if (sim_ != nullptr) throw std::logic_error("StepFabric: attached to a second simulation");
   sim_ = &sim;
   net_ = std::make_unique<hw::FlowNetwork>(sim, topo_);
   // Buckets given up front wait for their ready time.
-  for (std::size_t s = 0; s < stages_.size(); ++s) pump(static_cast<int>(s));
+  for (std::size_t s = 0; s < stages_.size(); ++s) next_bucket(static_cast<int>(s));
 }
 
 double StepFabric::now() const { return sim::to_seconds(sim_->now()); }
@@ -150,7 +126,7 @@ void StepFabric::task_started(int stage, const PipelineTask& task, double end_s)
                                                end_s, end_s)) {
     traffic_[su].buckets.push_back(b);
   }
-  pump(stage);
+  next_bucket(stage);
 }
 
 void StepFabric::stage_done(int stage) {
@@ -165,11 +141,11 @@ void StepFabric::stage_done(int stage) {
   }
   st.held.clear();
   st.done = true;
-  pump(stage);
+  next_bucket(stage);
 }
 
-void StepFabric::wave(Stage& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
-                      std::function<void()> then) {
+void StepFabric::run_on_all(Stage& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
+                            std::function<void()> then) {
   st.pending = 0;
   if (bytes > 0) {
     for (const auto& g : groups) st.pending += g.size() > 1 ? 1 : 0;
@@ -187,28 +163,28 @@ void StepFabric::wave(Stage& st, hw::CollectiveOp op, const std::vector<std::vec
   }
 }
 
-void StepFabric::pump(int stage) {
+void StepFabric::next_bucket(int stage) {
   const auto su = static_cast<std::size_t>(stage);
   Stage& st = stages_[su];
   if (st.busy || sim_ == nullptr) return;
   const auto& buckets = traffic_[su].buckets;
   if (st.next == buckets.size()) {
-    if (st.done) gather(stage);
+    if (st.done && !st.gathered) gather(stage);
     return;
   }
   st.busy = true;
   const GradientBucket b = buckets[st.next];
-  at(b.ready, [this, &st, b, su, stage] {
+  at(b.ready, [this, &st, b, stage] {
     st.opened = now();
-    wave(st, grad_op_, st.dense, b.dense_bytes, [this, &st, b, su, stage] {
-      wave(st, grad_op_, st.expert, b.expert_bytes, [this, &st, su, stage] {
-        StageChannel& ch = channels_[su];
+    run_on_all(st, grad_op_, st.dense, b.dense_bytes, [this, &st, b, stage] {
+      run_on_all(st, grad_op_, st.expert, b.expert_bytes, [this, &st, stage] {
+        StageChannel& ch = channels_[static_cast<std::size_t>(stage)];
         ch.start.push_back(st.opened);
         ch.end.push_back(now());
         ch.reduce_total += now() - st.opened;
         ++st.next;
         st.busy = false;
-        pump(stage);
+        next_bucket(stage);
       });
     });
   });
@@ -218,15 +194,15 @@ void StepFabric::gather(int stage) {
   const auto su = static_cast<std::size_t>(stage);
   Stage& st = stages_[su];
   const StageTraffic& t = traffic_[su];
-  st.busy = true;  // once: nothing follows the gather
+  st.gathered = true;
   if (t.gather_dense_bytes <= 0 && t.gather_expert_bytes <= 0) return;
   const StageChannel& ch = channels_[su];
-  const ReductionTail tail = reduction_tail(model_.w, ch.end.empty() ? 0.0 : ch.end.back(), t.compute_end, ch.reduce_total);
+  const ReductionTail tail = reduction_tail(model_.w, ch.busy_until(), t.compute_end, ch.reduce_total);
   at(tail.end + t.optimizer_s, [this, &st, &t, su] {
     st.opened = now();
-    wave(st, hw::CollectiveOp::all_gather, st.dense, t.gather_dense_bytes, [this, &st, &t, su] {
-      wave(st, hw::CollectiveOp::all_gather, st.expert, t.gather_expert_bytes,
-           [this, &st, su] { channels_[su].gather_s = now() - st.opened; });
+    run_on_all(st, hw::CollectiveOp::all_gather, st.dense, t.gather_dense_bytes, [this, &st, &t, su] {
+      run_on_all(st, hw::CollectiveOp::all_gather, st.expert, t.gather_expert_bytes,
+                 [this, &st, su] { channels_[su].gather_s = now() - st.opened; });
     });
   });
 }

@@ -39,6 +39,7 @@ struct StageChannel {
   std::vector<double> start, end;
   double reduce_total = 0;  // sum of the buckets' durations
   double gather_s = 0;
+  double busy_until() const { return end.empty() ? 0.0 : end.back(); }
 };
 
 // The end of a stage's gradient reduction and its cost: the channel is busy until `busy_until`, the compute ends
@@ -60,11 +61,6 @@ std::vector<StageTraffic> stage_traffic(const LayerCostModel& model, const Stage
 std::vector<GradientBucket> chunk_buckets(const LayerCostModel& model, const ChunkCost& ch, double start, double end,
                                           double compute_end);
 
-// All the DP groups of a stage: one dense group per TP rank (its dp x cp GPUs, in the order of model.dp_group),
-// and, for an MoE model, the expert-DP groups that tile the stage (the ranks holding the same routed experts).
-std::vector<std::vector<int>> stage_dense_groups(const LayerCostModel& model, int stage);
-std::vector<std::vector<int>> stage_expert_groups(const LayerCostModel& model, int stage);
-
 // The step's traffic on one flow network, driven by the pipeline's simulation (simulate_pipeline's transport).
 // Each stage's channel: bucket b starts at max(its ready time, the end of bucket b-1) on all the stage's groups at
 // once and ends when the last of them finishes (a synchronous step waits for its slowest group); the all-gather
@@ -75,7 +71,11 @@ class StepFabric final : public PipelineTransport {
   // where a stage's buckets come from as its last backwards run. All referenced objects must outlive this one.
   StepFabric(const LayerCostModel& model, const hw::Topology& topo, std::vector<StageTraffic> traffic,
              const StageChunks* chunks);
+  // Its callbacks hold `this`: it stays where it was built.
+  StepFabric(const StepFabric&) = delete;
+  StepFabric& operator=(const StepFabric&) = delete;
 
+  // Once: the fabric's flows live on that simulator, which must outlive the run (not the fabric).
   void attach(sim::Simulator& sim) override;
   void send(int from, int to, std::function<void()> arrived) override;
   void task_started(int stage, const PipelineTask& task, double end_s) override;
@@ -90,14 +90,19 @@ class StepFabric final : public PipelineTransport {
     std::vector<int> held;             // without overlap_grad_reduce: chunks whose buckets wait for the compute end
     std::size_t next = 0;              // the bucket to run next
     std::size_t pending = 0;           // collectives of the current wave still running
-    bool busy = false, done = false;
+    bool busy = false;                 // a bucket is running
+    bool done = false;                 // the stage's compute has ended: no bucket comes after those queued
+    bool gathered = false;             // the parameter all-gather has been started (or had nothing to move)
     double opened = 0;                 // start of the bucket or all-gather in flight
   };
   double now() const;
+  // Runs `fn` at `seconds`, or now if that has passed.
   void at(double seconds, std::function<void()> fn);
-  void wave(Stage& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
-            std::function<void()> then);
-  void pump(int stage);
+  // Starts `bytes` of `op` on every group of more than one GPU; `then` runs when the last has finished.
+  void run_on_all(Stage& st, hw::CollectiveOp op, const std::vector<std::vector<int>>& groups, double bytes,
+                  std::function<void()> then);
+  // Starts the stage's next bucket if it is free and one is queued, or its all-gather once it has none left.
+  void next_bucket(int stage);
   void gather(int stage);
 
   const LayerCostModel& model_;

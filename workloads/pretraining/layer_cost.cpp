@@ -57,14 +57,8 @@ LayerCostModel::LayerCostModel(const PretrainingWorkload& w_, const ModelSpec& m
   for (int i = 0; i < w.tp; ++i) tp_group.push_back(rank(i, 0, 0, 0));
   if (w.cp > 1) cp_pair = {rank(0, 0, 0, 0), rank(0, 1, 0, 0)};
   for (int i = 0; i < w.ep; ++i) ep_group.push_back(rank(i % w.tp, 0, i / w.tp, 0));
-  for (int k = 0; k < w.dp; ++k)
-    for (int j = 0; j < w.cp; ++j) dp_group.push_back(rank(0, j, k, 0));
-  // The ranks holding the same routed experts: the first rank of each EP group (EP groups tile the dp x tp ranks,
-  // tp fastest), in every cp slice: expert_data_parallel_size of them (at ep 1, every GPU of the stage).
-  if (m.is_moe()) {
-    for (int k = 0; k < w.dp * w.tp / w.ep; ++k)
-      for (int j = 0; j < w.cp; ++j) edp_group.push_back(rank((k * w.ep) % w.tp, j, (k * w.ep) / w.tp, 0));
-  }
+  dp_group = dp_groups(0).front();
+  if (m.is_moe()) edp_group = edp_groups(0).front();
   const double tokens = d(w.micro_batch) * d(w.seq_len) / w.cp;
   const double bytes = tokens * d(m.hidden) * 2;
   if (w.tp > 1) {
@@ -297,6 +291,31 @@ std::vector<LayerCost> LayerCostModel::all_layers() const {
     layer[static_cast<std::size_t>(l)] = cache[a][b];
   }
   return layer;
+}
+
+std::vector<std::vector<int>> LayerCostModel::dp_groups(int stage) const {
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(w.tp));
+  for (int t = 0; t < w.tp; ++t) {
+    auto& g = groups[static_cast<std::size_t>(t)];
+    for (int k = 0; k < w.dp; ++k)
+      for (int j = 0; j < w.cp; ++j) g.push_back(rank(t, j, k, stage));
+  }
+  return groups;
+}
+
+std::vector<std::vector<int>> LayerCostModel::edp_groups(int stage) const {
+  if (!m.is_moe()) return {};
+  // Rank x of the stage's dp x tp ranks (tp fastest) holds the experts of EP rank x mod ep; each group is one EP
+  // rank's holders, in every cp slice: expert_data_parallel_size of them (at ep 1, every GPU of the stage).
+  std::vector<std::vector<int>> groups(static_cast<std::size_t>(w.ep));
+  for (int e = 0; e < w.ep; ++e) {
+    auto& g = groups[static_cast<std::size_t>(e)];
+    for (int k = 0; k < w.dp * w.tp / w.ep; ++k) {
+      const int x = k * w.ep + e;
+      for (int j = 0; j < w.cp; ++j) g.push_back(rank(x % w.tp, j, x / w.tp, stage));
+    }
+  }
+  return groups;
 }
 
 double LayerCostModel::collective_time(hw::CollectiveOp op, const std::vector<int>& group, double bytes) const {

@@ -72,6 +72,11 @@ struct LayerCostModel {
   LayerCost layer_cost(std::int64_t layer) const;
   // Every layer's cost, computed once per layer kind (dense/MoE x full/sliding attention).
   std::vector<LayerCost> all_layers() const;
+  // All the DP groups of a stage: one per TP rank (its dp x cp GPUs, dp outer), and, for an MoE model, the
+  // expert-DP groups that tile the stage (the ranks holding the same routed experts; none for a dense model).
+  // dp_group and edp_group are stage 0's first.
+  std::vector<std::vector<int>> dp_groups(int stage) const;
+  std::vector<std::vector<int>> edp_groups(int stage) const;
   // A collective's time on a group of this plan; 0 for a group of one or nothing to move.
   double collective_time(hw::CollectiveOp op, const std::vector<int>& group, double bytes) const;
 

@@ -177,15 +177,20 @@ sim::Process stage_proc(PipeRun& r, int s) {
     if (to != nullptr && r.transport != nullptr) {
       // On the shared network: every replica's send as traffic; a blocking sender waits for its arrival.
       const int dest = (t.forward ? j + 1 : j - 1) % r.pp;
+      const std::size_t span = r.out.spans.size() - 1;
+      auto arrive = [&r, to, span] {
+        r.out.spans[span].arrived = sim::to_seconds(r.sim.now());
+        to->trigger();
+      };
       if (r.d.blocking) {
         sim::Event sent(r.sim);
-        r.transport->send(s, dest, [to, &sent] {
-          to->trigger();
+        r.transport->send(s, dest, [arrive, &sent] {
+          arrive();
           sent.trigger();
         });
         co_await sent;
       } else {
-        r.transport->send(s, dest, [to] { to->trigger(); });
+        r.transport->send(s, dest, arrive);
       }
     } else if (to != nullptr) {
       arrive_later(r.sim, *to, send);

@@ -164,6 +164,7 @@ struct TaskSpan {
   int stage = 0;
   PipelineTask task;
   double start = 0, end = 0;
+  double arrived = -1;  // with a PipelineTransport: when the task's send arrived (-1: none, or priced by p2p)
 };
 struct PipelineTimeline {
   std::vector<TaskSpan> spans;       // in the order they finished

@@ -21,8 +21,10 @@ double pass_comm(const SimulatedStep& st, const TaskSpan& sp) {
   return std::min(sp.end - sp.start, ph.tp + ph.cp + ph.ep + ph.dp);
 }
 
-// The pass's PP send (activations forward, gradients backward), from its end; 0 when it sends nothing.
+// The pass's PP send (activations forward, gradients backward), from its end; 0 when it sends nothing. Sent as
+// flows, as long as they took.
 double pass_send(const SimulatedStep& st, const TaskSpan& sp) {
+  if (sp.arrived >= 0) return sp.arrived - sp.end;
   const PipelineDurations& dur = st.durations;
   const int pp = stages(st);
   const int j = sp.task.chunk * pp + sp.stage;
