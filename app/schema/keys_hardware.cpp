@@ -20,7 +20,7 @@ SectionPtr scale_out_keys() {
              .describe("scale-out bandwidth per GPU, e.g. 400 Gb/s"),
          number("oversubscription", 1.0, 1024.0)
              .or_default(1.0)
-             .describe("downlink to uplink ratio at every switch tier above the leaves"),
+             .describe("downlink to uplink port ratio of the leaf switches (the tiers above them are non-blocking)"),
          catalog_ref("switch", "switch").computed("the system's scale-out switch").describe("the scale-out switch"),
          key("optics", optics)
              .or_form(null_type())
