@@ -11,8 +11,7 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
   // which finishes the layer's weight gradient); a serial channel per stage. Then ZeRO's parameter all-gather and
   // the optimizer step (memory-bound).
   const PretrainingWorkload& w = model.w;
-  const int pp = w.pp, mi = static_cast<int>(w.micro_batches());
-  const bool split = w.schedule == PipelineSchedule::zb_h1;
+  const int pp = w.pp;
   const hw::CollectiveOp grad_op = gradient_op(w);
 
   // What each stage moves: its buckets in the order its last backwards (or W passes) ran, the optimizer, the gather.
@@ -21,9 +20,9 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
     const auto su = static_cast<std::size_t>(s);
     StageTraffic& t = traffic[su];
     t.compute_end = timeline.compute_end[su];
-    if (w.zero >= 3 || flows != nullptr) continue;  // as flows, the channels ran the buckets already
+    if (flows != nullptr) continue;  // as flows, the channels ran the buckets already
     for (const TaskSpan& sp : timeline.spans) {
-      if (sp.stage != s || sp.task.forward || sp.task.micro != mi - 1 || sp.task.weight != split) continue;
+      if (sp.stage != s || !completes_gradients(w, sp.task)) continue;
       for (const GradientBucket& b :
            chunk_buckets(model, chunks[su][static_cast<std::size_t>(sp.task.chunk)], sp.start, sp.end, t.compute_end)) {
         t.buckets.push_back(b);
@@ -33,10 +32,8 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
 
   // How each stage's channel ran: every group's traffic at once as flows (the pipeline's simulation ran them), or
   // priced collective by collective on the representative groups of an idle fabric.
-  std::vector<StageChannel> channels;
-  if (flows != nullptr) {
-    channels = *flows;
-  } else {
+  std::vector<StageChannel> priced;
+  if (flows == nullptr) {
     for (const StageTraffic& t : traffic) {
       StageChannel ch;
       double busy_until = 0;
@@ -50,9 +47,10 @@ StageFinish finish_stages(const LayerCostModel& model, const StageChunks& chunks
       }
       ch.gather_s = model.collective_time(hw::CollectiveOp::all_gather, model.dp_group, t.gather_dense_bytes) +
                     model.collective_time(hw::CollectiveOp::all_gather, model.edp_group, t.gather_expert_bytes);
-      channels.push_back(std::move(ch));
+      priced.push_back(std::move(ch));
     }
   }
+  const std::vector<StageChannel>& channels = flows != nullptr ? *flows : priced;
 
   std::vector<double> stage_end(static_cast<std::size_t>(pp)), dp_exposed(static_cast<std::size_t>(pp)),
       opt_time(static_cast<std::size_t>(pp)), opt_bytes(static_cast<std::size_t>(pp)),

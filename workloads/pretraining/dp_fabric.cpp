@@ -47,6 +47,11 @@ std::vector<StageTraffic> stage_traffic(const LayerCostModel& model, const Stage
   return out;
 }
 
+bool completes_gradients(const PretrainingWorkload& w, const PipelineTask& task) {
+  const bool split = w.schedule == PipelineSchedule::zb_h1;
+  return w.zero < 3 && !task.forward && task.weight == split && task.micro == static_cast<int>(w.micro_batches()) - 1;
+}
+
 std::vector<GradientBucket> chunk_buckets(const LayerCostModel& model, const ChunkCost& ch, double start, double end,
                                           double compute_end) {
   const PretrainingWorkload& w = model.w;
@@ -112,11 +117,7 @@ void StepFabric::send(int from, int to, std::function<void()> arrived) {
 
 void StepFabric::task_started(int stage, const PipelineTask& task, double end_s) {
   const PretrainingWorkload& w = model_.w;
-  const bool split = w.schedule == PipelineSchedule::zb_h1;
-  if (chunks_ == nullptr || w.zero >= 3 || task.forward || task.weight != split ||
-      task.micro != static_cast<int>(w.micro_batches()) - 1) {
-    return;
-  }
+  if (chunks_ == nullptr || !completes_gradients(w, task)) return;
   const auto su = static_cast<std::size_t>(stage);
   if (!w.overlap_grad_reduce) {
     stages_[su].held.push_back(task.chunk);

@@ -56,6 +56,9 @@ ReductionTail reduction_tail(const PretrainingWorkload& w, double busy_until, do
 hw::CollectiveOp gradient_op(const PretrainingWorkload& w);
 // Each stage's optimizer step and ZeRO 1-2 parameter gather (no buckets, compute_end 0).
 std::vector<StageTraffic> stage_traffic(const LayerCostModel& model, const StageChunks& chunks);
+// Whether `task` completes its chunk's weight gradients, so that their buckets can be reduced: the last
+// micro-batch's backward (zb-h1: its W pass). Never under ZeRO-3, which scatters gradients in every pass.
+bool completes_gradients(const PretrainingWorkload& w, const PipelineTask& task);
 // A chunk's gradient buckets (one per layer, backward order), ready as its last backward (zb-h1: its W pass) over
 // [start, end) passes each layer, or all at `compute_end` without overlap_grad_reduce.
 std::vector<GradientBucket> chunk_buckets(const LayerCostModel& model, const ChunkCost& ch, double start, double end,

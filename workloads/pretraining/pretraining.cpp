@@ -4,11 +4,11 @@
 // step_trace.*). docs/pretraining.md derives every term.
 #include "workloads/pretraining/pretraining.hpp"
 
+#include <optional>
+
 #include "hw/collectives.hpp"
 #include "hw/power.hpp"
 #include "hw/topology.hpp"
-#include <optional>
-
 #include "workloads/pretraining/data_parallel.hpp"
 #include "workloads/pretraining/dp_fabric.hpp"
 #include "workloads/pretraining/layer_cost.hpp"
