@@ -1,5 +1,5 @@
 // Agents workload speed: the bundled swarm (configs/scenarios/agents-swarm-vr-nvl72.yaml: 256 tasks, 128 in flight,
-// ~3,300 concurrent agents on 36 replicas), a saturated one (1,024 tasks, 512 in flight, ~14,500 agents), the
+// ~3,600 concurrent agents on 36 replicas), a saturated one (1,024 tasks, 512 in flight, ~15,000 agents), the
 // economy of four populations (agents-economy-vr-nvl72.yaml, 10 simulated minutes) and the always-on fleet
 // (agents-always-on-fleet-vr-nvl72.yaml: 10,000 agents for one simulated hour; the target is under a
 // minute). docs/agents.md and docs/performance.md give the wall times.

@@ -369,6 +369,47 @@ TEST(Agents, PoissonArrivalsRunEveryTask) {
   EXPECT_NEAR(swarm.task_latency.max(), 5.955, 1e-9);
 }
 
+// Common random numbers: a what-if on the token distributions (output lengths and context growth, from lognormal
+// to fixed: a different number of draws) leaves every task's turns, sub-agents, tool calls and tool time as they
+// were. With one stream per agent, the token draws shifted every tool draw after them.
+TEST(Agents, TokenWhatIfKeepsEveryOtherDraw) {
+  const auto tasks_of = [](bool lognormal_tokens) {
+    sim::Simulator sim;
+    FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+    AgentsWorkload w = fork_join_workload();
+    w.agent().concurrency = 4;
+    w.agent().tasks = 24;
+    w.agent().spawn_task_share = 0.5;
+    w.agent().root_turns = AgentDist::lognormal(6, 0.5);
+    w.agent().sub_turns = AgentDist::lognormal(3, 0.5);
+    w.agent().fan_out = AgentDist::poisson_mean(2);
+    w.agent().tools_per_turn = AgentDist::poisson_mean(1.5);
+    w.agent().tools = {ToolKind{"t", 1, AgentDist::lognormal(1.0, 1.5), true}};
+    w.agent().harness_overhead_s = AgentDist::lognormal(0.2, 0.5);
+    w.agent().output_tokens = lognormal_tokens ? AgentDist::lognormal(200, 1.0) : AgentDist::fixed_at(50);
+    w.agent().context_growth = lognormal_tokens ? AgentDist::lognormal(500, 1.0) : AgentDist::fixed_at(100);
+    SwarmHardware hw = fixed_hw();
+    hw.cores_per_pool = 1024;  // no tool ever queues for a core: its wait is its own draw
+    Swarm swarm(sim, w, svc, hw, 7);
+    swarm.start();
+    sim.run();
+    return swarm.tasks();
+  };
+  const std::vector<TaskRecord> a = tasks_of(true), b = tasks_of(false);
+  ASSERT_EQ(a.size(), 24u);
+  ASSERT_EQ(b.size(), a.size());
+  int spawned = 0;
+  for (std::size_t k = 0; k < a.size(); ++k) {
+    EXPECT_EQ(a[k].agents, b[k].agents) << "task " << k;
+    EXPECT_EQ(a[k].calls, b[k].calls) << "task " << k;
+    EXPECT_DOUBLE_EQ(a[k].tool_s, b[k].tool_s) << "task " << k;
+    EXPECT_DOUBLE_EQ(a[k].longest_tool_s, b[k].longest_tool_s) << "task " << k;
+    EXPECT_NE(a[k].generated, b[k].generated) << "task " << k;
+    spawned += a[k].agents > 1;
+  }
+  EXPECT_GT(spawned, 4);  // the waves' draws are kept too
+}
+
 TEST(Agents, SchedulerAgreesWithServingEngine) {
   // Plain chat traffic (one call per task, 1024 prompt + 128 output tokens, Poisson 20/s, 2 replicas of Llama-3-70B
   // FP8 TP 4 on one HGX H100) through the agents' loop and through serving's Engine: mean latency within 5%.

@@ -358,6 +358,39 @@ TEST(PretrainingMemory, ExpertStatesShardOverTheExpertDataParallelGroup) {
   EXPECT_NEAR(e.weights, 2 * (dense + experts), 2 * 1e-3 * (dense + experts));
 }
 
+// The activation walk covers 3 x pp micro-batches (the steady phase repeats every pp x interleave pairs): at 12,
+// 36 and 400 micro-batches each stage's peak and chunks in flight are the same, under 1F1B, interleaving and ZB-H1;
+// GPipe holds every forward: 4 micro-batches hold 4 times one.
+TEST(PretrainingMemory, ActivationPeakDoesNotGrowWithTheMicroBatchCount) {
+  const auto by_stage = [](const std::string& schedule, int interleave, int micro) {
+    const app::Scenario s = scenario(
+        "val-memory-megatron-ci-h100",
+        {"workload.parallelism.tp=1", "workload.parallelism.pp=4", "workload.schedule=" + schedule,
+         "workload.interleave=" + std::to_string(interleave), "workload.micro_batch=1",
+         "workload.global_batch=" + std::to_string(2 * micro)});
+    EXPECT_EQ(s.pretraining.micro_batches(), micro);
+    return estimate_memory_by_stage(s.pretraining, *s.model, s.cluster);
+  };
+  for (const auto& [schedule, interleave] : std::vector<std::pair<std::string, int>>{
+           {"1f1b", 1}, {"interleaved", 8}, {"interleaved", 2}, {"zb-h1", 1}}) {
+    const std::vector<MemoryEstimate> ref = by_stage(schedule, interleave, 12);
+    for (const int micro : {36, 400}) {
+      const std::vector<MemoryEstimate> got = by_stage(schedule, interleave, micro);
+      ASSERT_EQ(got.size(), ref.size());
+      for (std::size_t st = 0; st < ref.size(); ++st) {
+        EXPECT_DOUBLE_EQ(got[st].activations, ref[st].activations) << schedule << interleave << " " << micro;
+        EXPECT_DOUBLE_EQ(got[st].in_flight, ref[st].in_flight) << schedule << interleave << " " << micro;
+      }
+    }
+  }
+  const std::vector<MemoryEstimate> gpipe = by_stage("gpipe", 1, 4);
+  const std::vector<MemoryEstimate> gpipe_one = by_stage("gpipe", 1, 1);
+  for (std::size_t st = 0; st < gpipe.size(); ++st) {
+    EXPECT_DOUBLE_EQ(gpipe[st].in_flight, 4.0);
+    EXPECT_NEAR(gpipe[st].activations, 4 * gpipe_one[st].activations, 1e-6 * gpipe[st].activations);
+  }
+}
+
 TEST(PretrainingMemory, InterleavedPeakCountsTheChunksInFlightOneByOne) {
   // Megatron-LM's memory test (GPT 6.7B, TP1 PP4, one layer a chunk: interleave 8). One layer keeps s b h (10 + 21)
   // bytes: replicated 4 (norms) + 2 (dropout masks) + 2 + 2 (QKV and FFN inputs), split (tp 1)

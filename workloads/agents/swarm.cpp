@@ -56,6 +56,19 @@ std::int64_t sample_count(const AgentDist& d, sim::RandomStream& r) {
   return std::llround(sample(d, r));
 }
 
+AgentDraws::AgentDraws(std::uint64_t seed, const std::string& agent_stream)
+    : turns(seed, agent_stream + ".turns"),
+      output(seed, agent_stream + ".output"),
+      growth(seed, agent_stream + ".growth"),
+      compaction(seed, agent_stream + ".compaction"),
+      tools(seed, agent_stream + ".tools"),
+      tool_time(seed, agent_stream + ".tool_time"),
+      harness(seed, agent_stream + ".harness"),
+      calls(seed, agent_stream + ".calls"),
+      memory(seed, agent_stream + ".memory"),
+      spawn(seed, agent_stream + ".spawn"),
+      summary(seed, agent_stream + ".summary") {}
+
 Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw,
              std::uint64_t seed, StallMeter* stall)
     : Swarm(sim, w, std::vector<LlmService*>{&service}, std::move(hw), seed, stall) {}
@@ -251,7 +264,8 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   path += std::to_string(index);
   std::string name = "agents.task.";
   name += path;
-  sim::RandomStream r(seed_, name);
+  // Its shape, its context and a voting team's briefs from streams of their own (common random numbers).
+  sim::RandomStream shape(seed_, name), context(seed_, name + ".context"), spawn(seed_, name + ".spawn");
   const std::size_t slot = tasks_.size();
   tasks_.push_back(TaskRecord{});
   tasks_[slot].role = role;
@@ -265,8 +279,8 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
   a.task = static_cast<std::int64_t>(slot);
   a.role = role;
   a.level = 0;
-  draw_shape(role, r, a);
-  a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, r)) + request_tokens;
+  draw_shape(role, shape, a);
+  a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, context)) + request_tokens;
   a.id = next_id_++;
   a.path = std::move(path);
   AgentEnd end;
@@ -278,7 +292,7 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
     if (a.debate) {
       co_await debate(a, R.team.rounds, &answers);
     } else {
-      co_await wave(a, r, &answers);
+      co_await wave(a, spawn, &answers);
     }
     end.summary = answers / std::max(1, R.team.agents);
   } else {
@@ -405,7 +419,7 @@ std::int64_t Swarm::member_brief(const AgentRole& R, std::int64_t shared, sim::R
 }
 
 // A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws from the
-// parent's stream `r`.
+// parent's spawn stream `r`.
 sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t* summaries_out) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   const int level = a.level;
@@ -458,7 +472,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   std::string name = "agents.agent.";
   name += a.path;
-  sim::RandomStream r(seed_, name);
+  AgentDraws r(seed_, name);
   const AgentId id = a.id;
   const int level = a.level, instance = a.instance;
   const std::int64_t task = a.task;
@@ -474,7 +488,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   }
   peak_live_agents = std::max(peak_live_agents, ++live_agents_);
   max_level = std::max(max_level, level);
-  int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? R.root_turns : R.sub_turns, r)));
+  int turns = std::max<int>(1, static_cast<int>(sample_count(level == 0 ? R.root_turns : R.sub_turns, r.turns)));
   // A lead with a team plans, starts the team on its spawn turn and merges on the next: at least that many turns.
   if (level == 0 && R.team.kind != TeamMode::Kind::none) turns = std::max(turns, R.spawn_turn + 1);
   const std::int64_t window = R.context_window;
@@ -484,7 +498,8 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   for (int turn = 1; turn <= turns; ++turn) {
     if (window > 0 && static_cast<double>(ctx) > R.compaction_trigger * static_cast<double>(window)) {
       // Compaction rewrites the context: nothing of it is cached any more.
-      ctx = std::max<std::int64_t>(1, std::llround(sample(R.compaction_keep, r) * static_cast<double>(ctx)));
+      const double keep = sample(R.compaction_keep, r.compaction);
+      ctx = std::max<std::int64_t>(1, std::llround(keep * static_cast<double>(ctx)));
       fresh_tokens = ctx;
       loaded = 0;
       fresh = true;
@@ -501,7 +516,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     call.shared_prefix_tokens = shared_tokens;
     call.shared_prefix_key = shared_tokens > 0 ? a.shared_key : 0;
     call.fresh = fresh;
-    call.output_tokens = output_tokens(R, r);
+    call.output_tokens = output_tokens(R, r.output);
     // An always-on agent's last call of an episode leaves its KV as the sleep policy says.
     call.after = a.lives_on && turn == turns ? R.always_on.between : R.kv_policy;
     call.kv_ttl_s = R.kv_ttl_s;
@@ -528,21 +543,21 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       fresh_tokens += back;
     } else if (turn == R.spawn_turn && a.wave_size > 0) {
       std::int64_t back = 0;
-      co_await wave(a, r, &back);
+      co_await wave(a, r.spawn, &back);
       ctx += back;
       fresh_tokens += back;
     } else {
-      const std::int64_t n = sample_count(R.tools_per_turn, r);
+      const std::int64_t n = sample_count(R.tools_per_turn, r.tools);
       std::vector<sim::Process> tools;
       for (std::int64_t i = 0; i < n; ++i) {
-        const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r)];
-        const double d = sample(kind.duration_s, r), h = sample(R.harness_overhead_s, r);
+        const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r.tools)];
+        const double d = sample(kind.duration_s, r.tool_time), h = sample(R.harness_overhead_s, r.harness);
         tools.push_back(tool_call(task, pool, kind, d, h));
       }
       // Calls to other roles, each with its own chance this turn, run beside the tools.
       std::vector<std::pair<const RoleCall*, std::int64_t>> drawn;
       for (const RoleCall& c : R.calls) {
-        if (r.bernoulli(c.probability)) drawn.emplace_back(&c, sample_count(c.request_tokens, r));
+        if (r.calls.bernoulli(c.probability)) drawn.emplace_back(&c, sample_count(c.request_tokens, r.calls));
       }
       const sim::Time t_tools = sim_.now();
       if (drawn.empty()) {
@@ -565,12 +580,12 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
           fresh_tokens += back;
         }
       }
-      const std::int64_t grow = sample_count(R.context_growth, r);
+      const std::int64_t grow = sample_count(R.context_growth, r.growth);
       ctx += grow;
       fresh_tokens += grow;
     }
-    if (R.memory_load_probability > 0 && r.bernoulli(R.memory_load_probability)) {
-      const std::int64_t tokens = sample_count(R.memory_load_tokens, r);
+    if (R.memory_load_probability > 0 && r.memory.bernoulli(R.memory_load_probability)) {
+      const std::int64_t tokens = sample_count(R.memory_load_tokens, r.memory);
       const double bytes = static_cast<double>(tokens) * kv_bytes_per_token(a.role);
       if (stall_) stall_->external(instance, +1, sim_.now());
       const sim::Time t_mem = sim_.now();
@@ -589,7 +604,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   }
   --live_agents_;
   out->end = sim::to_seconds(sim_.now());
-  out->summary = summary_tokens(R, r);
+  out->summary = summary_tokens(R, r.summary);
   out->context = ctx;
 }
 

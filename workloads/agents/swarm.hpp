@@ -146,6 +146,14 @@ struct AgentEnd {
   std::int64_t context = 0;  // its context when done
 };
 
+// Common random numbers: an agent draws each kind of quantity from a stream of its own, named after the agent and
+// the quantity, so a what-if that changes one distribution (output lengths, tool latency, context growth) leaves
+// every other draw of the run as it was, and two runs compare pairwise instead of through sampling noise.
+struct AgentDraws {
+  AgentDraws(std::uint64_t seed, const std::string& agent_stream);
+  sim::RandomStream turns, output, growth, compaction, tools, tool_time, harness, calls, memory, spawn, summary;
+};
+
 class Swarm {
  public:
   Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw, std::uint64_t seed,
@@ -194,7 +202,7 @@ class Swarm {
   sim::Process run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
                         AgentEnd* response);
   sim::Process run_agent(AgentStart a, AgentEnd* out);
-  sim::Process wave(const AgentStart& parent, sim::RandomStream& r, std::int64_t* summaries_out);
+  sim::Process wave(const AgentStart& parent, sim::RandomStream& spawn, std::int64_t* summaries_out);
   sim::Process debate(const AgentStart& parent, int rounds, std::int64_t* answers_out);
   sim::Process debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
                            bool fresh, std::int64_t* output);

@@ -84,10 +84,21 @@ double layer_wgrad_bytes(const PretrainingWorkload& w, const ModelSpec& m, i64 l
 struct ActivationPeak {
   double bytes = 0, in_flight = 0;
 };
+// GPipe holds every forward at once. In the other schedules the steady phase pairs a forward with a backward, and
+// every pp x interleave of those pairs runs each chunk's forward and backward pp times: the running sum repeats
+// with that period, so its peak lies within the warm-up and one period, which 3 x pp micro-batches always cover.
+// Walking those instead of all of them gives the same peak at any count (a huge global batch is then rejected by
+// the work budget, not after a walk as long as the run it prices).
 ActivationPeak walk_activations(const PretrainingWorkload& w, int stage, const std::vector<double>& chunk_act,
                                 const std::vector<double>& chunk_wgrad) {
-  const int mb = static_cast<int>(std::max<i64>(1, w.micro_batches()));
+  const i64 micro_batches = std::max<i64>(1, w.micro_batches());
   ActivationPeak peak;
+  if (w.schedule == PipelineSchedule::gpipe) {
+    for (const double a : chunk_act) peak.bytes += a * d(micro_batches);
+    peak.in_flight = d(micro_batches) * d(w.interleave);
+    return peak;
+  }
+  const int mb = static_cast<int>(std::min<i64>(micro_batches, 3 * i64{w.pp}));
   double bytes = 0, alive = 0;
   for (const PipelineTask& t : stage_order(w.schedule, w.pp, w.interleave, mb, stage)) {
     const auto c = static_cast<std::size_t>(t.chunk);
