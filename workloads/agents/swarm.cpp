@@ -61,12 +61,16 @@ AgentDraws::AgentDraws(std::uint64_t seed, const std::string& agent_stream)
       output(seed, agent_stream + ".output"),
       growth(seed, agent_stream + ".growth"),
       compaction(seed, agent_stream + ".compaction"),
-      tools(seed, agent_stream + ".tools"),
+      tool_count(seed, agent_stream + ".tools"),
+      tool_kind(seed, agent_stream + ".tool_kind"),
       tool_time(seed, agent_stream + ".tool_time"),
       harness(seed, agent_stream + ".harness"),
       calls(seed, agent_stream + ".calls"),
+      call_tokens(seed, agent_stream + ".call_tokens"),
       memory(seed, agent_stream + ".memory"),
-      spawn(seed, agent_stream + ".spawn"),
+      memory_tokens(seed, agent_stream + ".memory_tokens"),
+      fan_out(seed, agent_stream + ".spawn"),
+      briefs(seed, agent_stream + ".briefs"),
       summary(seed, agent_stream + ".summary") {}
 
 Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw,
@@ -105,7 +109,6 @@ Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, std::vector<LlmServic
   roles.resize(n);
   role_calls.assign(n, std::vector<std::int64_t>(n, 0));
   arrived_.assign(n, 0);
-  called_.assign(n, 0);
   hw_.tiers.resize(std::size(hw::kAllStorageTiers));
   live_per_instance_.assign(static_cast<std::size_t>(replicas), 0);
 }
@@ -220,7 +223,9 @@ sim::Process Swarm::closed_loop_user(int role) {
   while (arrivals_open(role)) {
     const std::int64_t index = arrived_[static_cast<std::size_t>(role)]++;
     started_one(role);
-    co_await run_task(role, index, 0, 0, nullptr);
+    std::string stream = "t";  // by append: GCC 12 warns falsely (-Wrestrict) on "t" + std::to_string(...)
+    stream += std::to_string(index);
+    co_await run_task(role, std::move(stream), 0, 0, nullptr);
   }
 }
 
@@ -230,7 +235,9 @@ sim::Process Swarm::poisson_arrivals(int role) {
   while (arrivals_open(role)) {
     co_await sim_.delay(sim::from_seconds(r.exponential(1.0 / R.rate)));
     if (w_.duration_s > 0 && sim::to_seconds(sim_.now()) >= w_.duration_s) break;
-    sim_.spawn(run_task(role, arrived_[static_cast<std::size_t>(role)]++, 0, 0, nullptr));
+    std::string stream = "t";
+    stream += std::to_string(arrived_[static_cast<std::size_t>(role)]++);
+    sim_.spawn(run_task(role, std::move(stream), 0, 0, nullptr));
     started_one(role);
   }
 }
@@ -254,18 +261,17 @@ void Swarm::draw_shape(int role, sim::RandomStream& r, AgentStart& a) const {
   }
 }
 
-sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
+sim::Process Swarm::run_task(int role, std::string stream, std::int64_t request_tokens, int call_depth,
                              AgentEnd* response) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(role)];
   const bool called = response != nullptr;
-  // Built by append: GCC 12 warns falsely (-Wrestrict) on "t" + std::to_string(...).
   std::string path = stream_prefix(role);
-  path += called ? "c" : "t";
-  path += std::to_string(index);
+  path += stream;
   std::string name = "agents.task.";
   name += path;
-  // Its shape, its context and a voting team's briefs from streams of their own (common random numbers).
-  sim::RandomStream shape(seed_, name), context(seed_, name + ".context"), spawn(seed_, name + ".spawn");
+  // Its shape, its context and a voting team's fan-out and briefs from streams of their own (common random numbers).
+  sim::RandomStream shape(seed_, name), context(seed_, name + ".context"), fan_out(seed_, name + ".spawn"),
+      briefs(seed_, name + ".briefs");
   const std::size_t slot = tasks_.size();
   tasks_.push_back(TaskRecord{});
   tasks_[slot].role = role;
@@ -292,7 +298,7 @@ sim::Process Swarm::run_task(int role, std::int64_t index, std::int64_t request_
     if (a.debate) {
       co_await debate(a, R.team.rounds, &answers);
     } else {
-      co_await wave(a, spawn, &answers);
+      co_await wave(a, fan_out, briefs, &answers);
     }
     end.summary = answers / std::max(1, R.team.agents);
   } else {
@@ -372,7 +378,9 @@ sim::Process Swarm::tools_stalling(int instance, std::vector<sim::Process> tools
   if (stall_) stall_->external(instance, -1, sim_.now());
 }
 
-sim::Process Swarm::call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request,
+// `call` names the call after the calling agent, its turn and the call's place in its role's list: the callee's
+// task draws from streams of that name whatever the order in which calls happen.
+sim::Process Swarm::call_role(std::int64_t from_task, std::string call, const RoleCall& c, std::int64_t request,
                               std::int64_t* response) {
   const TaskRecord& caller = tasks_[static_cast<std::size_t>(from_task)];
   const int from = caller.role, depth = caller.call_depth + 1;
@@ -380,7 +388,7 @@ sim::Process Swarm::call_role(std::int64_t from_task, const RoleCall& c, std::in
   ++roles[static_cast<std::size_t>(c.to)].calls_in;
   ++role_calls[static_cast<std::size_t>(from)][static_cast<std::size_t>(c.to)];
   AgentEnd end;
-  co_await run_task(c.to, called_[static_cast<std::size_t>(c.to)]++, request, depth, &end);
+  co_await run_task(c.to, "c." + call, request, depth, &end);
   *response = end.summary;
 }
 
@@ -418,16 +426,17 @@ std::int64_t Swarm::member_brief(const AgentRole& R, std::int64_t shared, sim::R
   return std::max<std::int64_t>(1, shared + own);
 }
 
-// A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws from the
-// parent's spawn stream `r`.
-sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t* summaries_out) {
+// A wave of sub-agents, joined at a barrier: the parent resumes when the slowest child is done. Draws its nested
+// fan-outs and its briefs from the parent's streams of those.
+sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& fan_out, sim::RandomStream& briefs,
+                         std::int64_t* summaries_out) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   const int level = a.level;
   const std::uint64_t wave_key = next_wave_++;
-  const std::int64_t shared = shared_brief(R, r);
+  const std::int64_t shared = shared_brief(R, briefs);
   // Nested waves: the ordinary per-wave fan-out (never a swarm), halved per level below the root.
   const auto nested = [&] {
-    const double base = 1 + static_cast<double>(sample_count(R.fan_out, r));
+    const double base = 1 + static_cast<double>(sample_count(R.fan_out, fan_out));
     return std::max(1, static_cast<int>(std::llround(base / static_cast<double>(1 << (level + 1)))));
   };
   std::vector<AgentEnd> ends(static_cast<std::size_t>(a.wave_size));
@@ -437,7 +446,7 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
     AgentStart c;
     c.task = a.task;
     c.role = a.role;
-    c.context = member_brief(R, shared, r);
+    c.context = member_brief(R, shared, briefs);
     c.shared_tokens = shared;
     c.shared_key = wave_key;
     c.level = level + 1;
@@ -467,6 +476,19 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& r, std::int64_t
   for (const AgentEnd& e : ends) back += e.summary;
   *summaries_out = back;
 }
+
+namespace {
+// A call between roles named after the calling agent, its turn and the call's place in the role's list of calls:
+// unique, and the same whatever the order in which calls happen.
+std::string call_name(const std::string& agent, int turn, const RoleCall& c, const AgentRole& caller) {
+  std::string name = agent;
+  name += '.';
+  name += std::to_string(turn);
+  name += '.';
+  name += std::to_string(&c - caller.calls.data());
+  return name;
+}
+}  // namespace
 
 sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
@@ -543,21 +565,21 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       fresh_tokens += back;
     } else if (turn == R.spawn_turn && a.wave_size > 0) {
       std::int64_t back = 0;
-      co_await wave(a, r.spawn, &back);
+      co_await wave(a, r.fan_out, r.briefs, &back);
       ctx += back;
       fresh_tokens += back;
     } else {
-      const std::int64_t n = sample_count(R.tools_per_turn, r.tools);
+      const std::int64_t n = sample_count(R.tools_per_turn, r.tool_count);
       std::vector<sim::Process> tools;
       for (std::int64_t i = 0; i < n; ++i) {
-        const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r.tools)];
+        const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(a.role)].sample(r.tool_kind)];
         const double d = sample(kind.duration_s, r.tool_time), h = sample(R.harness_overhead_s, r.harness);
         tools.push_back(tool_call(task, pool, kind, d, h));
       }
       // Calls to other roles, each with its own chance this turn, run beside the tools.
       std::vector<std::pair<const RoleCall*, std::int64_t>> drawn;
       for (const RoleCall& c : R.calls) {
-        if (r.calls.bernoulli(c.probability)) drawn.emplace_back(&c, sample_count(c.request_tokens, r.calls));
+        if (r.calls.bernoulli(c.probability)) drawn.emplace_back(&c, sample_count(c.request_tokens, r.call_tokens));
       }
       const sim::Time t_tools = sim_.now();
       if (drawn.empty()) {
@@ -571,7 +593,8 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
         std::vector<std::int64_t> responses(drawn.size(), 0);
         std::vector<sim::Process> work;
         for (std::size_t k = 0; k < drawn.size(); ++k)
-          work.push_back(call_role(task, *drawn[k].first, drawn[k].second, &responses[k]));
+          work.push_back(call_role(task, call_name(a.path, turn, *drawn[k].first, R), *drawn[k].first, drawn[k].second,
+                                   &responses[k]));
         if (!tools.empty()) work.push_back(tools_stalling(instance, std::move(tools)));
         co_await sim::all_of(std::move(work));
         span("calls", id, t_tools);
@@ -585,7 +608,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
       fresh_tokens += grow;
     }
     if (R.memory_load_probability > 0 && r.memory.bernoulli(R.memory_load_probability)) {
-      const std::int64_t tokens = sample_count(R.memory_load_tokens, r.memory);
+      const std::int64_t tokens = sample_count(R.memory_load_tokens, r.memory_tokens);
       const double bytes = static_cast<double>(tokens) * kv_bytes_per_token(a.role);
       if (stall_) stall_->external(instance, +1, sim_.now());
       const sim::Time t_mem = sim_.now();

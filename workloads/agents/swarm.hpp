@@ -146,12 +146,14 @@ struct AgentEnd {
   std::int64_t context = 0;  // its context when done
 };
 
-// Common random numbers: an agent draws each kind of quantity from a stream of its own, named after the agent and
-// the quantity, so a what-if that changes one distribution (output lengths, tool latency, context growth) leaves
-// every other draw of the run as it was, and two runs compare pairwise instead of through sampling noise.
+// Common random numbers: an agent draws each quantity from a stream of its own, named after the agent and the
+// quantity, so a what-if on one distribution (output lengths, tool latency, context growth, a Poisson mean or a
+// change of kind, which change how many numbers a draw takes) leaves every other draw of the agent as it was, and
+// two runs compare pairwise instead of through sampling noise.
 struct AgentDraws {
   AgentDraws(std::uint64_t seed, const std::string& agent_stream);
-  sim::RandomStream turns, output, growth, compaction, tools, tool_time, harness, calls, memory, spawn, summary;
+  sim::RandomStream turns, output, growth, compaction, tool_count, tool_kind, tool_time, harness, calls, call_tokens,
+      memory, memory_tokens, fan_out, briefs, summary;
 };
 
 class Swarm {
@@ -199,14 +201,17 @@ class Swarm {
   sim::Process closed_loop_user(int role);
   sim::Process poisson_arrivals(int role);
   sim::Process always_on_agent(int role, int k);
-  sim::Process run_task(int role, std::int64_t index, std::int64_t request_tokens, int call_depth,
-                        AgentEnd* response);
+  // `stream`: the task's stream name after its role's prefix ("t<i>" arrived, the caller's call named after the
+  // calling agent when called). By value: a coroutine keeps its parameters.
+  sim::Process run_task(int role, std::string stream, std::int64_t request_tokens, int call_depth, AgentEnd* response);
   sim::Process run_agent(AgentStart a, AgentEnd* out);
-  sim::Process wave(const AgentStart& parent, sim::RandomStream& spawn, std::int64_t* summaries_out);
+  sim::Process wave(const AgentStart& parent, sim::RandomStream& fan_out, sim::RandomStream& briefs,
+                    std::int64_t* summaries_out);
   sim::Process debate(const AgentStart& parent, int rounds, std::int64_t* answers_out);
   sim::Process debate_turn(const AgentStart& a, int round, std::int64_t context, std::int64_t new_tokens,
                            bool fresh, std::int64_t* output);
-  sim::Process call_role(std::int64_t from_task, const RoleCall& c, std::int64_t request, std::int64_t* response);
+  sim::Process call_role(std::int64_t from_task, std::string call, const RoleCall& c, std::int64_t request,
+                         std::int64_t* response);
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
   sim::Process cpu_work(int pool, double seconds, int stalled_replica = -1);
@@ -237,7 +242,7 @@ class Swarm {
   std::vector<std::unique_ptr<sim::FifoResource>> pools_;
   std::vector<std::unique_ptr<sim::FifoResource>> service_limit_;  // per role (null: no limit)
   std::vector<sim::DiscreteChoice> tool_choice_, depth_choice_;    // per role
-  std::vector<std::int64_t> arrived_, called_;                     // per role: tasks started by arrival, by call
+  std::vector<std::int64_t> arrived_;                              // per role: tasks started by arrival
   int arrivals_pending_ = 0;  // roles still starting tasks (bounded by their task count)
   std::vector<int> live_per_instance_;
   std::int64_t live_agents_ = 0;

@@ -16,7 +16,9 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   path += std::to_string(k);
   std::string name = "agents.always_on.";
   name += path;
-  sim::RandomStream r(seed_, name);
+  // Its wake-ups, events, episodes' shapes and memories from streams of their own (common random numbers).
+  sim::RandomStream r(seed_, name), events(seed_, name + ".events"), shape(seed_, name + ".shape"),
+      memories(seed_, name + ".memory");
   const AgentId id = next_id_++;
   const int instance = least_loaded(role);
   ++live_per_instance_[static_cast<std::size_t>(instance)];
@@ -37,7 +39,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     tasks_.push_back(TaskRecord{});
     tasks_[slot].role = role;
     tasks_[slot].arrival = tasks_[slot].start = sim::to_seconds(sim_.now());
-    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, r));
+    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, events));
     AgentStart a;
     a.task = static_cast<std::int64_t>(slot);
     a.role = role;
@@ -45,16 +47,15 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     a.instance = instance;
     a.lives_on = true;
     a.new_agent = episode == 0;
-    // An episode spawns as a task of the role does (a team: led by the waking agent); a role that never spawns
-    // draws nothing, so its wake-ups keep their samples.
-    if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, r, a);
+    // An episode spawns as a task of the role does (a team: led by the waking agent).
+    if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, shape, a);
     a.path = path + ".e" + std::to_string(episode);
     if (kv_kept) {
       a.context = context + event;
       a.new_tokens = event;
     } else {
       // Long-term memory comes back from storage into HBM as KV (Vera Rubin's pattern), then the event is prefilled.
-      const std::int64_t memory = sample_count(on.memory_tokens, r);
+      const std::int64_t memory = sample_count(on.memory_tokens, memories);
       if (memory > 0) {
         const double bytes = static_cast<double>(memory) * kv_bytes_per_token(role);
         if (stall_) stall_->external(instance, +1, sim_.now());

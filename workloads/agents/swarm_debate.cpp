@@ -42,7 +42,8 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
   std::string name = "agents.agent.";
   name += parent.path;
   name += ".debate";
-  sim::RandomStream r(seed_, name);
+  // Briefs and compactions from streams of their own (common random numbers).
+  sim::RandomStream r(seed_, name), compaction(seed_, name + ".compaction");
   const int n = parent.wave_size;
   const std::uint64_t key = next_wave_++;
   const std::int64_t shared = shared_brief(R, r);
@@ -76,7 +77,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
       if (R.context_window > 0 && static_cast<double>(context[i]) > limit) {
         // Compaction, as an agent's: the debater's context is rewritten, nothing of it cached any more.
         context[i] = fresh_tokens[i] =
-            std::max<std::int64_t>(1, std::llround(sample(R.compaction_keep, r) * static_cast<double>(context[i])));
+            std::max<std::int64_t>(1, std::llround(sample(R.compaction_keep, compaction) * static_cast<double>(context[i])));
         fresh[i] = 1;
         ++compactions;
       }
