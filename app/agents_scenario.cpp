@@ -115,7 +115,7 @@ void read_role(const Reader& w, wl::AgentRole& role) {
   if (auto v = w.value_if("tasks")) role.tasks = v->integer();
   if (auto on = w.section_if("always_on")) read_always_on(*on, role.always_on);
   if (auto t = w.section_if("team")) read_team(*t, role.team);
-  if (auto v = w.value_if("token_efficiency")) role.token_efficiency = v->number();
+  if (auto v = w.value_if("token_efficiency")) role.token_efficiency = parse_dist(*v);
 
   if (auto v = w.value_if("turns")) role.root_turns = parse_dist(*v);
   if (auto v = w.value_if("output_tokens")) role.output_tokens = parse_dist(*v);
@@ -245,7 +245,7 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
       if (const auto problem = wl::tensor_parallel_problem(pool.model, pool.instance.tp, cluster)) {
         (p.has("instance") ? p.value("instance").section().at("tp") : p.at("model")).fail(problem->message);
       }
-      role.token_efficiency = pool.model.token_efficiency;
+      role.token_efficiency = wl::AgentDist::fixed_at(pool.model.token_efficiency);
       a.own_pools.push_back(std::move(pool));
       role.pool = static_cast<int>(a.own_pools.size());
     } else {
@@ -312,7 +312,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   wl::AgentsWorkload a;
   if (auto d = w.quantity_if("duration")) a.duration_s = *d;
   wl::AgentRole& base = a.agent();
-  base.token_efficiency = model->token_efficiency;
+  base.token_efficiency = wl::AgentDist::fixed_at(model->token_efficiency);
   read_role(w, base);
   if (auto in = w.section_if("instance")) {
     parse_engine_instance(*in, a.instance, *model);
@@ -432,7 +432,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     // replica's KV cache, or the run would stop at the first call that outgrows it.
     const std::int64_t window = role.context_window > 0 ? role.context_window : served.max_context;
     // A window must hold a task's opening context and one answer, or every call would compact.
-    const double opening = role.initial_context.expected() + role.output_tokens.expected() * role.token_efficiency;
+    const double opening = role.initial_context.expected() + role.output_tokens.expected() * role.token_efficiency.expected();
     const std::string defaulted =
         role.context_window > 0 ? "" : " (context_window is not given: it defaults to the model's max_context)";
     if (window > served.max_context) {
@@ -448,7 +448,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
     if (role.team.kind == wl::TeamMode::Kind::debate) {
       // A debater's round reads the others' answers: one round's worth must fit what compaction keeps a context to.
       const double round = role.sub_context.expected() +
-                           (role.team.agents - 1) * role.output_tokens.expected() * role.token_efficiency;
+                           (role.team.agents - 1) * role.output_tokens.expected() * role.token_efficiency.expected();
       if (round > static_cast<double>(largest)) {
         const ConfigNode where = r.has("team") ? r.value("team").section().at("agents") : w.value("team").section().at("agents");
         where.fail(who + "a debate round brings a debater its brief and " + std::to_string(role.team.agents - 1) +

@@ -56,12 +56,13 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"generated_multiplier", N}, {"token_multiplier", N}, {"prefill_tokens", N}, {"reused_tokens", N},
     {"compactions", N}, {"memory_loads", N}, {"replicas", N}, {"task_tool_s.*", L}, {"task_longest_tool_s.*", L},
     {"prompt_tokens_per_call", N}, {"tasks_per_joule", H}, {"joules_per_task", L},
-    {"reference_tokens_per_joule", H}, {"role.*.joules_per_task", L},
+    {"reference_tokens_per_joule", H}, {"value_per_joule", H}, {"value_per_task", N}, {"role.*.joules_per_task", L},
     // agent economies: per role, and the call graph between roles
     {"role.*.task_latency_s.*", L}, {"role.*.queue_wait_s.*", L}, {"role.*.tokens_per_joule", H},
     {"role.*.tasks", N}, {"role.*.agents", N}, {"role.*.llm_calls", N}, {"role.*.generated_tokens", N},
     {"role.*.tokens_per_task", N}, {"role.*.calls_in", N}, {"role.*.calls_out", N}, {"role.*.gpu_s", N},
-    {"role.*.gpu_share", N}, {"call_graph.*", N},
+    {"role.*.gpu_share", N}, {"role.*.reference_tokens_per_joule", H}, {"role.*.value_per_joule", H},
+    {"role.*.value_per_task", N}, {"call_graph.*", N},
 };
 
 bool all_digits(std::string_view s) {

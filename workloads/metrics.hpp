@@ -46,7 +46,10 @@ using TokenValueWeights = std::vector<std::pair<std::string, double>>;
 // The one place value-weighted tokens are computed: value_tokens = sum over the tokens_by_class.<c> entries of
 // weight(c) x tokens, and value_tokens_per_joule(_facility) = value_tokens / energy_j (energy_facility_j), the
 // energy the plain tokens_per_joule(_facility) divides by. The three keys go right after
-// tokens_per_joule_facility. With every weight 1 they equal tokens and the plain figures exactly.
+// tokens_per_joule_facility. With every weight 1 they equal tokens and the plain figures exactly. An agents workload
+// (reference_tokens_per_joule, joules_per_task) also gets the value of its work, weight x reference tokens (tokens /
+// token efficiency): value_per_joule and value_per_task, and per population role.<r> (class <r>)
+// role.<r>.value_per_joule and role.<r>.value_per_task.
 void add_value_metrics(Metrics& m, const TokenValueWeights& weights);
 
 struct EngineStats {

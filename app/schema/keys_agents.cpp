@@ -31,6 +31,7 @@ constexpr DistBounds kTokens{"tokens", false, true, 0, kMaxTokens};
 constexpr DistBounds kAtLeastOneToken{"tokens, at least 1", false, true, 1, kMaxTokens};
 constexpr DistBounds kCount{"count", false, true, 0, kMaxCount};
 constexpr DistBounds kAtLeastOne{"count, at least 1", false, true, 1, kMaxCount};
+constexpr DistBounds kEfficiency{"token efficiency", false, false, wl::kMinTokenEfficiency, 1e3};
 
 // A fixed value, a bound, a sample: a time, a whole number or a fraction.
 Type sample_type(const DistBounds& b) {
@@ -279,8 +280,9 @@ std::vector<Key> role_keys(bool population) {
           .describe("tasks started in all (the run ends when the last finishes)"),
       section("always_on", always_on_keys()).optional("none").describe("always-on agents (arrivals: always-on)"),
       section("team", team_keys()).optional("no team: spawn's waves").describe("N-agent mode"),
-      inherit(number("token_efficiency", 1e-3, 1e3).computed("the model's token_efficiency"))
-          .describe("scales every generated length (output and summary tokens): tokens per task for equal quality"),
+      inherit(dist("token_efficiency", kEfficiency).computed("the model's token_efficiency"))
+          .describe("scales every generated length (output and summary tokens): tokens per task for equal quality; "
+                    "a factor, or a distribution drawn once per task (its agents share the draw)"),
       d_or_inherit("turns", kAtLeastOne, d.root_turns).describe("LLM calls of a root agent (calibration: llm_calls_per_task)"),
       d_or_inherit("output_tokens", kAtLeastOneToken, d.output_tokens).describe("tokens generated per call"),
       d_or_inherit("initial_context", kAtLeastOneToken, d.initial_context).describe("a task's opening context"),

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <numeric>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -351,13 +352,41 @@ TEST(AgentEconomy, TokenEfficiencyScalesGeneratedLengths) {
   FixedLlmService svc(sim, kBase, kPrefill, kDecode);
   AgentRole r = fixed_role("lean", 2);
   r.tools_per_turn = AgentDist::fixed_at(0);
-  r.token_efficiency = 0.5;
+  r.token_efficiency = AgentDist::fixed_at(0.5);
   const AgentsWorkload w = economy({r});
   Swarm swarm(sim, w, svc, fixed_hw(), 1);
   swarm.start();
   sim.run();
   EXPECT_NEAR(swarm.task_latency.max(), 1.33, 1e-9);
   EXPECT_EQ(swarm.generated, 100);
+  EXPECT_DOUBLE_EQ(swarm.roles[0].reference_tokens, 200);  // 100 tokens at efficiency 0.5: the reference's 200
+}
+
+TEST(AgentEconomy, TokenEfficiencyDrawnOncePerTask) {
+  // Efficiency uniform in [0.25, 1], drawn per task: each of a task's 3 calls writes round(100 x f) tokens, so a
+  // task's tokens are 3 equal answers of 25-100, tasks differ, and the reference count (tokens / f) is 300 a task
+  // to within the rounding of each answer (0.5 / f <= 2 tokens a call).
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentRole r = fixed_role("drawn", 3);
+  r.tasks = 40;
+  r.token_efficiency = AgentDist::uniform_in(0.25, 1.0);
+  const AgentsWorkload w = economy({r});
+  Swarm swarm(sim, w, svc, fixed_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks().size(), 40u);
+  std::set<std::int64_t> answers;
+  for (const TaskRecord& t : swarm.tasks()) {
+    ASSERT_EQ(t.calls, 3);
+    EXPECT_EQ(t.generated % 3, 0) << t.generated;
+    EXPECT_GE(t.generated / 3, 25);
+    EXPECT_LE(t.generated / 3, 100);
+    answers.insert(t.generated / 3);
+  }
+  EXPECT_GT(answers.size(), 20u);
+  EXPECT_NEAR(swarm.roles[0].reference_tokens, 40 * 300, 40 * 3 * 2.0);
+  EXPECT_LT(static_cast<double>(swarm.generated), 0.8 * 40 * 300);  // the mean factor is 0.625
 }
 
 TEST(AgentEconomy, CallGraphCycleIsNamed) {

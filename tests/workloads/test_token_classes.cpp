@@ -86,6 +86,51 @@ TEST(TokenValue, WeightsTimesClassTokensOverTheSameEnergy) {
   EXPECT_EQ(n.at("value_tokens"), 100);
 }
 
+TEST(TokenValue, AgentsWorkValuePerJoulePerTaskAndPerPopulation) {
+  // An economy of two populations: the merchant (weight 3) draws 40% of the energy at 6 reference tokens/J and 8 J
+  // a task, the consumer (not listed: weight 1) 60% at 9 and 2 J. Value per joule 3 x 6 x 0.4 + 9 x 0.6 = 12.6;
+  // 5 J a task: 63 a task; the merchant's 18 per joule and 144 a task, the consumer's 9 and 18.
+  Metrics m;
+  m.set("tokens_by_class.merchant", 100);
+  m.set("tokens_by_class.consumer", 300);
+  m.set("energy_j", 50);
+  m.set("tokens_per_joule_facility", 0);
+  m.set("joules_per_task", 5);
+  m.set("reference_tokens_per_joule", 7.8);
+  m.set("role.merchant.gpu_share", 0.4);
+  m.set("role.merchant.reference_tokens_per_joule", 6);
+  m.set("role.merchant.joules_per_task", 8);
+  m.set("role.consumer.gpu_share", 0.6);
+  m.set("role.consumer.reference_tokens_per_joule", 9);
+  m.set("role.consumer.joules_per_task", 2);
+  add_value_metrics(m, {{"merchant", 3}});
+  EXPECT_DOUBLE_EQ(m.at("value_tokens"), 3 * 100 + 300);
+  EXPECT_DOUBLE_EQ(m.at("value_per_joule"), 12.6);
+  EXPECT_DOUBLE_EQ(m.at("value_per_task"), 63);
+  EXPECT_DOUBLE_EQ(m.at("role.merchant.value_per_joule"), 18);
+  EXPECT_DOUBLE_EQ(m.at("role.merchant.value_per_task"), 144);
+  EXPECT_DOUBLE_EQ(m.at("role.consumer.value_per_joule"), 9);
+  EXPECT_DOUBLE_EQ(m.at("role.consumer.value_per_task"), 18);
+  // One class (no populations): the agent class's weight times the reference figure.
+  Metrics a;
+  a.set("tokens_by_class.agent", 10);
+  a.set("energy_j", 5);
+  a.set("tokens_per_joule_facility", 0);
+  a.set("joules_per_task", 4);
+  a.set("reference_tokens_per_joule", 4);  // a token efficiency of 0.5: twice the 2 tokens/J
+  add_value_metrics(a, {{"agent", 2}});
+  EXPECT_DOUBLE_EQ(a.at("value_tokens_per_joule"), 4);
+  EXPECT_DOUBLE_EQ(a.at("value_per_joule"), 8);
+  EXPECT_DOUBLE_EQ(a.at("value_per_task"), 32);
+  // Serving and pretraining (no tasks): no value of work.
+  Metrics s;
+  s.set("tokens_by_class.chat", 10);
+  s.set("energy_j", 5);
+  s.set("tokens_per_joule_facility", 0);
+  add_value_metrics(s, {});
+  EXPECT_FALSE(s.get("value_per_task").has_value());
+}
+
 // --- request classes in the source -----------------------------------------------------------------------------
 
 TEST(RequestClasses, DrawsConvergeToTheSharesAndLengthsFollowTheClass) {

@@ -15,6 +15,9 @@
 
 namespace dcsim::wl {
 
+// The smallest token efficiency a role may have or draw (a reference token count divides by it).
+inline constexpr double kMinTokenEfficiency = 1e-3;
+
 // A non-negative random quantity (seconds or tokens).
 struct AgentDist {
   enum class Kind { fixed, uniform, lognormal, poisson };
@@ -114,8 +117,9 @@ struct AgentRole {
   TeamMode team;
   int pool = 0;  // the model pool that serves it (AgentsWorkload::pools: 0 the workload's model)
   // Tokens per task for equal quality, relative to the reference model: output and summary lengths are scaled by it
-  // (0.5: a model that reaches the same result with half the generated tokens). Defaults to the model's own.
-  double token_efficiency = 1;
+  // (0.5: a model that reaches the same result with half the generated tokens). A factor, or a distribution drawn
+  // once per task (its agents share it). Defaults to the model's own factor.
+  AgentDist token_efficiency = AgentDist::fixed_at(1);
 
   // --- agent turns (calibration/agents.yaml) ---
   AgentDist root_turns = AgentDist::lognormal(40, 0.6, 250);     // llm_calls_per_task

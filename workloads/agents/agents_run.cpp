@@ -288,8 +288,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   RunResult out;
   Metrics& m = out.metrics;
   sim::Time window = 0;
-  std::vector<std::int64_t> role_tasks_in_window(w.roles.size(), 0);
-  std::vector<double> role_gpu_s_in_window(w.roles.size(), 0.0);
+  std::vector<agents::RoleWindow> role_window(w.roles.size());
   const auto measure = [&] {
     const sim::Time now = sim.now();
     window = now;
@@ -329,9 +328,9 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
     const double energy = m.get("energy_j").value_or(0.0);
     double reference = 0;
     for (std::size_t i = 0; i < w.roles.size(); ++i) {
-      reference += static_cast<double>(swarm.roles[i].generated) / w.roles[i].token_efficiency;
-      role_tasks_in_window[i] = swarm.roles[i].tasks_done;
-      role_gpu_s_in_window[i] = swarm.roles[i].gpu_s;
+      const agents::RoleStats& r = swarm.roles[i];
+      reference += r.reference_tokens;
+      role_window[i] = {r.tasks_done, r.gpu_s, r.reference_tokens};
     }
     m.set("tasks_per_joule", energy > 0 ? static_cast<double>(swarm.tasks_done) / energy : 0.0);
     m.set("joules_per_task", swarm.tasks_done > 0 ? energy / static_cast<double>(swarm.tasks_done) : 0.0);
@@ -400,7 +399,7 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("replicas", replicas);
   m.set("duration_s", T);
   m.set("generated_tokens_all", static_cast<double>(swarm.generated));
-  if (w.populations) agents::set_role_metrics(m, w, swarm, role_tasks_in_window, role_gpu_s_in_window);
+  if (w.populations) agents::set_role_metrics(m, w, swarm, role_window);
   if (observing) {
     Observations& ob = out.observed;
     ob.series.push_back(observe_series("generated tokens", "tokens/s", tokens_series, end));

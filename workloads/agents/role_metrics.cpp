@@ -6,10 +6,9 @@
 
 namespace dcsim::wl::agents {
 
-void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
-                      const std::vector<std::int64_t>& tasks_in_window, const std::vector<double>& gpu_s_in_window) {
+void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm, const std::vector<RoleWindow>& window) {
   double gpu_s = 0;  // in the window, as the energy
-  for (const double g : gpu_s_in_window) gpu_s += g;
+  for (const RoleWindow& r : window) gpu_s += r.gpu_s;
   const double energy = m.get("energy_j").value_or(0.0);
   std::int64_t arrived = 0;  // tasks not started by a call: arrivals and wake-ups
   for (const TaskRecord& t : swarm.tasks()) arrived += t.call_depth == 0 ? 1 : 0;
@@ -29,12 +28,13 @@ void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
     m.set(p + "gpu_s", r.gpu_s);
     // Energy is attributed by each role's share of the GPU-seconds its calls used in the measured window (steps
     // shared by token).
-    const double share = gpu_s > 0 ? gpu_s_in_window[i] / gpu_s : 0.0;
+    const double share = gpu_s > 0 ? window[i].gpu_s / gpu_s : 0.0;
     m.set(p + "gpu_share", share);
     const double tokens = m.get(std::string(kTokensByClassPrefix) + w.roles[i].name).value_or(0.0);
     // Omitted where nothing is attributed (a 0 would read as the best joules per task to `compare`).
     if (energy * share > 0) m.set(p + "tokens_per_joule", tokens / (energy * share));
-    const double done = static_cast<double>(tasks_in_window[i]);
+    if (energy * share > 0) m.set(p + "reference_tokens_per_joule", window[i].reference_tokens / (energy * share));
+    const double done = static_cast<double>(window[i].tasks);
     if (done > 0 && energy * share > 0) m.set(p + "joules_per_task", energy * share / done);
   }
   std::int64_t calls = 0, edges = 0;

@@ -11,10 +11,15 @@
 
 namespace dcsim::wl::agents {
 
+// A role's work by the end of the measured window (its energy's span).
+struct RoleWindow {
+  std::int64_t tasks = 0;       // tasks done
+  double gpu_s = 0;             // GPU-seconds its calls used
+  double reference_tokens = 0;  // generated tokens over their tasks' token efficiency
+};
+
 // Reads `tokens_by_class.<role>` and `energy_j` from `m` (set over the measured window) and adds role.<name>.* and
-// call_graph.* keys; `tasks_in_window` and `gpu_s_in_window` are each role's tasks done and GPU-seconds used by the
-// end of the measured window (its energy's span).
-void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm,
-                      const std::vector<std::int64_t>& tasks_in_window, const std::vector<double>& gpu_s_in_window);
+// call_graph.* keys; `window` holds each role's work in that window.
+void set_role_metrics(Metrics& m, const AgentsWorkload& w, const Swarm& swarm, const std::vector<RoleWindow>& window);
 
 }  // namespace dcsim::wl::agents

@@ -207,16 +207,22 @@ int Swarm::least_loaded(int role) const {
 }
 
 // Token efficiency scales what the model writes; at 1 the sample is returned untouched.
-std::int64_t Swarm::output_tokens(const AgentRole& role, sim::RandomStream& r) const {
+std::int64_t Swarm::output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r) {
   const std::int64_t n = std::max<std::int64_t>(1, sample_count(role.output_tokens, r));
-  if (role.token_efficiency == 1) return n;
-  return std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * role.token_efficiency));
+  if (efficiency == 1) return n;
+  return std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * efficiency));
 }
 
-std::int64_t Swarm::summary_tokens(const AgentRole& role, sim::RandomStream& r) const {
+std::int64_t Swarm::summary_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r) {
   const std::int64_t n = sample_count(role.summary_tokens, r);
-  if (role.token_efficiency == 1) return n;
-  return std::llround(static_cast<double>(n) * role.token_efficiency);
+  if (efficiency == 1) return n;
+  return std::llround(static_cast<double>(n) * efficiency);
+}
+
+// A task's token efficiency: the role's factor, or a draw from its distribution, at least the key's lower bound
+// (so that a reference token count, tokens / efficiency, stays finite). A fixed factor draws nothing.
+double Swarm::task_efficiency(const AgentRole& role, sim::RandomStream& r) {
+  return std::max(kMinTokenEfficiency, sample(role.token_efficiency, r));
 }
 
 sim::Process Swarm::closed_loop_user(int role) {
@@ -271,7 +277,7 @@ sim::Process Swarm::run_task(int role, std::string stream, std::int64_t request_
   name += path;
   // Its shape, its context and a voting team's fan-out and briefs from streams of their own (common random numbers).
   sim::RandomStream shape(seed_, name), context(seed_, name + ".context"), fan_out(seed_, name + ".spawn"),
-      briefs(seed_, name + ".briefs");
+      briefs(seed_, name + ".briefs"), efficiency(seed_, name + ".efficiency");
   const std::size_t slot = tasks_.size();
   tasks_.push_back(TaskRecord{});
   tasks_[slot].role = role;
@@ -286,6 +292,7 @@ sim::Process Swarm::run_task(int role, std::string stream, std::int64_t request_
   a.role = role;
   a.level = 0;
   draw_shape(role, shape, a);
+  a.efficiency = task_efficiency(R, efficiency);
   a.context = std::max<std::int64_t>(1, sample_count(R.initial_context, context)) + request_tokens;
   a.id = next_id_++;
   a.path = std::move(path);
@@ -392,7 +399,7 @@ sim::Process Swarm::call_role(std::int64_t from_task, std::string call, const Ro
   *response = end.summary;
 }
 
-void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& res) {
+void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, double efficiency) {
   llm_latency.add(res.finished - res.submitted);
   generated += call.output_tokens;
   ++calls;
@@ -408,6 +415,7 @@ void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& 
   ++t.calls;
   RoleStats& rs = roles[static_cast<std::size_t>(t.role)];
   rs.generated += call.output_tokens;
+  rs.reference_tokens += static_cast<double>(call.output_tokens) / efficiency;
   rs.gpu_s += res.gpu_s;
   ++rs.llm_calls;
 }
@@ -454,6 +462,7 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& fan_out, sim::R
     // Placed (and counted) now, so that siblings spread over the replicas.
     c.instance = least_loaded(a.role);
     ++live_per_instance_[static_cast<std::size_t>(c.instance)];
+    c.efficiency = a.efficiency;
     c.path = a.path;
     c.path += '.';
     c.path += std::to_string(k);
@@ -538,14 +547,14 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     call.shared_prefix_tokens = shared_tokens;
     call.shared_prefix_key = shared_tokens > 0 ? a.shared_key : 0;
     call.fresh = fresh;
-    call.output_tokens = output_tokens(R, r.output);
+    call.output_tokens = output_tokens(R, a.efficiency, r.output);
     // An always-on agent's last call of an episode leaves its KV as the sleep policy says.
     call.after = a.lives_on && turn == turns ? R.always_on.between : R.kv_policy;
     call.kv_ttl_s = R.kv_ttl_s;
     const sim::Time t_call = sim_.now();
     const LlmResult res = co_await llm(sim_, service(a.role), call);
     span("llm", id, t_call);
-    count_call(task, call, res);
+    count_call(task, call, res, a.efficiency);
     if (level == 0 && turn == 1) tasks_[static_cast<std::size_t>(task)].first_call = call.new_tokens + call.output_tokens;
     ctx += call.output_tokens;
     fresh_tokens = 0;
@@ -627,7 +636,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   }
   --live_agents_;
   out->end = sim::to_seconds(sim_.now());
-  out->summary = summary_tokens(R, r.summary);
+  out->summary = summary_tokens(R, a.efficiency, r.summary);
   out->context = ctx;
 }
 

@@ -121,6 +121,7 @@ struct RoleStats {
   std::int64_t tasks_done = 0, generated = 0, llm_calls = 0, agents = 0;
   std::int64_t calls_in = 0, calls_out = 0;  // calls between roles received and made
   double gpu_s = 0;
+  double reference_tokens = 0;  // generated tokens, each / its task's token efficiency: the reference model's count
 };
 
 // Where an agent starts: its task, role and place in the tree, its replica and its opening context.
@@ -139,6 +140,7 @@ struct AgentStart {
   bool debate = false;              // its spawn turn runs a debate of wave_size agents instead
   bool lives_on = false;            // an always-on agent's episode: not retired; the last call's KV per `between`
   bool new_agent = true;            // counted as an agent (an always-on agent's later episodes are not)
+  double efficiency = 1;            // its task's token efficiency: scales what it writes
 };
 struct AgentEnd {
   double end = 0;
@@ -215,9 +217,10 @@ class Swarm {
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
   sim::Process cpu_work(int pool, double seconds, int stalled_replica = -1);
-  std::int64_t output_tokens(const AgentRole& role, sim::RandomStream& r) const;
-  std::int64_t summary_tokens(const AgentRole& role, sim::RandomStream& r) const;
-  void count_call(std::int64_t task, const LlmCall& call, const LlmResult& res);
+  static std::int64_t output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r);
+  static std::int64_t summary_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r);
+  static double task_efficiency(const AgentRole& role, sim::RandomStream& r);
+  void count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, double efficiency);
   void finish_task(std::size_t slot, bool has_lead, bool called);
   sim::Process serving_cpu(int instance);
   static std::int64_t shared_brief(const AgentRole& R, sim::RandomStream& r);

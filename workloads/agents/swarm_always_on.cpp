@@ -18,7 +18,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   name += path;
   // Its wake-ups, events, episodes' shapes and memories from streams of their own (common random numbers).
   sim::RandomStream r(seed_, name), events(seed_, name + ".events"), shape(seed_, name + ".shape"),
-      memories(seed_, name + ".memory");
+      memories(seed_, name + ".memory"), efficiency(seed_, name + ".efficiency");
   const AgentId id = next_id_++;
   const int instance = least_loaded(role);
   ++live_per_instance_[static_cast<std::size_t>(instance)];
@@ -47,6 +47,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     a.instance = instance;
     a.lives_on = true;
     a.new_agent = episode == 0;
+    a.efficiency = task_efficiency(R, efficiency);  // each episode is a task
     // An episode spawns as a task of the role does (a team: led by the waking agent).
     if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, shape, a);
     a.path = path + ".e" + std::to_string(episode);

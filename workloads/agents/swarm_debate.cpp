@@ -26,13 +26,13 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   call.shared_prefix_tokens = round == 0 ? a.shared_tokens : 0;
   call.shared_prefix_key = call.shared_prefix_tokens > 0 ? a.shared_key : 0;
   call.fresh = fresh;
-  call.output_tokens = output_tokens(R, r);
+  call.output_tokens = output_tokens(R, a.efficiency, r);
   call.after = R.kv_policy;
   call.kv_ttl_s = R.kv_ttl_s;
   const sim::Time t_call = sim_.now();
   const LlmResult res = co_await llm(sim_, service(a.role), call);
   span("llm", a.id, t_call);
-  count_call(a.task, call, res);
+  count_call(a.task, call, res, a.efficiency);
   *output = call.output_tokens;
 }
 
@@ -56,6 +56,7 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
     m.id = next_id_++;
     m.level = parent.level + 1;
     m.path = parent.path + "." + std::to_string(k);
+    m.efficiency = parent.efficiency;
     m.instance = least_loaded(parent.role);
     ++live_per_instance_[static_cast<std::size_t>(m.instance)];
     m.shared_tokens = shared;
