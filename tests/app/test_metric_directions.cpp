@@ -52,7 +52,9 @@ TEST(MetricDirections, EveryMetricOfEveryWorkloadKindIsDeclared) {
       {"serve-deepseek-r1-disagg-gb200-nvl72.yaml", {"workload.duration=4 s", "workload.warmup=1 s"}},
       {"korthikanti-22b-pretrain-a100-full.yaml", {}},
       {"agents-swarm-vr-nvl72.yaml", {"workload.tasks=8", "workload.arrivals.concurrency=4"}},
-      {"agents-economy-vr-nvl72.yaml", {"workload.duration=20 s", "workload.populations.analyst.always_on.agents=50"}},
+      {"agents-economy-vr-nvl72.yaml",  // value of work per population
+       {"workload.duration=20 s", "workload.populations.analyst.always_on.agents=50", "token_value={merchant: 3}"}},
+      {"agents-swarm-vr-nvl72.yaml", {"workload.tasks=8", "workload.arrivals.concurrency=4", "token_value={agent: 2}"}},
   };
   for (const Run& r : runs) {
     const Scenario s = load_scenario({scen / r.file, r.sets, {}}, catalog);

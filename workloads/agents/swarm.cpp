@@ -206,11 +206,12 @@ int Swarm::least_loaded(int role) const {
   return static_cast<int>(std::min_element(first, last) - live_per_instance_.begin());
 }
 
-// Token efficiency scales what the model writes; at 1 the sample is returned untouched.
-std::int64_t Swarm::output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r) {
+// Token efficiency scales what the model writes; at 1 the sample is returned untouched. The sample itself is what
+// the reference model would write for the same answer.
+Swarm::Answer Swarm::output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r) {
   const std::int64_t n = std::max<std::int64_t>(1, sample_count(role.output_tokens, r));
-  if (efficiency == 1) return n;
-  return std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * efficiency));
+  if (efficiency == 1) return {n, n};
+  return {std::max<std::int64_t>(1, std::llround(static_cast<double>(n) * efficiency)), n};
 }
 
 std::int64_t Swarm::summary_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r) {
@@ -399,7 +400,7 @@ sim::Process Swarm::call_role(std::int64_t from_task, std::string call, const Ro
   *response = end.summary;
 }
 
-void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, double efficiency) {
+void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, std::int64_t reference) {
   llm_latency.add(res.finished - res.submitted);
   generated += call.output_tokens;
   ++calls;
@@ -415,7 +416,7 @@ void Swarm::count_call(std::int64_t task, const LlmCall& call, const LlmResult& 
   ++t.calls;
   RoleStats& rs = roles[static_cast<std::size_t>(t.role)];
   rs.generated += call.output_tokens;
-  rs.reference_tokens += static_cast<double>(call.output_tokens) / efficiency;
+  rs.reference_tokens += static_cast<double>(reference);
   rs.gpu_s += res.gpu_s;
   ++rs.llm_calls;
 }
@@ -487,13 +488,14 @@ sim::Process Swarm::wave(const AgentStart& a, sim::RandomStream& fan_out, sim::R
 }
 
 namespace {
-// A call between roles named after the calling agent, its turn and the call's place in the role's list of calls:
-// unique, and the same whatever the order in which calls happen.
+// A call between roles named after the calling agent, its turn and the call's place in the role's list of calls
+// ("<agent>.c<turn>_<k>"): the same whatever the order in which calls happen, and unique, since the segment is not
+// a number like the wave children's (".<k>") that follow an agent's path.
 std::string call_name(const std::string& agent, int turn, const RoleCall& c, const AgentRole& caller) {
   std::string name = agent;
-  name += '.';
+  name += ".c";
   name += std::to_string(turn);
-  name += '.';
+  name += '_';
   name += std::to_string(&c - caller.calls.data());
   return name;
 }
@@ -547,14 +549,15 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
     call.shared_prefix_tokens = shared_tokens;
     call.shared_prefix_key = shared_tokens > 0 ? a.shared_key : 0;
     call.fresh = fresh;
-    call.output_tokens = output_tokens(R, a.efficiency, r.output);
+    const Answer answer = output_tokens(R, a.efficiency, r.output);
+    call.output_tokens = answer.tokens;
     // An always-on agent's last call of an episode leaves its KV as the sleep policy says.
     call.after = a.lives_on && turn == turns ? R.always_on.between : R.kv_policy;
     call.kv_ttl_s = R.kv_ttl_s;
     const sim::Time t_call = sim_.now();
     const LlmResult res = co_await llm(sim_, service(a.role), call);
     span("llm", id, t_call);
-    count_call(task, call, res, a.efficiency);
+    count_call(task, call, res, answer.reference);
     if (level == 0 && turn == 1) tasks_[static_cast<std::size_t>(task)].first_call = call.new_tokens + call.output_tokens;
     ctx += call.output_tokens;
     fresh_tokens = 0;

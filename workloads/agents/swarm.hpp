@@ -121,7 +121,7 @@ struct RoleStats {
   std::int64_t tasks_done = 0, generated = 0, llm_calls = 0, agents = 0;
   std::int64_t calls_in = 0, calls_out = 0;  // calls between roles received and made
   double gpu_s = 0;
-  double reference_tokens = 0;  // generated tokens, each / its task's token efficiency: the reference model's count
+  double reference_tokens = 0;  // what the reference model would have generated for its calls (token efficiency 1)
 };
 
 // Where an agent starts: its task, role and place in the tree, its replica and its opening context.
@@ -217,10 +217,14 @@ class Swarm {
   sim::Process tools_stalling(int instance, std::vector<sim::Process> tools);
   sim::Process tool_call(std::int64_t task, int pool, const ToolKind& kind, double duration_s, double harness_s);
   sim::Process cpu_work(int pool, double seconds, int stalled_replica = -1);
-  static std::int64_t output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r);
+  struct Answer {
+    std::int64_t tokens = 0;     // what the model writes
+    std::int64_t reference = 0;  // what the reference model writes for it (the sample before token efficiency)
+  };
+  static Answer output_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r);
   static std::int64_t summary_tokens(const AgentRole& role, double efficiency, sim::RandomStream& r);
   static double task_efficiency(const AgentRole& role, sim::RandomStream& r);
-  void count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, double efficiency);
+  void count_call(std::int64_t task, const LlmCall& call, const LlmResult& res, std::int64_t reference);
   void finish_task(std::size_t slot, bool has_lead, bool called);
   sim::Process serving_cpu(int instance);
   static std::int64_t shared_brief(const AgentRole& R, sim::RandomStream& r);

@@ -26,13 +26,14 @@ sim::Process Swarm::debate_turn(const AgentStart& a, int round, std::int64_t con
   call.shared_prefix_tokens = round == 0 ? a.shared_tokens : 0;
   call.shared_prefix_key = call.shared_prefix_tokens > 0 ? a.shared_key : 0;
   call.fresh = fresh;
-  call.output_tokens = output_tokens(R, a.efficiency, r);
+  const Answer answer = output_tokens(R, a.efficiency, r);
+  call.output_tokens = answer.tokens;
   call.after = R.kv_policy;
   call.kv_ttl_s = R.kv_ttl_s;
   const sim::Time t_call = sim_.now();
   const LlmResult res = co_await llm(sim_, service(a.role), call);
   span("llm", a.id, t_call);
-  count_call(a.task, call, res, a.efficiency);
+  count_call(a.task, call, res, answer.reference);
   *output = call.output_tokens;
 }
 
