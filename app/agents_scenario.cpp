@@ -97,6 +97,13 @@ void read_always_on(const Reader& on, wl::AlwaysOn& a) {
   // Each key overrides where given (a population's block inherits the workload's key by key).
   if (auto v = on.value_if("between")) a.between = kv_policy_of(v->choice());
   if (auto v = on.value_if("stagger")) a.stagger = v->boolean();
+  if (auto v = on.value_if("wake")) a.wake = v->choice() == "events" ? wl::AlwaysOn::Wake::events : wl::AlwaysOn::Wake::poll;
+  if (auto v = on.value_if("work_probability")) {
+    if (a.wake == wl::AlwaysOn::Wake::events && v->number() < 1) {
+      v->node().fail_value("1 with wake: events (every event is work; use wake: poll for checks that may find none)");
+    }
+    a.work_probability = v->number();
+  }
   on.finish();
 }
 

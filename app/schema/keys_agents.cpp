@@ -221,7 +221,17 @@ SectionPtr always_on_keys() {
         {integer("agents", 1, 10'000'000)
              .optional("the workload's always_on.agents; an always-on population needs it")
              .describe("always-on agents"),
-         dist("wake_interval", kTime, d.wake_interval_s).describe("sleep between the end of one episode and the next wake-up"),
+         choice("wake", {"poll", "events"})
+             .or_default("poll")
+             .describe("poll: a sleep of wake_interval after each episode, then a check for work; events: events "
+                       "arrive every wake_interval whatever the agent does, and the next episode takes those waiting"),
+         number("work_probability", 0, 1)
+             .or_default(d.work_probability)
+             .describe("the chance that a poll finds work; an empty poll runs one tool call and sleeps again")
+             .rule_("only with wake: poll"),
+         dist("wake_interval", kTime, d.wake_interval_s)
+             .describe("poll: the sleep between the end of one episode and the next check; events: the time between "
+                       "events"),
          dist("event_tokens", kAtLeastOneToken, d.event_tokens).describe("the event that wakes it (new prompt tokens)"),
          section("memory", always_on_memory_keys()).optional("no memory load").describe("long-term memory per wake-up"),
          boolean("stagger")

@@ -239,6 +239,73 @@ TEST(AgentEconomy, AlwaysOnReloadsMemoryAfterDrop) {
   EXPECT_NEAR(sim::to_seconds(sim.now()), 35, 1e-9);  // the last sleep ends at the duration
 }
 
+TEST(AgentEconomy, AlwaysOnEventsWaitWhileItWorks) {
+  // Events every 10 s from t = 10 whatever the agent does; an episode answers in 2,500 tokens (25 s). Episode 1 at
+  // 10 on one event: memory 0.1 + 5 ms + 0.1 + 50 x 1e-4 + 25 = 25.21 s, ends 35.21. The events of 20 and 30 waited:
+  // episode 2 starts at once on both (100 tokens: + 0.01), 25.215 s, ends 60.425, past the 60 s duration: the
+  // event of 40 is never taken.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = always_on(KvPolicy::drop);
+  w.duration_s = 60;
+  w.roles[0].always_on.wake = AlwaysOn::Wake::events;
+  w.roles[0].output_tokens = AgentDist::fixed_at(2500);
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  ASSERT_EQ(swarm.tasks_done, 2);
+  EXPECT_EQ(swarm.events_taken, 3);
+  EXPECT_NEAR(swarm.tasks()[1].arrival, 35.21, 1e-9);
+  EXPECT_NEAR(swarm.tasks()[1].finish - swarm.tasks()[1].arrival, 25.215, 1e-9);
+  EXPECT_EQ(swarm.tasks()[1].prompt, 1000 + 100);  // the memory and both events
+  // Drawn intervals, 50 agents, an hour: every episode takes at least one event (a wake-up at an event's time,
+  // rounded to the simulator's tick, still takes it).
+  sim::Simulator sim2;
+  FixedLlmService svc2(sim2, kBase, kPrefill, kDecode);
+  w.roles[0].always_on.agents = 50;
+  w.roles[0].always_on.wake_interval_s = AgentDist::lognormal(30, 0.8);
+  w.roles[0].always_on.stagger = true;
+  w.roles[0].output_tokens = AgentDist::fixed_at(100);
+  w.duration_s = 3600;
+  Swarm many(sim2, w, svc2, tiered_hw(), 3);
+  many.start();
+  sim2.run();
+  EXPECT_GT(many.tasks_done, 3000);
+  EXPECT_LE(many.tasks_done, many.events_taken);
+  for (const TaskRecord& t : many.tasks()) EXPECT_GE(t.prompt, 1000 + 50);
+}
+
+TEST(AgentEconomy, AlwaysOnEmptyPollsOnlyCheck) {
+  // Polls that never find work: sleep 10 s, one check (the role's 2 s CPU-bound tool on a 2x CPU: 1 s), sleep
+  // again: checks at 10, 21, 32; no LLM call, no memory load, no task, no agent counted.
+  sim::Simulator sim;
+  FixedLlmService svc(sim, kBase, kPrefill, kDecode);
+  AgentsWorkload w = always_on(KvPolicy::drop);
+  w.roles[0].always_on.work_probability = 0;
+  Swarm swarm(sim, w, svc, tiered_hw(), 1);
+  swarm.start();
+  sim.run();
+  EXPECT_EQ(swarm.empty_polls, 3);
+  EXPECT_EQ(swarm.tool_calls, 3);
+  EXPECT_NEAR(swarm.tool_wait.mean(), 1.0, 1e-9);
+  EXPECT_EQ(swarm.tasks_done, 0);
+  EXPECT_EQ(swarm.calls, 0);
+  EXPECT_EQ(swarm.memory_loads, 0);
+  EXPECT_EQ(swarm.agents, 0);
+  // Half the polls find work: every wake-up is a check or an episode.
+  sim::Simulator sim2;
+  FixedLlmService svc2(sim2, kBase, kPrefill, kDecode);
+  w.roles[0].always_on.work_probability = 0.5;
+  w.duration_s = 600;
+  Swarm half(sim2, w, svc2, tiered_hw(), 1);
+  half.start();
+  sim2.run();
+  EXPECT_GT(half.empty_polls, 10);
+  EXPECT_GT(half.tasks_done, 10);
+  EXPECT_EQ(half.events_taken, half.tasks_done);
+  EXPECT_EQ(half.agents, 1);
+}
+
 TEST(AgentEconomy, AlwaysOnKeepsHeldKvAcrossSleeps) {
   // First wake-up as with drop (1.21 s, ends 11.21). Later ones: no memory load; the held KV covers the previous
   // 1150 tokens, so only the 50-token event is prefilled: 5 ms + 0.1 + 0.005 + 1.0 = 1.11 s (ends 22.32, 33.43).

@@ -96,6 +96,13 @@ struct AlwaysOn {
   // The first wake-up at a uniform random point of the first interval (a fleet already running), else after a
   // whole interval (every agent starting asleep at time 0).
   bool stagger = true;
+  // How wake-ups come. poll: the agent sleeps wake_interval after each episode, then checks for work, which it finds
+  // with work_probability; an empty poll runs one tool call (the check) and sleeps again (no LLM call, no memory
+  // load, no task). events: events arrive every wake_interval whatever the agent is doing; those that arrive while
+  // it works wait, and its next episode takes them all (their event tokens summed).
+  enum class Wake { poll, events };
+  Wake wake = Wake::poll;
+  double work_probability = 1;
 };
 
 // One kind of agent (a population): how its tasks arrive and how its agents work. A workload without populations

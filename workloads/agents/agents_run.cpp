@@ -372,6 +372,12 @@ RunResult run_agents(const AgentsWorkload& w_in, const ModelSpec& model, const h
   m.set("llm_calls", static_cast<double>(swarm.calls));
   m.set("tool_calls", static_cast<double>(swarm.tool_calls));
   m.set("memory_loads", static_cast<double>(swarm.memory_loads));
+  const bool always_on = std::any_of(w.roles.begin(), w.roles.end(),
+                                     [](const AgentRole& r) { return r.arrival == AgentRole::Arrival::always_on; });
+  if (always_on) {  // always-on agents: events handled (several may share a wake-up), polls that found no work
+    m.set("always_on.events", static_cast<double>(swarm.events_taken));
+    m.set("always_on.empty_polls", static_cast<double>(swarm.empty_polls));
+  }
   m.set("compactions", static_cast<double>(swarm.compactions));
   std::int64_t prefill = 0, reused = 0, reloaded = 0, evictions = 0, expiries = 0, offloads = 0, reloads = 0;
   for (const auto& svc : services) {

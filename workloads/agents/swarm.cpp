@@ -371,9 +371,11 @@ sim::Process Swarm::tool_call(std::int64_t task, int pool, const ToolKind& kind,
   if (!kind.cpu_bound) co_await sim_.delay(sim::from_seconds(duration_s));
   const double wait = sim::to_seconds(sim_.now() - t0);
   tool_wait.add(wait);
-  TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
-  t.tool_s += wait;
-  t.longest_tool_s = std::max(t.longest_tool_s, wait);
+  if (task >= 0) {  // not an always-on agent's empty poll, which belongs to no task
+    TaskRecord& t = tasks_[static_cast<std::size_t>(task)];
+    t.tool_s += wait;
+    t.longest_tool_s = std::max(t.longest_tool_s, wait);
+  }
   ++tool_calls;
   --tools_in_flight_;
   if (on_tools) on_tools(tools_in_flight_);

@@ -187,6 +187,7 @@ class Swarm {
   std::int64_t prefilled = 0, reused = 0, evicted_calls = 0;
   std::int64_t prompt_tokens = 0;  // every call's whole context, summed
   std::int64_t tasks_done = 0;
+  std::int64_t events_taken = 0, empty_polls = 0;  // always-on agents: events handled, polls that found no work
   int max_level = 0;
   std::int64_t peak_live_agents = 0;
   std::vector<RoleStats> roles;                        // per role, in the workload's order

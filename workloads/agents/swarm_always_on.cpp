@@ -18,35 +18,67 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   name += path;
   // Its wake-ups, events, episodes' shapes and memories from streams of their own (common random numbers).
   sim::RandomStream r(seed_, name), events(seed_, name + ".events"), shape(seed_, name + ".shape"),
-      memories(seed_, name + ".memory"), efficiency(seed_, name + ".efficiency");
+      memories(seed_, name + ".memory"), efficiency(seed_, name + ".efficiency"), polls(seed_, name + ".polls");
   const AgentId id = next_id_++;
   const int instance = least_loaded(role);
   ++live_per_instance_[static_cast<std::size_t>(instance)];
   const StorageLink tier = tier_link(role, on.memory_tier);
   std::int64_t context = 0;
   bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
+  bool counted = false;  // counted as an agent, at its first episode (not at an empty poll)
+  const bool event_driven = on.wake == AlwaysOn::Wake::events;
+  double next_event = 0;  // events: when the next one arrives
   for (std::int64_t episode = 0;; ++episode) {
-    double sleep = sample(on.wake_interval_s, r);
-    if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
-    // No sleep past the duration: the run ends with the work in flight, not with the last sleeper.
+    // Poll: sleep after the last episode; events: wait for the next event unless one is already waiting. The first
+    // sleep or event falls in the first interval when staggered. No sleep past the duration: the run ends with the
+    // work in flight, not with the last sleeper.
+    double sleep = 0;
+    if (!event_driven || episode == 0) {
+      sleep = sample(on.wake_interval_s, r);
+      if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
+      if (event_driven) next_event = sim::to_seconds(sim_.now()) + sleep;
+    } else {
+      sleep = std::max(0.0, next_event - sim::to_seconds(sim_.now()));
+    }
     const double left = w_.duration_s - sim::to_seconds(sim_.now());
     if (sleep >= left) {
       if (left > 0) co_await sim_.delay(sim::from_seconds(left));
       break;
     }
-    co_await sim_.delay(sim::from_seconds(sleep));
+    // An event's time is compared in the simulator's ticks: waking exactly at it takes it.
+    const auto event_at = [&] { return sim::from_seconds(next_event); };
+    co_await sim_.delay(event_driven ? std::max(event_at() - sim_.now(), sim::Time{0}) : sim::from_seconds(sleep));
+    std::int64_t event = 0;
+    if (event_driven) {
+      // Every event that has arrived by now, one wake-up for all of them.
+      while (event_at() <= sim_.now()) {
+        event += std::max<std::int64_t>(1, sample_count(on.event_tokens, events));
+        ++events_taken;
+        next_event += sample(on.wake_interval_s, r);
+      }
+    } else if (on.work_probability < 1 && !polls.bernoulli(on.work_probability)) {
+      // An empty poll: the check is one tool call, then sleep again.
+      const ToolKind& kind = R.tools[tool_choice_[static_cast<std::size_t>(role)].sample(polls)];
+      co_await tool_call(-1, hw_.pool_of_instance[static_cast<std::size_t>(instance)], kind,
+                         sample(kind.duration_s, polls), sample(R.harness_overhead_s, polls));
+      ++empty_polls;
+      continue;
+    } else {
+      event = std::max<std::int64_t>(1, sample_count(on.event_tokens, events));
+      ++events_taken;
+    }
     const std::size_t slot = tasks_.size();
     tasks_.push_back(TaskRecord{});
     tasks_[slot].role = role;
     tasks_[slot].arrival = tasks_[slot].start = sim::to_seconds(sim_.now());
-    const std::int64_t event = std::max<std::int64_t>(1, sample_count(on.event_tokens, events));
     AgentStart a;
     a.task = static_cast<std::int64_t>(slot);
     a.role = role;
     a.id = id;
     a.instance = instance;
     a.lives_on = true;
-    a.new_agent = episode == 0;
+    a.new_agent = !counted;
+    counted = true;
     a.efficiency = task_efficiency(R, efficiency);  // each episode is a task
     // An episode spawns as a task of the role does (a team: led by the waking agent).
     if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, shape, a);
