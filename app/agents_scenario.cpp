@@ -62,6 +62,12 @@ wl::AgentDist parse_dist(const Value& v) {
   return d;
 }
 
+// A model's token efficiency as agents draw it: its factor, or a lognormal around it when it spreads.
+wl::AgentDist model_efficiency(const wl::ModelSpec& m) {
+  return m.token_efficiency_sigma > 0 ? wl::AgentDist::lognormal(m.token_efficiency, m.token_efficiency_sigma)
+                                      : wl::AgentDist::fixed_at(m.token_efficiency);
+}
+
 wl::KvPolicy kv_policy_of(const std::string& s) {
   return s == "drop"      ? wl::KvPolicy::drop
          : s == "ttl"     ? wl::KvPolicy::ttl
@@ -252,7 +258,7 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
       if (const auto problem = wl::tensor_parallel_problem(pool.model, pool.instance.tp, cluster)) {
         (p.has("instance") ? p.value("instance").section().at("tp") : p.at("model")).fail(problem->message);
       }
-      role.token_efficiency = wl::AgentDist::fixed_at(pool.model.token_efficiency);
+      role.token_efficiency = model_efficiency(pool.model);
       a.own_pools.push_back(std::move(pool));
       role.pool = static_cast<int>(a.own_pools.size());
     } else {
@@ -319,7 +325,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   wl::AgentsWorkload a;
   if (auto d = w.quantity_if("duration")) a.duration_s = *d;
   wl::AgentRole& base = a.agent();
-  base.token_efficiency = wl::AgentDist::fixed_at(model->token_efficiency);
+  base.token_efficiency = model_efficiency(*model);
   read_role(w, base);
   if (auto in = w.section_if("instance")) {
     parse_engine_instance(*in, a.instance, *model);

@@ -177,6 +177,7 @@ Rows model_rows(const wl::ModelSpec& m) {
   r.flag("tied_embeddings", m.tied_embeddings);
   r.integer("max_context", m.max_context);
   if (m.token_efficiency != 1) r.count("token_efficiency", m.token_efficiency);
+  if (m.token_efficiency_sigma > 0) r.count("token_efficiency_sigma", m.token_efficiency_sigma);
   r.text("norm", wl::to_string(m.norm));
   r.text("position", wl::to_string(m.position));
   if (m.mtp_modules > 0) r.integer("mtp_modules", m.mtp_modules);
@@ -248,6 +249,7 @@ wl::ModelSpec parse_model(const ConfigNode& node) {
   m.mtp_modules = n.integer("mtp_modules");
   m.assumed = n.boolean("assumed");
   m.token_efficiency = n.number("token_efficiency");
+  m.token_efficiency_sigma = n.number("token_efficiency_sigma");
 
   parse_heads(n, m);
   if (m.attention == wl::AttentionKind::mla) {

@@ -103,6 +103,9 @@ struct ModelSpec {
   // Generated tokens per task for equal quality, relative to a reference model (agents scale generated lengths by
   // it). A property of the model's training, not of its architecture: 1 unless a scenario says otherwise.
   double token_efficiency = 1;
+  // Its spread from task to task: agents draw each task's factor from a lognormal of median token_efficiency and
+  // this sigma (0: every task the same factor).
+  double token_efficiency_sigma = 0;
   // Published parameter counts, for reference and tests (0: none given). Not used by any computation.
   double published_total_params = 0;
   double published_active_params = 0;

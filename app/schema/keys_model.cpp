@@ -94,6 +94,10 @@ SectionPtr model_keys() {
            .or_default(1.0)
            .describe("generated tokens per task for equal quality, relative to a reference model (agents scale "
                      "output and summary lengths by it; 0.5: the same result with half the tokens)"),
+       number("token_efficiency_sigma", 0, 10)
+           .or_default(0.0)
+           .describe("the factor's spread from task to task: agents draw each task's from a lognormal of median "
+                     "token_efficiency and this sigma (0: a fixed factor)"),
        section("mla", mla_keys())
            .optional("required with attention: mla, refused otherwise")
            .describe("multi-head latent attention's widths")

@@ -4,6 +4,8 @@
 // per call adding up to the replicas' busy time on the serving-backed service.
 #include <gtest/gtest.h>
 
+#include "tests/support/scenario_text.hpp"
+
 #include <filesystem>
 #include <fstream>
 #include <numeric>
@@ -453,6 +455,25 @@ TEST(AgentEconomy, TokenEfficiencyDrawnOncePerTask) {
   EXPECT_GT(answers.size(), 20u);
   EXPECT_DOUBLE_EQ(swarm.roles[0].reference_tokens, 40 * 300);
   EXPECT_LT(static_cast<double>(swarm.generated), 0.8 * 40 * 300);  // the mean factor is 0.625
+}
+
+TEST(AgentEconomy, AModelsSpreadOfEfficiencyIsDrawnPerTask) {
+  // A model property: token_efficiency 0.5 spreading with sigma 0.4 becomes the agents' LN(0.5, 0.4) draw per task
+  // (the workload and a population may still override it); without a spread, the fixed factor.
+  const std::string model =
+      "model: {name: lean-8b, layers: 32, hidden: 4096, heads: 32, kv_heads: 8, attention: gqa, ffn: swiglu, "
+      "ffn_hidden: 14336, vocab: 128256, max_context: 131072, token_efficiency: 0.5, token_efficiency_sigma: 0.4}\n";
+  const std::string rest =
+      "name: t\nhardware: {system: h100-hgx, count: 1}\nworkload: {kind: agents, arrivals: {process: closed-loop, "
+      "concurrency: 2}, tasks: 4, instance: {tp: 1, precision: bf16}}\n";
+  const app::Scenario s = dcsim::testing::scenario_from_text(model + rest);
+  const AgentDist& e = s.agents.agent().token_efficiency;
+  EXPECT_EQ(e.kind, AgentDist::Kind::lognormal);
+  EXPECT_DOUBLE_EQ(e.median, 0.5);
+  EXPECT_DOUBLE_EQ(e.sigma, 0.4);
+  const app::Scenario f = dcsim::testing::scenario_from_text(model + rest, {"workload.token_efficiency=0.7"});
+  EXPECT_EQ(f.agents.agent().token_efficiency.kind, AgentDist::Kind::fixed);
+  EXPECT_DOUBLE_EQ(f.agents.agent().token_efficiency.value, 0.7);
 }
 
 TEST(AgentEconomy, CallGraphCycleIsNamed) {
