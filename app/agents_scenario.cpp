@@ -4,6 +4,7 @@
 #include <cctype>
 #include <memory>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -103,12 +104,32 @@ void read_always_on(const Reader& on, wl::AlwaysOn& a) {
   // Each key overrides where given (a population's block inherits the workload's key by key).
   if (auto v = on.value_if("between")) a.between = kv_policy_of(v->choice());
   if (auto v = on.value_if("stagger")) a.stagger = v->boolean();
-  if (auto v = on.value_if("wake")) a.wake = v->choice() == "events" ? wl::AlwaysOn::Wake::events : wl::AlwaysOn::Wake::poll;
-  if (auto v = on.value_if("work_probability")) {
-    if (a.wake == wl::AlwaysOn::Wake::events && v->number() < 1) {
-      v->node().fail_value("1 with wake: events (every event is work; use wake: poll for checks that may find none)");
+  if (auto v = on.value_if("wake")) {
+    a.wake = v->choice() == "events" ? wl::AlwaysOn::Wake::events : wl::AlwaysOn::Wake::poll;
+  }
+  if (auto v = on.value_if("work_probability")) a.work_probability = v->number();
+  // Checked on what the block ends with, inherited keys included; blamed on a key this block writes.
+  if (a.wake == wl::AlwaysOn::Wake::events) {
+    const auto blame = [&](const char* key) {
+      return on.has(key) ? on.at(key) : on.has("wake") ? on.at("wake") : on.node();
+    };
+    if (a.work_probability < 1) {
+      std::ostringstream p;
+      p << a.work_probability;
+      blame("work_probability")
+          .fail("work_probability = " + p.str() +
+                " with wake: events; expected 1 (every event is work: wake: poll has checks that may find none)");
     }
-    a.work_probability = v->number();
+    // Events a zero interval apart would never let the agent catch up.
+    const wl::AgentDist& d = a.wake_interval_s;
+    const bool can_be_zero = d.kind == wl::AgentDist::Kind::poisson ||
+                             (d.kind == wl::AgentDist::Kind::fixed && d.value <= 0) ||
+                             (d.kind == wl::AgentDist::Kind::uniform && d.lo <= 0);
+    if (can_be_zero) {
+      blame("wake_interval")
+          .fail("with wake: events, wake_interval must be above 0 in every draw (a fixed value or a uniform low "
+                "above 0, or a lognormal); events 0 s apart would never end");
+    }
   }
   on.finish();
 }

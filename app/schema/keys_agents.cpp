@@ -224,7 +224,9 @@ SectionPtr always_on_keys() {
          choice("wake", {"poll", "events"})
              .or_default("poll")
              .describe("poll: a sleep of wake_interval after each episode, then a check for work; events: events "
-                       "arrive every wake_interval whatever the agent does, and the next episode takes those waiting"),
+                       "arrive every wake_interval whatever the agent does, and the next episode takes those waiting")
+             .rule_("events: work_probability 1 and every wake_interval draw above 0 (fixed or uniform low above 0, "
+                    "or lognormal)"),
          number("work_probability", 0, 1)
              .or_default(d.work_probability)
              .describe("the chance that a poll finds work; an empty poll runs one tool call and sleeps again")

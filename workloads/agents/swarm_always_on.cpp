@@ -25,7 +25,8 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   const StorageLink tier = tier_link(role, on.memory_tier);
   std::int64_t context = 0;
   bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
-  bool counted = false;  // counted as an agent, at its first episode (not at an empty poll)
+  bool counted = false;       // counted as an agent, at its first episode (not at an empty poll)
+  std::int64_t episodes = 0;  // episodes run (wake-ups that found work): they name the episodes' streams
   const bool event_driven = on.wake == AlwaysOn::Wake::events;
   double next_event = 0;  // events: when the next one arrives
   for (std::int64_t episode = 0;; ++episode) {
@@ -82,7 +83,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     a.efficiency = task_efficiency(R, efficiency);  // each episode is a task
     // An episode spawns as a task of the role does (a team: led by the waking agent).
     if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, shape, a);
-    a.path = path + ".e" + std::to_string(episode);
+    a.path = path + ".e" + std::to_string(episodes++);
     if (kv_kept) {
       a.context = context + event;
       a.new_tokens = event;
