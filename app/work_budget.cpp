@@ -110,8 +110,11 @@ WorkEstimate agents_work(const wl::AgentsWorkload& a) {
     } else if (r.arrival == wl::AgentRole::Arrival::closed_loop && r.tasks <= 0) {
       n = r.concurrency * std::max(1.0, a.duration_s);  // at most one task per user per second
     } else if (r.arrival == wl::AgentRole::Arrival::always_on) {
-      // An episode takes at least an LLM call (tens of milliseconds): an agent wakes at most once per sleep + 50 ms.
-      n = r.always_on.agents * std::max(1.0, a.duration_s / (r.always_on.wake_interval_s.expected() + 0.05));
+      // Polling: an episode takes at least an LLM call (tens of milliseconds), so an agent wakes at most once per
+      // sleep + 50 ms. Events: each event is drawn and taken, however many an episode takes at once.
+      const double interval = std::max(r.always_on.wake_interval_s.expected(), 1e-12);
+      const bool events = r.always_on.wake == wl::AlwaysOn::Wake::events;
+      n = r.always_on.agents * std::max(1.0, a.duration_s / (events ? interval : interval + 0.05));
     } else if (r.arrival == wl::AgentRole::Arrival::calls) {
       n = 0;
     }

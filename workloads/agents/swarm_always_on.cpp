@@ -28,7 +28,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   bool counted = false;       // counted as an agent, at its first episode (not at an empty poll)
   std::int64_t episodes = 0;  // episodes run (wake-ups that found work): they name the episodes' streams
   const bool event_driven = on.wake == AlwaysOn::Wake::events;
-  double next_event = 0;  // events: when the next one arrives
+  sim::Time next_event = 0;  // events: when the next one arrives (ticks: each event moves it on by at least one)
   for (std::int64_t episode = 0;; ++episode) {
     // Poll: sleep after the last episode; events: wait for the next event unless one is already waiting. The first
     // sleep or event falls in the first interval when staggered. No sleep past the duration: the run ends with the
@@ -37,25 +37,23 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     if (!event_driven || episode == 0) {
       sleep = sample(on.wake_interval_s, r);
       if (episode == 0 && on.stagger) sleep *= r.uniform(0, 1);
-      if (event_driven) next_event = sim::to_seconds(sim_.now()) + sleep;
+      if (event_driven) next_event = sim_.now() + sim::from_seconds(sleep);
     } else {
-      sleep = std::max(0.0, next_event - sim::to_seconds(sim_.now()));
+      sleep = sim::to_seconds(std::max(next_event - sim_.now(), sim::Time{0}));
     }
     const double left = w_.duration_s - sim::to_seconds(sim_.now());
     if (sleep >= left) {
       if (left > 0) co_await sim_.delay(sim::from_seconds(left));
       break;
     }
-    // An event's time is compared in the simulator's ticks: waking exactly at it takes it.
-    const auto event_at = [&] { return sim::from_seconds(next_event); };
-    co_await sim_.delay(event_driven ? std::max(event_at() - sim_.now(), sim::Time{0}) : sim::from_seconds(sleep));
+    co_await sim_.delay(event_driven ? std::max(next_event - sim_.now(), sim::Time{0}) : sim::from_seconds(sleep));
     std::int64_t event = 0;
     if (event_driven) {
       // Every event that has arrived by now, one wake-up for all of them.
-      while (event_at() <= sim_.now()) {
+      while (next_event <= sim_.now()) {
         event += std::max<std::int64_t>(1, sample_count(on.event_tokens, events));
         ++events_taken;
-        next_event += sample(on.wake_interval_s, r);
+        next_event += std::max(sim::from_seconds(sample(on.wake_interval_s, r)), sim::Time{1});
       }
     } else if (on.work_probability < 1 && !polls.bernoulli(on.work_probability)) {
       // An empty poll: the check is one tool call, then sleep again.
