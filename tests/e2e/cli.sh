@@ -1,29 +1,9 @@
 #!/usr/bin/env bash
-# End-to-end checks of the dcsim command: exit codes, error messages, determinism, sweeps and compare.
+# End-to-end checks of the dcsim command: exit codes, error messages, determinism, compare, explain and schema,
+# the workloads through the command, show and validation (sweeps and plans: cli_sweep_plan.sh).
 # Usage: cli.sh PATH/TO/dcsim REPO_ROOT
-set -u
-dcsim=$1
-root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-export DCSIM_CONFIGS="$root/configs"
-quick="$root/configs/scenarios/quickstart-allreduce-h100.yaml"
-passed=0
-failed=0
+source "$(dirname "$0")/lib/cli_check.sh" "$@"
 
-check() {  # check NAME EXPECTED_EXIT PATTERN -- command...
-  local name=$1 want=$2 pattern=$3
-  shift 4
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL $name: exit $got, expected $want"; cat "$tmp/err" | head -5; failed=$((failed + 1)); return
-  fi
-  if [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/out" "$tmp/err"; then
-    echo "FAIL $name: output lacks /$pattern/"; head -5 "$tmp/out" "$tmp/err"; failed=$((failed + 1)); return
-  fi
-  passed=$((passed + 1))
-}
 
 check version 0 '^dcsim [0-9]+\.[0-9]+' -- "$dcsim" --version
 check help 0 'run' -- "$dcsim" --help
@@ -85,17 +65,6 @@ server="$root/configs/scenarios/mlperf-llama2-70b-server-b200.yaml"
 for seed in 1 2 3 4; do
   "$dcsim" run "$server" --set workload.duration=30s --set workload.warmup=5s --seed "$seed" --json "$tmp/seed$seed.json" >/dev/null
 done
-# A sweep whose point is invalid in combination (nvls runs only all_reduce): the point's row carries the error, the
-# others run, exit 1; --fail-fast stops at it, exit 2.
-cat >"$tmp/sw_bad.yaml" <<'YAML'
-name: sw
-hardware: {system: h100-hgx, count: 1}
-workload: {kind: collective, op: all_gather, bytes: 1 MiB}
-sweep:
-  workload.algorithm: [ring, nvls]
-YAML
-check sweep-error-row 1 '^1,nvls,.*"sweep\.workload\.algorithm .*cannot run all_gather' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
-check sweep-error-ran 1 '^0,ring,[0-9]' -- "$dcsim" sweep "$tmp/sw_bad.yaml"
 # The declarations, printed (#17).
 check explain-key 0 'default: 1$' -- "$dcsim" explain workload.parallelism.tp
 check explain-two-kinds 0 'kind: agents\)\.instance\.tp' -- "$dcsim" explain workload.instance.tp
@@ -103,27 +72,9 @@ check explain-unknown 2 "no scenario key 'workload.parallelism.tpp' \(did you me
 check schema-json 0 '"\$schema": "https://json-schema.org/draft/2020-12/schema"' -- "$dcsim" schema
 check schema-markdown 0 '^# Scenario reference' -- "$dcsim" schema --format markdown
 check schema-bad-format 2 'format' -- "$dcsim" schema --format yaml
-check sweep-fail-fast 2 'nvls' -- "$dcsim" sweep "$tmp/sw_bad.yaml" --fail-fast
-# validate and run check a sweep alike (#17): the same words for its invalid point; validate refuses, run notes it
-# and runs the base point.
-check sweep-validate-refuses 2 '^error: 1 of 2 sweep points is invalid .*at sweep point 1' -- "$dcsim" validate "$tmp/sw_bad.yaml"
-grep -o '1 of 2 sweep points is invalid.*' "$tmp/err" >"$tmp/validate_says"
-check sweep-run-notes 0 '^note: 1 of 2 sweep points is invalid .*at sweep point 1' -- "$dcsim" run "$tmp/sw_bad.yaml"
-grep -o '1 of 2 sweep points is invalid.*' "$tmp/err" >"$tmp/run_says"
-check sweep-validate-and-run-say-the-same 0 '' -- cmp -s "$tmp/validate_says" "$tmp/run_says"
 check compare-seed-sets 0 'seed spread' -- "$dcsim" compare --base "$tmp/seed1.json" --base "$tmp/seed2.json" --new "$tmp/seed3.json" --new "$tmp/seed4.json" --tolerance 50
 check compare-form 2 'compare takes BASE.json NEW.json' -- "$dcsim" compare "$tmp/seed1.json" --new "$tmp/seed2.json"
 check compare-slo-broken 1 'REGRESSED +slo_p99_met +1 -> 0' -- "$dcsim" compare "$tmp/slo_base.json" "$tmp/slo_broken.json" --tolerance 5 --allow-mismatch
-
-# Sweeps: identical CSV whatever --jobs.
-sweep="$root/configs/scenarios/sweep-allreduce-algorithms-h100.yaml"
-"$dcsim" sweep "$sweep" --jobs 1 --out "$tmp/s1.csv" 2>/dev/null && "$dcsim" sweep "$sweep" --jobs 2 --out "$tmp/s2.csv" 2>/dev/null
-if [ -s "$tmp/s1.csv" ] && cmp -s "$tmp/s1.csv" "$tmp/s2.csv"; then
-  passed=$((passed + 1))
-else
-  echo "FAIL sweep: --jobs 1 and --jobs 2 differ or are empty"; failed=$((failed + 1))
-fi
-check sweep-rows 0 '' -- test "$(wc -l <"$tmp/s1.csv")" -eq 9
 
 # Workloads through the command: pretraining and serving results, and plan errors that say what to change.
 scen="$root/configs/scenarios"
@@ -144,28 +95,9 @@ check classes-shares 2 "shares.yaml:[0-9]+:[0-9]+: workload.classes: the classes
 check collective-algo-op 2 'workload.algorithm: got .nvls., expected an algorithm that can run all_gather' -- "$dcsim" run "$quick" --set workload.op=all_gather --set workload.algorithm=nvls
 check agents-run 0 'gpu_stall_fraction' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.tasks=16 --set workload.arrivals.concurrency=8
 check agents-bad-policy 2 'kv_policy' -- "$dcsim" run "$scen/agents-swarm-vr-nvl72.yaml" --set workload.kv_policy=keep
-check plan-finds 0 'chosen  workload.instance.count = 9  \(36 GPUs in use on 5 h100-hgx systems' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml"
-check plan-impossible 1 'no value in the range meets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.range=[1, 4]"
-check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_s.p99, max: 2}]"
-check plan-unknown-metric 2 "plan.targets\[0\].metric: .*did you mean 'ttft_s.p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
-check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
 check out-missing-folder 2 "--json '/nonexistent-dcsim/r.json': folder '/nonexistent-dcsim' does not exist; nothing was run" -- "$dcsim" run "$quick" --json /nonexistent-dcsim/r.json
-check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
-check plan-largest-rate 0 'chosen  workload.arrivals.rate = 32.3' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
 check dense-expert-tp 2 'llama3-8b is dense: .expert_tp. needs a mixture-of-experts model' -- "$dcsim" run "$scen/serve-llama3-70b-1h-h100.yaml" --set model=llama3-8b --set workload.instance.expert_tp=1
-check plan-miss-reason 0 'tp = 1  misses: .*no room for KV cache' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set plan.vary=workload.instance.tp --set "plan.range=[1, 8]" --set workload.instance.count=8 --set workload.instance.precision=bf16 --set workload.instance.kv_precision=bf16 --set "plan.targets=[{metric: ttft_s.p99, max: 1000 s}]"
-check plan-hardware-count 0 'chosen  hardware.count = 5  \(40 GPUs in use of 40' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]"
 check count-auto-none 2 'workload.instance.count: auto: the 16 GPUs available hold no instance of 32 GPUs' -- "$dcsim" run "$scen/serve-mixed-chat-coding-h100.yaml" --set workload.instance.count=auto --set workload.instance.tp=8 --set workload.instance.pp=4
-check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -
-# Several knobs at once: a grid over the others, each combination bisected over plan.vary; the best is the fewest
-# nodes, then the most tokens per joule (colocated and disaggregated tie at 5 nodes; disaggregated with 8 prefill
-# instances has more tokens per joule; with 4 prefill instances nothing in range meets the TTFT limit).
-check plan-grid 0 'chosen  hardware.count = 5' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
-check plan-grid-best 0 '^  \* workload=\{kind: serving, mode: disaggregated.*hardware.count = 5' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
-check plan-grid-miss 0 'mode: disaggregated.*no value in the range meets every target' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml"
-check plan-grid-precision 0 'workload.instance.precision=bf16  ->  hardware.count = 7' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]" --set "plan.grid={workload.instance.precision: [fp8, bf16]}"
-check plan-grid-json 0 '"best": true' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-layouts.yaml" --json -
-check plan-bad-goal 2 'plan.goal' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --set plan.goal=biggest
 
 check list-systems 0 'gb200-nvl72' -- "$dcsim" list systems
 check show-system 0 'total.hbm_capacity' -- "$dcsim" show system h100-hgx
@@ -191,6 +123,4 @@ check failed-run-files-removed 0 '^gone$' -- bash -c "[ ! -e '$tmp/failed.json' 
 "$dcsim" run "$root/configs/scenarios/serve-llama3-70b-1h-h100.yaml" --set "workload.duration=20 s" --set "workload.warmup=5 s" \
   --requests "$tmp/requests.csv" >/dev/null
 check requests-csv 0 '^request,class,status,arrival_s,first_token_s,finish_s' -- head -1 "$tmp/requests.csv"
-
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
