@@ -140,6 +140,16 @@ TreeNode dtree(int n, int r, int tree) {
 
 }  // namespace
 
+int ring_chain_crossings(int steps, int n, int m, int k) {
+  const int loops = steps / n, rest = steps % n;
+  if (rest == 0) return loops * m;
+  // The chain leaves out n - rest consecutive hops of its last loop; inside the fullest domain up to k - 1 of them
+  // are NVLink hops, beyond that one hop in k crosses a domain boundary.
+  const int left_out = n - rest;
+  const int unavoidable = left_out <= k - 1 ? 0 : (left_out - (k - 1) + k - 1) / k;
+  return loops * m + m - unavoidable;
+}
+
 double p2p_net_messages(double bytes, double chunk) {
   if (!(bytes > 0) || !(chunk > 0)) return 0;
   const double c = bytes < chunk ? chunk / 4 : bytes < 8 * chunk ? chunk / 2 : chunk;
@@ -338,12 +348,12 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
   const double su = g.up_latency + step_overhead(up_, p);
   const double sn = g.net_latency + step_overhead(net_, p);
   const double s_ring = multi ? sn : su;
-  // A ring's latency is its chunk's walk around the ring: each hop costs that hop's step, so of a ring's `steps`
-  // only the domain crossings pay the network step (NCCL's tuner likewise: nInterSteps = 2(nNodes-1) for an
-  // all-reduce, nNodes-1 otherwise, src/graph/tuning.cc).
-  auto ring_latency = [&](int steps, int inter_steps) {
+  // A ring's latency is the walk of its slowest chain of `steps` hops: each hop costs that hop's step, so only the
+  // domain crossings on the chain pay the network step (ring_chain_crossings).
+  auto ring_latency = [&](int steps) {
     if (!multi) return base + steps * su;
-    return base + (steps - inter_steps) * su + inter_steps * sn;
+    const int crossings = ring_chain_crossings(steps, n, m, k);
+    return base + (steps - crossings) * su + crossings * sn;
   };
   // Chunked pipelines through a tree (tree, nvls_tree): a hop forwards a chunk only once it has received it, so
   // beyond the per-hop steps the first chunk pays its serialisation on every hop of the depth before the pipeline
@@ -385,7 +395,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::all_reduce: {
       const double D = 2.0 * (n - 1) / n * S;
       if (algo == CollectiveAlgo::ring) {
-        c.latency = ring_latency(2 * (n - 1), 2 * (m - 1));
+        c.latency = ring_latency(2 * (n - 1));
         c.bw_time = ring_time(D);
         ring_bytes(D);
         c.ok = true;
@@ -446,7 +456,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::reduce_scatter: {
       if (algo != CollectiveAlgo::ring) return c;
       const double D = (n - 1.0) / n * S;
-      c.latency = ring_latency(n - 1, m - 1);
+      c.latency = ring_latency(n - 1);
       c.bw_time = ring_time(D);
       ring_bytes(D);
       c.ok = true;
@@ -454,7 +464,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::broadcast: {
       if (algo != CollectiveAlgo::ring) return c;
-      c.latency = ring_latency(n - 1, m - 1);
+      c.latency = ring_latency(n - 1);
       c.bw_time = multi ? S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, 1.0 / (C * Bn)) : S / Bu;
       ring_bytes(S);
       c.ok = true;

@@ -41,6 +41,13 @@ double dtree_network_load(int m);
 // while S is under 32, 16, 4 and 1 loops of `ops` (= channels x heads) chunks (src/enqueue.cc, NCCL 2.21 on).
 double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domains, int ops);
 
+// Domain crossings on the slowest chain of `steps` consecutive hops of a ring of n GPUs over m domains, the fullest
+// holding k (docs/network.md, "Ring latency"). A ring step forwards what the previous step delivered, so the data
+// one GPU sends first walks `steps` hops; the slowest such walk leaves out only hops inside a domain: m crossings for
+// an all-gather's n-1 steps (m-1 with one GPU per domain), 2m for an all-reduce's 2(n-1) (2m-1 with two GPUs per
+// domain, 2m-2 with one). NCCL's tuner counts m-1 and 2(m-1) (nInterSteps, src/graph/tuning.cc).
+int ring_chain_crossings(int steps, int n, int m, int k);
+
 // Network messages NCCL sends one peer for `bytes` of point-to-point data (src/enqueue.cc, p2p task setup, read at
 // 2.27.7):
 // chunks of NCCL_P2P_NET_CHUNKSIZE (`chunk`), a quarter of it when the peer gets less than one chunk and half when

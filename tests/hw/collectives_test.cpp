@@ -338,8 +338,36 @@ TEST(CollectivesIssue13, DoubleBinaryTreeLoadHandCounted) {
   for (int m = 5; m <= 300; ++m) EXPECT_DOUBLE_EQ(dtree_network_load(m), 2.0) << m;
 }
 
+TEST(CollectivesIssue13, RingChainCrossingsCountedOnTheRing) {
+  // Every chain of `steps` consecutive hops of a ring of n GPUs in m domains of k, walked out by hand: the most
+  // crossings any chain holds.
+  auto by_hand = [](int steps, int m, int k) {
+    const int n = m * k;
+    int most = 0;
+    for (int start = 0; start < n; ++start) {
+      int crossings = 0;
+      for (int h = 0; h < steps; ++h) crossings += ((start + h) % n) % k == k - 1;  // the hop leaving a domain
+      most = std::max(most, crossings);
+    }
+    return most;
+  };
+  for (int m = 2; m <= 9; ++m) {
+    for (int k = 1; k <= 8; ++k) {
+      const int n = m * k;
+      EXPECT_EQ(ring_chain_crossings(n - 1, n, m, k), by_hand(n - 1, m, k)) << m << "x" << k;
+      EXPECT_EQ(ring_chain_crossings(2 * (n - 1), n, m, k), by_hand(2 * (n - 1), m, k)) << m << "x" << k;
+    }
+  }
+  // The closed forms: m crossings for an all-gather from 2 GPUs a domain, 2m for an all-reduce from 3.
+  EXPECT_EQ(ring_chain_crossings(15, 16, 2, 8), 2);
+  EXPECT_EQ(ring_chain_crossings(30, 16, 2, 8), 4);
+  EXPECT_EQ(ring_chain_crossings(6, 4, 2, 2), 3);
+  EXPECT_EQ(ring_chain_crossings(6, 4, 4, 1), 6);
+  EXPECT_EQ(ring_chain_crossings(3, 4, 4, 1), 3);
+}
+
 TEST(CollectivesIssue13, RingPaysTheNetworkStepOnlyAtDomainCrossings) {
-  // 2 HGX nodes, 16 ranks, 8 B ring/LL: 2(n-1) = 30 steps of which 2(m-1) = 2 cross the network.
+  // 2 HGX nodes, 16 ranks, 8 B ring/LL: 2(n-1) = 30 steps; the slowest chain crosses the network 2m = 4 times.
   const ClusterSpec spec = hgx_h100(2);
   const Topology t = build_topology(spec);
   const Collectives coll(t, spec);
@@ -349,10 +377,10 @@ TEST(CollectivesIssue13, RingPaysTheNetworkStepOnlyAtDomainCrossings) {
   const double base = std::max(coll.scale_up_tuning().base_latency, coll.scale_out_tuning().base_latency);
   const auto c = coll.estimate(CollectiveOp::all_reduce, iota(16), 8, CollectiveAlgo::ring);
   EXPECT_EQ(c.protocol, Protocol::ll);
-  EXPECT_NEAR(c.latency, base + 28 * su + 2 * sn, 1e-12);
-  // all-gather: n-1 = 15 steps, m-1 = 1 crossing.
+  EXPECT_NEAR(c.latency, base + 26 * su + 4 * sn, 1e-12);
+  // all-gather: n-1 = 15 steps, m = 2 crossings.
   const auto ag = coll.estimate(CollectiveOp::all_gather, iota(16), 16, CollectiveAlgo::ring);
-  EXPECT_NEAR(ag.latency, base + 14 * su + 1 * sn, 1e-12);
+  EXPECT_NEAR(ag.latency, base + 13 * su + 2 * sn, 1e-12);
 }
 
 TEST(CollectivesIssue13, NvlsGroupSizeTermsHandComputed) {
