@@ -4,7 +4,7 @@ function(dcsim_set_warnings target)
                                            -Wimplicit-fallthrough -Werror)
 endfunction()
 
-if(DCSIM_FUZZ)  # coverage for libFuzzer in every library; the harnesses link its main (tests/fuzz)
+if(DCSIM_FUZZ)  # ASan + UBSan with libFuzzer's coverage: scripts/sanitize.sh runs the unit tests, scripts/fuzz.sh the harnesses
   add_compile_options(-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer
                       -fno-sanitize-recover=undefined
                       -fsanitize-coverage-ignorelist=${PROJECT_SOURCE_DIR}/cmake/fuzz-coverage-ignore.txt

@@ -3,19 +3,19 @@
 # Usage: scripts/fuzz.sh [LOAD_RUNS] [RUN_RUNS] [extra libFuzzer flags...]
 #   CI: a fixed seed and a fixed number of inputs per target (20,000 loads, ~30 s; 2,000 runs, ~1 min), so a run
 #   is repeatable; longer by hand, e.g. scripts/fuzz.sh -1 -1 -max_total_time=3600 (-1 = until the time limit).
-# Seeds: every bundled scenario (configs/scenarios). Findings (crash-*, timeout-*, oom-*) land in build-fuzz/findings.
-# Needs clang and libclang-rt-dev (scripts/setup.sh installs them).
+# Seeds: every bundled scenario (configs/scenarios). Findings (crash-*, timeout-*, oom-*) land in build-asan/findings.
+# The harnesses live in the sanitizer build of the unit tests (scripts/lib/sanitizer_build.sh): after
+# scripts/sanitize.sh only they are linked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_runs=${1:-20000}
 run_runs=${2:-2000}
 shift 2 || shift $# || true
-build=${DCSIM_FUZZ_BUILD:-build-fuzz}
-CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE= -DCMAKE_CXX_FLAGS="-O1" \
-  -DDCSIM_FUZZ=ON -DDCSIM_BUILD_TESTS=OFF -DDCSIM_BUILD_BENCH=OFF >/dev/null
+source scripts/lib/sanitizer_build.sh
+build=$sanitizer_build
+configure_sanitizer_build
 cmake --build "$build" -j "$(nproc)" --target fuzz_scenario_load fuzz_scenario_run
 export DCSIM_CONFIGS="$PWD/configs"
-export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 mkdir -p "$build/findings"
 status=0
 for target in load run; do
