@@ -66,8 +66,8 @@ wl::AgentDist parse_dist(const Value& v) {
 // A model's token efficiency as agents draw it: its factor, or a lognormal around it when it spreads.
 wl::AgentDist model_efficiency(const wl::ModelSpec& m) {
   // Capped as a written distribution is, at the key's bound (a wide spread's tail otherwise has no end).
-  return m.token_efficiency_sigma > 0 ? wl::AgentDist::lognormal(m.token_efficiency, m.token_efficiency_sigma, 1e3)
-                                      : wl::AgentDist::fixed_at(m.token_efficiency);
+  if (m.token_efficiency_sigma <= 0) return wl::AgentDist::fixed_at(m.token_efficiency);
+  return wl::AgentDist::lognormal(m.token_efficiency, m.token_efficiency_sigma, wl::kMaxTokenEfficiency);
 }
 
 wl::KvPolicy kv_policy_of(const std::string& s) {

@@ -71,6 +71,18 @@ class RandomStream {
   std::uint64_t s_[4];
 };
 
+// Streams named `prefix` followed by a suffix ("agents.agent.r0t3" + ".output"), the prefix hashed once: FNV-1a runs
+// left to right, so each seed is the one RandomStream(scenario_seed, prefix + suffix) takes.
+class StreamNamer {
+ public:
+  StreamNamer(std::uint64_t scenario_seed, std::string_view prefix)
+      : prefix_seed_(RandomStream::stream_seed(scenario_seed, prefix)) {}
+  RandomStream operator()(std::string_view suffix = {}) const { return RandomStream(fnv1a64(suffix, prefix_seed_)); }
+
+ private:
+  std::uint64_t prefix_seed_;
+};
+
 // ---- distributions -------------------------------------------------------------------------------------------
 
 struct Uniform {  // [a, b)

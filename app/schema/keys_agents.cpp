@@ -31,7 +31,8 @@ constexpr DistBounds kTokens{"tokens", false, true, 0, kMaxTokens};
 constexpr DistBounds kAtLeastOneToken{"tokens, at least 1", false, true, 1, kMaxTokens};
 constexpr DistBounds kCount{"count", false, true, 0, kMaxCount};
 constexpr DistBounds kAtLeastOne{"count, at least 1", false, true, 1, kMaxCount};
-constexpr DistBounds kEfficiency{"token efficiency", false, false, wl::kMinTokenEfficiency, 1e3};
+constexpr DistBounds kEfficiency{"token efficiency", false, false, wl::kMinTokenEfficiency,
+                                  wl::kMaxTokenEfficiency};
 
 // A fixed value, a bound, a sample: a time, a whole number or a fraction.
 Type sample_type(const DistBounds& b) {

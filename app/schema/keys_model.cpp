@@ -1,6 +1,7 @@
 // A model: written inline as `model:` in a scenario, and the files of the model catalog (configs/models/,
 // docs/models.md).
 #include "app/schema/scenario_keys.hpp"
+#include "workloads/agents/agent_role.hpp"
 
 namespace dcsim::app::schema {
 namespace {
@@ -90,7 +91,7 @@ SectionPtr model_keys() {
        boolean("ffn_bias").or_default(false).describe("the MLP projections have biases"),
        integer("mtp_modules", 0, 100).or_default(0).describe("multi-token-prediction modules (DeepSeek-V3: 1)"),
        boolean("assumed").or_default(false).describe("the architecture is assumed, not published"),
-       number("token_efficiency", 1e-3, 1e3)
+       number("token_efficiency", wl::kMinTokenEfficiency, wl::kMaxTokenEfficiency)
            .or_default(1.0)
            .describe("generated tokens per task for equal quality, relative to a reference model (agents scale "
                      "output and summary lengths by it; 0.5: the same result with half the tokens)"),

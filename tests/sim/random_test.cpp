@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 namespace dcsim::sim {
@@ -46,6 +47,20 @@ TEST(Random, GoldenFirstValues) {
   EXPECT_EQ(got[0], 0x97d61ce4a52668a3ull);
   EXPECT_EQ(got[1], 0xde0960cbc227a983ull);
   EXPECT_EQ(got[2], 0x781a7267adab2738ull);
+}
+
+TEST(Random, StreamNamerGivesTheFullNamesStreams) {
+  // The golden stream again, its name split at every place: the same seed and the same first numbers.
+  const std::string name = "arrivals";
+  for (std::size_t cut = 0; cut <= name.size(); ++cut) {
+    const StreamNamer prefix(42, name.substr(0, cut));
+    RandomStream r = prefix(name.substr(cut));
+    EXPECT_EQ(r.next_u64(), 0x97d61ce4a52668a3ull) << cut;
+    EXPECT_EQ(r.next_u64(), 0xde0960cbc227a983ull) << cut;
+  }
+  const StreamNamer agent(7, "agents.agent.r0t3");
+  EXPECT_EQ(agent(".output").next_u64(), RandomStream(7, "agents.agent.r0t3.output").next_u64());
+  EXPECT_EQ(agent().next_u64(), RandomStream(7, "agents.agent.r0t3").next_u64());
 }
 
 TEST(Random, StreamsAreIndependentOfEachOther) {

@@ -15,8 +15,10 @@
 
 namespace dcsim::wl {
 
-// The smallest token efficiency a role may have or draw (a reference token count divides by it).
+// The token efficiencies a role may have or draw (a reference token count divides by it): a model or role writes at
+// most a thousand times fewer or more tokens than the reference for the same result.
 inline constexpr double kMinTokenEfficiency = 1e-3;
+inline constexpr double kMaxTokenEfficiency = 1e3;
 
 // A non-negative random quantity (seconds or tokens).
 struct AgentDist {

@@ -56,22 +56,22 @@ std::int64_t sample_count(const AgentDist& d, sim::RandomStream& r) {
   return std::llround(sample(d, r));
 }
 
-AgentDraws::AgentDraws(std::uint64_t seed, const std::string& agent_stream)
-    : turns(seed, agent_stream + ".turns"),
-      output(seed, agent_stream + ".output"),
-      growth(seed, agent_stream + ".growth"),
-      compaction(seed, agent_stream + ".compaction"),
-      tool_count(seed, agent_stream + ".tools"),
-      tool_kind(seed, agent_stream + ".tool_kind"),
-      tool_time(seed, agent_stream + ".tool_time"),
-      harness(seed, agent_stream + ".harness"),
-      calls(seed, agent_stream + ".calls"),
-      call_tokens(seed, agent_stream + ".call_tokens"),
-      memory(seed, agent_stream + ".memory"),
-      memory_tokens(seed, agent_stream + ".memory_tokens"),
-      fan_out(seed, agent_stream + ".spawn"),
-      briefs(seed, agent_stream + ".briefs"),
-      summary(seed, agent_stream + ".summary") {}
+AgentDraws::AgentDraws(const sim::StreamNamer& agent)
+    : turns(agent(".turns")),
+      output(agent(".output")),
+      growth(agent(".growth")),
+      compaction(agent(".compaction")),
+      tool_count(agent(".tools")),
+      tool_kind(agent(".tool_kind")),
+      tool_time(agent(".tool_time")),
+      harness(agent(".harness")),
+      calls(agent(".calls")),
+      call_tokens(agent(".call_tokens")),
+      memory(agent(".memory")),
+      memory_tokens(agent(".memory_tokens")),
+      fan_out(agent(".spawn")),
+      briefs(agent(".briefs")),
+      summary(agent(".summary")) {}
 
 Swarm::Swarm(sim::Simulator& sim, const AgentsWorkload& w, LlmService& service, SwarmHardware hw,
              std::uint64_t seed, StallMeter* stall)
@@ -277,8 +277,9 @@ sim::Process Swarm::run_task(int role, std::string stream, std::int64_t request_
   std::string name = "agents.task.";
   name += path;
   // Its shape, its context and a voting team's fan-out and briefs from streams of their own (common random numbers).
-  sim::RandomStream shape(seed_, name), context(seed_, name + ".context"), fan_out(seed_, name + ".spawn"),
-      briefs(seed_, name + ".briefs"), efficiency(seed_, name + ".efficiency");
+  const sim::StreamNamer streams(seed_, name);
+  sim::RandomStream shape = streams(), context = streams(".context"), fan_out = streams(".spawn"),
+                    briefs = streams(".briefs"), efficiency = streams(".efficiency");
   const std::size_t slot = tasks_.size();
   tasks_.push_back(TaskRecord{});
   tasks_[slot].role = role;
@@ -507,7 +508,7 @@ sim::Process Swarm::run_agent(AgentStart a, AgentEnd* out) {
   const AgentRole& R = w_.roles[static_cast<std::size_t>(a.role)];
   std::string name = "agents.agent.";
   name += a.path;
-  AgentDraws r(seed_, name);
+  AgentDraws r{sim::StreamNamer(seed_, name)};
   const AgentId id = a.id;
   const int level = a.level, instance = a.instance;
   const std::int64_t task = a.task;

@@ -153,7 +153,7 @@ struct AgentEnd {
 // change of kind, which change how many numbers a draw takes) leaves every other draw of the agent as it was, and
 // two runs compare pairwise instead of through sampling noise.
 struct AgentDraws {
-  AgentDraws(std::uint64_t seed, const std::string& agent_stream);
+  explicit AgentDraws(const sim::StreamNamer& agent);
   sim::RandomStream turns, output, growth, compaction, tool_count, tool_kind, tool_time, harness, calls, call_tokens,
       memory, memory_tokens, fan_out, briefs, summary;
 };

@@ -17,8 +17,9 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   std::string name = "agents.always_on.";
   name += path;
   // Its wake-ups, events, episodes' shapes and memories from streams of their own (common random numbers).
-  sim::RandomStream r(seed_, name), events(seed_, name + ".events"), shape(seed_, name + ".shape"),
-      memories(seed_, name + ".memory"), efficiency(seed_, name + ".efficiency"), polls(seed_, name + ".polls");
+  const sim::StreamNamer streams(seed_, name);
+  sim::RandomStream r = streams(), events = streams(".events"), shape = streams(".shape"),
+                    memories = streams(".memory"), efficiency = streams(".efficiency"), polls = streams(".polls");
   const AgentId id = next_id_++;
   const int instance = least_loaded(role);
   ++live_per_instance_[static_cast<std::size_t>(instance)];
