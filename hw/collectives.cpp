@@ -144,10 +144,8 @@ int ring_chain_crossings(int steps, int n, int m, int k) {
   const int loops = steps / n, rest = steps % n;
   if (rest == 0) return loops * m;
   // The chain leaves out n - rest consecutive hops of its last loop; inside the fullest domain up to k - 1 of them
-  // are NVLink hops, beyond that one hop in k crosses a domain boundary.
-  const int left_out = n - rest;
-  const int unavoidable = left_out <= k - 1 ? 0 : (left_out - (k - 1) + k - 1) / k;
-  return loops * m + m - unavoidable;
+  // are NVLink hops, and any k consecutive hops of domains of k hold one crossing.
+  return loops * m + m - (n - rest) / k;
 }
 
 double p2p_net_messages(double bytes, double chunk) {
@@ -349,10 +347,9 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
   const double sn = g.net_latency + step_overhead(net_, p);
   const double s_ring = multi ? sn : su;
   // A ring's latency is the walk of its slowest chain of `steps` hops: each hop costs that hop's step, so only the
-  // domain crossings on the chain pay the network step (ring_chain_crossings).
-  auto ring_latency = [&](int steps) {
+  // `crossings` between domains on the chain pay the network step (ring_chain_crossings).
+  auto ring_latency = [&](int steps, int crossings) {
     if (!multi) return base + steps * su;
-    const int crossings = ring_chain_crossings(steps, n, m, k);
     return base + (steps - crossings) * su + crossings * sn;
   };
   // Chunked pipelines through a tree (tree, nvls_tree): a hop forwards a chunk only once it has received it, so
@@ -395,7 +392,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::all_reduce: {
       const double D = 2.0 * (n - 1) / n * S;
       if (algo == CollectiveAlgo::ring) {
-        c.latency = ring_latency(2 * (n - 1));
+        c.latency = ring_latency(2 * (n - 1), ring_chain_crossings(2 * (n - 1), n, m, k));
         c.bw_time = ring_time(D);
         ring_bytes(D);
         c.ok = true;
@@ -456,7 +453,7 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     case CollectiveOp::reduce_scatter: {
       if (algo != CollectiveAlgo::ring) return c;
       const double D = (n - 1.0) / n * S;
-      c.latency = ring_latency(n - 1);
+      c.latency = ring_latency(n - 1, ring_chain_crossings(n - 1, n, m, k));
       c.bw_time = ring_time(D);
       ring_bytes(D);
       c.ok = true;
@@ -464,7 +461,9 @@ Collectives::Choice Collectives::cost(CollectiveOp op, const GroupLayout& g, dou
     }
     case CollectiveOp::broadcast: {
       if (algo != CollectiveAlgo::ring) return c;
-      c.latency = ring_latency(n - 1);
+      // One chain, from the source: dcsim's rings start a broadcast's channel where it enters the first domain
+      // (ring_orders; the flows skip the hop into it), so that chain leaves out a crossing: m - 1 of them.
+      c.latency = ring_latency(n - 1, m - 1);
       c.bw_time = multi ? S * std::max(intra_share > 0 ? 1.0 / Bu : 0.0, 1.0 / (C * Bn)) : S / Bu;
       ring_bytes(S);
       c.ok = true;

@@ -45,7 +45,8 @@ double nvls_tree_chunk_bytes(double S, double chunk, double max_chunk, int domai
 // holding k (docs/network.md, "Ring latency"). A ring step forwards what the previous step delivered, so the data
 // one GPU sends first walks `steps` hops; the slowest such walk leaves out only hops inside a domain: m crossings for
 // an all-gather's n-1 steps (m-1 with one GPU per domain), 2m for an all-reduce's 2(n-1) (2m-1 with two GPUs per
-// domain, 2m-2 with one). NCCL's tuner counts m-1 and 2(m-1) (nInterSteps, src/graph/tuning.cc).
+// domain, 2m-2 with one). NCCL's tuner counts m-1 and 2(m-1) (nInterSteps, src/graph/tuning.cc). Exact for those two
+// step counts (one or two hops left out) whatever the domains' sizes, and for any count over domains of equal size.
 int ring_chain_crossings(int steps, int n, int m, int k);
 
 // Network messages NCCL sends one peer for `bytes` of point-to-point data (src/enqueue.cc, p2p task setup, read at

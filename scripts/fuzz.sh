@@ -5,7 +5,7 @@
 #   is repeatable; longer by hand, e.g. scripts/fuzz.sh -1 -1 -max_total_time=3600 (-1 = until the time limit).
 # Seeds: every bundled scenario (configs/scenarios). Findings (crash-*, timeout-*, oom-*) land in build-asan/findings.
 # The harnesses live in the sanitizer build of the unit tests (scripts/lib/sanitizer_build.sh): after
-# scripts/sanitize.sh only they are linked.
+# scripts/sanitize.sh, which builds them too, nothing is left to compile.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 load_runs=${1:-20000}
@@ -15,6 +15,7 @@ source scripts/lib/sanitizer_build.sh
 build=$sanitizer_build
 configure_sanitizer_build
 cmake --build "$build" -j "$(nproc)" --target fuzz_scenario_load fuzz_scenario_run
+export_sanitizer_options
 export DCSIM_CONFIGS="$PWD/configs"
 mkdir -p "$build/findings"
 status=0

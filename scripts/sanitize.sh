@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 source scripts/lib/sanitizer_build.sh
 configure_sanitizer_build
 cmake --build "$sanitizer_build" -j "$(nproc)"
+export_sanitizer_options
 ctest --test-dir "$sanitizer_build" --output-on-failure -j "$(nproc)" -L 'sim|hw|workloads|app|e2e' -E 'e2e.bad_input' "$@"

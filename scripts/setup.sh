@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake ninja-build libboost-graph-dev libeigen3-dev libyaml-cpp-dev libcli11-dev
           libgtest-dev libgmock-dev libbenchmark-dev nlohmann-json3-dev libopenmpi-dev openmpi-bin
-          clang-14 libclang-rt-14-dev   # clang and libFuzzer (Debian 12's 14): scripts/fuzz.sh
+          clang-14 libclang-rt-14-dev   # clang, its sanitizers and libFuzzer (Debian 12's 14): scripts/sanitize.sh, scripts/fuzz.sh
           python3-jsonschema python3-yaml)  # an independent check of `dcsim schema`: tests/e2e/json_schema.sh
 # --with-browser: Chromium too, for the test that renders the HTML reports (tests/e2e/report_browser.sh; CI).
 for arg in "$@"; do

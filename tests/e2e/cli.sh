@@ -4,7 +4,6 @@
 # Usage: cli.sh PATH/TO/dcsim REPO_ROOT
 source "$(dirname "$0")/lib/cli_check.sh" "$@"
 
-
 check version 0 '^dcsim [0-9]+\.[0-9]+' -- "$dcsim" --version
 check help 0 'run' -- "$dcsim" --help
 check no-subcommand 2 '' -- "$dcsim"

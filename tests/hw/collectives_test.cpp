@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <numeric>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -358,12 +359,31 @@ TEST(CollectivesIssue13, RingChainCrossingsCountedOnTheRing) {
       EXPECT_EQ(ring_chain_crossings(2 * (n - 1), n, m, k), by_hand(2 * (n - 1), m, k)) << m << "x" << k;
     }
   }
-  // The closed forms: m crossings for an all-gather from 2 GPUs a domain, 2m for an all-reduce from 3.
+  // Uneven domains (k the fullest): exact for the all-gather's and the all-reduce's step counts.
+  auto by_hand_sizes = [](int steps, const std::vector<int>& sizes) {
+    std::vector<bool> leaves;  // per hop of the ring: does it leave a domain?
+    for (int size : sizes) {
+      for (int i = 0; i < size; ++i) leaves.push_back(i == size - 1);
+    }
+    const int n = static_cast<int>(leaves.size());
+    int most = 0;
+    for (int start = 0; start < n; ++start) {
+      int crossings = 0;
+      for (int h = 0; h < steps; ++h) crossings += leaves[static_cast<std::size_t>((start + h) % n)];
+      most = std::max(most, crossings);
+    }
+    return most;
+  };
+  for (const std::vector<int>& sizes : std::vector<std::vector<int>>{{8, 8, 4}, {3, 1, 1}, {2, 1}, {5, 2, 7, 1}}) {
+    const int n = std::accumulate(sizes.begin(), sizes.end(), 0), m = static_cast<int>(sizes.size());
+    const int k = *std::max_element(sizes.begin(), sizes.end());
+    EXPECT_EQ(ring_chain_crossings(n - 1, n, m, k), by_hand_sizes(n - 1, sizes)) << n;
+    EXPECT_EQ(ring_chain_crossings(2 * (n - 1), n, m, k), by_hand_sizes(2 * (n - 1), sizes)) << n;
+  }
+  // The closed forms: m crossings for an all-gather from 2 GPUs a domain, 2m for an all-reduce from 3, 2m-1 at 2.
   EXPECT_EQ(ring_chain_crossings(15, 16, 2, 8), 2);
   EXPECT_EQ(ring_chain_crossings(30, 16, 2, 8), 4);
   EXPECT_EQ(ring_chain_crossings(6, 4, 2, 2), 3);
-  EXPECT_EQ(ring_chain_crossings(6, 4, 4, 1), 6);
-  EXPECT_EQ(ring_chain_crossings(3, 4, 4, 1), 3);
 }
 
 TEST(CollectivesIssue13, RingPaysTheNetworkStepOnlyAtDomainCrossings) {
@@ -381,6 +401,9 @@ TEST(CollectivesIssue13, RingPaysTheNetworkStepOnlyAtDomainCrossings) {
   // all-gather: n-1 = 15 steps, m = 2 crossings.
   const auto ag = coll.estimate(CollectiveOp::all_gather, iota(16), 16, CollectiveAlgo::ring);
   EXPECT_NEAR(ag.latency, base + 13 * su + 2 * sn, 1e-12);
+  // broadcast: one chain from the source, which enters its domain there: m-1 = 1 crossing.
+  const auto bc = coll.estimate(CollectiveOp::broadcast, iota(16), 16, CollectiveAlgo::ring);
+  EXPECT_NEAR(bc.latency, base + 14 * su + 1 * sn, 1e-12);
 }
 
 TEST(CollectivesIssue13, NvlsGroupSizeTermsHandComputed) {

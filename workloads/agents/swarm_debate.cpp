@@ -44,7 +44,8 @@ sim::Process Swarm::debate(const AgentStart& parent, int rounds, std::int64_t* a
   name += parent.path;
   name += ".debate";
   // Briefs and compactions from streams of their own (common random numbers).
-  sim::RandomStream r(seed_, name), compaction(seed_, name + ".compaction");
+  const sim::StreamNamer streams(seed_, name);
+  sim::RandomStream r = streams(), compaction = streams(".compaction");
   const int n = parent.wave_size;
   const std::uint64_t key = next_wave_++;
   const std::int64_t shared = shared_brief(R, r);
