@@ -4,11 +4,11 @@
 #include <cctype>
 #include <memory>
 #include <numeric>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "app/model_catalog.hpp"
+#include "app/result_io.hpp"
 #include "app/serving_scenario.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/tensor_parallel.hpp"
@@ -115,10 +115,8 @@ void read_always_on(const Reader& on, wl::AlwaysOn& a) {
       return on.has(key) ? on.at(key) : on.has("wake") ? on.at("wake") : on.node();
     };
     if (a.work_probability < 1) {
-      std::ostringstream p;
-      p << a.work_probability;
       blame("work_probability")
-          .fail("work_probability = " + p.str() +
+          .fail("work_probability = " + format_number(a.work_probability) +
                 " with wake: events; expected 1 (every event is work: wake: poll has checks that may find none)");
     }
     // Events a zero interval apart would never let the agent catch up.

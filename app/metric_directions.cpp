@@ -54,7 +54,8 @@ constexpr std::pair<std::string_view, Direction> kTable[] = {
     {"peak_concurrent_agents", N}, {"max_depth", N}, {"llm_calls", N}, {"tool_calls", N}, {"tokens_per_call", N},
     {"tokens_per_task", N}, {"task_tokens", N}, {"chat_turn_tokens", N}, {"generated_tokens_all", N},
     {"generated_multiplier", N}, {"token_multiplier", N}, {"prefill_tokens", N}, {"reused_tokens", N},
-    {"compactions", N}, {"memory_loads", N}, {"always_on.events", N}, {"always_on.empty_polls", N}, {"replicas", N}, {"task_tool_s.*", L}, {"task_longest_tool_s.*", L},
+    {"compactions", N}, {"memory_loads", N}, {"always_on.events", N}, {"always_on.empty_polls", N}, {"replicas", N},
+    {"task_tool_s.*", L}, {"task_longest_tool_s.*", L},
     {"prompt_tokens_per_call", N}, {"tasks_per_joule", H}, {"joules_per_task", L},
     {"reference_tokens_per_joule", H}, {"value_per_joule", H}, {"value_per_task", N}, {"role.*.joules_per_task", L},
     // agent economies: per role, and the call graph between roles

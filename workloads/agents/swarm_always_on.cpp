@@ -26,8 +26,9 @@ sim::Process Swarm::always_on_agent(int role, int k) {
   const StorageLink tier = tier_link(role, on.memory_tier);
   std::int64_t context = 0;
   bool kv_kept = false;  // the agent's KV survived its last sleep (held or offloaded)
-  bool counted = false;       // counted as an agent, at its first episode (not at an empty poll)
-  std::int64_t episodes = 0;  // episodes run (wake-ups that found work): they name the episodes' streams
+  // Episodes run (wake-ups that found work): they name the episodes' streams, and the first counts the agent (an
+  // empty poll does not).
+  std::int64_t episodes = 0;
   const bool event_driven = on.wake == AlwaysOn::Wake::events;
   sim::Time next_event = 0;  // events: when the next one arrives (ticks: each event moves it on by at least one)
   for (std::int64_t episode = 0;; ++episode) {
@@ -77,8 +78,7 @@ sim::Process Swarm::always_on_agent(int role, int k) {
     a.id = id;
     a.instance = instance;
     a.lives_on = true;
-    a.new_agent = !counted;
-    counted = true;
+    a.new_agent = episodes == 0;
     a.efficiency = task_efficiency(R, efficiency);  // each episode is a task
     // An episode spawns as a task of the role does (a team: led by the waking agent).
     if (R.team.kind != TeamMode::Kind::none || R.spawn_task_share > 0) draw_shape(role, shape, a);
