@@ -21,6 +21,19 @@ namespace {
 using schema::Reader;
 using schema::Value;
 
+// A model pool's engine. Its replicas step one batch at a time through all their layers: the micro-batches a
+// pipeline-parallel serving instance keeps in flight (docs/serving.md, "Pipeline stages") are not modelled here, so
+// pp > 1 would leave each stage idle (pp - 1) / pp of the time; refused rather than underestimated.
+void parse_agent_instance(const Reader& in, wl::PoolSpec& p, const wl::ModelSpec& model, const hw::GpuSpec& gpu) {
+  parse_engine_instance(in, p, model);
+  if (p.pp > 1) {
+    in.at("pp").fail_value("1: an agents model pool runs its pipeline stages one batch at a time (pipelined "
+                           "micro-batches are modelled for the serving workload only); split the model with tp");
+  }
+  check_instance_precision(in, p, gpu);
+  in.finish();
+}
+
 hw::StorageTier storage_tier_of(const std::string& s) {
   if (s == "local-nvme") return hw::StorageTier::local_nvme;
   if (s == "network-flash") return hw::StorageTier::network_flash;
@@ -269,9 +282,7 @@ std::vector<Reader> read_populations(const Reader& w, const Value& list, wl::Age
       pool.population = role.name;
       pool.model = m->is_map() ? parse_model(m->node()) : load_model(catalog, m->catalog_name(model_names(catalog)));
       if (auto in = p.section_if("instance")) {
-        parse_engine_instance(*in, pool.instance, pool.model);
-        check_instance_precision(*in, pool.instance, cluster.gpu);
-        in->finish();
+        parse_agent_instance(*in, pool.instance, pool.model, cluster.gpu);
       }
       if (!p.has("replicas")) (void)p.at("replicas");  // "missing required key"
       pool.replicas = static_cast<int>(p.value("replicas").integer());
@@ -348,9 +359,7 @@ wl::AgentsWorkload parse_agents(const Reader& w, const hw::ClusterSpec& cluster,
   base.token_efficiency = model_efficiency(*model);
   read_role(w, base);
   if (auto in = w.section_if("instance")) {
-    parse_engine_instance(*in, a.instance, *model);
-    check_instance_precision(*in, a.instance, cluster.gpu);
-    in->finish();
+    parse_agent_instance(*in, a.instance, *model, cluster.gpu);
   }
   a.instances = static_cast<int>(w.integer("replicas"));
   if (auto cpu = w.section_if("cpu")) {

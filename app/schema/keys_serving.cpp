@@ -191,7 +191,9 @@ std::vector<Key> engine_instance_keys() {
           .or_default(d.tp)
           .describe("tensor parallel")
           .rule_("divides heads (and kv_heads); fits one scale-up domain"),
-      integer("pp", 1, 1024).or_default(d.pp).describe("pipeline stages (memory only: stages run in sequence)"),
+      integer("pp", 1, 1024)
+          .or_default(d.pp)
+          .describe("pipeline stages, one micro-batch in flight per stage (serving); agents: 1 only"),
       integer("ep", 1, 100'000)
           .or_default(d.ep)
           .describe("MoE: attention data-parallel over ep groups of tp GPUs, experts over tp x ep"),

@@ -142,6 +142,10 @@ void Engine::observe(const Instance& in) {
   }
 }
 
+int Engine::replica_of(int index) const {
+  return index < 0 ? index : instances_[static_cast<std::size_t>(index)]->replica();
+}
+
 void Engine::log_request(const Request& r, double finish, bool rejected) {
   if (trace_ && trace_->enabled() && !rejected) {
     trace_->async_span(class_names_[static_cast<std::size_t>(r.cls)] + " request", "request", 1, r.serial,
@@ -149,7 +153,7 @@ void Engine::log_request(const Request& r, double finish, bool rejected) {
                        {{"request", static_cast<std::int64_t>(r.serial)},
                         {"input_tokens", r.input},
                         {"output_tokens", r.output},
-                        {"instance", static_cast<std::int64_t>(r.prefill_instance)},
+                        {"instance", static_cast<std::int64_t>(replica_of(r.prefill_instance))},
                         {"preemptions", static_cast<std::int64_t>(r.preemptions)}});
     if (r.first_token >= r.arrival) {
       trace_->async_span("until first token", "request", 1, r.serial, sim::from_seconds(r.arrival),
@@ -166,8 +170,8 @@ void Engine::log_request(const Request& r, double finish, bool rejected) {
                   std::string(rejected ? "rejected" : "finished"), r.arrival, time_or_blank(first, r.first_token),
                   time_or_blank(done, finish), time_or_blank(first, r.first_token - r.arrival),
                   time_or_blank(done && r.output > 1, tpot), time_or_blank(done, finish - r.arrival), r.input,
-                  r.output, r.prefix_cached, static_cast<std::int64_t>(r.prefill_instance),
-                  static_cast<std::int64_t>(r.decode_instance), static_cast<std::int64_t>(r.preemptions),
+                  r.output, r.prefix_cached, static_cast<std::int64_t>(replica_of(r.prefill_instance)),
+                  static_cast<std::int64_t>(replica_of(r.decode_instance)), static_cast<std::int64_t>(r.preemptions),
                   static_cast<std::int64_t>(r.measured ? 1 : 0)});
 }
 
@@ -211,36 +215,49 @@ TierLink Engine::tier_link(const hw::ClusterSpec& c, KvTier tier, int gpus) cons
 
 void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& cluster, const hw::Collectives* coll,
                         int first_gpu, int group) {
+  // A pipeline-parallel instance runs one micro-batch slot per stage over the same GPUs (docs/serving.md,
+  // "Pipeline stages"); every slot is scheduled, routed and stepped as an instance of its own.
+  const int slots = spec.pp;
+  const int first_index = static_cast<int>(instances_.size());
   for (int i = 0; i < spec.instances; ++i) {
     std::vector<int> gpus(static_cast<std::size_t>(spec.gpus()));
     std::iota(gpus.begin(), gpus.end(), first_gpu + i * spec.gpus());
-    InstanceModel m(model, spec, cluster, coll, gpus, w);
-    const int index = static_cast<int>(instances_.size());
-    if (i > 0) m.share_dense_costs(instances_[static_cast<std::size_t>(index - i)]->model());
-    auto in = std::make_unique<Instance>(*this, index, role, std::move(m), spec, w.speculative);
-    in->set_tiers(w.preemption == ServingWorkload::Preemption::swap ? tier_link(cluster, w.offload_tier, spec.gpus())
-                                                                    : TierLink{},
-                  tier_link(cluster, w.prefix_tier, spec.gpus()));
-    (role == Role::decode ? back_ : front_).push_back(in.get());
-    inst_power_.push_back(InstancePower{group, 0, false});
-    gpus_ += spec.gpus();
-    peak_[role == Role::decode ? 1 : 0] += in->model().peak_flops();
-    if (trace_ && role == Role::decode) {
-      trace_->thread_name(2, static_cast<std::uint32_t>(index), "into decode " + std::to_string(index));
+    PipelineStages* stages = nullptr;
+    if (slots > 1) stages = pipelines_.emplace_back(std::make_unique<PipelineStages>(slots)).get();
+    const int replica = replicas_++;
+    for (int slot = 0; slot < slots; ++slot) {
+      InstanceModel m(model, spec, cluster, coll, gpus, w);
+      const int index = static_cast<int>(instances_.size());
+      if (index > first_index) m.share_dense_costs(instances_[static_cast<std::size_t>(first_index)]->model());
+      auto in = std::make_unique<Instance>(*this, index, replica, role, std::move(m), spec, w.speculative, stages);
+      in->set_tiers(w.preemption == ServingWorkload::Preemption::swap
+                        ? tier_link(cluster, w.offload_tier, spec.gpus())
+                        : TierLink{},
+                    tier_link(cluster, w.prefix_tier, spec.gpus()));
+      (role == Role::decode ? back_ : front_).push_back(in.get());
+      inst_power_.push_back(InstancePower{group, 0, false});
+      if (slot == 0) {
+        gpus_ += spec.gpus();
+        peak_[role == Role::decode ? 1 : 0] += in->model().peak_flops();
+      }
+      if (trace_) {
+        const std::string name = std::to_string(replica) + (slots > 1 ? " micro-batch " + std::to_string(slot) : "");
+        if (role == Role::decode) trace_->thread_name(2, static_cast<std::uint32_t>(index), "into decode " + name);
+        trace_->thread_name(0, static_cast<std::uint32_t>(index),
+                            std::string(role == Role::decode    ? "decode "
+                                        : role == Role::prefill ? "prefill "
+                                                                : "instance ") +
+                                name);
+      }
+      instances_.push_back(std::move(in));
     }
-    if (trace_) trace_->thread_name(0, static_cast<std::uint32_t>(index),
-                                    std::string(role == Role::decode    ? "decode "
-                                                : role == Role::prefill ? "prefill "
-                                                                        : "instance ") +
-                                        std::to_string(index));
-    instances_.push_back(std::move(in));
   }
 }
 
 void Engine::set_power(Instance& in, double p, bool busy) {
   InstancePower& ip = inst_power_[static_cast<std::size_t>(in.index())];
   PowerGroup& g = power_[static_cast<std::size_t>(ip.group)];
-  const int n = static_cast<int>(in.model().gpus().size());
+  const int n = in.power_gpus();
   if (ip.busy) {
     g.sum_p -= ip.p * n;
     g.busy -= n;
@@ -479,7 +496,7 @@ RunResult Engine::run() {
   for (const PowerGroup& g : power_) groups.push_back(g.power.get());
   set_system_metrics(m, groups, pue, gpus_);
   m.set("gpus", gpus_);
-  m.set("instances", static_cast<double>(instances_.size()));
+  m.set("instances", static_cast<double>(replicas_));
   std::uint64_t steps = 0, eager_steps = 0, preemptions = 0;
   for (const auto& in : instances_) {
     steps += in->steps();

@@ -8,19 +8,27 @@
 
 namespace dcsim::wl::serving {
 
-Instance::Instance(Engine& engine, int index, Role role, InstanceModel model, const PoolSpec& pool,
-                   const SpeculativeSpec& spec)
+namespace {
+int slots(const PipelineStages* p) { return p ? p->stages() : 1; }
+}  // namespace
+
+Instance::Instance(Engine& engine, int index, int replica, Role role, InstanceModel model, const PoolSpec& pool,
+                   const SpeculativeSpec& spec, PipelineStages* pipeline)
     : engine_(engine),
       index_(index),
+      replica_(replica),
       role_(role),
+      pipeline_(pipeline),
       model_(std::move(model)),
       pool_(pool),
       accept_(spec),
-      kv_(model_.kv_capacity_tokens(), pool.block_size),
+      kv_(model_.kv_capacity_tokens() / slots(pipeline), pool.block_size),
       decode_(pool.block_size),
       groups_(pool.ep > 1 ? pool.ep : 1),
       group_(static_cast<std::size_t>(groups_)),
       group_step_(static_cast<std::size_t>(groups_)) {}
+
+int Instance::power_gpus() const { return static_cast<int>(model_.gpus().size()) / slots(pipeline_); }
 
 void Instance::place(Request& r, int group) {
   if (groups_ == 1) return;
@@ -404,10 +412,19 @@ void Instance::step() {
   step_cost_.time_s += extra_s;
   step_cost_.parts[StepPart::kv_io] += extra_s;
   step_start_ = engine_.now();
+  double dt = step_cost_.time_s;
+  if (pipeline_) {
+    // A micro-batch leaves the last stage when the micro-batches ahead of it let it; its GPUs' work spreads over
+    // that span.
+    dt = pipeline_->enter(step_start_, step_cost_.time_s) - step_start_;
+    if (dt > 0) {
+      step_cost_.activity.compute *= step_cost_.time_s / dt;
+      step_cost_.activity.memory *= step_cost_.time_s / dt;
+    }
+  }
   ++steps_;
   if (step_cost_.eager) ++eager_steps_;
   engine_.step_started(*this, step_cost_);
-  const double dt = step_cost_.time_s;
   if (role_ == Role::prefill) {
     for (const Chunk& c : chunks_) engine_.stream_kv(*this, c.id, c.tokens, step_start_, dt);
   }

@@ -26,6 +26,7 @@
 #include "workloads/serving/decode_set.hpp"
 #include "workloads/serving/instance_model.hpp"
 #include "workloads/serving/kv_cache.hpp"
+#include "workloads/serving/pipeline_stages.hpp"
 #include "workloads/serving/request.hpp"
 #include "workloads/serving/speculative.hpp"
 
@@ -43,8 +44,11 @@ struct TierLink {
 
 class Instance {
  public:
-  Instance(Engine& engine, int index, Role role, InstanceModel model, const PoolSpec& pool,
-           const SpeculativeSpec& spec);
+  // `pipeline`: the stages this micro-batch slot shares with the instance's other slots (pp > 1; one slot per
+  // stage, each with 1 / pp of the instance's KV blocks, as vLLM's virtual engines divide them); null when pp = 1.
+  // `replica`: the configured instance it belongs to.
+  Instance(Engine& engine, int index, int replica, Role role, InstanceModel model, const PoolSpec& pool,
+           const SpeculativeSpec& spec, PipelineStages* pipeline = nullptr);
 
   // A request to prefill (new, or routed here).
   void enqueue(ReqId id);
@@ -59,6 +63,10 @@ class Instance {
   void kick();
 
   int index() const { return index_; }
+  int replica() const { return replica_; }
+  // The GPUs whose power this slot's steps set: all of the instance's, or its 1 / pp share when pipelined (each
+  // micro-batch's work, spread over the instance's GPUs, is its activity over that share).
+  int power_gpus() const;
   Role role() const { return role_; }
   InstanceModel& model() { return model_; }
   const KvBlocks& kv() const { return kv_; }
@@ -115,7 +123,9 @@ class Instance {
 
   Engine& engine_;
   int index_;
+  int replica_;
   Role role_;
+  PipelineStages* pipeline_;
   InstanceModel model_;
   PoolSpec pool_;
   AcceptanceCurve accept_;

@@ -138,7 +138,7 @@ class InstanceModel {
  private:
   struct LayerKind {
     std::int64_t index = 0;  // a representative layer
-    double count = 0;        // layers of this kind on the busiest stage (all stages run in sequence)
+    double count = 0;        // layers of this kind in the model: a micro-batch crosses every stage (pipeline_stages.hpp)
     bool moe = false;
     bool sliding = false;
   };
