@@ -91,6 +91,7 @@ void parse_engine_instance(const Reader& n, wl::PoolSpec& p, const wl::ModelSpec
   if (element_bytes(compute) < element_bytes(prec)) {
     n.at("compute_precision").fail_value("a precision at least as wide as the weights' (" + prec + ")");
   }
+  if (const auto attention = n.choice_if("attention_precision")) p.attention_precision = precision_of(*attention);
   p.kv_bytes_per_element = element_bytes(n.choice_if("kv_precision").value_or(prec == "fp4" ? "fp8" : prec));
   p.max_batch = static_cast<int>(n.integer("max_batch"));
   p.token_budget = n.integer("token_budget");

@@ -353,6 +353,21 @@ bool is_up_projection(OpKind k) {
   return k == OpKind::ffn_up || k == OpKind::expert_up || k == OpKind::shared_up;
 }
 
+bool is_attention_input(OpKind k) {
+  switch (k) {
+    case OpKind::qkv_proj:
+    case OpKind::q_down:
+    case OpKind::q_up:
+    case OpKind::kv_down:
+    case OpKind::kv_up:
+    case OpKind::q_absorb:
+    case OpKind::v_absorb:
+      return true;
+    default:
+      return false;
+  }
+}
+
 double activation_kernel_bytes(double outputs, bool gated, double in_bytes, double out_bytes) {
   return outputs * ((gated ? 2 : 1) * in_bytes + out_bytes);
 }

@@ -125,6 +125,8 @@ double activation_kernel_bytes(double outputs, bool gated, double in_bytes, doub
 // act_write_bytes count its f activations at in_bytes each; 0 for other ops.
 double activation_kernel_bytes(const Op& sharded_up, bool gated, double in_bytes, double out_bytes);
 bool is_up_projection(OpKind k);  // ffn_up, expert_up or shared_up
+// The projections into attention: QKV, and MLA's down and up projections with their absorbed forms (not out_proj).
+bool is_attention_input(OpKind k);
 
 // Bytes a fused RoPE kernel moves in one layer's forward on one GPU (Transformer Engine's in training, the
 // engines' rotary kernel in serving; the op list folds it into the projections): it reads and writes, in bf16, the

@@ -211,6 +211,11 @@ std::vector<Key> engine_instance_keys() {
           .computed("precision")
           .describe("tensor-core math, if wider than the weights (W4A8)")
           .rule_("at least as wide as precision"),
+      choice("attention_precision", precisions)
+          .computed("precision")
+          .describe("of the weights of attention's input projections (QKV; MLA's down and up projections) where a "
+                    "checkpoint keeps them apart (NVIDIA's NVFP4 DeepSeek-R1: bf16); their GEMMs run at it or "
+                    "compute_precision, whichever is wider (so at a precision the GPU has)"),
       choice("kv_precision", precisions).computed("precision (fp8 for fp4 weights)").describe("of the KV cache"),
       integer("max_batch", 1, 1'000'000).or_default(d.max_batch).describe("sequences per iteration (vLLM max_num_seqs)"),
       integer("token_budget", 1, 10'000'000)

@@ -41,7 +41,7 @@ check plan-bad-target 2 'plan.targets' -- "$dcsim" plan "$scen/plan-llama3-70b-h
 check plan-unknown-metric 2 "plan.targets\[0\].metric: .*did you mean 'ttft_s.p99'" -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set "plan.targets=[{metric: ttft_p99, max: 2}]"
 check plan-missing-block 2 'no plan: block' -- "$dcsim" plan "$quick"
 check out-is-folder 2 "--out '$tmp': is a folder" -- "$dcsim" sweep "$quick" --out "$tmp"
-check plan-largest-rate 0 'chosen  workload.arrivals.rate = 32.3' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
+check plan-largest-rate 0 'chosen  workload.arrivals.rate = 32.2656' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml"
 check plan-miss-reason 0 'tp = 1  misses: .*no room for KV cache' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set plan.vary=workload.instance.tp --set "plan.range=[1, 8]" --set workload.instance.count=8 --set workload.instance.precision=bf16 --set workload.instance.kv_precision=bf16 --set "plan.targets=[{metric: ttft_s.p99, max: 1000 s}]"
 check plan-hardware-count 0 'chosen  hardware.count = 5  \(40 GPUs in use of 40' -- "$dcsim" plan "$scen/plan-llama3-70b-h100-100rps.yaml" --set workload.instance.count=auto --set plan.vary=hardware.count --set "plan.range=[1, 16]"
 check plan-json-points 0 '"evaluated": \[' -- "$dcsim" plan "$scen/mlperf-llama2-70b-server-b200.yaml" --json -

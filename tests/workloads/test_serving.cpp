@@ -89,9 +89,42 @@ TEST(ServingInstance, DecodeReadsWeightsOnceAndKvByContext) {
   EXPECT_LT(t0, 1.02 * weights / bw);
 }
 
+TEST(ServingInstance, AttentionInputsAndTheLmHeadKeepTheirOwnWidths) {
+  // An fp8 instance on flat GPUs with unbounded FLOP/s: a decode step is its bytes / bandwidth. Keeping attention's
+  // input projections in bf16 (NVIDIA's NVFP4 DeepSeek-R1 does) adds one byte per QKV weight: 2 layers x
+  // h (h + 2 kv_heads head_dim) = 2 x 256 x 512 = 262,144 bytes. The LM head and the embedding stay 16-bit in any
+  // quantized instance: V x h x 2 bytes read a step, and one byte more per table entry in memory.
+  const ModelSpec m = tiny_model();
+  const double bw = 1e12, h = 256, V = 1000;
+  hw::ClusterSpec c = flat_cluster(1e30, bw);
+  c.gpu.flops.fp8 = 1e30;
+  const ServingWorkload w = no_cpu();
+  PoolSpec fp8;
+  fp8.precision = fp8.compute = hw::Precision::fp8;
+  fp8.kv_bytes_per_element = 1;
+  PoolSpec bf16_attention = fp8;
+  bf16_attention.attention_precision = hw::Precision::bf16;
+  InstanceModel a(m, fp8, c, nullptr, {0}, w), b(m, bf16_attention, c, nullptr, {0}, w);
+  BatchShape one;
+  one.decode_seqs = 1;
+  const double qkv = 2 * h * (h + 2 * 2 * 64);
+  EXPECT_NEAR(b.cost(one).gpu_s - a.cost(one).gpu_s, qkv / bw, 1e-15);
+  EXPECT_NEAR(b.weight_bytes_per_gpu() - a.weight_bytes_per_gpu(), qkv, 1e-6);
+  // Every parameter at one byte, the two V x h tables at two.
+  const ParamCounts pc = m.param_counts();
+  EXPECT_DOUBLE_EQ(static_cast<double>(pc.embedding + pc.lm_head), 2 * V * h);
+  EXPECT_NEAR(a.weight_bytes_per_gpu(), static_cast<double>(pc.total()) + 2 * V * h, 1e-6);
+  // In the step, each vocabulary entry costs the fp8 instance its 2 h bytes of bf16 head weights, plus its fp32
+  // logit written and read by the sampler: 1,000 more entries add 1,000 (2 h + 8) bytes.
+  const ModelSpec wide = testing::llama_like(2, 256, 4, 2, 512, 2000, 4096);
+  InstanceModel a_wide(wide, fp8, c, nullptr, {0}, w);
+  EXPECT_NEAR(a_wide.cost(one).gpu_s - a.cost(one).gpu_s, 1000 * (2 * h + 8) / bw, 1e-15);
+}
+
 TEST(ServingInstance, AttentionMathRunsAtTheKvPrecisionNotFp4) {
   // The prefill of the hand-computed test above with fp4 weights and an fp8 KV cache on a GPU with bf16 1, fp8 2
-  // and fp4 4 PFLOP/s: the GEMMs run at the fp4 rate, QK^T and PV at fp8's (no engine has fp4 attention).
+  // and fp4 4 PFLOP/s: the GEMMs run at the fp4 rate, QK^T and PV at fp8's (no engine has fp4 attention), the LM
+  // head at bf16's (quantized checkpoints keep it 16-bit).
   const ModelSpec m = tiny_model();
   hw::ClusterSpec c = flat_cluster(1e15, 1e30);
   c.gpu.flops.fp8 = 2e15;
@@ -107,15 +140,15 @@ TEST(ServingInstance, AttentionMathRunsAtTheKvPrecisionNotFp4) {
   b.prefill_pairs = 100.0 * 101 / 2;
   b.prefill_logits = 1;
   const double T = 100, h = 256, kv = 2, dh = 64, H = 4, f = 512, V = 1000;
-  const double gemms = 2 * (2 * T * h * (h + 2 * kv * dh) + 2 * T * h * h + 2 * T * h * 2 * f + 2 * T * f * h) +
-                       2 * 1 * h * V;
+  const double gemms = 2 * (2 * T * h * (h + 2 * kv * dh) + 2 * T * h * h + 2 * T * h * 2 * f + 2 * T * f * h);
+  const double head = 2 * 1 * h * V;
   const double attention = 2 * 2 * 2 * b.prefill_pairs * dh * H;  // 2 layers of QK^T and PV
-  const double expected = gemms / 4e15 + attention / 2e15;
+  const double expected = gemms / 4e15 + head / 1e15 + attention / 2e15;
   EXPECT_NEAR(im.cost(b).gpu_s, expected, 1e-12 * expected);
   // A bf16 KV runs bf16 attention.
   pool.kv_bytes_per_element = 2;
   InstanceModel wide(m, pool, c, nullptr, {0}, w);
-  EXPECT_NEAR(wide.cost(b).gpu_s, gemms / 4e15 + attention / 1e15, 1e-12 * expected);
+  EXPECT_NEAR(wide.cost(b).gpu_s, gemms / 4e15 + head / 1e15 + attention / 1e15, 1e-12 * expected);
 }
 
 TEST(ServingInstance, StepBreakdownChargesEachOpToItsBound) {
@@ -269,14 +302,16 @@ TEST(ServingInstance, KvCapacityIsWhatTheEngineLeavesOverBytesPerToken) {
   hw::ClusterSpec usable = big;
   usable.gpu.hbm_usable = 0.5e9;
   EXPECT_DOUBLE_EQ(InstanceModel(m, pool, usable, nullptr, {0}, w).memory().kv, 0.9 * 0.5e9 - weights - act - runtime);
-  // FP4 weights take 0.5625 bytes each: the 4-bit value and 1/16 of NVFP4's one FP8 scale per 16 elements.
+  // FP4 weights take 0.5625 bytes each: the 4-bit value and 1/16 of NVFP4's one FP8 scale per 16 elements; the
+  // embedding and LM head tables (V x h each) stay at 2.
   hw::ClusterSpec c4 = big;
   c4.gpu.flops.fp4 = 1e15;
   PoolSpec p4 = pool;
   p4.precision = hw::Precision::fp4;
   p4.compute = hw::Precision::fp4;
   const InstanceModel im4(m, p4, c4, nullptr, {0}, w);
-  EXPECT_DOUBLE_EQ(im4.weight_bytes_per_gpu(), 0.5625 * static_cast<double>(m.total_params()));
+  const double tables = 2 * 1000.0 * 256;
+  EXPECT_DOUBLE_EQ(im4.weight_bytes_per_gpu(), 0.5625 * (static_cast<double>(m.total_params()) - tables) + 2 * tables);
 }
 
 TEST(ServingDecodeSet, BlockCountsMatchBruteForce) {

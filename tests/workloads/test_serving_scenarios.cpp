@@ -45,7 +45,7 @@ INSTANTIATE_TEST_SUITE_P(Serving, MlperfLlama2,
                          ::testing::Values(Published{"mlperf-llama2-70b-offline-h200", 32124, 0.15, false},
                                            Published{"mlperf-llama2-70b-server-h200", 29739, 0.15, true},
                                            // B200 (W4A8): dcsim's capacity is 15-18% under the published one;
-                                           // the Server scenario runs at the rate `dcsim plan` finds, 32.3 q/s.
+                                           // the Server scenario runs at the rate `dcsim plan` finds, 32.27 q/s.
                                            Published{"mlperf-llama2-70b-offline-b200", 11264, 0.20, false},
                                            Published{"mlperf-llama2-70b-server-b200", 10755, 0.20, true}));
 

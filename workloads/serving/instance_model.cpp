@@ -89,7 +89,9 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
   // per-block scales; engines keep activations in fp8 between kernels).
   bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
-  weight_only_quant_ = wb < precision_bytes(pool_.compute);
+  body_ = WeightFormat::of(pool_.precision, pool_.compute);
+  attention_in_ = WeightFormat::of(pool_.attention_precision.value_or(pool_.precision), pool_.compute);
+  head_ = WeightFormat::of(wb < 2 ? hw::Precision::bf16 : pool_.precision, pool_.compute);
   attention_math_ = pool_.kv_bytes_per_element < 2 && cluster_.gpu.flops.fp8 > 0 ? hw::Precision::fp8
                                                                                    : hw::Precision::bf16;
   // A GPU with no rate at that precision runs attention at the GEMMs' precision.
@@ -130,7 +132,12 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
                   : static_cast<double>(std::min<std::int64_t>(pool_.tp, std::max<std::int64_t>(1, model_.kv_heads)));
   const ParamCounts pc = model_.param_counts();
   const double routed = d(pc.routed_experts), dense_params = d(pc.total()) - routed;
-  weight_bytes_per_gpu_ = dense_params * wb / (pool_.tp * pool_.pp) + routed * wb / (pool_.tp * pool_.ep * pool_.pp);
+  // The attention inputs and the token tables (embedding, LM head) at their own widths.
+  const double tables = d(pc.embedding + pc.lm_head);
+  weight_bytes_per_gpu_ = (dense_params * wb + attention_input_params() * (attention_in_.bytes - wb) +
+                           tables * (head_.bytes - wb)) /
+                              (pool_.tp * pool_.pp) +
+                          routed * wb / (pool_.tp * pool_.ep * pool_.pp);
   kv_bytes_per_token_ = model_.kv_bytes_per_token(pool_.kv_bytes_per_element);
   const double kv_per_gpu_token = kv_bytes_per_token_ / (kv_shard_ * pool_.pp);
   memory_ = plan_gpu_memory(model_, pool_, cluster_.gpu, weight_bytes_per_gpu_, bytes_.activation);
@@ -165,8 +172,23 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
   comm_cache_.resize(kinds_.size());
 }
 
-double InstanceModel::dequant(double weight_bytes) const {
-  return weight_only_quant_ ? weight_bytes / bytes_.weight : 0.0;
+WeightFormat WeightFormat::of(hw::Precision weights, hw::Precision compute) {
+  WeightFormat f;
+  f.bytes = precision_bytes(weights);
+  f.math = f.bytes >= precision_bytes(compute) ? weights : compute;
+  f.dequantized = f.bytes < precision_bytes(f.math);
+  return f;
+}
+
+double InstanceModel::attention_input_params() const {
+  const OpBytes one{1, 1, 1};  // weight bytes = parameters
+  double params = 0;
+  for (const LayerKind& k : kinds_) {
+    for (const Op& op : layer_ops(model_, k.index, Pass::prefill(1, 1, 0), one)) {
+      if (is_attention_input(op.kind)) params += k.count * op.weight_bytes;
+    }
+  }
+  return params;
 }
 
 double InstanceModel::peak_flops() const { return cluster_.gpu.flops.at(pool_.compute) * d(pool_.gpus()); }
@@ -189,7 +211,10 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
   for (const Op& op : layer_ops(model_, kinds_[kind].index, pass, bytes_)) {
     if (op.attention_core || is_expert(op.kind)) continue;
     const double f = op.flops / tp;
-    double by = op_bytes(op) / tp;
+    // Attention's inputs may be stored wider than the body (PoolSpec::attention_precision).
+    const WeightFormat& w = is_attention_input(op.kind) ? attention_in_ : body_;
+    const double params = op.weight_bytes / bytes_.weight / tp;
+    double by = op_bytes(op) / tp + params * (w.bytes - bytes_.weight);
     // The kernels the op list folds into its ops (docs/serving.md, "Elementwise kernels"). The gated activation:
     // the up-projection writes its whole output in bf16 (2f gated), a kernel reads it and writes f at the
     // activation precision (SiLU-and-mul, TensorRT-LLM's fused SwiGLU-quantize).
@@ -200,7 +225,7 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
       by += outputs * ((gated ? 2 : 1) * kUpOutputBytes - ab);  // the whole output, not the fused form's f
       activation = activation_kernel_bytes(outputs, gated, kUpOutputBytes, ab);
     }
-    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(op.weight_bytes / tp));
+    const OpTime t = op_time(cluster_.gpu, w.math, f, by, f, w.dequantized_weights(params));
     e.time += t.time;
     if (t.compute_bound) e.math_time += t.time;
     e.flops += op.flops;
@@ -246,9 +271,10 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
   const double up_b = touched * h * up_n * wb + load * (h * ab + up_n / t * kUpOutputBytes);
   const double act_b = activation_kernel_bytes(load * f / t, model_.gated_ffn(), kUpOutputBytes, ab);
   const double down_b = touched * f * h * wb + load * (f / t + h) * ab;
-  const double time = op_time(cluster_.gpu, pool_.compute, up_f, up_b, up_f, dequant(touched * h * up_n * wb)).time +
-                      op_time(cluster_.gpu, hw::Precision::bf16, 0, act_b).time +
-                      op_time(cluster_.gpu, pool_.compute, down_f, down_b, down_f, dequant(touched * f * h * wb)).time;
+  const double time =
+      op_time(cluster_.gpu, body_.math, up_f, up_b, up_f, body_.dequantized_weights(touched * h * up_n)).time +
+      op_time(cluster_.gpu, hw::Precision::bf16, 0, act_b).time +
+      op_time(cluster_.gpu, body_.math, down_f, down_b, down_f, body_.dequantized_weights(touched * f * h)).time;
   a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + act_b + down_b);
 }
 
@@ -371,9 +397,9 @@ void InstanceModel::head(Acc& a, std::int64_t group_rows, double instance_rows) 
     // The logits reach the sampler in fp32 (vLLM's sampler casts them, TensorRT-LLM's LM head writes float32
     // logits): the head writes V fp32 values a row, and one sampling kernel (greedy argmax, or softmax and draw)
     // reads every row's full vocabulary on the GPU that samples (vocab-parallel logits are gathered to it).
-    const double by = (h * V * bytes_.weight + rows_g * (h * bytes_.activation + V * kLogitBytes)) / pool_.tp;
+    const double by = (h * V * head_.bytes + rows_g * (h * bytes_.activation + V * kLogitBytes)) / pool_.tp;
     const double sampling = rows_g * V * kLogitBytes;
-    const OpTime t = op_time(cluster_.gpu, pool_.compute, f, by, f, dequant(h * V * bytes_.weight / pool_.tp));
+    const OpTime t = op_time(cluster_.gpu, head_.math, f, by, f, head_.dequantized_weights(h * V / pool_.tp));
     const double sample_time = op_time(cluster_.gpu, hw::Precision::bf16, 0, sampling).time;
     e = DenseEntry{t.time + sample_time, flops, f, by + sampling, t.compute_bound ? t.time : 0.0};
   }

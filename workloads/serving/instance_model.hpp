@@ -70,6 +70,18 @@ struct BatchShape {
   std::int64_t tokens() const { return prefill_tokens + decode_rows(); }
 };
 
+// A group of weights: bytes per parameter, the GEMM's tensor-core precision, and whether the weights are narrower
+// than the math and so dequantized on the fly (W4A16, W4A8: roofline.hpp op_time's dequantization limit).
+struct WeightFormat {
+  double bytes = 2;
+  hw::Precision math = hw::Precision::bf16;
+  bool dequantized = false;
+  // Stored at `weights`, multiplied at `weights` or `compute`, whichever is wider.
+  static WeightFormat of(hw::Precision weights, hw::Precision compute);
+  // Weights a GEMM reading `params` of them dequantizes: all or none.
+  double dequantized_weights(double params) const { return dequantized ? params : 0.0; }
+};
+
 struct IterationCost {
   double time_s = 0;        // the step: GPU and CPU combined
   double gpu_s = 0;         // kernels and collectives on the busiest GPU
@@ -202,11 +214,10 @@ class InstanceModel {
   // LM head for `group_rows` rows on one attention group; the instance computes `instance_rows`' worth (< 0: ep
   // groups of group_rows).
   void head(Acc& a, std::int64_t group_rows, double instance_rows);
+  // Parameters of attention's input projections, all layers (the naive MLA form: each weight once).
+  double attention_input_params() const;
   // Dense ops of one layer kind for the group's tokens (MLA: prefill and decode forms).
   void add_dense(Acc& layer, std::size_t kind, const BatchShape& b);
-  // Weights to dequantize for an op reading `weight_bytes` of weights: all of them when the weights are narrower
-  // than the math (W4A16, W4A8), else none (roofline.hpp op_time).
-  double dequant(double weight_bytes) const;
   // The step on the busiest GPU; `group_only`: only the terms that differ between attention groups (dense ops,
   // attention, LM head), not the experts and collectives every group shares.
   Acc gpu_time(const BatchShape& b, bool group_only = false);
@@ -225,7 +236,10 @@ class InstanceModel {
   int step_kernels_ = 0;  // kernels an eager step launches (all layers, kernel_launches.hpp)
   SpeculativeSpec spec_;
   OpBytes bytes_;
-  bool weight_only_quant_ = false;  // weights narrower than the tensor-core math
+  // How each group of weights is stored and multiplied (docs/serving.md, "Precision per operation"): the body (every
+  // projection and expert), attention's input projections (PoolSpec::attention_precision) and the LM head, which no
+  // quantized checkpoint or engine narrows below 16 bits.
+  WeightFormat body_, attention_in_, head_;
   std::vector<LayerKind> kinds_;
   std::vector<Coeffs> coeffs_;  // per kind
   double kv_shard_ = 1;         // how many ways one sequence's KV is split across a TP group

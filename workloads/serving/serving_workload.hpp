@@ -71,6 +71,10 @@ struct PoolSpec {
   // leaving the sampling noise of uniform routing; without it the model's expert_load_cv skews them.
   bool eplb = false;
   hw::Precision precision = hw::Precision::bf16;  // weights (bytes read per parameter)
+  // The weights of attention's input projections (QKV; MLA's down and up projections and their absorbed forms) when
+  // a checkpoint keeps them apart: NVIDIA's NVFP4 DeepSeek-R1 leaves them bf16 (hf_quant_config.json
+  // exclude_modules). Unset: `precision`. Their GEMMs run at this or `compute`, whichever is wider.
+  std::optional<hw::Precision> attention_precision;
   hw::Precision compute = hw::Precision::bf16;    // tensor-core math: = precision, or wider (W4A8: fp4 weights
                                                   // upconverted to run fp8 GEMMs)
   double kv_bytes_per_element = 2;                // KV cache precision (fp8 = 1)
