@@ -142,6 +142,8 @@ void Engine::observe(const Instance& in) {
   }
 }
 
+int Engine::replicas() const { return instances_.empty() ? 0 : instances_.back()->replica() + 1; }
+
 int Engine::replica_of(int index) const {
   return index < 0 ? index : instances_[static_cast<std::size_t>(index)]->replica();
 }
@@ -224,16 +226,18 @@ void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& 
     std::iota(gpus.begin(), gpus.end(), first_gpu + i * spec.gpus());
     PipelineStages* stages = nullptr;
     if (slots > 1) stages = pipelines_.emplace_back(std::make_unique<PipelineStages>(slots)).get();
-    const int replica = replicas_++;
+    const int replica = replicas();
     for (int slot = 0; slot < slots; ++slot) {
       InstanceModel m(model, spec, cluster, coll, gpus, w);
       const int index = static_cast<int>(instances_.size());
       if (index > first_index) m.share_dense_costs(instances_[static_cast<std::size_t>(first_index)]->model());
       auto in = std::make_unique<Instance>(*this, index, replica, role, std::move(m), spec, w.speculative, stages);
+      // The slots of a pipelined instance share its links to the offload and prefix tiers.
+      const auto share = [&](TierLink l) { return TierLink{l.bandwidth / slots, l.latency}; };
       in->set_tiers(w.preemption == ServingWorkload::Preemption::swap
-                        ? tier_link(cluster, w.offload_tier, spec.gpus())
+                        ? share(tier_link(cluster, w.offload_tier, spec.gpus()))
                         : TierLink{},
-                    tier_link(cluster, w.prefix_tier, spec.gpus()));
+                    share(tier_link(cluster, w.prefix_tier, spec.gpus())));
       (role == Role::decode ? back_ : front_).push_back(in.get());
       inst_power_.push_back(InstancePower{group, 0, false});
       if (slot == 0) {
@@ -364,7 +368,7 @@ void Engine::stream_kv(Instance& src, ReqId id, std::int64_t tokens, double star
           trace_->complete("KV transfer", "kv", 2, static_cast<std::uint32_t>(dst.index()), began, sim.now() - began,
                            {{"request", static_cast<std::int64_t>(serial)},
                             {"bytes", bytes / groups},
-                            {"from_instance", static_cast<std::int64_t>(src.index())}});
+                            {"from_instance", static_cast<std::int64_t>(replica_of(src.index()))}});
         }
         Request& q = pool[id];
         if (!q.live || q.generation != gen) return;
@@ -402,7 +406,8 @@ void Engine::admit_new(const NewRequest& nr, int user) {
   r.measured = arrival >= w.warmup_s;
   r.serial = next_serial_++;
   in_system_.set(sim.now(), static_cast<double>(pool.live()));
-  // A request whose KV can never fit one instance is refused at the door.
+  // A request whose KV can never fit one instance (one micro-batch slot's share of it when pipelined) is refused at
+  // the door.
   const Instance& f = *front_.front();
   bool fits = f.kv().blocks_for(f.role() == Role::prefill ? r.input : r.input + r.output) <= f.kv().capacity();
   if (!back_.empty()) fits = fits && back_.front()->kv().blocks_for(r.input + r.output) <= back_.front()->kv().capacity();
@@ -496,7 +501,7 @@ RunResult Engine::run() {
   for (const PowerGroup& g : power_) groups.push_back(g.power.get());
   set_system_metrics(m, groups, pue, gpus_);
   m.set("gpus", gpus_);
-  m.set("instances", static_cast<double>(replicas_));
+  m.set("instances", static_cast<double>(replicas()));
   std::uint64_t steps = 0, eager_steps = 0, preemptions = 0;
   for (const auto& in : instances_) {
     steps += in->steps();
@@ -524,8 +529,9 @@ RunResult Engine::run() {
   m.set("memory_per_gpu.runtime_bytes", mem.runtime);
   m.set("memory_per_gpu.kv_bytes", mem.kv);
   if (!back_.empty()) m.set("decode_kv_capacity_tokens", static_cast<double>(back_.front()->model().kv_capacity_tokens()));
-  // How busy each pool was: instance-seconds stepping / (instances x window). A disaggregated layout whose prefill
-  // pool is saturated while its decode pool idles (or the reverse) says so: its throughput is that pool's.
+  // How busy each pool was: instance-seconds stepping / (instances x window), a pipelined instance's micro-batch
+  // slots each counted as one (so the share of time its stages work). A disaggregated layout whose prefill pool is
+  // saturated while its decode pool idles (or the reverse) says so: its throughput is that pool's.
   const double window = stats.window_end() - stats.window_start();
   const auto busy_fraction = [&](int which, std::size_t instances) {
     return window > 0 && instances > 0 ? stats.busy_seconds(which) / (window * static_cast<double>(instances)) : 0.0;

@@ -98,8 +98,9 @@ class Engine {
   // Pictures and per-request output (observations.hpp, request_log.hpp, the trace).
   void observe(const Instance& in);
   void log_request(const Request& r, double finish, bool rejected);
-  // The configured instance a slot belongs to (-1 stays -1).
+  // The configured instance a slot belongs to (-1 stays -1), and how many there are so far.
   int replica_of(int index) const;
+  int replicas() const;
   void observations(RunResult& out) const;
 
   const hw::ClusterSpec& cluster_;
@@ -119,7 +120,6 @@ class Engine {
   Router router_, decode_router_;
   std::vector<std::unique_ptr<Instance>> instances_;  // micro-batch slots: pp per configured instance
   std::vector<std::unique_ptr<PipelineStages>> pipelines_;  // one per pipeline-parallel instance
-  int replicas_ = 0;  // configured instances
   std::vector<Instance*> front_, back_;
   bool heterogeneous_ = false;
   int gpus_ = 0;

@@ -229,7 +229,7 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
     e.time += t.time;
     if (t.compute_bound) e.math_time += t.time;
     e.flops += op.flops;
-    e.gpu_flops += f;
+    e.tensor_s += f / full_power_flops(cluster_.gpu, w.math);
     e.gpu_bytes += by;
     if (activation > 0) elementwise(activation);
     // Rotary embedding of the queries and keys, and the KV-cache write reading the new keys and values (the
@@ -275,7 +275,8 @@ void InstanceModel::experts(Acc& a, std::int64_t tokens) const {
       op_time(cluster_.gpu, body_.math, up_f, up_b, up_f, body_.dequantized_weights(touched * h * up_n)).time +
       op_time(cluster_.gpu, hw::Precision::bf16, 0, act_b).time +
       op_time(cluster_.gpu, body_.math, down_f, down_b, down_f, body_.dequantized_weights(touched * f * h)).time;
-  a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), up_f + down_f, up_b + act_b + down_b);
+  const double tensor_s = (up_f + down_f) / full_power_flops(cluster_.gpu, body_.math);
+  a.add_op(StepPart::moe, time, assignments * 2 * h * (up_n + f), tensor_s, up_b + act_b + down_b);
 }
 
 namespace {
@@ -366,7 +367,8 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const AttentionLoad& g, 
     // decode_attention_curve holds; queries and outputs stream at the memory curve's rate.
     const double kv = ctx * c.decode_kv_per_ctx / kv_shard_, act = g.q * g.decode_seqs * c.decode_act / tp;
     const OpTime t = decode_attention_time(cluster_.gpu, attention_math_, f, kv, act);
-    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.first, f, kv + act);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.first,
+             f / full_power_flops(cluster_.gpu, attention_math_), kv + act);
   }
   if (g.prefill_tokens > 0) {
     const double f = prefill_flops / tp;
@@ -374,7 +376,8 @@ void InstanceModel::attention(Acc& a, std::size_t kind, const AttentionLoad& g, 
                       g.prefill_tokens * c.prefill_act_per_token / tp +
                       g.prefill_cached * c.prefill_extra_bytes_per_cached / tp;
     const OpTime t = op_time(cluster_.gpu, attention_math_, f, by, f);
-    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.second, f, by);
+    a.add_op(t.compute_bound ? StepPart::attention_math : StepPart::kv, t.time, instance.second,
+             f / full_power_flops(cluster_.gpu, attention_math_), by);
   }
 }
 
@@ -401,18 +404,19 @@ void InstanceModel::head(Acc& a, std::int64_t group_rows, double instance_rows) 
     const double sampling = rows_g * V * kLogitBytes;
     const OpTime t = op_time(cluster_.gpu, head_.math, f, by, f, head_.dequantized_weights(h * V / pool_.tp));
     const double sample_time = op_time(cluster_.gpu, hw::Precision::bf16, 0, sampling).time;
-    e = DenseEntry{t.time + sample_time, flops, f, by + sampling, t.compute_bound ? t.time : 0.0};
+    e = DenseEntry{t.time + sample_time, flops, f / full_power_flops(cluster_.gpu, head_.math), by + sampling,
+                   t.compute_bound ? t.time : 0.0};
   }
   const double instance_flops = instance_rows < 0 ? e.flops * pool_.ep : 2 * instance_rows * h * V;
   // A compute-bound head's GEMM to gemm_math, the rest (an HBM-bound head, the sampling kernel) to weights.
-  a.add_op(StepPart::gemm_math, e.math_time, instance_flops, e.gpu_flops, e.gpu_bytes);
+  a.add_op(StepPart::gemm_math, e.math_time, instance_flops, e.tensor_s, e.gpu_bytes);
   a.add_op(StepPart::weights, e.time - e.math_time, 0, 0, 0);
 }
 
 void InstanceModel::add_dense(Acc& layer, std::size_t kind, const BatchShape& b) {
   // The dense ops' FLOPs are linear in the tokens, so the instance's are a token's times its tokens.
   auto add = [&](const DenseEntry& e, double instance_flops) {
-    layer.add_op(StepPart::weights, e.time - e.math_time, instance_flops, e.gpu_flops, e.gpu_bytes);
+    layer.add_op(StepPart::weights, e.time - e.math_time, instance_flops, e.tensor_s, e.gpu_bytes);
     layer.parts[StepPart::gemm_math] += e.math_time;
     layer.time += e.math_time;
   };
@@ -503,7 +507,7 @@ InstanceModel::Acc InstanceModel::gpu_time(const BatchShape& b, bool group_only)
     for (std::size_t p = 0; p < kStepParts; ++p) a.parts.s[p] += n * layer.parts.s[p];
     a.comm += n * layer.comm;
     a.flops += n * layer.flops;
-    a.gpu_flops += n * layer.gpu_flops;
+    a.tensor_s += n * layer.tensor_s;
     a.gpu_bytes += n * layer.gpu_bytes;
   }
   const std::int64_t rows = b.decode_rows() + b.prefill_logits;
@@ -573,7 +577,7 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
     a.time += share * one.time;
     a.parts[StepPart::draft] += share * one.time;
     a.gpu_bytes += share * one.gpu_bytes;
-    a.gpu_flops += share * one.gpu_flops;
+    a.tensor_s += share * one.tensor_s;
   }
   out.gpu_s = a.time;
   out.comm_s = a.comm;
@@ -599,7 +603,7 @@ IterationCost InstanceModel::cost(const BatchShape& actual) {
   out.pure_decode = actual.prefill_tokens == 0 && actual.decode_seqs > 0;
   out.decode_seqs = actual.decode_seqs;
   if (out.time_s > 0) {
-    out.activity.compute = std::min(1.0, a.gpu_flops / out.time_s / full_power_flops(cluster_.gpu, pool_.compute));
+    out.activity.compute = std::min(1.0, a.tensor_s / out.time_s);
     out.activity.memory = std::min(1.0, a.gpu_bytes / out.time_s / cluster_.gpu.hbm_bandwidth);
   }
   return out;

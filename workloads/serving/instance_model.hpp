@@ -90,7 +90,7 @@ struct IterationCost {
   double launch_s = 0;      // eager steps: the host's kernel launches (0 when the step replays a CUDA graph)
   bool eager = false;       // run without a CUDA graph (kernel_launches.hpp)
   double model_flops = 0;   // the instance's FLOPs (all GPUs), target model, no imbalance
-  hw::GpuActivity activity; // per GPU of the instance over time_s
+  hw::GpuActivity activity; // per GPU of the instance over time_s (pipelined: of a stage's GPU while it works)
   StepBreakdown parts;      // time_s by term (step_breakdown.hpp); sums to time_s
   bool pure_decode = false; // decoding sequences only, no prefill chunk
   std::int64_t decode_seqs = 0;
@@ -163,20 +163,22 @@ class InstanceModel {
   struct Acc {
     double time = 0;       // seconds on the busiest GPU
     double flops = 0;      // instance FLOPs
-    double gpu_flops = 0;  // FLOPs on the busiest GPU
+    // The busiest GPU's FLOPs as seconds of its tensor cores at full-power rate, each op at its own precision
+    // (a bf16 LM head in an fp4 instance counts at bf16's rate): the compute activity's numerator.
+    double tensor_s = 0;
     double gpu_bytes = 0;  // HBM bytes on the busiest GPU
     double comm = 0;
     StepBreakdown parts;   // time by term
-    void add_op(StepPart part, double t, double instance_flops, double flops_gpu, double bytes_gpu) {
+    void add_op(StepPart part, double t, double instance_flops, double tensor_seconds, double bytes_gpu) {
       time += t;
       parts[part] += t;
       flops += instance_flops;
-      gpu_flops += flops_gpu;
+      tensor_s += tensor_seconds;
       gpu_bytes += bytes_gpu;
     }
   };
   struct DenseEntry {
-    double time = -1, flops = 0, gpu_flops = 0, gpu_bytes = 0;
+    double time = -1, flops = 0, tensor_s = 0, gpu_bytes = 0;
     double math_time = 0;  // of time: the ops the tensor cores bound (the rest is HBM-bound)
   };
 
