@@ -221,23 +221,25 @@ void Engine::build_pool(const PoolSpec& spec, Role role, const hw::ClusterSpec& 
   // "Pipeline stages"); every slot is scheduled, routed and stepped as an instance of its own.
   const int slots = spec.pp;
   const int first_index = static_cast<int>(instances_.size());
+  // The slots of a pipelined instance share its links to the offload and prefix tiers.
+  const auto share = [&](TierLink l) { return TierLink{l.bandwidth / slots, l.latency}; };
+  const TierLink offload = w.preemption == ServingWorkload::Preemption::swap
+                               ? share(tier_link(cluster, w.offload_tier, spec.gpus()))
+                               : TierLink{};
+  const TierLink prefix = share(tier_link(cluster, w.prefix_tier, spec.gpus()));
   for (int i = 0; i < spec.instances; ++i) {
     std::vector<int> gpus(static_cast<std::size_t>(spec.gpus()));
     std::iota(gpus.begin(), gpus.end(), first_gpu + i * spec.gpus());
+    // One cost model per instance; its slots take copies (the dense-cost table stays shared).
+    InstanceModel m(model, spec, cluster, coll, gpus, w);
+    if (i > 0) m.share_dense_costs(instances_[static_cast<std::size_t>(first_index)]->model());
     PipelineStages* stages = nullptr;
     if (slots > 1) stages = pipelines_.emplace_back(std::make_unique<PipelineStages>(slots)).get();
     const int replica = replicas();
     for (int slot = 0; slot < slots; ++slot) {
-      InstanceModel m(model, spec, cluster, coll, gpus, w);
       const int index = static_cast<int>(instances_.size());
-      if (index > first_index) m.share_dense_costs(instances_[static_cast<std::size_t>(first_index)]->model());
-      auto in = std::make_unique<Instance>(*this, index, replica, role, std::move(m), spec, w.speculative, stages);
-      // The slots of a pipelined instance share its links to the offload and prefix tiers.
-      const auto share = [&](TierLink l) { return TierLink{l.bandwidth / slots, l.latency}; };
-      in->set_tiers(w.preemption == ServingWorkload::Preemption::swap
-                        ? share(tier_link(cluster, w.offload_tier, spec.gpus()))
-                        : TierLink{},
-                    share(tier_link(cluster, w.prefix_tier, spec.gpus())));
+      auto in = std::make_unique<Instance>(*this, index, replica, role, m, spec, w.speculative, stages);
+      in->set_tiers(offload, prefix);
       (role == Role::decode ? back_ : front_).push_back(in.get());
       inst_power_.push_back(InstancePower{group, 0, false});
       if (slot == 0) {

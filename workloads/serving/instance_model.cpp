@@ -85,13 +85,13 @@ InstanceModel::InstanceModel(const ModelSpec& model, const PoolSpec& pool, const
     throw std::invalid_argument("expert_tp = " + std::to_string(pool_.expert_split()) + " must divide tp x ep = " +
                                 std::to_string(pool_.tp * pool_.ep));
   }
-  const double wb = precision_bytes(pool_.precision);
-  // Activations are stored at the math precision, at least one byte (fp4 GEMMs take fp8 or fp4 inputs with
-  // per-block scales; engines keep activations in fp8 between kernels).
-  bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
   body_ = WeightFormat::of(pool_.precision, pool_.compute);
   attention_in_ = WeightFormat::of(pool_.attention_precision.value_or(pool_.precision), pool_.compute);
+  const double wb = body_.bytes;
   head_ = WeightFormat::of(wb < 2 ? hw::Precision::bf16 : pool_.precision, pool_.compute);
+  // The op lists' bytes: the body's weights; activations stored at the math precision, at least one byte (fp4
+  // GEMMs take fp8 or fp4 inputs with per-block scales; engines keep activations in fp8 between kernels).
+  bytes_ = OpBytes{wb, std::max(1.0, precision_bytes(pool_.compute)), pool_.kv_bytes_per_element};
   attention_math_ = pool_.kv_bytes_per_element < 2 && cluster_.gpu.flops.fp8 > 0 ? hw::Precision::fp8
                                                                                    : hw::Precision::bf16;
   // A GPU with no rate at that precision runs attention at the GEMMs' precision.
@@ -213,8 +213,8 @@ const InstanceModel::DenseEntry& InstanceModel::dense_miss(std::size_t kind, std
     const double f = op.flops / tp;
     // Attention's inputs may be stored wider than the body (PoolSpec::attention_precision).
     const WeightFormat& w = is_attention_input(op.kind) ? attention_in_ : body_;
-    const double params = op.weight_bytes / bytes_.weight / tp;
-    double by = op_bytes(op) / tp + params * (w.bytes - bytes_.weight);
+    const double params = op.weight_bytes / body_.bytes / tp;
+    double by = op_bytes(op) / tp + params * (w.bytes - body_.bytes);
     // The kernels the op list folds into its ops (docs/serving.md, "Elementwise kernels"). The gated activation:
     // the up-projection writes its whole output in bf16 (2f gated), a kernel reads it and writes f at the
     // activation precision (SiLU-and-mul, TensorRT-LLM's fused SwiGLU-quantize).
